@@ -1,0 +1,56 @@
+# Thin wrapper over CMake and ctest. Every entry point installs the
+# dependencies first (scripts/deps.sh, idempotent), so that a fresh Debian
+# machine needs nothing else.
+#
+#   make run     build and run vigild in the foreground on this host
+#   make test    build with ASan+UBSan and run every test, then the fuzz smoke run
+#   make bench   build optimised and run the benchmarks
+
+JOBS      ?= $(shell nproc)
+BUILD     ?= build
+ASAN      ?= build-asan
+FUZZ      ?= build-fuzz
+RUN_DIR   ?= $(CURDIR)/$(BUILD)/run
+
+.PHONY: all deps build run test unit e2e fuzz bench clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Runs on this host with the shipped config and policies, with state, socket
+# and plugins in the build tree so that nothing needs installing.
+run: build
+	mkdir -p $(RUN_DIR)
+	exec $(BUILD)/vigild --config etc/vigil/vigil.lua \
+	  --state-dir $(RUN_DIR)/state --socket $(RUN_DIR)/vigild.sock \
+	  --plugin-dir $(BUILD)/plugins --policy-dir lua/policies
+
+test: deps
+	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN) -j $(JOBS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 VIGIL_NO_DLCLOSE=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE fuzz
+	$(MAKE) fuzz
+
+# The fuzz smoke run: libFuzzer (clang) on every fuzz target for a short time,
+# starting from the seed corpus.
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DVIGIL_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ) -j $(JOBS) --target $$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$$//')
+	cd $(FUZZ) && ctest --output-on-failure -L fuzz
+
+bench: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build-bench -j $(JOBS)
+	@for b in build-bench/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
+	@for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; VIGIL_BUILD=build-bench bash $$b || exit 1; done
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) build-bench

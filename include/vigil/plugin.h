@@ -1,0 +1,175 @@
+/*
+ * vigil plugin ABI.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * `vigil_plugin`, a function returning a pointer to a constant descriptor
+ * (vg_plugin_desc). The daemon dlopen()s the file, calls that function and
+ * checks the ABI version before it touches anything else.
+ *
+ * A plugin links to no daemon symbol. Everything it may ask of the daemon is
+ * in the host table (vg_host_api) handed to init(). Both structs start with
+ * their ABI version and are append-only: a minor version adds fields at the
+ * end, a major version is a break. The daemon refuses a plugin whose major
+ * differs from its own and logs both versions; it accepts any minor, and a
+ * plugin built against a newer minor must check `api->abi_minor` before
+ * using fields added after the host's minor.
+ *
+ * Threads: init, start, stop and reload are called on the loop thread.
+ * publish() and log() may be called from any thread; every other host call
+ * belongs to the loop thread.
+ */
+#ifndef VIGIL_PLUGIN_H
+#define VIGIL_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VG_ABI_MAJOR 1
+#define VG_ABI_MINOR 0
+
+/* Marks the one symbol a plugin exports (the build uses -fvisibility=hidden). */
+#define VG_EXPORT __attribute__((visibility("default")))
+
+/* The name of the exported entry point and its type. */
+#define VG_PLUGIN_SYMBOL "vigil_plugin"
+struct vg_plugin_desc;
+typedef const struct vg_plugin_desc *(*vg_plugin_entry_fn)(void);
+
+/* Log levels (syslog numbering). */
+enum vg_log_level {
+    VG_LOG_ERR = 3,
+    VG_LOG_WARN = 4,
+    VG_LOG_NOTICE = 5,
+    VG_LOG_INFO = 6,
+    VG_LOG_DEBUG = 7,
+};
+
+/* Event severities, lowest first. */
+enum vg_severity {
+    VG_SEV_DEBUG = 0,
+    VG_SEV_INFO = 1,
+    VG_SEV_NOTICE = 2,
+    VG_SEV_WARNING = 3,
+    VG_SEV_ERROR = 4,
+    VG_SEV_CRITICAL = 5,
+};
+
+/* Sizes of the fixed header strings, terminating NUL included. Longer
+ * values are truncated by publish(). */
+#define VG_WORKLOAD_MAX 72
+#define VG_GROUP_MAX 128
+
+/*
+ * An event as a plugin hands it to publish(). The common header is in the
+ * fields; the typed body is a msgpack map (string keys) whose bytes the
+ * plugin encodes, e.g. with msgpack-c's sbuffer and packer (header-only
+ * inline functions, so no link dependency beyond libmsgpackc). publish()
+ * copies everything; the caller keeps ownership of its buffers.
+ */
+typedef struct vg_event_in {
+    int type;             /* from api->event_type() */
+    int severity;         /* enum vg_severity */
+    const char *workload; /* workload id, NULL or "" for the host */
+    const char *group;    /* group name, NULL or "" if not known */
+    const void *body;     /* msgpack map, or NULL for an empty body */
+    size_t body_len;
+} vg_event_in;
+
+/* Plugin states as shown by `vigilctl plugins`. */
+enum vg_plugin_state {
+    VG_PLUGIN_LOADED = 0,   /* init done, not started */
+    VG_PLUGIN_RUNNING = 1,  /* started and healthy */
+    VG_PLUGIN_DEGRADED = 2, /* running, but cannot do all of its job here */
+    VG_PLUGIN_FAILED = 3,   /* init or start failed; skipped */
+    VG_PLUGIN_REFUSED = 4,  /* ABI mismatch or bad descriptor; never called */
+    VG_PLUGIN_STOPPED = 5,
+};
+
+/* Opaque per-plugin handle owned by the daemon; valid from init to stop. */
+typedef struct vg_host vg_host;
+
+/* An action a plugin can carry out on request of a response rule. */
+typedef struct vg_action_desc {
+    const char *name; /* e.g. "quarantine"; copied */
+    /* Called on the loop thread. `args` is a msgpack map (the response's
+     * arguments, including "workload" when there is one). Returns 0 or a
+     * negative errno. */
+    int (*run)(void *priv, const void *args, size_t args_len);
+    void *priv;
+} vg_action_desc;
+
+typedef struct vg_host_api {
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    uint32_t size; /* sizeof(vg_host_api) of the daemon */
+
+    /* Any thread. Messages are prefixed with the plugin's name. */
+    void (*log)(vg_host *h, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+    /* Loop thread. Returns the id of the event type `name` ("plane.what"),
+     * registering it on first use, or -EINVAL / -ENOSPC. */
+    int (*event_type)(vg_host *h, const char *name);
+
+    /* Any thread. Queues the event for the bus. Never blocks: when the queue
+     * is full the event is dropped, counted per type, and -ENOBUFS returned. */
+    int (*publish)(vg_host *h, const vg_event_in *ev);
+
+    /* Loop thread. The daemon's libuv loop (a uv_loop_t *), for plugins
+     * that add their own handles. Handles must be closed in stop(). */
+    void *(*loop)(vg_host *h);
+
+    /* Loop thread. Reads plugins.<name>.<key> from the config. Returns 0 and
+     * sets *out, -ENOENT when the key is not set (out untouched), -EINVAL when
+     * it has another type. Strings stay valid until the next reload. */
+    int (*config_string)(vg_host *h, const char *key, const char **out);
+    int (*config_int)(vg_host *h, const char *key, int64_t *out);
+    int (*config_bool)(vg_host *h, const char *key, int *out);
+
+    /* Loop thread. Registers an action; -EEXIST if the name is taken. */
+    int (*register_action)(vg_host *h, const vg_action_desc *action);
+
+    /* Loop thread. Reports the plugin's health, e.g. DEGRADED with "no
+     * fanotify on this kernel". `why` is copied; NULL clears it. */
+    void (*set_state)(vg_host *h, int state, const char *why);
+
+    /* Loop thread. A persistent key-value table private to the plugin
+     * (stored in LMDB as "plugin.<name>.<table>"). put/del are batched and
+     * committed at the end of the loop iteration; get returns a malloc()ed
+     * copy that the caller frees. All return 0 or a negative errno
+     * (-ENOENT for a missing key). */
+    int (*store_put)(vg_host *h, const char *table, const void *key, size_t klen,
+                     const void *val, size_t vlen);
+    int (*store_get)(vg_host *h, const char *table, const void *key, size_t klen, void **val,
+                     size_t *vlen);
+    int (*store_del)(vg_host *h, const char *table, const void *key, size_t klen);
+} vg_host_api;
+
+typedef struct vg_plugin_desc {
+    uint16_t abi_major; /* VG_ABI_MAJOR the plugin was built with */
+    uint16_t abi_minor; /* VG_ABI_MINOR the plugin was built with */
+    const char *name;   /* short, unique: "net", "proc", ... */
+    const char *version;
+    const char *description;
+
+    /* Called once. Allocates the plugin's state into *priv. A non-zero
+     * return means the plugin is skipped (logged, state FAILED); the daemon
+     * runs on. The api pointer and h stay valid until stop() returns. */
+    int (*init)(const vg_host_api *api, vg_host *h, void **priv);
+    /* Starts threads and handles, after every plugin's init. May be NULL. */
+    int (*start)(void *priv);
+    /* Stops everything and frees priv. Called once, also after a failed
+     * start. May be NULL only if init allocates nothing. */
+    void (*stop)(void *priv);
+    /* Re-reads the plugin's configuration after SIGHUP. May be NULL. */
+    int (*reload)(void *priv);
+} vg_plugin_desc;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VIGIL_PLUGIN_H */

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs the build and test dependencies of vigil from Debian's packages.
+# Idempotent: packages already present are not fetched again, and apt's lists
+# are refreshed only when something is missing.
+set -eu
+PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
+libuv1-dev liblua5.4-dev lua5.4 libmsgpack-dev liblmdb-dev lmdb-utils
+libcmocka-dev libnl-3-dev libnl-genl-3-dev libpcap-dev libcurl4-openssl-dev
+libsystemd-dev jq runc busybox-static iproute2 util-linux procps"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing packages:$missing (run as root to install them)" >&2
+    exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing
