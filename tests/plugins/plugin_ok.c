@@ -1,0 +1,98 @@
+/*
+ * A well-behaved test plugin: it reads its config, registers an action,
+ * publishes "test.started" when started and "test.reloaded" on reload, so
+ * that tests can observe each step of the life cycle from the outside.
+ */
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vigil/plugin.h>
+
+typedef struct state {
+    const vg_host_api *api;
+    vg_host *h;
+    int started_type, reloaded_type, action_type;
+} state;
+
+static void publish(state *s, int type, const char *key, const char *val)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    msgpack_pack_str_with_body(&pk, key, strlen(key));
+    msgpack_pack_str_with_body(&pk, val, strlen(val));
+    vg_event_in ev = {.type = type, .severity = VG_SEV_INFO, .group = "test",
+                      .body = sb.data, .body_len = sb.size};
+    s->api->publish(s->h, &ev);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static const char *greeting(state *s)
+{
+    const char *g = "hello";
+    s->api->config_string(s->h, "greeting", &g);
+    return g;
+}
+
+static int run_action(void *priv, const void *args, size_t len)
+{
+    publish(priv, ((state *)priv)->action_type, "ran", "yes");
+    return 0;
+}
+
+static int init(const vg_host_api *api, vg_host *h, void **priv)
+{
+    state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    s->api = api;
+    s->h = h;
+    s->started_type = api->event_type(h, "test.started");
+    s->reloaded_type = api->event_type(h, "test.reloaded");
+    s->action_type = api->event_type(h, "test.action");
+    vg_action_desc act = {.name = "test_action", .run = run_action, .priv = s};
+    api->register_action(h, &act);
+    *priv = s;
+    return 0;
+}
+
+static int start(void *priv)
+{
+    state *s = priv;
+    int degraded = 0;
+    if (s->api->config_bool(s->h, "degraded", &degraded) == 0 && degraded)
+        s->api->set_state(s->h, VG_PLUGIN_DEGRADED, "asked to be degraded by its config");
+    publish(s, s->started_type, "greeting", greeting(s));
+    return 0;
+}
+
+static int reload(void *priv)
+{
+    state *s = priv;
+    publish(s, s->reloaded_type, "greeting", greeting(s));
+    return 0;
+}
+
+static void stop(void *priv)
+{
+    free(priv);
+}
+
+static const vg_plugin_desc desc = {
+    .abi_major = VG_ABI_MAJOR,
+    .abi_minor = VG_ABI_MINOR,
+    .name = "testok",
+    .version = "1.2.3",
+    .description = "test plugin that behaves",
+    .init = init,
+    .start = start,
+    .stop = stop,
+    .reload = reload,
+};
+
+VG_EXPORT const vg_plugin_desc *vigil_plugin(void)
+{
+    return &desc;
+}
