@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# A daemon starts, reports its status and plugins, stores and streams events,
+# reloads on request and on SIGHUP, and stops cleanly with exit status 0.
+. "$(dirname "$0")/lib.sh"
+
+start_daemon
+
+vctl status --json >"$T/status.json"
+json '.version | test("^[0-9]+\\.[0-9]+\\.[0-9]+")' "$T/status.json" >/dev/null || fail "no version in status"
+json --arg pid "$DAEMON_PID" '.pid == ($pid | tonumber)' "$T/status.json" >/dev/null || fail "wrong pid"
+json '.plugins[] | select(.name == "testok" and .state == "running" and .version == "1.2.3")' \
+    "$T/status.json" >/dev/null || fail "testok plugin not running in status"
+json '.store.map_size > 0' "$T/status.json" >/dev/null || fail "no store size"
+vctl status | grep -q "testok" || fail "human status does not list the plugin"
+
+vctl plugins --json | json '.[] | select(.name == "testok") | .description == "test plugin that behaves"' \
+    >/dev/null || fail "plugins --json"
+
+# The plugin's start event and the daemon's own are stored and queryable.
+wait_for sh -c "'$VIGILCTL' --socket '$SOCK' events --type test.started --json | grep -q hello"
+vctl events --json --type daemon.status | json 'select(.status == "started")' >/dev/null \
+    || fail "daemon.status started not stored"
+vctl events | grep -q "test.started" || fail "human events table lacks test.started"
+
+# A follower sees new events as they happen.
+vctl events --follow --json --type test.reloaded >"$T/follow.out" &
+FOLLOW=$!
+wait_for sh -c "'$VIGILCTL' --socket '$SOCK' status --json | jq -e '.ctl.clients >= 2'"
+
+vctl reload >"$T/reload.out" || fail "reload refused"
+grep -q "reloaded" "$T/reload.out" || fail "reload gave no message"
+kill -HUP "$DAEMON_PID"
+wait_for sh -c "[ \$(grep -c test.reloaded '$T/follow.out') -ge 2 ]"
+kill "$FOLLOW" 2>/dev/null || true
+wait "$FOLLOW" 2>/dev/null || true
+json '.group == "test" and .severity == "info"' "$T/follow.out" >/dev/null || fail "followed event fields"
+vctl status --json | json '.reloads.ok == 2' >/dev/null || fail "reload count"
+
+stop_daemon
+[ ! -e "$SOCK" ] || fail "socket left behind after stop"
+grep -q "stopped" "$LOG" || fail "no clean stop in the log"
+pass
