@@ -31,13 +31,14 @@ run: build
 	  --state-dir $(RUN_DIR)/state --socket $(RUN_DIR)/vigild.sock \
 	  --plugin-dir $(BUILD)/plugins --policy-dir lua/policies
 
-test: deps
+# The fuzz smoke run goes first so that ctest's closing summary is the one of
+# the whole suite.
+test: deps fuzz
 	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN) -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 VIGIL_NO_DLCLOSE=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE fuzz
-	$(MAKE) fuzz
 
 # The fuzz smoke run: libFuzzer (clang) on every fuzz target for a short time,
 # starting from the seed corpus.
