@@ -81,6 +81,22 @@ json() {
     jq -e "$@"
 }
 
+# json_any [jq options] PREDICATE [FILE]: true if any of the JSON lines (one
+# object per line, as --json prints lists) satisfies PREDICATE.
+json_any() {
+    local opts=()
+    while [ $# -gt 0 ] && [ "${1#--}" != "$1" ]; do opts+=("$1" "$2" "$3"); shift 3; done
+    local pred=$1
+    shift
+    jq -e -s "${opts[@]}" "any(.[]; $pred)" "$@" >/dev/null
+}
+
+# has_event TYPE PREDICATE: a stored event of TYPE satisfies PREDICATE (use
+# with wait_for to wait until one does).
+has_event() {
+    vctl events --json --limit 10000 --type "$1" | json_any "$2"
+}
+
 pass() {
     echo "PASS: $(basename "$0" .sh)"
 }

@@ -1,0 +1,114 @@
+/* Reading a process's details from /proc; see procinfo.h. */
+#include "procinfo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Reads a small /proc file whole; returns its length or a negative errno. */
+static ssize_t slurp(const char *root, pid_t pid, const char *file, char *buf, size_t size)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%d/%s", root, (int)pid, file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, size - 1);
+    int err = errno;
+    close(fd);
+    if (n < 0)
+        return -err;
+    buf[n] = '\0';
+    return n;
+}
+
+static void read_link(const char *root, pid_t pid, const char *file, char *buf, size_t size)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%d/%s", root, (int)pid, file);
+    ssize_t n = readlink(path, buf, size - 1);
+    buf[n > 0 ? n : 0] = '\0';
+}
+
+static int read_status(const char *root, pid_t pid, procinfo *pi)
+{
+    char buf[4096];
+    ssize_t n = slurp(root, pid, "status", buf, sizeof(buf));
+    if (n < 0)
+        return -ESRCH;
+    for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        unsigned a, b;
+        if (sscanf(line, "PPid: %u", &a) == 1)
+            pi->ppid = (pid_t)a;
+        else if (sscanf(line, "Uid: %u %u", &a, &b) == 2)
+            pi->uid = a, pi->euid = b;
+        else if (sscanf(line, "Gid: %u %u", &a, &b) == 2)
+            pi->gid = a, pi->egid = b;
+    }
+    return 0;
+}
+
+static void read_cmdline(const char *root, pid_t pid, procinfo *pi)
+{
+    ssize_t n = slurp(root, pid, "cmdline", pi->cmdline, sizeof(pi->cmdline));
+    if (n <= 0) {
+        pi->cmdline[0] = '\0';
+        return;
+    }
+    for (ssize_t i = 0; i < n; i++)
+        if (pi->cmdline[i] == '\0')
+            pi->cmdline[i] = ' ';
+    while (n > 0 && pi->cmdline[n - 1] == ' ')
+        pi->cmdline[--n] = '\0';
+}
+
+/* The unified hierarchy's line ("0::/path") names the container on cgroup
+ * v2 hosts; on v1 hosts (no such line) the first controller's line does. */
+static void read_cgroup(const char *root, pid_t pid, procinfo *pi)
+{
+    char buf[4096];
+    pi->cgroup[0] = '\0';
+    if (slurp(root, pid, "cgroup", buf, sizeof(buf)) <= 0)
+        return;
+    const char *chosen = NULL;
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *colon = strchr(line, ':');
+        char *path = colon ? strchr(colon + 1, ':') : NULL;
+        if (!path)
+            continue;
+        if (strncmp(line, "0::", 3) == 0) {
+            chosen = path + 1;
+            break;
+        }
+        if (!chosen)
+            chosen = path + 1;
+    }
+    if (chosen)
+        snprintf(pi->cgroup, sizeof(pi->cgroup), "%s", chosen);
+}
+
+static bool fd_is_socket(const char *root, pid_t pid, int fd)
+{
+    char file[16], target[64];
+    snprintf(file, sizeof(file), "fd/%d", fd);
+    read_link(root, pid, file, target, sizeof(target));
+    return strncmp(target, "socket:", 7) == 0;
+}
+
+int procinfo_read(const char *root, pid_t pid, procinfo *pi)
+{
+    memset(pi, 0, sizeof(*pi));
+    pi->pid = pid;
+    if (read_status(root, pid, pi) < 0)
+        return -ESRCH;
+    if (slurp(root, pid, "comm", pi->name, sizeof(pi->name)) > 0)
+        pi->name[strcspn(pi->name, "\n")] = '\0';
+    read_link(root, pid, "exe", pi->path, sizeof(pi->path));
+    read_cmdline(root, pid, pi);
+    read_cgroup(root, pid, pi);
+    pi->stdio_socket = fd_is_socket(root, pid, 0) || fd_is_socket(root, pid, 1);
+    return 0;
+}

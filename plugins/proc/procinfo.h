@@ -1,0 +1,27 @@
+/*
+ * What /proc tells about a process at the moment it is read. A process that
+ * is already gone (a short-lived one) yields -ESRCH, and the caller reports
+ * what the kernel event itself said.
+ */
+#ifndef PROC_PROCINFO_H
+#define PROC_PROCINFO_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct procinfo {
+    pid_t pid, ppid;
+    uid_t uid, euid;
+    gid_t gid, egid;
+    char name[16];      /* comm */
+    char path[4096];    /* /proc/<pid>/exe, "" if unreadable */
+    char cmdline[1024]; /* arguments joined by spaces, truncated */
+    char cgroup[512];   /* the unified (v2) path, or the first v1 line's */
+    bool stdio_socket;  /* stdin or stdout is a socket: a reverse shell's mark */
+} procinfo;
+
+/* Reads everything about pid under `proc_root` ("/proc" on a real host).
+ * 0, or -ESRCH when the process is gone before its status could be read. */
+int procinfo_read(const char *proc_root, pid_t pid, procinfo *pi);
+
+#endif
