@@ -1,0 +1,83 @@
+-- Built-in incidents, raised in every mode as "proc.incident" events. Each
+-- can be switched off per group (or for all groups without `group`):
+--
+--   vigil.incidents{ group = "build", suspicious_process = false }
+--
+-- They use these fields of the proc plugin's events (docs/policy.md):
+--   proc.exec  name, euid, parent_euid (-1 when unknown), stdio_socket
+--   proc.uid   name, euid, old_euid (-1 when unknown)
+
+-- Tools for scanning, remote shells and tunnels that a container workload
+-- rarely has a reason to start.
+local suspicious = {}
+for _, name in ipairs({ "nmap", "nc", "ncat", "netcat", "sshd", "ssh", "scp", "telnet",
+                        "in.telnetd", "iodine", "iodined", "dnscat", "dns2tcpc",
+                        "dns2tcpd" }) do
+  suspicious[name] = true
+end
+
+local shells = {}
+for _, name in ipairs({ "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh",
+                        "fish", "busybox" }) do
+  shells[name] = true
+end
+
+local function incident(ev, name, severity, message)
+  if vigil.incident_enabled(ev.group, name) then
+    vigil.alert(ev, { type = "proc.incident", name = name, severity = severity,
+                      message = message })
+  end
+end
+
+local function is_uid(v)
+  return math.type(v) == "integer"
+end
+
+-- The program's file name as well as its argv[0]: either may be renamed.
+local function basename(path)
+  return type(path) == "string" and path:match("([^/]*)$") or ""
+end
+
+-- The first of argv[0] and the program's file name found in `set`: either
+-- may have been renamed to hide.
+local function known(set, ev)
+  local name, file = ev.name or "", basename(ev.path)
+  if set[name] then
+    return name
+  elseif set[file] then
+    return file
+  end
+  return nil
+end
+
+vigil.on("proc.exec", function(ev)
+  local tool = known(suspicious, ev)
+  if tool then
+    incident(ev, "suspicious_process", "warning", "suspicious process " .. tool .. " started")
+  end
+  -- A shell whose standard input or output is a network socket is how a
+  -- reverse shell looks from the outside.
+  local shell = known(shells, ev)
+  if shell and ev.stdio_socket == true then
+    incident(ev, "reverse_shell", "critical",
+             "shell " .. shell .. " runs with a network socket as its stdin/stdout")
+  end
+  -- A program started by a non-root process that runs as root: a setuid
+  -- binary or an exploit.
+  if ev.euid == 0 and is_uid(ev.parent_euid) and ev.parent_euid > 0 then
+    incident(ev, "privilege_escalation", "critical",
+             string.format("%s runs as root, started by uid %d", ev.name or "?",
+                           ev.parent_euid))
+  end
+  return nil
+end)
+
+-- A process whose effective uid changes from a user's to root.
+vigil.on("proc.uid", function(ev)
+  if ev.euid == 0 and is_uid(ev.old_euid) and ev.old_euid > 0 then
+    incident(ev, "privilege_escalation", "critical",
+             string.format("%s changed from uid %d to root", ev.name or "a process",
+                           ev.old_euid))
+  end
+  return nil
+end)

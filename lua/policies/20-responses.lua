@@ -1,0 +1,29 @@
+-- Response rules: which events trigger which actions. None is active by
+-- default; copy one into /etc/vigil/policies.d/ and adapt it.
+--
+-- Post every critical incident to the "ops" webhook endpoint of the config:
+--
+--   vigil.response{
+--     name = "page-ops",
+--     on = "proc.incident",
+--     min_severity = "critical",
+--     actions = { "webhook:ops" },
+--   }
+--
+-- Quarantine a workload of a "web*" group that runs a reverse shell (the
+-- network plugin carries out "quarantine"; without it the action is reported
+-- as unavailable in the response.done event):
+--
+--   vigil.response{
+--     on = "proc.incident",
+--     match = { incident = "reverse_shell", group = "web*" },
+--     actions = { "quarantine", "webhook:ops" },
+--   }
+--
+-- Silence repeated alerts of one process for ten minutes:
+--
+--   vigil.response{
+--     on = "proc.violation",
+--     match = { name = "healthcheck" },
+--     actions = { "suppress:10m" },
+--   }

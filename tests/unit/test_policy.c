@@ -1,0 +1,516 @@
+/*
+ * The policy engine with real components: policies written to a temporary
+ * directory, a real bus on a private loop, an in-memory rules index
+ * (policy_harness.h). What is asserted is what a user sees: verdicts, the
+ * events the engine publishes, the rules it learns, and the reload result.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mp.h"
+#include "policy_harness.h"
+
+struct fx {
+    char dir[64];
+    char *dirs[2];
+    vg_harness *h;
+    vg_diag diag;
+};
+
+static void write_file(struct fx *f, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/vg-policy-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->dirs[0] = f->dir;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    vg_harness_free(f->h);
+    vg_diag_free(&f->diag);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static void start(struct fx *f)
+{
+    int rc = vg_harness_new(f->dirs, VG_MODE_LEARN, &f->diag, &f->h);
+    if (rc < 0)
+        vg_diag_print(&f->diag, stderr);
+    assert_int_equal(rc, 0);
+}
+
+static int feed(struct fx *f, const char *type, const char *group, const char *name)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    vg_mp_pack_kv_str(&pk, "name", name);
+    vg_mp_pack_kv_str(&pk, "path", "/usr/bin/x");
+    vg_mp_pack_kv_str(&pk, "user", "root");
+    vg_event_in in = {.type = vg_event_type_id(type),
+                      .severity = VG_SEV_INFO,
+                      .group = group,
+                      .workload = "w1",
+                      .body = sb.data,
+                      .body_len = sb.size};
+    int v = vg_harness_feed(f->h, &in);
+    msgpack_sbuffer_destroy(&sb);
+    return v;
+}
+
+/* The first event of the last feed with this type, or NULL. */
+static const msgpack_object *published(struct fx *f, const char *type)
+{
+    for (size_t i = 0; i < vg_harness_nevents(f->h); i++)
+        if (vg_mp_streq(vg_mp_get(vg_harness_event(f->h, i), "type"), type))
+            return vg_harness_event(f->h, i);
+    return NULL;
+}
+
+static void expect_field(const msgpack_object *ev, const char *key, const char *want)
+{
+    char buf[512];
+    assert_non_null(ev);
+    assert_int_equal(vg_mp_get_cstr(ev, key, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, want);
+}
+
+static void expect_contains(const msgpack_object *ev, const char *key, const char *part)
+{
+    char buf[512];
+    assert_non_null(ev);
+    assert_int_equal(vg_mp_get_cstr(ev, key, buf, sizeof(buf)), 0);
+    if (!strstr(buf, part))
+        fail_msg("%s is '%s', expected it to contain '%s'", key, buf, part);
+}
+
+static const char modes_policy[] =
+    "vigil.on('proc.exec', function(ev)\n"
+    "  if vigil.allowed(ev) then return 'allow' end\n"
+    "  local m = vigil.mode(ev.group)\n"
+    "  return m == 'learn' and 'learn' or m == 'monitor' and 'alert' or 'deny'\n"
+    "end)\n";
+
+static void test_learn_monitor_protect(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "00-modes.lua", modes_policy);
+    start(f);
+    assert_int_equal(feed(f, "proc.exec", "web", "curl"), VG_VERDICT_LEARN);
+    assert_int_equal(vg_rules_count(vg_harness_rules(f->h)), 1);
+    assert_int_equal(feed(f, "proc.exec", "web", "curl"), VG_VERDICT_ALLOW);
+
+    vg_harness_set_mode(f->h, "web", VG_MODE_MONITOR);
+    assert_int_equal(feed(f, "proc.exec", "web", "wget"), VG_VERDICT_ALERT);
+    const msgpack_object *v = published(f, "proc.violation");
+    expect_field(v, "action", "alert");
+    expect_field(v, "name", "wget");
+    expect_field(v, "group", "web");
+    assert_int_equal(vg_rules_count(vg_harness_rules(f->h)), 1);
+
+    vg_harness_set_mode(f->h, "web", VG_MODE_PROTECT);
+    assert_int_equal(feed(f, "proc.exec", "web", "wget"), VG_VERDICT_DENY);
+    expect_field(published(f, "proc.violation"), "action", "deny");
+    assert_int_equal(feed(f, "proc.exec", "web", "curl"), VG_VERDICT_ALLOW);
+}
+
+static void test_decision_cache(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "00-modes.lua", modes_policy);
+    start(f);
+    vg_policy *p = vg_harness_policy(f->h);
+    const char *curl[] = {"curl", "/usr/bin/x", "root"};
+    const char *wget[] = {"wget", "/usr/bin/x", "root"};
+    assert_int_equal(vg_policy_decide_cached(p, "web", VG_PLANE_PROC, curl), VG_DECIDE_UNKNOWN);
+    feed(f, "proc.exec", "web", "curl"); /* learned */
+    assert_int_equal(vg_policy_decide_cached(p, "web", VG_PLANE_PROC, curl), VG_DECIDE_ALLOW);
+    vg_policy_stats st;
+    vg_policy_stats_get(p, &st);
+    uint64_t hits = st.cache_hits;
+    assert_int_equal(vg_policy_decide_cached(p, "web", VG_PLANE_PROC, curl), VG_DECIDE_ALLOW);
+    vg_policy_stats_get(p, &st);
+    assert_int_equal(st.cache_hits, hits + 1);
+
+    /* A policy answer (deny in protect mode) is cached until the mode changes. */
+    vg_harness_set_mode(f->h, "web", VG_MODE_PROTECT);
+    assert_int_equal(feed(f, "proc.exec", "web", "wget"), VG_VERDICT_DENY);
+    assert_int_equal(vg_policy_decide_cached(p, "web", VG_PLANE_PROC, wget), VG_DECIDE_DENY);
+    vg_harness_set_mode(f->h, "web", VG_MODE_MONITOR);
+    assert_int_equal(vg_policy_decide_cached(p, "web", VG_PLANE_PROC, wget), VG_DECIDE_UNKNOWN);
+
+    /* And a rule change is seen at once. */
+    vg_harness_set_mode(f->h, "web", VG_MODE_PROTECT);
+    feed(f, "proc.exec", "web", "wget");
+    assert_int_equal(vg_policy_decide_cached(p, "web", VG_PLANE_PROC, wget), VG_DECIDE_DENY);
+    vg_rule r = {
+        .group = "web", .plane = VG_PLANE_PROC, .action = VG_RULE_ALLOW, .origin = VG_RULE_WRITTEN};
+    snprintf(r.fields[0], sizeof(r.fields[0]), "wget");
+    snprintf(r.fields[1], sizeof(r.fields[1]), "*");
+    snprintf(r.fields[2], sizeof(r.fields[2]), "*");
+    assert_int_equal(vg_rules_put(vg_harness_rules(f->h), &r, false), 0);
+    assert_int_equal(vg_policy_decide_cached(p, "web", VG_PLANE_PROC, wget), VG_DECIDE_ALLOW);
+}
+
+/* The cut-off handler is followed by one that must still run, and the next
+ * event must still be answered. */
+static void expect_cut(struct fx *f, const char *body, const char *msg_part, int line)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "vigil.on('proc.exec', function(ev)\n"
+             "  if ev.name ~= 'bad' then return 'allow' end\n"
+             "%s\n"
+             "end)\n",
+             body);
+    write_file(f, "50-bad.lua", text);
+    start(f);
+    vg_harness_set_mode(f->h, "safe", VG_MODE_PROTECT);
+    assert_int_equal(feed(f, "proc.exec", "web", "bad"), VG_VERDICT_ALLOW); /* learn default */
+    const msgpack_object *e = published(f, "policy.error");
+    char path[256];
+    snprintf(path, sizeof(path), "%s/50-bad.lua", f->dir);
+    expect_field(e, "file", path);
+    expect_contains(e, "message", msg_part);
+    int64_t l = 0;
+    assert_int_equal(vg_mp_get_int(e, "line", &l), 0);
+    assert_int_equal(l, line);
+    expect_field(e, "event_type", "proc.exec");
+    /* In protect mode the fallback is deny. */
+    assert_int_equal(feed(f, "proc.exec", "safe", "bad"), VG_VERDICT_DENY);
+    /* The engine keeps answering. */
+    assert_int_equal(feed(f, "proc.exec", "web", "good"), VG_VERDICT_ALLOW);
+    assert_null(published(f, "policy.error"));
+}
+
+static void test_endless_loop_is_cut(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f, "  local n = 0\n  while true do n = n + 1 end", "instructions (endless loop?)",
+               4);
+    vg_policy_stats st;
+    vg_policy_stats_get(vg_harness_policy(f->h), &st);
+    assert_int_equal(st.budget_cuts, 2);
+    assert_int_equal(st.errors, 2);
+}
+
+static void test_loop_in_pcall_is_cut(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f, "  pcall(function() while true do end end)\n  return 'allow'",
+               "instructions (endless loop?)", 3);
+}
+
+static void test_memory_bomb_is_cut(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f,
+               "  local t, s = {}, string.rep('x', 1000)\n"
+               "  for i = 1, 1e9 do t[i] = s .. i end",
+               "MiB of memory", 1);
+    vg_policy_stats st;
+    vg_policy_stats_get(vg_harness_policy(f->h), &st);
+    assert_int_equal(st.memory_cuts, 2);
+    /* The garbage is gone again. */
+    assert_true(st.lua_bytes < (16u << 20));
+}
+
+static void test_runtime_error_and_nonsense(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f, "  local x = nil\n  return x.field", "attempt to index a nil value", 4);
+}
+
+static void test_nonsense_verdict(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f, "  return 'maybe'", "expected \"allow\", \"deny\", \"alert\", \"learn\" or nil",
+               1);
+}
+
+static void test_event_is_read_only(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f, "  ev.name = 'other'", "events are read-only", 3);
+}
+
+static void expect_load_error(struct fx *f, const char *text, const char *part)
+{
+    write_file(f, "10-escape.lua", text);
+    vg_diag_free(&f->diag);
+    assert_int_equal(vg_policy_check(f->dirs, &f->diag), -EINVAL);
+    assert_true(f->diag.n >= 1);
+    char prefix[128];
+    snprintf(prefix, sizeof(prefix), "%s/10-escape.lua:1: ", f->dir);
+    if (strncmp(f->diag.msgs[0], prefix, strlen(prefix)) != 0 || !strstr(f->diag.msgs[0], part))
+        fail_msg("got '%s', expected '%s...%s'", f->diag.msgs[0], prefix, part);
+}
+
+static void test_sandbox_escapes_fail(void **state)
+{
+    struct fx *f = *state;
+    expect_load_error(f, "io.open('/etc/passwd')", "global 'io'");
+    expect_load_error(f, "os.execute('touch /tmp/pwned')", "global 'os'");
+    expect_load_error(f, "require('socket.core')", "global 'require'");
+    expect_load_error(f, "package.loadlib('/lib/libc.so.6', 'system')", "global 'package'");
+    expect_load_error(f, "string.dump(function() end)", "field 'dump'");
+    expect_load_error(f, "local d = ('').dump; d(print)", "local 'd'");
+    expect_load_error(f, "load('return 1')", "global 'load'");
+    expect_load_error(f, "dofile('/etc/passwd')", "global 'dofile'");
+    expect_load_error(f, "debug.getregistry()", "global 'debug'");
+    expect_load_error(f, "collectgarbage('stop')", "global 'collectgarbage'");
+    expect_load_error(f, "setmetatable({}, { __gc = function() end })",
+                      "__gc metamethods are not allowed in the policy");
+    /* A precompiled chunk is refused outright. */
+    write_file(f, "10-escape.lua", "\x1bLua\x54\x00\x19\x93\r\n\x1a\n");
+    vg_diag_free(&f->diag);
+    assert_int_equal(vg_policy_check(f->dirs, &f->diag), -EINVAL);
+    assert_non_null(strstr(f->diag.msgs[0], "binary chunk"));
+}
+
+static void test_reload_keeps_running_policy(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "00-a.lua", "vigil.on('proc.exec', function() return 'deny' end)\n");
+    start(f);
+    vg_policy *p = vg_harness_policy(f->h);
+    assert_int_equal(feed(f, "proc.exec", "web", "x"), VG_VERDICT_DENY);
+
+    write_file(f, "00-a.lua",
+               "vigil.on('proc.exec', function() return 'alert' end)\n"
+               "vigil.on('proc.exec', function() return 'allow' end\n");
+    vg_diag d = {0};
+    assert_int_equal(vg_policy_reload(p, f->dirs, &d), -EINVAL);
+    assert_int_equal(d.n, 1);
+    char prefix[128];
+    snprintf(prefix, sizeof(prefix), "%s/00-a.lua:3: ", f->dir);
+    if (strncmp(d.msgs[0], prefix, strlen(prefix)) != 0)
+        fail_msg("got '%s', expected it to start with '%s'", d.msgs[0], prefix);
+    vg_diag_free(&d);
+    assert_int_equal(feed(f, "proc.exec", "web", "x"), VG_VERDICT_DENY); /* the old one */
+
+    /* An error at run time of the top level counts as well. */
+    write_file(f, "00-a.lua",
+               "vigil.on('proc.exec', function() return 'alert' end)\n"
+               "vigil.on('nodot', function() end)\n");
+    assert_int_equal(vg_policy_reload(p, f->dirs, &d), -EINVAL);
+    assert_non_null(strstr(d.msgs[0], "00-a.lua:2: vigil.on: 'nodot' is not an event type"));
+    vg_diag_free(&d);
+    assert_int_equal(feed(f, "proc.exec", "web", "x"), VG_VERDICT_DENY);
+
+    write_file(f, "00-a.lua", "vigil.on('proc.exec', function() return 'alert' end)\n");
+    assert_int_equal(vg_policy_reload(p, f->dirs, &d), 0);
+    assert_int_equal(feed(f, "proc.exec", "web", "x"), VG_VERDICT_ALERT);
+    vg_policy_stats st;
+    vg_policy_stats_get(p, &st);
+    assert_int_equal(st.reloads_failed, 2);
+    assert_int_equal(st.reloads, 2); /* the first load and this one */
+}
+
+static void test_written_rules_follow_the_policy(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "00-modes.lua", modes_policy);
+    write_file(f, "30-rules.lua",
+               "vigil.rule{ group = 'web', plane = 'proc', name = 'nginx', path = '*',\n"
+               "            user = '*', comment = 'the web server' }\n");
+    start(f);
+    vg_harness_set_mode(f->h, "web", VG_MODE_PROTECT);
+    assert_int_equal(feed(f, "proc.exec", "web", "nginx"), VG_VERDICT_ALLOW);
+    write_file(f, "30-rules.lua", "-- no rules any more\n");
+    vg_diag d = {0};
+    assert_int_equal(vg_policy_reload(vg_harness_policy(f->h), f->dirs, &d), 0);
+    assert_int_equal(feed(f, "proc.exec", "web", "nginx"), VG_VERDICT_DENY);
+    /* A bad rule is a load error with its line. */
+    write_file(f, "30-rules.lua", "\nvigil.rule{ group = 'web', plane = 'disk', name = 'x' }\n");
+    assert_int_equal(vg_policy_reload(vg_harness_policy(f->h), f->dirs, &d), -EINVAL);
+    assert_non_null(strstr(d.msgs[0], "30-rules.lua:2: vigil.rule: plane must be proc"));
+    vg_diag_free(&d);
+}
+
+struct record {
+    int calls;
+    char target[64];
+    char event_type[64];
+};
+
+static int record_action(void *priv, const void *args, size_t len)
+{
+    struct record *r = priv;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    assert_int_equal(msgpack_unpack_next(&up, args, len, &off), MSGPACK_UNPACK_SUCCESS);
+    vg_mp_get_cstr(&up.data, "target", r->target, sizeof(r->target));
+    const msgpack_object *ev = vg_mp_get(&up.data, "event");
+    if (ev)
+        vg_mp_get_cstr(ev, "type", r->event_type, sizeof(r->event_type));
+    msgpack_unpacked_destroy(&up);
+    r->calls++;
+    return 0;
+}
+
+static void test_response_rules(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "10-alert.lua",
+               "vigil.on('proc.exec', function(ev)\n"
+               "  if ev.name == 'nc' then\n"
+               "    vigil.alert(ev, { type = 'proc.incident', name = 'suspicious_process',\n"
+               "                      severity = 'critical' })\n"
+               "  end\n"
+               "end)\n");
+    write_file(f, "20-resp.lua",
+               "vigil.response{ name = 'contain', on = 'proc.incident',\n"
+               "  match = { incident = 'suspicious*', group = 'web*' },\n"
+               "  min_severity = 'error', actions = { 'record:ops', 'quarantine' } }\n");
+    start(f);
+    struct record rec = {0};
+    vg_action_desc desc = {.name = "record", .run = record_action, .priv = &rec};
+    assert_int_equal(vg_actions_register(vg_harness_actions(f->h), "test", &desc), 0);
+
+    feed(f, "proc.exec", "web-1", "nc");
+    assert_int_equal(rec.calls, 1);
+    assert_string_equal(rec.target, "ops");
+    assert_string_equal(rec.event_type, "proc.incident");
+    int done = 0;
+    for (size_t i = 0; i < vg_harness_nevents(f->h); i++) {
+        const msgpack_object *e = vg_harness_event(f->h, i);
+        if (!vg_mp_streq(vg_mp_get(e, "type"), "response.done"))
+            continue;
+        done++;
+        expect_field(e, "rule", "contain");
+        char action[32], status[32];
+        vg_mp_get_cstr(e, "action", action, sizeof(action));
+        vg_mp_get_cstr(e, "status", status, sizeof(status));
+        assert_string_equal(status, strcmp(action, "record") == 0 ? "done" : "unavailable");
+    }
+    assert_int_equal(done, 2);
+    /* Another group does not match. */
+    feed(f, "proc.exec", "db", "nc");
+    assert_int_equal(rec.calls, 1);
+    assert_null(published(f, "response.done"));
+}
+
+static void test_vigil_api(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "10-api.lua",
+               "vigil.incidents{ group = 'quiet', reverse_shell = false }\n"
+               "assert(not pcall(vigil.response, { on = 'proc.incident', actions = {} }))\n"
+               "vigil.on('proc.exec', function(ev)\n"
+               "  assert(vigil.incident_enabled('quiet', 'reverse_shell') == false)\n"
+               "  assert(vigil.incident_enabled('other', 'reverse_shell') == true)\n"
+               "  assert(vigil.default_mode() == 'learn')\n"
+               "  assert(vigil.mode({ group = 'x' }) == 'learn')\n"
+               "  local n = 0\n"
+               "  for k, v in pairs(ev) do n = n + 1 end\n"
+               "  assert(n == 9, 'pairs sees header and body: ' .. n)\n"
+               "  assert(ev.type == 'proc.exec' and ev.workload == 'w1' and ev.id > 0)\n"
+               "  assert(vigil.learn({ group = ev.group, plane = 'file', path = '/etc/hosts',\n"
+               "                       program = '/bin/cat', access = 'read' }))\n"
+               "  assert(vigil.allowed({ group = ev.group, plane = 'file', path = '/etc/hosts',\n"
+               "                         program = '/bin/cat', access = 'read' }))\n"
+               "  vigil.deny(ev, { message = 'no' })\n"
+               "  assert(vigil.respond('quarantine', ev, { reason = 'test' }) == 'unavailable')\n"
+               "  vigil.log('debug', 'handled ' .. ev.name)\n"
+               "  assert(not pcall(vigil.on, 'proc.exec', print))\n"
+               "  return nil\n"
+               "end)\n");
+    start(f);
+    assert_int_equal(feed(f, "proc.exec", "web", "x"), VG_VERDICT_NONE);
+    assert_null(published(f, "policy.error"));
+    const msgpack_object *v = published(f, "proc.violation");
+    expect_field(v, "action", "deny");
+    expect_field(v, "message", "no");
+    const msgpack_object *d = published(f, "response.done");
+    expect_field(d, "status", "unavailable");
+    expect_contains(d, "rule", "10-api.lua:17");
+    assert_int_equal(vg_rules_count(vg_harness_rules(f->h)), 1);
+}
+
+/* A handler on every event that alerts on every event must not feed itself
+ * through the bus forever. */
+static void test_no_feedback_loops(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "10-all.lua",
+               "vigil.on('*', function(ev)\n"
+               "  vigil.alert(ev, { type = 'proc.incident', name = 'again' })\n"
+               "  vigil.respond('quarantine', ev)\n"
+               "end)\n");
+    start(f);
+    feed(f, "proc.exec", "web", "x");
+    /* The exec gives an incident and a response.done; the incident gives a
+     * response.done (no incident about an incident); the two response.done
+     * give nothing (respond about a response.done is refused). */
+    size_t incidents = 0, done = 0;
+    for (size_t i = 0; i < vg_harness_nevents(f->h); i++) {
+        const msgpack_object *e = vg_harness_event(f->h, i);
+        incidents += vg_mp_streq(vg_mp_get(e, "type"), "proc.incident");
+        done += vg_mp_streq(vg_mp_get(e, "type"), "response.done");
+    }
+    assert_int_equal(incidents, 1);
+    assert_int_equal(done, 2);
+    assert_null(published(f, "policy.error"));
+}
+
+static void test_shipped_policy_loads(void **state)
+{
+    char *dirs[] = {TEST_SOURCE_DIR "/lua/policies", NULL};
+    vg_diag d = {0};
+    int rc = vg_policy_check(dirs, &d);
+    vg_diag_print(&d, stderr);
+    vg_diag_free(&d);
+    assert_int_equal(rc, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_learn_monitor_protect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decision_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_endless_loop_is_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loop_in_pcall_is_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_bomb_is_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runtime_error_and_nonsense, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonsense_verdict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_is_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sandbox_escapes_fail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_keeps_running_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_written_rules_follow_the_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_response_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vigil_api, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_feedback_loops, setup, teardown),
+        cmocka_unit_test(test_shipped_policy_loads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
