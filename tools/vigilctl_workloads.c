@@ -1,0 +1,142 @@
+/* vigilctl: workloads, groups, group show, group mode. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mp.h"
+#include "vigilctl.h"
+
+/* Lists print one JSON object per line, so that `jq` and `grep` can work
+ * on them line by line. */
+static void print_json_lines(const msgpack_object *arr)
+{
+    for (uint32_t i = 0; i < arr->via.array.size; i++)
+        vctl_print_json(&arr->via.array.ptr[i]);
+}
+
+static void table_rows(const msgpack_object *arr, const char *const *heads, const char *const *keys)
+{
+    vctl_table t;
+    vctl_table_init(&t, heads);
+    for (uint32_t i = 0; arr && i < arr->via.array.size; i++) {
+        const msgpack_object *e = &arr->via.array.ptr[i];
+        char *row[VCTL_TABLE_COLS];
+        for (size_t k = 0; keys[k]; k++) {
+            /* Container ids are 64 hex digits; 12 tell them apart, as in
+             * `docker ps`. */
+            row[k] = strcmp(keys[k], "id") == 0 ? vctl_cell(vg_mp_get(e, "id"), 12)
+                                                : vctl_cell_get(e, keys[k]);
+            if (strcmp(keys[k], "id") == 0 && strlen(row[k]) > 12)
+                row[k][12] = '\0'; /* "..." is noise for an id prefix */
+        }
+        vctl_table_add(&t, row);
+    }
+    vctl_table_print(&t);
+}
+
+/* Calls cmd (args may be NULL) and expects a list. */
+static int list_call(vctl_ctx *c, const char *cmd, const char *const *heads,
+                     const char *const *keys)
+{
+    vctl_reply r;
+    int rc = vctl_call(c, cmd, NULL, &r, NULL);
+    if (rc != VCTL_OK)
+        return rc;
+    if (r.result->type != MSGPACK_OBJECT_ARRAY) {
+        vctl_reply_free(&r);
+        return vctl_bad_result(cmd, "a list");
+    }
+    if (c->json)
+        print_json_lines(r.result);
+    else
+        table_rows(r.result, heads, keys);
+    vctl_reply_free(&r);
+    return VCTL_OK;
+}
+
+int vctl_cmd_workloads(vctl_ctx *c, int argc, char **argv)
+{
+    static const char *const heads[] = {"ID",   "NAME",  "RUNTIME",   "PID", "GROUP",
+                                        "MODE", "IMAGE", "NAMESPACE", "POD", NULL};
+    static const char *const keys[] = {"id",   "name",  "runtime",   "pid", "group",
+                                       "mode", "image", "namespace", "pod", NULL};
+    int rc = vctl_parse_opts(c, argc, argv, NULL, NULL, NULL, NULL, NULL);
+    return rc >= 0 ? rc : list_call(c, "workloads", heads, keys);
+}
+
+int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv)
+{
+    static const char *const heads[] = {"NAME", "KIND", "MODE", "MEMBERS", NULL};
+    static const char *const keys[] = {"name", "kind", "mode", "members", NULL};
+    int rc = vctl_parse_opts(c, argc, argv, NULL, NULL, NULL, NULL, NULL);
+    return rc >= 0 ? rc : list_call(c, "groups", heads, keys);
+}
+
+static void pack_args(msgpack_sbuffer *sb, const char *name, const char *mode)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, mode ? 2 : 1);
+    vg_mp_pack_kv_str(&pk, "name", name);
+    if (mode)
+        vg_mp_pack_kv_str(&pk, "mode", mode);
+}
+
+static void print_show(const msgpack_object *res)
+{
+    static const char *const heads[] = {"ID", "NAME", "RUNTIME", "PID", "MODE", "IMAGE", NULL};
+    static const char *const keys[] = {"id", "name", "runtime", "pid", "mode", "image", NULL};
+    char *s;
+    printf("name:     %s\n", s = vctl_cell_get(res, "name")), free(s);
+    printf("kind:     %s\n", s = vctl_cell_get(res, "kind")), free(s);
+    printf("mode:     %s\n", s = vctl_cell_get(res, "mode")), free(s);
+    printf("members:  %s\n", s = vctl_cell_get(res, "members")), free(s);
+    const msgpack_object *crit = vg_mp_get(res, "criteria");
+    if (crit && crit->type == MSGPACK_OBJECT_MAP)
+        printf("criteria: %s\n", s = vctl_cell(crit, VCTL_NO_LIMIT)), free(s);
+    const msgpack_object *wl = vg_mp_get(res, "workloads");
+    if (wl && wl->type == MSGPACK_OBJECT_ARRAY && wl->via.array.size) {
+        putchar('\n');
+        table_rows(wl, heads, keys);
+    }
+}
+
+/* group show NAME | group mode NAME MODE */
+int vctl_cmd_group(vctl_ctx *c, int argc, char **argv)
+{
+    int rest = 0;
+    int rc = vctl_parse_opts(c, argc, argv, NULL, NULL, NULL, NULL, &rest);
+    if (rc >= 0)
+        return rc;
+    const char *sub = rest < argc ? argv[rest] : "";
+    bool show = strcmp(sub, "show") == 0, mode = strcmp(sub, "mode") == 0;
+    if (!(show && argc - rest == 2) && !(mode && argc - rest == 3)) {
+        fprintf(stderr, "usage: vigilctl [--json] group show NAME\n"
+                        "       vigilctl [--json] group mode NAME learn|monitor|protect\n");
+        return VCTL_USAGE;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    pack_args(&sb, argv[rest + 1], mode ? argv[rest + 2] : NULL);
+    vctl_reply r;
+    rc = vctl_call(c, show ? "group.show" : "group.mode", &sb, &r, NULL);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc != VCTL_OK)
+        return rc;
+    if (r.result->type != MSGPACK_OBJECT_MAP) {
+        vctl_reply_free(&r);
+        return vctl_bad_result(show ? "group.show" : "group.mode", "a map");
+    }
+    if (c->json) {
+        vctl_print_json(r.result);
+    } else if (show) {
+        print_show(r.result);
+    } else {
+        char *g = vctl_cell_get(r.result, "group"), *m = vctl_cell_get(r.result, "mode"),
+             *p = vctl_cell_get(r.result, "previous");
+        printf("group %s: mode %s (was %s)\n", g, m, p);
+        free(g), free(m), free(p);
+    }
+    vctl_reply_free(&r);
+    return VCTL_OK;
+}
