@@ -22,6 +22,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "sandbox.h"
+#include "webhook.h"
 
 #ifndef VIGIL_DEFAULT_PLUGIN_DIR
 #define VIGIL_DEFAULT_PLUGIN_DIR "/usr/lib/vigil/plugins"
@@ -35,7 +37,6 @@
 #define MEM_LIMIT_MB 8
 #define MEM_LIMIT ((size_t)MEM_LIMIT_MB << 20)
 #define INSN_LIMIT 10000000L
-#define INSN_STEP 1000
 #define PLUGIN_DEPTH_MAX 16
 #define REPORT_MAX 50 /* a loop of bad assignments must not flood the output */
 
@@ -46,6 +47,8 @@ enum kind {
     K_UINT,    /* an integer in [min, max] into a uint64_t */
     K_LIST,    /* a list of strings into a NULL-terminated char ** */
     K_PLUGINS, /* plugins.<name> = { ... }; stays in the Lua state */
+    K_TABLE,   /* any table; stays in the Lua state, checked by its user */
+    K_WEBHOOKS, /* webhooks.<name> = { url = ... }; stays in the Lua state */
 };
 
 struct setting {
@@ -77,6 +80,13 @@ static const struct setting settings[] = {
     /* The upper bound keeps "megabytes << 20" far from overflowing. */
     {"store_map_mb", K_UINT, FIELD(store_map_mb), .def_int = 64, .min = 1, .max = 1 << 20},
     {"plugins", K_PLUGINS, .offset = 0},
+    /* Workloads and groups (discovery.c, groups.c): discovery_root prefixes
+     * /proc, /run, /var/lib and /sys/fs/cgroup, for tests on fixture trees. */
+    {"discovery_root", K_STRING, FIELD(discovery_root), .def_str = NULL},
+    {"rescan_ms", K_UINT, FIELD(rescan_ms), .def_int = 1000, .min = 50, .max = 3600000},
+    {"groups", K_TABLE, .offset = 0},
+    /* Endpoints of the webhook action (webhook.h). */
+    {"webhooks", K_WEBHOOKS, .offset = 0},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -94,79 +104,8 @@ struct load_ctx {
     int lines[N_SETTINGS];      /* line of the last assignment of each setting */
 };
 
-/* The allocator's state; it lives as long as the lua_State. */
-struct sandbox {
-    size_t used;
-    bool over_memory; /* sticky: a pcall in the file must not hide it */
-    bool over_budget;
-    int budget_line; /* where the budget ran out */
-    long insns;
-    struct load_ctx *ctx; /* NULL once loading is over */
-};
-
 /* Registry keys (their addresses are what matters). */
 static const char settings_key, env_key;
-
-static struct sandbox *sandbox_of(lua_State *L)
-{
-    void *ud = NULL;
-    lua_getallocf(L, &ud);
-    return ud;
-}
-
-static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    struct sandbox *sb = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        sb->used -= old;
-        return NULL;
-    }
-    if (nsize > old && nsize - old > MEM_LIMIT - sb->used) {
-        sb->over_memory = true;
-        return NULL;
-    }
-    void *p = realloc(ptr, nsize);
-    if (p)
-        sb->used = sb->used - old + nsize;
-    return p;
-}
-
-static void sandbox_hook(lua_State *L, lua_Debug *ar);
-
-/* Stops the file at `line`: from now on every instruction raises this
- * error, so that a pcall() in the file cannot catch it and carry on. Later
- * errors repeat the first line, which is the one that looped. */
-static int out_of_budget(lua_State *L, const char *src, int line)
-{
-    struct sandbox *sb = sandbox_of(L);
-    if (!sb->over_budget) {
-        sb->over_budget = true;
-        sb->budget_line = line;
-        lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
-    }
-    lua_pushfstring(L, "%s:%d: the configuration ran for more than %d instructions (endless loop?)",
-                    src, sb->budget_line, (int)INSN_LIMIT);
-    return lua_error(L);
-}
-
-static void sandbox_hook(lua_State *L, lua_Debug *ar)
-{
-    struct sandbox *sb = sandbox_of(L);
-    sb->insns += INSN_STEP;
-    if (sb->insns <= INSN_LIMIT)
-        return;
-    /* A hook runs without a frame of its own: ar is the looping function. */
-    lua_getinfo(L, "Sl", ar);
-    out_of_budget(L, ar->short_src, ar->currentline);
-}
-
-static int sandbox_panic(lua_State *L)
-{
-    vg_err("config: unprotected Lua error: %s", lua_tostring(L, -1));
-    abort();
-}
 
 static int statement_line(const struct load_ctx *ctx, const char *key, int line);
 
@@ -323,6 +262,8 @@ static bool check_value(lua_State *L, int idx, struct load_ctx *ctx, const struc
         return check_uint(L, idx, ctx, s, line);
     case K_LIST:
     case K_PLUGINS:
+    case K_TABLE:
+    case K_WEBHOOKS:
         if (lua_istable(L, idx))
             return true;
         report(ctx, line, "setting '%s' must be a table, got %s", s->key, luaL_typename(L, idx));
@@ -336,7 +277,7 @@ static bool check_value(lua_State *L, int idx, struct load_ctx *ctx, const struc
  * found in one go. */
 static int l_newindex(lua_State *L)
 {
-    struct load_ctx *ctx = sandbox_of(L)->ctx;
+    struct load_ctx *ctx = vg_sandbox_of(L)->user;
     if (!ctx)
         return luaL_error(L, "the configuration is read-only");
     int line = caller_line(L);
@@ -360,245 +301,12 @@ static int l_newindex(lua_State *L)
     return 0;
 }
 
-/* The base library's setmetatable(), minus __gc: a finalizer would run file
- * code at any later allocation, long after the instruction budget was meant
- * to apply. Written out rather than wrapped, so that its errors carry the
- * caller's line. */
-static int l_setmetatable(lua_State *L)
-{
-    int t = lua_type(L, 2);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
-    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
-        return luaL_error(L, "cannot change a protected metatable");
-    if (t == LUA_TTABLE) {
-        lua_pushliteral(L, "__gc");
-        if (lua_rawget(L, 2) != LUA_TNIL)
-            return luaL_error(L, "__gc metamethods are not allowed in the configuration");
-    }
-    lua_settop(L, 2);
-    lua_setmetatable(L, 1);
-    return 1;
-}
-
-/* xpcall()'s message handler runs inside the failing call. When the error
- * came from the instruction hook, Lua still has hooks off at that point, so
- * a handler from the file would run unbudgeted: it is skipped then. */
-static int l_msgh(lua_State *L)
-{
-    if (sandbox_of(L)->over_budget)
-        return 1; /* the error object, unchanged */
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
-}
-
-/* The base library's xpcall(), with the handler wrapped in l_msgh. */
-static int l_xpcall(lua_State *L)
-{
-    int n = lua_gettop(L);
-    luaL_checktype(L, 2, LUA_TFUNCTION);
-    lua_pushvalue(L, 2);
-    lua_pushcclosure(L, l_msgh, 1);
-    lua_replace(L, 2);
-    lua_pushboolean(L, 1); /* first result when all goes well */
-    lua_pushvalue(L, 1);
-    lua_rotate(L, 3, 2); /* true and the function below the arguments */
-    if (lua_pcall(L, n - 2, LUA_MULTRET, 2) != LUA_OK) {
-        lua_pushboolean(L, 0);
-        lua_pushvalue(L, -2);
-        return 2;
-    }
-    return lua_gettop(L) - 2;
-}
-
-/* ---- library functions that loop in C, where the hook cannot see ---- */
-
-/* Charges `cost` steps of C work to the instruction budget before the work
- * is done. Work that would not fit is refused with an ordinary error: it
- * has not started, so the file may catch that and go on. */
-static void charge(lua_State *L, double cost, const char *what, size_t n, const char *unit)
-{
-    struct sandbox *sb = sandbox_of(L);
-    long left = INSN_LIMIT - sb->insns;
-    if (cost < (double)left) {
-        sb->insns += (long)cost;
-        return;
-    }
-    /* A refusal costs far more than an instruction (an error is raised); a
-     * loop of them must still end. */
-    sb->insns += INSN_STEP;
-    char msg[192]; /* lua_pushfstring knows no %g */
-    snprintf(msg, sizeof(msg),
-             "%s on %zu %s may take up to %.3g steps, more than the %ld instructions left", what, n,
-             unit, cost, left > 0 ? left : 0);
-    luaL_error(L, "%s", msg);
-}
-
-/* A bound of the steps a Lua pattern may take on n characters: matching is
- * tried at each position, and each repetition (*, + or -), %b or back
- * reference may scan the rest again. */
-static double pattern_cost(const char *p, size_t plen, size_t n)
-{
-    double cost = (double)n + 1;
-    for (size_t i = 0; i < plen; i++) {
-        if (p[i] == '%' && i + 1 < plen) {
-            i++;
-            cost *= p[i] == 'b' || (p[i] >= '1' && p[i] <= '9') ? (double)n + 1 : 1;
-        } else if (p[i] == '[') {
-            /* Skips the set, as lstrlib.c does: its first item may be ']'. */
-            i += i + 1 < plen && p[i + 1] == '^' ? 2 : 1;
-            do
-                i += i < plen && p[i] == '%' ? 2 : 1;
-            while (i < plen && p[i] != ']');
-        } else if (p[i] == '*' || p[i] == '+' || p[i] == '-') {
-            cost *= (double)n + 1;
-        }
-    }
-    return cost;
-}
-
-/* table.insert(t, pos, v) and table.remove(t, pos) shift the elements
- * above pos, up to #t. A __len metamethod could claim 1e15 (or one value
- * when asked here and another when the original asks), so it is refused. */
-static void charge_shift(lua_State *L, const char *which)
-{
-    luaL_checktype(L, 1, LUA_TTABLE);
-    if (luaL_getmetafield(L, 1, "__len") != LUA_TNIL)
-        luaL_error(L, "table.%s on a table with __len is not allowed in the configuration", which);
-    lua_Integer e = (lua_Integer)lua_rawlen(L, 1);
-    bool insert = strcmp(which, "insert") == 0;
-    lua_Integer pos = insert && lua_gettop(L) == 3 ? luaL_checkinteger(L, 2)
-                      : insert                     ? e + 1
-                                                   : luaL_optinteger(L, 2, e);
-    double n = pos <= e ? (double)e - (double)pos + 1 : 1;
-    char what[16];
-    snprintf(what, sizeof(what), "table.%s", which);
-    charge(L, n, what, (size_t)n, "elements");
-}
-
-/* Checks the arguments here, where an error names the caller's line (the
- * original's would not: its caller is l_charged, a C function), then charges
- * the work. */
-static void check_and_charge(lua_State *L, const char *which)
-{
-    size_t len = 0, plen = 0;
-    if (strcmp(which, "insert") == 0 || strcmp(which, "remove") == 0) {
-        charge_shift(L, which);
-        return;
-    }
-    if (strcmp(which, "move") == 0) {
-        luaL_checktype(L, 1, LUA_TTABLE);
-        lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
-        luaL_checkinteger(L, 4);
-        if (!lua_isnoneornil(L, 5))
-            luaL_checktype(L, 5, LUA_TTABLE);
-        double n = e >= f ? (double)e - (double)f + 1 : 0;
-        charge(L, n, "table.move", (size_t)n, "elements");
-        return;
-    }
-    luaL_checklstring(L, 1, &len);
-    if (strcmp(which, "rep") == 0) {
-        lua_Integer n = luaL_checkinteger(L, 2);
-        luaL_optstring(L, 3, "");
-        charge(L, (double)n, "string.rep", n > 0 ? (size_t)n : 0, "copies");
-        return;
-    }
-    const char *p = luaL_checklstring(L, 2, &plen);
-    if (strcmp(which, "gsub") == 0) {
-        int t = lua_type(L, 3);
-        luaL_argexpected(
-            L, t == LUA_TNUMBER || t == LUA_TSTRING || t == LUA_TFUNCTION || t == LUA_TTABLE, 3,
-            "string/function/table");
-        luaL_optinteger(L, 4, 0);
-    } else {
-        luaL_optinteger(L, 3, 1);
-    }
-    bool plain = strcmp(which, "find") == 0 && lua_toboolean(L, 4);
-    char what[16];
-    snprintf(what, sizeof(what), "string.%s", which);
-    charge(L, plain ? (double)len + 1 : pattern_cost(p, plen, len), what, len, "characters");
-}
-
-/* Wraps the library functions that loop in C (upvalue 1: the original,
- * upvalue 2: its name). string.rep("", 1e15) or table.move of nils allocate
- * nothing, and ("a"):rep(2000):find(".-.-.-b") allocates little, so neither
- * the memory cap nor the hook would stop them. The pattern bound is for the
- * worst case, so a pattern with one repetition is refused from about 3,000
- * characters on; a configuration has no business with such strings. */
-static int l_charged(lua_State *L)
-{
-    check_and_charge(L, lua_tostring(L, lua_upvalueindex(2)));
-    int n = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, LUA_MULTRET);
-    return lua_gettop(L);
-}
-
-static void charge_lib(lua_State *L, int lib, const char *libname, const char *const *names)
-{
-    lua_getfield(L, lib, libname);
-    for (size_t i = 0; names[i]; i++) {
-        lua_getfield(L, -1, names[i]);
-        lua_pushstring(L, names[i]);
-        lua_pushcclosure(L, l_charged, 2);
-        lua_setfield(L, -2, names[i]);
-    }
-    lua_pop(L, 1);
-}
-
-static void open_safe_libs(lua_State *L, int lib)
-{
-    static const char *const base[] = {"assert",   "error",  "ipairs",   "next",     "pairs",
-                                       "pcall",    "select", "tonumber", "tostring", "type",
-                                       "rawequal", "rawget", "rawlen",   "rawset",   "getmetatable",
-                                       "_VERSION", NULL};
-    static const luaL_Reg libs[] = {{"string", luaopen_string},
-                                    {"table", luaopen_table},
-                                    {"math", luaopen_math},
-                                    {"utf8", luaopen_utf8},
-                                    {NULL, NULL}};
-    /* The base library registers itself in the global table; only the
-     * functions on the allow-list are copied from there. */
-    luaL_requiref(L, "_G", luaopen_base, 0);
-    for (size_t i = 0; base[i]; i++) {
-        lua_getfield(L, -1, base[i]);
-        lua_setfield(L, lib, base[i]);
-    }
-    lua_pushcfunction(L, l_setmetatable);
-    lua_setfield(L, lib, "setmetatable");
-    lua_pushcfunction(L, l_xpcall);
-    lua_setfield(L, lib, "xpcall");
-    lua_pop(L, 1);
-    for (const luaL_Reg *r = libs; r->name; r++) {
-        luaL_requiref(L, r->name, r->func, 0);
-        lua_setfield(L, lib, r->name);
-    }
-    /* Removed from the library table itself, because strings reach it as
-     * their metatable's __index: ("").dump. */
-    lua_getfield(L, lib, "string");
-    lua_pushnil(L);
-    lua_setfield(L, -2, "dump");
-    lua_pop(L, 1);
-    static const char *const str_charged[] = {"rep", "find", "match", "gmatch", "gsub", NULL};
-    static const char *const tab_charged[] = {"move", "insert", "remove", NULL};
-    charge_lib(L, lib, "string", str_charged);
-    charge_lib(L, lib, "table", tab_charged);
-    /* The old globals (load, dofile, ...) become unreachable. */
-    lua_pushvalue(L, lib);
-    lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-}
-
 /* Builds lib, settings and env tables (see the comment at the top). Runs
  * under lua_pcall, since any allocation may fail. */
 static int l_setup(lua_State *L)
 {
     lua_newtable(L); /* 1: lib */
-    open_safe_libs(L, 1);
+    vg_sandbox_open_libs(L, 1);
 
     lua_newtable(L); /* 2: settings, falling back to lib */
     lua_newtable(L);
@@ -624,33 +332,17 @@ static int l_setup(lua_State *L)
 
 static int sandbox_new(lua_State **out)
 {
-    struct sandbox *sb = calloc(1, sizeof(*sb));
-    if (!sb)
-        return -ENOMEM;
-    lua_State *L = lua_newstate(sandbox_alloc, sb);
-    if (!L) {
-        free(sb);
-        return -ENOMEM;
-    }
-    lua_atpanic(L, sandbox_panic);
+    lua_State *L = NULL;
+    int rc = vg_sandbox_new("the configuration", MEM_LIMIT, INSN_LIMIT, &L);
+    if (rc < 0)
+        return rc;
     lua_pushcfunction(L, l_setup);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-        lua_close(L);
-        free(sb);
+        vg_sandbox_close(L);
         return -ENOMEM;
     }
-    lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, INSN_STEP);
     *out = L;
     return 0;
-}
-
-static void sandbox_close(lua_State *L)
-{
-    if (!L)
-        return;
-    struct sandbox *sb = sandbox_of(L);
-    lua_close(L);
-    free(sb);
 }
 
 /* ---- building the vg_config ---- */
@@ -699,6 +391,8 @@ static bool set_default(vg_config *cfg, const struct setting *s)
         *(char ***)p = dup_list(s->def_list, n);
         return *(char ***)p != NULL;
     case K_PLUGINS:
+    case K_TABLE:
+    case K_WEBHOOKS:
         return true;
     }
     return true;
@@ -850,6 +544,16 @@ static void take_setting(lua_State *L, struct load_ctx *ctx, const struct settin
         check_plugins(L, top, ctx);
         ctx->key = NULL;
         return;
+    case K_TABLE:
+        return;
+    case K_WEBHOOKS: {
+        char err[300];
+        ctx->key = s->key;
+        if (vg__webhooks_check(L, top, err, sizeof(err)) < 0)
+            report(ctx, ctx->lines[s - settings], "%s", err);
+        ctx->key = NULL;
+        return;
+    }
     }
 }
 
@@ -956,7 +660,7 @@ static void report_lua_error(lua_State *L, struct load_ctx *ctx, int status)
  * not after a syntax error, nor once a limit was hit. */
 static bool run_file(lua_State *L, struct load_ctx *ctx, const char *buf, size_t len)
 {
-    struct sandbox *sb = sandbox_of(L);
+    vg_sandbox *sb = vg_sandbox_of(L);
     char *chunkname = NULL;
     if (asprintf(&chunkname, "@%s", ctx->path) < 0) {
         ctx->oom = true;
@@ -1000,8 +704,8 @@ int vg_config_load(const char *path, vg_config **out, vg_diag *diag)
     if (rc == 0 && ((rc = sandbox_new(&L)) < 0 || !(cfg = config_new())))
         rc = -ENOMEM;
     if (rc == 0) {
-        struct sandbox *sb = sandbox_of(L);
-        sb->ctx = &ctx;
+        vg_sandbox *sb = vg_sandbox_of(L);
+        sb->user = &ctx;
         ctx.src = buf;
         ctx.src_len = len;
         /* Table contents are checked even after other problems, so that
@@ -1014,7 +718,7 @@ int vg_config_load(const char *path, vg_config **out, vg_diag *diag)
                 report_lua_error(L, &ctx, LUA_ERRMEM);
             lua_settop(L, 0);
         }
-        sb->ctx = NULL;
+        sb->user = NULL;
         if (ctx.hidden)
             vg_diag_add(ctx.diag, "%s: %d more problems not shown", path, ctx.hidden);
         cfg->path = strdup(path);
@@ -1026,7 +730,7 @@ int vg_config_load(const char *path, vg_config **out, vg_diag *diag)
     vg_diag_free(&own);
     if (rc < 0) {
         vg_config_free(cfg);
-        sandbox_close(L);
+        vg_sandbox_close(L);
         return rc;
     }
     cfg->L = L;
@@ -1062,7 +766,7 @@ void vg_config_free(vg_config *cfg)
     }
     free_list(cfg->policy_dirs);
     free(cfg->path);
-    sandbox_close(cfg->L);
+    vg_sandbox_close(cfg->L);
     free(cfg);
 }
 
@@ -1098,6 +802,29 @@ static int l_lookup(lua_State *L)
     q->i = lua_tointegerx(L, -1, &q->isint);
     q->b = lua_toboolean(L, -1);
     return 0;
+}
+
+static int l_push_setting(lua_State *L)
+{
+    const char *key = lua_touserdata(L, 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &settings_key);
+    lua_pushstring(L, key);
+    lua_rawget(L, -2);
+    return 1;
+}
+
+int vg_config_push_setting(const vg_config *cfg, const char *key)
+{
+    lua_State *L = cfg ? cfg->L : NULL;
+    if (!L || !key)
+        return -EINVAL;
+    lua_pushcfunction(L, l_push_setting);
+    lua_pushlightuserdata(L, (void *)key);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        return -ENOMEM;
+    }
+    return lua_type(L, -1);
 }
 
 static int lookup(const vg_config *cfg, struct lookup *q)

@@ -35,6 +35,8 @@ typedef struct vg_config {
     uint64_t events_max; /* "events_max": events kept in the store, default 100000 */
     uint64_t bus_queue;  /* "bus_queue": bus queue capacity, default 65536 */
     uint64_t store_map_mb; /* "store_map_mb": initial LMDB map size, default 64 */
+    char *discovery_root; /* "discovery_root": prefix of /proc, /run, ... for tests; NULL */
+    uint64_t rescan_ms;  /* "rescan_ms": workload rescan period, default 1000 */
     void *L;             /* the sandboxed lua_State, kept for plugin settings */
 } vg_config;
 
@@ -58,5 +60,11 @@ int vg_config_plugin_bool(const vg_config *cfg, const char *plugin, const char *
 
 /* plugins.<plugin>.enabled, true when not set. */
 bool vg_config_plugin_enabled(const vg_config *cfg, const char *plugin);
+
+/* Pushes the raw value of the top-level setting `key` (nil when unset) onto
+ * cfg->L and returns its Lua type (LUA_T*), or -EINVAL / -ENOMEM with
+ * nothing pushed. For settings kept in the Lua state ("groups"); the caller
+ * pops it. Loop thread. */
+int vg_config_push_setting(const vg_config *cfg, const char *key);
 
 #endif

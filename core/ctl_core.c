@@ -49,11 +49,30 @@ static void pack_ctl(vg_daemon *d, msgpack_packer *pk)
     vg_mp_pack_kv_uint(pk, "stream_drops", cs.stream_drops);
 }
 
+/* Three keys: "rules", "suppress" and "webhooks". */
+static void pack_responses(vg_daemon *d, msgpack_packer *pk)
+{
+    vg_mp_pack_cstr(pk, "rules");
+    msgpack_pack_map(pk, 2);
+    vg_mp_pack_kv_uint(pk, "count", vg_rules_count(d->rules));
+    vg_mp_pack_kv_uint(pk, "generation", vg_rules_generation(d->rules));
+    vg_suppress_stats ss;
+    vg_suppress_stats_get(d->suppress, &ss);
+    vg_mp_pack_cstr(pk, "suppress");
+    msgpack_pack_map(pk, 4);
+    vg_mp_pack_kv_uint(pk, "active", ss.active);
+    vg_mp_pack_kv_uint(pk, "added", ss.added);
+    vg_mp_pack_kv_uint(pk, "suppressed", ss.suppressed);
+    vg_mp_pack_kv_uint(pk, "expired", ss.expired);
+    vg_mp_pack_cstr(pk, "webhooks");
+    vg_webhooks_pack_stats(d->webhooks, pk);
+}
+
 static int cmd_status(vg_ctl_call *call)
 {
     vg_daemon *d = call->arg;
     msgpack_packer *pk = call->pk;
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, 14);
     vg_mp_pack_kv_str(pk, "version", VIGIL_VERSION);
     vg_mp_pack_kv_int(pk, "pid", getpid());
     vg_mp_pack_kv_uint(pk, "uptime_s", (uv_now(&d->loop) - d->started_ms) / 1000);
@@ -76,6 +95,7 @@ static int cmd_status(vg_ctl_call *call)
     vg_plugins_pack(d->plugins, pk);
     vg_mp_pack_cstr(pk, "events");
     pack_event_counts(d, pk);
+    pack_responses(d, pk);
     return 0;
 }
 

@@ -55,6 +55,9 @@ static void send_to_follower(vg_ctl_conn *conn, void *arg)
 void vg__events_on_event(const vg_event *ev, void *arg)
 {
     vg_daemon *d = arg;
+    /* A suppressed event is neither stored nor streamed (suppress.h). */
+    if (vg_suppress_check(d->suppress, ev))
+        return;
     wire.size = 0;
     if (vg_event_encode(ev, &wire) < 0)
         return;

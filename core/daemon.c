@@ -95,7 +95,10 @@ int vg_daemon_check(const vg_opts *opts, vg_diag *diag)
     if (vg_daemon_load_config(opts, &cfg, diag) < 0)
         return -EINVAL;
     int rc = check_control_group(cfg, diag);
-    if (vg_policy_files_check(cfg->policy_dirs, diag) < 0)
+    /* A full load, as a reload would do it, not only a syntax check. */
+    if (vg_policy_check(cfg->policy_dirs, diag) < 0)
+        rc = -EINVAL;
+    if (vg_groups_check_config(cfg, diag) < 0)
         rc = -EINVAL;
     vg_config_free(cfg);
     return rc;
@@ -220,6 +223,18 @@ static void warn_restart_needed(const vg_config *old, const vg_config *cfg)
         vg_warn("reload: plugin_dir changed; it takes effect at the next restart");
 }
 
+/* Custom groups are re-read (their predicates live in the new config's Lua
+ * state, so this happens before the old config is freed) and every workload
+ * is classified again. */
+static void reload_groups(vg_daemon *d, vg_diag *diag)
+{
+    int mode = vg_mode_parse(d->cfg->default_mode);
+    vg_groups_set_default_mode(d->groups, mode < 0 ? VG_MODE_LEARN : mode);
+    if (vg_groups_configure(d->groups, d->cfg, diag) < 0)
+        vg_err("reload: the custom groups could not be applied; the old ones stay");
+    vg_discovery_reclassify(d->discovery);
+}
+
 int vg_daemon_reload(vg_daemon *d, vg_diag *diag)
 {
     sd_notify(0, "RELOADING=1");
@@ -228,7 +243,10 @@ int vg_daemon_reload(vg_daemon *d, vg_diag *diag)
     int rc = vg_daemon_load_config(&d->opts, &cfg, diag);
     if (rc == 0)
         rc = check_control_group(cfg, diag);
-    if (rc == 0 && vg_policy_files_check(cfg->policy_dirs, diag) < 0)
+    if (rc == 0 && vg_groups_check_config(cfg, diag) < 0)
+        rc = -EINVAL;
+    /* Last, since it swaps the new policies in when they load. */
+    if (rc == 0 && vg_policy_reload(d->policy, cfg->policy_dirs, diag) < 0)
         rc = -EINVAL;
     if (rc < 0) {
         vg_config_free(cfg);
@@ -244,7 +262,9 @@ int vg_daemon_reload(vg_daemon *d, vg_diag *diag)
     warn_restart_needed(d->cfg, cfg);
     vg_config *old = d->cfg;
     d->cfg = cfg;
+    vg_webhooks_configure(d->webhooks, cfg);
     vg_log_set_level(cfg->log_level);
+    reload_groups(d, diag);
     int failed = vg_plugins_reload(d->plugins);
     vg_config_free(old);
     d->reloads.ok++;
@@ -277,10 +297,14 @@ static void begin_shutdown(vg_daemon *d, int signum)
     sd_notify(0, "STOPPING=1");
     vg_plugins_stop(d->plugins);
     d->plugins = NULL;
+    vg_discovery_close(d->discovery);
+    d->discovery = NULL;
     vg_ctl_close(d->ctl);
     d->ctl = NULL;
     vg_bus_close(d->bus); /* dispatches what is queued, so it reaches the store */
     d->bus = NULL;
+    vg_webhooks_close(d->webhooks); /* pending deliveries are given up, counted */
+    d->webhooks = NULL;
     if (!d->handles_ready)
         return;
     close_handle((uv_handle_t *)&d->sig_hup);
@@ -345,6 +369,23 @@ static int open_bus(vg_daemon *d)
     return d->store_sub < 0 ? d->store_sub : 0;
 }
 
+/* The core's own response actions: suppress and webhook. */
+static int open_responses(vg_daemon *d)
+{
+    int rc = vg_suppress_new(&d->loop, &d->suppress);
+    if (rc == 0)
+        rc = vg_suppress_register(d->suppress, d->actions);
+    if (rc == 0)
+        rc = vg_webhooks_new(&d->loop, NULL, &d->webhooks);
+    if (rc == 0)
+        rc = vg_webhooks_configure(d->webhooks, d->cfg);
+    if (rc == 0)
+        rc = vg_webhooks_register(d->webhooks, d->actions);
+    if (rc < 0)
+        vg_err("cannot set up the response actions: %s", strerror(-rc));
+    return rc;
+}
+
 static int open_ctl(vg_daemon *d)
 {
     char dir[4096];
@@ -364,6 +405,10 @@ static int open_ctl(vg_daemon *d)
         return rc;
     }
     rc = vg__ctl_core_register(d);
+    if (rc == 0)
+        rc = vg__ctl_workloads_register(d);
+    if (rc == 0)
+        rc = vg__ctl_rules_register(d);
     return rc < 0 ? rc : vg__ctl_events_register(d);
 }
 
@@ -383,6 +428,35 @@ static void publish_started(vg_daemon *d)
     msgpack_sbuffer_destroy(&sb);
 }
 
+/* The registry, the groups (with their stored modes) and a first scan, so
+ * that plugins start with every workload known. */
+static int start_workloads(vg_daemon *d)
+{
+    const vg_config *c = d->cfg;
+    char proc[4096];
+    int mode = vg_mode_parse(c->default_mode);
+    snprintf(proc, sizeof(proc), "%s/proc", c->discovery_root ? c->discovery_root : "");
+    vg_diag diag = {0};
+    int rc = vg_workloads_new(proc, &d->workloads);
+    if (rc == 0)
+        rc = vg_groups_new(d->store, mode < 0 ? VG_MODE_LEARN : mode, &d->groups);
+    if (rc == 0 && (rc = vg_groups_configure(d->groups, c, &diag)) < 0)
+        for (size_t i = 0; i < diag.n; i++)
+            vg_err("%s", diag.msgs[i]);
+    vg_diag_free(&diag);
+    vg_discovery_opts o = {.root = c->discovery_root, .loop = &d->loop, .bus = d->bus,
+                           .reg = d->workloads, .groups = d->groups, .rescan_ms = c->rescan_ms};
+    if (rc == 0)
+        rc = vg_discovery_new(&o, &d->discovery);
+    if (rc == 0) {
+        vg_discovery_modes_changed(d->discovery); /* the stored mode of "nodes" */
+        rc = vg_discovery_start(d->discovery);
+    }
+    if (rc < 0)
+        vg_err("cannot start workload discovery: %s", strerror(-rc));
+    return rc;
+}
+
 static int start(vg_daemon *d)
 {
     int rc = mkdir_p(d->cfg->state_dir, 0700);
@@ -392,10 +466,13 @@ static int start(vg_daemon *d)
     }
     if ((rc = lock_state_dir(d->cfg->state_dir, &d->lock_fd)) < 0)
         return rc;
-    if ((rc = open_store(d)) < 0 || (rc = open_bus(d)) < 0 || (rc = vg_actions_new(&d->actions)))
+    if ((rc = open_store(d)) < 0 || (rc = vg_rules_open(d->store, &d->rules)) < 0 ||
+        (rc = open_bus(d)) < 0 || (rc = vg_actions_new(&d->actions)))
+        return rc;
+    if ((rc = open_responses(d)) < 0)
         return rc;
     init_handles(d);
-    if ((rc = open_ctl(d)) < 0)
+    if ((rc = open_ctl(d)) < 0 || (rc = start_workloads(d)) < 0 || (rc = vg__policy_open(d)) < 0)
         return rc;
     d->plugin_env = (vg_plugin_env){.loop = &d->loop, .bus = d->bus, .store = d->store,
                                     .cfg = &d->cfg, .actions = d->actions};
@@ -410,10 +487,16 @@ static int start(vg_daemon *d)
 /* Releases whatever start() got, in reverse; safe on a partial start. */
 static void teardown(vg_daemon *d)
 {
-    if (d->plugins || d->ctl || d->bus)
+    if (d->plugins || d->ctl || d->bus || d->discovery)
         begin_shutdown(d, 0);
     uv_run(&d->loop, UV_RUN_DEFAULT);
+    vg_policy_free(d->policy); /* the bus is gone: no more events for it */
+    vg_discovery_close(d->discovery); /* only left after a failed start */
+    vg_groups_free(d->groups);
+    vg_workloads_free(d->workloads);
     vg_store_close(d->store);
+    vg_rules_free(d->rules);
+    vg_suppress_free(d->suppress);
     vg_actions_free(d->actions);
     if (uv_loop_close(&d->loop) != 0)
         vg_warn("some libuv handles were still open at exit");

@@ -4,9 +4,9 @@
  * vg_daemon_run(); everything else hangs off struct vg_daemon.
  *
  * Start-up order: config, instance lock on the state directory, store, bus
- * (its first id follows the last stored event), control socket, plugins
- * (init, then start), READY=1. Shutdown is the reverse, and ends with a
- * durable store commit.
+ * (its first id follows the last stored event), control socket, workloads
+ * and groups (a first discovery scan), plugins (init, then start), READY=1.
+ * Shutdown is the reverse, and ends with a durable store commit.
  */
 #ifndef VG_DAEMON_H
 #define VG_DAEMON_H
@@ -19,8 +19,15 @@
 #include "bus.h"
 #include "config.h"
 #include "ctl.h"
+#include "discovery.h"
+#include "groups.h"
 #include "plugins.h"
+#include "policy.h"
+#include "rules.h"
 #include "store.h"
+#include "workloads.h"
+#include "suppress.h"
+#include "webhook.h"
 
 /* Command-line settings; each non-NULL one overrides the config file, also
  * after a reload. */
@@ -41,8 +48,15 @@ typedef struct vg_daemon {
     vg_bus *bus;
     vg_ctl *ctl;
     vg_actions *actions;
+    vg_rules *rules;         /* opened after the store, freed after it is closed */
+    vg_suppress *suppress;   /* the "suppress" action and its check */
+    vg_webhooks *webhooks;   /* the "webhook" action */
     vg_plugins *plugins;
     vg_plugin_env plugin_env;
+    vg_workloads *workloads; /* the registry; lookups from any thread */
+    vg_groups *groups;
+    vg_discovery *discovery;
+    vg_policy *policy;       /* the Lua policies; uses groups, rules, actions */
 
     int lock_fd;
     uint64_t started_ms; /* uv_now at start */
@@ -83,6 +97,12 @@ int vg_daemon_check(const vg_opts *opts, vg_diag *diag);
 /* Control commands of the core (ctl_core.c, ctl_events.c). */
 int vg__ctl_core_register(vg_daemon *d);
 int vg__ctl_events_register(vg_daemon *d);
+int vg__ctl_workloads_register(vg_daemon *d); /* ctl_workloads.c */
+int vg__ctl_rules_register(vg_daemon *d); /* ctl_rules.c */
+/* Creates the policy engine, subscribes it to the bus and loads the
+ * policies (daemon_policy.c). A policy that does not load is logged and
+ * published as policy.error; the daemon then runs without policies. */
+int vg__policy_open(vg_daemon *d);
 
 /* Stored events for queries and the live stream to followers (events.c). */
 void vg__events_on_event(const vg_event *ev, void *arg);

@@ -43,6 +43,23 @@ static const vctl_command commands[] = {
      "YYYY-MM-DDTHH:MM:SS (local time; UTC with a trailing Z).",
      vctl_cmd_events},
     {"reload", "", "Reload the configuration and the policies, like SIGHUP.", vctl_cmd_reload},
+    {"workloads", "", "List the workloads (containers) with their runtime, group and mode.",
+     vctl_cmd_workloads},
+    {"groups", "", "List the groups with their kind, mode and member count.", vctl_cmd_groups},
+    {"group", "show NAME | mode NAME learn|monitor|protect",
+     "Show a group and its members, or set its mode (stored before the reply).",
+     vctl_cmd_group},
+    {"rules",
+     "list [--group G] [--plane proc|file|net]\n"
+     "       rules add|delete --group G --plane P [--name N] [--path P] [--user U]\n"
+     "             [--program P] [--access A] [--direction D] [--peer P] [--port N]\n"
+     "             [--proto P] [--app A] [--deny] [--comment C]   (add only: --deny, --comment)\n"
+     "       rules export [--group G] > FILE\n"
+     "       rules import FILE",
+     "Show, add, delete, export (as a Lua policy file) and import the rules.\n"
+     "A field left out matches anything (\"*\"). proc fields: name, path, user;\n"
+     "file: path, program, access; net: direction, peer, port, proto, app.",
+     vctl_cmd_rules},
     {"help", "[COMMAND]", "Show the commands, or the usage of one.", cmd_help},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

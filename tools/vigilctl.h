@@ -6,6 +6,8 @@
  *   vigilctl_text.c    escaping text for terminals, human formats, tables
  *   vigilctl_daemon.c  status, plugins, reload
  *   vigilctl_events.c  events (query and follow)
+ *   vigilctl_workloads.c  workloads, groups, group show|mode
+ *   vigilctl_rules.c   rules list|add|delete|export|import
  *
  * Adding a command is one row in commands[] (vigilctl.c) and one function
  * with the command_fn signature, in the file of its family. Names shared
@@ -55,6 +57,10 @@ int vctl_cmd_status(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_plugins(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_reload(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_events(vctl_ctx *c, int argc, char **argv);
+int vctl_cmd_workloads(vctl_ctx *c, int argc, char **argv); /* vigilctl_workloads.c */
+int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv);
+int vctl_cmd_group(vctl_ctx *c, int argc, char **argv);
+int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv); /* vigilctl_rules.c */
 
 /* ---- options and calls (vigilctl.c) ---- */
 

@@ -72,6 +72,15 @@ static void status_lines(const msgpack_object *res)
         free(s);
     }
     putchar('\n');
+    const msgpack_object *ru = vg_mp_get(res, "rules"), *su = vg_mp_get(res, "suppress");
+    const msgpack_object *wh = vg_mp_get(res, "webhooks");
+    char f[32];
+    printf("%-10s %s\n", "rules:", vctl_num(ru, "count", a));
+    printf("%-10s %s active, %s events suppressed\n", "suppress:", vctl_num(su, "active", a),
+           vctl_num(su, "suppressed", b));
+    printf("%-10s %s delivered, %s failed, %s retries, %s dropped, %s pending\n", "webhooks:",
+           vctl_num(wh, "delivered", a), vctl_num(wh, "failed", b), vctl_num(wh, "retries", d),
+           vctl_num(wh, "dropped", e), vctl_num(wh, "pending", f));
 }
 
 int vctl_cmd_status(vctl_ctx *c, int argc, char **argv)

@@ -60,3 +60,32 @@ store_map_mb = 64
 --         secrets = { enabled = false },
 --     }
 plugins = {}
+
+-- Endpoints of the `webhook` response action, as webhooks.<name> = { ... }:
+-- url (http:// or https://), timeout_ms (default 5000), headers (a table of
+-- header = value), slack = true for Slack's {"text": ...} body. Response
+-- rules name the endpoint. Example:
+--     webhooks = {
+--         ops = { url = "http://127.0.0.1:9000/hook", timeout_ms = 5000,
+--                 headers = { ["X-Token"] = "change-me" } },
+--     }
+webhooks = {}
+
+-- Custom groups of workloads, on top of each container's service group. A
+-- workload is in a group when all its criteria match: image, name_glob and
+-- namespace are globs, label a table of label = glob, match a function
+-- given the workload. Each group has its own mode (vigilctl group mode).
+-- Example:
+--     groups = {
+--         { name = "web-tier", image = "nginx*", label = { app = "web" } },
+--         { name = "prod", namespace = "prod" },
+--     }
+groups = {}
+
+-- How often (ms) workload discovery rescans /proc and the runtimes' state;
+-- new containers are also noticed as they are created.
+rescan_ms = 1000
+
+-- Test setting: a directory standing in for / when discovery reads /proc,
+-- /run, /var/lib and /sys/fs/cgroup. Leave unset on a real host.
+-- discovery_root = "/srv/fixtures"

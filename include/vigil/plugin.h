@@ -58,6 +58,14 @@ enum vg_severity {
     VG_SEV_CRITICAL = 5,
 };
 
+/* The mode of a group: learn what happens, monitor (alert on anything not
+ * allowed), protect (deny it before it happens). */
+enum vg_mode {
+    VG_MODE_LEARN = 0,
+    VG_MODE_MONITOR = 1,
+    VG_MODE_PROTECT = 2,
+};
+
 /* Sizes of the fixed header strings, terminating NUL included. Longer
  * values are truncated by publish(). */
 #define VG_WORKLOAD_MAX 72
