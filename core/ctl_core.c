@@ -68,11 +68,28 @@ static void pack_responses(vg_daemon *d, msgpack_packer *pk)
     vg_webhooks_pack_stats(d->webhooks, pk);
 }
 
+static void pack_policy(vg_daemon *d, msgpack_packer *pk)
+{
+    vg_policy_stats ps = {0};
+    if (d->policy)
+        vg_policy_stats_get(d->policy, &ps);
+    msgpack_pack_map(pk, 9);
+    vg_mp_pack_kv_uint(pk, "files", ps.files);
+    vg_mp_pack_kv_uint(pk, "handlers", ps.handlers);
+    vg_mp_pack_kv_uint(pk, "responses", ps.responses);
+    vg_mp_pack_kv_uint(pk, "events", ps.events);
+    vg_mp_pack_kv_uint(pk, "errors", ps.errors);
+    vg_mp_pack_kv_uint(pk, "budget_cuts", ps.budget_cuts);
+    vg_mp_pack_kv_uint(pk, "cache_hits", ps.cache_hits);
+    vg_mp_pack_kv_uint(pk, "cache_misses", ps.cache_misses);
+    vg_mp_pack_kv_uint(pk, "lua_bytes", ps.lua_bytes);
+}
+
 static int cmd_status(vg_ctl_call *call)
 {
     vg_daemon *d = call->arg;
     msgpack_packer *pk = call->pk;
-    msgpack_pack_map(pk, 14);
+    msgpack_pack_map(pk, 15);
     vg_mp_pack_kv_str(pk, "version", VIGIL_VERSION);
     vg_mp_pack_kv_int(pk, "pid", getpid());
     vg_mp_pack_kv_uint(pk, "uptime_s", (uv_now(&d->loop) - d->started_ms) / 1000);
@@ -96,6 +113,8 @@ static int cmd_status(vg_ctl_call *call)
     vg_mp_pack_cstr(pk, "events");
     pack_event_counts(d, pk);
     pack_responses(d, pk);
+    vg_mp_pack_cstr(pk, "policy");
+    pack_policy(d, pk);
     return 0;
 }
 

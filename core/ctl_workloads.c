@@ -218,6 +218,9 @@ static int cmd_group_mode(vg_ctl_call *call)
     if (rc < 0)
         return rc;
     vg_discovery_modes_changed(d->discovery);
+    /* Cached decisions were made under the old mode: drop them before the
+     * reply, so that a permission asked right after it sees the new mode. */
+    vg_policy_invalidate(d->policy);
     if (mode != old) {
         publish_mode(d, name, mode, old);
         vg_notice("group %s: mode %s (was %s)", name, vg_mode_name(mode), vg_mode_name(old));

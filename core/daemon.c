@@ -475,7 +475,9 @@ static int start(vg_daemon *d)
     if ((rc = open_ctl(d)) < 0 || (rc = start_workloads(d)) < 0 || (rc = vg__policy_open(d)) < 0)
         return rc;
     d->plugin_env = (vg_plugin_env){.loop = &d->loop, .bus = d->bus, .store = d->store,
-                                    .cfg = &d->cfg, .actions = d->actions};
+                                    .cfg = &d->cfg, .actions = d->actions,
+                                    .workloads = d->workloads, .groups = d->groups,
+                                    .policy = d->policy};
     if ((rc = vg_plugins_load(&d->plugin_env, d->cfg->plugin_dir, &d->plugins)) < 0)
         return rc;
     vg_plugins_start(d->plugins);

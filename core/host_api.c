@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "groups.h"
 #include "log.h"
 #include "plugins.h"
+#include "policy.h"
+#include "workloads.h"
 
 static void h_log(vg_host *h, int level, const char *fmt, ...)
 {
@@ -107,6 +110,105 @@ static int h_store_del(vg_host *h, const char *table, const void *key, size_t kl
     return rc < 0 ? rc : vg_store_del(h->env->store, t, key, klen);
 }
 
+/* ---- ABI 1.1 ------------------------------------------------------------ */
+
+static void copy_ref(vg_workload_view *out, const char *id, const char *group, int mode, int pid)
+{
+    snprintf(out->id, sizeof(out->id), "%s", id);
+    snprintf(out->group, sizeof(out->group), "%s", group);
+    out->mode = mode;
+    out->pid = pid;
+}
+
+static int h_workload_of_pid(vg_host *h, int pid, vg_workload_view *out)
+{
+    if (!h->env->workloads)
+        return -ENODEV;
+    vg_workload_info wi;
+    int rc = vg_workloads_lookup_pid(h->env->workloads, (pid_t)pid, &wi);
+    if (rc < 0)
+        return rc;
+    copy_ref(out, wi.id, wi.group, wi.mode, (int)wi.pid);
+    return 0;
+}
+
+static int h_decide(vg_host *h, const char *group, int plane, const char *const *fields)
+{
+    if (!h->env->policy || !group || plane < 0 || plane >= VG_PLANE_COUNT || !fields)
+        return VG_DECIDE_UNKNOWN;
+    return vg_policy_decide_cached(h->env->policy, group, plane, fields);
+}
+
+static void on_sub_event(const vg_event *ev, void *arg)
+{
+    struct vg_host_sub *s = arg;
+    s->wire.size = 0;
+    if (vg_event_encode(ev, &s->wire) == 0)
+        s->cb(s->arg, s->wire.data, s->wire.size);
+}
+
+static int h_subscribe(vg_host *h, const char *type, vg_event_cb cb, void *arg)
+{
+    if (!cb)
+        return -EINVAL;
+    int t = type ? vg_event_type_id(type) : -1;
+    if (type && t < 0)
+        return t;
+    /* Each subscription has a stable address: the bus keeps a pointer. */
+    struct vg_host_sub *s = calloc(1, sizeof(*s));
+    struct vg_host_sub **grown = NULL;
+    if (!s || !(grown = realloc(h->subs, (h->nsubs + 1) * sizeof(*grown)))) {
+        free(s);
+        return -ENOMEM;
+    }
+    h->subs = grown;
+    *s = (struct vg_host_sub){.cb = cb, .arg = arg};
+    msgpack_sbuffer_init(&s->wire);
+    s->id = vg_bus_subscribe(h->env->bus, t, on_sub_event, s);
+    if (s->id < 0) {
+        int rc = s->id;
+        free(s);
+        return rc;
+    }
+    h->subs[h->nsubs++] = s;
+    return 0;
+}
+
+void vg__host_unsubscribe(struct vg_host *h)
+{
+    for (size_t i = 0; i < h->nsubs; i++)
+        vg_bus_unsubscribe(h->env->bus, h->subs[i]->id);
+}
+
+void vg__host_free_subs(struct vg_host *h)
+{
+    for (size_t i = 0; i < h->nsubs; i++) {
+        msgpack_sbuffer_destroy(&h->subs[i]->wire);
+        free(h->subs[i]);
+    }
+    free(h->subs);
+    h->subs = NULL;
+    h->nsubs = 0;
+}
+
+static int h_workloads_each(vg_host *h, void (*cb)(void *arg, const vg_workload_view *w), void *arg)
+{
+    if (!h->env->workloads)
+        return -ENODEV;
+    vg_workload **list;
+    size_t n;
+    int rc = vg_workloads_list(h->env->workloads, &list, &n);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        vg_workload_view ref;
+        copy_ref(&ref, list[i]->id, list[i]->group, atomic_load(&list[i]->mode), (int)list[i]->pid);
+        cb(arg, &ref);
+    }
+    vg_workloads_list_free(list, n);
+    return 0;
+}
+
 const vg_host_api vg__host_api = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -123,4 +225,8 @@ const vg_host_api vg__host_api = {
     .store_put = h_store_put,
     .store_get = h_store_get,
     .store_del = h_store_del,
+    .workload_of_pid = h_workload_of_pid,
+    .decide = h_decide,
+    .subscribe = h_subscribe,
+    .workloads_each = h_workloads_each,
 };

@@ -212,8 +212,10 @@ void vg_plugins_stop(vg_plugins *ps)
         struct vg_host *h = ps->v[i];
         /* stop() is owed to every plugin whose init succeeded, even if start
          * failed, since init may have allocated. */
+        vg__host_unsubscribe(h);
         if (h->inited && h->desc->stop)
             h->desc->stop(h->priv);
+        vg__host_free_subs(h);
         if (h->desc && h->env->actions)
             vg_actions_unregister_owner(h->env->actions, h->name);
         /* Under ASan, unloading would hide the plugin's frames in leak

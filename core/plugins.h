@@ -29,7 +29,19 @@ typedef struct vg_plugin_env {
     vg_store *store;    /* NULL: store calls fail with -ENODEV */
     vg_config **cfg;
     vg_actions *actions;
+    struct vg_workloads *workloads; /* NULL: workload calls fail with -ENODEV */
+    struct vg_groups *groups;
+    struct vg_policy *policy;       /* NULL: decide() answers UNKNOWN */
 } vg_plugin_env;
+
+/* A plugin's bus subscription: the bus calls back here, and the event is
+ * handed on in its wire form. Owned by the plugin's record. */
+struct vg_host_sub {
+    int id; /* bus subscription */
+    vg_event_cb cb;
+    void *arg;
+    msgpack_sbuffer wire;
+};
 
 /* One loaded (or refused) plugin; it is the vg_host handed to the plugin. */
 struct vg_host {
@@ -41,6 +53,8 @@ struct vg_host {
     char name[64];
     int state; /* enum vg_plugin_state */
     int inited; /* init() succeeded, so stop() is owed */
+    struct vg_host_sub **subs; /* bus subscriptions made through subscribe() */
+    size_t nsubs;
     char why[256];
 };
 
@@ -68,5 +82,9 @@ const char *vg_plugin_state_name(int state);
 
 /* The host table given to every plugin (host_api.c). */
 extern const vg_host_api vg__host_api;
+
+/* Ends a plugin's subscriptions (before its stop()) and frees them (after). */
+void vg__host_unsubscribe(struct vg_host *h);
+void vg__host_free_subs(struct vg_host *h);
 
 #endif

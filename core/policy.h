@@ -43,7 +43,7 @@ enum vg_verdict {
 };
 
 /* Answers of vg_policy_decide_cached(). */
-enum vg_decision { VG_DECIDE_UNKNOWN = -1, VG_DECIDE_ALLOW = 0, VG_DECIDE_DENY = 1 };
+/* enum vg_decision is in vigil/plugin.h: plugins ask for decisions. */
 
 /* What the engine asks of the rest of the daemon (the groups module). The
  * engine copies the struct; every callback may be NULL and is called on

@@ -29,7 +29,7 @@
 
 #include "store.h"
 
-enum vg_plane { VG_PLANE_PROC = 0, VG_PLANE_FILE = 1, VG_PLANE_NET = 2, VG_PLANE_COUNT };
+/* enum vg_plane is in vigil/plugin.h: plugins name planes too. */
 enum vg_rule_action { VG_RULE_ALLOW = 0, VG_RULE_DENY = 1 };
 enum vg_rule_origin { VG_RULE_LEARNED = 0, VG_RULE_WRITTEN = 1, VG_RULE_IMPORTED = 2 };
 

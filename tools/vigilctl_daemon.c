@@ -81,6 +81,10 @@ static void status_lines(const msgpack_object *res)
     printf("%-10s %s delivered, %s failed, %s retries, %s dropped, %s pending\n", "webhooks:",
            vctl_num(wh, "delivered", a), vctl_num(wh, "failed", b), vctl_num(wh, "retries", d),
            vctl_num(wh, "dropped", e), vctl_num(wh, "pending", f));
+    const msgpack_object *po = vg_mp_get(res, "policy");
+    printf("%-10s %s files, %s handlers, %s events, %s errors (%s over budget)\n", "policy:",
+           vctl_num(po, "files", a), vctl_num(po, "handlers", b), vctl_num(po, "events", d),
+           vctl_num(po, "errors", e), vctl_num(po, "budget_cuts", f));
 }
 
 int vctl_cmd_status(vctl_ctx *c, int argc, char **argv)

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define VG_ABI_MAJOR 1
-#define VG_ABI_MINOR 0
+#define VG_ABI_MINOR 1
 
 /* Marks the one symbol a plugin exports (the build uses -fvisibility=hidden). */
 #define VG_EXPORT __attribute__((visibility("default")))
@@ -65,6 +65,12 @@ enum vg_mode {
     VG_MODE_MONITOR = 1,
     VG_MODE_PROTECT = 2,
 };
+
+/* The planes a rule or decision is about. */
+enum vg_plane { VG_PLANE_PROC = 0, VG_PLANE_FILE = 1, VG_PLANE_NET = 2, VG_PLANE_COUNT };
+
+/* A cached decision (host api->decide). */
+enum vg_decision { VG_DECIDE_UNKNOWN = -1, VG_DECIDE_ALLOW = 0, VG_DECIDE_DENY = 1 };
 
 /* Sizes of the fixed header strings, terminating NUL included. Longer
  * values are truncated by publish(). */
@@ -109,6 +115,18 @@ typedef struct vg_action_desc {
     int (*run)(void *priv, const void *args, size_t args_len);
     void *priv;
 } vg_action_desc;
+
+/* What a plugin learns about the workload of a process (ABI 1.1). */
+typedef struct vg_workload_view {
+    char id[VG_WORKLOAD_MAX]; /* "" for a host process */
+    char group[VG_GROUP_MAX]; /* service group; "nodes" for the host */
+    int mode;                 /* effective mode, enum vg_mode */
+    int pid;                  /* the workload's init pid; 0 for the host */
+} vg_workload_view;
+
+/* Receives the wire form of an event: a msgpack map of the header keys
+ * (id, time, type, severity, workload, group) and the body's keys. */
+typedef void (*vg_event_cb)(void *arg, const void *rec, size_t len);
 
 typedef struct vg_host_api {
     uint16_t abi_major;
@@ -155,6 +173,29 @@ typedef struct vg_host_api {
     int (*store_get)(vg_host *h, const char *table, const void *key, size_t klen, void **val,
                      size_t *vlen);
     int (*store_del)(vg_host *h, const char *table, const void *key, size_t klen);
+
+    /* ---- ABI 1.1 ---------------------------------------------------- */
+
+    /* Any thread. The workload of process `pid`: 0 and *out filled (a
+     * host process: id "", group "nodes"); -EAGAIN when it is in a
+     * container not discovered yet (a rescan has been asked for); -ESRCH
+     * when the process is gone. */
+    int (*workload_of_pid)(vg_host *h, int pid, vg_workload_view *out);
+
+    /* Any thread, never blocks. The policy's cached decision about a
+     * subject of `group` (fields in the plane's order: proc: name, path,
+     * user; "" for a field that is not known): VG_DECIDE_ALLOW,
+     * VG_DECIDE_DENY, or VG_DECIDE_UNKNOWN when only the policy can tell,
+     * in which case the plugin publishes the event and applies the
+     * group's mode meanwhile. */
+    int (*decide)(vg_host *h, const char *group, int plane, const char *const *fields);
+
+    /* Loop thread. Calls cb with every event of `type` (NULL: every type)
+     * from now on, until the plugin stops. Returns 0 or a negative errno. */
+    int (*subscribe)(vg_host *h, const char *type, vg_event_cb cb, void *arg);
+
+    /* Loop thread. Calls cb for every workload known now. */
+    int (*workloads_each)(vg_host *h, void (*cb)(void *arg, const vg_workload_view *w), void *arg);
 } vg_host_api;
 
 typedef struct vg_plugin_desc {

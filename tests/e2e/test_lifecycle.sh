@@ -22,6 +22,13 @@ vctl events --json --type daemon.status | json 'select(.status == "started")' >/
     || fail "daemon.status started not stored"
 vctl events | grep -q "test.started" || fail "human events table lacks test.started"
 
+# Plugin ABI 1.1: the plugin looked up its own process (a host process, so
+# group "nodes") and hears of mode changes through its subscription.
+wait_for has_event test.started '.self_group == "nodes"'
+vctl group mode nodes monitor >/dev/null || fail "group mode"
+wait_for has_event test.seen '.seen_group == "nodes"'
+vctl group mode nodes learn >/dev/null
+
 # A follower sees new events as they happen.
 vctl events --follow --json --type test.reloaded >"$T/follow.out" &
 FOLLOW=$!

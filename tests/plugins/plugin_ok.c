@@ -4,14 +4,16 @@
  * that tests can observe each step of the life cycle from the outside.
  */
 #include <msgpack.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <vigil/plugin.h>
 
 typedef struct state {
     const vg_host_api *api;
     vg_host *h;
-    int started_type, reloaded_type, action_type;
+    int started_type, reloaded_type, action_type, seen_type;
 } state;
 
 static void publish(state *s, int type, const char *key, const char *val)
@@ -27,6 +29,28 @@ static void publish(state *s, int type, const char *key, const char *val)
                       .body = sb.data, .body_len = sb.size};
     s->api->publish(s->h, &ev);
     msgpack_sbuffer_destroy(&sb);
+}
+
+/* ABI 1.1: a subscription hands over the wire form of each event; the
+ * plugin answers with "test.seen" naming the event's group. */
+static void on_mode_event(void *arg, const void *rec, size_t len)
+{
+    state *s = arg;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    if (msgpack_unpack_next(&u, rec, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
+        u.data.type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+            const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+            if (kv->key.via.str.size == 5 && memcmp(kv->key.via.str.ptr, "group", 5) == 0 &&
+                kv->val.type == MSGPACK_OBJECT_STR) {
+                char g[VG_GROUP_MAX];
+                snprintf(g, sizeof(g), "%.*s", (int)kv->val.via.str.size, kv->val.via.str.ptr);
+                publish(s, s->seen_type, "seen_group", g);
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&u);
 }
 
 static const char *greeting(state *s)
@@ -52,6 +76,7 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     s->started_type = api->event_type(h, "test.started");
     s->reloaded_type = api->event_type(h, "test.reloaded");
     s->action_type = api->event_type(h, "test.action");
+    s->seen_type = api->event_type(h, "test.seen");
     vg_action_desc act = {.name = "test_action", .run = run_action, .priv = s};
     api->register_action(h, &act);
     *priv = s;
@@ -65,6 +90,13 @@ static int start(void *priv)
     if (s->api->config_bool(s->h, "degraded", &degraded) == 0 && degraded)
         s->api->set_state(s->h, VG_PLUGIN_DEGRADED, "asked to be degraded by its config");
     publish(s, s->started_type, "greeting", greeting(s));
+    /* ABI 1.1, only when the host has it. */
+    if (s->api->abi_minor >= 1) {
+        vg_workload_view self;
+        if (s->api->workload_of_pid(s->h, getpid(), &self) == 0)
+            publish(s, s->started_type, "self_group", self.group);
+        s->api->subscribe(s->h, "group.mode", on_mode_event, s);
+    }
     return 0;
 }
 
