@@ -78,7 +78,7 @@ static int sink_sbuf(void *ctx, const char *p, size_t n)
  * (the bytes that could still have started a valid sequence, at least 1),
  * so that each such subpart becomes one U+FFFD, as Unicode recommends.
  */
-static size_t utf8_seq(const unsigned char *p, size_t n, size_t *bad)
+size_t vg_utf8_seq(const unsigned char *p, size_t n, size_t *bad)
 {
     unsigned char c = p[0], lo = 0x80, hi = 0xBF;
     size_t need;
@@ -162,7 +162,7 @@ static size_t char_at(const unsigned char *p, size_t n, char esc[8], size_t *ski
         *skip = 1;
         return escape_ascii(p[0], esc) ? 0 : 1;
     }
-    len = utf8_seq(p, n, &bad);
+    len = vg_utf8_seq(p, n, &bad);
     if (len == 2 && p[0] == 0xC2 && p[1] < 0xA0) {
         /* U+0080..U+009F, the C1 controls: 0x9B starts an escape sequence
          * on some terminals. */

@@ -42,36 +42,11 @@ char *vctl_sb_take(msgpack_sbuffer *sb)
 
 /* ---- escaping ----------------------------------------------------------- */
 
-/* The length of the well-formed UTF-8 sequence at p, or 0. It repeats the
- * table of core/json.c, because json.h exports no validator. */
+/* The length of the well-formed UTF-8 sequence at p, or 0. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
-    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        lo = c == 0xE0 ? 0xA0 : 0x80; /* overlong */
-        hi = c == 0xED ? 0x9F : 0xBF; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        lo = c == 0xF0 ? 0x90 : 0x80; /* overlong */
-        hi = c == 0xF4 ? 0x8F : 0xBF; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (n <= need)
-        return 0;
-    for (size_t i = 1; i <= need; i++) {
-        if (p[i] < lo || p[i] > hi)
-            return 0;
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return need + 1;
+    size_t bad;
+    return vg_utf8_seq(p, n, &bad);
 }
 
 /* The printable form of the character at p (len bytes, 0 = not UTF-8) in
