@@ -14,13 +14,13 @@ CTL="$B/vigilctl --socket $T/sock"
 mkdir -p "$T/plugins"
 cp "$B/plugins/proc.so" "$T/plugins/"
 
-read -r _ base_rate < <("$B/bench/bench_spawn" "$N")
+base_rate=$("$B/bench/bench_spawn" "$N" | awk "{print \$5}")
 "$B/vigild" --config etc/vigil/vigil.lua --state-dir "$T/state" --socket "$T/sock" \
     --plugin-dir "$T/plugins" --policy-dir "$T/nopolicies" --log-level error </dev/null >/dev/null 2>&1 &
 PID=$!
 until $CTL status >/dev/null 2>&1; do sleep 0.01; done
 before=$($CTL status --json | jq '[.events[] | select(.type == "proc.exec") | .published] | add // 0')
-read -r _ rate < <("$B/bench/bench_spawn" "$N")
+rate=$("$B/bench/bench_spawn" "$N" | awk "{print \$5}")
 sleep 1
 $CTL status --json >"$T/status.json"
 after=$(jq '[.events[] | select(.type == "proc.exec") | .published] | add // 0' "$T/status.json")
