@@ -218,10 +218,10 @@ void vg_plugins_stop(vg_plugins *ps)
         vg__host_free_subs(h);
         if (h->desc && h->env->actions)
             vg_actions_unregister_owner(h->env->actions, h->name);
-        /* Under ASan, unloading would hide the plugin's frames in leak
-         * reports; dlclose is still right for a real daemon. */
-        if (h->dl && !getenv("VIGIL_NO_DLCLOSE"))
-            dlclose(h->dl);
+        /* The shared object stays mapped until the process exits: libuv may
+         * still call into the plugin after its stop() (a thread-pool job
+         * finishing, a handle's close callback), and unloading gains
+         * nothing in a daemon that never reloads plugin code. */
         free(h->file);
         free(h);
     }
