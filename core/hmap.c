@@ -43,7 +43,9 @@ static bool same_key(const vg_hmap *m, const vg_hmap_slot *s, uint64_t h, const 
 {
     if (s->hash != h)
         return false;
-    return m->str_keys ? strcmp(s->key.s, ks) == 0 : s->key.u == ku;
+    /* ks is NULL exactly when the map has integer keys; the test keeps
+     * that visible to the compiler as well. */
+    return m->str_keys ? ks && strcmp(s->key.s, ks) == 0 : s->key.u == ku;
 }
 
 static vg_hmap_slot *find_slot(const vg_hmap *m, uint64_t h, const char *ks, uint64_t ku)
@@ -67,9 +69,17 @@ static int grow(vg_hmap *m)
     vg_hmap old = *m;
     m->slots = slots;
     m->cap = cap;
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.slots[i].hash)
-            *find_slot(m, old.slots[i].hash, old.slots[i].key.s, old.slots[i].key.u) = old.slots[i];
+    /* Keys are unique already: each moves to the first free slot of its
+     * probe run, without comparing keys. */
+    size_t mask = cap - 1;
+    for (size_t i = 0; i < old.cap; i++) {
+        if (!old.slots[i].hash)
+            continue;
+        size_t j = old.slots[i].hash & mask;
+        while (slots[j].hash)
+            j = (j + 1) & mask;
+        slots[j] = old.slots[i];
+    }
     free(old.slots);
     return 0;
 }
