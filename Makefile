@@ -32,8 +32,9 @@ run: build
 	  --plugin-dir $(BUILD)/plugins --policy-dir lua/policies
 
 # The fuzz smoke run goes first so that ctest's closing summary is the one of
-# the whole suite.
-test: deps fuzz
+# the whole suite; the optimised build (what `make run` uses) is built too,
+# since some warnings only show at -O2.
+test: deps fuzz build
 	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN) -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \

@@ -249,8 +249,18 @@ int vg_policy_decide_cached(vg_policy *p, const char *group, int plane, const ch
         return d;
     }
     __atomic_add_fetch(&p->stats.cache_misses, 1, __ATOMIC_RELAXED);
-    int action;
-    if (p->o.rules && vg_rules_match(p->o.rules, group, plane, fields, &action) == 1) {
+    /* In the proc plane an empty field asks about "some value" there: the
+     * pre-exec question sees a file, not the name it will run as. Other
+     * planes keep "" as "not known" (matching only rules with "*"). */
+    bool any = false;
+    const char *const *names = vg_rule_field_names(plane);
+    for (size_t i = 0; plane == VG_PLANE_PROC && names && names[i]; i++)
+        any = any || (fields[i] && !fields[i][0]);
+    int action, found = 0;
+    if (p->o.rules)
+        found = any ? vg_rules_match_any(p->o.rules, group, plane, fields, &action)
+                    : vg_rules_match(p->o.rules, group, plane, fields, &action);
+    if (found == 1) {
         d = action == VG_RULE_DENY ? VG_DECIDE_DENY : VG_DECIDE_ALLOW;
         if (kl)
             vg__cache_put(p->cache, gen, key, kl, d);

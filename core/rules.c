@@ -481,6 +481,60 @@ int vg_rules_match(vg_rules *r, const char *group, int plane, const char *const 
     return found;
 }
 
+/* A rule of `group` and `plane` matches a query whose "" fields stand for
+ * "some value": the rule's field there may be anything. */
+static bool any_matches(const entry *e, const char *group, int plane, const char *const *fields,
+                        int nf, bool *covers_all)
+{
+    if (e->plane != plane || strcmp(ENTRY_GROUP(e), group) != 0)
+        return false;
+    *covers_all = true;
+    for (int i = 0; i < nf; i++) {
+        bool wild = strcmp(e->fields[i], "*") == 0;
+        if (!fields[i][0]) {
+            *covers_all = *covers_all && wild;
+            continue;
+        }
+        if (!wild && strcmp(e->fields[i], fields[i]) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* A scan of the whole index: the callers' answers are cached per rules
+ * generation (the policy engine's decision cache), so it runs once per
+ * subject between two rule changes, and protected groups rarely change. */
+int vg_rules_match_any(vg_rules *r, const char *group, int plane, const char *const *fields,
+                       int *action)
+{
+    if (!r || !group || !vg_plane_name(plane) || !fields)
+        return 0;
+    int nf = vg__rule_nfields(plane);
+    for (int i = 0; i < nf; i++)
+        if (!fields[i])
+            return 0;
+    bool allow = false, deny_some = false, deny_all = false;
+    pthread_rwlock_rdlock(&r->lock);
+    for (size_t b = 0; b < r->nbuckets && !deny_all; b++) {
+        for (const entry *e = r->buckets[b]; e; e = e->next) {
+            bool covers_all;
+            if (!any_matches(e, group, plane, fields, nf, &covers_all))
+                continue;
+            if (e->action == VG_RULE_ALLOW) {
+                allow = true;
+            } else {
+                deny_some = true;
+                deny_all = deny_all || covers_all;
+            }
+        }
+    }
+    pthread_rwlock_unlock(&r->lock);
+    if (!allow && !deny_some)
+        return 0;
+    *action = deny_all || !allow ? VG_RULE_DENY : VG_RULE_ALLOW;
+    return 1;
+}
+
 /* ---- listing ------------------------------------------------------------ */
 
 static int cmp_entries(const void *a, const void *b)

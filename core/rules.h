@@ -77,6 +77,15 @@ void vg_rules_clear_written(vg_rules *r);
 int vg_rules_match(vg_rules *r, const char *group, int plane, const char *const *fields,
                    int *action);
 
+/* Any thread. Like vg_rules_match, but a "" field of the query stands for
+ * "some value" (a multi-call binary's exec is seen before its name is):
+ * ALLOW when some allow rule matches the other fields, unless a deny rule
+ * matching them has "*" wherever the query has ""; DENY when only deny
+ * rules match. Returns 1 and fills *action, or 0 when no rule matches.
+ * O(rules); cache the answer. */
+int vg_rules_match_any(vg_rules *r, const char *group, int plane, const char *const *fields,
+                       int *action);
+
 /* Calls cb for each rule, optionally only of a group and/or plane (NULL /
  * -1 for all), in group, plane, subject order. cb returns non-zero to stop. */
 int vg_rules_each(vg_rules *r, const char *group, int plane,

@@ -184,7 +184,9 @@ typedef struct vg_host_api {
 
     /* Any thread, never blocks. The policy's cached decision about a
      * subject of `group` (fields in the plane's order: proc: name, path,
-     * user; "" for a field that is not known): VG_DECIDE_ALLOW,
+     * user; "" for a field that is not known; in the proc plane "" reads
+     * "some value": ALLOW when some allow rule fits the other fields, see
+     * vg_rules_match_any in core/rules.h): VG_DECIDE_ALLOW,
      * VG_DECIDE_DENY, or VG_DECIDE_UNKNOWN when only the policy can tell,
      * in which case the plugin publishes the event and applies the
      * group's mode meanwhile. */

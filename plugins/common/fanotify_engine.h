@@ -35,7 +35,9 @@ typedef struct fan_ops {
      * fail verdict. Must not block. */
     int (*decide)(void *arg, fan_request *req);
     /* Engine thread, after the answer was written; answer_ns is the time
-     * from reading the event to writing its answer. May be NULL. */
+     * from reading the event to handing its answer to the kernel (taken
+     * just before the write, which may let the woken process run first).
+     * May be NULL. */
     void (*after)(void *arg, const fan_request *req, int verdict, int64_t answer_ns);
     void *arg;
 } fan_ops;

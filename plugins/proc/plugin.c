@@ -4,7 +4,11 @@
  * with path, name, command line, uids, parent and cgroup.
  *
  * A reader thread owns the netlink socket and the table of live processes;
- * it publishes through the host's thread-safe publish(). When the kernel
+ * it publishes through the host's thread-safe publish(). Every event carries
+ * the workload and group of its process. In a group in protect mode, a
+ * process whose name, path and user no rule allows is killed at its exec
+ * event (the check after the pre-exec one of protect.c, which sees only the
+ * file; docs/proc.md says what each guarantees). When the kernel
  * drops events (the socket buffer overflowed in a burst) the loss is counted
  * and /proc is rescanned, so that processes started meanwhile are still
  * reported (with "rescan": true).
@@ -14,21 +18,25 @@
 #include <msgpack.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <vigil/plugin.h>
 
 #include "connector.h"
 #include "pidtab.h"
 #include "procinfo.h"
+#include "protect.h"
 
 typedef struct proc_plugin {
     const vg_host_api *api;
     vg_host *h;
-    int t_exec, t_exit, t_uid, t_overflow;
+    int t_exec, t_exit, t_uid, t_overflow, t_violation, t_stats;
     const char *proc_root;
     struct nl_sock *sk;
     int stop_fd;
@@ -37,6 +45,15 @@ typedef struct proc_plugin {
     pidtab *pids;
     atomic_ulong overflows;
     msgpack_sbuffer sb; /* reader thread only */
+    protect *prot;      /* NULL without fanotify */
+    int fail_verdict;   /* plugins.proc.fail_mode */
+    bool protect_nodes; /* plugins.proc.protect_nodes */
+    int64_t stats_interval_ms;
+    int64_t next_stats_ms;
+    atomic_ulong kills;           /* processes killed at their exec event */
+    vg_workload_view wv;          /* reader thread: the current event's workload */
+    uint64_t event_ns;            /* reader thread: the kernel's time of the event */
+    _Atomic uint64_t kill_ns_max; /* the slowest kill after an exec */
 } proc_plugin;
 
 /* ---- event bodies ------------------------------------------------------- */
@@ -59,11 +76,26 @@ static void kv_bool(msgpack_packer *pk, const char *k, bool v)
     v ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 }
 
+/* Publishes the body in p->sb with the workload and group of p->wv. */
 static void publish(proc_plugin *p, int type, int severity)
 {
-    vg_event_in ev = {.type = type, .severity = severity, .body = p->sb.data,
+    vg_event_in ev = {.type = type,
+                      .severity = severity,
+                      .workload = p->wv.id,
+                      .group = p->wv.group,
+                      .body = p->sb.data,
                       .body_len = p->sb.size};
     p->api->publish(p->h, &ev);
+}
+
+/* The workload of pid into p->wv; an unknown one (a container not
+ * discovered yet, a process gone) leaves both header fields empty. */
+static bool tag(proc_plugin *p, pid_t pid)
+{
+    if (p->api->abi_minor >= 1 && p->api->workload_of_pid(p->h, pid, &p->wv) == 0)
+        return true;
+    memset(&p->wv, 0, sizeof(p->wv));
+    return false;
 }
 
 /* Remembers a process's name. Its uids are taken from /proc only when the
@@ -93,12 +125,88 @@ static void on_fork(proc_plugin *p, const struct proc_event *ev)
     pidtab_put(p->pids, &child);
 }
 
-/* proc.exec. When /proc is already gone, the event still says what the
- * kernel told: the pid, and "gone": true. */
+/* Whether pid is still in the host's mount namespace (that of pid 1). The
+ * runtime's helper (runc init) runs from the runc binary, on the host's
+ * file system, at times already in the container's cgroup but not yet in
+ * its mount namespace: it is not the container's process until its last
+ * exec, which is judged. A container's process cannot go back to the
+ * host's namespace (a new one of its own, made with unshare, is judged).
+ * A process whose namespace cannot be read is gone: nothing to kill. */
+static bool in_host_mnt(proc_plugin *p, pid_t pid)
+{
+    char path[64], mine[64] = "", host[64] = "";
+    snprintf(path, sizeof(path), "%s/%d/ns/mnt", p->proc_root, (int)pid);
+    ssize_t n = readlink(path, mine, sizeof(mine) - 1);
+    if (n <= 0)
+        return true;
+    mine[n] = '\0';
+    snprintf(path, sizeof(path), "%s/1/ns/mnt", p->proc_root);
+    n = readlink(path, host, sizeof(host) - 1);
+    if (n <= 0)
+        return false;
+    host[n] = '\0';
+    return strcmp(mine, host) == 0;
+}
+
+/* Whether the process just executed may run, for a process of a group in
+ * protect mode (the host's "nodes" only with protect_nodes). The question
+ * is the full subject, the same fields proc.exec carries and learning
+ * stored; not allowed (an UNKNOWN included: nothing allowed it) means
+ * killed. */
+static bool must_kill(proc_plugin *p, const procinfo *pi, const char *user)
+{
+    if (p->wv.mode != VG_MODE_PROTECT || (!p->wv.id[0] && !p->protect_nodes))
+        return false;
+    if (p->wv.id[0] && in_host_mnt(p, pi->pid))
+        return false;
+    const char *fields[] = {pi->name, pi->path, user};
+    return p->api->decide(p->h, p->wv.group, VG_PLANE_PROC, fields) != VG_DECIDE_ALLOW;
+}
+
+/* Kills first, then reports: the violation replaces the proc.exec event of
+ * a process that was not allowed to run. */
+static void kill_denied(proc_plugin *p, const procinfo *pi, const char *user)
+{
+    kill(pi->pid, SIGKILL);
+    atomic_fetch_add(&p->kills, 1);
+    /* How long the process ran: the kernel stamps its events with the
+     * monotonic clock. 0 for a process found by a rescan. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    uint64_t ran = p->event_ns && now > p->event_ns ? now - p->event_ns : 0;
+    if (ran > atomic_load(&p->kill_ns_max))
+        atomic_store(&p->kill_ns_max, ran);
+    msgpack_packer pk;
+    p->sb.size = 0;
+    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 9);
+    kv_str(&pk, "action", "deny");
+    kv_str(&pk, "enforcement", "kill");
+    kv_int(&pk, "ran_ns", (int64_t)ran);
+    kv_str(&pk, "event_type", "proc.exec");
+    kv_int(&pk, "pid", pi->pid);
+    kv_str(&pk, "name", pi->name);
+    kv_str(&pk, "path", pi->path);
+    kv_str(&pk, "user", user);
+    kv_str(&pk, "cmdline", pi->cmdline);
+    publish(p, p->t_violation, VG_SEV_WARNING);
+}
+
+/* proc.exec, or its violation when a protected group does not allow it.
+ * When /proc is already gone, the event still says what the kernel told:
+ * the pid, and "gone": true. */
 static void on_exec(proc_plugin *p, pid_t pid, bool rescan)
 {
     procinfo pi;
     bool gone = procinfo_read(p->proc_root, pid, &pi) < 0;
+    tag(p, pid);
+    char user[16];
+    snprintf(user, sizeof(user), "%u", gone ? 0u : (unsigned)pi.euid);
+    if (!gone && must_kill(p, &pi, user)) {
+        kill_denied(p, &pi, user);
+        return;
+    }
     msgpack_packer pk;
     p->sb.size = 0;
     msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
@@ -110,8 +218,9 @@ static void on_exec(proc_plugin *p, pid_t pid, bool rescan)
         return;
     }
     const pidtab_entry *parent = pidtab_get(p->pids, pi.ppid);
-    msgpack_pack_map(&pk, 12 + (rescan ? 1 : 0));
+    msgpack_pack_map(&pk, 13 + (rescan ? 1 : 0));
     kv_int(&pk, "pid", pi.pid);
+    kv_str(&pk, "user", user);
     kv_int(&pk, "ppid", pi.ppid);
     kv_str(&pk, "name", pi.name);
     kv_str(&pk, "path", pi.path);
@@ -136,6 +245,7 @@ static void on_uid(proc_plugin *p, const struct proc_event *ev)
     pid_t pid = ev->event_data.id.process_tgid;
     const pidtab_entry *old = pidtab_get(p->pids, pid);
     pidtab_entry e = old ? *old : (pidtab_entry){.pid = pid};
+    tag(p, pid);
     msgpack_packer pk;
     p->sb.size = 0;
     msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
@@ -161,6 +271,8 @@ static void on_exit_event(proc_plugin *p, const struct proc_event *ev)
     pid_t pid = ev->event_data.exit.process_tgid;
     const pidtab_entry *e = pidtab_get(p->pids, pid);
     uint32_t status = ev->event_data.exit.exit_code;
+    /* /proc still has the exiting process (a zombie) most of the time. */
+    tag(p, pid);
     msgpack_packer pk;
     p->sb.size = 0;
     msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
@@ -176,6 +288,7 @@ static void on_exit_event(proc_plugin *p, const struct proc_event *ev)
 static void on_event(const struct proc_event *ev, void *arg)
 {
     proc_plugin *p = arg;
+    p->event_ns = ev->timestamp_ns;
     switch (ev->what) {
     case PROC_EVENT_FORK:
         on_fork(p, ev);
@@ -199,6 +312,7 @@ static void on_event(const struct proc_event *ev, void *arg)
 
 static void rescan(proc_plugin *p)
 {
+    p->event_ns = 0;
     DIR *d = opendir(p->proc_root);
     struct dirent *e;
     unsigned found = 0;
@@ -212,7 +326,8 @@ static void rescan(proc_plugin *p)
     }
     if (d)
         closedir(d);
-    p->api->log(p->h, VG_LOG_WARN, "process events were lost (overflow #%lu); rescan found %u new processes",
+    p->api->log(p->h, VG_LOG_WARN,
+                "process events were lost (overflow #%lu); rescan found %u new processes",
                 atomic_load(&p->overflows), found);
 }
 
@@ -224,18 +339,66 @@ static void note_overflow(proc_plugin *p)
     msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 1);
     kv_int(&pk, "overflows", (int64_t)n);
+    memset(&p->wv, 0, sizeof(p->wv));
     publish(p, p->t_overflow, VG_SEV_WARNING);
     rescan(p);
 }
 
 /* ---- the reader thread -------------------------------------------------- */
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* proc.stats: what protection did since start, with the permission
+ * decisions' answer times (from reading the event to writing the answer). */
+static void publish_stats(proc_plugin *p)
+{
+    protect_stats st;
+    protect_stats_get(p->prot, &st);
+    msgpack_packer pk;
+    p->sb.size = 0;
+    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 11);
+    kv_bool(&pk, "pre_exec", p->prot != NULL);
+    kv_int(&pk, "exec_checks", (int64_t)st.events);
+    kv_int(&pk, "exec_denied", (int64_t)st.denied);
+    kv_int(&pk, "exec_failed", (int64_t)st.failed);
+    kv_int(&pk, "queue_overflows", (int64_t)st.overflows);
+    kv_int(&pk, "protected_workloads", (int64_t)st.marked);
+    kv_int(&pk, "answer_p50_ns", (int64_t)st.p50_ns);
+    kv_int(&pk, "answer_p99_ns", (int64_t)st.p99_ns);
+    kv_int(&pk, "answer_max_ns", (int64_t)st.max_ns);
+    kv_int(&pk, "killed", (int64_t)atomic_load(&p->kills));
+    kv_int(&pk, "kill_ran_max_ns", (int64_t)atomic_load(&p->kill_ns_max));
+    memset(&p->wv, 0, sizeof(p->wv));
+    publish(p, p->t_stats, VG_SEV_DEBUG);
+}
+
+/* Milliseconds until the next stats event, or -1 (none). */
+static int stats_due(proc_plugin *p)
+{
+    if (p->stats_interval_ms <= 0)
+        return -1;
+    int64_t now = now_ms();
+    if (now >= p->next_stats_ms) {
+        publish_stats(p);
+        p->next_stats_ms = now + p->stats_interval_ms;
+    }
+    return (int)(p->next_stats_ms - now);
+}
+
 static void *reader(void *arg)
 {
     proc_plugin *p = arg;
-    struct pollfd fds[2] = {{.fd = cn_fd(p->sk), .events = POLLIN}, {.fd = p->stop_fd, .events = POLLIN}};
+    struct pollfd fds[2] = {{.fd = cn_fd(p->sk), .events = POLLIN},
+                            {.fd = p->stop_fd, .events = POLLIN}};
+    p->next_stats_ms = now_ms() + p->stats_interval_ms;
     for (;;) {
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+        if (poll(fds, 2, stats_due(p)) < 0 && errno != EINTR)
             break;
         if (fds[1].revents)
             break;
@@ -285,6 +448,22 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     p->t_exit = api->event_type(h, "proc.exit");
     p->t_uid = api->event_type(h, "proc.uid");
     p->t_overflow = api->event_type(h, "proc.overflow");
+    p->t_violation = api->event_type(h, "proc.violation");
+    p->t_stats = api->event_type(h, "proc.stats");
+    const char *fail_mode = "allow";
+    api->config_string(h, "fail_mode", &fail_mode);
+    if (strcmp(fail_mode, "allow") != 0 && strcmp(fail_mode, "deny") != 0) {
+        api->log(h, VG_LOG_ERR, "plugins.proc.fail_mode must be \"allow\" or \"deny\", not \"%s\"",
+                 fail_mode);
+        free(p);
+        return -EINVAL;
+    }
+    p->fail_verdict = strcmp(fail_mode, "deny") == 0;
+    int nodes = 0;
+    api->config_bool(h, "protect_nodes", &nodes);
+    p->protect_nodes = nodes;
+    p->stats_interval_ms = 60000;
+    api->config_int(h, "stats_interval_ms", &p->stats_interval_ms);
     int64_t max = 1 << 20;
     api->config_int(h, "max_processes", &max);
     p->pids = pidtab_new((size_t)(max > 0 ? max : 1 << 20));
@@ -297,6 +476,35 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     return 0;
 }
 
+static void on_workloads_changed(void *arg, const void *rec, size_t len)
+{
+    proc_plugin *p = arg;
+    protect_sync(p->prot);
+}
+
+/* Pre-exec protection, when the kernel and our capabilities allow it; the
+ * kill at the exec event works without it. */
+static void start_protection(proc_plugin *p)
+{
+    if (p->api->abi_minor < 1)
+        return;
+    int rc = protect_new(p->api, p->h, p->fail_verdict, p->protect_nodes, &p->prot);
+    if (rc < 0) {
+        p->api->set_state(p->h, VG_PLUGIN_DEGRADED,
+                          rc == -EPERM
+                              ? "no pre-exec protection: fanotify needs CAP_SYS_ADMIN; "
+                                "protect mode kills at exec instead"
+                              : "no pre-exec protection: no fanotify exec permission events "
+                                "on this kernel; protect mode kills at exec instead");
+        return;
+    }
+    static const char *const types[] = {"workload.start", "workload.stop", "group.mode"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (p->api->subscribe(p->h, types[i], on_workloads_changed, p) < 0)
+            p->api->log(p->h, VG_LOG_WARN, "cannot follow %s: exec protection may lag", types[i]);
+    protect_sync(p->prot);
+}
+
 static int start(void *priv)
 {
     proc_plugin *p = priv;
@@ -304,10 +512,13 @@ static int start(void *priv)
     if (rc < 0) {
         /* Without the connector there is nothing to watch: say so, run on. */
         p->api->set_state(p->h, VG_PLUGIN_DEGRADED,
-                          rc == -EPERM ? "no permission for the proc connector (needs CAP_NET_ADMIN)"
-                                       : "the proc connector is not available on this kernel");
+                          rc == -EPERM
+                              ? "no permission for the proc connector (needs CAP_NET_ADMIN)"
+                              : "the proc connector is not available on this kernel");
+        start_protection(p);
         return 0;
     }
+    start_protection(p);
     prime(p);
     p->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (p->stop_fd < 0 || pthread_create(&p->thread, NULL, reader, p) != 0) {
@@ -330,6 +541,7 @@ static void stop(void *priv)
     }
     if (p->stop_fd >= 0)
         close(p->stop_fd);
+    protect_free(p->prot);
     cn_close(p->sk);
     pidtab_free(p->pids);
     msgpack_sbuffer_destroy(&p->sb);
@@ -341,7 +553,7 @@ static const vg_plugin_desc desc = {
     .abi_minor = VG_ABI_MINOR,
     .name = "proc",
     .version = VIGIL_VERSION,
-    .description = "process events from the netlink proc connector",
+    .description = "process events, learning and pre-exec protection",
     .init = init,
     .start = start,
     .stop = stop,

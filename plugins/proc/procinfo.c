@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Reads a small /proc file whole; returns its length or a negative errno. */
@@ -38,7 +40,8 @@ static int read_status(const char *root, pid_t pid, procinfo *pi)
     ssize_t n = slurp(root, pid, "status", buf, sizeof(buf));
     if (n < 0)
         return -ESRCH;
-    for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    for (char *line = buf; line && *line;
+         line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
         unsigned a, b;
         if (sscanf(line, "PPid: %u", &a) == 1)
             pi->ppid = (pid_t)a;
@@ -56,6 +59,17 @@ static void read_cmdline(const char *root, pid_t pid, procinfo *pi)
     if (n <= 0) {
         pi->cmdline[0] = '\0';
         return;
+    }
+    /* The name is argv[0]'s last component: what a multi-call binary
+     * (busybox) goes by to choose its applet, and what a shell passes.
+     * comm would say "exe" for busybox's sh running an applet through
+     * /proc/self/exe. */
+    if (pi->cmdline[0]) {
+        const char *slash = strrchr(pi->cmdline, '/');
+        const char *base = slash ? slash + 1 : pi->cmdline;
+        size_t len = strnlen(base, sizeof(pi->name) - 1);
+        memcpy(pi->name, base, len);
+        pi->name[len] = '\0';
     }
     for (ssize_t i = 0; i < n; i++)
         if (pi->cmdline[i] == '\0')
@@ -90,12 +104,53 @@ static void read_cgroup(const char *root, pid_t pid, procinfo *pi)
         snprintf(pi->cgroup, sizeof(pi->cgroup), "%s", chosen);
 }
 
-static bool fd_is_socket(const char *root, pid_t pid, int fd)
+/* Whether socket inode `ino` is in one of the process's TCP/UDP tables:
+ * the slow answer, when the socket itself cannot be borrowed. */
+static bool inode_in_net_tables(const char *root, pid_t pid, unsigned long ino)
+{
+    static const char *const tables[] = {"net/tcp", "net/tcp6", "net/udp", "net/udp6"};
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+        char path[128], line[512];
+        snprintf(path, sizeof(path), "%s/%d/%s", root, (int)pid, tables[t]);
+        FILE *f = fopen(path, "re");
+        while (f && fgets(line, sizeof(line), f)) {
+            unsigned long inode;
+            /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+            if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %lu", &inode) == 1 &&
+                inode == ino) {
+                fclose(f);
+                return true;
+            }
+        }
+        if (f)
+            fclose(f);
+    }
+    return false;
+}
+
+/* A network (TCP/UDP) socket on `fd` of the process: the mark of a reverse
+ * shell. A unix socket is not one: services under systemd have their
+ * stdout on journald's socket. The socket is borrowed with pidfd_getfd to
+ * ask its domain; without that, the process's socket tables are read. */
+static bool fd_is_net_socket(const char *root, pid_t pid, int fd)
 {
     char file[16], target[64];
     snprintf(file, sizeof(file), "fd/%d", fd);
     read_link(root, pid, file, target, sizeof(target));
-    return strncmp(target, "socket:", 7) == 0;
+    unsigned long ino;
+    if (sscanf(target, "socket:[%lu]", &ino) != 1)
+        return false;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int sock = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) : -1;
+    if (pidfd >= 0)
+        close(pidfd);
+    if (sock < 0)
+        return inode_in_net_tables(root, pid, ino);
+    int domain = 0;
+    socklen_t len = sizeof(domain);
+    int rc = getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+    close(sock);
+    return rc == 0 && (domain == AF_INET || domain == AF_INET6);
 }
 
 int procinfo_read(const char *root, pid_t pid, procinfo *pi)
@@ -107,8 +162,8 @@ int procinfo_read(const char *root, pid_t pid, procinfo *pi)
     if (slurp(root, pid, "comm", pi->name, sizeof(pi->name)) > 0)
         pi->name[strcspn(pi->name, "\n")] = '\0';
     read_link(root, pid, "exe", pi->path, sizeof(pi->path));
-    read_cmdline(root, pid, pi);
+    read_cmdline(root, pid, pi); /* argv[0] for the name, comm if none */
     read_cgroup(root, pid, pi);
-    pi->stdio_socket = fd_is_socket(root, pid, 0) || fd_is_socket(root, pid, 1);
+    pi->stdio_socket = fd_is_net_socket(root, pid, 0) || fd_is_net_socket(root, pid, 1);
     return 0;
 }

@@ -39,7 +39,12 @@ cp "$(command -v busybox)" "$BIN/ash"
 "$BIN/nmap" 0.3
 python3 - "$BIN/ash" <<'PY'
 import socket, subprocess, sys
-a, b = socket.socketpair()
+# A TCP connection on loopback as the shell's stdin/stdout: a reverse shell.
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+a = socket.create_connection(srv.getsockname())
+b, _ = srv.accept()
 subprocess.run([sys.argv[1], "-c", "sleep 0.3; exit 0"], stdin=a, stdout=a, check=True)
 PY
 wait_for has_event proc.incident '.incident == "suspicious_process" and .name == "nmap"'

@@ -19,8 +19,16 @@ cp "$(command -v busybox)" "$BIN/ash"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/ash" -c 'sleep 0.1'
 python3 - "$BIN/ash" <<'PY'
 import socket, subprocess, sys
-a, b = socket.socketpair()
+# A TCP connection on loopback as the shell's stdin/stdout: a reverse shell.
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+a = socket.create_connection(srv.getsockname())
+b, _ = srv.accept()
 subprocess.run([sys.argv[1], "-c", "sleep 0.3; exit 0", "socket-stdio"], stdin=a, stdout=a, check=True)
+# A unix socket is not a network one (services log to journald through one).
+u, v = socket.socketpair()
+subprocess.run([sys.argv[1], "-c", "sleep 0.3; exit 0", "unix-stdio"], stdin=u, stdout=u, check=True)
 PY
 
 q() { vctl events --json --limit 10000 "$@"; }
@@ -34,5 +42,6 @@ pid=$(jq -r --arg c "$CMD" 'select(.cmdline == $c) | .pid' "$T/exec.json")
 wait_for has_event proc.exit ".pid == $pid and .exit_code == 7 and .name == \"ash\""
 wait_for has_event proc.uid '.euid == 65534 and .old_euid == 0'
 wait_for has_event proc.exec "(.cmdline == \"$BIN/ash -c sleep 0.3; exit 0 socket-stdio\") and .stdio_socket == true"
+wait_for has_event proc.exec "(.cmdline == \"$BIN/ash -c sleep 0.3; exit 0 unix-stdio\") and .stdio_socket == false"
 stop_daemon
 pass

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Exec overhead of protection: N fork+execs of busybox `true` inside one runc
+# container, in monitor mode (no exec permission marks) and in protect mode
+# (every exec answered by the proc plugin's fanotify engine, and checked
+# again at its exec event), alternated ROUNDS times in the same run; the
+# ratio of the medians, and of the best rounds, is the overhead (aim: at
+# most 1.10). Then the
+# permission decisions' answer times, p50 and p99, as the plugin measures
+# them from reading each event to writing its answer (proc.stats; aim: p99
+# under 200 us). Needs root, runc, busybox-static and a static libc.
+#
+#   VIGIL_BUILD=build-release N=2000 ROUNDS=5 bench/bench_proc_exec.sh
+set -euo pipefail
+B=$(realpath "${VIGIL_BUILD:-build}")
+SRC=$(realpath "$(dirname "$0")/..")
+N=${N:-2000}
+ROUNDS=${ROUNDS:-5}
+T=$(mktemp -d /tmp/vigil-bench-exec.XXXXXX)
+CT="vgbench$$"
+PID=""
+cleanup() {
+    runc kill "$CT" KILL >/dev/null 2>&1 || true
+    sleep 0.2
+    runc delete -f "$CT" >/dev/null 2>&1 || true
+    [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
+    rm -rf "$T"
+}
+trap cleanup EXIT
+[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
+ctl() { "$B/vigilctl" --socket "$T/sock" "$@"; }
+
+# The spawner: forks and execs /bin/true n times, prints the elapsed ns.
+cat >"$T/spawn.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 1000;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < n; i++) {
+        pid_t p = fork();
+        if (p == 0) {
+            execl("/bin/true", "true", (char *)NULL);
+            _exit(127);
+        }
+        int st;
+        waitpid(p, &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "true failed: %d\n", st);
+            return 1;
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    printf("%lld\n", (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+    return 0;
+}
+C
+R="$T/rootfs"
+mkdir -p "$R"/{bin,proc,sys,dev,tmp,etc}
+gcc -O2 -static -o "$R/bin/spawn" "$T/spawn.c"
+cp /bin/busybox "$R/bin/busybox"
+for a in sh sleep true; do ln -s busybox "$R/bin/$a"; done
+
+mkdir -p "$T/plugins" "$T/policies" "$T/bundle"
+cp "$B/plugins/proc.so" "$T/plugins/"
+cp "$SRC"/lua/policies/*.lua "$T/policies/"
+cp "$SRC/etc/vigil/vigil.lua" "$T/vigil.lua"
+echo 'plugins = { proc = { stats_interval_ms = 200 } }' >>"$T/vigil.lua"
+"$B/vigild" --config "$T/vigil.lua" --state-dir "$T/state" --socket "$T/sock" \
+    --plugin-dir "$T/plugins" --policy-dir "$T/policies" --log-level error </dev/null >"$T/log" 2>&1 &
+PID=$!
+until ctl status >/dev/null 2>&1; do sleep 0.05; done
+
+runc spec --bundle "$T/bundle"
+jq --arg root "$R" '.root.path = $root | .root.readonly = true | .process.terminal = false
+    | .process.args = ["/bin/sleep", "600"] | .hostname = "bench"' \
+    <"$T/bundle/config.json" >"$T/bundle/c.json"
+mv "$T/bundle/c.json" "$T/bundle/config.json"
+runc run -d --bundle "$T/bundle" "$CT" </dev/null >/dev/null 2>&1
+G=$(until ctl workloads --json | jq -r --arg id "$CT" 'select(.id == $id) | .group' | grep .; do
+    sleep 0.1; done)
+
+# Learn the spawner and true (a few rounds: a process gone before /proc was
+# read teaches nothing).
+for _ in $(seq 1 20); do
+    runc exec "$CT" /bin/spawn 20 >/dev/null
+    n=$(ctl rules list --group "$G" --json | jq -s '[.[] | select(.name == "true" or .name == "spawn")] | length')
+    [ "$n" -ge 2 ] && break
+    sleep 0.2
+done
+[ "$n" -ge 2 ] || { echo "learning failed" >&2; exit 1; }
+
+protected() {
+    [ "$(ctl events --json --limit 1 --type proc.stats | jq -r .protected_workloads)" = "$1" ]
+}
+mode() { # mode MODE MARKS
+    ctl group mode "$G" "$1" >/dev/null
+    for _ in $(seq 1 100); do protected "$2" && return 0; sleep 0.05; done
+    echo "mode $1 not in effect" >&2
+    exit 1
+}
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+: >"$T/base"
+: >"$T/prot"
+for _ in $(seq 1 "$ROUNDS"); do
+    mode monitor 0
+    runc exec "$CT" /bin/spawn "$N" >>"$T/base"
+    mode protect 1
+    runc exec "$CT" /bin/spawn "$N" >>"$T/prot"
+done
+base=$(median <"$T/base")
+prot=$(median <"$T/prot")
+# The best round of each too: on a shared machine, other load only ever
+# adds time, so the minima are the least disturbed pair.
+base_min=$(sort -n "$T/base" | head -1)
+prot_min=$(sort -n "$T/prot" | head -1)
+sleep 0.5
+ctl events --json --limit 1 --type proc.stats >"$T/stats"
+denied=$(jq .exec_denied "$T/stats")
+[ "$denied" -eq 0 ] || { echo "protect mode denied $denied execs of learned programs" >&2; exit 1; }
+# Kill at the exec event: sleep, an applet of the allowed busybox never
+# learned, is killed; ran_ns is how long it ran (exec event to kill).
+for _ in $(seq 1 10); do
+    runc exec "$CT" /bin/sleep 5 >/dev/null 2>&1 </dev/null || true
+done
+sleep 0.5
+ctl events --json --limit 10000 --type proc.violation |
+    jq -s '[.[] | select(.enforcement == "kill" and .name == "sleep") | .ran_ns] | sort' >"$T/ran"
+jq -r 'if length == 0 then "kill at exec: no kill seen" else
+    "kill at exec: \(length) applets killed, ran p50 \(.[(length / 2 | floor)] / 1000) us, max \(.[-1] / 1000) us before the kill" end' "$T/ran"
+awk -v n="$N" -v b="$base" -v p="$prot" -v r="$ROUNDS" -v bm="$base_min" -v pm="$prot_min" 'BEGIN {
+    printf "exec: %d execs x %d rounds: unprotected %.1f us/exec, protected %.1f us/exec (medians), ratio %.3f; best rounds %.1f / %.1f us, ratio %.3f (aim <= 1.10)\n",
+        n, r, b / n / 1000, p / n / 1000, p / b, bm / n / 1000, pm / n / 1000, pm / bm }'
+jq -r '"permission decisions: \(.exec_checks) answered, p50 \(.answer_p50_ns / 1000) us, p99 \(.answer_p99_ns / 1000) us, max \(.answer_max_ns / 1000) us (aim: p99 < 200 us)"' "$T/stats"
