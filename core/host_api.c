@@ -125,7 +125,7 @@ static int h_workload_of_pid(vg_host *h, int pid, vg_workload_view *out)
     if (!h->env->workloads)
         return -ENODEV;
     vg_workload_info wi;
-    int rc = vg_workloads_lookup_pid(h->env->workloads, (pid_t)pid, &wi);
+    int rc = vg_workloads_lookup_pid_fresh(h->env->workloads, (pid_t)pid, &wi);
     if (rc < 0)
         return rc;
     copy_ref(out, wi.id, wi.group, wi.mode, (int)wi.pid);

@@ -387,7 +387,11 @@ static int read_pid_cgroup(const char *proc_root, pid_t pid, char *path, size_t 
 
 /* A pid not seen since the last rescan: its cgroup decides, and the answer
  * is remembered until the next rescan replaces the index. */
-static int lookup_pid_slow(vg_workloads *reg, pid_t pid, vg_workload_info *out)
+/* Reads the process's cgroup and looks it up. `remember` caches the answer
+ * for the pid until the next rescan; host answers are never cached, since a
+ * process starting a container (runc init) is in the host's cgroup until it
+ * joins the container's. */
+static int lookup_pid_slow(vg_workloads *reg, pid_t pid, vg_workload_info *out, bool remember)
 {
     char path[4096], id[VG_WORKLOAD_MAX];
     int rc = read_pid_cgroup(reg->proc_root, pid, path, sizeof(path));
@@ -397,7 +401,7 @@ static int lookup_pid_slow(vg_workloads *reg, pid_t pid, vg_workload_info *out)
     vg_workload *w = vg_hmap_get_str(&reg->idx->by_cgroup, path);
     bool host = !w && vg_cgroup_classify(path, id, sizeof(id)) == VG_RT_HOST;
     if (w || host) {
-        if (reg->idx->by_pid.n < PID_CACHE_MAX)
+        if (remember && w && reg->idx->by_pid.n < PID_CACHE_MAX)
             vg_wl_index_add_pid(reg->idx, pid, w); /* on failure, just not remembered */
         fill_info(reg, w, out);
     }
@@ -413,7 +417,14 @@ int vg_workloads_lookup_pid(vg_workloads *reg, pid_t pid, vg_workload_info *out)
         return -EINVAL;
     if (lookup(reg, offsetof(vg_wl_index, by_pid), NULL, (uint64_t)pid, out) == 0)
         return 0;
-    return lookup_pid_slow(reg, pid, out);
+    return lookup_pid_slow(reg, pid, out, true);
+}
+
+int vg_workloads_lookup_pid_fresh(vg_workloads *reg, pid_t pid, vg_workload_info *out)
+{
+    if (pid <= 0)
+        return -EINVAL;
+    return lookup_pid_slow(reg, pid, out, false);
 }
 
 vg_workload *vg_workloads_get(vg_workloads *reg, const char *id)

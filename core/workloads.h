@@ -130,8 +130,15 @@ void vg_workloads_set_nodes_mode(vg_workloads *reg, int mode);
 
 /* Any thread. 0 and *out filled; -ENOENT unknown; for pids also -ESRCH (no
  * such process) and -EAGAIN (the process is in a container that the next
- * rescan will add). */
+ * rescan will add). Pid answers for containers are cached until the next
+ * rescan; host answers are not (a process joining a container is in the
+ * host's cgroup first). */
 int vg_workloads_lookup_pid(vg_workloads *reg, pid_t pid, vg_workload_info *out);
+/* The same without the pid cache: reads the process's cgroup now, so that a
+ * pid reused since the last rescan cannot be mistaken for its predecessor.
+ * What plugins get through the host API, where a wrong answer could kill
+ * the wrong process. One small /proc read. */
+int vg_workloads_lookup_pid_fresh(vg_workloads *reg, pid_t pid, vg_workload_info *out);
 int vg_workloads_lookup_cgroup(vg_workloads *reg, const char *path, vg_workload_info *out);
 int vg_workloads_lookup_netns(vg_workloads *reg, uint64_t inode, vg_workload_info *out);
 int vg_workloads_lookup_id(vg_workloads *reg, const char *id, vg_workload_info *out);
