@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# File protection overhead and event throughput of the file plugin, in a
+# runc container on a writable busybox root file system.
+#
+# 1. Overhead: extracting a tar of N small files (to /tmp, not watched) in
+#    monitor mode (notification marks only) and in protect mode (permission
+#    marks on the guarded files too), alternated ROUNDS times in the same
+#    run; the ratio of the medians is the overhead (aim: at most 1.05).
+# 2. Throughput: extracting the same tar into /usr/local/bin (a watched
+#    directory) in monitor mode: the file.access events the plugin published
+#    per second, from its own counters (file.stats), until all are counted.
+# Needs root, runc and busybox-static.
+#
+# Busybox tar run as root looks up the owner of every file it extracts in
+# /etc/passwd and /etc/group, both guarded: each lookup is a permission
+# event answered by the daemon. TAR_FLAGS=-o (do not restore owners) shows
+# the same job without them.
+#
+#   VIGIL_BUILD=build-release N=5000 ROUNDS=5 [TAR_FLAGS=-o] bench/bench_file.sh
+set -euo pipefail
+B=$(realpath "${VIGIL_BUILD:-build}")
+SRC=$(realpath "$(dirname "$0")/..")
+N=${N:-5000}
+ROUNDS=${ROUNDS:-5}
+TAR_FLAGS=${TAR_FLAGS:-}
+T=$(mktemp -d /tmp/vigil-bench-file.XXXXXX)
+CT="vgfbench$$"
+PID=""
+cleanup() {
+    runc kill "$CT" KILL >/dev/null 2>&1 || true
+    sleep 0.2
+    runc delete -f "$CT" >/dev/null 2>&1 || true
+    if [ -n "$PID" ]; then
+        kill -9 "$PID" 2>/dev/null || true
+        wait "$PID" 2>/dev/null || true
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
+ctl() { "$B/vigilctl" --socket "$T/sock" "$@"; }
+now_ns() { date +%s%N; }
+
+R="$T/rootfs"
+mkdir -p "$R"/{bin,proc,sys,dev,tmp,etc,usr/local/bin}
+cp /bin/busybox "$R/bin/busybox"
+for a in sh sleep tar rm mkdir cat; do ln -s busybox "$R/bin/$a"; done
+printf 'root:x:0:0:root:/:/bin/sh\n' >"$R/etc/passwd"
+printf 'root:x:0:\n' >"$R/etc/group"
+printf '127.0.0.1 localhost\n' >"$R/etc/hosts"
+mkdir -p "$T/src/files"
+for i in $(seq 1 "$N"); do echo "file $i" >"$T/src/files/f$i"; done
+tar -C "$T/src/files" -cf "$R/files.tar" .
+
+mkdir -p "$T/plugins" "$T/policies" "$T/bundle"
+cp "$B/plugins/file.so" "$T/plugins/"
+cp "$SRC"/lua/policies/*.lua "$T/policies/"
+cp "$SRC/etc/vigil/vigil.lua" "$T/vigil.lua"
+echo 'plugins = { file = { stats_interval_ms = 200, host = false } }' >>"$T/vigil.lua"
+"$B/vigild" --config "$T/vigil.lua" --state-dir "$T/state" --socket "$T/sock" \
+    --plugin-dir "$T/plugins" --policy-dir "$T/policies" --log-level error </dev/null >"$T/log" 2>&1 &
+PID=$!
+until ctl status >/dev/null 2>&1; do sleep 0.05; done
+
+runc spec --bundle "$T/bundle"
+jq --arg root "$R" '.root.path = $root | .root.readonly = false | .process.terminal = false
+    | .process.args = ["/bin/sleep", "600"] | .hostname = "bench"' \
+    <"$T/bundle/config.json" >"$T/bundle/c.json"
+mv "$T/bundle/c.json" "$T/bundle/config.json"
+runc run -d --bundle "$T/bundle" "$CT" </dev/null >/dev/null 2>&1
+G=$(until ctl workloads --json | jq -r --arg id "$CT" 'select(.id == $id) | .group' | grep .; do
+    sleep 0.1; done)
+
+stats() { ctl events --json --limit 1 --type file.stats; }
+protected() { stats | jq -e --arg id "$CT" ".protected | index(\$id) $1 null" >/dev/null; }
+mode() { # mode MODE: the mode, and the plugin's guard in step with it
+    ctl group mode "$G" "$1" >/dev/null
+    local want="=="
+    [ "$1" = protect ] && want="!="
+    for _ in $(seq 1 100); do protected "$want" && return 0; sleep 0.05; done
+    echo "mode $1 not in effect" >&2
+    exit 1
+}
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+extract() { # extract DIR: ns to extract the tar into DIR (emptied first)
+    runc exec "$CT" /bin/sh -c "rm -rf $1 && mkdir -p $1" </dev/null
+    local a b
+    a=$(now_ns)
+    runc exec "$CT" /bin/tar $TAR_FLAGS -C "$1" -xf /files.tar </dev/null
+    b=$(now_ns)
+    echo $((b - a))
+}
+
+: >"$T/base"
+: >"$T/prot"
+for _ in $(seq 1 "$ROUNDS"); do
+    mode monitor
+    extract /tmp/x >>"$T/base"
+    mode protect
+    extract /tmp/x >>"$T/prot"
+done
+base=$(median <"$T/base")
+prot=$(median <"$T/prot")
+guarded=$(stats | jq .guarded_files)
+sleep 0.3
+perm=$(stats | jq .perm_events)
+stats | jq -r '"bench_file: permission answers: mean \(.answer_us_mean) us (reading the system call \(.syscall_us_mean) us), max \(.answer_us_max) us"'
+awk -v flags="${TAR_FLAGS:-(owners restored)}" -v b="$base" -v p="$prot" -v n="$N" -v g="$guarded" -v perm="$perm" -v r="$ROUNDS" 'BEGIN {
+    printf "bench_file: tar %s of %d files: monitor %.1f ms, protect %.1f ms (%d guarded files, %.0f permission events per protected run), ratio %.3f (aim <= 1.05)\n",
+        flags, n, b / 1e6, p / 1e6, g, perm / r, p / b }'
+
+# Throughput: every file extracted into a watched directory is a create, a
+# write and an attribute change (tar sets the mode and times). The count is
+# taken once it has stopped growing; the time is until the last increase.
+mode monitor
+before=$(stats | jq .events)
+a=$(now_ns)
+runc exec "$CT" /bin/tar -C /usr/local/bin -xf /files.tar </dev/null
+tar_ns=$(($(now_ns) - a))
+last=-1
+last_ns=$(now_ns)
+for _ in $(seq 1 300); do
+    cur=$(stats | jq .events)
+    if [ "$cur" = "$last" ]; then
+        break
+    fi
+    last=$cur
+    last_ns=$(now_ns)
+    sleep 0.3
+done
+s=$(stats)
+got=$(($(jq .events <<<"$s") - before))
+awk -v got="$got" -v ns="$((last_ns - a))" -v tar="$tar_ns" -v n="$N" \
+    -v dropped="$(jq .events_dropped <<<"$s")" -v ovf="$(jq .queue_overflows <<<"$s")" 'BEGIN {
+    printf "bench_file: %d files extracted into /usr/local/bin in %.0f ms: %d file.access events, all counted within %.0f ms (stats every 200 ms): %.0f events/s (dropped %d, queue overflows %d)\n",
+        n, tar / 1e6, got, ns / 1e6, got / (ns / 1e9), dropped, ovf }'

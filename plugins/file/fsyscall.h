@@ -1,0 +1,46 @@
+/*
+ * Whether a blocked open asks for writing. A fanotify permission event says
+ * that a file is being opened, not how: the flags are read from the opener's
+ * pending system call (/proc/<tid>/syscall), which is stable while the
+ * kernel holds the thread in the permission check.
+ */
+#ifndef VG_FILE_FSYSCALL_H
+#define VG_FILE_FSYSCALL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* The pending system call as /proc/<tid>/syscall shows it. */
+typedef struct fs_call {
+    long nr; /* system call number; -1 when not in one */
+    unsigned long args[6];
+} fs_call;
+
+/* Parses a /proc/<tid>/syscall line ("nr a0 .. a5 sp pc", "running" or
+ * "-1 sp pc"). 0, or -EINVAL for anything else; "running" and "-1" give
+ * nr = -1. */
+int fs_parse_syscall(const char *line, fs_call *out);
+
+/* Whether open flags write or may write the file: an access mode other than
+ * O_RDONLY, or O_TRUNC, O_CREAT or O_APPEND. */
+bool fs_flags_write(unsigned long flags);
+
+/* The open flags of call c of thread tid: 0 and *flags set (an exec,
+ * execve or execveat, reads: O_RDONLY); -ENOSYS when c is none of the opens
+ * of this architecture (open, openat, creat, openat2, open_by_handle_at)
+ * nor an exec. openat2's struct open_how is read from the thread's memory
+ * with process_vm_readv. */
+int fs_call_flags(pid_t tid, const fs_call *c, unsigned long *flags);
+
+/* What fs_open_writes answers when it cannot tell: the file is opened
+ * outside any system call the reader knows (an io_uring request run by
+ * io_uring_enter or by an io-wq worker, which is in no system call at all,
+ * acct(2), swapon(2), ...). The caller treats it as a write. */
+#define FS_CANNOT_TELL 2
+
+/* Reads /proc/<tid>/syscall under proc_root ("/proc") and returns whether
+ * the pending open writes: 1 yes, 0 no, FS_CANNOT_TELL, or a negative errno
+ * (-ESRCH: the thread is gone, -EACCES: not allowed to read it). */
+int fs_open_writes(const char *proc_root, pid_t tid);
+
+#endif
