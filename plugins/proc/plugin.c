@@ -36,7 +36,7 @@
 typedef struct proc_plugin {
     const vg_host_api *api;
     vg_host *h;
-    int t_exec, t_exit, t_uid, t_overflow, t_violation, t_stats;
+    int t_exec, t_exit, t_uid, t_gid, t_overflow, t_violation, t_stats;
     const char *proc_root;
     struct nl_sock *sk;
     int stop_fd;
@@ -263,6 +263,24 @@ static void on_uid(proc_plugin *p, const struct proc_event *ev)
     pidtab_put(p->pids, &e);
 }
 
+/* proc.gid: the new real and effective gids. (Gids are not remembered per
+ * process, so there is no "before".) */
+static void on_gid(proc_plugin *p, const struct proc_event *ev)
+{
+    pid_t pid = ev->event_data.id.process_tgid;
+    const pidtab_entry *e = pidtab_get(p->pids, pid);
+    tag(p, pid);
+    msgpack_packer pk;
+    p->sb.size = 0;
+    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    kv_int(&pk, "pid", pid);
+    kv_str(&pk, "name", e ? e->name : "");
+    kv_int(&pk, "gid", ev->event_data.id.r.rgid);
+    kv_int(&pk, "egid", ev->event_data.id.e.egid);
+    publish(p, p->t_gid, ev->event_data.id.e.egid == 0 ? VG_SEV_NOTICE : VG_SEV_INFO);
+}
+
 static void on_exit_event(proc_plugin *p, const struct proc_event *ev)
 {
     /* Threads exit too; only a thread-group leader's exit ends a process. */
@@ -299,6 +317,9 @@ static void on_event(const struct proc_event *ev, void *arg)
         break;
     case PROC_EVENT_UID:
         on_uid(p, ev);
+        break;
+    case PROC_EVENT_GID:
+        on_gid(p, ev);
         break;
     case PROC_EVENT_EXIT:
         on_exit_event(p, ev);
@@ -447,6 +468,7 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     p->t_exec = api->event_type(h, "proc.exec");
     p->t_exit = api->event_type(h, "proc.exit");
     p->t_uid = api->event_type(h, "proc.uid");
+    p->t_gid = api->event_type(h, "proc.gid");
     p->t_overflow = api->event_type(h, "proc.overflow");
     p->t_violation = api->event_type(h, "proc.violation");
     p->t_stats = api->event_type(h, "proc.stats");

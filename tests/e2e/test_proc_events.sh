@@ -41,6 +41,7 @@ json_any --arg p "$BIN/ash" --arg c "$CMD" \
 pid=$(jq -r --arg c "$CMD" 'select(.cmdline == $c) | .pid' "$T/exec.json")
 wait_for has_event proc.exit ".pid == $pid and .exit_code == 7 and .name == \"ash\""
 wait_for has_event proc.uid '.euid == 65534 and .old_euid == 0'
+wait_for has_event proc.gid '.gid == 65534 and .egid == 65534'
 wait_for has_event proc.exec "(.cmdline == \"$BIN/ash -c sleep 0.3; exit 0 socket-stdio\") and .stdio_socket == true"
 wait_for has_event proc.exec "(.cmdline == \"$BIN/ash -c sleep 0.3; exit 0 unix-stdio\") and .stdio_socket == false"
 stop_daemon
