@@ -1,0 +1,373 @@
+/*
+ * The bench plugin: the CIS checks of the bench engine inside the daemon. A
+ * host run at start (plugins.bench.run_at_start, default true) and every
+ * plugins.bench.interval_s (default a day); a containers run for each new
+ * workload (workload.start). Runs happen on libuv's thread pool, since a
+ * run reads many files; the results come back to the loop thread, which
+ * publishes one bench.result event per WARN or ERROR plus a summary, and
+ * stores the last report of each subject in the table "reports" (key
+ * "host" or "container:<id>") as a msgpack map: v, time, ms, a count per
+ * status (pass, warn, ...) and results (check, benchmark, title, status,
+ * evidence, target, remediation, level, tags). The action "bench" runs the
+ * checks on demand.
+ */
+#include <errno.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+#include <vigil/plugin.h>
+
+#include "bench.h"
+
+#define DAY_S 86400
+#define PENDING_MAX 8 /* container runs queued at once; more are skipped */
+
+typedef struct bench_plugin {
+    const vg_host_api *api;
+    vg_host *h;
+    int t_result;
+    uv_timer_t timer;
+    bool timer_on, stopped;
+    int inflight;
+    int run_at_start;
+    int64_t interval_s;
+    const char *root, *lua_dir, *checks_dir;
+} bench_plugin;
+
+typedef struct job {
+    uv_work_t req;
+    bench_plugin *p;
+    vg_bench_opts opts;
+    char workload[VG_WORKLOAD_MAX];
+    /* Copies: the config's strings die at the next reload, and a run on the
+     * thread pool may outlive it. */
+    char *root, *lua_dir, *checks_dir;
+    vg_bench_report *rep;
+    char err[256];
+    int rc;
+} job;
+
+/* ---- encoding --------------------------------------------------------- */
+
+static void kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+    msgpack_pack_str_with_body(pk, k, strlen(k));
+    v = v ? v : "";
+    msgpack_pack_str_with_body(pk, v, strlen(v));
+}
+
+static void kv_int(msgpack_packer *pk, const char *k, int64_t v)
+{
+    msgpack_pack_str_with_body(pk, k, strlen(k));
+    msgpack_pack_int64(pk, v);
+}
+
+static void pack_result(msgpack_packer *pk, const vg_bench_result *r)
+{
+    msgpack_pack_map(pk, 9);
+    kv_str(pk, "check", r->id);
+    kv_str(pk, "benchmark", r->benchmark);
+    kv_str(pk, "title", r->title);
+    kv_str(pk, "status", vg_bench_status_name(r->status));
+    kv_str(pk, "evidence", r->evidence);
+    kv_str(pk, "target", r->target);
+    kv_str(pk, "remediation", r->remediation);
+    kv_int(pk, "level", r->level);
+    msgpack_pack_str_with_body(pk, "tags", 4);
+    msgpack_pack_array(pk, r->ntags);
+    for (size_t i = 0; i < r->ntags; i++) {
+        char tag[256];
+        snprintf(tag, sizeof(tag), "%s %s", r->tags[i].framework, r->tags[i].control);
+        msgpack_pack_str_with_body(pk, tag, strlen(tag));
+    }
+}
+
+static void pack_counts(msgpack_packer *pk, const vg_bench_report *rep)
+{
+    for (int i = 0; i < VG_BENCH_NSTATUS; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "%s", vg_bench_status_name(i));
+        for (char *c = k; *c; c++)
+            *c = (char)(*c - 'A' + 'a');
+        kv_int(pk, k, (int64_t)rep->counts[i]);
+    }
+}
+
+/* ---- results to the bus and the store -------------------------------- */
+
+static void publish(bench_plugin *p, const job *j, msgpack_sbuffer *sb, int sev)
+{
+    vg_event_in ev = {.type = p->t_result,
+                      .severity = sev,
+                      .workload = j->workload,
+                      .body = sb->data,
+                      .body_len = sb->size};
+    p->api->publish(p->h, &ev);
+}
+
+static void publish_results(bench_plugin *p, const job *j)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    for (size_t i = 0; i < j->rep->n; i++) {
+        const vg_bench_result *r = &j->rep->results[i];
+        if (r->status != VG_BENCH_WARN && r->status != VG_BENCH_ERROR)
+            continue;
+        msgpack_sbuffer_clear(&sb);
+        pack_result(&pk, r);
+        publish(p, j, &sb, r->status == VG_BENCH_WARN ? VG_SEV_WARNING : VG_SEV_ERROR);
+    }
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_map(&pk, 3 + VG_BENCH_NSTATUS);
+    msgpack_pack_str_with_body(&pk, "summary", 7);
+    msgpack_pack_true(&pk);
+    kv_str(&pk, "target", j->opts.targets == VG_BENCH_HOST ? "host" : "containers");
+    kv_int(&pk, "ms", (int64_t)(j->rep->seconds * 1000));
+    pack_counts(&pk, j->rep);
+    publish(p, j, &sb, j->rep->counts[VG_BENCH_WARN] ? VG_SEV_NOTICE : VG_SEV_INFO);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* The whole report, for `vigilctl bench show`. */
+static void store_report(bench_plugin *p, const job *j)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4 + VG_BENCH_NSTATUS);
+    kv_int(&pk, "v", 1);
+    kv_int(&pk, "time", (int64_t)time(NULL));
+    kv_int(&pk, "ms", (int64_t)(j->rep->seconds * 1000));
+    pack_counts(&pk, j->rep);
+    msgpack_pack_str_with_body(&pk, "results", 7);
+    msgpack_pack_array(&pk, j->rep->n);
+    for (size_t i = 0; i < j->rep->n; i++)
+        pack_result(&pk, &j->rep->results[i]);
+    char key[VG_WORKLOAD_MAX + 16];
+    snprintf(key, sizeof(key), *j->workload ? "container:%s" : "host", j->workload);
+    int rc = p->api->store_put(p->h, "reports", key, strlen(key), sb.data, sb.size);
+    if (rc < 0)
+        p->api->log(p->h, VG_LOG_WARN, "storing the %s report: %s", key, strerror(-rc));
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* ---- runs on the thread pool ------------------------------------------ */
+
+static void work_cb(uv_work_t *req)
+{
+    job *j = req->data;
+    j->rc = vg_bench_run(&j->opts, &j->rep, j->err, sizeof(j->err));
+}
+
+static void job_free(job *j)
+{
+    free(j->root), free(j->lua_dir), free(j->checks_dir);
+    free(j);
+}
+
+static void after_cb(uv_work_t *req, int status)
+{
+    job *j = req->data;
+    bench_plugin *p = j->p;
+    p->inflight--;
+    if (!p->stopped && status == 0 && j->rc == 0) {
+        publish_results(p, j);
+        store_report(p, j);
+        p->api->log(p->h, VG_LOG_INFO, "%s run: %zu checks, %zu WARN, %zu ERROR in %.3f s",
+                    *j->workload ? j->workload : "host", j->rep->n, j->rep->counts[VG_BENCH_WARN],
+                    j->rep->counts[VG_BENCH_ERROR], j->rep->seconds);
+    } else if (!p->stopped && j->rc < 0) {
+        p->api->log(p->h, VG_LOG_ERR, "bench run failed: %s", j->err);
+    }
+    vg_bench_report_free(j->rep);
+    job_free(j);
+    /* stop() leaves the plugin to the last run that was still going. */
+    if (p->stopped && p->inflight == 0 && !p->timer_on)
+        free(p);
+}
+
+static int queue_run(bench_plugin *p, unsigned targets, const char *workload)
+{
+    if (p->inflight >= PENDING_MAX)
+        return -EBUSY;
+    job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return -ENOMEM;
+    j->p = p;
+    j->req.data = j;
+    j->root = strdup(p->root);
+    j->lua_dir = strdup(p->lua_dir);
+    j->checks_dir = p->checks_dir ? strdup(p->checks_dir) : NULL;
+    if (!j->root || !j->lua_dir || (p->checks_dir && !j->checks_dir)) {
+        job_free(j);
+        return -ENOMEM;
+    }
+    j->opts = (vg_bench_opts){
+        .root = j->root, .lua_dir = j->lua_dir, .checks_dir = j->checks_dir, .targets = targets};
+    if (workload) {
+        snprintf(j->workload, sizeof(j->workload), "%s", workload);
+        j->opts.container = j->workload;
+    }
+    int rc = uv_queue_work(p->api->loop(p->h), &j->req, work_cb, after_cb);
+    if (rc < 0) {
+        job_free(j);
+        return rc;
+    }
+    p->inflight++;
+    return 0;
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+    bench_plugin *p = t->data;
+    int rc = queue_run(p, VG_BENCH_HOST, NULL);
+    if (rc < 0)
+        p->api->log(p->h, VG_LOG_WARN, "host run not started: %s", uv_strerror(rc));
+}
+
+/* The "workload" string of a msgpack map into id ("" when absent). */
+static void workload_of(const void *rec, size_t len, char *id, size_t size)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    if (rec && msgpack_unpack_next(&u, rec, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
+        u.data.type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+            const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+            if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 8 &&
+                !memcmp(kv->key.via.str.ptr, "workload", 8) && kv->val.type == MSGPACK_OBJECT_STR &&
+                kv->val.via.str.size < size) {
+                memcpy(id, kv->val.via.str.ptr, kv->val.via.str.size);
+                id[kv->val.via.str.size] = '\0';
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
+/* workload.start: the record is a msgpack map with "workload" (the id). */
+static void on_workload(void *arg, const void *rec, size_t len)
+{
+    bench_plugin *p = arg;
+    char id[VG_WORKLOAD_MAX] = "";
+    workload_of(rec, len, id, sizeof(id));
+    if (*id && queue_run(p, VG_BENCH_CONTAINERS, id) < 0)
+        p->api->log(p->h, VG_LOG_WARN, "container run for %s skipped (too many pending)", id);
+}
+
+/* The "bench" action: a run on demand (a response rule, or a future
+ * `vigilctl bench run`). Arguments: a msgpack map; with "workload" the
+ * containers target of that workload, otherwise the host. */
+static int action_run(void *priv, const void *args, size_t args_len)
+{
+    bench_plugin *p = priv;
+    char id[VG_WORKLOAD_MAX] = "";
+    workload_of(args, args_len, id, sizeof(id));
+    return *id ? queue_run(p, VG_BENCH_CONTAINERS, id) : queue_run(p, VG_BENCH_HOST, NULL);
+}
+
+/* ---- the descriptor ---------------------------------------------------- */
+
+static void read_config(bench_plugin *p)
+{
+    p->run_at_start = 1;
+    p->interval_s = DAY_S;
+    p->root = "/";
+    p->lua_dir = access(VIGIL_DEFAULT_BENCH_DIR "/lib.lua", R_OK) == 0 ? VIGIL_DEFAULT_BENCH_DIR
+                                                                       : VIGIL_SOURCE_BENCH_DIR;
+    p->checks_dir = NULL;
+    p->api->config_bool(p->h, "run_at_start", &p->run_at_start);
+    p->api->config_int(p->h, "interval_s", &p->interval_s);
+    p->api->config_string(p->h, "root", &p->root);
+    p->api->config_string(p->h, "lua_dir", &p->lua_dir);
+    p->api->config_string(p->h, "checks_dir", &p->checks_dir);
+    if (p->interval_s <= 0)
+        p->interval_s = DAY_S;
+}
+
+static int bench_init(const vg_host_api *api, vg_host *h, void **priv)
+{
+    if (api->abi_minor < 1)
+        return -ENOTSUP; /* needs subscribe() */
+    bench_plugin *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->api = api, p->h = h;
+    read_config(p);
+    int rc = p->t_result = api->event_type(h, "bench.result");
+    if (rc < 0) {
+        free(p);
+        return rc;
+    }
+    *priv = p;
+    return 0;
+}
+
+static int bench_start(void *priv)
+{
+    bench_plugin *p = priv;
+    uint64_t every = (uint64_t)p->interval_s * 1000;
+    int rc = uv_timer_init(p->api->loop(p->h), &p->timer);
+    if (rc < 0)
+        return rc;
+    p->timer.data = p;
+    p->timer_on = true;
+    rc = uv_timer_start(&p->timer, timer_cb, p->run_at_start ? 0 : every, every);
+    if (rc == 0)
+        rc = p->api->subscribe(p->h, "workload.start", on_workload, p);
+    vg_action_desc action = {.name = "bench", .run = action_run, .priv = p};
+    if (rc == 0)
+        rc = p->api->register_action(p->h, &action);
+    return rc;
+}
+
+static void timer_closed(uv_handle_t *hd)
+{
+    bench_plugin *p = hd->data;
+    p->timer_on = false;
+    if (p->inflight == 0)
+        free(p);
+}
+
+static void bench_stop(void *priv)
+{
+    bench_plugin *p = priv;
+    p->stopped = true;
+    if (p->timer_on) {
+        uv_timer_stop(&p->timer);
+        uv_close((uv_handle_t *)&p->timer, timer_closed);
+    } else if (p->inflight == 0) {
+        free(p);
+    }
+}
+
+static int bench_reload(void *priv)
+{
+    read_config(priv);
+    return 0;
+}
+
+static const vg_plugin_desc desc = {
+    .abi_major = VG_ABI_MAJOR,
+    .abi_minor = VG_ABI_MINOR,
+    .name = "bench",
+    .version = VIGIL_VERSION,
+    .description =
+        "CIS compliance checks (Docker, Kubernetes, Linux) with PCI/GDPR/HIPAA/NIST tags",
+    .init = bench_init,
+    .start = bench_start,
+    .stop = bench_stop,
+    .reload = bench_reload,
+};
+
+VG_EXPORT const vg_plugin_desc *vigil_plugin(void)
+{
+    return &desc;
+}

@@ -1,0 +1,407 @@
+/*
+ * The secrets plugin: the scanner of plugins/secrets in the daemon.
+ *
+ *  - plugins.secrets.scan_new (default true): each new container (a
+ *    workload.start event) has its root file system (/proc/PID/root) and
+ *    its init process's environment scanned;
+ *  - a response action "secrets_scan" ({workload = ID}) scans on demand, so
+ *    that a response rule or, later, `vigilctl secrets scan` (which needs a
+ *    host call to register control commands, not in the ABI yet) can ask;
+ *  - every finding is a `secret.finding` event (the secret masked), and
+ *    each scan ends with a `secret.scan` event and a report in the plugin's
+ *    store table "reports", keyed by workload id.
+ *
+ * Scans run on one worker thread of the plugin, never on the loop: a root
+ * file system can take seconds. The rules are loaded on that thread too,
+ * so the daemon's start does not wait for the vectorscan compile. The
+ * plugin keeps no libuv handle (the daemon unloads a plugin right after
+ * stop(), before any close callback could run); finished scans are handed
+ * back to the loop thread in a list that is drained, into the store, by
+ * the next loop-thread call (a workload event, an action, stop()).
+ *
+ * Settings: scan_new, scan_env (true), rules (an extra rules file),
+ * max_file_size (10 MiB), max_bytes (per scan, 1 GiB), timeout_ms (per
+ * scan, 120000).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <msgpack.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <vigil/plugin.h>
+
+#include "mp.h"
+#include "secrets.h"
+
+struct job {
+    char workload[VG_WORKLOAD_MAX];
+    char group[VG_GROUP_MAX];
+    int pid;
+    /* Filled by the worker. */
+    int rc;
+    vg_sec_stats st;
+    int64_t finished;
+    struct job *next;
+};
+
+typedef struct sec_plugin {
+    const vg_host_api *api;
+    vg_host *h;
+    int t_finding, t_scan;
+    bool scan_new, scan_env;
+    char *extra_rules;
+    vg_sec_limits lim;
+    _Atomic int cancel;
+
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job *queue, *done; /* under mu */
+    bool stopping;            /* under mu */
+    vg_sec_rules *rules;      /* worker thread only */
+    struct job *cur;          /* worker thread: the scan in progress */
+} sec_plugin;
+
+static int event_severity(int sev)
+{
+    static const int map[] = {VG_SEV_NOTICE, VG_SEV_WARNING, VG_SEV_ERROR, VG_SEV_CRITICAL};
+    return sev >= 0 && sev < 4 ? map[sev] : VG_SEV_WARNING;
+}
+
+/* Worker thread: one finding becomes an event (publish is thread-safe). */
+static void on_finding(void *arg, const vg_sec_finding *f)
+{
+    sec_plugin *p = arg;
+    char masked[32];
+    vg_sec_mask(f->secret, f->secret_len, masked, sizeof(masked));
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, f->layer ? 11 : 10);
+    vg_mp_pack_kv_str(&pk, "rule", f->rule->id);
+    vg_mp_pack_kv_str(&pk, "description", f->rule->description);
+    vg_mp_pack_kv_str(&pk, "level", vg_sec_severity_name(f->rule->severity));
+    vg_mp_pack_kv_str(&pk, "kind", vg_sec_kind_name(f->kind));
+    vg_mp_pack_kv_str(&pk, "path", f->path);
+    vg_mp_pack_kv_uint(&pk, "line", f->line);
+    vg_mp_pack_kv_uint(&pk, "column", f->column);
+    vg_mp_pack_kv_str(&pk, "secret", masked);
+    vg_mp_pack_kv_uint(&pk, "entropy_milli", (uint64_t)(f->entropy * 1000));
+    vg_mp_pack_kv_str(&pk, "tags", f->rule->tags);
+    if (f->layer)
+        vg_mp_pack_kv_str(&pk, "layer", f->layer);
+    vg_event_in ev = {p->t_finding,     event_severity(f->rule->severity),
+                      p->cur->workload, p->cur->group,
+                      sb.data,          sb.size};
+    p->api->publish(p->h, &ev);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void publish_summary(sec_plugin *p, const struct job *j)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 7);
+    vg_mp_pack_kv_int(&pk, "pid", j->pid);
+    vg_mp_pack_kv_int(&pk, "error", j->rc);
+    vg_mp_pack_kv_uint(&pk, "findings", j->st.findings);
+    vg_mp_pack_kv_uint(&pk, "files", j->st.files);
+    vg_mp_pack_kv_uint(&pk, "bytes", j->st.bytes);
+    vg_mp_pack_kv_bool(&pk, "truncated", j->st.truncated);
+    vg_mp_pack_kv_int(&pk, "time", j->finished);
+    vg_event_in ev = {p->t_scan,   j->st.findings ? VG_SEV_WARNING : VG_SEV_INFO,
+                      j->workload, j->group,
+                      sb.data,     sb.size};
+    p->api->publish(p->h, &ev);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* The environments of the workload's other processes (the host tells
+ * which pids belong to it); a process gone meanwhile is no error. */
+static void scan_other_envs(sec_plugin *p, vg_sec_scanner *s, const struct job *j)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    unsigned n = 0;
+    while (d && (de = readdir(d)) && n < 4096) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == j->pid)
+            continue;
+        vg_workload_view w;
+        if (p->api->workload_of_pid(p->h, (int)pid, &w) == 0 && !strcmp(w.id, j->workload)) {
+            vg_sec_scan_environ(s, (int)pid);
+            n++;
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
+static void run_job(sec_plugin *p, struct job *j)
+{
+    vg_sec_scanner *s = NULL;
+    p->cur = j;
+    j->rc = vg_sec_scanner_new(p->rules, &p->lim, on_finding, p, &s);
+    if (j->rc == 0) {
+        char root[64];
+        snprintf(root, sizeof(root), "/proc/%d/root", j->pid);
+        j->rc = vg_sec_scan_dir(s, root);
+        if (p->scan_env && j->rc == 0)
+            j->rc = vg_sec_scan_environ(s, j->pid);
+        if (p->scan_env && j->rc == 0)
+            scan_other_envs(p, s, j);
+        j->st = *vg_sec_scanner_stats(s);
+    }
+    vg_sec_scanner_free(s);
+    j->finished = (int64_t)time(NULL);
+    publish_summary(p, j);
+    p->cur = NULL;
+}
+
+static int load_rules(sec_plugin *p)
+{
+    const char *files[] = {vg_sec_default_rules_path(), p->extra_rules};
+    char err[512] = "";
+    int rc = vg_sec_rules_load(files, p->extra_rules ? 2 : 1, &p->rules, err, sizeof(err));
+    if (rc < 0)
+        p->api->log(p->h, VG_LOG_ERR, "rules: %s", err);
+    else
+        p->api->log(p->h, VG_LOG_INFO, "%zu rules loaded", vg_sec_rules_count(p->rules));
+    return rc;
+}
+
+static void *worker(void *arg)
+{
+    sec_plugin *p = arg;
+    bool ok = load_rules(p) == 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->queue && !p->stopping)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stopping)
+            break;
+        struct job *j = p->queue;
+        p->queue = j->next;
+        pthread_mutex_unlock(&p->mu);
+        if (ok)
+            run_job(p, j);
+        else
+            j->rc = -ENOEXEC;
+        pthread_mutex_lock(&p->mu);
+        j->next = p->done;
+        p->done = j;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Loop thread: finished scans into the store, as the report. */
+static void drain(sec_plugin *p)
+{
+    pthread_mutex_lock(&p->mu);
+    struct job *j = p->done;
+    p->done = NULL;
+    pthread_mutex_unlock(&p->mu);
+    while (j) {
+        struct job *next = j->next;
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 6);
+        vg_mp_pack_kv_int(&pk, "time", j->finished);
+        vg_mp_pack_kv_int(&pk, "error", j->rc);
+        vg_mp_pack_kv_uint(&pk, "findings", j->st.findings);
+        vg_mp_pack_kv_uint(&pk, "files", j->st.files);
+        vg_mp_pack_kv_uint(&pk, "bytes", j->st.bytes);
+        vg_mp_pack_kv_bool(&pk, "truncated", j->st.truncated);
+        p->api->store_put(p->h, "reports", j->workload, strlen(j->workload), sb.data, sb.size);
+        msgpack_sbuffer_destroy(&sb);
+        free(j);
+        j = next;
+    }
+}
+
+static int enqueue(sec_plugin *p, const char *workload, const char *group, int pid)
+{
+    drain(p);
+    if (pid <= 0)
+        return -EINVAL;
+    struct job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return -ENOMEM;
+    snprintf(j->workload, sizeof(j->workload), "%s", workload);
+    snprintf(j->group, sizeof(j->group), "%s", group ? group : "");
+    j->pid = pid;
+    pthread_mutex_lock(&p->mu);
+    struct job **tail = &p->queue;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = j;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+/* workload.start: the wire form carries "workload", "group" and "pid". */
+static void on_workload_start(void *arg, const void *rec, size_t len)
+{
+    sec_plugin *p = arg;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    char id[VG_WORKLOAD_MAX] = "", group[VG_GROUP_MAX] = "";
+    int64_t pid = 0;
+    if (msgpack_unpack_next(&u, rec, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
+        vg_mp_get_cstr(&u.data, "workload", id, sizeof(id)) == 0 && *id &&
+        vg_mp_get_int(&u.data, "pid", &pid) == 0) {
+        vg_mp_get_cstr(&u.data, "group", group, sizeof(group));
+        if (enqueue(p, id, group, (int)pid) < 0)
+            p->api->log(p->h, VG_LOG_WARN, "cannot scan workload %s", id);
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
+struct find_wl {
+    const char *id;
+    vg_workload_view w;
+    bool found;
+};
+
+static void match_workload(void *arg, const vg_workload_view *w)
+{
+    struct find_wl *f = arg;
+    if (!strcmp(w->id, f->id)) {
+        f->w = *w;
+        f->found = true;
+    }
+}
+
+/* The "secrets_scan" action: args {workload = ID}. */
+static int action_scan(void *priv, const void *args, size_t len)
+{
+    sec_plugin *p = priv;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    char id[VG_WORKLOAD_MAX] = "";
+    int rc = -EINVAL;
+    if (msgpack_unpack_next(&u, args, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
+        vg_mp_get_cstr(&u.data, "workload", id, sizeof(id)) == 0 && *id) {
+        struct find_wl f = {.id = id};
+        rc = p->api->workloads_each(p->h, match_workload, &f);
+        if (rc == 0)
+            rc = f.found ? enqueue(p, id, f.w.group, f.w.pid) : -ENOENT;
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+static void read_config(sec_plugin *p)
+{
+    int b;
+    int64_t v;
+    const char *s;
+    p->scan_new = p->api->config_bool(p->h, "scan_new", &b) == 0 ? b : true;
+    p->scan_env = p->api->config_bool(p->h, "scan_env", &b) == 0 ? b : true;
+    /* A container's root is scanned at each start: bounded tighter than
+     * a CI run, by default 1 GiB and two minutes per scan. */
+    p->lim.max_total_bytes = 1ull << 30;
+    p->lim.max_ms = 120000;
+    if (p->api->config_int(p->h, "max_file_size", &v) == 0 && v > 0)
+        p->lim.max_file_bytes = (uint64_t)v;
+    if (p->api->config_int(p->h, "max_bytes", &v) == 0 && v > 0)
+        p->lim.max_total_bytes = (uint64_t)v;
+    if (p->api->config_int(p->h, "timeout_ms", &v) == 0 && v > 0)
+        p->lim.max_ms = (uint64_t)v;
+    if (p->api->config_string(p->h, "rules", &s) == 0 && *s)
+        p->extra_rules = strdup(s);
+    p->lim.cancel = &p->cancel;
+}
+
+static int sec_init(const vg_host_api *api, vg_host *h, void **priv)
+{
+    if (api->abi_minor < 1 || api->size < offsetof(vg_host_api, workloads_each) + sizeof(void *)) {
+        api->log(h, VG_LOG_ERR, "needs host ABI 1.1");
+        return -ENOTSUP;
+    }
+    sec_plugin *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->api = api;
+    p->h = h;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    read_config(p);
+    p->t_finding = api->event_type(h, "secret.finding");
+    p->t_scan = api->event_type(h, "secret.scan");
+    vg_action_desc act = {"secrets_scan", action_scan, p};
+    int rc = p->t_finding < 0 ? p->t_finding : p->t_scan < 0 ? p->t_scan : 0;
+    if (rc == 0)
+        rc = api->register_action(h, &act);
+    if (rc == 0 && p->scan_new)
+        rc = api->subscribe(h, "workload.start", on_workload_start, p);
+    if (rc < 0) {
+        free(p->extra_rules);
+        free(p);
+        return rc;
+    }
+    *priv = p;
+    return 0;
+}
+
+static int sec_start(void *priv)
+{
+    sec_plugin *p = priv;
+    int rc = pthread_create(&p->thread, NULL, worker, p);
+    if (rc)
+        return -rc;
+    p->running = true;
+    return 0;
+}
+
+static void sec_stop(void *priv)
+{
+    sec_plugin *p = priv;
+    atomic_store(&p->cancel, 1);
+    pthread_mutex_lock(&p->mu);
+    p->stopping = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (p->running)
+        pthread_join(p->thread, NULL);
+    drain(p);
+    for (struct job *j = p->queue, *n; j; j = n) {
+        n = j->next;
+        free(j);
+    }
+    vg_sec_rules_free(p->rules);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->extra_rules);
+    free(p);
+}
+
+static const vg_plugin_desc desc = {
+    .abi_major = VG_ABI_MAJOR,
+    .abi_minor = VG_ABI_MINOR,
+    .name = "secrets",
+    .version = "0.1.0",
+    .description = "secret scanning of container file systems and environments",
+    .init = sec_init,
+    .start = sec_start,
+    .stop = sec_stop,
+};
+
+VG_EXPORT const vg_plugin_desc *vigil_plugin(void)
+{
+    return &desc;
+}

@@ -1,0 +1,311 @@
+/*
+ * Scanning one buffer: a single vectorscan pass reports, for every rule,
+ * the end offsets where its prefilter matched; at each, the rule's precise
+ * expression runs over the lines around the candidate (never the whole
+ * buffer again), and a match is a finding only when its groups pass the
+ * entropy bounds and the secret matches no allow-list expression.
+ *
+ * Vectorscan reports matches in order of their end offset, so remembering
+ * per rule how far the precise check already looked keeps a burst of
+ * candidates (a long line of them) from being checked twice.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "secrets_int.h"
+
+#define DEFAULT_MAX_FILE (10ull << 20)
+#define DEFAULT_MAX_TOTAL (8ull << 30)
+#define DEFAULT_MAX_DEPTH 64
+/* How far a long line (minified code) is followed from a candidate. */
+#define LINE_MAX_SCAN 4096
+
+int vg_sec_scanner_new(const vg_sec_rules *rs, const vg_sec_limits *lim, vg_sec_finding_cb cb,
+                       void *arg, vg_sec_scanner **out)
+{
+    vg_sec_scanner *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->rs = rs;
+    if (lim)
+        s->lim = *lim;
+    if (!s->lim.max_file_bytes)
+        s->lim.max_file_bytes = DEFAULT_MAX_FILE;
+    if (!s->lim.max_total_bytes)
+        s->lim.max_total_bytes = DEFAULT_MAX_TOTAL;
+    if (!s->lim.max_depth)
+        s->lim.max_depth = DEFAULT_MAX_DEPTH;
+    s->cb = cb;
+    s->arg = arg;
+    clock_gettime(CLOCK_MONOTONIC, &s->t0);
+    s->scanned_to = calloc(rs->n * 2, sizeof(*s->scanned_to));
+    s->reported_to = s->scanned_to + rs->n;
+    s->md = pcre2_match_data_create(VG__SEC_MAX_GROUPS, NULL);
+    s->amd = pcre2_match_data_create(1, NULL);
+    if (!s->scanned_to || !s->md || !s->amd ||
+        hs_alloc_scratch(rs->db, &s->scratch) != HS_SUCCESS) {
+        vg_sec_scanner_free(s);
+        return -ENOMEM;
+    }
+    *out = s;
+    return 0;
+}
+
+void vg_sec_scanner_free(vg_sec_scanner *s)
+{
+    if (!s)
+        return;
+    hs_free_scratch(s->scratch);
+    pcre2_match_data_free(s->md);
+    pcre2_match_data_free(s->amd);
+    free(s->scanned_to);
+    free(s->buf);
+    free(s);
+}
+
+const vg_sec_stats *vg_sec_scanner_stats(const vg_sec_scanner *s)
+{
+    return &s->st;
+}
+
+bool vg__sec_over_limit(vg_sec_scanner *s)
+{
+    if (s->st.truncated)
+        return true;
+    if (s->st.bytes >= s->lim.max_total_bytes)
+        s->st.truncated = true;
+    if (s->lim.cancel && atomic_load(s->lim.cancel))
+        s->st.truncated = true;
+    if (s->lim.max_ms) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        uint64_t ms = (uint64_t)(now.tv_sec - s->t0.tv_sec) * 1000 +
+                      (uint64_t)((now.tv_nsec - s->t0.tv_nsec) / 1000000);
+        if (ms >= s->lim.max_ms)
+            s->st.truncated = true;
+    }
+    return s->st.truncated;
+}
+
+bool vg__sec_is_binary(const char *buf, size_t len)
+{
+    return memchr(buf, 0, len < 8192 ? len : 8192) != NULL;
+}
+
+static bool allowed(vg_sec_scanner *s, pcre2_code *const *re, size_t n, const char *sec, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pcre2_match(re[i], (PCRE2_SPTR)sec, len, 0, 0, s->amd, NULL) >= 0)
+            return true;
+    return false;
+}
+
+/* 1-based line and column of offset off in the current buffer. Findings of
+ * one rule come in order, those of different rules need not: the cache
+ * restarts from the beginning when asked about an earlier offset. */
+static void line_col(vg_sec_scanner *s, size_t off, unsigned *line, unsigned *col)
+{
+    if (off < s->line_off) {
+        s->line_off = 0;
+        s->line_no = 1;
+    }
+    const char *p = s->data + s->line_off, *end = s->data + off, *nl;
+    while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+        s->line_no++;
+        p = nl + 1;
+    }
+    s->line_off = (size_t)(p - s->data);
+    *line = s->ctx->fixed_line ? s->ctx->fixed_line : s->line_no;
+    *col = s->ctx->fixed_line ? s->ctx->fixed_col : (unsigned)(off - s->line_off) + 1;
+}
+
+/* The entropy bounds of every group that has one. */
+static bool entropy_ok(const vg__sec_rule *r, const char *subj, const PCRE2_SIZE *ov, int nm)
+{
+    for (int g = 0; g < nm && g < VG__SEC_MAX_GROUPS - 1; g++) {
+        if (!r->ent_min[g] && !r->ent_max[g])
+            continue;
+        if (ov[2 * g] == PCRE2_UNSET)
+            return false;
+        double e = vg_sec_entropy(subj + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+        if (e < r->ent_min[g] || (r->ent_max[g] > 0 && e > r->ent_max[g]))
+            return false;
+    }
+    return true;
+}
+
+/* A generic rule (a password in key=value) reports nothing that a specific
+ * rule already reported at the same place: one secret, one finding. */
+static bool seen(vg_sec_scanner *s, const vg__sec_rule *r, size_t off, size_t len)
+{
+    unsigned n = s->nspans < 32 ? s->nspans : 32;
+    bool dup = false;
+    for (unsigned i = 0; i < n && r->generic && !dup; i++)
+        dup = off < s->spans[i][1] && s->spans[i][0] < off + len;
+    if (!dup) {
+        s->spans[s->nspans % 32][0] = off;
+        s->spans[s->nspans % 32][1] = off + len;
+        s->nspans++;
+    }
+    return dup;
+}
+
+static void report(vg_sec_scanner *s, const vg__sec_rule *r, const char *sec, size_t len)
+{
+    if (seen(s, r, (size_t)(sec - s->data), len))
+        return;
+    vg_sec_finding f = {
+        .rule = &r->info,
+        .kind = s->ctx->kind,
+        .path = s->ctx->path,
+        .layer = s->ctx->layer,
+        .secret = sec,
+        .secret_len = len,
+        .entropy = vg_sec_entropy(sec, len),
+    };
+    line_col(s, (size_t)(sec - s->data), &f.line, &f.column);
+    s->st.findings++;
+    if (s->cb)
+        s->cb(s->arg, &f);
+}
+
+/* Runs the precise expression of rule r over [from, to) of the buffer. */
+static void precise(vg_sec_scanner *s, const vg__sec_rule *r, size_t from, size_t to)
+{
+    const char *subj = s->data + from;
+    size_t len = to - from, at = 0;
+    while (at <= len) {
+        int nm = pcre2_match(r->re, (PCRE2_SPTR)subj, len, at, 0, s->md, NULL);
+        if (nm < 0)
+            return;
+        const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+        size_t next = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        int g = r->secret_group;
+        size_t ri = (size_t)(r - s->rs->r);
+        /* Regions of one rule overlap; a match is reported once. */
+        if (from + ov[0] < s->reported_to[ri]) {
+            at = next;
+            continue;
+        }
+        s->reported_to[ri] = from + ov[1];
+        if (g < nm && ov[2 * g] != PCRE2_UNSET && entropy_ok(r, subj, ov, nm)) {
+            const char *sec = subj + ov[2 * g];
+            size_t sl = ov[2 * g + 1] - ov[2 * g];
+            if (sl && !allowed(s, r->allow_re, r->allow.n, sec, sl) &&
+                !allowed(s, s->rs->allow_re, s->rs->allow.n, sec, sl))
+                report(s, r, sec, sl);
+        }
+        at = next;
+    }
+}
+
+static size_t line_start(const char *d, size_t off, size_t floor)
+{
+    while (off > floor && d[off - 1] != '\n')
+        off--;
+    return off;
+}
+
+static size_t line_end(const char *d, size_t off, size_t len, size_t max)
+{
+    size_t lim = off + max < len ? off + max : len;
+    const char *nl = memchr(d + off, '\n', lim - off);
+    return nl ? (size_t)(nl - d) : lim;
+}
+
+static int on_candidate(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                        void *ctx)
+{
+    vg_sec_scanner *s = ctx;
+    unsigned ri = s->rs->id_rule[id];
+    const vg__sec_rule *r = &s->rs->r[ri];
+    if (to <= s->scanned_to[ri] && s->scanned_to[ri])
+        return 0;
+    size_t w = r->window, start, end;
+    if (r->multiline) {
+        /* A match may have started before the region already looked at
+         * (the prefilter of a multi-line expression can end early), so the
+         * region reaches back a window; reported_to keeps findings unique. */
+        start = to > w ? (size_t)to - w : 0;
+        start = line_start(s->data, start, start > w ? start - w : 0);
+        /* A keyword only tells where a secret may be, on either side. */
+        end = (size_t)to;
+        if (s->rs->id_kw[id])
+            end = end + w < s->len ? end + w : s->len;
+        end = line_end(s->data, end, s->len, LINE_MAX_SCAN);
+    } else {
+        /* Single-line rules: the candidate's line (a long one bounded), so
+         * that dense candidates never make the precise check rescan. */
+        size_t last = to ? (size_t)to - 1 : 0;
+        start = line_start(s->data, last, last > LINE_MAX_SCAN ? last - LINE_MAX_SCAN : 0);
+        if (start < s->scanned_to[ri])
+            start = s->scanned_to[ri];
+        end = line_end(s->data, (size_t)to, s->len, LINE_MAX_SCAN);
+    }
+    s->scanned_to[ri] = end;
+    precise(s, r, start, end);
+    return 0;
+}
+
+/* Path filters: global excludes, the rule's excludes and includes. Rules
+ * with path filters are rare, so they are applied per finding rather than
+ * by building a database per file. */
+static bool path_excluded(const vg__sec_strv *globs, const char *path)
+{
+    for (size_t i = 0; i < globs->n; i++)
+        if (fnmatch(globs->v[i], path, 0) == 0)
+            return true;
+    return false;
+}
+
+int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len)
+{
+    if (vg__sec_over_limit(s))
+        return -ECANCELED;
+    if (path_excluded(&s->rs->exclude_paths, ctx->path))
+        return 0;
+    if (len > UINT32_MAX) {
+        s->st.skipped_large++;
+        return 0;
+    }
+    if (vg__sec_is_binary(buf, len)) {
+        s->st.skipped_binary++;
+        return 0;
+    }
+    s->ctx = ctx;
+    s->data = buf;
+    s->len = len;
+    s->line_off = 0;
+    s->line_no = 1;
+    s->nspans = 0;
+    memset(s->scanned_to, 0, 2 * s->rs->n * sizeof(*s->scanned_to));
+    /* Per-rule path filters: a rule that does not apply to this path has
+     * its candidates muted by pretending it already looked at everything. */
+    for (size_t i = 0; i < s->rs->n; i++) {
+        const vg__sec_rule *r = &s->rs->r[i];
+        bool in = !r->paths.n;
+        for (size_t k = 0; k < r->paths.n && !in; k++)
+            in = fnmatch(r->paths.v[k], ctx->path, 0) == 0;
+        if (!in || path_excluded(&r->exclude_paths, ctx->path))
+            s->scanned_to[i] = (size_t)-1;
+        else if (r->whole_file)
+            precise(s, r, 0, len);
+    }
+    hs_error_t he =
+        len ? hs_scan(s->rs->db, buf, (unsigned)len, 0, s->scratch, on_candidate, s) : HS_SUCCESS;
+    s->ctx = NULL;
+    s->data = NULL;
+    s->st.files++;
+    s->st.bytes += len;
+    return he == HS_SUCCESS ? 0 : -EIO;
+}
+
+int vg_sec_scan_buffer(vg_sec_scanner *s, const char *path, const char *buf, size_t len)
+{
+    vg__sec_ctx ctx = {.path = path, .kind = VG_SEC_KIND_FILE};
+    return vg__sec_scan_file_content(s, &ctx, buf, len);
+}

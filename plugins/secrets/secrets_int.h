@@ -1,0 +1,141 @@
+/*
+ * Internals of the secret scanner shared between its files. Not installed,
+ * not used outside plugins/secrets.
+ */
+#ifndef VG_SECRETS_INT_H
+#define VG_SECRETS_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs/hs.h>
+#include <pcre2.h>
+#include <time.h>
+
+#include "secrets.h"
+
+#define VG__SEC_MAX_GROUPS 8
+
+/* A NULL-terminated growable array of owned strings. */
+typedef struct vg__sec_strv {
+    char **v;
+    size_t n;
+} vg__sec_strv;
+
+int vg__sec_strv_push(vg__sec_strv *sv, const char *s);
+void vg__sec_strv_free(vg__sec_strv *sv);
+
+/* One rule: the specification read from Lua and, once compiled, its
+ * expressions. Everything is owned by the rule. */
+typedef struct vg__sec_rule {
+    vg_sec_rule_info info; /* strings below point into the owned fields */
+    char *id, *description, *tags, *hit, *miss, *expath;
+    char *regex;
+    vg__sec_strv keywords;
+    vg__sec_strv paths;         /* fnmatch globs the path must match, if any */
+    vg__sec_strv exclude_paths; /* fnmatch globs that exclude a path */
+    vg__sec_strv allow;         /* allow-list expressions (caseless) */
+    int secret_group;           /* -1: the first group, else 0..n */
+    double ent_min[VG__SEC_MAX_GROUPS];
+    double ent_max[VG__SEC_MAX_GROUPS]; /* 0: no upper bound */
+    unsigned window;                    /* bytes looked at around a candidate */
+    bool multiline;                     /* matches may span lines (window given) */
+    int prefilter;                      /* 0 auto, 1 keywords, 2 expression */
+    bool generic;                       /* tagged "generic": yields to specific rules */
+
+    pcre2_code *re;
+    pcre2_code **allow_re;
+    bool by_keywords; /* prefiltered by its keywords, not its expression */
+    bool whole_file;  /* not prefiltered: run on every file its paths match */
+} vg__sec_rule;
+
+struct vg_sec_rules {
+    vg__sec_rule *r;
+    size_t n, cap;
+    vg__sec_strv allow;         /* allow-list for every rule */
+    vg__sec_strv exclude_paths; /* paths no rule looks at */
+    pcre2_code **allow_re;
+    hs_database_t *db;
+    /* Vectorscan pattern id -> rule index (one rule may own several ids
+     * when it is prefiltered by keywords). */
+    unsigned *id_rule;
+    unsigned char *id_kw; /* the id is a keyword (a secret may follow it) */
+    size_t nids;
+};
+
+/* Frees the fields of one rule (not the rule itself). */
+void vg__sec_rule_clear(vg__sec_rule *r);
+
+/* Runs one Lua rule file and merges its rules into rs (rules_lua.c). */
+int vg__sec_rules_read_lua(vg_sec_rules *rs, const char *file, char *err, size_t errlen);
+
+/* Compiles every rule and the vectorscan database (rules.c). */
+int vg__sec_rules_compile(vg_sec_rules *rs, char *err, size_t errlen);
+
+/* The cache of compiled databases (rules_cache.c): the key of a rule set,
+ * loading (0, or a negative errno: compile instead) and storing (best
+ * effort). */
+uint64_t vg__sec_cache_key(const vg_sec_rules *rs);
+int vg__sec_cache_load(vg_sec_rules *rs, uint64_t key);
+void vg__sec_cache_store(const vg_sec_rules *rs, uint64_t key);
+
+/* The context of the content being scanned. */
+typedef struct vg__sec_ctx {
+    const char *path;
+    const char *layer;
+    int kind;
+    /* For decoded values: the line in the original file that every
+     * finding is reported at (0: compute from the buffer). */
+    unsigned fixed_line;
+    unsigned fixed_col;
+} vg__sec_ctx;
+
+struct vg_sec_scanner {
+    const vg_sec_rules *rs;
+    vg_sec_limits lim;
+    vg_sec_stats st;
+    vg_sec_finding_cb cb;
+    void *arg;
+    hs_scratch_t *scratch;
+    pcre2_match_data *md;
+    pcre2_match_data *amd; /* for allow-lists, so md stays intact */
+    struct timespec t0;
+    size_t *scanned_to;  /* per rule, during one buffer: checked up to */
+    size_t *reported_to; /* per rule: end of the last match */
+    char *buf;           /* file read buffer */
+    size_t bufcap;
+    /* During one buffer. */
+    const vg__sec_ctx *ctx;
+    const char *data;
+    size_t len;
+    uint64_t env_seen[64]; /* hashes of environments scanned (inherited ones
+                            * are identical: scanned once) */
+    unsigned nenv;
+    size_t spans[32][2]; /* the last secrets reported in this buffer */
+    unsigned nspans;
+    size_t line_off; /* line-count cache: offset and its line */
+    unsigned line_no;
+};
+
+/* Scans content with its context; the one entry every target goes
+ * through. Returns 0 or -ECANCELED (limit). */
+int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len);
+
+/* True once a total-bytes or time limit was reached (sets truncated). */
+bool vg__sec_over_limit(vg_sec_scanner *s);
+
+/* Reads a whole file from fd into the scanner's buffer, at most
+ * max_file_bytes (-EFBIG beyond). */
+int vg__sec_read_fd(vg_sec_scanner *s, int fd, size_t *len);
+
+/* Scans the content of a file: the bytes, then, for a Kubernetes Secret
+ * manifest, its decoded data values (k8s.c). */
+int vg__sec_scan_file_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf,
+                              size_t len);
+
+/* Decodes the data values of Kubernetes Secret manifests in buf and scans
+ * each as "key: value" (k8s.c). */
+int vg__sec_scan_k8s(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len);
+
+/* Binary content: a NUL byte in the first 8 KiB (as git decides). */
+bool vg__sec_is_binary(const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * `vigil-scan secrets`: the secret scanner of plugins/secrets on the
+ * command line, without a daemon.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "secrets.h"
+#include "vigil-scan.h"
+
+#define MAX_RULE_FILES 16
+
+enum { OUT_TEXT, OUT_JSON, OUT_SARIF };
+
+struct opts {
+    int format;
+    bool reveal;
+    const char *rules[MAX_RULE_FILES + 1];
+    size_t nrules;
+    int pids[64];
+    size_t npids;
+    vg_sec_limits lim;
+};
+
+static void help(FILE *out)
+{
+    fprintf(out, "usage: vigil-scan secrets [options] PATH|IMAGE.tar ...\n"
+                 "\n"
+                 "Scans directories, files, image tarballs (docker save, OCI layout; every\n"
+                 "layer) and process environments for leaked credentials.\n"
+                 "\n"
+                 "  --json              findings as one JSON document\n"
+                 "  --sarif             SARIF 2.1.0 (GitHub code scanning)\n"
+                 "  --rules FILE        more rules (Lua); add to and override the shipped ones\n"
+                 "  --reveal            print secrets whole (default: masked)\n"
+                 "  --pid PID           scan the environment of process PID\n"
+                 "  --max-file-size N   skip files larger than N bytes (10 MiB)\n"
+                 "  --max-bytes N       stop after N bytes in all (8 GiB)\n"
+                 "  --timeout SECONDS   stop after this long\n"
+                 "\n"
+                 "Exit status: 0 no findings, 1 findings, 2 error.\n");
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || *s == '-')
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+/* Returns the index of the first operand, or -1 after an error message, or
+ * -2 for --help. */
+static int parse(int argc, char **argv, struct opts *o)
+{
+    static const struct option lo[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"sarif", no_argument, NULL, 's'},
+        {"rules", required_argument, NULL, 'r'},
+        {"reveal", no_argument, NULL, 'R'},
+        {"pid", required_argument, NULL, 'p'},
+        {"max-file-size", required_argument, NULL, 'F'},
+        {"max-bytes", required_argument, NULL, 'B'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    uint64_t v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            o->format = OUT_JSON;
+            break;
+        case 's':
+            o->format = OUT_SARIF;
+            break;
+        case 'R':
+            o->reveal = true;
+            break;
+        case 'r':
+            if (o->nrules == MAX_RULE_FILES) {
+                fprintf(stderr, "vigil-scan: too many --rules\n");
+                return -1;
+            }
+            o->rules[o->nrules++] = optarg;
+            break;
+        case 'p':
+            if (parse_u64(optarg, &v) < 0 || !v || v > 1u << 22 ||
+                o->npids == sizeof(o->pids) / sizeof(o->pids[0])) {
+                fprintf(stderr, "vigil-scan: bad --pid '%s'\n", optarg);
+                return -1;
+            }
+            o->pids[o->npids++] = (int)v;
+            break;
+        case 'F':
+        case 'B':
+        case 't':
+            if (parse_u64(optarg, &v) < 0 || !v) {
+                fprintf(stderr, "vigil-scan: bad number '%s'\n", optarg);
+                return -1;
+            }
+            if (c == 'F')
+                o->lim.max_file_bytes = v;
+            else if (c == 'B')
+                o->lim.max_total_bytes = v;
+            else
+                o->lim.max_ms = v * 1000;
+            break;
+        case 'h':
+            return -2;
+        default:
+            return -1;
+        }
+    }
+    return optind;
+}
+
+static int output(const struct opts *o, vg_sec_report *rep, vg_sec_scanner *s,
+                  const vg_sec_rules *rs)
+{
+    const vg_sec_stats *st = vg_sec_scanner_stats(s);
+    if (o->format == OUT_JSON)
+        return vg_sec_report_json(rep, st, stdout);
+    if (o->format == OUT_SARIF)
+        return vg_sec_report_sarif(rep, rs, stdout);
+    int rc = vg_sec_report_text(rep, stdout);
+    fprintf(stderr,
+            "vigil-scan: %zu finding(s); %llu files, %llu bytes, %llu layers; skipped %llu binary, "
+            "%llu too large, %llu symlinks%s\n",
+            vg_sec_report_count(rep), (unsigned long long)st->files, (unsigned long long)st->bytes,
+            (unsigned long long)st->layers, (unsigned long long)st->skipped_binary,
+            (unsigned long long)st->skipped_large, (unsigned long long)st->skipped_symlink,
+            st->truncated ? "; stopped at a limit" : "");
+    return rc;
+}
+
+static int run(struct opts *o, int argc, char **argv, int first)
+{
+    const char *files[MAX_RULE_FILES + 1] = {vg_sec_default_rules_path()};
+    memcpy(files + 1, o->rules, o->nrules * sizeof(*files));
+    char err[512] = "";
+    vg_sec_rules *rs = NULL;
+    if (vg_sec_rules_load(files, o->nrules + 1, &rs, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vigil-scan: rules: %s\n", err);
+        return VG_SCAN_ERROR;
+    }
+    vg_sec_report *rep = NULL;
+    vg_sec_scanner *s = NULL;
+    int status = VG_SCAN_ERROR;
+    if (vg_sec_report_new(o->reveal, &rep) < 0 ||
+        vg_sec_scanner_new(rs, &o->lim, vg_sec_report_add, rep, &s) < 0) {
+        fprintf(stderr, "vigil-scan: out of memory\n");
+        goto out;
+    }
+    bool failed = false;
+    for (int i = first; i < argc; i++) {
+        int rc = vg_sec_scan_path(s, argv[i]);
+        if (rc < 0) {
+            fprintf(stderr, "vigil-scan: %s: %s\n", argv[i], strerror(-rc));
+            failed = true;
+        }
+    }
+    for (size_t i = 0; i < o->npids; i++) {
+        int rc = vg_sec_scan_environ(s, o->pids[i]);
+        if (rc < 0) {
+            fprintf(stderr, "vigil-scan: pid %d: %s\n", o->pids[i], strerror(-rc));
+            failed = true;
+        }
+    }
+    if (output(o, rep, s, rs) < 0)
+        failed = true;
+    status = failed ? VG_SCAN_ERROR : vg_sec_report_count(rep) ? VG_SCAN_FOUND : VG_SCAN_CLEAN;
+out:
+    vg_sec_scanner_free(s);
+    vg_sec_report_free(rep);
+    vg_sec_rules_free(rs);
+    return status;
+}
+
+int vg_scan_secrets(int argc, char **argv)
+{
+    struct opts o = {0};
+    int first = parse(argc, argv, &o);
+    if (first == -2) {
+        help(stdout);
+        return 0;
+    }
+    if (first < 0)
+        return VG_SCAN_ERROR;
+    if (first >= argc && !o.npids) {
+        help(stderr);
+        return VG_SCAN_ERROR;
+    }
+    return run(&o, argc, argv, first);
+}
