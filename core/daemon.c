@@ -477,7 +477,7 @@ static int start(vg_daemon *d)
     d->plugin_env = (vg_plugin_env){.loop = &d->loop, .bus = d->bus, .store = d->store,
                                     .cfg = &d->cfg, .actions = d->actions,
                                     .workloads = d->workloads, .groups = d->groups,
-                                    .policy = d->policy};
+                                    .policy = d->policy, .ctl = d->ctl};
     if ((rc = vg_plugins_load(&d->plugin_env, d->cfg->plugin_dir, &d->plugins)) < 0)
         return rc;
     vg_plugins_start(d->plugins);

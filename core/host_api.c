@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl.h"
 #include "groups.h"
 #include "log.h"
 #include "plugins.h"
@@ -209,6 +210,85 @@ static int h_workloads_each(vg_host *h, void (*cb)(void *arg, const vg_workload_
     return 0;
 }
 
+/* ---- ABI 1.2: plugin commands ----------------------------------------- */
+
+/* A plugin's command as the control socket sees it. The ctl server keeps a
+ * pointer to it until it closes, which happens after the plugins stop. */
+struct vg_host_cmd {
+    vg_command_desc desc;
+    char name[64];
+};
+
+/* The reply a plugin writes into is the control call itself. */
+struct vg_reply {
+    vg_ctl_call call;
+};
+
+static int run_plugin_cmd(vg_ctl_call *call)
+{
+    struct vg_host_cmd *c = call->arg;
+    msgpack_sbuffer args;
+    msgpack_sbuffer_init(&args);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &args, msgpack_sbuffer_write);
+    if (call->args->type == MSGPACK_OBJECT_MAP)
+        msgpack_pack_object(&pk, *call->args);
+    else
+        msgpack_pack_map(&pk, 0);
+    int rc = c->desc.run(c->desc.priv, args.data, args.size, (vg_reply *)call);
+    msgpack_sbuffer_destroy(&args);
+    return rc < 0 ? rc : 0;
+}
+
+static int h_register_command(vg_host *h, const vg_command_desc *cmd)
+{
+    if (!h->env->ctl)
+        return -ENODEV;
+    if (!cmd || !cmd->name || !cmd->run || strlen(cmd->name) >= 64)
+        return -EINVAL;
+    struct vg_host_cmd *c = calloc(1, sizeof(*c));
+    struct vg_host_cmd **grown = c ? realloc(h->cmds, (h->ncmds + 1) * sizeof(*grown)) : NULL;
+    if (!grown) {
+        free(c);
+        return -ENOMEM;
+    }
+    h->cmds = grown;
+    c->desc = *cmd;
+    snprintf(c->name, sizeof(c->name), "%s", cmd->name);
+    c->desc.name = c->name;
+    vg_ctl_cmd cc = {.name = c->name, .fn = run_plugin_cmd, .arg = c};
+    int rc = vg_ctl_register(h->env->ctl, &cc);
+    if (rc < 0) {
+        free(c);
+        return rc;
+    }
+    h->cmds[h->ncmds++] = c;
+    return 0;
+}
+
+static int h_reply(vg_reply *r, const void *obj, size_t len)
+{
+    msgpack_packer *pk = r->call.pk;
+    return pk->callback(pk->data, obj, len) == 0 ? 0 : -ENOMEM;
+}
+
+static void h_reply_error(vg_reply *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->call.error, sizeof(r->call.error), fmt, ap);
+    va_end(ap);
+}
+
+void vg__host_free_cmds(struct vg_host *h)
+{
+    for (size_t i = 0; i < h->ncmds; i++)
+        free(h->cmds[i]);
+    free(h->cmds);
+    h->cmds = NULL;
+    h->ncmds = 0;
+}
+
 const vg_host_api vg__host_api = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -229,4 +309,7 @@ const vg_host_api vg__host_api = {
     .decide = h_decide,
     .subscribe = h_subscribe,
     .workloads_each = h_workloads_each,
+    .register_command = h_register_command,
+    .reply = h_reply,
+    .reply_error = h_reply_error,
 };

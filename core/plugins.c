@@ -216,6 +216,7 @@ void vg_plugins_stop(vg_plugins *ps)
         if (h->inited && h->desc->stop)
             h->desc->stop(h->priv);
         vg__host_free_subs(h);
+        vg__host_free_cmds(h);
         if (h->desc && h->env->actions)
             vg_actions_unregister_owner(h->env->actions, h->name);
         /* The shared object stays mapped until the process exits: libuv may

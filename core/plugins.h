@@ -32,6 +32,7 @@ typedef struct vg_plugin_env {
     struct vg_workloads *workloads; /* NULL: workload calls fail with -ENODEV */
     struct vg_groups *groups;
     struct vg_policy *policy;       /* NULL: decide() answers UNKNOWN */
+    struct vg_ctl *ctl;             /* NULL: register_command fails with -ENODEV */
 } vg_plugin_env;
 
 /* A plugin's bus subscription: the bus calls back here, and the event is
@@ -55,6 +56,8 @@ struct vg_host {
     int inited; /* init() succeeded, so stop() is owed */
     struct vg_host_sub **subs; /* bus subscriptions made through subscribe() */
     size_t nsubs;
+    struct vg_host_cmd **cmds; /* control commands added through register_command() */
+    size_t ncmds;
     char why[256];
 };
 
@@ -86,5 +89,9 @@ extern const vg_host_api vg__host_api;
 /* Ends a plugin's subscriptions (before its stop()) and frees them (after). */
 void vg__host_unsubscribe(struct vg_host *h);
 void vg__host_free_subs(struct vg_host *h);
+/* Frees a plugin's command descriptors after its stop(). The control server
+ * still points at them until it closes, which the daemon does in the same
+ * loop callback, before any further request is read. */
+void vg__host_free_cmds(struct vg_host *h);
 
 #endif

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define VG_ABI_MAJOR 1
-#define VG_ABI_MINOR 1
+#define VG_ABI_MINOR 2
 
 /* Marks the one symbol a plugin exports (the build uses -fvisibility=hidden). */
 #define VG_EXPORT __attribute__((visibility("default")))
@@ -128,6 +128,19 @@ typedef struct vg_workload_view {
  * (id, time, type, severity, workload, group) and the body's keys. */
 typedef void (*vg_event_cb)(void *arg, const void *rec, size_t len);
 
+/* A control-socket command a plugin adds (ABI 1.2): `vigilctl NAME ...`
+ * sends {"cmd": NAME, "args": {...}} and gets the result the plugin
+ * replies with. */
+typedef struct vg_reply vg_reply; /* the pending reply, valid during run() */
+typedef struct vg_command_desc {
+    const char *name; /* unique among all commands; copied */
+    /* Loop thread. args is the request's args as a msgpack map (empty map
+     * when none). Reply with api->reply (one msgpack object, the result)
+     * and return 0, or return a negative errno after api->reply_error. */
+    int (*run)(void *priv, const void *args, size_t args_len, vg_reply *reply);
+    void *priv;
+} vg_command_desc;
+
 typedef struct vg_host_api {
     uint16_t abi_major;
     uint16_t abi_minor;
@@ -198,6 +211,16 @@ typedef struct vg_host_api {
 
     /* Loop thread. Calls cb for every workload known now. */
     int (*workloads_each)(vg_host *h, void (*cb)(void *arg, const vg_workload_view *w), void *arg);
+
+    /* ---- ABI 1.2 ---------------------------------------------------- */
+
+    /* Loop thread, from init() or start(). Adds a control command;
+     * -EEXIST when the name is taken, -ENODEV without a control socket. */
+    int (*register_command)(vg_host *h, const vg_command_desc *cmd);
+    /* During run() only. reply: the result, one msgpack object's bytes
+     * (copied); reply_error: the message the client shows. */
+    int (*reply)(vg_reply *r, const void *obj, size_t len);
+    void (*reply_error)(vg_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 } vg_host_api;
 
 typedef struct vg_plugin_desc {

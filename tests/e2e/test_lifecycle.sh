@@ -29,6 +29,24 @@ vctl group mode nodes monitor >/dev/null || fail "group mode"
 wait_for has_event test.seen '.seen_group == "nodes"'
 vctl group mode nodes learn >/dev/null
 
+# Plugin ABI 1.2: a plugin's own control command, answered and refused.
+python3 - "$SOCK" <<'PY' || fail "plugin command"
+import socket, struct, sys
+def call(req):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(struct.pack(">I", len(req)) + req)
+    n = struct.unpack(">I", s.recv(4))[0]
+    body = b""
+    while len(body) < n:
+        body += s.recv(n - len(body))
+    return body
+ok = call(b"\x82\xa3cmd\xa6testok\xa4args\x81\xa1k\xa1v")
+assert b"\xa6plugin\xa6testok" in ok and b"\xa1k\xa1v" in ok and b"\xc3" in ok, ok
+bad = call(b"\x82\xa3cmd\xa6testok\xa4args\x81\xa4fail\xc3")
+assert b"asked to fail" in bad and b"\xc2" in bad, bad
+PY
+
 # A follower sees new events as they happen.
 vctl events --follow --json --type test.reloaded >"$T/follow.out" &
 FOLLOW=$!

@@ -3,6 +3,7 @@
  * publishes "test.started" when started and "test.reloaded" on reload, so
  * that tests can observe each step of the life cycle from the outside.
  */
+#include <errno.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,29 @@ static void on_mode_event(void *arg, const void *rec, size_t len)
     msgpack_unpacked_destroy(&u);
 }
 
+/* ABI 1.2: a control command, "testok", that answers {"plugin": "testok",
+ * "args": <the request's args>}, or fails when args has "fail". */
+static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
+{
+    state *s = priv;
+    if (len > 5 && memmem(args, len, "\xa4" "fail", 5)) {
+        s->api->reply_error(r, "asked to fail (%zu bytes of args)", len);
+        return -EINVAL;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "plugin", 6);
+    msgpack_pack_str_with_body(&pk, "testok", 6);
+    msgpack_pack_str_with_body(&pk, "args", 4);
+    msgpack_sbuffer_write(&sb, args, len);
+    int rc = s->api->reply(r, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
 static const char *greeting(state *s)
 {
     const char *g = "hello";
@@ -79,6 +103,10 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     s->seen_type = api->event_type(h, "test.seen");
     vg_action_desc act = {.name = "test_action", .run = run_action, .priv = s};
     api->register_action(h, &act);
+    if (api->abi_minor >= 2) {
+        vg_command_desc cmd = {.name = "testok", .run = run_command, .priv = s};
+        api->register_command(h, &cmd);
+    }
     *priv = s;
     return 0;
 }
