@@ -60,6 +60,19 @@ static const vctl_command commands[] = {
      "A field left out matches anything (\"*\"). proc fields: name, path, user;\n"
      "file: path, program, access; net: direction, peer, port, proto, app.",
      vctl_cmd_rules},
+    {"bench",
+     "run [--target host|containers|kubernetes|images|all] [--workload W]\n"
+     "       bench show [--target T] [--workload W] [--tag PCI|GDPR|HIPAA|NIST]",
+     "Queue a CIS benchmark run, or show the last stored report of a target\n"
+     "(default host; a workload's containers run with --workload).",
+     vctl_cmd_bench},
+    {"secrets",
+     "scan --workload W | --path DIR [--wait [--timeout S]]\n"
+     "       secrets show [--workload W | --path DIR]",
+     "Scan a workload's file system and environments (or a host directory) for\n"
+     "secrets, or show the last reports: one line per scan, then the findings,\n"
+     "masked. --json: one finding per line. Needs the secrets plugin.",
+     vctl_cmd_secrets},
     {"help", "[COMMAND]", "Show the commands, or the usage of one.", cmd_help},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

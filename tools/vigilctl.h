@@ -61,6 +61,8 @@ int vctl_cmd_workloads(vctl_ctx *c, int argc, char **argv); /* vigilctl_workload
 int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_group(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv); /* vigilctl_rules.c */
+int vctl_cmd_secrets(vctl_ctx *c, int argc, char **argv); /* vigilctl_secrets.c */
+int vctl_cmd_bench(vctl_ctx *c, int argc, char **argv); /* vigilctl_bench.c */
 
 /* ---- options and calls (vigilctl.c) ---- */
 

@@ -6,16 +6,19 @@
  * run reads many files; the results come back to the loop thread, which
  * publishes one bench.result event per WARN or ERROR plus a summary, and
  * stores the last report of each subject in the table "reports" (key
- * "host" or "container:<id>") as a msgpack map: v, time, ms, a count per
- * status (pass, warn, ...) and results (check, benchmark, title, status,
- * evidence, target, remediation, level, tags). The action "bench" runs the
- * checks on demand.
+ * "container:<id>", else the target's name: "host", "containers", ...) as
+ * a msgpack map: v, time, ms, a count per status (pass, warn, ...) and
+ * results (check, benchmark, title, status, evidence, target, remediation,
+ * level, tags). The action "bench" runs the checks on demand, and so does
+ * the control command "bench" (`vigilctl bench run|show`), which also
+ * shows the stored reports.
  */
 #include <errno.h>
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -43,6 +46,7 @@ typedef struct job {
     bench_plugin *p;
     vg_bench_opts opts;
     char workload[VG_WORKLOAD_MAX];
+    char key[VG_WORKLOAD_MAX + 16]; /* of the stored report, see report_key() */
     /* Copies: the config's strings die at the next reload, and a run on the
      * thread pool may outlive it. */
     char *root, *lua_dir, *checks_dir;
@@ -52,6 +56,54 @@ typedef struct job {
 } job;
 
 /* ---- encoding --------------------------------------------------------- */
+
+static const char *target_name(unsigned targets)
+{
+    static const char *const names[] = {"host", "containers", "kubernetes", "images"};
+    for (unsigned i = 0; i < 4; i++)
+        if (targets == 1u << i)
+            return names[i];
+    return "all";
+}
+
+/* The store key of a run's report: "container:<id>" for one workload's
+ * run, else the target's name ("host", "containers", ..., "all"), so that
+ * a run of one target never overwrites the report of another. */
+static void report_key(char *key, size_t size, unsigned targets, const char *workload)
+{
+    if (workload && *workload)
+        snprintf(key, size, "container:%s", workload);
+    else
+        snprintf(key, size, "%s", target_name(targets));
+}
+
+/* m[key] of a msgpack map, or NULL. */
+static const msgpack_object *mp_get(const msgpack_object *m, const char *key)
+{
+    size_t n = strlen(key);
+    for (uint32_t i = 0; m && m->type == MSGPACK_OBJECT_MAP && i < m->via.map.size; i++) {
+        const msgpack_object_kv *kv = &m->via.map.ptr[i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == n &&
+            !memcmp(kv->key.via.str.ptr, key, n))
+            return &kv->val;
+    }
+    return NULL;
+}
+
+/* m[key] as a C string into buf, "" when absent or nil; -EINVAL when it is
+ * another type or does not fit. */
+static int mp_cstr(const msgpack_object *m, const char *key, char *buf, size_t size)
+{
+    const msgpack_object *v = mp_get(m, key);
+    buf[0] = '\0';
+    if (!v || v->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    if (v->type != MSGPACK_OBJECT_STR || v->via.str.size >= size)
+        return -EINVAL;
+    memcpy(buf, v->via.str.ptr, v->via.str.size);
+    buf[v->via.str.size] = '\0';
+    return 0;
+}
 
 static void kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
@@ -86,13 +138,19 @@ static void pack_result(msgpack_packer *pk, const vg_bench_result *r)
     }
 }
 
+/* The key of a status's count in reports: its name in lower case. */
+static void count_key(int status, char k[16])
+{
+    snprintf(k, 16, "%s", vg_bench_status_name(status));
+    for (char *c = k; *c; c++)
+        *c = (char)(*c - 'A' + 'a');
+}
+
 static void pack_counts(msgpack_packer *pk, const vg_bench_report *rep)
 {
     for (int i = 0; i < VG_BENCH_NSTATUS; i++) {
         char k[16];
-        snprintf(k, sizeof(k), "%s", vg_bench_status_name(i));
-        for (char *c = k; *c; c++)
-            *c = (char)(*c - 'A' + 'a');
+        count_key(i, k);
         kv_int(pk, k, (int64_t)rep->counts[i]);
     }
 }
@@ -127,7 +185,7 @@ static void publish_results(bench_plugin *p, const job *j)
     msgpack_pack_map(&pk, 3 + VG_BENCH_NSTATUS);
     msgpack_pack_str_with_body(&pk, "summary", 7);
     msgpack_pack_true(&pk);
-    kv_str(&pk, "target", j->opts.targets == VG_BENCH_HOST ? "host" : "containers");
+    kv_str(&pk, "target", target_name(j->opts.targets));
     kv_int(&pk, "ms", (int64_t)(j->rep->seconds * 1000));
     pack_counts(&pk, j->rep);
     publish(p, j, &sb, j->rep->counts[VG_BENCH_WARN] ? VG_SEV_NOTICE : VG_SEV_INFO);
@@ -150,11 +208,9 @@ static void store_report(bench_plugin *p, const job *j)
     msgpack_pack_array(&pk, j->rep->n);
     for (size_t i = 0; i < j->rep->n; i++)
         pack_result(&pk, &j->rep->results[i]);
-    char key[VG_WORKLOAD_MAX + 16];
-    snprintf(key, sizeof(key), *j->workload ? "container:%s" : "host", j->workload);
-    int rc = p->api->store_put(p->h, "reports", key, strlen(key), sb.data, sb.size);
+    int rc = p->api->store_put(p->h, "reports", j->key, strlen(j->key), sb.data, sb.size);
     if (rc < 0)
-        p->api->log(p->h, VG_LOG_WARN, "storing the %s report: %s", key, strerror(-rc));
+        p->api->log(p->h, VG_LOG_WARN, "storing the %s report: %s", j->key, strerror(-rc));
     msgpack_sbuffer_destroy(&sb);
 }
 
@@ -215,6 +271,7 @@ static int queue_run(bench_plugin *p, unsigned targets, const char *workload)
         snprintf(j->workload, sizeof(j->workload), "%s", workload);
         j->opts.container = j->workload;
     }
+    report_key(j->key, sizeof(j->key), targets, workload);
     int rc = uv_queue_work(p->api->loop(p->h), &j->req, work_cb, after_cb);
     if (rc < 0) {
         job_free(j);
@@ -238,17 +295,8 @@ static void workload_of(const void *rec, size_t len, char *id, size_t size)
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     if (rec && msgpack_unpack_next(&u, rec, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
-        u.data.type == MSGPACK_OBJECT_MAP) {
-        for (uint32_t i = 0; i < u.data.via.map.size; i++) {
-            const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
-            if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 8 &&
-                !memcmp(kv->key.via.str.ptr, "workload", 8) && kv->val.type == MSGPACK_OBJECT_STR &&
-                kv->val.via.str.size < size) {
-                memcpy(id, kv->val.via.str.ptr, kv->val.via.str.size);
-                id[kv->val.via.str.size] = '\0';
-            }
-        }
-    }
+        mp_cstr(&u.data, "workload", id, size) < 0)
+        id[0] = '\0';
     msgpack_unpacked_destroy(&u);
 }
 
@@ -263,7 +311,7 @@ static void on_workload(void *arg, const void *rec, size_t len)
 }
 
 /* The "bench" action: a run on demand (a response rule, or a future
- * `vigilctl bench run`). Arguments: a msgpack map; with "workload" the
+ * the command below). Arguments: a msgpack map; with "workload" the
  * containers target of that workload, otherwise the host. */
 static int action_run(void *priv, const void *args, size_t args_len)
 {
@@ -271,6 +319,206 @@ static int action_run(void *priv, const void *args, size_t args_len)
     char id[VG_WORKLOAD_MAX] = "";
     workload_of(args, args_len, id, sizeof(id));
     return *id ? queue_run(p, VG_BENCH_CONTAINERS, id) : queue_run(p, VG_BENCH_HOST, NULL);
+}
+
+/* ---- the control command: `vigilctl bench run|show` -------------------- */
+
+typedef struct cmd_args {
+    char op[16], target[16], workload[VG_WORKLOAD_MAX], tag[32];
+    unsigned targets; /* from target; by default the host, or a workload's containers */
+} cmd_args;
+
+static int parse_args(const void *args, size_t len, cmd_args *a, vg_reply *r,
+                      const vg_host_api *api)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int rc = msgpack_unpack_next(&u, args, len, NULL) == MSGPACK_UNPACK_SUCCESS ? 0 : -EINVAL;
+    const char *bad = "args";
+    if (rc == 0 && (rc = mp_cstr(&u.data, bad = "op", a->op, sizeof(a->op))) == 0 &&
+        (rc = mp_cstr(&u.data, bad = "target", a->target, sizeof(a->target))) == 0 &&
+        (rc = mp_cstr(&u.data, bad = "workload", a->workload, sizeof(a->workload))) == 0)
+        rc = mp_cstr(&u.data, bad = "tag", a->tag, sizeof(a->tag));
+    msgpack_unpacked_destroy(&u);
+    if (rc < 0) {
+        api->reply_error(r, "bench: invalid %s", bad);
+        return rc;
+    }
+    a->targets = *a->target     ? vg_bench_target_parse(a->target)
+                 : *a->workload ? VG_BENCH_CONTAINERS
+                                : VG_BENCH_HOST;
+    if (!a->targets) {
+        api->reply_error(
+            r, "bench: unknown target '%s' (host, containers, kubernetes, images, all)", a->target);
+        return -EINVAL;
+    }
+    if (*a->workload && a->targets != VG_BENCH_CONTAINERS) {
+        api->reply_error(r, "bench: a workload is checked with the containers target only");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* run: queues the run and answers at once; the results come as events and
+ * as the stored report. */
+static int cmd_run(bench_plugin *p, const cmd_args *a, vg_reply *r)
+{
+    int rc = queue_run(p, a->targets, *a->workload ? a->workload : NULL);
+    if (rc < 0) {
+        p->api->reply_error(r, "bench: run not queued: %s",
+                            rc == -EBUSY ? "too many runs pending" : strerror(-rc));
+        return rc;
+    }
+    char key[VG_WORKLOAD_MAX + 16];
+    report_key(key, sizeof(key), a->targets, a->workload);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    msgpack_pack_str_with_body(&pk, "queued", 6);
+    msgpack_pack_true(&pk);
+    kv_str(&pk, "target", target_name(a->targets));
+    kv_str(&pk, "workload", a->workload);
+    kv_str(&pk, "report", key);
+    rc = p->api->reply(r, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+/* Tags are stored as "PCI 2.2.4": the framework, a blank, the control. */
+static bool has_tag(const msgpack_object *res, const char *tag)
+{
+    const msgpack_object *tags = mp_get(res, "tags");
+    size_t n = strlen(tag);
+    for (uint32_t i = 0; tags && tags->type == MSGPACK_OBJECT_ARRAY && i < tags->via.array.size;
+         i++) {
+        const msgpack_object *t = &tags->via.array.ptr[i];
+        if (t->type == MSGPACK_OBJECT_STR && t->via.str.size >= n &&
+            !strncasecmp(t->via.str.ptr, tag, n) &&
+            (t->via.str.size == n || t->via.str.ptr[n] == ' '))
+            return true;
+    }
+    return false;
+}
+
+static bool is_count_key(const msgpack_object *k)
+{
+    for (int i = 0; i < VG_BENCH_NSTATUS; i++) {
+        const char *name = vg_bench_status_name(i);
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(name) &&
+            !strncasecmp(k->via.str.ptr, name, k->via.str.size))
+            return true;
+    }
+    return false;
+}
+
+/* One result as stored, with "check" renamed "id" as in `vigil-scan
+ * bench --json`; the status is counted into counts. */
+static void pack_shown(msgpack_packer *pk, const msgpack_object *res, uint64_t *counts)
+{
+    msgpack_pack_map(pk, res->via.map.size);
+    for (uint32_t i = 0; i < res->via.map.size; i++) {
+        const msgpack_object_kv *kv = &res->via.map.ptr[i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 5 &&
+            !memcmp(kv->key.via.str.ptr, "check", 5))
+            msgpack_pack_str_with_body(pk, "id", 2);
+        else
+            msgpack_pack_object(pk, kv->key);
+        msgpack_pack_object(pk, kv->val);
+    }
+    char st[16];
+    if (mp_cstr(res, "status", st, sizeof(st)) == 0)
+        for (int s = 0; s < VG_BENCH_NSTATUS; s++)
+            counts[s] += !strcmp(st, vg_bench_status_name(s));
+}
+
+/* The stored report with only the results tagged `tag` (all when ""), and
+ * counts of those results, so that the summary matches what is shown. */
+static void pack_report(msgpack_packer *pk, const msgpack_object *rep, const char *key,
+                        const char *tag)
+{
+    const msgpack_object *results = mp_get(rep, "results");
+    uint32_t nres = 0, nkeep = 0;
+    for (uint32_t i = 0;
+         results && results->type == MSGPACK_OBJECT_ARRAY && i < results->via.array.size; i++)
+        nres += (!*tag || has_tag(&results->via.array.ptr[i], tag)) &&
+                results->via.array.ptr[i].type == MSGPACK_OBJECT_MAP;
+    for (uint32_t i = 0; i < rep->via.map.size; i++)
+        nkeep += !is_count_key(&rep->via.map.ptr[i].key) && &rep->via.map.ptr[i].val != results;
+    msgpack_pack_map(pk, nkeep + 2 + VG_BENCH_NSTATUS);
+    for (uint32_t i = 0; i < rep->via.map.size; i++) {
+        const msgpack_object_kv *kv = &rep->via.map.ptr[i];
+        if (is_count_key(&kv->key) || &kv->val == results)
+            continue;
+        msgpack_pack_object(pk, kv->key);
+        msgpack_pack_object(pk, kv->val);
+    }
+    kv_str(pk, "report", key);
+    uint64_t counts[VG_BENCH_NSTATUS] = {0};
+    msgpack_pack_str_with_body(pk, "results", 7);
+    msgpack_pack_array(pk, nres);
+    for (uint32_t i = 0; nres && i < results->via.array.size; i++) {
+        const msgpack_object *x = &results->via.array.ptr[i];
+        if (x->type == MSGPACK_OBJECT_MAP && (!*tag || has_tag(x, tag)))
+            pack_shown(pk, x, counts);
+    }
+    for (int s = 0; s < VG_BENCH_NSTATUS; s++) {
+        char k[16];
+        count_key(s, k);
+        kv_int(pk, k, (int64_t)counts[s]);
+    }
+}
+
+/* show: the last stored report of the target (or workload). */
+static int cmd_show(bench_plugin *p, const cmd_args *a, vg_reply *r)
+{
+    char key[VG_WORKLOAD_MAX + 16];
+    report_key(key, sizeof(key), a->targets, a->workload);
+    void *val = NULL;
+    size_t len = 0;
+    int rc = p->api->store_get(p->h, "reports", key, strlen(key), &val, &len);
+    if (rc < 0) {
+        if (rc == -ENOENT)
+            p->api->reply_error(r, "bench: no %s report yet (vigilctl bench run makes one)", key);
+        else
+            p->api->reply_error(r, "bench: reading the %s report: %s", key, strerror(-rc));
+        return rc;
+    }
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    if (msgpack_unpack_next(&u, val, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
+        u.data.type == MSGPACK_OBJECT_MAP) {
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        pack_report(&pk, &u.data, key, a->tag);
+        rc = p->api->reply(r, sb.data, sb.size);
+    } else {
+        p->api->reply_error(r, "bench: the stored %s report is damaged", key);
+        rc = -EBADMSG;
+    }
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_unpacked_destroy(&u);
+    free(val);
+    return rc;
+}
+
+/* The command "bench": args {op: "run"|"show", target, workload, tag}. */
+static int command_run(void *priv, const void *args, size_t args_len, vg_reply *r)
+{
+    bench_plugin *p = priv;
+    cmd_args a;
+    int rc = parse_args(args, args_len, &a, r, p->api);
+    if (rc < 0)
+        return rc;
+    if (!strcmp(a.op, "run"))
+        return cmd_run(p, &a, r);
+    if (!strcmp(a.op, "show"))
+        return cmd_show(p, &a, r);
+    p->api->reply_error(r, "bench: unknown op '%s' (run or show)", a.op);
+    return -EINVAL;
 }
 
 /* ---- the descriptor ---------------------------------------------------- */
@@ -325,6 +573,10 @@ static int bench_start(void *priv)
     vg_action_desc action = {.name = "bench", .run = action_run, .priv = p};
     if (rc == 0)
         rc = p->api->register_action(p->h, &action);
+    /* Without a control socket (-ENODEV) the runs still happen. */
+    vg_command_desc cmd = {.name = "bench", .run = command_run, .priv = p};
+    if (rc == 0 && p->api->abi_minor >= 2 && (rc = p->api->register_command(p->h, &cmd)) == -ENODEV)
+        rc = 0;
     return rc;
 }
 

@@ -4,12 +4,15 @@
  *  - plugins.secrets.scan_new (default true): each new container (a
  *    workload.start event) has its root file system (/proc/PID/root) and
  *    its init process's environment scanned;
- *  - a response action "secrets_scan" ({workload = ID}) scans on demand, so
- *    that a response rule or, later, `vigilctl secrets scan` (which needs a
- *    host call to register control commands, not in the ABI yet) can ask;
+ *  - a response action "secrets_scan" ({workload = ID}) scans on demand;
+ *  - a control command "secrets" (ABI 1.2, `vigilctl secrets`): args
+ *    {op = "scan"|"show", workload = ID | path = DIR} queues a scan of a
+ *    workload or of a host directory, or shows the stored reports;
  *  - every finding is a `secret.finding` event (the secret masked), and
  *    each scan ends with a `secret.scan` event and a report in the plugin's
- *    store table "reports", keyed by workload id.
+ *    store table "reports", keyed by workload id (or by the directory for a
+ *    host directory): the scan's counters and its first REPORT_MAX
+ *    findings, masked.
  *
  * Scans run on one worker thread of the plugin, never on the loop: a root
  * file system can take seconds. The rules are loaded on that thread too,
@@ -32,20 +35,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <vigil/plugin.h>
 
 #include "mp.h"
 #include "secrets.h"
 
+/* A report keeps this many findings; the events carry all of them. */
+#define REPORT_MAX 1000
+
 struct job {
     char workload[VG_WORKLOAD_MAX];
     char group[VG_GROUP_MAX];
     int pid;
+    char *path;        /* a host directory to scan instead (pid 0), owned */
+    int64_t requested; /* the request's id: its time in ms, unique */
     /* Filled by the worker. */
     int rc;
     vg_sec_stats st;
     int64_t finished;
+    msgpack_sbuffer items; /* the first REPORT_MAX findings, packed maps */
+    uint32_t nitems;
     struct job *next;
 };
 
@@ -66,12 +77,38 @@ typedef struct sec_plugin {
     bool stopping;            /* under mu */
     vg_sec_rules *rules;      /* worker thread only */
     struct job *cur;          /* worker thread: the scan in progress */
+    int64_t last_request;     /* loop thread: the last request id given */
+    char **paths;             /* loop thread: host directories with a report */
+    size_t npaths;
 } sec_plugin;
 
 static int event_severity(int sev)
 {
     static const int map[] = {VG_SEV_NOTICE, VG_SEV_WARNING, VG_SEV_ERROR, VG_SEV_CRITICAL};
     return sev >= 0 && sev < 4 ? map[sev] : VG_SEV_WARNING;
+}
+
+/* Worker thread: a finding for the stored report, masked like the event.
+ * Each item names its target, so that a script reading the findings one
+ * per line needs nothing else. */
+static void keep_finding(struct job *j, const vg_sec_finding *f, const char *masked)
+{
+    if (j->nitems >= REPORT_MAX)
+        return;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &j->items, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, f->layer ? 9 : 8);
+    vg_mp_pack_kv_str(&pk, j->path ? "target" : "workload", j->path ? j->path : j->workload);
+    vg_mp_pack_kv_str(&pk, "rule", f->rule->id);
+    vg_mp_pack_kv_str(&pk, "level", vg_sec_severity_name(f->rule->severity));
+    vg_mp_pack_kv_str(&pk, "kind", vg_sec_kind_name(f->kind));
+    vg_mp_pack_kv_str(&pk, "path", f->path);
+    vg_mp_pack_kv_uint(&pk, "line", f->line);
+    vg_mp_pack_kv_uint(&pk, "column", f->column);
+    vg_mp_pack_kv_str(&pk, "secret", masked);
+    if (f->layer)
+        vg_mp_pack_kv_str(&pk, "layer", f->layer);
+    j->nitems++;
 }
 
 /* Worker thread: one finding becomes an event (publish is thread-safe). */
@@ -102,6 +139,7 @@ static void on_finding(void *arg, const vg_sec_finding *f)
                       sb.data,          sb.size};
     p->api->publish(p->h, &ev);
     msgpack_sbuffer_destroy(&sb);
+    keep_finding(p->cur, f, masked);
 }
 
 static void publish_summary(sec_plugin *p, const struct job *j)
@@ -152,7 +190,10 @@ static void run_job(sec_plugin *p, struct job *j)
     vg_sec_scanner *s = NULL;
     p->cur = j;
     j->rc = vg_sec_scanner_new(p->rules, &p->lim, on_finding, p, &s);
-    if (j->rc == 0) {
+    if (j->rc == 0 && j->path) {
+        j->rc = vg_sec_scan_dir(s, j->path);
+        j->st = *vg_sec_scanner_stats(s);
+    } else if (j->rc == 0) {
         char root[64];
         snprintf(root, sizeof(root), "/proc/%d/root", j->pid);
         j->rc = vg_sec_scan_dir(s, root);
@@ -205,6 +246,20 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static void job_free(struct job *j)
+{
+    msgpack_sbuffer_destroy(&j->items);
+    free(j->path);
+    free(j);
+}
+
+/* The store key of a job's report: the workload id, or the directory
+ * (which starts with '/', as no workload id does). */
+static const char *job_key(const struct job *j)
+{
+    return j->path ? j->path : j->workload;
+}
+
 /* Loop thread: finished scans into the store, as the report. */
 static void drain(sec_plugin *p)
 {
@@ -218,31 +273,49 @@ static void drain(sec_plugin *p)
         msgpack_sbuffer_init(&sb);
         msgpack_packer pk;
         msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        msgpack_pack_map(&pk, 6);
+        msgpack_pack_map(&pk, 9);
+        vg_mp_pack_kv_str(&pk, j->path ? "target" : "workload", job_key(j));
+        vg_mp_pack_kv_int(&pk, "requested", j->requested);
         vg_mp_pack_kv_int(&pk, "time", j->finished);
         vg_mp_pack_kv_int(&pk, "error", j->rc);
         vg_mp_pack_kv_uint(&pk, "findings", j->st.findings);
         vg_mp_pack_kv_uint(&pk, "files", j->st.files);
         vg_mp_pack_kv_uint(&pk, "bytes", j->st.bytes);
         vg_mp_pack_kv_bool(&pk, "truncated", j->st.truncated);
-        p->api->store_put(p->h, "reports", j->workload, strlen(j->workload), sb.data, sb.size);
+        msgpack_pack_str(&pk, 5);
+        msgpack_pack_str_body(&pk, "items", 5);
+        msgpack_pack_array(&pk, j->nitems);
+        msgpack_sbuffer_write(&sb, j->items.data, j->items.size);
+        p->api->store_put(p->h, "reports", job_key(j), strlen(job_key(j)), sb.data, sb.size);
         msgpack_sbuffer_destroy(&sb);
-        free(j);
+        job_free(j);
         j = next;
     }
 }
 
-static int enqueue(sec_plugin *p, const char *workload, const char *group, int pid)
+/* Queues a scan of a workload (pid > 0) or of a host directory (path).
+ * Returns the request's id (> 0) or a negative errno. */
+static int64_t enqueue(sec_plugin *p, const char *workload, const char *group, int pid,
+                       const char *path)
 {
     drain(p);
-    if (pid <= 0)
+    if (pid <= 0 && !path)
         return -EINVAL;
     struct job *j = calloc(1, sizeof(*j));
-    if (!j)
+    if (!j || (path && !(j->path = strdup(path)))) {
+        free(j);
         return -ENOMEM;
+    }
+    msgpack_sbuffer_init(&j->items);
     snprintf(j->workload, sizeof(j->workload), "%s", workload);
     snprintf(j->group, sizeof(j->group), "%s", group ? group : "");
     j->pid = pid;
+    /* Milliseconds, kept increasing: `vigilctl secrets scan --wait` waits
+     * for a report whose "requested" is at least the id it was given. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    j->requested = p->last_request = now > p->last_request ? now : p->last_request + 1;
     pthread_mutex_lock(&p->mu);
     struct job **tail = &p->queue;
     while (*tail)
@@ -250,7 +323,7 @@ static int enqueue(sec_plugin *p, const char *workload, const char *group, int p
     *tail = j;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    return 0;
+    return j->requested;
 }
 
 /* workload.start: the wire form carries "workload", "group" and "pid". */
@@ -265,7 +338,7 @@ static void on_workload_start(void *arg, const void *rec, size_t len)
         vg_mp_get_cstr(&u.data, "workload", id, sizeof(id)) == 0 && *id &&
         vg_mp_get_int(&u.data, "pid", &pid) == 0) {
         vg_mp_get_cstr(&u.data, "group", group, sizeof(group));
-        if (enqueue(p, id, group, (int)pid) < 0)
+        if (enqueue(p, id, group, (int)pid, NULL) < 0)
             p->api->log(p->h, VG_LOG_WARN, "cannot scan workload %s", id);
     }
     msgpack_unpacked_destroy(&u);
@@ -298,8 +371,160 @@ static int action_scan(void *priv, const void *args, size_t len)
         vg_mp_get_cstr(&u.data, "workload", id, sizeof(id)) == 0 && *id) {
         struct find_wl f = {.id = id};
         rc = p->api->workloads_each(p->h, match_workload, &f);
+        int64_t q = rc == 0 && f.found ? enqueue(p, id, f.w.group, f.w.pid, NULL) : 0;
         if (rc == 0)
-            rc = f.found ? enqueue(p, id, f.w.group, f.w.pid) : -ENOENT;
+            rc = !f.found ? -ENOENT : q < 0 ? (int)q : 0;
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+/* ---- the control command "secrets" ---------------------------------- */
+
+/* Remembers a host directory that has a report, for `secrets show`
+ * without a target (the store cannot list its keys). */
+static void remember_path(sec_plugin *p, const char *path)
+{
+    for (size_t i = 0; i < p->npaths; i++)
+        if (!strcmp(p->paths[i], path))
+            return;
+    char **v = realloc(p->paths, (p->npaths + 1) * sizeof(*v));
+    if (!v)
+        return;
+    p->paths = v;
+    if ((v[p->npaths] = strdup(path)))
+        p->npaths++;
+}
+
+static int reply_map(sec_plugin *p, vg_reply *r, msgpack_sbuffer *sb)
+{
+    int rc = p->api->reply(r, sb->data, sb->size);
+    msgpack_sbuffer_destroy(sb);
+    return rc;
+}
+
+static int cmd_scan(sec_plugin *p, vg_reply *r, const char *id, const char *path)
+{
+    int64_t q;
+    if (*path) {
+        struct stat st;
+        if (path[0] != '/') {
+            p->api->reply_error(r, "path %s: not an absolute path", path);
+            return -EINVAL;
+        }
+        if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            p->api->reply_error(r, "path %s: no such directory", path);
+            return -ENOENT;
+        }
+        q = enqueue(p, "", "nodes", 0, path);
+        if (q > 0)
+            remember_path(p, path);
+    } else {
+        struct find_wl f = {.id = id};
+        int rc = p->api->workloads_each(p->h, match_workload, &f);
+        if (rc == 0 && (!f.found || f.w.pid <= 0)) {
+            p->api->reply_error(r, "no workload %s (see `vigilctl workloads`)", id);
+            return -ENOENT;
+        }
+        q = rc < 0 ? rc : enqueue(p, id, f.w.group, f.w.pid, NULL);
+    }
+    if (q < 0) {
+        p->api->reply_error(r, "cannot queue the scan: %s", strerror((int)-q));
+        return (int)q;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    vg_mp_pack_kv_bool(&pk, "queued", true);
+    vg_mp_pack_kv_str(&pk, *path ? "target" : "workload", *path ? path : id);
+    vg_mp_pack_kv_int(&pk, "requested", q);
+    return reply_map(p, r, &sb);
+}
+
+/* Appends the stored report of key (its raw msgpack map) to sb; counts it. */
+static void add_report(sec_plugin *p, msgpack_sbuffer *sb, const char *key, uint32_t *n)
+{
+    void *val = NULL;
+    size_t len = 0;
+    if (p->api->store_get(p->h, "reports", key, strlen(key), &val, &len) == 0) {
+        msgpack_sbuffer_write(sb, val, len);
+        (*n)++;
+    }
+    free(val);
+}
+
+struct all_reports {
+    sec_plugin *p;
+    msgpack_sbuffer *sb;
+    uint32_t n;
+};
+
+static void add_workload_report(void *arg, const vg_workload_view *w)
+{
+    struct all_reports *a = arg;
+    if (*w->id)
+        add_report(a->p, a->sb, w->id, &a->n);
+}
+
+/* The reply: a list of reports (one for a target; for none, those of
+ * every workload known now and of the host directories scanned). */
+static int cmd_show(sec_plugin *p, vg_reply *r, const char *id, const char *path)
+{
+    drain(p);
+    msgpack_sbuffer items;
+    msgpack_sbuffer_init(&items);
+    struct all_reports a = {p, &items, 0};
+    if (*path || *id) {
+        add_report(p, &items, *path ? path : id, &a.n);
+        struct find_wl f = {.id = id};
+        if (!a.n && *id && p->api->workloads_each(p->h, match_workload, &f) == 0 && !f.found) {
+            msgpack_sbuffer_destroy(&items);
+            p->api->reply_error(r, "no workload %s and no report for it", id);
+            return -ENOENT;
+        }
+    } else {
+        p->api->workloads_each(p->h, add_workload_report, &a);
+        for (size_t i = 0; i < p->npaths; i++)
+            add_report(p, &items, p->paths[i], &a.n);
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, a.n);
+    msgpack_sbuffer_write(&sb, items.data, items.size);
+    msgpack_sbuffer_destroy(&items);
+    return reply_map(p, r, &sb);
+}
+
+static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
+{
+    sec_plugin *p = priv;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    char op[16] = "", id[VG_WORKLOAD_MAX] = "", path[4096] = "";
+    int rc = -EINVAL;
+    if (msgpack_unpack_next(&u, args, len, NULL) != MSGPACK_UNPACK_SUCCESS ||
+        vg_mp_get_cstr(&u.data, "op", op, sizeof(op)) < 0) {
+        p->api->reply_error(r, "secrets: args {op = \"scan\"|\"show\"} expected");
+    } else if (vg_mp_get(&u.data, "workload") &&
+               vg_mp_get_cstr(&u.data, "workload", id, sizeof(id)) < 0) {
+        p->api->reply_error(r, "secrets: workload: a workload id expected");
+    } else if (vg_mp_get(&u.data, "path") &&
+               vg_mp_get_cstr(&u.data, "path", path, sizeof(path)) < 0) {
+        p->api->reply_error(r, "secrets: path: a directory expected");
+    } else if (*id && *path) {
+        p->api->reply_error(r, "secrets: a workload or a path, not both");
+    } else if (!strcmp(op, "scan") && !*id && !*path) {
+        p->api->reply_error(r, "secrets scan: which workload (or path)?");
+    } else if (!strcmp(op, "scan")) {
+        rc = cmd_scan(p, r, id, path);
+    } else if (!strcmp(op, "show")) {
+        rc = cmd_show(p, r, id, path);
+    } else {
+        p->api->reply_error(r, "secrets: unknown op \"%s\" (scan or show)", op);
     }
     msgpack_unpacked_destroy(&u);
     return rc;
@@ -349,6 +574,14 @@ static int sec_init(const vg_host_api *api, vg_host *h, void **priv)
         rc = api->register_action(h, &act);
     if (rc == 0 && p->scan_new)
         rc = api->subscribe(h, "workload.start", on_workload_start, p);
+    /* The command needs ABI 1.2; an older daemon still gets the scans. */
+    vg_command_desc cmd = {"secrets", run_command, p};
+    if (rc == 0 && api->abi_minor >= 2 &&
+        api->size >= offsetof(vg_host_api, reply_error) + sizeof(void *)) {
+        int crc = api->register_command(h, &cmd);
+        if (crc < 0)
+            api->log(h, VG_LOG_WARN, "no `vigilctl secrets` command: %s", strerror(-crc));
+    }
     if (rc < 0) {
         free(p->extra_rules);
         free(p);
@@ -381,8 +614,11 @@ static void sec_stop(void *priv)
     drain(p);
     for (struct job *j = p->queue, *n; j; j = n) {
         n = j->next;
-        free(j);
+        job_free(j);
     }
+    for (size_t i = 0; i < p->npaths; i++)
+        free(p->paths[i]);
+    free(p->paths);
     vg_sec_rules_free(p->rules);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
