@@ -73,6 +73,12 @@ static void pstate_free(struct vg__pstate *st)
         vg__response_free(&st->resp[i]);
     free(st->resp);
     free(st->written);
+    for (size_t i = 0; i < st->nwatch; i++) {
+        for (size_t j = 0; j < st->watch[i].npaths; j++)
+            free(st->watch[i].paths[j]);
+        free(st->watch[i].paths);
+    }
+    free(st->watch);
     vg_sandbox_close(st->L);
     free(st);
 }
@@ -292,6 +298,7 @@ int vg_policy_new(const vg_policy_opts *opts, vg_policy **out)
     p->t_error = vg_event_type_id("policy.error");
     p->t_done = vg_event_type_id("response.done");
     p->t_mode = vg_event_type_id("group.mode");
+    p->t_watch = vg_event_type_id("policy.watchlist");
     if (p->t_error < 0 || p->t_done < 0 || p->t_mode < 0 || vg__cache_new(65536, &p->cache) < 0) {
         free(p);
         return -ENOMEM;
@@ -324,6 +331,37 @@ static void apply_written(vg_policy *p, struct vg__pstate *st)
     }
 }
 
+/* The watch list belongs to the policy as well: every successful load
+ * announces the whole of it (empty too, so that paths a reload removed stop
+ * being watched), for the file plugin. */
+static void publish_watch(vg_policy *p, const struct vg__pstate *st)
+{
+    if (!p->o.bus || p->t_watch < 0)
+        return;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    vg_mp_pack_cstr(&pk, "watch");
+    msgpack_pack_array(&pk, (uint32_t)st->nwatch);
+    for (size_t i = 0; i < st->nwatch; i++) {
+        const struct vg__watch *w = &st->watch[i];
+        msgpack_pack_map(&pk, 2);
+        vg_mp_pack_kv_str(&pk, "group", w->group);
+        vg_mp_pack_cstr(&pk, "paths");
+        msgpack_pack_array(&pk, (uint32_t)w->npaths);
+        for (size_t j = 0; j < w->npaths; j++)
+            vg_mp_pack_cstr(&pk, w->paths[j]);
+    }
+    vg_event_in in = {
+        .type = p->t_watch, .severity = VG_SEV_INFO, .body = sb.data, .body_len = sb.size};
+    int rc = vg_bus_publish(p->o.bus, &in);
+    if (rc < 0)
+        vg_warn("policy: cannot announce the watch list: %s", strerror(-rc));
+    msgpack_sbuffer_destroy(&sb);
+}
+
 int vg_policy_reload(vg_policy *p, char *const *dirs, vg_diag *diag)
 {
     struct vg__pstate *st = NULL;
@@ -335,11 +373,13 @@ int vg_policy_reload(vg_policy *p, char *const *dirs, vg_diag *diag)
     struct vg__pstate *old = p->st;
     p->st = st;
     apply_written(p, st);
+    publish_watch(p, st);
     vg__cache_clear(p->cache);
     pstate_free(old);
     __atomic_add_fetch(&p->stats.reloads, 1, __ATOMIC_RELAXED);
-    vg_info("policy: %zu files loaded, %zu handlers, %zu response rules, %zu written rules",
-            st->files, st->handlers, st->nresp, st->nwritten);
+    vg_info("policy: %zu files loaded, %zu handlers, %zu response rules, %zu written rules, "
+            "%zu watched paths",
+            st->files, st->handlers, st->nresp, st->nwritten, st->watch_paths);
     return 0;
 }
 

@@ -259,6 +259,109 @@ static int l_rule(lua_State *L)
     return 0;
 }
 
+/* Whether path is absolute and plain: no empty, "." or ".." component (a
+ * trailing slash excepted), so that it cannot climb out of the root it is
+ * looked up in. */
+static bool plain_path(const char *path, size_t len)
+{
+    if (len < 2 || len >= VG__WATCH_PATH_MAX || path[0] != '/' || strlen(path) != len)
+        return false;
+    const char *c = path + 1, *stop = path + (path[len - 1] == '/' ? len - 1 : len);
+    for (;;) {
+        const char *slash = memchr(c, '/', (size_t)(stop - c));
+        size_t n = slash ? (size_t)(slash - c) : (size_t)(stop - c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        if (!slash)
+            return true;
+        c = slash + 1;
+    }
+}
+
+/* Checks vigil.watch{}'s table (raising errors) and returns how many paths
+ * it holds; nothing is allocated before every check passed. */
+static size_t watch_check(lua_State *L, struct vg__pstate *st, char *group, size_t gsize)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!k || (strcmp(k, "group") != 0 && strcmp(k, "paths") != 0))
+            vg__policy_error(L, "vigil.watch: unknown field '%s' (group, paths)",
+                             luaL_tolstring(L, -1, NULL));
+    }
+    int t = lua_getfield(L, 1, "group");
+    size_t len = 0;
+    const char *g = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (t != LUA_TNIL && (!g || len == 0 || len >= gsize))
+        vg__policy_error(L, "vigil.watch: 'group' must be a non-empty string shorter than %d bytes",
+                         (int)gsize);
+    snprintf(group, gsize, "%s", g ? g : "");
+    lua_pop(L, 1);
+    if (lua_getfield(L, 1, "paths") != LUA_TTABLE)
+        vg__policy_error(L, "vigil.watch: 'paths' must be a list of absolute paths");
+    size_t n = (size_t)lua_rawlen(L, -1);
+    if (n == 0 || n > VG__WATCH_PATHS_MAX)
+        vg__policy_error(L, "vigil.watch: 'paths' must hold 1 to %d paths", VG__WATCH_PATHS_MAX);
+    if (st->watch_paths + n > VG__WATCH_TOTAL_MAX)
+        vg__policy_error(L, "vigil.watch: more than %d paths in all", VG__WATCH_TOTAL_MAX);
+    for (size_t i = 1; i <= n; i++) {
+        t = lua_rawgeti(L, -1, (lua_Integer)i);
+        const char *path = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        if (!path || !plain_path(path, len))
+            vg__policy_error(L,
+                             "vigil.watch: paths[%d] must be an absolute path without '.', '..' "
+                             "or empty components, shorter than %d bytes",
+                             (int)i, VG__WATCH_PATH_MAX);
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
+static void watch_free(struct vg__watch *w)
+{
+    for (size_t i = 0; i < w->npaths; i++)
+        free(w->paths[i]);
+    free(w->paths);
+    w->paths = NULL;
+    w->npaths = 0;
+}
+
+/* vigil.watch{ group = "web", paths = {"/app/config.yaml", "/srv/secrets/"} }:
+ * without a group, for every group. Kept with the state and handed to the
+ * plugins (a policy.watchlist event) only when the state is swapped in. */
+static int l_watch(lua_State *L)
+{
+    struct vg__pstate *st = state(L);
+    need_loading(L, "vigil.watch");
+    struct vg__watch w = {0};
+    size_t n = watch_check(L, st, w.group, sizeof(w.group));
+    if (st->nwatch == st->capwatch) {
+        size_t cap = st->capwatch ? st->capwatch * 2 : 8;
+        struct vg__watch *v = realloc(st->watch, cap * sizeof(*v));
+        if (!v)
+            return luaL_error(L, "not enough memory");
+        st->watch = v;
+        st->capwatch = cap;
+    }
+    w.paths = calloc(n, sizeof(*w.paths));
+    for (size_t i = 0; w.paths && i < n; i++, w.npaths++) {
+        lua_rawgeti(L, -1, (lua_Integer)(i + 1));
+        w.paths[i] = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        if (!w.paths[i])
+            break;
+    }
+    if (!w.paths || w.npaths < n) {
+        watch_free(&w);
+        return luaL_error(L, "not enough memory");
+    }
+    st->watch[st->nwatch++] = w;
+    st->watch_paths += n;
+    return 0;
+}
+
 /* vigil.incidents{ group = "web", suspicious_process = false, ... }: without
  * a group, for every group. */
 static int l_incidents(lua_State *L)
@@ -510,6 +613,7 @@ void vg__policy_api_open(lua_State *L)
         {"on", l_on},
         {"response", l_response},
         {"rule", l_rule},
+        {"watch", l_watch},
         {"incidents", l_incidents},
         {"incident_enabled", l_incident_enabled},
         {"mode", l_mode},

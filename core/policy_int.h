@@ -14,6 +14,18 @@
 
 #define VG__RESP_MATCH_MAX 16
 #define VG__RESP_ACTIONS_MAX 8
+#define VG__WATCH_PATHS_MAX 64 /* paths of one vigil.watch{} */
+#define VG__WATCH_TOTAL_MAX 1024 /* paths of every vigil.watch{} of a load */
+#define VG__WATCH_PATH_MAX 1024
+
+/* A vigil.watch{}: extra paths (absolute, plain, may hold globs; a trailing
+ * slash means a directory) that the file plugin watches in the workloads of
+ * `group` ("" for every group). Owned by the state. */
+struct vg__watch {
+    char group[128];
+    char **paths;
+    size_t npaths;
+};
 
 /* A handler registered with vigil.on: a reference into the Lua registry
  * and where it was defined, for policy.error. */
@@ -55,6 +67,8 @@ struct vg__pstate {
     size_t nresp, capresp;
     vg_rule *written; /* vigil.rule: applied when the state is swapped in */
     size_t nwritten, capwritten;
+    struct vg__watch *watch; /* vigil.watch: published when the state is swapped in */
+    size_t nwatch, capwatch, watch_paths;
     size_t files, handlers;
     int incidents_ref; /* registry table: incidents[group or "*"][name] = bool */
     /* Where the last error happened, filled by the message handler. */
@@ -69,7 +83,7 @@ struct vg_policy {
     struct vg__pstate *st;
     vg__cache *cache;
     const vg_event *cur; /* the event being handled, for vigil.* */
-    int t_error, t_done, t_mode;
+    int t_error, t_done, t_mode, t_watch;
     vg_policy_stats stats; /* updated with __atomic operations */
 };
 

@@ -1,7 +1,8 @@
 /*
  * The file plugin: file integrity monitoring, learning and protection.
  *
- * A list of sensitive paths (fpath.c, plus plugins.file.paths) is watched in
+ * A list of sensitive paths (fpath.c, plus plugins.file.paths, plus the
+ * policy's vigil.watch{} paths for their groups) is watched in
  * the host's file system and in every workload's, through
  * /proc/<pid>/root. A notification group with inode marks on the watched
  * directories turns every change into a file.access event (notify.c),
@@ -264,6 +265,105 @@ static void on_workloads_changed(void *arg, const void *rec, size_t len)
     sync_all(arg);
 }
 
+/* ---- the policy's paths ------------------------------------------------ */
+
+#define GPATHS_MAX 1024 /* as many as the policy engine lets through */
+
+typedef struct gpath_list {
+    fw_gpath *g;
+    size_t n;
+} gpath_list;
+
+static bool mp_is(const msgpack_object *o, const char *s)
+{
+    size_t n = strlen(s);
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+           memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+static const msgpack_object *mp_key(const msgpack_object *map, const char *key)
+{
+    if (map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++)
+        if (mp_is(&map->via.map.ptr[i].key, key))
+            return &map->via.map.ptr[i].val;
+    return NULL;
+}
+
+/* A msgpack string as a C string (malloc), NULL if it is not one or holds
+ * a NUL. */
+static char *mp_strdup(const msgpack_object *o)
+{
+    if (!o || o->type != MSGPACK_OBJECT_STR || memchr(o->via.str.ptr, 0, o->via.str.size))
+        return NULL;
+    return strndup(o->via.str.ptr, o->via.str.size);
+}
+
+/* One path of a group: checked again (the policy engine checked it too,
+ * but the plugin trusts no event), a trailing slash for a directory. */
+static void gpath_add(file_plugin *p, gpath_list *l, const char *group, const msgpack_object *o)
+{
+    char *path = mp_strdup(o);
+    if (!path || !fp_plain(path) || strcmp(path, "/") == 0 || l->n == GPATHS_MAX) {
+        p->api->log(p->h, VG_LOG_WARN, "policy.watchlist: a path of group \"%s\" is skipped",
+                    group);
+        free(path);
+        return;
+    }
+    size_t len = strlen(path);
+    bool dir = path[len - 1] == '/';
+    if (dir)
+        path[len - 1] = '\0';
+    char *g = strdup(group);
+    if (!g) {
+        free(path);
+        return;
+    }
+    l->g[l->n++] = (fw_gpath){.group = g, .e = {.path = path, .kind = dir ? FP_DIR : FP_FILE}};
+}
+
+static void gpaths_parse(file_plugin *p, const msgpack_object *wire, gpath_list *l)
+{
+    const msgpack_object *w = mp_key(wire, "watch");
+    if (!w || w->type != MSGPACK_OBJECT_ARRAY)
+        return;
+    for (uint32_t i = 0; i < w->via.array.size; i++) {
+        const msgpack_object *e = &w->via.array.ptr[i];
+        const msgpack_object *paths = mp_key(e, "paths");
+        char *group = mp_strdup(mp_key(e, "group"));
+        if (group && paths && paths->type == MSGPACK_OBJECT_ARRAY)
+            for (uint32_t j = 0; j < paths->via.array.size; j++)
+                gpath_add(p, l, group, &paths->via.array.ptr[j]);
+        free(group);
+    }
+}
+
+/* policy.watchlist: the whole list of the policy just loaded, which
+ * replaces the previous one. The roots whose share changed are re-synced
+ * at once. */
+static void on_watchlist(void *arg, const void *rec, size_t len)
+{
+    file_plugin *p = arg;
+    gpath_list l = {.g = calloc(GPATHS_MAX, sizeof(fw_gpath))};
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    if (l.g && msgpack_unpack_next(&up, rec, len, NULL) == MSGPACK_UNPACK_SUCCESS)
+        gpaths_parse(p, &up.data, &l);
+    msgpack_unpacked_destroy(&up);
+    int rc = l.g ? fw_set_group_paths(p->watch, l.g, l.n) : -ENOMEM;
+    if (rc < 0)
+        p->api->log(p->h, VG_LOG_ERR, "cannot apply the policy's watch list: %s", strerror(-rc));
+    else
+        p->api->log(p->h, VG_LOG_INFO, "the policy adds %zu watched paths", l.n);
+    for (size_t i = 0; i < l.n; i++) {
+        free((char *)l.g[i].group);
+        free((char *)l.g[i].e.path);
+    }
+    free(l.g);
+    sync_all(p);
+}
+
 /* ---- configuration -------------------------------------------------------- */
 
 typedef struct extra_list {
@@ -403,6 +503,8 @@ static int start(void *priv)
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
         if (p->api->subscribe(p->h, types[i], on_workloads_changed, p) < 0)
             p->api->log(p->h, VG_LOG_WARN, "cannot follow %s: watching may lag", types[i]);
+    if (p->api->subscribe(p->h, "policy.watchlist", on_watchlist, p) < 0)
+        p->api->log(p->h, VG_LOG_WARN, "cannot follow policy.watchlist: vigil.watch{} is ignored");
     sync_all(p);
     if (pthread_create(&p->notify_thread, NULL, fp_notify_main, p) != 0)
         return -EAGAIN;

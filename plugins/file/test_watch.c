@@ -236,12 +236,89 @@ static void symlinks_stay_inside(void **state)
     fw_free(t);
 }
 
+/* Paths the policy adds per group: watched in the roots of that group
+ * only, globs expanded in the root, marks of a removed path removed, and a
+ * root that changes group gets the other group's paths. */
+static void group_paths_follow_the_policy(void **state)
+{
+    fixture *f = *state;
+    if (!have_fanotify(f))
+        skip();
+    dir(f, "/app");
+    dir(f, "/srv");
+    dir(f, "/srv/secrets");
+    put(f, "/app/settings.conf", "a=1\n");
+    put(f, "/app/x.yaml", "x: 1\n");
+    put(f, "/srv/secrets/key", "k\n");
+    fw_table *t;
+    assert_int_equal(fw_new(f->notify_fd, f->perm_fd, 100, NULL, 0, &t), 0);
+    assert_int_equal(fw_root_add(t, "w1", "web", f->root), 0);
+    fw_counts c;
+    fw_counts_get(t, &c);
+    assert_int_equal(c.dirs, 3);
+    char path[PATH_MAX];
+    fw_owner owner;
+    put(f, "/app/settings.conf", "a=2\n"); /* /app is not marked: no event */
+    assert_int_equal(next_path(t, f->notify_fd, path, sizeof(path), &owner), -ETIMEDOUT);
+
+    fw_gpath list[] = {
+        {"web", {"/app/settings.conf", FP_FILE}},
+        {"db", {"/srv/secrets", FP_DIR}},
+        {"", {"/app/*.yaml", FP_FILE}},
+    };
+    assert_int_equal(fw_set_group_paths(t, list, 3), 0);
+    fw_counts_get(t, &c);
+    assert_int_equal(c.dirs, 4); /* /app, once for both of its names */
+    put(f, "/app/settings.conf", "a=3\n");
+    assert_int_equal(next_path(t, f->notify_fd, path, sizeof(path), &owner), 0);
+    assert_string_equal(path, "/app/settings.conf");
+    assert_string_equal(owner.id, "w1");
+    put(f, "/app/x.yaml", "x: 2\n");
+    assert_int_equal(next_path(t, f->notify_fd, path, sizeof(path), &owner), 0);
+    assert_string_equal(path, "/app/x.yaml");
+    put(f, "/srv/secrets/key", "k2\n"); /* db's, not web's */
+    assert_int_equal(next_path(t, f->notify_fd, path, sizeof(path), &owner), -ETIMEDOUT);
+
+    /* Guarded roots guard the new files, and give them up with the list. */
+    assert_int_equal(fw_guard(t, "w1", true), 0);
+    fw_counts_get(t, &c);
+    assert_int_equal(c.files, 5); /* passwd, hosts, authorized_keys, settings.conf, x.yaml */
+
+    /* The root moves to db: /srv/secrets (and its file) instead. */
+    assert_int_equal(fw_root_add(t, "w1", "db", f->root), 0);
+    fw_counts_get(t, &c);
+    assert_int_equal(c.dirs, 5);  /* /app still, for x.yaml (every group) */
+    assert_int_equal(c.files, 5); /* key instead of settings.conf */
+    /* Nobody answers the permission events here: unguard before writing. */
+    assert_int_equal(fw_guard(t, "w1", false), 0);
+    put(f, "/app/settings.conf", "a=4\n");
+    assert_int_equal(next_path(t, f->notify_fd, path, sizeof(path), &owner), -ENOENT);
+    put(f, "/srv/secrets/key", "k3\n");
+    assert_int_equal(next_path(t, f->notify_fd, path, sizeof(path), &owner), 0);
+    assert_string_equal(path, "/srv/secrets/key");
+    assert_string_equal(owner.group, "db");
+
+    /* An empty list: back to the defaults, marks and all. */
+    assert_int_equal(fw_set_group_paths(t, NULL, 0), 0);
+    fw_counts_get(t, &c);
+    assert_int_equal(c.dirs, 3);
+    assert_int_equal(c.marks, 3);
+    put(f, "/app/x.yaml", "x: 3\n");
+    assert_int_equal(next_path(t, f->notify_fd, path, sizeof(path), &owner), -ETIMEDOUT);
+    /* The defaults were never left unwatched. */
+    put(f, "/etc/passwd", "root:x:0:0::/:/bin/sh\ny\n");
+    assert_int_equal(next_path(t, f->notify_fd, path, sizeof(path), &owner), 0);
+    assert_string_equal(path, "/etc/passwd");
+    fw_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(watches_and_looks_up, setup, teardown),
         cmocka_unit_test_setup_teardown(cap_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(symlinks_stay_inside, setup, teardown),
+        cmocka_unit_test_setup_teardown(group_paths_follow_the_policy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,7 @@ typedef struct fw_item {
     ino_t ino;
     char *path; /* the directory's path (FW_NAME) or the file's (FW_FILE) */
     char name[256];
+    bool seen; /* found again by the current re-sync of its root */
 } fw_item;
 
 typedef struct fw_root {
@@ -53,6 +54,8 @@ struct fw_table {
     size_t max_marks;
     fp_entry *extra;
     size_t nextra;
+    fw_gpath *gpaths; /* from the policy: per group */
+    size_t ngpaths;
     fw_item *items;
     size_t nitems, cap_items;
     fw_root *roots;
@@ -90,6 +93,15 @@ int fw_new(int notify_fd, int perm_fd, size_t max_marks, const fp_entry *extra, 
     return 0;
 }
 
+static void gpaths_free(fw_gpath *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)g[i].group);
+        free((char *)g[i].e.path);
+    }
+    free(g);
+}
+
 void fw_free(fw_table *t)
 {
     if (!t)
@@ -101,6 +113,7 @@ void fw_free(fw_table *t)
     for (size_t i = 0; i < t->nextra; i++)
         free((char *)t->extra[i].path);
     free(t->extra);
+    gpaths_free(t->gpaths, t->ngpaths);
     free(t->items);
     free(t->roots);
     pthread_mutex_destroy(&t->lock);
@@ -191,8 +204,10 @@ static int add_item(fw_table *t, const char *owner, int type, int fd, const char
     for (size_t i = 0; i < t->nitems; i++) {
         fw_item *it = &t->items[i];
         if (it->type == type && strcmp(it->owner, owner) == 0 && strcmp(it->name, name) == 0 &&
-            same_handle(&it->h, h.fsid, &h.fh))
+            same_handle(&it->h, h.fsid, &h.fh)) {
+            it->seen = true;
             return 0;
+        }
     }
     bool marked = sharing(t, type, &h) > 0;
     if (!marked) {
@@ -220,6 +235,7 @@ static int add_item(fw_table *t, const char *owner, int type, int fd, const char
     it->dev = st.st_dev;
     it->ino = st.st_ino;
     it->path = copy;
+    it->seen = true;
     t->nitems++;
     if (!marked) {
         t->counts.marks++;
@@ -295,6 +311,13 @@ static void each_path(fw_table *t, fw_root *r, const fp_entry *e,
     globfree(&g);
 }
 
+/* Whether a policy's path is for the workloads of group: by the exact
+ * service group, or for every group. */
+static bool applies(const fw_gpath *g, const char *group)
+{
+    return !g->group || !g->group[0] || strcmp(g->group, group) == 0;
+}
+
 static void each_entry(fw_table *t, fw_root *r,
                        void (*fn)(fw_table *, fw_root *, const fp_entry *, const char *))
 {
@@ -302,6 +325,9 @@ static void each_entry(fw_table *t, fw_root *r,
         each_path(t, r, e, fn);
     for (size_t i = 0; i < t->nextra; i++)
         each_path(t, r, &t->extra[i], fn);
+    for (size_t i = 0; i < t->ngpaths; i++)
+        if (applies(&t->gpaths[i], r->group))
+            each_path(t, r, &t->gpaths[i].e, fn);
 }
 
 /* The notification side: a file is watched through its directory, by name;
@@ -332,8 +358,10 @@ static void guard_file(fw_table *t, fw_root *r, int fd, const char *path)
     for (size_t i = 0; i < t->nitems; i++) {
         fw_item *it = &t->items[i];
         if (it->type == FW_FILE && same_handle(&it->h, h.fsid, &h.fh) &&
-            strcmp(it->owner, r->owner) == 0)
+            strcmp(it->owner, r->owner) == 0) {
+            it->seen = true;
             return;
+        }
     }
     add_item(t, r->owner, FW_FILE, fd, path, "");
 }
@@ -395,6 +423,78 @@ static void guard_path(fw_table *t, fw_root *r, const fp_entry *e, const char *p
 
 /* ---- roots -------------------------------------------------------------- */
 
+/* Brings r's marks in step with the list as it is now: what the list
+ * still names is found again (and kept), what is new is added, and only
+ * then is what nothing named any more removed, so that a path in both the
+ * old and the new list is never left unwatched. */
+static void rewatch(fw_table *t, fw_root *r)
+{
+    for (size_t i = 0; i < t->nitems; i++)
+        if (strcmp(t->items[i].owner, r->owner) == 0)
+            t->items[i].seen = false;
+    each_entry(t, r, watch_path);
+    if (r->guarded && t->perm_fd >= 0)
+        each_entry(t, r, guard_path);
+    for (size_t i = t->nitems; i-- > 0;)
+        if (!t->items[i].seen && strcmp(t->items[i].owner, r->owner) == 0)
+            drop_item(t, i, r->fd);
+}
+
+/* Whether lists a and b give group the same paths, in the same order. */
+static bool same_share(const fw_gpath *a, size_t na, const fw_gpath *b, size_t nb,
+                       const char *group)
+{
+    size_t i = 0, j = 0;
+    for (;;) {
+        while (i < na && !applies(&a[i], group))
+            i++;
+        while (j < nb && !applies(&b[j], group))
+            j++;
+        if (i == na || j == nb)
+            return i == na && j == nb;
+        if (a[i].e.kind != b[j].e.kind || strcmp(a[i].e.path, b[j].e.path) != 0)
+            return false;
+        i++, j++;
+    }
+}
+
+static int gpaths_copy(const fw_gpath *list, size_t n, fw_gpath **out)
+{
+    fw_gpath *g = n ? calloc(n, sizeof(*g)) : NULL;
+    if (n && !g)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        g[i].group = strdup(list[i].group ? list[i].group : "");
+        g[i].e.path = strdup(list[i].e.path);
+        g[i].e.kind = list[i].e.kind;
+        if (!g[i].group || !g[i].e.path) {
+            gpaths_free(g, n);
+            return -ENOMEM;
+        }
+    }
+    *out = g;
+    return 0;
+}
+
+int fw_set_group_paths(fw_table *t, const fw_gpath *list, size_t n)
+{
+    fw_gpath *g = NULL;
+    int rc = gpaths_copy(list, n, &g);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&t->lock);
+    fw_gpath *old = t->gpaths;
+    size_t nold = t->ngpaths;
+    t->gpaths = g;
+    t->ngpaths = n;
+    for (size_t i = 0; i < t->nroots; i++)
+        if (!same_share(old, nold, g, n, t->roots[i].group))
+            rewatch(t, &t->roots[i]);
+    pthread_mutex_unlock(&t->lock);
+    gpaths_free(old, nold);
+    return 0;
+}
+
 int fw_root_add(fw_table *t, const char *owner, const char *group, const char *root)
 {
     /* Not O_PATH: open_by_handle_at takes it as its mount descriptor. */
@@ -404,6 +504,13 @@ int fw_root_add(fw_table *t, const char *owner, const char *group, const char *r
     pthread_mutex_lock(&t->lock);
     fw_root *r = root_find(t, owner);
     if (r && strcmp(r->path, root) == 0) {
+        /* A workload that changed group may change its share of the
+         * policy's paths. */
+        if (group && strcmp(r->group, group) != 0) {
+            snprintf(r->group, sizeof(r->group), "%s", group);
+            if (t->ngpaths)
+                rewatch(t, r);
+        }
         pthread_mutex_unlock(&t->lock);
         close(fd);
         return 0;

@@ -44,9 +44,22 @@ int fw_new(int notify_fd, int perm_fd, size_t max_marks, const fp_entry *extra, 
            fw_table **out);
 void fw_free(fw_table *t);
 
+/* A path the policy adds for the workloads of one group (vigil.watch{}). */
+typedef struct fw_gpath {
+    const char *group; /* "" or NULL: every group */
+    fp_entry e;
+} fw_gpath;
+
+/* Replaces the paths added per group (copied) and brings every watched
+ * root whose share of them changed into step: marks for the new paths are
+ * added, those only the old ones needed removed, the others left in place
+ * (no moment without watching). Globs are expanded inside each root; marks
+ * stay within max_marks. 0 or -ENOMEM (the old list stays). */
+int fw_set_group_paths(fw_table *t, const fw_gpath *list, size_t n);
+
 /* Watches the list under root ("/" or "/proc/<pid>/root") for the workload
  * `owner` ("" for the host) of `group`. A root already watched for owner
- * with the same path is left as it is. Missing paths are skipped. 0 or a
+ * with the same path is left as it is (or re-synced when its group changed). Missing paths are skipped. 0 or a
  * negative errno (the root cannot be opened). */
 int fw_root_add(fw_table *t, const char *owner, const char *group, const char *root);
 

@@ -493,6 +493,120 @@ static void test_shipped_policy_loads(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* The policy.watchlist events on the bus: how many, and the last one. */
+struct watch_rec {
+    int n;
+    msgpack_sbuffer last;
+};
+
+static void on_watchlist(const vg_event *ev, void *arg)
+{
+    struct watch_rec *r = arg;
+    r->n++;
+    r->last.size = 0;
+    assert_int_equal(vg_event_encode(ev, &r->last), 0);
+}
+
+/* paths[i] of entry e of the last watch list, as a C string. */
+static void expect_watch(struct watch_rec *r, size_t e, const char *group, size_t npaths,
+                         const char *const *paths)
+{
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    assert_int_equal(msgpack_unpack_next(&up, r->last.data, r->last.size, NULL),
+                     MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object *w = vg_mp_get(&up.data, "watch");
+    assert_non_null(w);
+    assert_int_equal(w->type, MSGPACK_OBJECT_ARRAY);
+    assert_true(e < w->via.array.size);
+    expect_field(&w->via.array.ptr[e], "group", group);
+    const msgpack_object *ps = vg_mp_get(&w->via.array.ptr[e], "paths");
+    assert_non_null(ps);
+    assert_int_equal(ps->via.array.size, npaths);
+    for (size_t i = 0; i < npaths; i++)
+        assert_true(vg_mp_streq(&ps->via.array.ptr[i], paths[i]));
+    msgpack_unpacked_destroy(&up);
+}
+
+static size_t watch_entries(struct watch_rec *r)
+{
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    assert_int_equal(msgpack_unpack_next(&up, r->last.data, r->last.size, NULL),
+                     MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object *w = vg_mp_get(&up.data, "watch");
+    size_t n = w && w->type == MSGPACK_OBJECT_ARRAY ? w->via.array.size : (size_t)-1;
+    msgpack_unpacked_destroy(&up);
+    return n;
+}
+
+static void test_watch_list_follows_the_policy(void **state)
+{
+    struct fx *f = *state;
+    write_file(
+        f, "40-watch.lua",
+        "vigil.watch{ group = 'web.prod', paths = { '/app/config/*.yaml', '/srv/secrets/' } }\n"
+        "vigil.watch{ paths = { '/opt/app.conf' } }\n");
+    start(f);
+    struct watch_rec r = {0};
+    msgpack_sbuffer_init(&r.last);
+    /* The load's event is still queued: the bus dispatches after the
+     * daemon's plugins subscribed, as here. */
+    assert_true(vg_bus_subscribe(vg_harness_bus(f->h), vg_event_type_id("policy.watchlist"),
+                                 on_watchlist, &r) >= 0);
+    vg_bus_drain(vg_harness_bus(f->h));
+    assert_int_equal(r.n, 1);
+    assert_int_equal(watch_entries(&r), 2);
+    expect_watch(&r, 0, "web.prod", 2,
+                 (const char *const[]){"/app/config/*.yaml", "/srv/secrets/"});
+    expect_watch(&r, 1, "", 1, (const char *const[]){"/opt/app.conf"});
+
+    /* A failed reload announces nothing: the running list stays. */
+    write_file(f, "40-watch.lua",
+               "vigil.watch{ group = 'web.prod', paths = { '/ok' } }\n"
+               "vigil.watch{ paths = { 'relative/x' } }\n");
+    vg_diag d = {0};
+    assert_int_equal(vg_policy_reload(vg_harness_policy(f->h), f->dirs, &d), -EINVAL);
+    char want[128];
+    snprintf(want, sizeof(want), "%s/40-watch.lua:2: vigil.watch: paths[1]", f->dir);
+    if (d.n < 1 || strncmp(d.msgs[0], want, strlen(want)) != 0)
+        fail_msg("got '%s', expected '%s...'", d.n ? d.msgs[0] : "", want);
+    vg_diag_free(&d);
+    vg_bus_drain(vg_harness_bus(f->h));
+    assert_int_equal(r.n, 1);
+
+    /* A reload without vigil.watch announces an empty list (the paths stop
+     * being watched). */
+    write_file(f, "40-watch.lua", "-- nothing watched\n");
+    assert_int_equal(vg_policy_reload(vg_harness_policy(f->h), f->dirs, &d), 0);
+    vg_bus_drain(vg_harness_bus(f->h));
+    assert_int_equal(r.n, 2);
+    assert_int_equal(watch_entries(&r), 0);
+    msgpack_sbuffer_destroy(&r.last);
+}
+
+static void test_broken_watch_is_a_load_error(void **state)
+{
+    struct fx *f = *state;
+    expect_load_error(f, "vigil.watch{ paths = { 'etc/x' } }", "vigil.watch: paths[1] must be");
+    expect_load_error(f, "vigil.watch{ paths = { '/app/../etc/shadow' } }", "paths[1] must be");
+    expect_load_error(f, "vigil.watch{ paths = { '/app/ok', '/x//y' } }", "paths[2] must be");
+    expect_load_error(f, "vigil.watch{ paths = { '/' } }", "paths[1] must be");
+    expect_load_error(f, "vigil.watch{ paths = { 42 } }", "paths[1] must be");
+    expect_load_error(f, "vigil.watch{ paths = '/app/x' }", "'paths' must be a list");
+    expect_load_error(f, "vigil.watch{ paths = {} }", "'paths' must hold 1 to 64 paths");
+    expect_load_error(f, "vigil.watch{ group = 7, paths = { '/x' } }", "'group' must be");
+    expect_load_error(f, "vigil.watch{ group = '', paths = { '/x' } }", "'group' must be");
+    expect_load_error(f, "vigil.watch{ path = { '/x' } }", "unknown field 'path'");
+    expect_load_error(f, "vigil.watch('/app/x')", "bad argument #1 to 'watch'");
+    /* Well-formed ones pass the same check. */
+    write_file(
+        f, "10-escape.lua",
+        "vigil.watch{ group = 'web', paths = { '/app/*.yaml', '/srv/secrets/', '/a/b.c' } }");
+    vg_diag_free(&f->diag);
+    assert_int_equal(vg_policy_check(f->dirs, &f->diag), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +624,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_response_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vigil_api, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_feedback_loops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_list_follows_the_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_watch_is_a_load_error, setup, teardown),
         cmocka_unit_test(test_shipped_policy_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
