@@ -312,11 +312,39 @@ static void group_paths_follow_the_policy(void **state)
     fw_free(t);
 }
 
+/* Program directories are watched with their subdirectories (bounded in
+ * depth); a symlinked directory is not followed. */
+static void bindirs_are_recursive(void **state)
+{
+    fixture *f = *state;
+    if (!have_fanotify(f))
+        skip();
+    dir(f, "/usr/bin/tools");
+    dir(f, "/usr/bin/tools/more");
+    char link[PATH_MAX];
+    snprintf(link, sizeof(link), "%s/usr/bin/loop", f->root);
+    assert_int_equal(symlink("/usr/bin", link), 0);
+    fw_table *t;
+    assert_int_equal(fw_new(f->notify_fd, f->perm_fd, 100, NULL, 0, &t), 0);
+    assert_int_equal(fw_root_add(t, "w1", "g1", f->root), 0);
+    fw_counts c;
+    fw_counts_get(t, &c);
+    /* /etc, /usr/bin, /usr/bin/tools, /usr/bin/tools/more, /home/ann/.ssh */
+    assert_int_equal(c.dirs, 5);
+    put(f, "/usr/bin/tools/more/dropped", "#!/bin/sh\n");
+    char path[PATH_MAX];
+    fw_owner owner;
+    assert_int_equal(next_path(t, f->notify_fd, path, sizeof(path), &owner), 0);
+    assert_string_equal(path, "/usr/bin/tools/more/dropped");
+    fw_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(watches_and_looks_up, setup, teardown),
         cmocka_unit_test_setup_teardown(cap_holds, setup, teardown),
+        cmocka_unit_test_setup_teardown(bindirs_are_recursive, setup, teardown),
         cmocka_unit_test_setup_teardown(symlinks_stay_inside, setup, teardown),
         cmocka_unit_test_setup_teardown(group_paths_follow_the_policy, setup, teardown),
     };

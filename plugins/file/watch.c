@@ -330,8 +330,48 @@ static void each_entry(fw_table *t, fw_root *r,
             each_path(t, r, &t->gpaths[i].e, fn);
 }
 
+/* How deep program directories are followed: /usr/bin has no reason to be
+ * deeper, and the bound keeps a hostile tree from costing marks without end
+ * (max_marks bounds them too). */
+#define BINDIR_DEPTH 4
+
+/* Program directories are watched recursively: a binary dropped into a
+ * subdirectory of /usr/bin is as much a finding as one in /usr/bin. Only
+ * real directories are followed (d_type), so a symlink cannot make a loop
+ * or lead out of the tree. */
+static void watch_subdirs(fw_table *t, fw_root *r, int fd, const char *path, int depth)
+{
+    if (depth >= BINDIR_DEPTH)
+        return;
+    /* fd is an O_PATH descriptor: listing needs a readable one. */
+    int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char sub[PATH_MAX];
+        if (snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", de->d_name) >=
+            (int)sizeof(sub))
+            continue;
+        int sfd = open_in(r->fd, sub);
+        if (sfd < 0)
+            continue;
+        add_item(t, r->owner, FW_NAME, sfd, sub, "");
+        watch_subdirs(t, r, sfd, sub, depth + 1);
+        close(sfd);
+    }
+    closedir(d);
+}
+
 /* The notification side: a file is watched through its directory, by name;
- * a directory with all of its entries. */
+ * a directory with all of its entries (a program directory with its
+ * subdirectories too). */
 static void watch_path(fw_table *t, fw_root *r, const fp_entry *e, const char *path)
 {
     char dir[PATH_MAX], name[256];
@@ -342,8 +382,11 @@ static void watch_path(fw_table *t, fw_root *r, const fp_entry *e, const char *p
     if (fd < 0)
         return; /* not in this root: not an error */
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         add_item(t, r->owner, FW_NAME, fd, whole ? path : dir, whole ? "" : name);
+        if (e->kind == FP_BINDIR)
+            watch_subdirs(t, r, fd, path, 0);
+    }
     close(fd);
 }
 
