@@ -10,7 +10,7 @@ CT_ROOTFS="$T/ct-rootfs"
 CT_PREFIX="vgt$$"   # container ids start with this, so parallel runs never clash
 CT_IDS=()
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for runc"; exit 0; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for runc"; exit 77; }
 command -v runc >/dev/null || fail "runc is not installed (scripts/deps.sh)"
 [ -x /bin/busybox ] || fail "busybox-static is not installed (scripts/deps.sh)"
 
