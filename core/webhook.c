@@ -224,8 +224,29 @@ static size_t discard(char *ptr, size_t size, size_t n, void *arg)
     return size * n;
 }
 
+static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp);
+static int curl_timer_cb(CURLM *multi, long timeout_ms, void *arg);
+
+/* libcurl (and the TLS library under it) is set up at the first delivery,
+ * not at start-up: a host without webhooks does not pay its memory. */
+static int ensure_multi(vg_webhooks *w)
+{
+    if (w->multi)
+        return 0;
+    pthread_once(&curl_once, init_curl);
+    if (curl_init_rc != CURLE_OK || !(w->multi = curl_multi_init()))
+        return -ENOMEM;
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+    return 0;
+}
+
 static int start(vg_webhooks *w, delivery *d)
 {
+    if (ensure_multi(w) < 0)
+        return -ENOMEM;
     CURL *e = curl_easy_init();
     if (!e)
         return -ENOMEM;
@@ -449,9 +470,6 @@ static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *
 
 int vg_webhooks_new(uv_loop_t *loop, const vg_webhooks_opts *opts, vg_webhooks **out)
 {
-    pthread_once(&curl_once, init_curl);
-    if (curl_init_rc != CURLE_OK)
-        return -ENOMEM;
     vg_webhooks *w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
@@ -464,14 +482,6 @@ int vg_webhooks_new(uv_loop_t *loop, const vg_webhooks_opts *opts, vg_webhooks *
     o->backoff_ms = o->backoff_ms ? o->backoff_ms : 1000;
     o->backoff_max_ms = o->backoff_max_ms ? o->backoff_max_ms : 60000;
     o->max_connections = o->max_connections ? o->max_connections : 8;
-    if (!(w->multi = curl_multi_init())) {
-        free(w);
-        return -ENOMEM;
-    }
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
     uv_timer_init(loop, &w->curl_timer);
     uv_timer_init(loop, &w->retry_timer);
     w->curl_timer.data = w->retry_timer.data = w;
@@ -500,7 +510,8 @@ void vg_webhooks_close(vg_webhooks *w)
         w->stats.failed++;
         delivery_free(d);
     }
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, NULL);
+    if (w->multi)
+        curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, NULL);
     while (w->active) {
         delivery *d = w->active;
         w->active = d->next;
@@ -510,7 +521,8 @@ void vg_webhooks_close(vg_webhooks *w)
     }
     w->nactive = 0;
     w->stats.pending = 0;
-    curl_multi_cleanup(w->multi);
+    if (w->multi)
+        curl_multi_cleanup(w->multi);
     w->multi = NULL;
     drop_endpoints(w);
     uv_close((uv_handle_t *)&w->curl_timer, on_timer_closed);
