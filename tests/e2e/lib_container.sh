@@ -47,17 +47,22 @@ ct_id() {
 # ct_start NAME [CMD...]: starts a detached container (default: sleep 600)
 # and sets CT_PID to its init pid. (Not for $(...): the container must be
 # recorded in this shell for the cleanup.)
+# (CT_ROOT=DIR ct_start ...: the container runs on DIR, writable, instead
+# of the shared read-only root; see ct_writable_root.)
 ct_start() {
     local id bundle
     id=$(ct_id "$1")
     shift
     [ $# -gt 0 ] || set -- /bin/sleep 600
     ct_rootfs
+    local root=${CT_ROOT:-$CT_ROOTFS} readonly=true
+    [ -z "${CT_ROOT:-}" ] || readonly=false
     bundle="$T/ct-bundles/$id"
+    rm -rf "$bundle"
     mkdir -p "$bundle"
     runc spec --bundle "$bundle"
-    jq --arg root "$CT_ROOTFS" --arg host "$id" --args \
-        '.root.path = $root | .root.readonly = true | .process.terminal = false
+    jq --arg root "$root" --argjson ro "$readonly" --arg host "$id" --args \
+        '.root.path = $root | .root.readonly = $ro | .process.terminal = false
          | .process.args = $ARGS.positional | .hostname = $host' "$@" \
         <"$bundle/config.json" >"$bundle/config.json.new"
     mv "$bundle/config.json.new" "$bundle/config.json"
@@ -66,6 +71,16 @@ ct_start() {
     runc run -d --bundle "$bundle" --pid-file "$bundle/pid" "$id" </dev/null >/dev/null 2>&1 \
         || fail "runc could not start $id"
     CT_PID=$(cat "$bundle/pid")
+}
+
+# ct_writable_root NAME: a writable copy of the busybox root file system for
+# container NAME, in $FROOT, for tests that change files inside it; start the
+# container with CT_ROOT="$FROOT" ct_start NAME.
+ct_writable_root() {
+    ct_rootfs
+    FROOT="$T/froot-$1"
+    rm -rf "$FROOT"
+    cp -a "$CT_ROOTFS" "$FROOT"
 }
 
 # ct_stop NAME: kills and deletes a container.

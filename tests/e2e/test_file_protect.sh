@@ -23,12 +23,7 @@ echo 'plugins = { file = { stats_interval_ms = 300, rescan_ms = 300, host = fals
 # /usr/bin and a few watched files. Sets CT_PID and FROOT (its root on the
 # host).
 fct_start() {
-    local id bundle
-    id=$(ct_id "$1")
-    ct_rootfs
-    FROOT="$T/froot-$1"
-    rm -rf "$FROOT"
-    cp -a "$CT_ROOTFS" "$FROOT"
+    ct_writable_root "$1"
     mkdir -p "$FROOT/usr/bin" "$FROOT/root/.ssh"
     echo "ssh-ed25519 AAAA test" >"$FROOT/root/.ssh/authorized_keys"
     ln -sf busybox "$FROOT/bin/cp"
@@ -36,19 +31,7 @@ fct_start() {
     ln -sf busybox "$FROOT/bin/rm"
     echo "127.0.0.1 localhost" >"$FROOT/etc/hosts"
     echo "root:x:0:" >"$FROOT/etc/group"
-    bundle="$T/ct-bundles/$id"
-    rm -rf "$bundle"
-    mkdir -p "$bundle"
-    runc spec --bundle "$bundle"
-    jq --arg root "$FROOT" --arg host "$id" \
-        '.root.path = $root | .root.readonly = false | .process.terminal = false
-         | .process.args = ["/bin/sleep", "600"] | .hostname = $host' \
-        <"$bundle/config.json" >"$bundle/config.json.new"
-    mv "$bundle/config.json.new" "$bundle/config.json"
-    CT_IDS+=("$id")
-    runc run -d --bundle "$bundle" --pid-file "$bundle/pid" "$id" </dev/null >/dev/null 2>&1 \
-        || fail "runc could not start $id"
-    CT_PID=$(cat "$bundle/pid")
+    CT_ROOT="$FROOT" ct_start "$1"
 }
 
 # wait_for with the plugin's events and rules shown when it times out.

@@ -18,26 +18,11 @@ echo 'plugins = { file = { stats_interval_ms = 300, rescan_ms = 300, host = fals
 # A container on a writable copy of the busybox root file system, with
 # /app/settings.conf and /app/other.conf. Sets FROOT.
 fct_start() {
-    local id bundle
-    id=$(ct_id "$1")
-    ct_rootfs
-    FROOT="$T/froot-$1"
-    rm -rf "$FROOT"
-    cp -a "$CT_ROOTFS" "$FROOT"
+    ct_writable_root "$1"
     mkdir -p "$FROOT/app"
     echo "a=1" >"$FROOT/app/settings.conf"
     echo "b=1" >"$FROOT/app/other.conf"
-    bundle="$T/ct-bundles/$id"
-    mkdir -p "$bundle"
-    runc spec --bundle "$bundle"
-    jq --arg root "$FROOT" --arg host "$id" \
-        '.root.path = $root | .root.readonly = false | .process.terminal = false
-         | .process.args = ["/bin/sleep", "600"] | .hostname = $host' \
-        <"$bundle/config.json" >"$bundle/config.json.new"
-    mv "$bundle/config.json.new" "$bundle/config.json"
-    CT_IDS+=("$id")
-    runc run -d --bundle "$bundle" --pid-file "$bundle/pid" "$id" </dev/null >/dev/null 2>&1 \
-        || fail "runc could not start $id"
+    CT_ROOT="$FROOT" ct_start "$1"
 }
 
 in_stats() {
