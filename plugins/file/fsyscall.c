@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ int fs_parse_syscall(const char *line, fs_call *out)
     memset(out, 0, sizeof(*out));
     if (strncmp(line, "running", 7) == 0) {
         out->nr = -1;
+        out->running = true;
         return 0;
     }
     char *end;
@@ -93,26 +95,87 @@ int fs_call_flags(pid_t tid, const fs_call *c, unsigned long *flags)
     }
 }
 
-int fs_open_writes(const char *proc_root, pid_t tid)
+/* The pending system call of the thread whose syscall file is fd, read
+ * again while it is running. */
+static int read_call(int fd, fs_call *c)
 {
-    char path[64], line[512];
+    char line[512];
+    for (int i = 0; i < FS_RUNNING_TRIES; i++) {
+        ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+        if (n <= 0)
+            return n < 0 ? -errno : -ESRCH;
+        line[n] = '\0';
+        int rc = fs_parse_syscall(line, c);
+        if (rc < 0 || !c->running)
+            return rc;
+        sched_yield(); /* it is about to sleep in the permission check */
+    }
+    return 0; /* still running: nr -1, "cannot tell" */
+}
+
+static int open_syscall(const char *proc_root, pid_t tid)
+{
+    char path[64];
     snprintf(path, sizeof(path), "%s/%d/syscall", proc_root, (int)tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? -ESRCH : -errno;
-    ssize_t n = read(fd, line, sizeof(line) - 1);
-    int err = errno;
-    close(fd);
-    if (n <= 0)
-        return n < 0 ? -err : -ESRCH;
-    line[n] = '\0';
-    fs_call c;
+    return fd >= 0 ? fd : errno == ENOENT ? -ESRCH : -errno;
+}
+
+static int writes_of(pid_t tid, const fs_call *c)
+{
     unsigned long flags;
-    int rc = fs_parse_syscall(line, &c);
-    if (rc < 0)
-        return rc;
-    rc = fs_call_flags(tid, &c, &flags);
+    int rc = fs_call_flags(tid, c, &flags);
     if (rc == -ENOSYS)
         return FS_CANNOT_TELL;
     return rc < 0 ? rc : fs_flags_write(flags);
+}
+
+int fs_open_writes(const char *proc_root, pid_t tid)
+{
+    int fd = open_syscall(proc_root, tid);
+    if (fd < 0)
+        return fd;
+    fs_call c;
+    int rc = read_call(fd, &c);
+    close(fd);
+    return rc < 0 ? rc : writes_of(tid, &c);
+}
+
+void fs_reader_init(fs_reader *r, const char *proc_root)
+{
+    memset(r, 0, sizeof(*r));
+    r->proc_root = proc_root;
+    for (size_t i = 0; i < FS_READER_SLOTS; i++)
+        r->slot[i].fd = -1;
+}
+
+void fs_reader_close(fs_reader *r)
+{
+    for (size_t i = 0; i < FS_READER_SLOTS; i++)
+        if (r->slot[i].fd >= 0)
+            close(r->slot[i].fd);
+    fs_reader_init(r, r->proc_root);
+}
+
+int fs_reader_writes(fs_reader *r, pid_t tid)
+{
+    fs_call c;
+    for (size_t i = 0; i < FS_READER_SLOTS; i++) {
+        if (r->slot[i].fd < 0 || r->slot[i].tid != tid)
+            continue;
+        if (read_call(r->slot[i].fd, &c) == 0)
+            return writes_of(tid, &c);
+        close(r->slot[i].fd); /* an earlier thread with this number */
+        r->slot[i].fd = -1;
+    }
+    int fd = open_syscall(r->proc_root, tid);
+    if (fd < 0)
+        return fd;
+    int rc = read_call(fd, &c);
+    unsigned k = r->next++ % FS_READER_SLOTS;
+    if (r->slot[k].fd >= 0)
+        close(r->slot[k].fd);
+    r->slot[k].tid = tid;
+    r->slot[k].fd = fd;
+    return rc < 0 ? rc : writes_of(tid, &c);
 }

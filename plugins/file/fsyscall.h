@@ -12,13 +12,14 @@
 
 /* The pending system call as /proc/<tid>/syscall shows it. */
 typedef struct fs_call {
-    long nr; /* system call number; -1 when not in one */
+    long nr;      /* system call number; -1 when not in one */
+    bool running; /* "running": the thread was on a CPU, nothing to read */
     unsigned long args[6];
 } fs_call;
 
 /* Parses a /proc/<tid>/syscall line ("nr a0 .. a5 sp pc", "running" or
  * "-1 sp pc"). 0, or -EINVAL for anything else; "running" and "-1" give
- * nr = -1. */
+ * nr = -1, "running" also sets running. */
 int fs_parse_syscall(const char *line, fs_call *out);
 
 /* Whether open flags write or may write the file: an access mode other than
@@ -40,7 +41,34 @@ int fs_call_flags(pid_t tid, const fs_call *c, unsigned long *flags);
 
 /* Reads /proc/<tid>/syscall under proc_root ("/proc") and returns whether
  * the pending open writes: 1 yes, 0 no, FS_CANNOT_TELL, or a negative errno
- * (-ESRCH: the thread is gone, -EACCES: not allowed to read it). */
+ * (-ESRCH: the thread is gone, -EACCES: not allowed to read it).
+ *
+ * An opener is briefly still running after its event is queued (it has
+ * woken us and not yet gone to sleep waiting for the answer), and the
+ * kernel then shows "running" instead of its registers: the line is read
+ * again until the thread sleeps, FS_RUNNING_TRIES times at most. */
+#define FS_RUNNING_TRIES 1000
+
+/* A reader that keeps the syscall files of the last few threads open:
+ * a program that opens guarded files in a loop (getpwnam per file in tar)
+ * is read with one pread instead of an open, a read and a close (about a
+ * third of the cost). An open file stays bound to its thread: once the
+ * thread is gone it reads nothing, even if a new thread gets the number,
+ * and is opened again. One per thread; not thread-safe. */
+#define FS_READER_SLOTS 8
+typedef struct fs_reader {
+    const char *proc_root;
+    struct {
+        pid_t tid;
+        int fd; /* -1: empty */
+    } slot[FS_READER_SLOTS];
+    unsigned next; /* the slot replaced next */
+} fs_reader;
+
+void fs_reader_init(fs_reader *r, const char *proc_root);
+void fs_reader_close(fs_reader *r);
+/* fs_open_writes through r. */
+int fs_reader_writes(fs_reader *r, pid_t tid);
 int fs_open_writes(const char *proc_root, pid_t tid);
 
 #endif

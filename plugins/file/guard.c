@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/fanotify.h>
@@ -46,20 +48,21 @@ static bool ours(file_plugin *p, pid_t tid)
     return access(task, F_OK) == 0;
 }
 
-static void judge(file_plugin *p, const struct fanotify_event_metadata *m, verdict *v)
+static void judge(file_plugin *p, fs_reader *calls, const struct fanotify_event_metadata *m,
+                  verdict *v)
 {
     pid_t tid = m->pid; /* FAN_REPORT_TID: the thread that opens */
-    fw_owner owner;
-    if (ours(p, tid) || fw_lookup_file(p->watch, m->fd, v->path, sizeof(v->path), &owner) < 0)
-        return;
     /* Reads are the common case (every getpwnam opens /etc/passwd) and
-     * are answered from the system call alone, before the workload is
-     * looked up. */
+     * are answered from the system call alone, before anything else is
+     * looked at. */
     int64_t t0 = now_ns();
-    int writes = fs_open_writes("/proc", tid);
+    int writes = fs_reader_writes(calls, tid);
     atomic_fetch_add(&p->syscall_ns_sum, (uint64_t)(now_ns() - t0));
     if (writes == 0 || writes == -ESRCH)
         return; /* a read or an exec, or the opener is gone */
+    fw_owner owner;
+    if (ours(p, tid) || fw_lookup_file(p->watch, m->fd, v->path, sizeof(v->path), &owner) < 0)
+        return;
     int rc = fp_workload_of(p, tid, &owner, &v->wv);
     if (rc == 1) {
         /* In the container of the file, which is in protect mode (its
@@ -112,7 +115,8 @@ static void report(file_plugin *p, pid_t pid, const verdict *v, msgpack_sbuffer 
         atomic_fetch_add(&p->dropped, 1);
 }
 
-static void handle(file_plugin *p, const struct fanotify_event_metadata *m, msgpack_sbuffer *sb)
+static void handle(file_plugin *p, fs_reader *calls, const struct fanotify_event_metadata *m,
+                   msgpack_sbuffer *sb)
 {
     if (m->fd < 0)
         return;
@@ -120,15 +124,16 @@ static void handle(file_plugin *p, const struct fanotify_event_metadata *m, msgp
         verdict v;
         memset(&v, 0, sizeof(v));
         int64_t t0 = now_ns();
-        judge(p, m, &v);
+        judge(p, calls, m, &v);
+        uint64_t took = (uint64_t)(now_ns() - t0);
         struct fanotify_response r = {.fd = m->fd, .response = v.deny ? FAN_DENY : FAN_ALLOW};
         if (write(p->perm_fd, &r, sizeof(r)) != sizeof(r))
             atomic_fetch_add(&p->perm_failed, 1);
-        uint64_t took = (uint64_t)(now_ns() - t0);
         atomic_fetch_add(&p->perm_events, 1);
         atomic_fetch_add(&p->answer_ns_sum, took);
-        if (took > atomic_load(&p->answer_ns_max))
-            atomic_store(&p->answer_ns_max, took); /* one writer: this thread */
+        uint64_t max = atomic_load(&p->answer_ns_max);
+        while (took > max && !atomic_compare_exchange_weak(&p->answer_ns_max, &max, took))
+            ; /* several guard threads */
         if (v.deny)
             atomic_fetch_add(&p->denied, 1);
         if (v.report)
@@ -137,29 +142,49 @@ static void handle(file_plugin *p, const struct fanotify_event_metadata *m, msgp
     close(m->fd);
 }
 
+/* Pins the calling thread to cpu: see fp_guard_main. */
+static void pin(file_plugin *p, int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    if (rc != 0)
+        p->api->log(p->h, VG_LOG_DEBUG, "guard thread: cannot run on CPU %d only: %s", cpu,
+                    strerror(rc));
+}
+
 void *fp_guard_main(void *arg)
 {
-    file_plugin *p = arg;
+    fp_guard_thread *g = arg;
+    file_plugin *p = g->p;
+    if (g->cpu >= 0)
+        pin(p, g->cpu);
     char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
     struct pollfd fds[2] = {{.fd = p->perm_fd, .events = POLLIN},
                             {.fd = p->stop_fd, .events = POLLIN}};
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
+    fs_reader calls;
+    fs_reader_init(&calls, "/proc");
     for (;;) {
+        /* Every guard thread is woken by each event (the group's wait
+         * queue is not exclusive); the one on the opener's CPU usually
+         * reads it first, the others find nothing (EAGAIN). */
+        ssize_t n = read(p->perm_fd, buf, sizeof(buf));
+        if (n > 0) {
+            const struct fanotify_event_metadata *m = (const void *)buf;
+            for (; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n))
+                if (m->vers == FANOTIFY_METADATA_VERSION)
+                    handle(p, &calls, m, &sb);
+            continue;
+        }
         if (poll(fds, 2, -1) < 0 && errno != EINTR)
             break;
         if (fds[1].revents)
             break;
-        if (!(fds[0].revents & POLLIN))
-            continue;
-        ssize_t n = read(p->perm_fd, buf, sizeof(buf));
-        if (n <= 0)
-            continue;
-        const struct fanotify_event_metadata *m = (const void *)buf;
-        for (; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n))
-            if (m->vers == FANOTIFY_METADATA_VERSION)
-                handle(p, m, &sb);
     }
+    fs_reader_close(&calls);
     msgpack_sbuffer_destroy(&sb);
     return NULL;
 }

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,11 @@
 #include <unistd.h>
 
 #include "file.h"
+
+/* Guard threads: one per CPU up to the default; every permission event
+ * wakes each of them (see fp_guard_main). */
+#define GUARD_THREADS_DEFAULT 16
+#define GUARD_THREADS_MAX 256
 
 void fp_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
@@ -138,7 +144,7 @@ void fp_publish_stats(file_plugin *p)
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 18);
+    msgpack_pack_map(&pk, 19);
     pack_ids(p, &pk, "watched", false);
     pack_ids(p, &pk, "protected", true);
     fp_kv_int(&pk, "roots", (int64_t)c.roots);
@@ -153,7 +159,8 @@ void fp_publish_stats(file_plugin *p)
     fp_kv_int(&pk, "perm_events", (int64_t)atomic_load(&p->perm_events));
     fp_kv_int(&pk, "denied", (int64_t)atomic_load(&p->denied));
     fp_kv_int(&pk, "perm_failed", (int64_t)atomic_load(&p->perm_failed));
-    /* Time from reading a permission event to writing its answer: mean and
+    /* Time from reading a permission event to having its answer (the
+     * write that hands it over may let the opener run first): mean and
      * maximum since start, and the mean part spent reading the opener's
      * system call. */
     uint64_t n = atomic_load(&p->perm_events);
@@ -162,6 +169,7 @@ void fp_publish_stats(file_plugin *p)
     fp_kv_int(&pk, "syscall_us_mean",
               n ? (int64_t)(atomic_load(&p->syscall_ns_sum) / n / 1000) : 0);
     fp_kv_int(&pk, "protection", p->perm_fd >= 0);
+    fp_kv_int(&pk, "guard_threads", (int64_t)p->nguards);
     vg_event_in ev = {
         .type = p->t_stats, .severity = VG_SEV_DEBUG, .body = sb.data, .body_len = sb.size};
     p->api->publish(p->h, &ev);
@@ -418,8 +426,14 @@ static int read_config(file_plugin *p, extra_list *extra, int64_t *max_marks)
     api->config_int(p->h, "rescan_ms", &p->rescan_ms);
     p->stats_interval_ms = 60000;
     api->config_int(p->h, "stats_interval_ms", &p->stats_interval_ms);
+    p->guard_threads = GUARD_THREADS_DEFAULT;
+    api->config_int(p->h, "guard_threads", &p->guard_threads);
     if (*max_marks <= 0 || p->rescan_ms <= 0 || p->stats_interval_ms < 0) {
         api->log(p->h, VG_LOG_ERR, "plugins.file: max_marks and rescan_ms must be positive");
+        return -EINVAL;
+    }
+    if (p->guard_threads < 1 || p->guard_threads > GUARD_THREADS_MAX) {
+        api->log(p->h, VG_LOG_ERR, "plugins.file.guard_threads must be 1 to %d", GUARD_THREADS_MAX);
         return -EINVAL;
     }
     const char *paths = NULL;
@@ -467,9 +481,9 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     if (rc == 0) {
         /* Protection is a bonus: without permission events the plugin
          * still reports. */
-        p->perm_fd =
-            fanotify_init(FAN_CLASS_CONTENT | FAN_REPORT_TID | FAN_CLOEXEC | FAN_UNLIMITED_QUEUE,
-                          O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+        p->perm_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_REPORT_TID | FAN_CLOEXEC | FAN_NONBLOCK |
+                                       FAN_UNLIMITED_QUEUE,
+                                   O_RDONLY | O_LARGEFILE | O_CLOEXEC);
         p->stop_fd = eventfd(0, EFD_CLOEXEC);
         rc = p->stop_fd < 0
                  ? -errno
@@ -485,6 +499,41 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
         return rc;
     }
     *priv = p;
+    return 0;
+}
+
+/* The CPUs the guard threads run on: one per CPU the daemon may use, at
+ * most guard_threads of them. */
+static size_t guard_cpus(int *cpus, size_t max)
+{
+    cpu_set_t set;
+    size_t n = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+            if (CPU_ISSET(c, &set))
+                cpus[n++] = c;
+    if (n == 0)
+        cpus[n++] = -1; /* any CPU */
+    return n;
+}
+
+static int start_guards(file_plugin *p)
+{
+    int cpus[GUARD_THREADS_MAX];
+    size_t want = (size_t)p->guard_threads;
+    size_t n = guard_cpus(cpus, want);
+    p->guards = calloc(n, sizeof(*p->guards));
+    if (!p->guards)
+        return -ENOMEM;
+    p->nguards = n;
+    for (size_t i = 0; i < n; i++) {
+        fp_guard_thread *g = &p->guards[i];
+        *g = (fp_guard_thread){.p = p, .cpu = cpus[i]};
+        if (pthread_create(&g->thread, NULL, fp_guard_main, g) != 0)
+            return -EAGAIN;
+        g->running = true;
+    }
+    p->api->log(p->h, VG_LOG_INFO, "%zu permission threads", n);
     return 0;
 }
 
@@ -509,26 +558,24 @@ static int start(void *priv)
     if (pthread_create(&p->notify_thread, NULL, fp_notify_main, p) != 0)
         return -EAGAIN;
     p->notify_running = true;
-    if (p->perm_fd >= 0) {
-        if (pthread_create(&p->perm_thread, NULL, fp_guard_main, p) != 0)
-            return -EAGAIN;
-        p->perm_running = true;
-    }
-    return 0;
+    return p->perm_fd >= 0 ? start_guards(p) : 0;
 }
 
 static void stop(void *priv)
 {
     file_plugin *p = priv;
-    if (p->notify_running || p->perm_running) {
+    bool guards = p->nguards && p->guards[0].running;
+    if (p->notify_running || guards) {
         uint64_t one = 1;
         ssize_t w = write(p->stop_fd, &one, sizeof(one));
         (void)w;
     }
     if (p->notify_running)
         pthread_join(p->notify_thread, NULL);
-    if (p->perm_running)
-        pthread_join(p->perm_thread, NULL);
+    for (size_t i = 0; i < p->nguards; i++)
+        if (p->guards[i].running)
+            pthread_join(p->guards[i].thread, NULL);
+    free(p->guards);
     /* Closing the permission group allows whatever it still holds. */
     if (p->perm_fd >= 0)
         close(p->perm_fd);

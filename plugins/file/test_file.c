@@ -39,10 +39,13 @@ static void parse_lines(void **state)
     assert_int_equal(c.args[0], 0xffffff9cUL);
     assert_int_equal(c.args[2], 0x441);
     assert_int_equal(c.args[3], 0x1b6);
+    assert_false(c.running);
     assert_int_equal(fs_parse_syscall("running\n", &c), 0);
     assert_int_equal(c.nr, -1);
+    assert_true(c.running);
     assert_int_equal(fs_parse_syscall("-1 0x7ffc0f00 0x7f0012345678\n", &c), 0);
     assert_int_equal(c.nr, -1);
+    assert_false(c.running);
     assert_int_equal(fs_parse_syscall("", &c), -EINVAL);
     assert_int_equal(fs_parse_syscall("257 0x1 0x2\n", &c), -EINVAL);
     assert_int_equal(fs_parse_syscall("257 1 2 3 4 5 6 7 8\n", &c), -EINVAL);
@@ -103,11 +106,10 @@ static pid_t blocked_opener(const char *fifo, int flags, enum how how)
     _exit(0);
 }
 
-/* Waits until the child sleeps in the open, then asks whether it writes. */
-static int ask(pid_t pid)
+/* Waits until the child sleeps in the open. */
+static bool sleeps_in_open(pid_t pid)
 {
-    int rc = -EAGAIN;
-    for (int i = 0; i < 400 && rc == -EAGAIN; i++) {
+    for (int i = 0; i < 400; i++) {
         char path[64], st[256] = "";
         snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
         FILE *f = fopen(path, "r");
@@ -116,15 +118,25 @@ static int ask(pid_t pid)
                 st[0] = '\0';
             fclose(f);
         }
-        if (strstr(st, "fifo") || strstr(st, "pipe") || strstr(st, "partner")) {
-            rc = fs_open_writes("/proc", pid);
-            break;
-        }
+        if (strstr(st, "fifo") || strstr(st, "pipe") || strstr(st, "partner"))
+            return true;
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
+    return false;
+}
+
+static void reap(pid_t pid)
+{
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+}
+
+/* Waits until the child sleeps in the open, then asks whether it writes. */
+static int ask(pid_t pid)
+{
+    int rc = sleeps_in_open(pid) ? fs_open_writes("/proc", pid) : -EAGAIN;
+    reap(pid);
     return rc;
 }
 
@@ -189,6 +201,50 @@ static void not_an_open(void **state)
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     assert_int_equal(rc, FS_CANNOT_TELL);
+}
+
+/* The reader that keeps syscall files open answers each thread from its
+ * own file, and never answers for a thread that is gone with what an
+ * earlier one did. */
+static void cached_reader(void **state)
+{
+    char dir[] = "/tmp/vg-file-test.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[2][64]; /* one for readers, one for writers: no pair opens */
+    for (int i = 0; i < 2; i++) {
+        snprintf(fifo[i], sizeof(fifo[i]), "%s/fifo%d", dir, i);
+        assert_int_equal(mkfifo(fifo[i], 0600), 0);
+    }
+    fs_reader r;
+    fs_reader_init(&r, "/proc");
+
+    pid_t writer = blocked_opener(fifo[1], O_WRONLY, BY_OPENAT);
+    assert_true(sleeps_in_open(writer));
+    for (int i = 0; i < 3; i++) /* the second and third from the open file */
+        assert_int_equal(fs_reader_writes(&r, writer), 1);
+    int open_fds = 0;
+    for (size_t i = 0; i < FS_READER_SLOTS; i++)
+        open_fds += r.slot[i].fd >= 0;
+    assert_int_equal(open_fds, 1);
+    reap(writer);
+    assert_int_equal(fs_reader_writes(&r, writer), -ESRCH);
+
+    /* More threads than slots: every answer is still each one's own. */
+    enum { KIDS = FS_READER_SLOTS + 3 };
+    pid_t kids[KIDS];
+    for (size_t i = 0; i < KIDS; i++) {
+        kids[i] = blocked_opener(fifo[i % 2], i % 2 ? O_WRONLY | O_APPEND : O_RDONLY, BY_OPENAT);
+        assert_true(sleeps_in_open(kids[i]));
+    }
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < KIDS; i++)
+            assert_int_equal(fs_reader_writes(&r, kids[i]), i % 2 ? 1 : 0);
+    for (size_t i = 0; i < KIDS; i++)
+        reap(kids[i]);
+    fs_reader_close(&r);
+    for (int i = 0; i < 2; i++)
+        unlink(fifo[i]);
+    rmdir(dir);
 }
 
 static void gone_thread(void **state)
@@ -282,9 +338,9 @@ int main(void)
         cmocka_unit_test(other_calls),     cmocka_unit_test(blocked_openat),
         cmocka_unit_test(blocked_openat2), cmocka_unit_test(blocked_open_creat),
         cmocka_unit_test(not_an_open),     cmocka_unit_test(gone_thread),
-        cmocka_unit_test(strip_root),      cmocka_unit_test(split),
-        cmocka_unit_test(plain),           cmocka_unit_test(items),
-        cmocka_unit_test(defaults),
+        cmocka_unit_test(cached_reader),   cmocka_unit_test(strip_root),
+        cmocka_unit_test(split),           cmocka_unit_test(plain),
+        cmocka_unit_test(items),           cmocka_unit_test(defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,8 +59,8 @@ int fw_set_group_paths(fw_table *t, const fw_gpath *list, size_t n);
 
 /* Watches the list under root ("/" or "/proc/<pid>/root") for the workload
  * `owner` ("" for the host) of `group`. A root already watched for owner
- * with the same path is left as it is (or re-synced when its group changed). Missing paths are skipped. 0 or a
- * negative errno (the root cannot be opened). */
+ * with the same path is left as it is (or re-synced when its group changed). Missing paths are
+ * skipped. 0 or a negative errno (the root cannot be opened). */
 int fw_root_add(fw_table *t, const char *owner, const char *group, const char *root);
 
 /* Whether owner is watched, and under which root path (copied). */

@@ -111,6 +111,22 @@ run /bin/cat /etc/passwd
 [ "$RC" -eq 0 ] && grep -q '^root:' "$T/out" || fail "reading /etc/passwd failed in protect mode: $(cat "$T/out")"
 run /bin/sh -c 'echo "10.0.0.2 cache" >> /etc/hosts'
 [ "$RC" -eq 0 ] || fail "learned write to /etc/hosts denied: $(cat "$T/out")"
+# Opens in a burst, from two processes at once, are answered by the
+# permission threads (one per CPU): every read passes, every write fails.
+run /bin/sh -c '
+    i=0; while [ $i -lt 3000 ]; do read l </etc/passwd || exit 1; i=$((i + 1)); done &
+    j=0; while [ $j -lt 300 ]; do
+        { echo x >>/etc/passwd; } 2>/dev/null && exit 2
+        read l </etc/group || exit 3
+        j=$((j + 1))
+    done
+    wait $! || exit 4'
+[ "$RC" -eq 0 ] || fail "burst of opens in protect mode: exit $RC (1, 3, 4: a read refused, 2: a write passed)"
+[ "$(sha256sum "$ROOT1/etc/passwd")" = "$sum_before" ] || fail "/etc/passwd changed in the burst"
+want=$(nproc)
+[ "$want" -gt 16 ] && want=16
+stat_is guard_threads -eq "$want" || fail "not one permission thread per CPU: $(vctl events --json --limit 1 --type file.stats)"
+stat_is perm_failed -eq 0 || fail "answers fell back to the fail verdict: $(vctl events --json --limit 1 --type file.stats)"
 grep -q cache "$ROOT1/etc/hosts" || fail "learned write to /etc/hosts lost"
 # A truncation is a write too, and so is a write through a new name.
 run /bin/sh -c ': > /etc/group'
