@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +13,25 @@
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-struct fan_engine {
-    fan_ops ops;
-    int fail_verdict;
-    int fan_fd, stop_fd;
-    pid_t self;
+/* A permission thread. */
+typedef struct fan_thread {
+    fan_engine *e;
+    int cpu; /* -1: any */
     pthread_t thread;
     bool running;
+} fan_thread;
+
+struct fan_engine {
+    fan_ops ops;
+    fan_engine_opts opts;
+    int fan_fd, stop_fd;
+    pid_t self;
+    fan_thread *threads;
+    size_t nthreads;
     _Atomic uint64_t events, denied, failed, overflows;
 };
 
@@ -32,16 +42,20 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int fan_engine_new(const fan_ops *ops, int fail_verdict, fan_engine **out)
+int fan_engine_new(const fan_ops *ops, const fan_engine_opts *opts, fan_engine **out)
 {
+    if (opts->max_threads > FAN_THREADS_MAX)
+        return -EINVAL;
     fan_engine *e = calloc(1, sizeof(*e));
     if (!e)
         return -ENOMEM;
     /* An unlimited queue: a bounded one would drop permission events, and a
-     * dropped permission event is a process stuck until the group closes. */
-    e->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_UNLIMITED_QUEUE |
-                                  FAN_UNLIMITED_MARKS,
-                              O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+     * dropped permission event is a process stuck until the group closes.
+     * Non-blocking: the threads that lose the race for an event must get
+     * back to poll(), where the stop descriptor reaches them. */
+    unsigned flags = FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE |
+                     FAN_UNLIMITED_MARKS | (opts->report_tid ? FAN_REPORT_TID : 0);
+    e->fan_fd = fanotify_init(flags, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
     if (e->fan_fd < 0) {
         int err = errno;
         free(e);
@@ -55,7 +69,9 @@ int fan_engine_new(const fan_ops *ops, int fail_verdict, fan_engine **out)
         return -err;
     }
     e->ops = *ops;
-    e->fail_verdict = fail_verdict;
+    e->opts = *opts;
+    if (!e->opts.max_threads)
+        e->opts.max_threads = FAN_THREADS_DEFAULT;
     e->self = getpid();
     *out = e;
     return 0;
@@ -69,15 +85,25 @@ static void resolve_path(int fd, char *buf, size_t size)
     buf[n > 0 ? n : 0] = '\0';
 }
 
+/* Whether pid (a thread with report_tid) is the daemon's: tgkill with no
+ * signal only checks that the thread is in our thread group. */
+static bool ours(fan_engine *e, pid_t pid)
+{
+    if (pid == e->self)
+        return true;
+    return e->opts.report_tid && syscall(SYS_tgkill, e->self, pid, 0) == 0;
+}
+
 static int decide(fan_engine *e, fan_request *req)
 {
-    if (req->pid == e->self)
+    if (ours(e, req->pid))
         return FAN_VERDICT_ALLOW; /* never block ourselves */
-    resolve_path(req->fd, req->path, sizeof(req->path));
+    if (e->opts.resolve_path)
+        resolve_path(req->fd, req->path, sizeof(req->path));
     int v = e->ops.decide(e->ops.arg, req);
     if (v != FAN_VERDICT_ALLOW && v != FAN_VERDICT_DENY) {
         atomic_fetch_add(&e->failed, 1);
-        v = e->fail_verdict;
+        v = e->opts.fail_verdict;
     }
     return v;
 }
@@ -86,12 +112,13 @@ static int decide(fan_engine *e, fan_request *req)
  * nothing better to do than count it. */
 static void answer(fan_engine *e, int fd, int verdict)
 {
-    struct fanotify_response r = {.fd = fd, .response = verdict == FAN_VERDICT_DENY ? FAN_DENY : FAN_ALLOW};
+    struct fanotify_response r = {.fd = fd,
+                                  .response = verdict == FAN_VERDICT_DENY ? FAN_DENY : FAN_ALLOW};
     if (write(e->fan_fd, &r, sizeof(r)) != sizeof(r))
         atomic_fetch_add(&e->failed, 1);
 }
 
-static void handle(fan_engine *e, const struct fanotify_event_metadata *m)
+static void handle(fan_engine *e, fan_request *req, const struct fanotify_event_metadata *m)
 {
     if (m->mask & FAN_Q_OVERFLOW) {
         atomic_fetch_add(&e->overflows, 1);
@@ -99,59 +126,113 @@ static void handle(fan_engine *e, const struct fanotify_event_metadata *m)
     }
     if (m->fd < 0)
         return;
-    fan_request req = {.pid = m->pid, .mask = m->mask, .fd = m->fd, .recv_ns = now_ns()};
+    req->pid = m->pid;
+    req->mask = m->mask;
+    req->fd = m->fd;
+    req->recv_ns = now_ns();
+    req->path[0] = '\0';
     bool perm = m->mask & (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM | FAN_ACCESS_PERM);
     int verdict = FAN_VERDICT_ALLOW;
     int64_t answered = 0;
     if (perm) {
-        verdict = decide(e, &req);
+        verdict = decide(e, req);
         /* Measured as the answer is handed over: the write wakes the waiting
          * process, which may run before write() returns here, and its run
          * time is not the answer's. */
-        answered = now_ns() - req.recv_ns;
+        answered = now_ns() - req->recv_ns;
         answer(e, m->fd, verdict);
         atomic_fetch_add(&e->events, 1);
         if (verdict == FAN_VERDICT_DENY)
             atomic_fetch_add(&e->denied, 1);
     }
     if (e->ops.after)
-        e->ops.after(e->ops.arg, &req, verdict, answered);
+        e->ops.after(e->ops.arg, req, verdict, answered);
     close(m->fd);
+}
+
+static void pin(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    /* Refused (a cpuset changed since): the thread runs anywhere, which is
+     * only slower. */
+    (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
 static void *reader(void *arg)
 {
-    fan_engine *e = arg;
-    /* Processes wait on this thread's answers: it goes before the daemon's
+    fan_thread *t = arg;
+    fan_engine *e = t->e;
+    if (t->cpu >= 0)
+        pin(t->cpu);
+    /* Processes wait on these threads' answers: they go before the daemon's
      * other threads when the CPUs are busy. Without CAP_SYS_NICE the
      * default priority stays, which is only slower. */
     (void)setpriority(PRIO_PROCESS, (id_t)gettid(), -10);
+    fan_request *req = calloc(1, sizeof(*req));
+    void *ctx = e->ops.ctx_size ? calloc(1, e->ops.ctx_size) : NULL;
+    if (!req || (e->ops.ctx_size && !ctx)) {
+        /* The other threads answer; the engine works with fewer. */
+        free(req);
+        free(ctx);
+        return NULL;
+    }
+    req->ctx = ctx;
     char buf[16384] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
-    struct pollfd fds[2] = {{.fd = e->fan_fd, .events = POLLIN}, {.fd = e->stop_fd, .events = POLLIN}};
+    struct pollfd fds[2] = {{.fd = e->fan_fd, .events = POLLIN},
+                            {.fd = e->stop_fd, .events = POLLIN}};
     for (;;) {
+        ssize_t n = read(e->fan_fd, buf, sizeof(buf));
+        if (n > 0) {
+            const struct fanotify_event_metadata *m = (const void *)buf;
+            for (; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n))
+                if (m->vers == FANOTIFY_METADATA_VERSION)
+                    handle(e, req, m);
+            continue;
+        }
         if (poll(fds, 2, -1) < 0 && errno != EINTR)
             break;
         if (fds[1].revents)
             break;
-        if (!(fds[0].revents & POLLIN))
-            continue;
-        ssize_t n = read(e->fan_fd, buf, sizeof(buf));
-        if (n <= 0)
-            continue;
-        const struct fanotify_event_metadata *m = (const void *)buf;
-        for (; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n))
-            if (m->vers == FANOTIFY_METADATA_VERSION)
-                handle(e, m);
     }
+    if (e->ops.ctx_end && ctx)
+        e->ops.ctx_end(e->ops.arg, ctx);
+    free(ctx);
+    free(req);
     return NULL;
+}
+
+/* The CPUs the threads run on: those the daemon may use, at most max. */
+static size_t thread_cpus(int *cpus, size_t max)
+{
+    cpu_set_t set;
+    size_t n = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+            if (CPU_ISSET(c, &set))
+                cpus[n++] = c;
+    if (n == 0)
+        cpus[n++] = -1;
+    return n;
 }
 
 int fan_engine_start(fan_engine *e)
 {
-    int rc = pthread_create(&e->thread, NULL, reader, e);
-    if (rc != 0)
-        return -rc;
-    e->running = true;
+    int cpus[FAN_THREADS_MAX];
+    size_t n = thread_cpus(cpus, e->opts.max_threads);
+    e->threads = calloc(n, sizeof(*e->threads));
+    if (!e->threads)
+        return -ENOMEM;
+    e->nthreads = n;
+    for (size_t i = 0; i < n; i++) {
+        fan_thread *t = &e->threads[i];
+        *t = (fan_thread){.e = e, .cpu = cpus[i]};
+        int rc = pthread_create(&t->thread, NULL, reader, t);
+        if (rc != 0)
+            return i ? 0 : -rc; /* fewer threads only cost speed */
+        t->running = true;
+    }
     return 0;
 }
 
@@ -171,24 +252,33 @@ int fan_engine_unmark(fan_engine *e, const char *path, uint64_t mask, bool files
     return mark(e, FAN_MARK_REMOVE, path, mask, filesystem);
 }
 
+int fan_engine_fd(const fan_engine *e)
+{
+    return e->fan_fd;
+}
+
 void fan_engine_stats(fan_engine *e, fan_stats *out)
 {
     out->events = atomic_load(&e->events);
     out->denied = atomic_load(&e->denied);
     out->failed = atomic_load(&e->failed);
     out->queue_overflows = atomic_load(&e->overflows);
+    out->threads = 0;
+    for (size_t i = 0; i < e->nthreads; i++)
+        out->threads += e->threads[i].running;
 }
 
 void fan_engine_free(fan_engine *e)
 {
     if (!e)
         return;
-    if (e->running) {
-        uint64_t one = 1;
-        ssize_t w = write(e->stop_fd, &one, sizeof(one));
-        (void)w;
-        pthread_join(e->thread, NULL);
-    }
+    uint64_t one = 1;
+    ssize_t w = write(e->stop_fd, &one, sizeof(one));
+    (void)w;
+    for (size_t i = 0; i < e->nthreads; i++)
+        if (e->threads[i].running)
+            pthread_join(e->threads[i].thread, NULL);
+    free(e->threads);
     close(e->stop_fd);
     close(e->fan_fd); /* the kernel allows whatever is still pending */
     free(e);

@@ -1,8 +1,11 @@
 /* The fanotify engine with the real kernel: a tmpfs mounted for the test,
  * real binaries executed in child processes, and the answers they get. */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +20,7 @@
 #include "fanotify_engine.h"
 
 static char dir[64];
-static int decided, after_calls;
+static _Atomic int decided, after_calls;
 static int64_t max_answer_ns;
 
 static int decide(void *arg, fan_request *req)
@@ -35,7 +38,46 @@ static void after(void *arg, const fan_request *req, int verdict, int64_t ns)
 {
     after_calls++;
     if (ns > max_answer_ns)
-        max_answer_ns = ns;
+        max_answer_ns = ns; /* one process at a time in that test */
+}
+
+/* ---- several threads --------------------------------------------------- */
+
+/* The per-thread context: decide() leaves the verdict for after(), which
+ * checks that it got its own thread's. */
+typedef struct ctx {
+    pthread_t owner;
+    bool decided; /* decide() ran for the event after() is called for */
+    int last_verdict;
+    int mismatches;
+} ctx;
+
+static _Atomic int ctx_ends, ctx_mismatches, ctx_decides;
+
+static int decide_ctx(void *arg, fan_request *req)
+{
+    ctx *c = req->ctx;
+    if (!c->owner)
+        c->owner = pthread_self();
+    c->mismatches += !pthread_equal(c->owner, pthread_self());
+    ctx_decides++;
+    c->decided = true;
+    return c->last_verdict = decide(arg, req);
+}
+
+static void after_ctx(void *arg, const fan_request *req, int verdict, int64_t ns)
+{
+    ctx *c = req->ctx;
+    /* Our own opens are answered without decide(). */
+    c->mismatches +=
+        c->decided && (!pthread_equal(c->owner, pthread_self()) || c->last_verdict != verdict);
+    c->decided = false;
+}
+
+static void ctx_end(void *arg, void *p)
+{
+    ctx_mismatches += ((ctx *)p)->mismatches;
+    ctx_ends++;
 }
 
 /* Runs `name` from the test directory as busybox's "true" applet (argv[0]);
@@ -100,7 +142,8 @@ static void test_deny_every_time_allow_the_rest(void **state)
 {
     fan_ops ops = {.decide = decide, .after = after};
     fan_engine *e;
-    int rc = fan_engine_new(&ops, FAN_VERDICT_DENY, &e);
+    fan_engine_opts opts = {.fail_verdict = FAN_VERDICT_DENY, .resolve_path = true};
+    int rc = fan_engine_new(&ops, &opts, &e);
     if (rc == -EPERM || rc == -ENOSYS)
         skip();
     assert_int_equal(rc, 0);
@@ -134,7 +177,8 @@ static void test_fail_open(void **state)
 {
     fan_ops ops = {.decide = decide};
     fan_engine *e;
-    int rc = fan_engine_new(&ops, FAN_VERDICT_ALLOW, &e);
+    fan_engine_opts opts = {.fail_verdict = FAN_VERDICT_ALLOW, .resolve_path = true};
+    int rc = fan_engine_new(&ops, &opts, &e);
     if (rc == -EPERM || rc == -ENOSYS)
         skip();
     assert_int_equal(fan_engine_mark(e, dir, FAN_OPEN_EXEC_PERM, false), 0);
@@ -145,11 +189,74 @@ static void test_fail_open(void **state)
     assert_int_equal(run("true"), 0);
 }
 
+static void *open_nc(void *arg)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/nc", dir);
+    return (void *)(intptr_t)open(path, O_RDONLY);
+}
+
+/* One thread per CPU, each with its context; many processes at once, all
+ * answered. With report_tid, the daemon's own threads are never asked. */
+static void test_threads(void **state)
+{
+    fan_ops ops = {
+        .decide = decide_ctx, .after = after_ctx, .ctx_size = sizeof(ctx), .ctx_end = ctx_end};
+    fan_engine *e;
+    fan_engine_opts opts = {
+        .fail_verdict = FAN_VERDICT_DENY, .resolve_path = true, .report_tid = true};
+    int rc = fan_engine_new(&ops, &opts, &e);
+    if (rc == -EPERM || rc == -ENOSYS)
+        skip();
+    assert_int_equal(rc, 0);
+    assert_int_equal(fan_engine_mark(e, dir, FAN_OPEN_EXEC_PERM | FAN_OPEN_PERM, false), 0);
+    assert_int_equal(fan_engine_start(e), 0);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    fan_stats st;
+    fan_engine_stats(e, &st);
+    assert_int_equal(st.threads, cpus < FAN_THREADS_DEFAULT ? cpus : FAN_THREADS_DEFAULT);
+
+    /* Our own opens are allowed without asking, even of a file decide()
+     * would refuse. */
+    int before = ctx_decides;
+    pthread_t t;
+    void *fd;
+    assert_int_equal(pthread_create(&t, NULL, open_nc, NULL), 0); /* a thread: tid != pid */
+    assert_int_equal(pthread_join(t, &fd), 0);
+    assert_true((intptr_t)fd >= 0);
+    close((int)(intptr_t)fd);
+    assert_int_equal(ctx_decides, before);
+
+    enum { KIDS = 8, RUNS = 25 };
+    pid_t kids[KIDS];
+    for (int k = 0; k < KIDS; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            for (int i = 0; i < RUNS; i++)
+                if (run("true") != 0 || run("nc") != EPERM)
+                    _exit(1);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < KIDS; k++) {
+        int status;
+        assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    fan_engine_stats(e, &st);
+    assert_true(st.denied >= KIDS * RUNS);
+    assert_int_equal(st.failed, 0);
+    fan_engine_free(e);
+    assert_int_equal(ctx_ends, st.threads);
+    assert_int_equal(ctx_mismatches, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deny_every_time_allow_the_rest),
         cmocka_unit_test(test_fail_open),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,46 +8,37 @@
 #include <stdbool.h>
 #include <vigil/plugin.h>
 
+#include "fanotify_engine.h"
 #include "watch.h"
 
-typedef struct file_plugin file_plugin;
-
-/* A thread answering permission events, pinned to one CPU (-1: any). */
-typedef struct fp_guard_thread {
-    file_plugin *p;
-    int cpu;
-    pthread_t thread;
-    bool running;
-} fp_guard_thread;
-
-struct file_plugin {
+typedef struct file_plugin {
     const vg_host_api *api;
     vg_host *h;
     int t_access, t_violation, t_stats;
-    int notify_fd, perm_fd, stop_fd;
+    int notify_fd, stop_fd;
+    fan_engine *fan; /* the permission group; NULL: no protection here */
     fw_table *watch;
     pthread_t notify_thread;
     bool notify_running;
-    fp_guard_thread *guards; /* see fp_guard_main */
-    size_t nguards;
     int64_t guard_threads; /* plugins.file.guard_threads */
     bool watch_host;
     int fail_verdict;          /* 0 allow, 1 deny: plugins.file.fail_mode */
     int64_t rescan_ms;         /* how often guarded files are looked up again */
     int64_t stats_interval_ms; /* 0: no periodic file.stats */
     pid_t self;
-    atomic_ulong events, dropped, overflows, denied, perm_events, perm_failed;
+    atomic_ulong events, dropped, overflows;
     atomic_ulong answer_ns_sum, answer_ns_max, syscall_ns_sum; /* permission answers */
     fw_counts last; /* loop thread: the counts of the last file.stats */
-};
+} file_plugin;
 
 /* Reader threads (notify.c, guard.c). */
 void *fp_notify_main(void *arg);
-/* arg: an fp_guard_thread. The guard threads share the permission group;
- * each is pinned to a CPU of its own, because a permission event answered
- * on the CPU where the opener went to sleep avoids two cross-CPU wake-ups
- * per open (about 45 of 60 us on the 2-core test VM). */
-void *fp_guard_main(void *arg);
+/* The permission side (guard.c): the engine's callbacks, arg the plugin,
+ * with a per-thread context of fp_guard_ctx_size bytes. */
+extern const size_t fp_guard_ctx_size;
+int fp_guard_decide(void *arg, fan_request *req);
+void fp_guard_after(void *arg, const fan_request *req, int verdict, int64_t answer_ns);
+void fp_guard_ctx_end(void *arg, void *ctx);
 
 /* A file.stats event with the table's counts and the counters (any
  * thread). */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 int fs_parse_syscall(const char *line, fs_call *out)
@@ -95,6 +96,22 @@ int fs_call_flags(pid_t tid, const fs_call *c, unsigned long *flags)
     }
 }
 
+/* How long to wait before reading a running thread's line again: the first
+ * few times only the rest of this time slice, then a sleep, doubling up to
+ * 1 ms (about 50 ms in all). A yield is not enough on its own: a permission
+ * thread runs at a higher priority than the opener it preempted on its CPU,
+ * and the scheduler may give the CPU straight back to the yielding thread. */
+static void wait_for_sleep(int try)
+{
+    if (try < 8) {
+        sched_yield();
+        return;
+    }
+    long ns = 20000L << (try < 14 ? try - 8 : 6);
+    struct timespec ts = {0, ns < 1000000 ? ns : 1000000};
+    nanosleep(&ts, NULL);
+}
+
 /* The pending system call of the thread whose syscall file is fd, read
  * again while it is running. */
 static int read_call(int fd, fs_call *c)
@@ -108,7 +125,7 @@ static int read_call(int fd, fs_call *c)
         int rc = fs_parse_syscall(line, c);
         if (rc < 0 || !c->running)
             return rc;
-        sched_yield(); /* it is about to sleep in the permission check */
+        wait_for_sleep(i); /* it is about to sleep in the permission check */
     }
     return 0; /* still running: nr -1, "cannot tell" */
 }

@@ -46,8 +46,9 @@ int fs_call_flags(pid_t tid, const fs_call *c, unsigned long *flags);
  * An opener is briefly still running after its event is queued (it has
  * woken us and not yet gone to sleep waiting for the answer), and the
  * kernel then shows "running" instead of its registers: the line is read
- * again until the thread sleeps, FS_RUNNING_TRIES times at most. */
-#define FS_RUNNING_TRIES 1000
+ * again until the thread sleeps, FS_RUNNING_TRIES times at most (waiting a
+ * little longer each time, about 50 ms in all). */
+#define FS_RUNNING_TRIES 64
 
 /* A reader that keeps the syscall files of the last few threads open:
  * a program that opens guarded files in a loop (getpwnam per file in tar)

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +24,6 @@
 #include <unistd.h>
 
 #include "file.h"
-
-/* Guard threads: one per CPU up to the default; every permission event
- * wakes each of them (see fp_guard_main). */
-#define GUARD_THREADS_DEFAULT 16
-#define GUARD_THREADS_MAX 256
 
 void fp_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
@@ -156,20 +150,23 @@ void fp_publish_stats(file_plugin *p)
     fp_kv_int(&pk, "events", (int64_t)atomic_load(&p->events));
     fp_kv_int(&pk, "events_dropped", (int64_t)atomic_load(&p->dropped));
     fp_kv_int(&pk, "queue_overflows", (int64_t)atomic_load(&p->overflows));
-    fp_kv_int(&pk, "perm_events", (int64_t)atomic_load(&p->perm_events));
-    fp_kv_int(&pk, "denied", (int64_t)atomic_load(&p->denied));
-    fp_kv_int(&pk, "perm_failed", (int64_t)atomic_load(&p->perm_failed));
+    fan_stats fs = {0};
+    if (p->fan)
+        fan_engine_stats(p->fan, &fs);
+    fp_kv_int(&pk, "perm_events", (int64_t)fs.events);
+    fp_kv_int(&pk, "denied", (int64_t)fs.denied);
+    fp_kv_int(&pk, "perm_failed", (int64_t)fs.failed);
     /* Time from reading a permission event to having its answer (the
      * write that hands it over may let the opener run first): mean and
      * maximum since start, and the mean part spent reading the opener's
      * system call. */
-    uint64_t n = atomic_load(&p->perm_events);
+    uint64_t n = fs.events;
     fp_kv_int(&pk, "answer_us_mean", n ? (int64_t)(atomic_load(&p->answer_ns_sum) / n / 1000) : 0);
     fp_kv_int(&pk, "answer_us_max", (int64_t)(atomic_load(&p->answer_ns_max) / 1000));
     fp_kv_int(&pk, "syscall_us_mean",
               n ? (int64_t)(atomic_load(&p->syscall_ns_sum) / n / 1000) : 0);
-    fp_kv_int(&pk, "protection", p->perm_fd >= 0);
-    fp_kv_int(&pk, "guard_threads", (int64_t)p->nguards);
+    fp_kv_int(&pk, "protection", p->fan != NULL);
+    fp_kv_int(&pk, "guard_threads", (int64_t)fs.threads);
     vg_event_in ev = {
         .type = p->t_stats, .severity = VG_SEV_DEBUG, .body = sb.data, .body_len = sb.size};
     p->api->publish(p->h, &ev);
@@ -426,14 +423,14 @@ static int read_config(file_plugin *p, extra_list *extra, int64_t *max_marks)
     api->config_int(p->h, "rescan_ms", &p->rescan_ms);
     p->stats_interval_ms = 60000;
     api->config_int(p->h, "stats_interval_ms", &p->stats_interval_ms);
-    p->guard_threads = GUARD_THREADS_DEFAULT;
+    p->guard_threads = FAN_THREADS_DEFAULT;
     api->config_int(p->h, "guard_threads", &p->guard_threads);
     if (*max_marks <= 0 || p->rescan_ms <= 0 || p->stats_interval_ms < 0) {
         api->log(p->h, VG_LOG_ERR, "plugins.file: max_marks and rescan_ms must be positive");
         return -EINVAL;
     }
-    if (p->guard_threads < 1 || p->guard_threads > GUARD_THREADS_MAX) {
-        api->log(p->h, VG_LOG_ERR, "plugins.file.guard_threads must be 1 to %d", GUARD_THREADS_MAX);
+    if (p->guard_threads < 1 || p->guard_threads > FAN_THREADS_MAX) {
+        api->log(p->h, VG_LOG_ERR, "plugins.file.guard_threads must be 1 to %d", FAN_THREADS_MAX);
         return -EINVAL;
     }
     const char *paths = NULL;
@@ -461,7 +458,7 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
         return -ENOMEM;
     p->api = api;
     p->h = h;
-    p->notify_fd = p->perm_fd = p->stop_fd = -1;
+    p->notify_fd = p->stop_fd = -1;
     p->self = getpid();
     p->t_access = api->event_type(h, "file.access");
     p->t_violation = api->event_type(h, "file.violation");
@@ -481,13 +478,21 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     if (rc == 0) {
         /* Protection is a bonus: without permission events the plugin
          * still reports. */
-        p->perm_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_REPORT_TID | FAN_CLOEXEC | FAN_NONBLOCK |
-                                       FAN_UNLIMITED_QUEUE,
-                                   O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+        fan_ops ops = {.decide = fp_guard_decide,
+                       .after = fp_guard_after,
+                       .ctx_size = fp_guard_ctx_size,
+                       .ctx_end = fp_guard_ctx_end,
+                       .arg = p};
+        fan_engine_opts opts = {.fail_verdict =
+                                    p->fail_verdict ? FAN_VERDICT_DENY : FAN_VERDICT_ALLOW,
+                                .report_tid = true,
+                                .max_threads = (size_t)p->guard_threads};
+        if (fan_engine_new(&ops, &opts, &p->fan) < 0)
+            p->fan = NULL;
         p->stop_fd = eventfd(0, EFD_CLOEXEC);
-        rc = p->stop_fd < 0
-                 ? -errno
-                 : fw_new(p->notify_fd, p->perm_fd, (size_t)max_marks, extra.e, extra.n, &p->watch);
+        rc = p->stop_fd < 0 ? -errno
+                            : fw_new(p->notify_fd, p->fan ? fan_engine_fd(p->fan) : -1,
+                                     (size_t)max_marks, extra.e, extra.n, &p->watch);
     }
     for (size_t i = 0; i < extra.n; i++)
         free((char *)extra.e[i].path);
@@ -502,45 +507,10 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     return 0;
 }
 
-/* The CPUs the guard threads run on: one per CPU the daemon may use, at
- * most guard_threads of them. */
-static size_t guard_cpus(int *cpus, size_t max)
-{
-    cpu_set_t set;
-    size_t n = 0;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0)
-        for (int c = 0; c < CPU_SETSIZE && n < max; c++)
-            if (CPU_ISSET(c, &set))
-                cpus[n++] = c;
-    if (n == 0)
-        cpus[n++] = -1; /* any CPU */
-    return n;
-}
-
-static int start_guards(file_plugin *p)
-{
-    int cpus[GUARD_THREADS_MAX];
-    size_t want = (size_t)p->guard_threads;
-    size_t n = guard_cpus(cpus, want);
-    p->guards = calloc(n, sizeof(*p->guards));
-    if (!p->guards)
-        return -ENOMEM;
-    p->nguards = n;
-    for (size_t i = 0; i < n; i++) {
-        fp_guard_thread *g = &p->guards[i];
-        *g = (fp_guard_thread){.p = p, .cpu = cpus[i]};
-        if (pthread_create(&g->thread, NULL, fp_guard_main, g) != 0)
-            return -EAGAIN;
-        g->running = true;
-    }
-    p->api->log(p->h, VG_LOG_INFO, "%zu permission threads", n);
-    return 0;
-}
-
 static int start(void *priv)
 {
     file_plugin *p = priv;
-    if (p->perm_fd < 0)
+    if (!p->fan)
         p->api->set_state(p->h, VG_PLUGIN_DEGRADED,
                           "no fanotify permission events: protect mode only reports");
     if (p->watch_host) {
@@ -558,27 +528,22 @@ static int start(void *priv)
     if (pthread_create(&p->notify_thread, NULL, fp_notify_main, p) != 0)
         return -EAGAIN;
     p->notify_running = true;
-    return p->perm_fd >= 0 ? start_guards(p) : 0;
+    return p->fan ? fan_engine_start(p->fan) : 0;
 }
 
 static void stop(void *priv)
 {
     file_plugin *p = priv;
-    bool guards = p->nguards && p->guards[0].running;
-    if (p->notify_running || guards) {
+    if (p->notify_running) {
         uint64_t one = 1;
         ssize_t w = write(p->stop_fd, &one, sizeof(one));
         (void)w;
     }
     if (p->notify_running)
         pthread_join(p->notify_thread, NULL);
-    for (size_t i = 0; i < p->nguards; i++)
-        if (p->guards[i].running)
-            pthread_join(p->guards[i].thread, NULL);
-    free(p->guards);
-    /* Closing the permission group allows whatever it still holds. */
-    if (p->perm_fd >= 0)
-        close(p->perm_fd);
+    /* Closing the permission group allows whatever it still holds; its
+     * threads look into the watch table, which goes after them. */
+    fan_engine_free(p->fan);
     if (p->notify_fd >= 0)
         close(p->notify_fd);
     if (p->stop_fd >= 0)

@@ -15,16 +15,26 @@
 static int nl_to_errno(int nlerr)
 {
     switch (nlerr < 0 ? -nlerr : nlerr) {
-    case 0: return 0;
-    case NLE_AGAIN: return -EAGAIN;
-    case NLE_NOMEM: return -ENOBUFS; /* recvmsg's ENOBUFS: the kernel dropped events */
-    case NLE_PERM: return -EPERM;
-    case NLE_NOACCESS: return -EACCES;
-    case NLE_PROTO_MISMATCH: return -EPROTONOSUPPORT;
-    case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-    case NLE_BAD_SOCK: return -EBADF;
-    case NLE_INTR: return -EINTR;
-    default: return -EIO;
+    case 0:
+        return 0;
+    case NLE_AGAIN:
+        return -EAGAIN;
+    case NLE_NOMEM:
+        return -ENOBUFS; /* recvmsg's ENOBUFS: the kernel dropped events */
+    case NLE_PERM:
+        return -EPERM;
+    case NLE_NOACCESS:
+        return -EACCES;
+    case NLE_PROTO_MISMATCH:
+        return -EPROTONOSUPPORT;
+    case NLE_OPNOTSUPP:
+        return -EOPNOTSUPP;
+    case NLE_BAD_SOCK:
+        return -EBADF;
+    case NLE_INTR:
+        return -EINTR;
+    default:
+        return -EIO;
     }
 }
 

@@ -34,12 +34,13 @@ typedef struct mount_owner {
     char group[VG_GROUP_MAX];
 } mount_owner;
 
-/* What decide() found out, for after(): both run on the engine thread, one
- * request at a time. */
-typedef struct verdict_ctx {
+/* What decide() found out, for after(), which runs next on the same
+ * permission thread: the engine's per-thread context. */
+typedef struct thread_ctx {
     bool valid;
     vg_workload_view w;
-} verdict_ctx;
+    msgpack_sbuffer sb; /* the violation's body */
+} thread_ctx;
 
 struct protect {
     const vg_host_api *api;
@@ -52,8 +53,6 @@ struct protect {
     pthread_mutex_t mlock; /* guards mounts: written by the loop, read by the engine */
     mount_owner *mounts;
     size_t nmounts, capmounts;
-    verdict_ctx cur;    /* engine thread */
-    msgpack_sbuffer sb; /* engine thread */
     _Atomic uint64_t lat[LAT_BUCKETS];
     _Atomic uint64_t lat_max;
     _Atomic uint64_t nmarked; /* pr->n, for other threads */
@@ -89,10 +88,11 @@ static bool owner_of(protect *pr, int fd, vg_workload_view *w)
 static int decide(void *arg, fan_request *req)
 {
     protect *pr = arg;
-    pr->cur.valid = false;
+    thread_ctx *cur = req->ctx;
+    cur->valid = false;
     if (!(req->mask & FAN_OPEN_EXEC_PERM))
         return FAN_VERDICT_ALLOW;
-    vg_workload_view *w = &pr->cur.w;
+    vg_workload_view *w = &cur->w;
     if (!owner_of(pr, req->fd, w)) {
         int rc = pr->api->workload_of_pid(pr->h, req->pid, w);
         if (rc < 0)
@@ -109,7 +109,7 @@ static int decide(void *arg, fan_request *req)
      * the exec event (plugin.c). */
     const char *fields[] = {"", req->path, ""};
     int d = pr->api->decide(pr->h, w->group, VG_PLANE_PROC, fields);
-    pr->cur.valid = true;
+    cur->valid = true;
     return d == VG_DECIDE_ALLOW ? FAN_VERDICT_ALLOW : FAN_VERDICT_DENY;
 }
 
@@ -129,14 +129,15 @@ static void kv_int(msgpack_packer *pk, const char *k, int64_t v)
  * one that tried (it lives on: its execve failed); "name" is the file's. */
 static void publish_denied(protect *pr, const fan_request *req)
 {
+    thread_ctx *cur = req->ctx;
     const char *base = strrchr(req->path, '/');
     char user[16] = "";
     procinfo pi;
     if (procinfo_read("/proc", req->pid, &pi) == 0)
         snprintf(user, sizeof(user), "%u", (unsigned)pi.euid);
     msgpack_packer pk;
-    pr->sb.size = 0;
-    msgpack_packer_init(&pk, &pr->sb, msgpack_sbuffer_write);
+    cur->sb.size = 0;
+    msgpack_packer_init(&pk, &cur->sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 7);
     kv_str(&pk, "action", "deny");
     kv_str(&pk, "enforcement", "exec");
@@ -147,10 +148,10 @@ static void publish_denied(protect *pr, const fan_request *req)
     kv_str(&pk, "user", user);
     vg_event_in ev = {.type = pr->t_violation,
                       .severity = VG_SEV_WARNING,
-                      .workload = pr->cur.w.id,
-                      .group = pr->cur.w.group,
-                      .body = pr->sb.data,
-                      .body_len = pr->sb.size};
+                      .workload = cur->w.id,
+                      .group = cur->w.group,
+                      .body = cur->sb.data,
+                      .body_len = cur->sb.size};
     pr->api->publish(pr->h, &ev);
 }
 
@@ -165,8 +166,13 @@ static void after(void *arg, const fan_request *req, int verdict, int64_t answer
     while ((uint64_t)answer_ns > max &&
            !atomic_compare_exchange_weak(&pr->lat_max, &max, answer_ns))
         ;
-    if (verdict == FAN_VERDICT_DENY && pr->cur.valid)
+    if (verdict == FAN_VERDICT_DENY && ((thread_ctx *)req->ctx)->valid)
         publish_denied(pr, req);
+}
+
+static void ctx_end(void *arg, void *ctx)
+{
+    msgpack_sbuffer_destroy(&((thread_ctx *)ctx)->sb);
 }
 
 /* ---- marks (loop thread) ------------------------------------------------ */
@@ -341,13 +347,17 @@ int protect_new(const vg_host_api *api, vg_host *h, int fail_verdict, bool prote
     pr->protect_nodes = protect_nodes;
     pr->t_violation = api->event_type(h, "proc.violation");
     pthread_mutex_init(&pr->mlock, NULL);
-    msgpack_sbuffer_init(&pr->sb);
-    fan_ops ops = {.decide = decide, .after = after, .arg = pr};
-    int rc = fan_engine_new(&ops, fail_verdict, &pr->fan);
+    /* A zeroed msgpack_sbuffer is an empty one: the context needs no init. */
+    fan_ops ops = {.decide = decide,
+                   .after = after,
+                   .ctx_size = sizeof(thread_ctx),
+                   .ctx_end = ctx_end,
+                   .arg = pr};
+    fan_engine_opts opts = {.fail_verdict = fail_verdict, .resolve_path = true};
+    int rc = fan_engine_new(&ops, &opts, &pr->fan);
     if (rc == 0 && (rc = fan_engine_start(pr->fan)) < 0)
         fan_engine_free(pr->fan);
     if (rc < 0) {
-        msgpack_sbuffer_destroy(&pr->sb);
         pthread_mutex_destroy(&pr->mlock);
         free(pr);
         return rc;
@@ -395,7 +405,6 @@ void protect_free(protect *pr)
     if (!pr)
         return;
     fan_engine_free(pr->fan);
-    msgpack_sbuffer_destroy(&pr->sb);
     pthread_mutex_destroy(&pr->mlock);
     free(pr->mounts);
     free(pr->v);
