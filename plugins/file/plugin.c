@@ -513,8 +513,13 @@ static int start(void *priv)
     if (!p->fan)
         p->api->set_state(p->h, VG_PLUGIN_DEGRADED,
                           "no fanotify permission events: protect mode only reports");
+    /* The permission threads run before the first permission mark is made:
+     * an open held by a mark is answered at once. */
+    int rc = p->fan ? fan_engine_start(p->fan) : 0;
+    if (rc < 0)
+        return rc;
     if (p->watch_host) {
-        int rc = fw_root_add(p->watch, "", "nodes", "/");
+        rc = fw_root_add(p->watch, "", "nodes", "/");
         if (rc < 0)
             p->api->log(p->h, VG_LOG_WARN, "cannot watch the host: %s", strerror(-rc));
     }
@@ -528,7 +533,7 @@ static int start(void *priv)
     if (pthread_create(&p->notify_thread, NULL, fp_notify_main, p) != 0)
         return -EAGAIN;
     p->notify_running = true;
-    return p->fan ? fan_engine_start(p->fan) : 0;
+    return 0;
 }
 
 static void stop(void *priv)
