@@ -11,8 +11,9 @@
  * refuses opens for writing that the policy does not allow (guard.c).
  *
  * The loop thread follows the workloads (workload.start, workload.stop and
- * group.mode events) and keeps the watch table in step; two reader threads
- * do the rest.
+ * group.mode events) and keeps the watch table in step; a notification
+ * thread (notify.c) and the fanotify engine's permission threads, one per
+ * CPU (guard.c), do the rest.
  */
 #include <errno.h>
 #include <fcntl.h>
