@@ -117,7 +117,7 @@ overhead() {
 }
 overhead /tmp/x "a tmpfs (CPU only)"
 overhead /x "the container's root on disk"
-stats | jq -r '"bench_file: \(.guarded_files) guarded files, \(.guard_threads) permission threads; answers: mean \(.answer_us_mean) us (reading the system call \(.syscall_us_mean) us), max \(.answer_us_max) us"'
+stats | jq -r '"bench_file: \(.guarded_files) guarded files, \(.guard_threads) permission threads; answers: mean \(.answer_us_mean) us (reading the system call \(.syscall_us_mean) us), max \(.answer_us_max) us; openers still running when read: \(.syscall_waits) times"'
 
 # Throughput: every file extracted into a watched directory is a create, a
 # write and an attribute change (tar sets the mode and times). The count is

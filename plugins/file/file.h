@@ -28,7 +28,8 @@ typedef struct file_plugin {
     pid_t self;
     atomic_ulong events, dropped, overflows;
     atomic_ulong answer_ns_sum, answer_ns_max, syscall_ns_sum; /* permission answers */
-    fw_counts last; /* loop thread: the counts of the last file.stats */
+    atomic_ulong syscall_waits; /* openers still running when first read */
+    fw_counts last;             /* loop thread: the counts of the last file.stats */
 } file_plugin;
 
 /* Reader threads (notify.c, guard.c). */

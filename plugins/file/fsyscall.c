@@ -114,7 +114,7 @@ static void wait_for_sleep(int try)
 
 /* The pending system call of the thread whose syscall file is fd, read
  * again while it is running. */
-static int read_call(int fd, fs_call *c)
+static int read_call(int fd, fs_call *c, unsigned long *waits)
 {
     char line[512];
     for (int i = 0; i < FS_RUNNING_TRIES; i++) {
@@ -126,6 +126,7 @@ static int read_call(int fd, fs_call *c)
         if (rc < 0 || !c->running)
             return rc;
         wait_for_sleep(i); /* it is about to sleep in the permission check */
+        (*waits)++;
     }
     return 0; /* still running: nr -1, "cannot tell" */
 }
@@ -153,7 +154,8 @@ int fs_open_writes(const char *proc_root, pid_t tid)
     if (fd < 0)
         return fd;
     fs_call c;
-    int rc = read_call(fd, &c);
+    unsigned long waits = 0;
+    int rc = read_call(fd, &c, &waits);
     close(fd);
     return rc < 0 ? rc : writes_of(tid, &c);
 }
@@ -180,7 +182,7 @@ int fs_reader_writes(fs_reader *r, pid_t tid)
     for (size_t i = 0; i < FS_READER_SLOTS; i++) {
         if (r->slot[i].fd < 0 || r->slot[i].tid != tid)
             continue;
-        if (read_call(r->slot[i].fd, &c) == 0)
+        if (read_call(r->slot[i].fd, &c, &r->waits) == 0)
             return writes_of(tid, &c);
         close(r->slot[i].fd); /* an earlier thread with this number */
         r->slot[i].fd = -1;
@@ -188,7 +190,7 @@ int fs_reader_writes(fs_reader *r, pid_t tid)
     int fd = open_syscall(r->proc_root, tid);
     if (fd < 0)
         return fd;
-    int rc = read_call(fd, &c);
+    int rc = read_call(fd, &c, &r->waits);
     unsigned k = r->next++ % FS_READER_SLOTS;
     if (r->slot[k].fd >= 0)
         close(r->slot[k].fd);

@@ -63,7 +63,8 @@ typedef struct fs_reader {
         pid_t tid;
         int fd; /* -1: empty */
     } slot[FS_READER_SLOTS];
-    unsigned next; /* the slot replaced next */
+    unsigned next;       /* the slot replaced next */
+    unsigned long waits; /* times a thread was still running (see above) */
 } fs_reader;
 
 void fs_reader_init(fs_reader *r, const char *proc_root);

@@ -50,8 +50,10 @@ static int judge(file_plugin *p, guard_ctx *g, const fan_request *req)
      * are answered from the system call alone, before anything else is
      * looked at. */
     int64_t t0 = now_ns();
+    unsigned long waits = g->calls.waits;
     int writes = fs_reader_writes(&g->calls, tid);
     atomic_fetch_add(&p->syscall_ns_sum, (uint64_t)(now_ns() - t0));
+    atomic_fetch_add(&p->syscall_waits, g->calls.waits - waits);
     if (writes == 0 || writes == -ESRCH)
         return FAN_VERDICT_ALLOW; /* a read or an exec, or the opener is gone */
     fw_owner owner;

@@ -139,7 +139,7 @@ void fp_publish_stats(file_plugin *p)
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 19);
+    msgpack_pack_map(&pk, 20);
     pack_ids(p, &pk, "watched", false);
     pack_ids(p, &pk, "protected", true);
     fp_kv_int(&pk, "roots", (int64_t)c.roots);
@@ -168,6 +168,7 @@ void fp_publish_stats(file_plugin *p)
               n ? (int64_t)(atomic_load(&p->syscall_ns_sum) / n / 1000) : 0);
     fp_kv_int(&pk, "protection", p->fan != NULL);
     fp_kv_int(&pk, "guard_threads", (int64_t)fs.threads);
+    fp_kv_int(&pk, "syscall_waits", (int64_t)atomic_load(&p->syscall_waits));
     vg_event_in ev = {
         .type = p->t_stats, .severity = VG_SEV_DEBUG, .body = sb.data, .body_len = sb.size};
     p->api->publish(p->h, &ev);
