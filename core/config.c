@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "sandbox.h"
+#include "store_skip.h"
 #include "webhook.h"
 
 #ifndef VIGIL_DEFAULT_PLUGIN_DIR
@@ -45,7 +46,7 @@ enum kind {
     K_CHOICE,  /* one of s->choices into a char * */
     K_LEVEL,   /* a log level name into an int */
     K_UINT,    /* an integer in [min, max] into a uint64_t */
-    K_LIST,    /* a list of strings into a NULL-terminated char ** */
+    K_LIST,    /* a list of strings into a NULL-terminated char **; max > 0 bounds it */
     K_PLUGINS, /* plugins.<name> = { ... }; stays in the Lua state */
     K_TABLE,   /* any table; stays in the Lua state, checked by its user */
     K_WEBHOOKS, /* webhooks.<name> = { url = ... }; stays in the Lua state */
@@ -59,12 +60,15 @@ struct setting {
     const char *const *def_list;
     const char *const *choices;
     int64_t def_int, min, max;
+    /* K_LIST: checks one item; 0, or -EINVAL with a message in err. */
+    int (*check_item)(const char *item, char *err, size_t errlen);
 };
 
 static const char *const mode_names[] = {"learn", "monitor", "protect", NULL};
 static const char *const level_names[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const char *const default_policy_dirs[] = {VIGIL_DEFAULT_POLICY_DIR, "/etc/vigil/policies.d",
                                                   NULL};
+static const char *const empty_list[] = {NULL};
 
 #define FIELD(f) offsetof(vg_config, f)
 static const struct setting settings[] = {
@@ -79,6 +83,10 @@ static const struct setting settings[] = {
     {"bus_queue", K_UINT, FIELD(bus_queue), .def_int = 65536, .min = 1024, .max = 16 << 20},
     /* The upper bound keeps "megabytes << 20" far from overflowing. */
     {"store_map_mb", K_UINT, FIELD(store_map_mb), .def_int = 64, .min = 1, .max = 1 << 20},
+    /* Event types not written to the events table (store_skip.h). Empty by
+     * default: docs/config.md says why. */
+    {"store_skip", K_LIST, FIELD(store_skip), .def_list = empty_list, .max = VG_STORE_SKIP_MAX,
+     .check_item = vg_store_skip_check_pattern},
     {"plugins", K_PLUGINS, .offset = 0},
     /* Workloads and groups (discovery.c, groups.c): discovery_root prefixes
      * /proc, /run, /var/lib and /sys/fs/cgroup, for tests on fixture trees. */
@@ -410,6 +418,26 @@ static vg_config *config_new(void)
     return cfg;
 }
 
+/* Runs the setting's item check on items 1..n of the list at idx, reporting
+ * every bad one. Returns whether all passed. */
+static bool check_items(lua_State *L, int idx, struct load_ctx *ctx, const struct setting *s,
+                        lua_Integer n)
+{
+    bool ok = true;
+    for (lua_Integer i = 1; s->check_item && i <= n; i++) {
+        char err[200];
+        lua_rawgeti(L, idx, i);
+        const char *v = lua_tostring(L, -1);
+        if (s->check_item(v, err, sizeof(err)) < 0) {
+            report(ctx, ctx->lines[s - settings], "setting '%s' item %lld ('%.64s') %s", s->key,
+                   (long long)i, v, err);
+            ok = false;
+        }
+        lua_pop(L, 1);
+    }
+    return ok;
+}
+
 /* Checks that the table at idx is a list of strings and copies it. */
 static void take_list(lua_State *L, int idx, struct load_ctx *ctx, const struct setting *s,
                       char ***out)
@@ -436,6 +464,13 @@ static void take_list(lua_State *L, int idx, struct load_ctx *ctx, const struct 
                s->key);
         return;
     }
+    if (s->max > 0 && n > s->max) {
+        report(ctx, line, "setting '%s' has %lld items, at most %lld", s->key, (long long)n,
+               (long long)s->max);
+        return;
+    }
+    if (!check_items(L, idx, ctx, s, n))
+        return;
     char **list = calloc((size_t)n + 1, sizeof(*list));
     for (lua_Integer i = 1; list && i <= n; i++) {
         lua_rawgeti(L, idx, i);
@@ -763,8 +798,9 @@ void vg_config_free(vg_config *cfg)
     for (size_t i = 0; i < N_SETTINGS; i++) {
         if (settings[i].kind == K_STRING || settings[i].kind == K_CHOICE)
             free(*(char **)((char *)cfg + settings[i].offset));
+        if (settings[i].kind == K_LIST)
+            free_list(*(char ***)((char *)cfg + settings[i].offset));
     }
-    free_list(cfg->policy_dirs);
     free(cfg->path);
     vg_sandbox_close(cfg->L);
     free(cfg);

@@ -35,6 +35,7 @@ typedef struct vg_config {
     uint64_t events_max; /* "events_max": events kept in the store, default 100000 */
     uint64_t bus_queue;  /* "bus_queue": bus queue capacity, default 65536 */
     uint64_t store_map_mb; /* "store_map_mb": initial LMDB map size, default 64 */
+    char **store_skip;     /* "store_skip": event types/globs not stored, NULL-terminated; empty */
     char *discovery_root; /* "discovery_root": prefix of /proc, /run, ... for tests; NULL */
     uint64_t rescan_ms;  /* "rescan_ms": workload rescan period, default 1000 */
     void *L;             /* the sandboxed lua_State, kept for plugin settings */

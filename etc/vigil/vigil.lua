@@ -34,6 +34,15 @@ default_mode = "learn"
 -- Number of events kept in the database; the oldest are removed beyond it.
 events_max = 100000
 
+-- Event types not written to the database, so that busy routine events do
+-- not push older findings out of it: exact types or globs ("*" matches any
+-- run of characters). They are still seen live (vigilctl events --follow),
+-- by the policies and by the plugins. Violations, incidents, policy.error,
+-- response.done and anything of severity warning or above are always
+-- stored. The default stores everything. Example:
+--     store_skip = { "proc.exit", "*.stats" }
+store_skip = {}
+
 -- Capacity of the in-memory event queue (1024 to 16777216 events); when it
 -- is full, new events are dropped and counted rather than slowing the kernel.
 bus_queue = 65536

@@ -184,6 +184,7 @@ static void assert_same_config(const vg_config *a, const vg_config *b)
     assert_int_equal(a->events_max, b->events_max);
     assert_int_equal(a->bus_queue, b->bus_queue);
     assert_int_equal(a->store_map_mb, b->store_map_mb);
+    assert_list(a->store_skip, (const char *const *)b->store_skip);
 }
 
 static void test_defaults(void **state)
@@ -203,6 +204,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->events_max, 100000);
     assert_int_equal(cfg->bus_queue, 65536);
     assert_int_equal(cfg->store_map_mb, 64);
+    const char *const nothing[] = {NULL};
+    assert_list(cfg->store_skip, nothing); /* every event is stored */
     assert_non_null(cfg->L);
 
     const char *s = "unchanged";
@@ -447,6 +450,70 @@ static void test_policy_dirs(void **state)
     const char *const dirs[] = {VIGIL_DEFAULT_POLICY_DIR, "/etc/vigil/policies.d", NULL};
     assert_list(f->cfg->policy_dirs, dirs);
     assert_int_equal(f->cfg->log_level, VG_LOG_ERR);
+}
+
+static void test_store_skip(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(load_text(f, "store_skip = { 'proc.exit', '*.stats' }\n"
+                                  "table.insert(store_skip, 'bench.*')\n"),
+                     0);
+    const char *const three[] = {"proc.exit", "*.stats", "bench.*", NULL};
+    assert_list(f->cfg->store_skip, three);
+    assert_int_equal(load_text(f, "store_skip = {}\n"), 0);
+    const char *const none[] = {NULL};
+    assert_list(f->cfg->store_skip, none);
+    /* Globs that pass over the always-stored types are fine. */
+    assert_int_equal(load_text(f, "store_skip = { 'proc.*', '*.violation*', 'a*b*c' }\n"), 0);
+
+    assert_int_equal(load_text(f, "log_level = 'info'\nstore_skip = '*.stats'\n"), -EINVAL);
+    expect_msg(f, 2, "setting 'store_skip' must be a table, got string");
+    assert_int_equal(load_text(f, "store_skip = { 'proc.exit', 7 }\n"), -EINVAL);
+    expect_msg(f, 1, "setting 'store_skip' must be a list of strings; item 2 is a number");
+    assert_int_equal(load_text(f, "store_skip = { t = 'proc.exit' }\n"), -EINVAL);
+    expect_msg(f, 1, "setting 'store_skip' must be a list of strings, without holes or other keys");
+
+    /* Every bad item is reported, each at the line of the assignment. */
+    assert_int_equal(load_text(f, "\nstore_skip = {\n  '',\n  'proc.exit',\n  '*',\n"
+                                  "  '*.*',\n  'proc.violation',\n  '*.incident',\n"
+                                  "  'policy.error',\n  'proc. exit',\n"
+                                  "  'abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv',\n}\n"),
+                     -EINVAL);
+    expect_msg(f, 2, "setting 'store_skip' item 1 ('') must not be empty");
+    expect_msg(f, 2,
+               "setting 'store_skip' item 3 ('*') would skip every event type; name the types, "
+               "or use a narrower glob such as \"*.stats\"");
+    expect_msg(f, 2,
+               "setting 'store_skip' item 4 ('*.*') would skip every event type; name the "
+               "types, or use a narrower glob such as \"*.stats\"");
+    const char *always = "can only match events that are always stored (violations, "
+                         "incidents, policy.error, response.done)";
+    char want[256];
+    snprintf(want, sizeof(want), "setting 'store_skip' item 5 ('proc.violation') %s", always);
+    expect_msg(f, 2, want);
+    snprintf(want, sizeof(want), "setting 'store_skip' item 6 ('*.incident') %s", always);
+    expect_msg(f, 2, want);
+    snprintf(want, sizeof(want), "setting 'store_skip' item 7 ('policy.error') %s", always);
+    expect_msg(f, 2, want);
+    expect_msg(f, 2,
+               "setting 'store_skip' item 8 ('proc. exit') contains a blank or a control "
+               "character, which event types do not have");
+    expect_msg(f, 2,
+               "setting 'store_skip' item 9 ('abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv') "
+               "is longer than an event type can be (47 bytes)");
+    assert_int_equal(f->diag.n, 8);
+
+    /* 47 bytes is the longest type, so still allowed. */
+    assert_int_equal(
+        load_text(f, "store_skip = { 'abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstu' }\n"), 0);
+    /* A bounded list. */
+    assert_int_equal(load_text(f, "store_skip = {}\n"
+                                  "for i = 1, 257 do store_skip[i] = 'x.' .. i end\n"),
+                     -EINVAL);
+    expect_msg(f, 1, "setting 'store_skip' has 257 items, at most 256");
+    assert_int_equal(load_text(f, "store_skip = {}\n"
+                                  "for i = 1, 256 do store_skip[i] = 'x.' .. i end\n"),
+                     0);
 }
 
 static void test_syntax_error_has_its_line(void **state)
@@ -754,6 +821,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test_setup_teardown(test_shipped_file_is_the_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_skip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safe_libraries_work, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key_has_its_line, setup, teardown),
