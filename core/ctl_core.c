@@ -15,13 +15,15 @@ static void pack_store(vg_daemon *d, msgpack_packer *pk)
 {
     vg_store_stats st = {0};
     vg_store_stats_get(d->store, &st);
-    msgpack_pack_map(pk, 6);
+    msgpack_pack_map(pk, 7);
     vg_mp_pack_kv_uint(pk, "map_size", st.map_size);
     vg_mp_pack_kv_uint(pk, "used_bytes", st.used_bytes);
     vg_mp_pack_kv_uint(pk, "file_bytes", st.file_bytes);
     vg_mp_pack_kv_uint(pk, "events", st.events);
     vg_mp_pack_kv_uint(pk, "pending", st.pending);
     vg_mp_pack_kv_uint(pk, "commit_errors", st.commit_errors);
+    /* Events of the types in store_skip, streamed but not stored. */
+    vg_mp_pack_kv_uint(pk, "skipped", vg_store_skip_total(d->store_skip));
 }
 
 static void pack_event_counts(vg_daemon *d, msgpack_packer *pk)
@@ -31,10 +33,11 @@ static void pack_event_counts(vg_daemon *d, msgpack_packer *pk)
     for (int t = 0; t < n; t++) {
         vg_bus_type_stats s;
         vg_bus_stats(d->bus, t, &s);
-        msgpack_pack_map(pk, 3);
+        msgpack_pack_map(pk, 4);
         vg_mp_pack_kv_str(pk, "type", vg_event_type_name(t));
         vg_mp_pack_kv_uint(pk, "published", s.published);
         vg_mp_pack_kv_uint(pk, "dropped", s.dropped);
+        vg_mp_pack_kv_uint(pk, "skipped", vg_store_skip_count(d->store_skip, t));
     }
 }
 

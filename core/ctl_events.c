@@ -1,6 +1,7 @@
 /*
- * Events for users: every event on the bus is stored (bounded) and sent to
- * the control-socket followers whose filter it matches; the "events" command
+ * Events for users: every event on the bus is stored (bounded; except the
+ * types of the store_skip setting, store_skip.h) and sent to the
+ * control-socket followers whose filter it matches; the "events" command
  * queries the stored ones or turns the connection into a follower.
  */
 #include <errno.h>
@@ -61,7 +62,10 @@ void vg__events_on_event(const vg_event *ev, void *arg)
     wire.size = 0;
     if (vg_event_encode(ev, &wire) < 0)
         return;
-    int rc = vg_store_append_event(d->store, ev->id, wire.data, wire.size);
+    /* A skipped type still goes to the followers: only the history lacks it. */
+    int rc = vg_store_skip_event(d->store_skip, ev)
+                 ? 0
+                 : vg_store_append_event(d->store, ev->id, wire.data, wire.size);
     if (rc < 0 && rc != -ENOBUFS)
         vg_debug("event %llu not stored: %s", (unsigned long long)ev->id, strerror(-rc));
     if (d->ctl)

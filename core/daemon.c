@@ -235,6 +235,15 @@ static void reload_groups(vg_daemon *d, vg_diag *diag)
     vg_discovery_reclassify(d->discovery);
 }
 
+/* The new list was checked with the config, so only memory can fail here;
+ * the old list then stays, which the log says. */
+static void apply_store_skip(vg_daemon *d)
+{
+    int rc = vg_store_skip_set(d->store_skip, (const char *const *)d->cfg->store_skip);
+    if (rc < 0)
+        vg_err("store_skip could not be applied (%s); the previous list stays", strerror(-rc));
+}
+
 int vg_daemon_reload(vg_daemon *d, vg_diag *diag)
 {
     sd_notify(0, "RELOADING=1");
@@ -264,6 +273,7 @@ int vg_daemon_reload(vg_daemon *d, vg_diag *diag)
     d->cfg = cfg;
     vg_webhooks_configure(d->webhooks, cfg);
     vg_log_set_level(cfg->log_level);
+    apply_store_skip(d);
     reload_groups(d, diag);
     int failed = vg_plugins_reload(d->plugins);
     vg_config_free(old);
@@ -354,7 +364,12 @@ static int open_store(vg_daemon *d)
         vg_err("cannot open the store in %s: %s", d->cfg->state_dir, strerror(-rc));
         return rc;
     }
-    return 0;
+    rc = vg_store_skip_new(&d->store_skip);
+    if (rc == 0)
+        rc = vg_store_skip_set(d->store_skip, (const char *const *)d->cfg->store_skip);
+    if (rc < 0)
+        vg_err("cannot apply store_skip: %s", strerror(-rc));
+    return rc;
 }
 
 static int open_bus(vg_daemon *d)
@@ -497,6 +512,7 @@ static void teardown(vg_daemon *d)
     vg_groups_free(d->groups);
     vg_workloads_free(d->workloads);
     vg_store_close(d->store);
+    vg_store_skip_free(d->store_skip);
     vg_rules_free(d->rules);
     vg_suppress_free(d->suppress);
     vg_actions_free(d->actions);

@@ -25,6 +25,7 @@
 #include "policy.h"
 #include "rules.h"
 #include "store.h"
+#include "store_skip.h"
 #include "workloads.h"
 #include "suppress.h"
 #include "webhook.h"
@@ -45,6 +46,7 @@ typedef struct vg_daemon {
     vg_opts opts;
     vg_config *cfg;
     vg_store *store;
+    vg_store_skip *store_skip; /* the event types not stored (store_skip setting) */
     vg_bus *bus;
     vg_ctl *ctl;
     vg_actions *actions;

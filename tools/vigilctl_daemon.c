@@ -57,8 +57,9 @@ static void status_lines(const msgpack_object *res)
     print_kv("socket:", vctl_cell_get(res, "socket"));
     printf("%-10s %s used of %s (file %s)\n", "store:", vctl_bytes(st, "used_bytes", a),
            vctl_bytes(st, "map_size", b), vctl_bytes(st, "file_bytes", d));
-    printf("%-10s %s stored, %s pending, %s commit errors\n", "events:", vctl_num(st, "events", a),
-           vctl_num(st, "pending", b), vctl_num(st, "commit_errors", d));
+    printf("%-10s %s stored, %s pending, %s commit errors, %s not stored (store_skip)\n",
+           "events:", vctl_num(st, "events", a), vctl_num(st, "pending", b),
+           vctl_num(st, "commit_errors", d), vctl_num(st, "skipped", e));
     printf("%-10s %s of %s queued\n", "bus:", vctl_num(bus, "queued", a),
            vctl_num(bus, "capacity", b));
     printf("%-10s %s clients, %s requests, %s bad, %s stream drops\n",
@@ -91,8 +92,8 @@ int vctl_cmd_status(vctl_ctx *c, int argc, char **argv)
 {
     static const char *const pheads[] = {"NAME", "VERSION", "STATE", "DETAIL", NULL};
     static const char *const pkeys[] = {"name", "version", "state", NULL};
-    static const char *const eheads[] = {"TYPE", "PUBLISHED", "DROPPED", NULL};
-    static const char *const ekeys[] = {"type", "published", "dropped", NULL};
+    static const char *const eheads[] = {"TYPE", "PUBLISHED", "DROPPED", "NOT STORED", NULL};
+    static const char *const ekeys[] = {"type", "published", "dropped", "skipped", NULL};
     vctl_reply r;
     int rc = vctl_parse_opts(c, argc, argv, NULL, NULL, NULL, NULL, NULL);
     if (rc < 0)
