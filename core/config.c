@@ -93,6 +93,9 @@ static const struct setting settings[] = {
     {"discovery_root", K_STRING, FIELD(discovery_root), .def_str = NULL},
     {"rescan_ms", K_UINT, FIELD(rescan_ms), .def_int = 1000, .min = 50, .max = 3600000},
     {"groups", K_TABLE, .offset = 0},
+    /* Unused service groups age out (groups.h); 0 never. A year at most
+     * keeps hours * 3600e9 far from overflowing. */
+    {"group_aging_hours", K_UINT, FIELD(group_aging_hours), .def_int = 24, .min = 0, .max = 8760},
     /* Endpoints of the webhook action (webhook.h). */
     {"webhooks", K_WEBHOOKS, .offset = 0},
 };

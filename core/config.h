@@ -38,6 +38,8 @@ typedef struct vg_config {
     char **store_skip;     /* "store_skip": event types/globs not stored, NULL-terminated; empty */
     char *discovery_root; /* "discovery_root": prefix of /proc, /run, ... for tests; NULL */
     uint64_t rescan_ms;  /* "rescan_ms": workload rescan period, default 1000 */
+    /* "group_aging_hours": unused service groups are removed after; 0 never; default 24 */
+    uint64_t group_aging_hours;
     void *L;             /* the sandboxed lua_State, kept for plugin settings */
 } vg_config;
 

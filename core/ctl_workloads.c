@@ -4,8 +4,11 @@
  *
  *   workloads   [{id, name, runtime, pid, pids, group, groups, mode, image,
  *                 namespace, pod, container, cgroup, netns, started, labels}]
- *   groups      [{name, kind, mode, members}]
- *   group.show  {name, kind, mode, members, workloads = [id...], criteria}
+ *   groups      [{name, kind, mode, members, unused_s}]
+ *   group.show  {name, kind, mode, members, unused_s, workloads = [id...], criteria}
+ *
+ * unused_s is how long the group has had no member, as counted by the last
+ * aging check (every VG_GROUP_AGING_PERIOD_MS); 0 for a group with members.
  *   group.mode  {group, mode, previous}   args {name, mode}
  */
 #include <errno.h>
@@ -95,11 +98,13 @@ static void count_group(const vg_group_info *gi, void *arg)
 static void pack_group(const vg_group_info *gi, void *arg)
 {
     struct groups_ctx *c = arg;
-    msgpack_pack_map(c->pk, 4);
+    size_t members = count_members(c->list, c->n, gi->name);
+    msgpack_pack_map(c->pk, 5);
     vg_mp_pack_kv_str(c->pk, "name", gi->name);
     vg_mp_pack_kv_str(c->pk, "kind", vg_group_kind_name(gi->kind));
     vg_mp_pack_kv_str(c->pk, "mode", vg_mode_name(gi->mode));
-    vg_mp_pack_kv_uint(c->pk, "members", count_members(c->list, c->n, gi->name));
+    vg_mp_pack_kv_uint(c->pk, "members", members);
+    vg_mp_pack_kv_uint(c->pk, "unused_s", members ? 0 : (uint64_t)gi->idle_ns / 1000000000u);
 }
 
 static int cmd_groups(vg_ctl_call *call)
@@ -157,11 +162,13 @@ static int cmd_group_show(vg_ctl_call *call)
     if (rc < 0)
         return rc;
     msgpack_packer *pk = call->pk;
-    msgpack_pack_map(pk, 6);
+    size_t members = count_members(list, n, name);
+    msgpack_pack_map(pk, 7);
     vg_mp_pack_kv_str(pk, "name", gi.name);
     vg_mp_pack_kv_str(pk, "kind", vg_group_kind_name(gi.kind));
     vg_mp_pack_kv_str(pk, "mode", vg_mode_name(gi.mode));
-    vg_mp_pack_kv_uint(pk, "members", count_members(list, n, name));
+    vg_mp_pack_kv_uint(pk, "members", members);
+    vg_mp_pack_kv_uint(pk, "unused_s", members ? 0 : (uint64_t)gi.idle_ns / 1000000000u);
     vg_mp_pack_cstr(pk, "workloads");
     msgpack_pack_array(pk, count_members(list, n, name));
     for (size_t i = 0; i < n; i++)

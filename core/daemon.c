@@ -323,6 +323,7 @@ static void begin_shutdown(vg_daemon *d, int signum)
     close_handle((uv_handle_t *)&d->commit_check);
     close_handle((uv_handle_t *)&d->sync_timer);
     close_handle((uv_handle_t *)&d->watchdog);
+    close_handle((uv_handle_t *)&d->aging_timer);
 }
 
 static void on_sigterm(uv_signal_t *h, int signum)
@@ -340,8 +341,10 @@ static int init_handles(vg_daemon *d)
     uv_check_init(&d->loop, &d->commit_check);
     uv_timer_init(&d->loop, &d->sync_timer);
     uv_timer_init(&d->loop, &d->watchdog);
+    uv_timer_init(&d->loop, &d->aging_timer);
     d->sig_hup.data = d->sig_term.data = d->sig_int.data = d;
     d->commit_check.data = d->sync_timer.data = d->watchdog.data = d;
+    d->aging_timer.data = d;
     uv_signal_start(&d->sig_hup, on_sighup, SIGHUP);
     uv_signal_start(&d->sig_term, on_sigterm, SIGTERM);
     uv_signal_start(&d->sig_int, on_sigterm, SIGINT);
@@ -351,6 +354,7 @@ static int init_handles(vg_daemon *d)
      * alive during shutdown. */
     uv_unref((uv_handle_t *)&d->sync_timer);
     uv_unref((uv_handle_t *)&d->watchdog);
+    uv_unref((uv_handle_t *)&d->aging_timer);
     start_watchdog(d);
     d->handles_ready = true;
     return 0;
@@ -489,6 +493,7 @@ static int start(vg_daemon *d)
     init_handles(d);
     if ((rc = open_ctl(d)) < 0 || (rc = start_workloads(d)) < 0 || (rc = vg__policy_open(d)) < 0)
         return rc;
+    vg__group_aging_start(d);
     d->plugin_env = (vg_plugin_env){.loop = &d->loop, .bus = d->bus, .store = d->store,
                                     .cfg = &d->cfg, .actions = d->actions,
                                     .workloads = d->workloads, .groups = d->groups,

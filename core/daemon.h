@@ -70,6 +70,7 @@ typedef struct vg_daemon {
     uv_check_t commit_check; /* commits the store batch once per iteration */
     uv_timer_t sync_timer;   /* fsyncs the store every second */
     uv_timer_t watchdog;
+    uv_timer_t aging_timer; /* removes unused service groups (daemon_aging.c) */
 
     struct {
         uint64_t ok, failed;
@@ -105,6 +106,14 @@ int vg__ctl_rules_register(vg_daemon *d); /* ctl_rules.c */
  * policies (daemon_policy.c). A policy that does not load is logged and
  * published as policy.error; the daemon then runs without policies. */
 int vg__policy_open(vg_daemon *d);
+
+/* How often unused service groups are looked for (daemon_aging.c). */
+#define VG_GROUP_AGING_PERIOD_MS (5 * 60 * 1000)
+/* One check now, then the timer (after the first discovery scan). */
+void vg__group_aging_start(vg_daemon *d);
+/* One check: idle times counted, groups unused past group_aging_hours
+ * removed and published as group.removed. */
+void vg__group_aging_check(vg_daemon *d);
 
 /* Stored events for queries and the live stream to followers (events.c). */
 void vg__events_on_event(const vg_event *ev, void *arg);

@@ -5,28 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "groups_custom.h"
-#include "hmap.h"
+#include "groups_int.h"
 #include "log.h"
 #include "mp.h"
 
 #define TABLE "groups"
 #define RECORD_VERSION 1
-
-struct group {
-    char *name;
-    int kind;
-    int mode;
-};
-
-struct vg_groups {
-    vg_store *st;
-    int default_mode;
-    vg_hmap by_name; /* name -> struct group */
-    struct group **all;
-    size_t n, cap;
-    vg__custom_defs defs;
-};
 
 const char *vg_mode_name(int mode)
 {
@@ -58,17 +42,17 @@ static int kind_parse(const msgpack_object *rec)
 
 /* ---- the table of groups ---- */
 
-static struct group *add_group(vg_groups *g, const char *name, int kind, int mode)
+static struct vg__group *add_group(vg_groups *g, const char *name, int kind, int mode)
 {
     if (g->n == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 16;
-        struct group **all = realloc(g->all, cap * sizeof(*all));
+        struct vg__group **all = realloc(g->all, cap * sizeof(*all));
         if (!all)
             return NULL;
         g->all = all;
         g->cap = cap;
     }
-    struct group *gr = calloc(1, sizeof(*gr));
+    struct vg__group *gr = calloc(1, sizeof(*gr));
     if (!gr || !(gr->name = strdup(name)) || vg_hmap_put_str(&g->by_name, gr->name, gr) < 0) {
         if (gr)
             free(gr->name);
@@ -81,16 +65,19 @@ static struct group *add_group(vg_groups *g, const char *name, int kind, int mod
     return gr;
 }
 
-static int store_group(vg_groups *g, const struct group *gr)
+int vg__groups_store(vg_groups *g, const struct vg__group *gr)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
+    /* "idle" (seconds without a member) is optional: records written
+     * before group aging have none, and mean 0. */
+    msgpack_pack_map(&pk, 4);
     vg_mp_pack_kv_int(&pk, "v", RECORD_VERSION);
     vg_mp_pack_kv_str(&pk, "mode", vg_mode_name(gr->mode));
     vg_mp_pack_kv_str(&pk, "kind", vg_group_kind_name(gr->kind));
+    vg_mp_pack_kv_int(&pk, "idle", gr->idle_ns / NS_PER_S);
     int rc = vg_store_put(g->st, TABLE, gr->name, strlen(gr->name), sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
     return rc;
@@ -98,19 +85,19 @@ static int store_group(vg_groups *g, const struct group *gr)
 
 /* The group `name`, created (with the default mode, and stored) when it is
  * new. NULL when out of memory. */
-static struct group *ensure(vg_groups *g, const char *name, int kind)
+static struct vg__group *ensure(vg_groups *g, const char *name, int kind)
 {
-    struct group *gr = vg_hmap_get_str(&g->by_name, name);
+    struct vg__group *gr = vg_hmap_get_str(&g->by_name, name);
     if (gr) {
         /* A stored service group may be declared custom later, or back. */
         if (gr->kind != kind && gr->kind != VG_GROUP_KIND_NODES) {
             gr->kind = kind;
-            store_group(g, gr);
+            vg__groups_store(g, gr);
         }
         return gr;
     }
     gr = add_group(g, name, kind, g->default_mode);
-    if (gr && store_group(g, gr) < 0)
+    if (gr && vg__groups_store(g, gr) < 0)
         vg_warn("cannot store the new group %s; its mode is not kept", name);
     return gr;
 }
@@ -130,9 +117,13 @@ static int load_one(const void *key, size_t klen, const void *val, size_t vlen, 
     }
     memcpy(name, key, klen);
     name[klen] = '\0';
-    int rc = add_group(g, name, kind_parse(&up.data), vg_mode_parse(mode)) ? 0 : -ENOMEM;
+    struct vg__group *gr = add_group(g, name, kind_parse(&up.data), vg_mode_parse(mode));
+    int64_t idle = 0;
+    if (gr && vg_mp_get_int(&up.data, "idle", &idle) == 0 && idle > 0 &&
+        idle < INT64_MAX / NS_PER_S)
+        gr->idle_ns = idle * NS_PER_S;
     msgpack_unpacked_destroy(&up);
-    return rc;
+    return gr ? 0 : -ENOMEM;
 }
 
 int vg_groups_new(vg_store *st, int default_mode, vg_groups **out)
@@ -215,13 +206,19 @@ int vg_groups_effective_mode(vg_groups *g, const vg_workload *w)
 int vg_groups_classify(vg_groups *g, vg_workload *w)
 {
     vg_group_service_name(w, w->group, sizeof(w->group));
-    if (!ensure(g, w->group, w->runtime == VG_RT_HOST ? VG_GROUP_KIND_NODES : VG_GROUP_SERVICE))
+    struct vg__group *gr =
+        ensure(g, w->group, w->runtime == VG_RT_HOST ? VG_GROUP_KIND_NODES : VG_GROUP_SERVICE);
+    if (!gr)
         return -ENOMEM;
+    gr->used = true;
     for (size_t i = 0; i < g->defs.n; i++) {
         if (!vg__custom_match(&g->defs, &g->defs.v[i], w))
             continue;
         if (vg_workload_add_group(w, g->defs.v[i].name) < 0)
             return -ENOMEM;
+        struct vg__group *cg = vg_hmap_get_str(&g->by_name, g->defs.v[i].name);
+        if (cg)
+            cg->used = true;
     }
     atomic_store(&w->mode, vg_groups_effective_mode(g, w));
     return 0;
@@ -229,7 +226,7 @@ int vg_groups_classify(vg_groups *g, vg_workload *w)
 
 int vg_groups_mode(vg_groups *g, const char *group)
 {
-    const struct group *gr = vg_hmap_get_str(&g->by_name, group);
+    const struct vg__group *gr = vg_hmap_get_str(&g->by_name, group);
     return gr ? gr->mode : -ENOENT;
 }
 
@@ -237,14 +234,14 @@ int vg_groups_set_mode(vg_groups *g, const char *group, int mode, int *old)
 {
     if (mode < VG_MODE_LEARN || mode > VG_MODE_PROTECT)
         return -EINVAL;
-    struct group *gr = vg_hmap_get_str(&g->by_name, group);
+    struct vg__group *gr = vg_hmap_get_str(&g->by_name, group);
     if (!gr)
         return -ENOENT;
     if (old)
         *old = gr->mode;
     int prev = gr->mode;
     gr->mode = mode;
-    int rc = store_group(g, gr);
+    int rc = vg__groups_store(g, gr);
     if (rc < 0)
         gr->mode = prev;
     return rc;
@@ -260,12 +257,33 @@ static const vg__custom_def *find_def(const vg_groups *g, const char *name)
     return NULL;
 }
 
-static void fill(const vg_groups *g, const struct group *gr, vg_group_info *out)
+bool vg__groups_declared(const vg_groups *g, const char *name)
+{
+    return find_def(g, name) != NULL;
+}
+
+int vg__groups_reindex(vg_groups *g)
+{
+    vg_hmap m;
+    vg_hmap_init(&m, true);
+    for (size_t i = 0; i < g->n; i++) {
+        if (vg_hmap_put_str(&m, g->all[i]->name, g->all[i]) < 0) {
+            vg_hmap_free(&m);
+            return -ENOMEM;
+        }
+    }
+    vg_hmap_free(&g->by_name);
+    g->by_name = m;
+    return 0;
+}
+
+static void fill(const vg_groups *g, const struct vg__group *gr, vg_group_info *out)
 {
     memset(out, 0, sizeof(*out));
     out->name = gr->name;
     out->kind = gr->kind;
     out->mode = gr->mode;
+    out->idle_ns = gr->idle_ns;
     const vg__custom_def *d = find_def(g, gr->name);
     if (!d)
         return;
@@ -279,7 +297,7 @@ static void fill(const vg_groups *g, const struct group *gr, vg_group_info *out)
 
 static int cmp_group(const void *a, const void *b)
 {
-    return strcmp((*(struct group *const *)a)->name, (*(struct group *const *)b)->name);
+    return strcmp((*(struct vg__group *const *)a)->name, (*(struct vg__group *const *)b)->name);
 }
 
 void vg_groups_foreach(vg_groups *g, void (*fn)(const vg_group_info *gi, void *arg), void *arg)
@@ -294,7 +312,7 @@ void vg_groups_foreach(vg_groups *g, void (*fn)(const vg_group_info *gi, void *a
 
 int vg_groups_get(vg_groups *g, const char *name, vg_group_info *out)
 {
-    const struct group *gr = vg_hmap_get_str(&g->by_name, name);
+    const struct vg__group *gr = vg_hmap_get_str(&g->by_name, name);
     if (!gr)
         return -ENOENT;
     fill(g, gr, out);

@@ -10,10 +10,10 @@
  * groups come from the config setting `groups` (see docs/config.md).
  *
  * Each group has a mode (enum vg_mode), stored in the store table "groups"
- * (key: the name; value: msgpack {v = 1, mode = "learn", kind = "service"})
- * so that it survives restarts. A group seen for the first time gets the
- * configured default_mode and is stored at once, so that changing the
- * default later does not move existing groups.
+ * (key: the name; value: msgpack {v = 1, mode = "learn", kind = "service",
+ * idle = seconds without a member}) so that it survives restarts. A group seen for the first time
+ * gets the configured default_mode and is stored at once, so that changing the default later does
+ * not move existing groups.
  *
  * Effective mode: a workload in several groups runs in the most protective
  * of their modes (protect > monitor > learn). Putting a workload into a
@@ -31,6 +31,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "rules.h"
 #include "store.h"
 #include "workloads.h"
 
@@ -84,6 +85,7 @@ typedef struct vg_group_info {
     const char *name;
     int kind;
     int mode;
+    int64_t idle_ns; /* how long it has had no member (see vg_groups_age); 0 in use */
     /* custom groups: their criteria, for `group show` (NULL when unset) */
     const char *image, *name_glob, *k8s_namespace;
     const char *const *labels; /* key/value pairs */
@@ -96,5 +98,47 @@ void vg_groups_foreach(vg_groups *g, void (*fn)(const vg_group_info *gi, void *a
 /* One group; -ENOENT. The strings are valid until the next call that
  * changes g. */
 int vg_groups_get(vg_groups *g, const char *name, vg_group_info *out);
+
+/* ---- unused groups age out (groups_aging.c) ----
+ *
+ * Like NeuVector's "auto-deletion of unused groups": a service group that
+ * has had no member for longer than the config's group_aging_hours is
+ * removed, with its stored mode and its learned rules, so that the groups
+ * of short-lived workloads (a Kubernetes Job per name) do not pile up.
+ * Never removed: "nodes", a group declared in the config's `groups` (or
+ * stored as custom), a group with a member. Rules a user wrote (vigilctl
+ * rules add, policy files) or imported stay: they are the user's, and they
+ * apply again if the group comes back.
+ *
+ * Idle time is counted between calls of vg_groups_age(), on a monotonic
+ * clock, and stored with the group: time while the daemon is not running
+ * does not count, so a host that was off for a weekend does not lose its
+ * groups (and their protect modes) before its containers are back. */
+
+typedef struct vg_group_removed {
+    const char *name;
+    int mode;          /* the mode it had */
+    int64_t idle_ns;   /* how long it had no member */
+    size_t rules;      /* learned rules removed with it */
+    size_t rules_kept; /* written or imported rules of the group left in place */
+} vg_group_removed;
+
+typedef struct vg_groups_aging {
+    vg_workloads *reg;   /* who is a member now; NULL: only classify() counts */
+    vg_rules *rules;     /* whose learned rules go with a removed group; may be NULL */
+    int64_t now_ns;      /* a monotonic clock (uv_hrtime() in the daemon; tests pass their own) */
+    int64_t max_idle_ns; /* remove groups idle longer than this; 0 never removes */
+    /* Called for each group removed, before its record is freed; may be NULL. */
+    void (*removed)(const vg_group_removed *r, void *arg);
+    void *arg;
+} vg_groups_aging;
+
+/* One check: groups with a member now (in a->reg) or classified since the
+ * last check are in use (idle 0); the others' idle time grows by the time
+ * since the last check (nothing at the first check after vg_groups_new).
+ * Then the removable groups idle longer than a->max_idle_ns are removed.
+ * Changed records are stored (batched; the caller commits). Returns the
+ * number of groups removed, or -ENOMEM (then nothing was removed). */
+int vg_groups_age(vg_groups *g, const vg_groups_aging *a);
 
 #endif

@@ -399,6 +399,70 @@ int vg_rules_del(vg_rules *r, const vg_rule *rule)
     return rc;
 }
 
+/* Whether e is the group's and learned: moved to *gone (chained through
+ * next) and unlinked; a learned stored rule hidden by a policy's rule only
+ * loses its shadow. Under the write lock. */
+static size_t take_learned(vg_rules *r, entry **pp, const char *group, entry **gone, size_t *kept)
+{
+    size_t n = 0;
+    while (*pp) {
+        entry *e = *pp;
+        if (strcmp(ENTRY_GROUP(e), group) != 0) {
+            pp = &e->next;
+            continue;
+        }
+        if (e->shadow && e->shadow->origin == VG_RULE_LEARNED) {
+            e->shadow->next = *gone;
+            *gone = e->shadow;
+            e->shadow = NULL;
+            n++;
+        }
+        if (!e->persisted || e->origin != VG_RULE_LEARNED) {
+            (*kept)++;
+            pp = &e->next;
+            continue;
+        }
+        *pp = e->next;
+        if (e->wild)
+            wild_remove(r, e);
+        r->count--;
+        e->next = *gone;
+        *gone = e;
+        n++;
+    }
+    return n;
+}
+
+int vg_rules_del_learned(vg_rules *r, const char *group, size_t *kept)
+{
+    size_t n = 0, k = 0;
+    entry *gone = NULL;
+    if (!r || !group)
+        return -EINVAL;
+    /* One pass over every bucket: learned rules are keyed by subject, not
+     * by group, and a group ages out rarely (every few minutes at most). */
+    pthread_rwlock_wrlock(&r->lock);
+    for (size_t i = 0; i < r->nbuckets; i++)
+        n += take_learned(r, &r->buckets[i], group, &gone, &k);
+    pthread_rwlock_unlock(&r->lock);
+    /* The store is written outside the lock, which lookups from other
+     * threads wait on. */
+    int rc = 0;
+    for (entry *e = gone, *next; e; e = next) {
+        next = e->next;
+        int del = store_del(r, e);
+        if (del < 0 && del != -ENOENT)
+            rc = del;
+        e->next = NULL;
+        entry_free(e);
+    }
+    if (n)
+        bump(r);
+    if (kept)
+        *kept = k;
+    return rc < 0 ? rc : (int)n;
+}
+
 void vg_rules_clear_written(vg_rules *r)
 {
     if (!r)

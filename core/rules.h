@@ -68,6 +68,12 @@ void vg_rules_free(vg_rules *r);
 int vg_rules_put(vg_rules *r, const vg_rule *rule, bool persist);
 /* -ENOENT if there is no such rule. */
 int vg_rules_del(vg_rules *r, const vg_rule *rule);
+/* Removes the learned rules of a group (from the index and the store,
+ * batched), for a group that aged out. Rules written or imported stay; *kept
+ * (when not NULL) gets how many of the group's rules were left. Returns the
+ * number removed, or a negative errno from the store (the index is changed
+ * all the same). */
+int vg_rules_del_learned(vg_rules *r, const char *group, size_t *kept);
 /* Drops every in-memory (non-persisted) rule: before a policy reload. */
 void vg_rules_clear_written(vg_rules *r);
 

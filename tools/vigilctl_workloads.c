@@ -14,6 +14,16 @@ static void print_json_lines(const msgpack_object *arr)
         vctl_print_json(&arr->via.array.ptr[i]);
 }
 
+/* A group's time without a member, as "3h05m"; "-" for a group in use. */
+static char *unused_cell(const msgpack_object *e)
+{
+    const msgpack_object *o = vg_mp_get(e, "unused_s");
+    char buf[32];
+    if (!o || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 == 0)
+        return vctl_strdup("-");
+    return vctl_strdup(vctl_fmt_duration(o->via.u64, buf));
+}
+
 static void table_rows(const msgpack_object *arr, const char *const *heads, const char *const *keys)
 {
     vctl_table t;
@@ -24,8 +34,11 @@ static void table_rows(const msgpack_object *arr, const char *const *heads, cons
         for (size_t k = 0; keys[k]; k++) {
             /* Container ids are 64 hex digits; 12 tell them apart, as in
              * `docker ps`. */
-            row[k] = strcmp(keys[k], "id") == 0 ? vctl_cell(vg_mp_get(e, "id"), 12)
-                                                : vctl_cell_get(e, keys[k]);
+            if (strcmp(keys[k], "unused_s") == 0)
+                row[k] = unused_cell(e);
+            else
+                row[k] = strcmp(keys[k], "id") == 0 ? vctl_cell(vg_mp_get(e, "id"), 12)
+                                                    : vctl_cell_get(e, keys[k]);
             if (strcmp(keys[k], "id") == 0 && strlen(row[k]) > 12)
                 row[k][12] = '\0'; /* "..." is noise for an id prefix */
         }
@@ -66,8 +79,8 @@ int vctl_cmd_workloads(vctl_ctx *c, int argc, char **argv)
 
 int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv)
 {
-    static const char *const heads[] = {"NAME", "KIND", "MODE", "MEMBERS", NULL};
-    static const char *const keys[] = {"name", "kind", "mode", "members", NULL};
+    static const char *const heads[] = {"NAME", "KIND", "MODE", "MEMBERS", "UNUSED", NULL};
+    static const char *const keys[] = {"name", "kind", "mode", "members", "unused_s", NULL};
     int rc = vctl_parse_opts(c, argc, argv, NULL, NULL, NULL, NULL, NULL);
     return rc >= 0 ? rc : list_call(c, "groups", heads, keys);
 }
@@ -91,6 +104,7 @@ static void print_show(const msgpack_object *res)
     printf("kind:     %s\n", s = vctl_cell_get(res, "kind")), free(s);
     printf("mode:     %s\n", s = vctl_cell_get(res, "mode")), free(s);
     printf("members:  %s\n", s = vctl_cell_get(res, "members")), free(s);
+    printf("unused:   %s\n", s = unused_cell(res)), free(s);
     const msgpack_object *crit = vg_mp_get(res, "criteria");
     if (crit && crit->type == MSGPACK_OBJECT_MAP)
         printf("criteria: %s\n", s = vctl_cell(crit, VCTL_NO_LIMIT)), free(s);

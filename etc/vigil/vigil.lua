@@ -91,6 +91,11 @@ webhooks = {}
 --     }
 groups = {}
 
+-- Hours after which a service group that has had no member is removed,
+-- with its mode and its learned rules (rules you wrote or imported stay).
+-- "nodes" and the groups above are never removed. 0 keeps every group.
+group_aging_hours = 24
+
 -- How often (ms) workload discovery rescans /proc and the runtimes' state;
 -- new containers are also noticed as they are created.
 rescan_ms = 1000

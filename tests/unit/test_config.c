@@ -185,6 +185,7 @@ static void assert_same_config(const vg_config *a, const vg_config *b)
     assert_int_equal(a->bus_queue, b->bus_queue);
     assert_int_equal(a->store_map_mb, b->store_map_mb);
     assert_list(a->store_skip, (const char *const *)b->store_skip);
+    assert_int_equal(a->group_aging_hours, b->group_aging_hours);
 }
 
 static void test_defaults(void **state)
@@ -206,6 +207,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->store_map_mb, 64);
     const char *const nothing[] = {NULL};
     assert_list(cfg->store_skip, nothing); /* every event is stored */
+    assert_int_equal(cfg->group_aging_hours, 24);
     assert_non_null(cfg->L);
 
     const char *s = "unchanged";
@@ -391,6 +393,25 @@ static void test_all_errors_are_reported(void **state)
     /* Table contents are checked too, although the file has other errors. */
     expect_msg(f, 13, "plugins.proc.enabled must be a boolean, got string");
     assert_int_equal(f->diag.n, 11);
+}
+
+static void test_group_aging_hours(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(load_text(f, "group_aging_hours = 0\n"), 0);
+    assert_int_equal(f->cfg->group_aging_hours, 0); /* 0: groups are never removed */
+    assert_int_equal(load_text(f, "group_aging_hours = 168\n"), 0);
+    assert_int_equal(f->cfg->group_aging_hours, 168);
+    assert_int_equal(load_text(f, "group_aging_hours = -1\n"
+                                  "group_aging_hours = 1.5\n"
+                                  "group_aging_hours = '24'\n"
+                                  "group_aging_hours = 8761\n"),
+                     -EINVAL);
+    expect_msg(f, 1, "setting 'group_aging_hours' must be between 0 and 8760, got -1");
+    expect_msg(f, 2, "setting 'group_aging_hours' must be an integer, got 1.5");
+    expect_msg(f, 3, "setting 'group_aging_hours' must be an integer, got string");
+    expect_msg(f, 4, "setting 'group_aging_hours' must be between 0 and 8760, got 8761");
+    assert_int_equal(f->diag.n, 4);
 }
 
 static void test_table_contents_are_checked(void **state)
@@ -829,6 +850,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_problem_list_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_all_errors_are_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_contents_are_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_aging_hours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_syntax_error_has_its_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runtime_error_has_its_line, setup, teardown),

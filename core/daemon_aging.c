@@ -1,0 +1,70 @@
+/*
+ * The periodic check that removes unused service groups (groups.h, "unused
+ * groups age out"): once at start, after the first discovery scan, and then
+ * every VG_GROUP_AGING_PERIOD_MS. Each removal is logged and published as
+ * a group.removed event {mode, unused_s, rules_removed, rules_kept} with
+ * the group in the header.
+ *
+ * group_aging_hours is read from the current config at each check, so a
+ * reload changes it without a restart.
+ */
+#include <inttypes.h>
+#include <uv.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "mp.h"
+
+static void publish_removed(const vg_group_removed *r, void *arg)
+{
+    vg_daemon *d = arg;
+    int64_t unused_s = r->idle_ns / 1000000000LL;
+    vg_info("group %s removed: unused for %" PRId64 "h%02" PRId64
+            "m, it was in %s mode; %zu learned rules removed, %zu rules kept",
+            r->name, unused_s / 3600, unused_s / 60 % 60, vg_mode_name(r->mode), r->rules,
+            r->rules_kept);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4); /* the group is in the header */
+    vg_mp_pack_kv_str(&pk, "mode", vg_mode_name(r->mode));
+    vg_mp_pack_kv_int(&pk, "unused_s", unused_s);
+    vg_mp_pack_kv_uint(&pk, "rules_removed", r->rules);
+    vg_mp_pack_kv_uint(&pk, "rules_kept", r->rules_kept);
+    vg_event_in ev = {.type = vg_event_type_id("group.removed"),
+                      .severity = VG_SEV_NOTICE,
+                      .group = r->name,
+                      .body = sb.data,
+                      .body_len = sb.size};
+    if (d->bus)
+        vg_bus_publish(d->bus, &ev);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+void vg__group_aging_check(vg_daemon *d)
+{
+    if (!d->groups)
+        return;
+    vg_groups_aging a = {.reg = d->workloads,
+                         .rules = d->rules,
+                         .now_ns = (int64_t)uv_hrtime(),
+                         .max_idle_ns = (int64_t)d->cfg->group_aging_hours * 3600 * 1000000000LL,
+                         .removed = publish_removed,
+                         .arg = d};
+    int n = vg_groups_age(d->groups, &a);
+    if (n < 0)
+        vg_warn("group aging: out of memory; no group was removed this time");
+}
+
+static void on_aging_timer(uv_timer_t *h)
+{
+    vg__group_aging_check(h->data);
+}
+
+void vg__group_aging_start(vg_daemon *d)
+{
+    vg__group_aging_check(d);
+    uv_timer_start(&d->aging_timer, on_aging_timer, VG_GROUP_AGING_PERIOD_MS,
+                   VG_GROUP_AGING_PERIOD_MS);
+}
