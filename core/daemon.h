@@ -71,6 +71,7 @@ typedef struct vg_daemon {
     uv_timer_t sync_timer;   /* fsyncs the store every second */
     uv_timer_t watchdog;
     uv_timer_t aging_timer; /* removes unused service groups (daemon_aging.c) */
+    uint64_t aging_hour_ms; /* an hour of group_aging_hours: 3600000 but in tests */
 
     struct {
         uint64_t ok, failed;
