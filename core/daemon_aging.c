@@ -63,6 +63,11 @@ void vg__group_aging_check(vg_daemon *d)
     int n = vg_groups_age(d->groups, &a);
     if (n < 0)
         vg_warn("group aging: out of memory; no group was removed this time");
+    /* The policy's cached answers for a removed group were made in its old
+     * mode; a workload that brings the group back starts in the default
+     * one. (Removed rules already move the rules' generation.) */
+    if (n > 0 && d->policy)
+        vg_policy_invalidate(d->policy);
 }
 
 static void on_aging_timer(uv_timer_t *h)

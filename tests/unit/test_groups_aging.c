@@ -126,14 +126,21 @@ static int64_t idle(struct env *e, const char *group)
     return gi.idle_ns;
 }
 
-static void put_rule(struct env *e, const char *group, const char *prog, int origin, bool persist)
+/* A proc rule for prog as user (root when NULL; "*" is a wildcard). */
+static void put_rule_as(struct env *e, const char *group, const char *prog, const char *user,
+                        int origin, bool persist)
 {
     vg_rule r = {.plane = VG_PLANE_PROC, .action = VG_RULE_ALLOW, .origin = origin};
     snprintf(r.group, sizeof(r.group), "%s", group);
     snprintf(r.fields[0], VG_RULE_FIELD_MAX, "%s", prog);
     snprintf(r.fields[1], VG_RULE_FIELD_MAX, "/usr/bin/%s", prog);
-    snprintf(r.fields[2], VG_RULE_FIELD_MAX, "root");
+    snprintf(r.fields[2], VG_RULE_FIELD_MAX, "%s", user ? user : "root");
     assert_int_equal(vg_rules_put(e->rules, &r, persist), 0);
+}
+
+static void put_rule(struct env *e, const char *group, const char *prog, int origin, bool persist)
+{
+    put_rule_as(e, group, prog, NULL, origin, persist);
 }
 
 struct find {
@@ -187,13 +194,16 @@ static void test_old_removed_with_learned_rules(void **state)
     assert_int_equal(vg_groups_set_mode(e->g, "migrate", VG_MODE_PROTECT, NULL), 0);
     put_rule(e, "migrate", "sh", VG_RULE_LEARNED, true);
     put_rule(e, "migrate", "psql", VG_RULE_LEARNED, true);
-    put_rule(e, "migrate", "curl", VG_RULE_WRITTEN, true);  /* vigilctl rules add */
-    put_rule(e, "migrate", "wget", VG_RULE_IMPORTED, true); /* vigilctl rules import */
-    put_rule(e, "migrate", "awk", VG_RULE_LEARNED, true);   /* learned, then a policy file */
-    put_rule(e, "migrate", "awk", VG_RULE_WRITTEN, false);  /* says the same subject */
-    put_rule(e, "db", "sh", VG_RULE_LEARNED, true);         /* another group's */
-    publish(e, &keep, 1);                                   /* migrate's job has ended */
+    put_rule(e, "migrate", "curl", VG_RULE_WRITTEN, true);        /* vigilctl rules add */
+    put_rule(e, "migrate", "wget", VG_RULE_IMPORTED, true);       /* vigilctl rules import */
+    put_rule(e, "migrate", "awk", VG_RULE_LEARNED, true);         /* learned, then a policy file */
+    put_rule(e, "migrate", "awk", VG_RULE_WRITTEN, false);        /* says the same subject */
+    put_rule(e, "db", "sh", VG_RULE_LEARNED, true);               /* another group's */
+    put_rule_as(e, "migrate", "env", "*", VG_RULE_LEARNED, true); /* a wildcard's list too */
+    publish(e, &keep, 1);                                         /* migrate's job has ended */
 
+    int origin;
+    assert_int_equal(has_rule(e, "migrate", "env", &origin), 1);
     assert_int_equal(age(e, T0, 24 * HOUR), 0); /* classified since: in use */
     assert_int_equal(age(e, T0 + 20 * HOUR, 24 * HOUR), 0);
     assert_int_equal(idle(e, "migrate"), 20 * HOUR);
@@ -205,13 +215,13 @@ static void test_old_removed_with_learned_rules(void **state)
     assert_string_equal(e->seen[0].name, "migrate");
     assert_int_equal(e->seen[0].idle_ns, 25 * HOUR);
     assert_int_equal(e->seen[0].mode, VG_MODE_PROTECT);
-    assert_int_equal(e->seen[0].rules, 3);      /* sh, psql and awk's stored rule */
+    assert_int_equal(e->seen[0].rules, 4);      /* sh, psql, env and awk's stored rule */
     assert_int_equal(e->seen[0].rules_kept, 3); /* curl, wget, the policy's awk */
     assert_int_equal(vg_groups_mode(e->g, "migrate"), -ENOENT);
     assert_int_equal(vg_groups_mode(e->g, "db"), VG_MODE_LEARN);
-    int origin;
     assert_int_equal(has_rule(e, "migrate", "sh", &origin), 0);
     assert_int_equal(has_rule(e, "migrate", "psql", &origin), 0);
+    assert_int_equal(has_rule(e, "migrate", "env", &origin), 0); /* matched through "*" */
     assert_int_equal(has_rule(e, "migrate", "curl", &origin), 1);
     assert_int_equal(has_rule(e, "migrate", "wget", &origin), 1);
     assert_int_equal(origin, VG_RULE_IMPORTED);
