@@ -13,12 +13,15 @@
  * connection, or for its backoff to pass) or active (an easy handle in the
  * multi). One retry timer wakes for the earliest waiting one; with at most
  * queue_max deliveries, a scan of the waiting list is cheap.
+ *
+ * libcurl itself is loaded at the first delivery (webhook_curl.h), so every
+ * curl call goes through w->curl, and nothing touches curl before that: an
+ * endpoint keeps its headers as plain strings, and each attempt makes the
+ * curl_slist it hands to curl.
  */
 #include "webhook.h"
 
-#include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +29,7 @@
 #include "json.h"
 #include "log.h"
 #include "mp.h"
+#include "webhook_curl.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
 #define GIVE_UP_LOG_MS 10000 /* at most one warning per 10 s, the rest counted */
@@ -36,7 +40,8 @@ typedef struct endpoint {
     char *name, *url;
     bool slack;
     long timeout_ms;
-    struct curl_slist *headers;
+    char **headers; /* "Name: value", nheaders of them */
+    size_t nheaders;
 } endpoint;
 
 typedef struct delivery {
@@ -47,7 +52,8 @@ typedef struct delivery {
     size_t len;
     unsigned attempts;
     uint64_t due_ms;
-    CURL *easy; /* while active */
+    CURL *easy;              /* while active */
+    struct curl_slist *hdrs; /* while active: ep's headers, made for curl */
 } delivery;
 
 /* One watched socket. */
@@ -60,6 +66,9 @@ typedef struct sock {
 struct vg_webhooks {
     uv_loop_t *loop;
     vg_webhooks_opts opts;
+    vg__curl_api curl;  /* filled at the first delivery, with multi */
+    char curl_err[256]; /* why the last attempt to load libcurl failed */
+    uint64_t last_load_err_ms;
     CURLM *multi;
     uv_timer_t curl_timer;  /* when curl wants to be called */
     uv_timer_t retry_timer; /* the earliest waiting delivery */
@@ -74,14 +83,6 @@ struct vg_webhooks {
     bool closing;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void init_curl(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* ---- endpoints ---------------------------------------------------------- */
 
 static void endpoint_unref(endpoint *ep)
@@ -90,21 +91,23 @@ static void endpoint_unref(endpoint *ep)
         return;
     free(ep->name);
     free(ep->url);
-    curl_slist_free_all(ep->headers);
+    for (size_t i = 0; i < ep->nheaders; i++)
+        free(ep->headers[i]);
+    free(ep->headers);
     free(ep);
 }
 
 static int add_header(endpoint *ep, const char *name, size_t nlen, const char *val, size_t vlen)
 {
+    char **more = realloc(ep->headers, (ep->nheaders + 1) * sizeof(*more));
+    if (!more)
+        return -ENOMEM;
+    ep->headers = more;
     char *line = malloc(nlen + vlen + 3);
     if (!line)
         return -ENOMEM;
     snprintf(line, nlen + vlen + 3, "%.*s: %.*s", (int)nlen, name, (int)vlen, val);
-    struct curl_slist *l = curl_slist_append(ep->headers, line);
-    free(line);
-    if (!l)
-        return -ENOMEM;
-    ep->headers = l;
+    ep->headers[ep->nheaders++] = line;
     return 0;
 }
 
@@ -210,10 +213,21 @@ static endpoint *find_endpoint(vg_webhooks *w, const char *name)
 
 /* ---- deliveries --------------------------------------------------------- */
 
+/* Ends d's attempt on curl's side; d->easy is out of the multi already. */
+static void release_easy(delivery *d)
+{
+    const vg__curl_api *c = &d->w->curl;
+    if (d->easy)
+        c->easy_cleanup(d->easy);
+    if (d->hdrs)
+        c->slist_free_all(d->hdrs);
+    d->easy = NULL;
+    d->hdrs = NULL;
+}
+
 static void delivery_free(delivery *d)
 {
-    if (d->easy)
-        curl_easy_cleanup(d->easy);
+    release_easy(d);
     endpoint_unref(d->ep);
     free(d->body);
     free(d);
@@ -227,47 +241,80 @@ static size_t discard(char *ptr, size_t size, size_t n, void *arg)
 static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp);
 static int curl_timer_cb(CURLM *multi, long timeout_ms, void *arg);
 
-/* libcurl (and the TLS library under it) is set up at the first delivery,
- * not at start-up: a host without webhooks does not pay its memory. */
+/* libcurl (and the TLS library under it) is loaded and set up at the first
+ * delivery, not at start-up: a host without webhooks does not pay its
+ * memory. A library that cannot be loaded fails this delivery (the caller
+ * counts it) and is tried again at the next one, so that installing it
+ * needs no restart. -ENOENT or -EIO (why in w->curl_err), -ENOMEM. */
 static int ensure_multi(vg_webhooks *w)
 {
     if (w->multi)
         return 0;
-    pthread_once(&curl_once, init_curl);
-    if (curl_init_rc != CURLE_OK || !(w->multi = curl_multi_init()))
+    if (!w->curl.easy_init) {
+        int rc = vg__curl_load(w->opts.curl_soname, &w->curl, w->curl_err, sizeof(w->curl_err));
+        if (rc < 0) {
+            uint64_t now = uv_now(w->loop);
+            if (!w->last_load_err_ms || now - w->last_load_err_ms >= GIVE_UP_LOG_MS) {
+                w->last_load_err_ms = now;
+                vg_err("webhooks: no webhook can be delivered: %s (Debian: install libcurl4)",
+                       w->curl_err);
+            }
+            return rc;
+        }
+    }
+    const vg__curl_api *c = &w->curl;
+    if (!(w->multi = c->multi_init()))
         return -ENOMEM;
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+    c->multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+    c->multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+    c->multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+    c->multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+    return 0;
+}
+
+static int make_headers(const vg__curl_api *c, const endpoint *ep, struct curl_slist **out)
+{
+    struct curl_slist *l = NULL;
+    for (size_t i = 0; i < ep->nheaders; i++) {
+        struct curl_slist *n = c->slist_append(l, ep->headers[i]);
+        if (!n) {
+            c->slist_free_all(l);
+            return -ENOMEM;
+        }
+        l = n;
+    }
+    *out = l;
     return 0;
 }
 
 static int start(vg_webhooks *w, delivery *d)
 {
-    if (ensure_multi(w) < 0)
-        return -ENOMEM;
-    CURL *e = curl_easy_init();
-    if (!e)
-        return -ENOMEM;
-    curl_easy_setopt(e, CURLOPT_URL, d->ep->url);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, d->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, d->ep->headers);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, d->ep->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, d);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
-    /* A webhook URL is config, but a redirect is the receiver's: neither
-     * may lead curl to another protocol (file://, gopher://). */
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    if (curl_multi_add_handle(w->multi, e) != CURLM_OK) {
-        curl_easy_cleanup(e);
+    int rc = ensure_multi(w);
+    if (rc < 0)
+        return rc;
+    const vg__curl_api *c = &w->curl;
+    if (make_headers(c, d->ep, &d->hdrs) < 0 || !(d->easy = c->easy_init())) {
+        release_easy(d);
         return -ENOMEM;
     }
-    d->easy = e;
+    CURL *e = d->easy;
+    c->easy_setopt(e, CURLOPT_URL, d->ep->url);
+    c->easy_setopt(e, CURLOPT_POSTFIELDS, d->body);
+    c->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->len);
+    c->easy_setopt(e, CURLOPT_HTTPHEADER, d->hdrs);
+    c->easy_setopt(e, CURLOPT_TIMEOUT_MS, d->ep->timeout_ms);
+    c->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    c->easy_setopt(e, CURLOPT_PRIVATE, d);
+    c->easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
+    /* A webhook URL is config, but a redirect is the receiver's: neither
+     * may lead curl to another protocol (file://, gopher://). */
+    c->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    c->easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    if (c->multi_add_handle(w->multi, e) != CURLM_OK) {
+        release_easy(d);
+        return -ENOMEM;
+    }
     d->attempts++;
     d->next = w->active;
     w->active = d;
@@ -302,8 +349,9 @@ static void start_due(vg_webhooks *w, uint64_t now)
             continue;
         }
         *pp = d->next;
-        if (start(w, d) < 0)
-            give_up(w, d, "out of memory");
+        int rc = start(w, d);
+        if (rc < 0)
+            give_up(w, d, rc == -ENOMEM ? "out of memory" : "libcurl could not be loaded");
     }
 }
 
@@ -352,13 +400,13 @@ static uint64_t backoff_ms(const vg_webhooks *w, unsigned attempts)
 
 static void finished(vg_webhooks *w, CURL *e, CURLcode res)
 {
+    const vg__curl_api *c = &w->curl;
     delivery *d = NULL;
-    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&d);
+    c->easy_getinfo(e, CURLINFO_PRIVATE, (char **)&d);
     long code = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-    curl_multi_remove_handle(w->multi, e);
-    curl_easy_cleanup(e);
-    d->easy = NULL;
+    c->easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    c->multi_remove_handle(w->multi, e);
+    release_easy(d);
     for (delivery **pp = &w->active; *pp; pp = &(*pp)->next) {
         if (*pp == d) {
             *pp = d->next;
@@ -374,7 +422,7 @@ static void finished(vg_webhooks *w, CURL *e, CURLcode res)
     }
     char why[96];
     if (res != CURLE_OK)
-        snprintf(why, sizeof(why), "%s", curl_easy_strerror(res));
+        snprintf(why, sizeof(why), "%s", c->easy_strerror(res));
     else
         snprintf(why, sizeof(why), "HTTP status %ld", code);
     vg_debug("webhook %s: attempt %u failed: %s", d->ep->name, d->attempts, why);
@@ -388,7 +436,7 @@ static void check_done(vg_webhooks *w)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(w->multi, &left)))
+    while ((m = w->curl.multi_info_read(w->multi, &left)))
         if (m->msg == CURLMSG_DONE)
             finished(w, m->easy_handle, m->data.result);
     reschedule(w);
@@ -400,7 +448,7 @@ static void on_curl_timer(uv_timer_t *t)
 {
     vg_webhooks *w = t->data;
     int running;
-    curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    w->curl.multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_done(w);
 }
 
@@ -425,7 +473,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
         flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(w->multi, s->fd, flags, &running);
+    w->curl.multi_socket_action(w->multi, s->fd, flags, &running);
     check_done(w);
 }
 
@@ -442,7 +490,7 @@ static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *
         if (s) {
             uv_poll_stop(&s->poll);
             uv_close((uv_handle_t *)&s->poll, free_sock);
-            curl_multi_assign(w->multi, fd, NULL);
+            w->curl.multi_assign(w->multi, fd, NULL);
         }
         return 0;
     }
@@ -457,7 +505,7 @@ static int curl_socket_cb(CURL *e, curl_socket_t fd, int what, void *arg, void *
             return -1;
         }
         s->poll.data = s;
-        curl_multi_assign(w->multi, fd, s);
+        w->curl.multi_assign(w->multi, fd, s);
     }
     int events = (what == CURL_POLL_IN ? UV_READABLE : 0) |
                  (what == CURL_POLL_OUT ? UV_WRITABLE : 0) |
@@ -511,18 +559,18 @@ void vg_webhooks_close(vg_webhooks *w)
         delivery_free(d);
     }
     if (w->multi)
-        curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, NULL);
+        w->curl.multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, NULL);
     while (w->active) {
         delivery *d = w->active;
         w->active = d->next;
-        curl_multi_remove_handle(w->multi, d->easy);
+        w->curl.multi_remove_handle(w->multi, d->easy);
         w->stats.failed++;
         delivery_free(d);
     }
     w->nactive = 0;
     w->stats.pending = 0;
     if (w->multi)
-        curl_multi_cleanup(w->multi);
+        w->curl.multi_cleanup(w->multi);
     w->multi = NULL;
     drop_endpoints(w);
     uv_close((uv_handle_t *)&w->curl_timer, on_timer_closed);

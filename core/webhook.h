@@ -20,6 +20,11 @@
  * beyond it new ones are dropped and counted. A dead endpoint therefore
  * costs nothing but counted failures.
  *
+ * libcurl is not linked: it is loaded (dlopen) at the first delivery, so a
+ * daemon that never sends a webhook never maps it or its TLS stack. When it
+ * cannot be loaded, each delivery fails at once (counted, not retried) and
+ * an error names the library; the next delivery tries to load it again.
+ *
  * Action args: {endpoint = "ops", event = <the event's wire map>}; the
  * policy engine's "webhook:ops" passes the endpoint as `target` instead.
  * Loop thread only.
@@ -44,6 +49,10 @@ typedef struct vg_webhooks_opts {
     unsigned backoff_ms;      /* before the 2nd attempt, doubling; 0 = 1000 */
     unsigned backoff_max_ms;  /* cap of the doubling; 0 = 60000 */
     unsigned max_connections; /* transfers at once; 0 = 8 */
+    /* Tests only: the libcurl to load (a string that outlives the
+     * webhooks); NULL = "libcurl.so.4". The daemon never sets it; a test names a library that does
+     * not exist to see how a host without libcurl fails. */
+    const char *curl_soname;
 } vg_webhooks_opts;
 
 typedef struct vg_webhooks_stats {
@@ -51,12 +60,13 @@ typedef struct vg_webhooks_stats {
     uint64_t delivered; /* got a 2xx */
     uint64_t attempts;  /* HTTP requests started */
     uint64_t retries;   /* attempts after a failed one */
-    uint64_t failed;    /* gave up after max_attempts (or no such endpoint) */
+    uint64_t failed;    /* gave up after max_attempts, or libcurl would not load */
     uint64_t dropped;   /* refused: the queue was full */
     uint64_t pending;   /* queued or in flight now */
 } vg_webhooks_stats;
 
-/* opts may be NULL. Initialises libcurl globally on first use. */
+/* opts may be NULL (and is copied). Touches no curl: that waits for the
+ * first delivery. */
 int vg_webhooks_new(uv_loop_t *loop, const vg_webhooks_opts *opts, vg_webhooks **out);
 
 /* Cancels what is pending (counted as failed), closes the handles; the

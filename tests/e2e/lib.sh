@@ -97,6 +97,34 @@ has_event() {
     vctl events --json --limit 10000 --type "$1" | json_any "$2"
 }
 
+# start_http_receiver: a real HTTP server on loopback, for webhooks. It
+# answers every POST with 200 and appends the body as one line to
+# $T/bodies; it sets RECEIVER (its pid, to kill) and RECEIVER_PORT, and
+# stops by itself after 30 s.
+start_http_receiver() {
+    python3 - "$T/receiver.port" "$T/bodies" <<'PY' &
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(sys.argv[2], "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(srv.server_address[1]))
+srv.timeout = 0.2
+end = time.time() + 30
+while time.time() < end:
+    srv.handle_request()
+PY
+    RECEIVER=$!
+    wait_for test -s "$T/receiver.port"
+    RECEIVER_PORT=$(cat "$T/receiver.port")
+}
+
 pass() {
     echo "PASS: $(basename "$0" .sh)"
 }

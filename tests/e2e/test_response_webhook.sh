@@ -5,29 +5,8 @@
 # answering and counts the failures.
 . "$(dirname "$0")/lib.sh"
 
-PORT_FILE="$T/port"
-python3 - "$PORT_FILE" "$T/bodies" <<'PY' &
-import http.server, sys, json
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with open(sys.argv[2], "ab") as f:
-            f.write(body + b"\n")
-        self.send_response(200)
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[1], "w").write(str(srv.server_address[1]))
-srv.timeout = 0.2
-import time
-end = time.time() + 30
-while time.time() < end:
-    srv.handle_request()
-PY
-RECEIVER=$!
-wait_for test -s "$PORT_FILE"
-PORT=$(cat "$PORT_FILE")
+start_http_receiver
+PORT=$RECEIVER_PORT
 
 CONFIG="$T/vigil.lua"
 cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"

@@ -6,8 +6,11 @@
  * endpoint that refuses connections, or one that accepts and never
  * answers, costs counted failures only, while a 10 ms timer on the same
  * loop keeps firing on time. Endpoints come from a real config file.
+ * Without a loadable libcurl, deliveries fail at once, counted, with an
+ * error on stderr that names the library.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +27,7 @@
 #include "config.h"
 #include "mp.h"
 #include "webhook.h"
+#include "webhook_curl.h"
 
 /* ---- the receiver ------------------------------------------------------- */
 
@@ -268,6 +272,32 @@ static const char *body_of(const char *req)
     return p + 4;
 }
 
+/* Webhooks with opts and one endpoint, "ops", at the receiver. */
+static void start_ops(fixture *f, const vg_webhooks_opts *o)
+{
+    char cfg[256];
+    snprintf(cfg, sizeof(cfg), "webhooks = { ops = { url = \"http://127.0.0.1:%d/h\" } }\n",
+             f->rx.port);
+    load_config(f, cfg);
+    assert_int_equal(vg_webhooks_new(&f->loop, o, &f->w), 0);
+    assert_int_equal(vg_webhooks_configure(f->w, f->cfg), 0);
+}
+
+/* Queues n deliveries of the test event to "ops"; runs nothing. */
+static void send_ops(fixture *f, int n)
+{
+    msgpack_sbuffer ev;
+    msgpack_sbuffer_init(&ev);
+    pack_event(&ev);
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    msgpack_unpack_next(&up, ev.data, ev.size, NULL);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(vg_webhooks_send(f->w, "ops", &up.data), 0);
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_destroy(&ev);
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_delivers_json_with_headers(void **state)
@@ -319,21 +349,10 @@ static void test_delivers_json_with_headers(void **state)
 static void test_retries_a_500(void **state)
 {
     fixture *f = *state;
-    char cfg[256];
-    snprintf(cfg, sizeof(cfg), "webhooks = { ops = { url = \"http://127.0.0.1:%d/h\" } }\n",
-             f->rx.port);
-    load_config(f, cfg);
     f->rx.fail_first = 2;
     vg_webhooks_opts o = {.backoff_ms = 20, .max_attempts = 5};
-    assert_int_equal(vg_webhooks_new(&f->loop, &o, &f->w), 0);
-    assert_int_equal(vg_webhooks_configure(f->w, f->cfg), 0);
-    msgpack_sbuffer ev;
-    msgpack_sbuffer_init(&ev);
-    pack_event(&ev);
-    msgpack_unpacked up;
-    msgpack_unpacked_init(&up);
-    msgpack_unpack_next(&up, ev.data, ev.size, NULL);
-    assert_int_equal(vg_webhooks_send(f->w, "ops", &up.data), 0);
+    start_ops(f, &o);
+    send_ops(f, 1);
     run_until_idle(f);
     vg_webhooks_stats st;
     vg_webhooks_stats_get(f->w, &st);
@@ -344,8 +363,6 @@ static void test_retries_a_500(void **state)
     assert_int_equal(st.failed, 0);
     /* Each attempt carries the same body. */
     assert_string_equal(body_of(f->rx.reqs[2]), expected_json);
-    msgpack_unpacked_destroy(&up);
-    msgpack_sbuffer_destroy(&ev);
 }
 
 /* A timer that should fire every 10 ms records how late it was. */
@@ -449,6 +466,73 @@ static void test_bad_config_is_refused_with_its_line(void **state)
     vg_diag_free(&diag);
 }
 
+/* Runs fn with stderr going to a file, and returns what was written
+ * (malloc'd). */
+static char *capture_stderr(fixture *f, void (*fn)(fixture *))
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/stderr", f->dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    int saved = dup(2);
+    dup2(fd, 2);
+    fn(f);
+    dup2(saved, 2);
+    close(saved);
+    off_t len = lseek(fd, 0, SEEK_END);
+    char *out = calloc(1, (size_t)len + 1);
+    assert_int_equal(pread(fd, out, (size_t)len, 0), len);
+    close(fd);
+    return out;
+}
+
+static void send_three(fixture *f)
+{
+    send_ops(f, 3);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+/* A host without libcurl: the endpoint is up, but nothing reaches it; each
+ * delivery fails at once (no retries: a missing library does not come back
+ * in seconds) and is counted, and the log says which library is missing.
+ * The daemon itself goes on. */
+static void test_without_libcurl_deliveries_fail_counted(void **state)
+{
+    fixture *f = *state;
+    vg_webhooks_opts o = {
+        .backoff_ms = 20, .max_attempts = 5, .curl_soname = "libvigil-test-no-such-curl.so.4"};
+    start_ops(f, &o);
+    char *log = capture_stderr(f, send_three);
+    vg_webhooks_stats st;
+    vg_webhooks_stats_get(f->w, &st);
+    assert_int_equal(f->rx.nreqs, 0);
+    assert_int_equal(st.queued, 3);
+    assert_int_equal(st.failed, 3);
+    assert_int_equal(st.delivered, 0);
+    assert_int_equal(st.attempts, 0);
+    assert_int_equal(st.retries, 0);
+    assert_int_equal(st.pending, 0); /* without running the loop for the retries */
+    if (!strstr(log, "no webhook can be delivered: cannot load libvigil-test-no-such-curl.so.4"))
+        fail_msg("stderr: %s", log);
+    assert_non_null(strstr(log, "libcurl could not be loaded"));
+    free(log);
+}
+
+/* The loader refuses a library that is not libcurl, naming what it lacks,
+ * and loads the real one. */
+static void test_loader_checks_the_library(void **state)
+{
+    vg__curl_api api;
+    char err[256] = "";
+    assert_int_equal(vg__curl_load("libc.so.6", &api, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "libc.so.6 has no curl_global_init"));
+    assert_null(api.easy_init);
+    assert_int_equal(vg__curl_load(NULL, &api, err, sizeof(err)), 0);
+    CURL *e = api.easy_init();
+    assert_non_null(e);
+    api.easy_cleanup(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +542,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_silent_server_times_out_without_blocking, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_config_is_refused_with_its_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_libcurl_deliveries_fail_counted, setup,
+                                        teardown),
+        cmocka_unit_test(test_loader_checks_the_library),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
