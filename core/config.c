@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -20,8 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "readfile.h"
 #include "sandbox.h"
 #include "store_skip.h"
 #include "webhook.h"
@@ -633,29 +636,21 @@ static int l_finish(lua_State *L)
  * errno says why it could not be. */
 static int read_file(struct load_ctx *ctx, char **buf, size_t *len)
 {
-    FILE *fp = fopen(ctx->path, "re");
-    if (!fp) {
+    int fd = open(ctx->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         int rc = -errno;
-        report(ctx, 0, "cannot open: %s", strerror(errno));
+        report(ctx, 0, "cannot open: %s", strerror(-rc));
         return rc;
     }
-    /* One byte more than allowed tells a file that is too large. The pages
-     * past the file's end are never touched. */
-    char *b = malloc(MEM_LIMIT + 1);
-    size_t n = b ? fread(b, 1, MEM_LIMIT + 1, fp) : 0;
-    int rc = !b ? -ENOMEM : ferror(fp) ? -errno : n > MEM_LIMIT ? -EINVAL : 0;
-    fclose(fp);
-    if (rc == -EINVAL)
+    int rc = vg_read_fd(fd, MEM_LIMIT, buf, len);
+    close(fd);
+    if (rc == -EFBIG) {
         report(ctx, 0, "file is larger than %d MiB", MEM_LIMIT_MB);
-    else if (rc < 0)
-        report(ctx, 0, "cannot read: %s", strerror(-rc));
-    if (rc < 0) {
-        free(b);
-        return rc;
+        return -EINVAL;
     }
-    *buf = b;
-    *len = n;
-    return 0;
+    if (rc < 0)
+        report(ctx, 0, "cannot read: %s", strerror(-rc));
+    return rc;
 }
 
 /* Lua abbreviates long chunk names in its messages; learn how, so that

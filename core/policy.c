@@ -6,16 +6,19 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mp.h"
 #include "policy_files.h"
 #include "policy_int.h"
+#include "readfile.h"
 #include "sandbox.h"
 
 #define MEM_DEFAULT ((size_t)64 << 20)
@@ -145,23 +148,17 @@ static int pstate_new(const vg_policy_opts *o, vg_policy *engine, struct vg__pst
 
 static int read_all(const char *path, char **buf, size_t *len, vg_diag *diag)
 {
-    FILE *fp = fopen(path, "re");
-    if (!fp) {
-        vg_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
-        return -errno;
-    }
-    char *b = malloc(FILE_MAX + 1);
-    size_t n = b ? fread(b, 1, FILE_MAX + 1, fp) : 0;
-    int rc = !b ? -ENOMEM : ferror(fp) ? -EIO : n > FILE_MAX ? -EFBIG : 0;
-    fclose(fp);
-    if (rc < 0) {
-        vg_diag_add(diag, "%s: cannot read: %s", path, strerror(-rc));
-        free(b);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int rc = -errno;
+        vg_diag_add(diag, "%s: cannot open: %s", path, strerror(-rc));
         return rc;
     }
-    *buf = b;
-    *len = n;
-    return 0;
+    int rc = vg_read_fd(fd, FILE_MAX, buf, len);
+    close(fd);
+    if (rc < 0)
+        vg_diag_add(diag, "%s: cannot read: %s", path, strerror(-rc));
+    return rc;
 }
 
 /* Removes "<short_src>:<line>: " from the front of msg (the location is

@@ -834,6 +834,26 @@ static void test_missing_file(void **state)
     expect_msg(f, 0, "cannot open: No such file or directory");
 }
 
+/* The size limit of docs/config.md: 8 MiB of comment loads, a byte more
+ * is refused with the file's name. */
+static void test_file_size_limit(void **state)
+{
+    struct fx *f = *state;
+    size_t max = (size_t)8 << 20;
+    char *text = malloc(max + 1);
+    assert_non_null(text);
+    memset(text, '-', max + 1);
+    text[max - 1] = '\n';
+    write_bytes(f, f->dir, "vigil.lua", text, max);
+    assert_int_equal(load_path(f, f->path), 0);
+    text[max - 1] = '-';
+    text[max] = '\n';
+    write_bytes(f, f->dir, "vigil.lua", text, max + 1);
+    assert_int_equal(load_path(f, f->path), -EINVAL);
+    expect_msg(f, 0, "file is larger than 8 MiB");
+    free(text);
+}
+
 int main(void)
 {
     /* The config code logs nothing on these paths; keep the output clean
@@ -862,6 +882,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memory_bomb_is_cut_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugin_getters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_size_limit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
