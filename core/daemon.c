@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +83,8 @@ int vg_daemon_load_config(const vg_opts *opts, vg_config **out, vg_diag *diag)
 static int check_control_group(const vg_config *cfg, vg_diag *diag)
 {
     if (cfg->control_group && !getgrnam(cfg->control_group)) {
-        vg_diag_add(diag, "%s: control_group: no such group '%s'",
-                    cfg->path ? cfg->path : "config", cfg->control_group);
+        vg_diag_add(diag, "%s: control_group: no such group '%s'", cfg->path ? cfg->path : "config",
+                    cfg->control_group);
         return -EINVAL;
     }
     return 0;
@@ -207,8 +208,10 @@ static void publish_policy_error(vg_daemon *d, const vg_diag *diag)
     msgpack_pack_array(&pk, diag->n);
     for (size_t i = 0; i < diag->n; i++)
         vg_mp_pack_cstr(&pk, diag->msgs[i]);
-    vg_event_in ev = {.type = d->policy_error_type, .severity = VG_SEV_ERROR,
-                      .body = sb.data, .body_len = sb.size};
+    vg_event_in ev = {.type = d->policy_error_type,
+                      .severity = VG_SEV_ERROR,
+                      .body = sb.data,
+                      .body_len = sb.size};
     vg_bus_publish(d->bus, &ev);
     msgpack_sbuffer_destroy(&sb);
 }
@@ -244,7 +247,7 @@ static void apply_store_skip(vg_daemon *d)
         vg_err("store_skip could not be applied (%s); the previous list stays", strerror(-rc));
 }
 
-int vg_daemon_reload(vg_daemon *d, vg_diag *diag)
+static int reload(vg_daemon *d, vg_diag *diag)
 {
     sd_notify(0, "RELOADING=1");
     vg_info("reloading");
@@ -281,6 +284,21 @@ int vg_daemon_reload(vg_daemon *d, vg_diag *diag)
     vg_info("reloaded (%d plugin reload failures)", failed);
     sd_notify(0, "READY=1\nSTATUS=running");
     return 0;
+}
+
+int vg_daemon_reload(vg_daemon *d, vg_diag *diag)
+{
+    int rc = reload(d, diag);
+    /* A reload, whether it took or not, built a whole config and policy
+     * Lua state beside the live ones and freed one of each: a few hundred
+     * kB that glibc keeps in its heap, where the holes left between the
+     * blocks still in use are never given back by itself (it only trims
+     * the heap's top). Nothing has leaked, but without this the daemon's
+     * resident memory grows by the holes after each of the first reloads
+     * (+120 kB over 200 reloads). malloc_trim hands their whole pages back;
+     * a reload is rare, and this costs some 10 microseconds. */
+    malloc_trim(0);
+    return rc;
 }
 
 /* ---- signals and shutdown ---------------------------------------------- */
@@ -411,8 +429,7 @@ static int open_ctl(vg_daemon *d)
     snprintf(dir, sizeof(dir), "%s", d->cfg->socket_path);
     int rc = mkdir_p(dirname(dir), 0755);
     if (rc < 0) {
-        vg_err("cannot create the socket directory for %s: %s", d->cfg->socket_path,
-               strerror(-rc));
+        vg_err("cannot create the socket directory for %s: %s", d->cfg->socket_path, strerror(-rc));
         return rc;
     }
     struct group *g = d->cfg->control_group ? getgrnam(d->cfg->control_group) : NULL;
@@ -441,8 +458,8 @@ static void publish_started(vg_daemon *d)
     vg_mp_pack_kv_str(&pk, "status", "started");
     vg_mp_pack_kv_str(&pk, "version", VIGIL_VERSION);
     vg_mp_pack_kv_int(&pk, "pid", getpid());
-    vg_event_in ev = {.type = d->daemon_type, .severity = VG_SEV_INFO, .body = sb.data,
-                      .body_len = sb.size};
+    vg_event_in ev = {
+        .type = d->daemon_type, .severity = VG_SEV_INFO, .body = sb.data, .body_len = sb.size};
     vg_bus_publish(d->bus, &ev);
     msgpack_sbuffer_destroy(&sb);
 }
@@ -463,8 +480,12 @@ static int start_workloads(vg_daemon *d)
         for (size_t i = 0; i < diag.n; i++)
             vg_err("%s", diag.msgs[i]);
     vg_diag_free(&diag);
-    vg_discovery_opts o = {.root = c->discovery_root, .loop = &d->loop, .bus = d->bus,
-                           .reg = d->workloads, .groups = d->groups, .rescan_ms = c->rescan_ms};
+    vg_discovery_opts o = {.root = c->discovery_root,
+                           .loop = &d->loop,
+                           .bus = d->bus,
+                           .reg = d->workloads,
+                           .groups = d->groups,
+                           .rescan_ms = c->rescan_ms};
     if (rc == 0)
         rc = vg_discovery_new(&o, &d->discovery);
     if (rc == 0) {
@@ -512,7 +533,7 @@ static void teardown(vg_daemon *d)
     if (d->plugins || d->ctl || d->bus || d->discovery)
         begin_shutdown(d, 0);
     uv_run(&d->loop, UV_RUN_DEFAULT);
-    vg_policy_free(d->policy); /* the bus is gone: no more events for it */
+    vg_policy_free(d->policy);        /* the bus is gone: no more events for it */
     vg_discovery_close(d->discovery); /* only left after a failed start */
     vg_groups_free(d->groups);
     vg_workloads_free(d->workloads);
