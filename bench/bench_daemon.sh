@@ -34,7 +34,9 @@ start_us=$START_US
 sleep 0.5
 rss0=$(rss_kb $PID)
 # Of the RSS, what this process alone costs: its private dirty pages (heap,
-# stacks, library data written), the rest being shared library text.
+# stacks, library data written), the rest being shared library text. A vigild
+# linked moments ago counts its own text here too (about 250 kB) until the
+# kernel has written the new file back; an installed one does not.
 priv0=$(awk '/^Private_Dirty/ {print $2}' /proc/$PID/smaps_rollup)
 for _ in $(seq 1 1000); do $CTL status >/dev/null; done
 rss1=$(rss_kb $PID)
