@@ -224,6 +224,13 @@ static void warn_restart_needed(const vg_config *old, const vg_config *cfg)
         vg_warn("reload: socket changed; it takes effect at the next restart");
     if (strcmp(old->plugin_dir, cfg->plugin_dir) != 0)
         vg_warn("reload: plugin_dir changed; it takes effect at the next restart");
+    /* The store and the bus are sized once, when they are opened. */
+    if (old->events_max != cfg->events_max)
+        vg_warn("reload: events_max changed; it takes effect at the next restart");
+    if (old->bus_queue != cfg->bus_queue)
+        vg_warn("reload: bus_queue changed; it takes effect at the next restart");
+    if (old->store_map_mb != cfg->store_map_mb)
+        vg_warn("reload: store_map_mb changed; it takes effect at the next restart");
 }
 
 /* Custom groups are re-read (their predicates live in the new config's Lua

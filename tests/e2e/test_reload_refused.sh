@@ -36,8 +36,15 @@ if vctl reload 2>"$T/reload.err"; then fail "reload of a broken policy accepted"
 grep -q "20-broken.lua:[0-9]*:" "$T/reload.err" || { cat "$T/reload.err"; fail "no file:line for the policy"; }
 
 # Fixed: the next reload is accepted, and the daemon was answering all along.
+# Settings read only at start are accepted too, with a warning that they
+# wait for a restart.
 rm "$POLICIES/20-broken.lua"
+printf 'events_max = 5000\nbus_queue = 1024\nstore_map_mb = 32\n' >>"$CONFIG"
 vctl reload >/dev/null || fail "reload after the fix"
 vctl status --json | json '.reloads.ok == 1 and .reloads.failed == 2' >/dev/null || fail "reload counts"
+for k in events_max bus_queue store_map_mb; do
+    grep -q "reload: $k changed; it takes effect at the next restart" "$LOG" \
+        || fail "no restart warning for $k"
+done
 stop_daemon
 pass
