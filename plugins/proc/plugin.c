@@ -383,13 +383,14 @@ static void publish_stats(proc_plugin *p)
     msgpack_packer pk;
     p->sb.size = 0;
     msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 11);
+    msgpack_pack_map(&pk, 12);
     kv_bool(&pk, "pre_exec", p->prot != NULL);
     kv_int(&pk, "exec_checks", (int64_t)st.events);
     kv_int(&pk, "exec_denied", (int64_t)st.denied);
     kv_int(&pk, "exec_failed", (int64_t)st.failed);
     kv_int(&pk, "queue_overflows", (int64_t)st.overflows);
     kv_int(&pk, "protected_workloads", (int64_t)st.marked);
+    kv_int(&pk, "permission_threads", (int64_t)st.threads);
     kv_int(&pk, "answer_p50_ns", (int64_t)st.p50_ns);
     kv_int(&pk, "answer_p99_ns", (int64_t)st.p99_ns);
     kv_int(&pk, "answer_max_ns", (int64_t)st.max_ns);

@@ -388,6 +388,7 @@ void protect_stats_get(protect *pr, protect_stats *out)
     out->denied = fs.denied;
     out->failed = fs.failed;
     out->overflows = fs.queue_overflows;
+    out->threads = fs.threads;
     out->marked = atomic_load(&pr->nmarked);
     uint64_t lat[LAT_BUCKETS];
     uint64_t total = 0;

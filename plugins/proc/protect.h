@@ -8,7 +8,9 @@
  * answer was written.
  *
  * Threads: protect_new, protect_sync and protect_free on the loop thread;
- * the decisions run on the engine's thread; protect_stats anywhere.
+ * the decisions run on the engine's permission threads (one per CPU, so
+ * decide and after are thread-safe or use the per-thread context);
+ * protect_stats anywhere.
  */
 #ifndef PROC_PROTECT_H
 #define PROC_PROTECT_H
@@ -22,6 +24,7 @@ typedef struct protect protect;
 typedef struct protect_stats {
     uint64_t events, denied, failed, overflows; /* from the engine */
     uint64_t marked;                            /* workloads with marks now */
+    uint64_t threads;                           /* the engine's permission threads */
     uint64_t p50_ns, p99_ns, max_ns;            /* time to answer, since start */
 } protect_stats;
 

@@ -71,6 +71,11 @@ protected() {
 
 vctl group mode "$G" protect >/dev/null
 wait_for protected 1
+# Answered by one permission thread per CPU (at most 16).
+want=$(nproc)
+[ "$want" -gt 16 ] && want=16
+vctl events --json --limit 1 --type proc.stats | jq -e ".permission_threads == $want" >/dev/null \
+    || fail "not one permission thread per CPU: $(vctl events --json --limit 1 --type proc.stats)"
 
 # Learned commands still run.
 run /bin/sh -c 'cat /etc/passwd'
