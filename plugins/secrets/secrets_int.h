@@ -123,8 +123,10 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
 bool vg__sec_over_limit(vg_sec_scanner *s);
 
 /* Reads a whole file from fd into the scanner's buffer, at most
- * max_file_bytes (-EFBIG beyond). */
-int vg__sec_read_fd(vg_sec_scanner *s, int fd, size_t *len);
+ * max_file_bytes (-EFBIG beyond). st: fd's fstat() when the caller has it
+ * (saves a system call per file), else NULL. */
+struct stat;
+int vg__sec_read_fd(vg_sec_scanner *s, int fd, const struct stat *st, size_t *len);
 
 /* Scans the content of a file: the bytes, then, for a Kubernetes Secret
  * manifest, its decoded data values (k8s.c). */

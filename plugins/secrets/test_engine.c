@@ -145,6 +145,10 @@ static void tree_mixing_everything(void **state)
                       "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n"
                       "  username: YXBw\n  password: VHIwdWI0ZG9yJjNob3JzZSE=\n";
     put(sub, "secret.yaml", k8s, strlen(k8s));
+    /* A fifo: listed, never opened (opening it would block the scan). */
+    char fifo[700];
+    snprintf(fifo, sizeof(fifo), "%s/pipe", sub);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
 
     struct found fd = {0};
     vg_sec_limits lim = {.max_file_bytes = 64 * 1024};
@@ -170,6 +174,7 @@ static void tree_mixing_everything(void **state)
     assert_int_equal(st->skipped_symlink, 3);
     assert_int_equal(st->skipped_binary, 1);
     assert_int_equal(st->skipped_large, 1);
+    assert_int_equal(st->skipped_other, 1);
     assert_int_equal(st->files, 2);
     assert_false(st->truncated);
     vg_sec_scanner_free(s);
