@@ -46,6 +46,7 @@ void vg__sec_rule_clear(vg__sec_rule *r)
     free(r->miss);
     free(r->expath);
     free(r->regex);
+    free(r->pre_regex);
     vg__sec_strv_free(&r->keywords);
     vg__sec_strv_free(&r->paths);
     vg__sec_strv_free(&r->exclude_paths);
@@ -255,9 +256,23 @@ static int build_patterns(vg_sec_rules *rs, struct patterns *p, char *err, size_
         int rc = 0;
         /* A rule for a few named files (.pgpass) without good keywords is
          * checked in full on those files only (scan.c), not prefiltered. */
-        r->whole_file = r->paths.n && !keywords_usable(r);
+        r->whole_file = r->paths.n && !keywords_usable(r) && !r->pre_regex;
         if (r->whole_file)
             continue;
+        /* The rule's own cheaper superset of its expression: like a
+         * keyword, it only tells where a match may be (id_kw). */
+        if (r->pre_regex) {
+            r->by_keywords = false;
+            if (!hs_accepts(r->pre_regex, pre)) {
+                snprintf(err, errlen, "rule '%.64s': vectorscan cannot compile prefilter_regex",
+                         r->id);
+                return -EINVAL;
+            }
+            rc = add_pattern(p, rs, strdup(r->pre_regex), pre, (unsigned)i, true);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         /* A rule may choose: frequent keywords ("key", "token") cost more
          * precise checks than the expression costs vectorscan. */
         bool kw = r->prefilter == 1 ? r->keywords.n > 0 : r->prefilter == 0 && keywords_usable(r);

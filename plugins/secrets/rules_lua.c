@@ -167,6 +167,9 @@ static void read_rule(lua_State *L, int t, vg__sec_rule *r, const char *file, lu
     free(pf);
     if (r->prefilter < 0)
         luaL_error(L, "%s: prefilter must be \"keywords\" or \"regex\"", ctx);
+    r->pre_regex = opt_str(L, t, "prefilter_regex", ctx);
+    if (r->pre_regex && r->prefilter == 1)
+        luaL_error(L, "%s: prefilter = \"keywords\" and prefilter_regex exclude each other", ctx);
     lua_getfield(L, t, "window");
     r->window = lua_isinteger(L, -1) ? (unsigned)lua_tointeger(L, -1) : 0;
     lua_pop(L, 1);

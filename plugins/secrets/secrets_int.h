@@ -29,6 +29,7 @@ typedef struct vg__sec_rule {
     vg_sec_rule_info info; /* strings below point into the owned fields */
     char *id, *description, *tags, *hit, *miss, *expath;
     char *regex;
+    char *pre_regex; /* prefilter_regex: what vectorscan looks for, if set */
     vg__sec_strv keywords;
     vg__sec_strv paths;         /* fnmatch globs the path must match, if any */
     vg__sec_strv exclude_paths; /* fnmatch globs that exclude a path */

@@ -95,6 +95,20 @@ static char *write_tmp(const char *text)
     return path;
 }
 
+/* The shipped rules and the user's file (removed and freed). */
+static vg_sec_rules *load_with_user(char *user)
+{
+    const char *files[] = {RULES, user};
+    char err[512] = "";
+    vg_sec_rules *rs = NULL;
+    int rc = vg_sec_rules_load(files, 2, &rs, err, sizeof(err));
+    unlink(user);
+    free(user);
+    if (rc)
+        fail_msg("load: %s", err);
+    return rs;
+}
+
 static void user_rules_add_override_disable(void **state)
 {
     char *user = write_tmp(
@@ -106,12 +120,7 @@ static void user_rules_add_override_disable(void **state)
         "    { id = 'github-pat', regex = [[\\b(ghp_[A-Za-z0-9]{36})\\b]], severity = 'low' },\n"
         "  },\n"
         "}\n");
-    const char *files[] = {RULES, user};
-    char err[512] = "";
-    vg_sec_rules *rs = NULL;
-    int rc = vg_sec_rules_load(files, 2, &rs, err, sizeof(err));
-    if (rc)
-        fail_msg("load: %s", err);
+    vg_sec_rules *rs = load_with_user(user);
     struct hits h;
     assert_int_equal(scan_text(rs, "corp-token", "a.env", "T=corp_0a1b2c3d4e5f6a7b\n", &h), 1);
     assert_int_equal(scan_text(rs, "jwt", "a",
@@ -130,8 +139,24 @@ static void user_rules_add_override_disable(void **state)
     }
     assert_true(found);
     vg_sec_rules_free(rs);
-    unlink(user);
-    free(user);
+}
+
+/* A rule's prefilter_regex, not its expression, decides where vectorscan
+ * sends the precise check: a rule whose prefilter never matches finds
+ * nothing, even where its expression would. */
+static void prefilter_regex_says_where_to_look(void **state)
+{
+    char *user = write_tmp("return { rules = {\n"
+                           "  { id = 'corp-a', regex = [[\\b(corpa_[a-z0-9]{16})\\b]],\n"
+                           "    prefilter_regex = [[corpa_[a-z0-9]{16}]] },\n"
+                           "  { id = 'corp-b', regex = [[\\b(corpb_[a-z0-9]{16})\\b]],\n"
+                           "    prefilter_regex = [[never_here]] },\n"
+                           "} }\n");
+    vg_sec_rules *rs = load_with_user(user);
+    struct hits h;
+    assert_int_equal(scan_text(rs, "corp-a", "a.env", "T=corpa_0a1b2c3d4e5f6a7b\n", &h), 1);
+    assert_int_equal(scan_text(rs, "corp-b", "a.env", "T=corpb_0a1b2c3d4e5f6a7b\n", &h), 0);
+    vg_sec_rules_free(rs);
 }
 
 static void broken_rules_are_refused_with_a_reason(void **state)
@@ -143,6 +168,11 @@ static void broken_rules_are_refused_with_a_reason(void **state)
         {"while true do end", "the secret rules"},
         {"return 42", "must return a table"},
         {"os.execute('true') return {}", "os"},
+        {"return { rules = { { id = 'p', regex = 'abc', keywords = {'abc'}, prefilter = "
+         "'keywords', prefilter_regex = 'ab' } } }",
+         "exclude each other"},
+        {"return { rules = { { id = 'q', regex = 'abc', prefilter_regex = '(' } } }",
+         "rule 'q': vectorscan cannot compile prefilter_regex"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *f = write_tmp(cases[i][0]);
@@ -224,6 +254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_rule_has_examples_that_hold),
         cmocka_unit_test(user_rules_add_override_disable),
+        cmocka_unit_test(prefilter_regex_says_where_to_look),
         cmocka_unit_test(broken_rules_are_refused_with_a_reason),
         cmocka_unit_test(compiled_rules_cache_is_used_and_checked),
     };
