@@ -75,6 +75,7 @@ void vg_sec_rules_free(vg_sec_rules *rs)
     hs_free_database(rs->db);
     free(rs->id_rule);
     free(rs->id_kw);
+    free(rs->by_path);
     free(rs);
 }
 
@@ -293,6 +294,18 @@ static int build_patterns(vg_sec_rules *rs, struct patterns *p, char *err, size_
     return 0;
 }
 
+/* Once whole_file is known (built or read from the cache). */
+static int index_by_path(vg_sec_rules *rs)
+{
+    rs->nby_path = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        const vg__sec_rule *r = &rs->r[i];
+        if (r->paths.n || r->exclude_paths.n || r->whole_file)
+            rs->by_path[rs->nby_path++] = (unsigned)i;
+    }
+    return 0;
+}
+
 int vg__sec_rules_compile(vg_sec_rules *rs, char *err, size_t errlen)
 {
     for (size_t i = 0; i < rs->n; i++) {
@@ -307,9 +320,11 @@ int vg__sec_rules_compile(vg_sec_rules *rs, char *err, size_t errlen)
         snprintf(err, errlen, "no rules");
         return -EINVAL;
     }
+    if (!(rs->by_path = calloc(rs->n, sizeof(*rs->by_path))))
+        return -ENOMEM;
     uint64_t key = vg__sec_cache_key(rs);
     if (vg__sec_cache_load(rs, key) == 0)
-        return 0;
+        return index_by_path(rs);
     struct patterns p = {0};
     rc = build_patterns(rs, &p, err, errlen);
     if (rc == 0) {
@@ -326,6 +341,8 @@ int vg__sec_rules_compile(vg_sec_rules *rs, char *err, size_t errlen)
         if (rc == 0)
             vg__sec_cache_store(rs, key);
     }
+    if (rc == 0)
+        rc = index_by_path(rs);
     for (size_t i = 0; i < p.n; i++)
         free(p.expr[i]);
     free(p.expr);

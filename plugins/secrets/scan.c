@@ -251,13 +251,32 @@ static int on_candidate(unsigned id, unsigned long long from, unsigned long long
     return 0;
 }
 
+/* fnmatch(glob, path, 0), with the usual shapes of path globs ("*.min.js",
+ * "*pgpass*": a star, plain text, maybe a star) answered by comparing
+ * bytes: every file meets the global excludes, and fnmatch() costs more
+ * than reading a small file. Without FNM_PATHNAME a star matches any
+ * bytes, '/' included, so the comparisons mean the same. */
+static bool glob_match(const char *glob, const char *path)
+{
+    size_t gl = strlen(glob);
+    if (gl < 2 || glob[0] != '*' || strpbrk(glob + 1, "?[\\") || memchr(glob + 1, '*', gl - 2))
+        return fnmatch(glob, path, 0) == 0;
+    if (glob[gl - 1] == '*') {
+        if (gl == 2)
+            return true;
+        return memmem(path, strlen(path), glob + 1, gl - 2) != NULL;
+    }
+    size_t pl = strlen(path), tl = gl - 1;
+    return pl >= tl && !memcmp(path + pl - tl, glob + 1, tl);
+}
+
 /* Path filters: global excludes, the rule's excludes and includes. Rules
  * with path filters are rare, so they are applied per finding rather than
  * by building a database per file. */
 static bool path_excluded(const vg__sec_strv *globs, const char *path)
 {
     for (size_t i = 0; i < globs->n; i++)
-        if (fnmatch(globs->v[i], path, 0) == 0)
+        if (glob_match(globs->v[i], path))
             return true;
     return false;
 }
@@ -285,11 +304,12 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
     memset(s->scanned_to, 0, 2 * s->rs->n * sizeof(*s->scanned_to));
     /* Per-rule path filters: a rule that does not apply to this path has
      * its candidates muted by pretending it already looked at everything. */
-    for (size_t i = 0; i < s->rs->n; i++) {
+    for (size_t j = 0; j < s->rs->nby_path; j++) {
+        size_t i = s->rs->by_path[j];
         const vg__sec_rule *r = &s->rs->r[i];
         bool in = !r->paths.n;
         for (size_t k = 0; k < r->paths.n && !in; k++)
-            in = fnmatch(r->paths.v[k], ctx->path, 0) == 0;
+            in = glob_match(r->paths.v[k], ctx->path);
         if (!in || path_excluded(&r->exclude_paths, ctx->path))
             s->scanned_to[i] = (size_t)-1;
         else if (r->whole_file)

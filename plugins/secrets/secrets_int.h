@@ -60,6 +60,10 @@ struct vg_sec_rules {
     unsigned *id_rule;
     unsigned char *id_kw; /* the id is a keyword (a secret may follow it) */
     size_t nids;
+    /* The rules that depend on the path (path globs, or checked whole),
+     * so that a file costs a loop over these few, not over every rule. */
+    unsigned *by_path;
+    size_t nby_path;
 };
 
 /* Frees the fields of one rule (not the rule itself). */

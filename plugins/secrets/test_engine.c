@@ -283,6 +283,28 @@ static void placeholders_and_excluded_paths_are_quiet(void **state)
     }
 }
 
+/* The excluded-path globs ("*package-lock.json", "*.min.js") match as
+ * fnmatch() does: a suffix of the whole path, directories included. */
+static void excluded_paths_match_whole_suffixes(void **state)
+{
+    static const struct {
+        const char *path;
+        int findings;
+    } cases[] = {
+        {"package-lock.json", 0}, {"a/b/package-lock.json", 0}, {"package-lock.json.orig", 1},
+        {"web/app.min.js", 0},    {"web/app.min.jsx", 1},       {"web/min.js/token.txt", 1},
+    };
+    const char *text = "token = " GHP "\n";
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        vg_sec_scanner *s = NULL;
+        assert_int_equal(vg_sec_scanner_new(rules, NULL, NULL, NULL, &s), 0);
+        assert_int_equal(vg_sec_scan_buffer(s, cases[i].path, text, strlen(text)), 0);
+        if ((int)vg_sec_scanner_stats(s)->findings != cases[i].findings)
+            fail_msg("%s: %d findings", cases[i].path, (int)vg_sec_scanner_stats(s)->findings);
+        vg_sec_scanner_free(s);
+    }
+}
+
 static void many_candidates_on_one_line_are_reported_once(void **state)
 {
     /* 50 tokens on one line, one token repeated on many lines. */
@@ -333,6 +355,7 @@ int main(void)
         cmocka_unit_test(mask_never_shows_the_whole_secret),
         cmocka_unit_test(entropy_in_bits_per_byte),
         cmocka_unit_test(placeholders_and_excluded_paths_are_quiet),
+        cmocka_unit_test(excluded_paths_match_whole_suffixes),
         cmocka_unit_test(many_candidates_on_one_line_are_reported_once),
         cmocka_unit_test(json_secret_manifest_is_decoded),
     };
