@@ -104,6 +104,42 @@ static bool allowed(vg_sec_scanner *s, pcre2_code *const *re, size_t n, const ch
     return false;
 }
 
+/* The sum of the eight byte lanes of v. */
+static unsigned lane_sum(uint64_t v)
+{
+    const uint64_t even = 0x00ff00ff00ff00ffull;
+    v = (v & even) + ((v >> 8) & even);
+    return (unsigned)((v * 0x0001000100010001ull) >> 48);
+}
+
+/* The number of newlines in [p, p + n), eight bytes at a time (plain
+ * integer operations, no library call): a finding deep in a file of short
+ * lines would otherwise cost a memchr() call per line before it, more than
+ * the vectorscan pass over those lines. */
+static unsigned count_newlines(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t acc = 0; /* per byte lane: newlines seen, flushed before 256 */
+    unsigned c = 0, words = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w ^= ones * '\n';
+        /* The high bit of each byte that was '\n' (now zero), exactly. */
+        acc += ~(((w & low7) + low7) | w | low7) >> 7;
+        if (++words == 255) {
+            c += lane_sum(acc);
+            acc = 0;
+            words = 0;
+        }
+    }
+    c += lane_sum(acc);
+    for (; i < n; i++)
+        c += p[i] == '\n';
+    return c;
+}
+
 /* 1-based line and column of offset off in the current buffer. Findings of
  * one rule come in order, those of different rules need not: the cache
  * restarts from the beginning when asked about an earlier offset. */
@@ -113,12 +149,13 @@ static void line_col(vg_sec_scanner *s, size_t off, unsigned *line, unsigned *co
         s->line_off = 0;
         s->line_no = 1;
     }
-    const char *p = s->data + s->line_off, *end = s->data + off, *nl;
-    while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
-        s->line_no++;
-        p = nl + 1;
+    const char *p = s->data + s->line_off;
+    size_t n = off - s->line_off;
+    unsigned nl = count_newlines(p, n);
+    if (nl) {
+        s->line_no += nl;
+        s->line_off = (size_t)((const char *)memrchr(p, '\n', n) + 1 - s->data);
     }
-    s->line_off = (size_t)(p - s->data);
     *line = s->ctx->fixed_line ? s->ctx->fixed_line : s->line_no;
     *col = s->ctx->fixed_line ? s->ctx->fixed_col : (unsigned)(off - s->line_off) + 1;
 }

@@ -283,6 +283,36 @@ static void placeholders_and_excluded_paths_are_quiet(void **state)
     }
 }
 
+/* Line and column of findings deep in a file of short lines (and empty
+ * ones), as an editor would show them. */
+static void findings_carry_their_line_and_column(void **state)
+{
+    size_t cap = 3000 * 64, n = 0;
+    char *buf = malloc(cap);
+    for (unsigned line = 1; line <= 3000; line++) {
+        if (line == 17)
+            n += (size_t)sprintf(buf + n, "%s\n", AKID);
+        else if (line == 1234)
+            n += (size_t)sprintf(buf + n, "abc %s\n", GHP);
+        else if (line == 2999)
+            n += (size_t)sprintf(buf + n, "\t%s\n", GHP);
+        else
+            n += (size_t)sprintf(buf + n, "%.*s\n", (int)(line % 23), "yyyyyyyyyyyyyyyyyyyyyyy");
+    }
+    struct found fd = {0};
+    vg_sec_scanner *s = NULL;
+    assert_int_equal(vg_sec_scanner_new(rules, NULL, collect, &fd, &s), 0);
+    assert_int_equal(vg_sec_scan_buffer(s, "notes.txt", buf, n), 0);
+    assert_int_equal(fd.n, 3);
+    static const unsigned want[][2] = {{17, 1}, {1234, 5}, {2999, 2}};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fd.f[i].line, want[i][0]);
+        assert_int_equal(fd.f[i].column, want[i][1]);
+    }
+    vg_sec_scanner_free(s);
+    free(buf);
+}
+
 /* The excluded-path globs ("*package-lock.json", "*.min.js") match as
  * fnmatch() does: a suffix of the whole path, directories included. */
 static void excluded_paths_match_whole_suffixes(void **state)
@@ -355,6 +385,7 @@ int main(void)
         cmocka_unit_test(mask_never_shows_the_whole_secret),
         cmocka_unit_test(entropy_in_bits_per_byte),
         cmocka_unit_test(placeholders_and_excluded_paths_are_quiet),
+        cmocka_unit_test(findings_carry_their_line_and_column),
         cmocka_unit_test(excluded_paths_match_whole_suffixes),
         cmocka_unit_test(many_candidates_on_one_line_are_reported_once),
         cmocka_unit_test(json_secret_manifest_is_decoded),
