@@ -15,7 +15,7 @@ static void pack_store(vg_daemon *d, msgpack_packer *pk)
 {
     vg_store_stats st = {0};
     vg_store_stats_get(d->store, &st);
-    msgpack_pack_map(pk, 7);
+    msgpack_pack_map(pk, 8);
     vg_mp_pack_kv_uint(pk, "map_size", st.map_size);
     vg_mp_pack_kv_uint(pk, "used_bytes", st.used_bytes);
     vg_mp_pack_kv_uint(pk, "file_bytes", st.file_bytes);
@@ -24,6 +24,14 @@ static void pack_store(vg_daemon *d, msgpack_packer *pk)
     vg_mp_pack_kv_uint(pk, "commit_errors", st.commit_errors);
     /* Events of the types in store_skip, streamed but not stored. */
     vg_mp_pack_kv_uint(pk, "skipped", vg_store_skip_total(d->store_skip));
+    /* The list itself, so that a client can say why a type has no history. */
+    size_t n = 0;
+    while (d->cfg->store_skip && d->cfg->store_skip[n])
+        n++;
+    vg_mp_pack_cstr(pk, "skip");
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        vg_mp_pack_cstr(pk, d->cfg->store_skip[i]);
 }
 
 static void pack_event_counts(vg_daemon *d, msgpack_packer *pk)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "mp.h"
+#include "store_skip.h"
 #include "timeparse.h"
 #include "vigilctl.h"
 
@@ -239,6 +240,35 @@ static void pack_args(const events_opts *o, msgpack_sbuffer *sb)
         vctl_oom();
 }
 
+/* An empty history of one type may be the store_skip setting's doing: the
+ * daemon's status says which patterns are skipped, and the hint goes to
+ * stderr so that --json output stays a pure list. */
+static void hint_not_stored(const vctl_ctx *c, const char *type)
+{
+    if (vg_store_skip_protected(type))
+        return; /* always stored */
+    vctl_reply r;
+    if (vctl_call(c, "status", NULL, &r, NULL) != VCTL_OK)
+        return;
+    const msgpack_object *skip = vg_mp_get(vg_mp_get(r.result, "store"), "skip");
+    for (uint32_t i = 0; skip && skip->type == MSGPACK_OBJECT_ARRAY && i < skip->via.array.size;
+         i++) {
+        const msgpack_object *p = &skip->via.array.ptr[i];
+        if (p->type != MSGPACK_OBJECT_STR)
+            continue;
+        char pat[256];
+        snprintf(pat, sizeof(pat), "%.*s", (int)p->via.str.size, p->via.str.ptr);
+        if (vg_type_glob_match(pat, type)) {
+            fprintf(stderr,
+                    "vigilctl: events of type %s are not stored (store_skip \"%s\"); "
+                    "see them live with --follow\n",
+                    type, pat);
+            break;
+        }
+    }
+    vctl_reply_free(&r);
+}
+
 int vctl_cmd_events(vctl_ctx *c, int argc, char **argv)
 {
     static const struct option lopts[] = {
@@ -271,6 +301,9 @@ int vctl_cmd_events(vctl_ctx *c, int argc, char **argv)
         return vctl_bad_result("events", "a list");
     }
     print_events(c, r.result);
+    bool empty = r.result->via.array.size == 0;
     vctl_reply_free(&r);
+    if (empty && o.type)
+        hint_not_stored(c, o.type);
     return VCTL_OK;
 }

@@ -63,6 +63,16 @@ wait_for has_event test.policy_saw '.message == "one"'
 [ "$(skipped test.started)" -eq 0 ] || fail "stored type counted as skipped"
 vctl status --json | json '.store.skipped == 2' >/dev/null || fail "store.skipped total"
 vctl status | grep -q "2 not stored (store_skip)" || fail "human status lacks the skipped total"
+vctl status --json | json '.store.skip == ["test.re*", "group.mode"]' >/dev/null \
+    || fail "status lacks the store_skip list: $(vctl status --json | jq -c .store)"
+# An empty history of a skipped type says why, on stderr (the JSON stays a
+# list); a type that is stored but absent gets no such hint.
+vctl events --json --type group.mode >"$T/ev.out" 2>"$T/ev.err" || fail "events --type group.mode"
+[ "$(jq -s length "$T/ev.out")" -eq 0 ] || fail "skipped type listed"
+grep -q 'events of type group.mode are not stored (store_skip "group.mode")' "$T/ev.err" \
+    || fail "no store_skip hint: $(cat "$T/ev.err")"
+vctl events --json --type no.such.type >/dev/null 2>"$T/ev.err" || fail "events --type no.such.type"
+[ ! -s "$T/ev.err" ] || fail "hint for a type that is not skipped: $(cat "$T/ev.err")"
 
 # A list that would skip everything is refused with file:line; the running
 # list stays (group.mode is still not stored).
