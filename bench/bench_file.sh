@@ -88,6 +88,9 @@ mode() { # mode MODE: the mode, and the plugin's guard in step with it
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 extract() { # extract DIR: ns to extract the tar into DIR (emptied first)
     runc exec "$CT" /bin/sh -c "rm -rf $1 && mkdir -p $1" </dev/null
+    # The previous round's files reach the disk before this round starts,
+    # so that one round's write-back is not timed in the next.
+    sync
     local a b
     a=$(now_ns)
     runc exec "$CT" /bin/tar $TAR_FLAGS -C "$1" -xf /files.tar </dev/null
