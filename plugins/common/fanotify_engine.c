@@ -33,6 +33,7 @@ struct fan_engine {
     fan_thread *threads;
     size_t nthreads;
     _Atomic uint64_t events, denied, failed, overflows;
+    atomic_bool stopping; /* set before stop_fd is written */
 };
 
 static int64_t now_ns(void)
@@ -182,7 +183,9 @@ static void *reader(void *arg)
     char buf[16384] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
     struct pollfd fds[2] = {{.fd = e->fan_fd, .events = POLLIN},
                             {.fd = e->stop_fd, .events = POLLIN}};
-    for (;;) {
+    /* The flag, not only the stop descriptor: a thread kept busy by a
+     * stream of events never gets back to poll(). */
+    while (!atomic_load(&e->stopping)) {
         ssize_t n = read(e->fan_fd, buf, sizeof(buf));
         if (n > 0) {
             const struct fanotify_event_metadata *m = (const void *)buf;
@@ -272,6 +275,7 @@ void fan_engine_free(fan_engine *e)
 {
     if (!e)
         return;
+    atomic_store(&e->stopping, true);
     uint64_t one = 1;
     ssize_t w = write(e->stop_fd, &one, sizeof(one));
     (void)w;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -251,12 +252,57 @@ static void test_threads(void **state)
     assert_int_equal(ctx_mismatches, 0);
 }
 
+/* Stopping while a process keeps the threads busy with opens: the engine
+ * stops (a thread that never got back to poll() would hang here), and the
+ * process is left running, not blocked. */
+static void test_stop_under_load(void **state)
+{
+    fan_ops ops = {.decide = decide};
+    fan_engine *e;
+    fan_engine_opts opts = {.fail_verdict = FAN_VERDICT_ALLOW};
+    int rc = fan_engine_new(&ops, &opts, &e);
+    if (rc == -EPERM || rc == -ENOSYS)
+        skip();
+    assert_int_equal(rc, 0);
+    assert_int_equal(fan_engine_mark(e, dir, FAN_OPEN_PERM, false), 0);
+    assert_int_equal(fan_engine_start(e), 0);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/true", dir);
+    enum { OPENERS = 8 }; /* enough that the queue is never empty */
+    pid_t busy[OPENERS];
+    for (int i = 0; i < OPENERS; i++) {
+        busy[i] = fork();
+        if (busy[i] == 0) {
+            for (;;) {
+                int fd = open(path, O_RDONLY);
+                if (fd >= 0)
+                    close(fd);
+            }
+        }
+    }
+    while (decided < 1000)
+        usleep(1000);
+    alarm(20); /* a hang is a failure, not a stuck suite */
+    fan_engine_free(e);
+    alarm(0);
+    /* Unmarked with the group gone: the opener runs on. */
+    int before = decided;
+    usleep(50000);
+    assert_int_equal(decided, before);
+    for (int i = 0; i < OPENERS; i++) {
+        assert_int_equal(waitpid(busy[i], NULL, WNOHANG), 0);
+        kill(busy[i], SIGKILL);
+        waitpid(busy[i], NULL, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deny_every_time_allow_the_rest),
         cmocka_unit_test(test_fail_open),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_stop_under_load),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
