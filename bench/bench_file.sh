@@ -19,31 +19,12 @@
 # the same job without them.
 #
 #   VIGIL_BUILD=build-release N=5000 ROUNDS=5 [TAR_FLAGS=-o] bench/bench_file.sh
-set -euo pipefail
-B=$(realpath "${VIGIL_BUILD:-build}")
-SRC=$(realpath "$(dirname "$0")/..")
+. "$(dirname "$0")/lib/container.sh"
 N=${N:-5000}
 ROUNDS=${ROUNDS:-5}
 TAR_FLAGS=${TAR_FLAGS:-}
-T=$(mktemp -d /tmp/vigil-bench-file.XXXXXX)
-CT="vgfbench$$"
-PID=""
-cleanup() {
-    runc kill "$CT" KILL >/dev/null 2>&1 || true
-    sleep 0.2
-    runc delete -f "$CT" >/dev/null 2>&1 || true
-    if [ -n "$PID" ]; then
-        kill -9 "$PID" 2>/dev/null || true
-        wait "$PID" 2>/dev/null || true
-    fi
-    rm -rf "$T"
-}
-trap cleanup EXIT
-[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
-ctl() { "$B/vigilctl" --socket "$T/sock" "$@"; }
 now_ns() { date +%s%N; }
 
-R="$T/rootfs"
 mkdir -p "$R"/{bin,proc,sys,dev,tmp,etc,usr/local/bin}
 cp /bin/busybox "$R/bin/busybox"
 for a in sh sleep tar rm mkdir cat; do ln -s busybox "$R/bin/$a"; done
@@ -54,26 +35,10 @@ mkdir -p "$T/src/files"
 for i in $(seq 1 "$N"); do echo "file $i" >"$T/src/files/f$i"; done
 tar -C "$T/src/files" -cf "$R/files.tar" .
 
-mkdir -p "$T/plugins" "$T/policies" "$T/bundle"
-cp "$B/plugins/file.so" "$T/plugins/"
-cp "$SRC"/lua/policies/*.lua "$T/policies/"
-cp "$SRC/etc/vigil/vigil.lua" "$T/vigil.lua"
-echo 'plugins = { file = { stats_interval_ms = 200, host = false } }' >>"$T/vigil.lua"
-"$B/vigild" --config "$T/vigil.lua" --state-dir "$T/state" --socket "$T/sock" \
-    --plugin-dir "$T/plugins" --policy-dir "$T/policies" --log-level error </dev/null >"$T/log" 2>&1 &
-PID=$!
-until ctl status >/dev/null 2>&1; do sleep 0.05; done
-
-runc spec --bundle "$T/bundle"
-jq --arg root "$R" '.root.path = $root | .root.readonly = false | .process.terminal = false
-    | .process.args = ["/bin/sleep", "600"] | .hostname = "bench"
+bench_daemon file 'plugins = { file = { stats_interval_ms = 200, host = false } }'
+bench_container '.root.readonly = false
     | .mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
-                   "options": ["nosuid", "nodev", "size=256m"]}]' \
-    <"$T/bundle/config.json" >"$T/bundle/c.json"
-mv "$T/bundle/c.json" "$T/bundle/config.json"
-runc run -d --bundle "$T/bundle" "$CT" </dev/null >/dev/null 2>&1
-G=$(until ctl workloads --json | jq -r --arg id "$CT" 'select(.id == $id) | .group' | grep .; do
-    sleep 0.1; done)
+                   "options": ["nosuid", "nodev", "size=256m"]}]'
 
 stats() { ctl events --json --limit 1 --type file.stats; }
 protected() { stats | jq -e --arg id "$CT" ".protected | index(\$id) $1 null" >/dev/null; }
@@ -85,7 +50,6 @@ mode() { # mode MODE: the mode, and the plugin's guard in step with it
     echo "mode $1 not in effect" >&2
     exit 1
 }
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 extract() { # extract DIR: ns to extract the tar into DIR (emptied first)
     runc exec "$CT" /bin/sh -c "rm -rf $1 && mkdir -p $1" </dev/null
     # The previous round's files reach the disk before this round starts,

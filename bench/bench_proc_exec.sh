@@ -10,24 +10,9 @@
 # under 200 us). Needs root, runc, busybox-static and a static libc.
 #
 #   VIGIL_BUILD=build-release N=2000 ROUNDS=5 bench/bench_proc_exec.sh
-set -euo pipefail
-B=$(realpath "${VIGIL_BUILD:-build}")
-SRC=$(realpath "$(dirname "$0")/..")
+. "$(dirname "$0")/lib/container.sh"
 N=${N:-2000}
 ROUNDS=${ROUNDS:-5}
-T=$(mktemp -d /tmp/vigil-bench-exec.XXXXXX)
-CT="vgbench$$"
-PID=""
-cleanup() {
-    runc kill "$CT" KILL >/dev/null 2>&1 || true
-    sleep 0.2
-    runc delete -f "$CT" >/dev/null 2>&1 || true
-    [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
-    rm -rf "$T"
-}
-trap cleanup EXIT
-[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
-ctl() { "$B/vigilctl" --socket "$T/sock" "$@"; }
 
 # The spawner: forks and execs /bin/true n times, prints the elapsed ns.
 cat >"$T/spawn.c" <<'C'
@@ -59,30 +44,13 @@ int main(int argc, char **argv)
     return 0;
 }
 C
-R="$T/rootfs"
 mkdir -p "$R"/{bin,proc,sys,dev,tmp,etc}
 gcc -O2 -static -o "$R/bin/spawn" "$T/spawn.c"
 cp /bin/busybox "$R/bin/busybox"
 for a in sh sleep true; do ln -s busybox "$R/bin/$a"; done
 
-mkdir -p "$T/plugins" "$T/policies" "$T/bundle"
-cp "$B/plugins/proc.so" "$T/plugins/"
-cp "$SRC"/lua/policies/*.lua "$T/policies/"
-cp "$SRC/etc/vigil/vigil.lua" "$T/vigil.lua"
-echo 'plugins = { proc = { stats_interval_ms = 200 } }' >>"$T/vigil.lua"
-"$B/vigild" --config "$T/vigil.lua" --state-dir "$T/state" --socket "$T/sock" \
-    --plugin-dir "$T/plugins" --policy-dir "$T/policies" --log-level error </dev/null >"$T/log" 2>&1 &
-PID=$!
-until ctl status >/dev/null 2>&1; do sleep 0.05; done
-
-runc spec --bundle "$T/bundle"
-jq --arg root "$R" '.root.path = $root | .root.readonly = true | .process.terminal = false
-    | .process.args = ["/bin/sleep", "600"] | .hostname = "bench"' \
-    <"$T/bundle/config.json" >"$T/bundle/c.json"
-mv "$T/bundle/c.json" "$T/bundle/config.json"
-runc run -d --bundle "$T/bundle" "$CT" </dev/null >/dev/null 2>&1
-G=$(until ctl workloads --json | jq -r --arg id "$CT" 'select(.id == $id) | .group' | grep .; do
-    sleep 0.1; done)
+bench_daemon proc 'plugins = { proc = { stats_interval_ms = 200 } }'
+bench_container '.root.readonly = true'
 
 # Learn the spawner and true (a few rounds: a process gone before /proc was
 # read teaches nothing).
@@ -103,7 +71,6 @@ mode() { # mode MODE MARKS
     echo "mode $1 not in effect" >&2
     exit 1
 }
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 : >"$T/base"
 : >"$T/prot"
