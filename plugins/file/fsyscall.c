@@ -148,18 +148,6 @@ static int writes_of(pid_t tid, const fs_call *c)
     return rc < 0 ? rc : fs_flags_write(flags);
 }
 
-int fs_open_writes(const char *proc_root, pid_t tid)
-{
-    int fd = open_syscall(proc_root, tid);
-    if (fd < 0)
-        return fd;
-    fs_call c;
-    unsigned long waits = 0;
-    int rc = read_call(fd, &c, &waits);
-    close(fd);
-    return rc < 0 ? rc : writes_of(tid, &c);
-}
-
 void fs_reader_init(fs_reader *r, const char *proc_root)
 {
     memset(r, 0, sizeof(*r));
@@ -191,10 +179,23 @@ int fs_reader_writes(fs_reader *r, pid_t tid)
     if (fd < 0)
         return fd;
     int rc = read_call(fd, &c, &r->waits);
+    if (rc < 0) {
+        close(fd); /* gone, or unreadable: nothing worth keeping */
+        return rc;
+    }
     unsigned k = r->next++ % FS_READER_SLOTS;
     if (r->slot[k].fd >= 0)
         close(r->slot[k].fd);
     r->slot[k].tid = tid;
     r->slot[k].fd = fd;
-    return rc < 0 ? rc : writes_of(tid, &c);
+    return writes_of(tid, &c);
+}
+
+int fs_open_writes(const char *proc_root, pid_t tid)
+{
+    fs_reader r;
+    fs_reader_init(&r, proc_root);
+    int rc = fs_reader_writes(&r, tid);
+    fs_reader_close(&r);
+    return rc;
 }
