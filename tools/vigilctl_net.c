@@ -1,0 +1,536 @@
+/*
+ * vigilctl: capture and net, the control commands of the net plugin.
+ *
+ *   capture WORKLOAD [--seconds N] [--filter BPF] -w FILE
+ *   net stats | sessions [--workload W] | graph [--format dot|json] [--group G]
+ *
+ * The daemon writes the capture file itself (its capture threads hold the
+ * rings), so `capture` asks for it, then polls until it is complete. The
+ * graph is drawn here from two answers of the daemon: the connections the
+ * net plugin observed (with their violations) and the learned net rules.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mp.h"
+#include "vigilctl.h"
+
+typedef struct net_opts {
+    const char *workload, *group, *filter, *file, *format;
+    long seconds;
+} net_opts;
+
+static int net_opt(void *arg, int opt, const char *val)
+{
+    net_opts *o = arg;
+    char *end;
+    switch (opt) {
+    case 'W':
+        o->workload = val;
+        return VCTL_OK;
+    case 'g':
+        o->group = val;
+        return VCTL_OK;
+    case 'f':
+        o->filter = val;
+        return VCTL_OK;
+    case 'w':
+        o->file = val;
+        return VCTL_OK;
+    case 'F':
+        if (strcmp(val, "dot") && strcmp(val, "json")) {
+            fprintf(stderr, "vigilctl net graph: --format is dot or json, not '%s'\n", val);
+            return VCTL_USAGE;
+        }
+        o->format = val;
+        return VCTL_OK;
+    case 's':
+        o->seconds = strtol(val, &end, 10);
+        if (*end || o->seconds <= 0) {
+            fprintf(stderr, "vigilctl capture: --seconds wants a positive number, not '%s'\n",
+                    val);
+            return VCTL_USAGE;
+        }
+        return VCTL_OK;
+    default:
+        return VCTL_USAGE;
+    }
+}
+
+/* Calls "net" with {op, and the strings and numbers given}; the result must
+ * have type want. */
+static int net_call(vctl_ctx *c, const char *op, const char *const *kv, size_t nkv, int64_t id,
+                    vctl_reply *r, msgpack_object_type want)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    size_t n = 1 + (id >= 0);
+    for (size_t i = 0; i < nkv; i += 2)
+        n += kv[i + 1] != NULL;
+    msgpack_pack_map(&pk, n);
+    vg_mp_pack_kv_str(&pk, "op", op);
+    if (id >= 0)
+        vg_mp_pack_kv_int(&pk, !strcmp(op, "capture") ? "seconds" : "id", id);
+    for (size_t i = 0; i < nkv; i += 2)
+        if (kv[i + 1])
+            vg_mp_pack_kv_str(&pk, kv[i], kv[i + 1]);
+    int rc = vctl_call(c, "net", &sb, r, NULL);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc != VCTL_OK)
+        return rc;
+    if (r->result->type != want) {
+        vctl_reply_free(r);
+        return vctl_bad_result("net", want == MSGPACK_OBJECT_MAP ? "a map" : "a list");
+    }
+    return VCTL_OK;
+}
+
+/* ---- capture ---------------------------------------------------------------- */
+
+/* FILE as an absolute path (the daemon has another working directory). */
+static char *absolute(const char *file)
+{
+    if (file[0] == '/')
+        return vctl_strdup(file);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd)))
+        return NULL;
+    size_t n = strlen(cwd) + strlen(file) + 2;
+    char *s = malloc(n);
+    if (!s)
+        vctl_oom();
+    snprintf(s, n, "%s/%s", cwd, file);
+    return s;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int capture_wait(vctl_ctx *c, const char *workload, int64_t id, long seconds)
+{
+    const char *kv[] = {"workload", workload};
+    /* The daemon ends the capture on time; give it a few seconds more. */
+    for (long waited = 0; waited <= (seconds + 10) * 1000; waited += 200) {
+        vctl_reply r;
+        int rc = net_call(c, "capture_status", kv, 2, id, &r, MSGPACK_OBJECT_MAP);
+        if (rc != VCTL_OK)
+            return rc;
+        const msgpack_object *run = vg_mp_get(r.result, "running");
+        if (run && run->type == MSGPACK_OBJECT_BOOLEAN && !run->via.boolean) {
+            int64_t err = 0, pkts = 0, bytes = 0, filtered = 0;
+            vg_mp_get_int(r.result, "error", &err);
+            vg_mp_get_int(r.result, "packets", &pkts);
+            vg_mp_get_int(r.result, "bytes", &bytes);
+            vg_mp_get_int(r.result, "filtered_out", &filtered);
+            const msgpack_object *tr = vg_mp_get(r.result, "truncated");
+            if (c->json) {
+                vctl_print_json(r.result);
+            } else {
+                char *path = vctl_cell_get(r.result, "path");
+                printf("%s: %lld packets (%lld bytes) written to %s%s\n", workload,
+                       (long long)pkts, (long long)bytes, path,
+                       tr && tr->type == MSGPACK_OBJECT_BOOLEAN && tr->via.boolean
+                           ? " (stopped at the size limit)"
+                           : "");
+                free(path);
+            }
+            vctl_reply_free(&r);
+            if (err) {
+                fprintf(stderr, "vigilctl capture: writing the file failed: %s\n",
+                        strerror((int)-err));
+                return VCTL_ERR;
+            }
+            return VCTL_OK;
+        }
+        vctl_reply_free(&r);
+        sleep_ms(200);
+    }
+    fprintf(stderr, "vigilctl capture: the daemon did not finish the capture in time\n");
+    return VCTL_ERR;
+}
+
+int vctl_cmd_capture(vctl_ctx *c, int argc, char **argv)
+{
+    static const struct option own[] = {{"seconds", required_argument, NULL, 's'},
+                                        {"filter", required_argument, NULL, 'f'},
+                                        {"write", required_argument, NULL, 'w'},
+                                        {NULL, 0, NULL, 0}};
+    net_opts o = {.seconds = 10};
+    int rest = 0;
+    int rc = vctl_parse_opts(c, argc, argv, "s:f:w:", own, net_opt, &o, &rest);
+    if (rc >= 0)
+        return rc;
+    if (argc - rest != 1 || !o.file) {
+        fprintf(stderr, "usage: vigilctl capture WORKLOAD [--seconds N] [--filter BPF] -w FILE\n");
+        return VCTL_USAGE;
+    }
+    char *path = absolute(o.file);
+    if (!path) {
+        fprintf(stderr, "vigilctl capture: %s: %s\n", o.file, strerror(errno));
+        return VCTL_USAGE;
+    }
+    const char *workload = argv[rest];
+    const char *kv[] = {"workload", workload, "path", path, "filter", o.filter};
+    vctl_reply r;
+    rc = net_call(c, "capture", kv, 6, o.seconds, &r, MSGPACK_OBJECT_MAP);
+    free(path);
+    if (rc != VCTL_OK)
+        return rc;
+    int64_t id = 0;
+    vg_mp_get_int(r.result, "id", &id);
+    vctl_reply_free(&r);
+    return capture_wait(c, workload, id, o.seconds);
+}
+
+/* ---- net stats, sessions --------------------------------------------------------- */
+
+static int do_stats(vctl_ctx *c)
+{
+    vctl_reply r;
+    int rc = net_call(c, "stats", NULL, 0, -1, &r, MSGPACK_OBJECT_MAP);
+    if (rc != VCTL_OK)
+        return rc;
+    if (c->json) {
+        vctl_print_json(r.result);
+        vctl_reply_free(&r);
+        return VCTL_OK;
+    }
+    static const char *const heads[] = {"WORKLOAD", "INTERFACES", "PACKETS", "BYTES",
+                                        "KERNEL_DROPS", "FLOWS", "EVENTS", NULL};
+    vctl_table t;
+    vctl_table_init(&t, heads);
+    const msgpack_object *caps = vg_mp_get(r.result, "captures");
+    for (uint32_t i = 0; caps && caps->type == MSGPACK_OBJECT_ARRAY && i < caps->via.array.size;
+         i++) {
+        const msgpack_object *m = &caps->via.array.ptr[i];
+        char b[5][32];
+        char *w = vctl_cell_get(m, "workload");
+        if (!strcmp(w, "-")) {
+            free(w);
+            w = vctl_strdup("(host)");
+        }
+        char *row[7] = {w,
+                        vctl_strdup(vctl_num(m, "interfaces", b[0])),
+                        vctl_strdup(vctl_num(m, "packets", b[1])),
+                        vctl_strdup(vctl_bytes(m, "bytes", b[2])),
+                        vctl_strdup(vctl_num(m, "kernel_drops", b[3])),
+                        vctl_strdup(vctl_num(m, "flows", b[4])),
+                        vctl_cell_get(m, "events")};
+        vctl_table_add(&t, row);
+    }
+    vctl_table_print(&t);
+    vctl_reply_free(&r);
+    return VCTL_OK;
+}
+
+static int do_sessions(vctl_ctx *c, const net_opts *o)
+{
+    const char *kv[] = {"workload", o->workload};
+    vctl_reply r;
+    int rc = net_call(c, "sessions", kv, 2, -1, &r, MSGPACK_OBJECT_ARRAY);
+    if (rc != VCTL_OK)
+        return rc;
+    static const char *const heads[] = {"WORKLOAD", "DIRECTION", "PEER", "CLIENT", "SERVER",
+                                        "PROTO", "APP", "STATE", "PKTS", "BYTES", NULL};
+    vctl_table t;
+    if (!c->json)
+        vctl_table_init(&t, heads);
+    for (uint32_t i = 0; i < r.result->via.array.size; i++) {
+        const msgpack_object *ns = &r.result->via.array.ptr[i];
+        for (uint32_t k = 0; ns->type == MSGPACK_OBJECT_ARRAY && k < ns->via.array.size; k++) {
+            const msgpack_object *s = &ns->via.array.ptr[k];
+            if (c->json) {
+                vctl_print_json(s);
+                continue;
+            }
+            int64_t a = 0, b = 0;
+            vg_mp_get_int(s, "pkts_c2s", &a);
+            vg_mp_get_int(s, "pkts_s2c", &b);
+            char pk[32], by[32];
+            snprintf(pk, sizeof(pk), "%lld", (long long)(a + b));
+            char *row[10] = {vctl_cell_get(s, "workload"), vctl_cell_get(s, "direction"),
+                             vctl_cell_get(s, "peer"),     vctl_cell_get(s, "client"),
+                             vctl_cell_get(s, "server"),   vctl_cell_get(s, "proto"),
+                             vctl_cell_get(s, "app"),      vctl_cell_get(s, "state"),
+                             vctl_strdup(pk),              vctl_strdup(vctl_bytes(s, "bytes", by))};
+            vctl_table_add(&t, row);
+        }
+    }
+    if (!c->json)
+        vctl_table_print(&t);
+    vctl_reply_free(&r);
+    return VCTL_OK;
+}
+
+/* ---- net graph ----------------------------------------------------------------- */
+
+typedef struct gedge {
+    char *from, *to, *from_kind, *to_kind, *port, *proto, *app, *action;
+    bool learned, observed;
+    int64_t events, violations;
+} gedge;
+
+typedef struct gedges {
+    gedge *e;
+    size_t n, cap;
+} gedges;
+
+static char *str_of(const msgpack_object *m, const char *key, const char *dflt)
+{
+    char buf[512];
+    if (vg_mp_get_cstr(m, key, buf, sizeof(buf)) < 0 || !buf[0])
+        return vctl_strdup(dflt);
+    return vctl_strdup(buf);
+}
+
+static gedge *edge_find(gedges *g, const gedge *k)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        gedge *e = &g->e[i];
+        if (!strcmp(e->from, k->from) && !strcmp(e->to, k->to) && !strcmp(e->port, k->port) &&
+            !strcmp(e->proto, k->proto) && !strcmp(e->app, k->app))
+            return e;
+    }
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 32;
+        g->e = realloc(g->e, g->cap * sizeof(*g->e));
+        if (!g->e)
+            vctl_oom();
+    }
+    g->e[g->n] = *k;
+    return &g->e[g->n++];
+}
+
+static void edge_free(gedge *e)
+{
+    free(e->from);
+    free(e->to);
+    free(e->from_kind);
+    free(e->to_kind);
+    free(e->port);
+    free(e->proto);
+    free(e->app);
+    free(e->action);
+}
+
+static void add_observed(gedges *g, const msgpack_object *arr)
+{
+    for (uint32_t i = 0; i < arr->via.array.size; i++) {
+        const msgpack_object *m = &arr->via.array.ptr[i];
+        gedge k = {.from = str_of(m, "from", "?"), .to = str_of(m, "to", "?"),
+                   .from_kind = str_of(m, "from_kind", "group"),
+                   .to_kind = str_of(m, "to_kind", "group"), .port = str_of(m, "port", "*"),
+                   .proto = str_of(m, "proto", "*"), .app = str_of(m, "app", "*"),
+                   .action = str_of(m, "action", "")};
+        gedge *e = edge_find(g, &k);
+        if (e->from != k.from)
+            edge_free(&k);
+        e->observed = true;
+        vg_mp_get_int(m, "events", &e->events);
+        vg_mp_get_int(m, "violations", &e->violations);
+    }
+}
+
+/* A learned (or written) allow rule of the net plane as an edge. */
+static void add_rule(gedges *g, const msgpack_object *m, const char *only)
+{
+    char group[256], dir[16], action[16];
+    if (vg_mp_get_cstr(m, "group", group, sizeof(group)) < 0 ||
+        vg_mp_get_cstr(m, "direction", dir, sizeof(dir)) < 0 ||
+        vg_mp_get_cstr(m, "action", action, sizeof(action)) < 0 || strcmp(action, "allow"))
+        return;
+    bool egress = !strcmp(dir, "egress");
+    if (!egress && strcmp(dir, "ingress"))
+        return;
+    char *peer = str_of(m, "peer", "*");
+    if (only && strcmp(only, group) && strcmp(only, peer)) {
+        free(peer);
+        return;
+    }
+    gedge k = {.from = egress ? vctl_strdup(group) : peer,
+               .to = egress ? peer : vctl_strdup(group),
+               .from_kind = vctl_strdup(egress ? "group" : "peer"),
+               .to_kind = vctl_strdup(egress ? "peer" : "group"),
+               .port = str_of(m, "port", "*"), .proto = str_of(m, "proto", "*"),
+               .app = str_of(m, "app", "*"), .action = vctl_strdup("")};
+    gedge *e = edge_find(g, &k);
+    if (e->from != k.from)
+        edge_free(&k);
+    e->learned = true;
+}
+
+static int learned_rules(vctl_ctx *c, gedges *g, const char *only)
+{
+    for (size_t offset = 0;;) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 2 + (offset > 0));
+        vg_mp_pack_kv_str(&pk, "op", "list");
+        vg_mp_pack_kv_str(&pk, "plane", "net");
+        if (offset)
+            vg_mp_pack_kv_uint(&pk, "offset", offset);
+        vctl_reply r;
+        int rc = vctl_call(c, "rules", &sb, &r, NULL);
+        msgpack_sbuffer_destroy(&sb);
+        if (rc != VCTL_OK)
+            return rc;
+        if (r.result->type != MSGPACK_OBJECT_ARRAY) {
+            vctl_reply_free(&r);
+            return vctl_bad_result("rules", "a list");
+        }
+        uint32_t n = r.result->via.array.size;
+        for (uint32_t i = 0; i < n; i++)
+            add_rule(g, &r.result->via.array.ptr[i], only);
+        vctl_reply_free(&r);
+        if (!n)
+            return VCTL_OK;
+        offset += n;
+    }
+}
+
+/* s in double quotes for DOT. */
+static void dot_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            putchar('\\');
+        putchar((unsigned char)*s < 0x20 ? ' ' : *s);
+    }
+    putchar('"');
+}
+
+static bool node_seen(const gedges *g, size_t upto, bool to_side, const char *name)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (!strcmp(g->e[i].from, name) || (i < upto && !strcmp(g->e[i].to, name)))
+            return true;
+    (void)to_side;
+    return false;
+}
+
+static void print_dot(const gedges *g)
+{
+    puts("digraph vigil {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];");
+    for (size_t i = 0; i < g->n; i++) {
+        const gedge *e = &g->e[i];
+        if (!node_seen(g, i, false, e->from)) {
+            printf("  ");
+            dot_str(e->from);
+            printf(" [shape=%s];\n", !strcmp(e->from_kind, "group") ? "box" : "ellipse");
+        }
+        if (strcmp(e->to, e->from) && !node_seen(g, i, true, e->to)) {
+            printf("  ");
+            dot_str(e->to);
+            printf(" [shape=%s];\n", !strcmp(e->to_kind, "group") ? "box" : "ellipse");
+        }
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        const gedge *e = &g->e[i];
+        char label[256];
+        snprintf(label, sizeof(label), "%s/%s %s%s", e->port, e->proto, e->app,
+                 e->violations ? " (violation)" : "");
+        printf("  ");
+        dot_str(e->from);
+        printf(" -> ");
+        dot_str(e->to);
+        printf(" [label=");
+        dot_str(label);
+        printf(", style=%s, color=%s];\n", e->learned ? "solid" : "dashed",
+               e->violations ? "red" : "black");
+    }
+    puts("}");
+}
+
+static void print_json_graph(const gedges *g)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "edges", 5);
+    msgpack_pack_array(&pk, (uint32_t)g->n);
+    for (size_t i = 0; i < g->n; i++) {
+        const gedge *e = &g->e[i];
+        msgpack_pack_map(&pk, 12);
+        vg_mp_pack_kv_str(&pk, "from", e->from);
+        vg_mp_pack_kv_str(&pk, "from_kind", e->from_kind);
+        vg_mp_pack_kv_str(&pk, "to", e->to);
+        vg_mp_pack_kv_str(&pk, "to_kind", e->to_kind);
+        vg_mp_pack_kv_str(&pk, "port", e->port);
+        vg_mp_pack_kv_str(&pk, "proto", e->proto);
+        vg_mp_pack_kv_str(&pk, "app", e->app);
+        vg_mp_pack_kv_bool(&pk, "learned", e->learned);
+        vg_mp_pack_kv_bool(&pk, "observed", e->observed);
+        vg_mp_pack_kv_int(&pk, "events", e->events);
+        vg_mp_pack_kv_int(&pk, "violations", e->violations);
+        vg_mp_pack_kv_str(&pk, "action", e->action);
+    }
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) == MSGPACK_UNPACK_SUCCESS)
+        vctl_print_json(&up.data);
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static int do_graph(vctl_ctx *c, const net_opts *o)
+{
+    const char *kv[] = {"group", o->group};
+    vctl_reply r;
+    int rc = net_call(c, "graph", kv, 2, -1, &r, MSGPACK_OBJECT_ARRAY);
+    if (rc != VCTL_OK)
+        return rc;
+    gedges g = {0};
+    add_observed(&g, r.result);
+    vctl_reply_free(&r);
+    rc = learned_rules(c, &g, o->group);
+    if (rc == VCTL_OK) {
+        if (c->json || (o->format && !strcmp(o->format, "json")))
+            print_json_graph(&g);
+        else
+            print_dot(&g);
+    }
+    for (size_t i = 0; i < g.n; i++)
+        edge_free(&g.e[i]);
+    free(g.e);
+    return rc;
+}
+
+int vctl_cmd_net(vctl_ctx *c, int argc, char **argv)
+{
+    static const struct option own[] = {{"workload", required_argument, NULL, 'W'},
+                                        {"group", required_argument, NULL, 'g'},
+                                        {"format", required_argument, NULL, 'F'},
+                                        {NULL, 0, NULL, 0}};
+    net_opts o = {0};
+    int rest = 0;
+    int rc = vctl_parse_opts(c, argc, argv, "", own, net_opt, &o, &rest);
+    if (rc >= 0)
+        return rc;
+    const char *op = argc - rest == 1 ? argv[rest] : "";
+    if (!strcmp(op, "stats"))
+        return do_stats(c);
+    if (!strcmp(op, "sessions"))
+        return do_sessions(c, &o);
+    if (!strcmp(op, "graph"))
+        return do_graph(c, &o);
+    fprintf(stderr, "usage: vigilctl [--json] net stats\n"
+                    "       vigilctl [--json] net sessions [--workload W]\n"
+                    "       vigilctl net graph [--format dot|json] [--group G]\n");
+    return VCTL_USAGE;
+}
