@@ -63,12 +63,16 @@ ct_start() {
     rm -rf "$bundle"
     mkdir -p "$bundle"
     runc spec --bundle "$bundle"
+    # The arguments become a JSON array first, after "--" so that jq does
+    # not take them for its own options (`sh -c`, `httpd -f`).
+    local args
+    args=$(jq -nc '$ARGS.positional' --args -- "$@")
     jq --arg root "$root" --argjson ro "$readonly" --arg host "$id" \
-        --arg netns "${CT_NETNS:-}" --args \
+        --arg netns "${CT_NETNS:-}" --argjson args "$args" \
         '.root.path = $root | .root.readonly = $ro | .process.terminal = false
-         | .process.args = $ARGS.positional | .hostname = $host
+         | .process.args = $args | .hostname = $host
          | if $netns != "" then .linux.namespaces |= map(if .type == "network"
-             then .path = "/var/run/netns/" + $netns else . end) else . end' "$@" \
+             then .path = "/var/run/netns/" + $netns else . end) else . end' \
         <"$bundle/config.json" >"$bundle/config.json.new"
     mv "$bundle/config.json.new" "$bundle/config.json"
     CT_IDS+=("$id")
