@@ -325,9 +325,8 @@ static void run(net_ctx *cx)
             (void)r;
         }
         serve_request(cx);
-        /* Read every ring, not only the readable ones: a TPACKET_V3 block
-         * is handed over when full or when its timeout expires, and a
-         * partly filled block can be read at once. */
+        /* A TPACKET_V3 ring polls readable when a block is handed over:
+         * full, or at its timeout (timeout_ms). */
         for (size_t i = 0; i < cx->nifs && n >= 0; i++)
             if (i < nfds - 1 && (pfd[i + 1].revents & (POLLIN | POLLERR | POLLHUP)))
                 read_iface(cx, i);

@@ -227,8 +227,14 @@ static size_t ns_count(const net_plugin *p)
 
 static void pack_ns(msgpack_packer *pk, net_ns *ns, const net_ns_stats *st)
 {
-    msgpack_pack_map(pk, 14);
+    msgpack_pack_map(pk, 15);
     net_kv_str(pk, "workload", net_ns_workload(ns));
+    const char *ids[NET_MEMBERS_MAX];
+    size_t n = net_ns_members(ns, ids, NET_MEMBERS_MAX);
+    msgpack_pack_str_with_body(pk, "members", 7);
+    msgpack_pack_array(pk, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        msgpack_pack_str_with_body(pk, ids[i], strlen(ids[i]));
     net_kv_int(pk, "interfaces", (int64_t)st->interfaces);
     net_kv_int(pk, "packets", (int64_t)st->packets);
     net_kv_int(pk, "bytes", (int64_t)st->bytes);

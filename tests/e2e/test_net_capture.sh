@@ -37,6 +37,11 @@ wait_for eval 'captured "$A1" || captured "$A2"'
 n=$(vctl net stats --json | jq --arg a "$A1" --arg b "$A2" \
     '[.captures[] | select(.workload == $a or .workload == $b)] | length')
 [ "$n" -eq 1 ] || fail "namespace A is captured $n times: $(vctl net stats --json)"
+shared() {
+    vctl net stats --json | jq -e --arg a "$A1" --arg b "$A2" \
+        '.captures[] | select(.members | index($a) and index($b))'
+}
+wait_for shared
 
 # ---- traffic is seen on both sides -----------------------------------------------
 runc exec "$B1" /bin/wget -q -O "/dev/null" "http://$NT_NET.1/" </dev/null \
