@@ -20,6 +20,9 @@ int vg_scan_secrets(int argc, char **argv);
 /* tools/vigil-scan-bench.c */
 int vg_scan_bench(int argc, char **argv);
 
+/* tools/vigil-scan-pcap.c */
+int vg_scan_pcap(int argc, char **argv);
+
 /* Other subcommands' entry points go here. */
 
 #endif
