@@ -169,12 +169,25 @@ static uint32_t fnv(const char *s)
     return h;
 }
 
+/* Traffic to a multicast or broadcast address, and ICMPv6 with a
+ * link-local peer (neighbour discovery, router solicitations), is the
+ * link's housekeeping, not a connection to anyone. */
+static bool housekeeping(const vg_net_flow *f, const uint8_t *peer)
+{
+    if (f->family == AF_INET)
+        return (peer[0] & 0xf0) == 0xe0 || (peer[0] == 255 && peer[1] == 255 && peer[2] == 255 &&
+                                            peer[3] == 255);
+    if (peer[0] == 0xff)
+        return true;
+    return f->l4 == IPPROTO_ICMPV6 && peer[0] == 0xfe && (peer[1] & 0xc0) == 0x80;
+}
+
 /* The key of flow f as seen from this namespace into k; false when the
- * flow is not this namespace's (or is inside it). */
+ * flow is not this namespace's (or is inside it), or is housekeeping. */
 static bool key_of(const net_conns *c, const vg_net_flow *f, conn_key *k)
 {
     bool cl = is_local(c, f->family, f->client), sv = is_local(c, f->family, f->server);
-    if (cl == sv)
+    if (cl == sv || housekeeping(f, cl ? f->server : f->client))
         return false;
     memset(k, 0, sizeof(*k));
     k->egress = cl;
