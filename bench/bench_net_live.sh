@@ -12,6 +12,8 @@
 #      classified (its net.stats: packets, flows) with the kernel's drops
 #      (pcap_stats ps_drop, summed over the rings), and vigild's CPU time
 #      (utime + stime from /proc) per 10k packets;
+#   (1 and 2 alternated ROUNDS times, the daemon started afresh in each;
+#   medians compared)
 #   3. if step 2 dropped packets, the generator paced (tcpreplay --pps) at
 #      lower rates until a run with zero kernel drops: the highest rate
 #      captured without loss.
@@ -85,50 +87,71 @@ send() {
 }
 pps() { echo $(( $1 * 1000 / $2 )); }
 
-echo "generator: tcpreplay --topspeed, 64-byte UDP frames over $FLOWS flows, ${SECONDS_EACH}s per run"
-read -r n ms < <(send)
-ALONE=$(pps "$n" "$ms")
-printf '%-34s %10s pps\n' "generator alone" "$ALONE"
-
 # The container in namespace S, captured by vigild.
 mkdir -p "$R"/{bin,proc,sys,dev,tmp,etc}
 cp /bin/busybox "$R/bin/busybox"
 ln -s busybox "$R/bin/sleep"
-bench_daemon net 'plugins = { net = { stats_interval_ms = 0, buffer_kb = 8192, interval_ms = 1000 } }'
-bench_container '.linux.namespaces |= map(if .type == "network" then .path = "/var/run/netns/'"$NSS"'" else . end)'
 stats() { ctl net stats --json | jq -c --arg id "$CT" '.captures[] | select(.workload == $id)'; }
-until stats | jq -e '.interfaces == 1' >/dev/null 2>&1; do sleep 0.1; done
+daemon_up() {
+    bench_daemon net 'plugins = { net = { stats_interval_ms = 0, buffer_kb = 8192, interval_ms = 1000 } }'
+    bench_container '.linux.namespaces |= map(if .type == "network" then .path = "/var/run/netns/'"$NSS"'" else . end)'
+    until stats | jq -e '.interfaces == 1' >/dev/null 2>&1; do sleep 0.1; done
+}
+daemon_down() {
+    runc kill "$CT" KILL >/dev/null 2>&1 || true
+    sleep 0.2
+    runc delete -f "$CT" >/dev/null 2>&1 || true
+    kill -9 "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+    PID=""
+    rm -rf "$T/state" "$T/bundle" "$T/plugins" "$T/policies"
+}
 
-# run_captured [PPS]: one run with the daemon; prints the figures, sets DROPS.
+# run_captured [PPS]: one run with the daemon up; sets RATE GOT N DROPS FLOWS CPU_MS.
 run_captured() {
-    local s0 s1 c0 c1 n ms
+    local s0 s1 c0 c1 ms
     s0=$(stats)
     c0=$(cpu_ticks)
-    read -r n ms < <(send "${1:-}")
+    read -r N ms < <(send "${1:-}")
     sleep 1.5 # the last blocks reach the thread; its counters are published each second
     c1=$(cpu_ticks)
     s1=$(stats)
-    local got drops flows cpu_ms
-    got=$(( $(jq .packets <<<"$s1") - $(jq .packets <<<"$s0") ))
-    drops=$(( $(jq .kernel_drops <<<"$s1") - $(jq .kernel_drops <<<"$s0") ))
-    flows=$(jq .flows_total <<<"$s1")
-    cpu_ms=$(( (c1 - c0) * 1000 / TCK ))
-    printf '%-34s %10s pps  captured %s of %s  kernel drops %s  flows %s  vigild CPU %s ms = %s ms per 10k packets\n' \
-        "with vigild${1:+ (paced at $1 pps)}" "$(pps "$n" "$ms")" "$got" "$n" "$drops" "$flows" \
-        "$cpu_ms" "$(awk -v c="$cpu_ms" -v p="$got" 'BEGIN { printf "%.2f", p ? c * 10000 / p : 0 }')"
-    DROPS=$drops
-    LAST=$(pps "$n" "$ms")
+    GOT=$(( $(jq .packets <<<"$s1") - $(jq .packets <<<"$s0") ))
+    DROPS=$(( $(jq .kernel_drops <<<"$s1") - $(jq .kernel_drops <<<"$s0") ))
+    FLOWS=$(jq .flows_total <<<"$s1")
+    CPU_MS=$(( (c1 - c0) * 1000 / TCK ))
+    RATE=$(pps "$N" "$ms")
 }
-run_captured
-FULL=$LAST
-if [ "$DROPS" -gt 0 ]; then
-    rate=$(( FULL * 9 / 10 ))
+per10k() { awk -v c="$1" -v p="$2" 'BEGIN { printf "%.2f", p ? c * 10000 / p : 0 }'; }
+
+ROUNDS=${ROUNDS:-3}
+echo "generator: tcpreplay --topspeed, 64-byte UDP frames over $FLOWS flows, ${SECONDS_EACH}s per run, $ROUNDS rounds alternated"
+alone=() with=() drops_total=0
+for r in $(seq 1 "$ROUNDS"); do
+    read -r n ms < <(send)
+    alone+=("$(pps "$n" "$ms")")
+    daemon_up
+    run_captured
+    daemon_down
+    with+=("$RATE")
+    drops_total=$((drops_total + DROPS))
+    printf 'round %d: alone %8s pps | with vigild %8s pps, captured %s of %s, kernel drops %s, flows %s, vigild CPU %s ms = %s ms per 10k packets\n' \
+        "$r" "${alone[-1]}" "$RATE" "$GOT" "$N" "$DROPS" "$FLOWS" "$CPU_MS" "$(per10k "$CPU_MS" "$GOT")"
+done
+A=$(printf '%s\n' "${alone[@]}" | median)
+W=$(printf '%s\n' "${with[@]}" | median)
+printf 'median: generator alone %s pps, with vigild capturing %s pps (%s x), kernel drops in all rounds: %s\n' \
+    "$A" "$W" "$(awk -v a="$W" -v b="$A" 'BEGIN { printf "%.2f", a / b }')" "$drops_total"
+
+# If the full rate dropped packets: paced runs, lower each time, until none.
+if [ "$drops_total" -gt 0 ]; then
+    daemon_up
+    rate=$(( W * 9 / 10 ))
     while [ "$rate" -gt 1000 ]; do
         run_captured "$rate"
+        printf 'paced at %s pps: %s pps, captured %s of %s, kernel drops %s\n' "$rate" "$RATE" "$GOT" "$N" "$DROPS"
         [ "$DROPS" -eq 0 ] && break
         rate=$(( rate * 8 / 10 ))
     done
-    echo "highest rate captured with zero kernel drops: $LAST pps (generator alone: $ALONE pps)"
-else
-    echo "zero kernel drops at the generator's full rate: $FULL pps with vigild, $ALONE pps alone ($(awk -v a="$FULL" -v b="$ALONE" 'BEGIN { printf "%.2f", a / b }')x)"
+    echo "highest rate captured with zero kernel drops: $RATE pps"
 fi

@@ -92,7 +92,7 @@ static int iface_open(net_ctx *cx, const net_if *nif)
     f->dlt = pcap_datalink(pc);
     f->fd = pcap_get_selectable_fd(pc);
     f->index = nif->index;
-    snprintf(f->name, sizeof(f->name), "%s", nif->name);
+    memcpy(f->name, nif->name, sizeof(f->name)); /* same size, NUL-terminated */
     return 0;
 fail:
     cx->p->api->log(cx->p->h, VG_LOG_WARN, "%s: cannot capture on %s: %s",

@@ -146,7 +146,7 @@ static void follow(void *arg, const vg_workload_view *w)
 {
     seen *s = arg;
     net_plugin *p = s->p;
-    uint64_t dev, ino;
+    uint64_t dev = 0, ino = 0;
     if (!w->id[0] || w->pid <= 0 || ns_id(w->pid, &dev, &ino) < 0)
         return;
     if (dev == p->host_dev && ino == p->host_ino)
@@ -600,7 +600,7 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     int rc = p->t_connect < 0 || p->t_accept < 0 || p->t_conn < 0 || p->t_stats < 0
                  ? -EINVAL
                  : read_config(p);
-    uint64_t dev, ino;
+    uint64_t dev = 0, ino = 0;
     if (rc == 0 && (rc = ns_id(getpid(), &dev, &ino)) == 0) {
         p->host_dev = dev;
         p->host_ino = ino;
