@@ -7,16 +7,22 @@
 
 command -v ip >/dev/null || fail "iproute2 is not installed"
 NT_NAMES=()
+NT_PIDS=()
 # A /24 of 10.0.0.0/8 of this run: other runs' namespaces (and their
 # containers, which this daemon also sees) use other addresses.
 NT_NET="10.$((100 + $$ % 100)).$(($$ / 100 % 250))"
 
 nt_cleanup() {
     local n
+    for n in "${NT_PIDS[@]}"; do
+        kill "$n" 2>/dev/null || true
+    done
+    NT_PIDS=()
     for n in "${NT_NAMES[@]}"; do
         ip netns del "$n" 2>/dev/null || true
     done
     NT_NAMES=()
+NT_PIDS=()
 }
 trap '_nt_rc=$?; set +e; ct_cleanup; nt_cleanup; (exit $_nt_rc); cleanup' EXIT
 
@@ -66,4 +72,40 @@ read -r line
 printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nodd!\r\n'
 SH
     chmod +x "$CT_ROOTFS/bin/http-reply"
+}
+
+# nt_bg NAME CMD...: runs CMD in namespace NAME (not a container: no
+# workload) in the background until the test ends.
+nt_bg() {
+    local ns
+    ns=$(nt_ns "$1")
+    shift
+    ip netns exec "$ns" "$@" </dev/null >/dev/null 2>&1 &
+    NT_PIDS+=($!)
+}
+
+# nt_dns NAME ADDR QNAME ANSWER: a DNS server on ADDR:53 in namespace NAME
+# that answers the A query of QNAME with ANSWER (TTL 300), any other query
+# with no answer.
+nt_dns() {
+    nt_bg "$1" python3 -c '
+import socket, struct, sys
+addr, qname, answer = sys.argv[1:4]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((addr, 53))
+while True:
+    q, peer = s.recvfrom(512)
+    i, labels = 12, []
+    while i < len(q) and q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode(errors="replace"))
+        i += 1 + q[i]
+    if i + 5 > len(q):
+        continue
+    qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
+    known = ".".join(labels).lower() == qname
+    a = known and qtype == 1
+    hdr = q[:2] + struct.pack("!HHHHH", 0x8180 if known else 0x8183, 1, 1 if a else 0, 0, 0)
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + socket.inet_aton(answer) if a else b""
+    s.sendto(hdr + q[12:i + 5] + rr, peer)
+' "$2" "$3" "$4"
 }

@@ -6,7 +6,8 @@
 # eth0 only (lo is left out by default) and the packets of an HTTP exchange
 # between them, with no kernel drops. When a sharing container stops, the
 # namespace stays captured for the other; when the last one stops, its
-# capture ends.
+# capture ends. The host's own interfaces are captured only with
+# plugins.net.nodes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_container.sh"
 . "$(dirname "$0")/lib_net.sh"
@@ -67,5 +68,16 @@ gone() {
 wait_for gone
 captured "$B1" || fail "b-1's capture went with a's"
 grep -q "no longer capturing $A2" "$LOG" || fail "the end of a's capture is not logged"
+vctl net stats --json | jq -e '.captures | all(.workload != "")' >/dev/null \
+    || fail "the host's interfaces are captured without plugins.net.nodes"
+stop_daemon
+
+# ---- the host's interfaces, with plugins.net.nodes ---------------------------------------
+echo 'plugins.net.nodes = true' >>"$CONFIG"
+start_daemon
+host() {
+    vctl net stats --json | jq -e '.captures[] | select(.workload == "" and .interfaces >= 1)'
+}
+wait_for host
 stop_daemon
 pass
