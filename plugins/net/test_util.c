@@ -73,6 +73,15 @@ vg_net_sink recorder_sink(recorder *r)
                          .anomaly = on_anomaly};
 }
 
+vg_net_engine *test_engine(const vg_net_config *cfg, recorder *r)
+{
+    vg_net_sink sink = recorder_sink(r);
+    vg_net_engine *e = vg_net_engine_new(cfg, &sink);
+    if (!e)
+        abort();
+    return e;
+}
+
 int feed_file(vg_net_engine *e, const char *path)
 {
     char err[PCAP_ERRBUF_SIZE];
@@ -95,9 +104,8 @@ void scan_corpus(const char *rel, recorder *r, vg_net_stats *st)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/%s", NET_CORPUS_DIR, rel);
-    vg_net_sink sink = recorder_sink(r);
-    vg_net_engine *e = vg_net_engine_new(NULL, &sink);
-    if (!e || feed_file(e, path) < 0) {
+    vg_net_engine *e = test_engine(NULL, r);
+    if (feed_file(e, path) < 0) {
         fprintf(stderr, "cannot scan %s\n", path);
         abort();
     }

@@ -34,6 +34,8 @@ typedef struct recorder {
 } recorder;
 
 vg_net_sink recorder_sink(recorder *r);
+/* A new engine reporting to r (cleared); fails the test if it cannot. */
+vg_net_engine *test_engine(const vg_net_config *cfg, recorder *r);
 /* Feeds a capture file; returns its link type or -1. */
 int feed_file(vg_net_engine *e, const char *path);
 /* Runs one corpus file (relative to NET_CORPUS_DIR) through a fresh engine

@@ -21,7 +21,7 @@ static int record(const uint8_t *p, uint32_t n)
 
 static int client_hello(const uint8_t *p, uint32_t n)
 {
-    return record(p, n) == VG_P_YES && p[0] == 22 && n > HDR + 12 && p[HDR] == 1 &&
+    return record(p, n) == VG_P_YES && p[0] == 22 && n >= HDR + 12 && p[HDR] == 1 &&
            !vg_be16(p + 3);
 }
 

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "../net_int.h"
@@ -120,6 +121,17 @@ static inline long vg_num(const uint8_t *p, uint32_t n)
 static inline const uint8_t *vg_find(const uint8_t *p, uint32_t n, const char *s)
 {
     return memmem(p, n, s, strlen(s));
+}
+
+/* The verdict of a client-first protocol from a, the client side's, and b,
+ * the server side's (not looked at until the server has spoken). */
+static inline int vg_p_verdict(const vg_pctx *c, int a, int b)
+{
+    if (a != VG_P_YES)
+        return a == VG_P_MORE && c->final ? VG_P_NO : a;
+    if (!c->len[1])
+        return c->final ? VG_P_YES : VG_P_MORE;
+    return b == VG_P_MORE && c->final ? VG_P_NO : b;
 }
 
 /* Shared by the protocols built on HTTP/1 (proto/http.c): VG_P_YES when p

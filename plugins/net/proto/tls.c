@@ -162,12 +162,7 @@ static int server_reply(const uint8_t *p, uint32_t n)
 static int detect(vg_pctx *c)
 {
     int a = client_hello(c->data[0], c->len[0]);
-    if (a != VG_P_YES)
-        return a == VG_P_MORE && c->final ? VG_P_NO : a;
-    if (!c->len[1])
-        return c->final ? VG_P_YES : VG_P_MORE;
-    int b = server_reply(c->data[1], c->len[1]);
-    return b == VG_P_MORE && c->final ? VG_P_NO : b;
+    return vg_p_verdict(c, a, c->len[1] ? server_reply(c->data[1], c->len[1]) : VG_P_MORE);
 }
 
 /* The first handshake message of a direction's first record. */
