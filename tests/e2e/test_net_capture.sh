@@ -5,7 +5,8 @@
 # pair the test made. net.stats lists one capture per namespace, with
 # eth0 only (lo is left out by default) and the packets of an HTTP exchange
 # between them, with no kernel drops. When a sharing container stops, the
-# namespace stays captured for the other; when the last one stops, its
+# namespace stays captured for the other; an interface added to a namespace
+# later is captured too, and one removed is let go; when the last one stops, its
 # capture ends. The host's own interfaces are captured only with
 # plugins.net.nodes.
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +57,18 @@ AW=$(vctl net stats --json | jq -r --arg a "$A1" --arg b "$A2" \
 wait_for seen "$AW"
 vctl net stats | grep -q "^$B1 *1 " || fail "vigilctl net stats has no row for $B1: $(vctl net stats)"
 has_event net.stats ".namespaces >= 2" || fail "no net.stats event published"
+
+# ---- interfaces added and removed after the start (as a CNI plugin does) ----------
+B=$(nt_ns b)
+ip link add "w$$b" type veth peer name "x$$b" || fail "cannot create a veth pair"
+ip link set "w$$b" netns "$B"
+ip -n "$B" link set "w$$b" up
+ifaces() {
+    capture "$B1" | jq -e ".interfaces == $1" >/dev/null
+}
+wait_for ifaces 2
+ip -n "$B" link del "w$$b"
+wait_for ifaces 1
 
 # ---- following the workloads -------------------------------------------------------
 ct_stop a-1
