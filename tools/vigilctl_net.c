@@ -278,7 +278,7 @@ static int do_sessions(vctl_ctx *c, const net_opts *o)
 typedef struct gedge {
     char *from, *to, *from_kind, *to_kind, *port, *proto, *app, *action;
     bool learned, observed;
-    int64_t events, violations;
+    int64_t events, violations, flows, bytes;
 } gedge;
 
 typedef struct gedges {
@@ -339,6 +339,8 @@ static void add_observed(gedges *g, const msgpack_object *arr)
         e->observed = true;
         vg_mp_get_int(m, "events", &e->events);
         vg_mp_get_int(m, "violations", &e->violations);
+        vg_mp_get_int(m, "flows", &e->flows);
+        vg_mp_get_int(m, "bytes", &e->bytes);
     }
 }
 
@@ -440,8 +442,10 @@ static void print_dot(const gedges *g)
     }
     for (size_t i = 0; i < g->n; i++) {
         const gedge *e = &g->e[i];
-        char label[256];
-        snprintf(label, sizeof(label), "%s/%s %s%s", e->port, e->proto, e->app,
+        char label[256], size[32] = "";
+        if (e->bytes)
+            snprintf(size, sizeof(size), ", %s", vctl_fmt_bytes((uint64_t)e->bytes, (char[32]){0}));
+        snprintf(label, sizeof(label), "%s/%s %s%s%s", e->port, e->proto, e->app, size,
                  e->violations ? " (violation)" : "");
         printf("  ");
         dot_str(e->from);
@@ -466,7 +470,7 @@ static void print_json_graph(const gedges *g)
     msgpack_pack_array(&pk, (uint32_t)g->n);
     for (size_t i = 0; i < g->n; i++) {
         const gedge *e = &g->e[i];
-        msgpack_pack_map(&pk, 12);
+        msgpack_pack_map(&pk, 14);
         vg_mp_pack_kv_str(&pk, "from", e->from);
         vg_mp_pack_kv_str(&pk, "from_kind", e->from_kind);
         vg_mp_pack_kv_str(&pk, "to", e->to);
@@ -478,6 +482,8 @@ static void print_json_graph(const gedges *g)
         vg_mp_pack_kv_bool(&pk, "observed", e->observed);
         vg_mp_pack_kv_int(&pk, "events", e->events);
         vg_mp_pack_kv_int(&pk, "violations", e->violations);
+        vg_mp_pack_kv_int(&pk, "flows", e->flows);
+        vg_mp_pack_kv_int(&pk, "bytes", e->bytes);
         vg_mp_pack_kv_str(&pk, "action", e->action);
     }
     msgpack_unpacked up;

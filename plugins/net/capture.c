@@ -284,6 +284,7 @@ static void tick(net_ctx *cx, uint64_t now)
     }
     if (now >= cx->next_second) {
         vg_net_expire(cx->eng, net_now_us());
+        net_conns_second(cx->conns, cx->eng);
         update_stats(cx);
         if (cx->dump && net_dump_expired(cx->dump, net_now_us()))
             net_ctx_dump_end(cx);

@@ -370,6 +370,22 @@ vg_net_sink net_conns_sink(net_conns *c)
     return (vg_net_sink){.arg = c, .flow_app = on_app, .flow_end = on_end, .dns_answer = on_dns};
 }
 
+/* A flow that closed (RST, or FIN both ways) before its application was
+ * named will carry no more data: it is announced now rather than when the
+ * engine drops it (its closed timeout later), so that a refused connection
+ * or a port scan is seen within a second. */
+static void announce_closed(void *arg, const vg_net_flow *f)
+{
+    net_conns *c = arg;
+    if (f->state == VG_NET_ST_CLOSED && !net_flowmap_get(&c->flows, f->id))
+        on_app(c, f);
+}
+
+void net_conns_second(net_conns *c, vg_net_engine *e)
+{
+    vg_net_flows_each(e, announce_closed, c);
+}
+
 /* ---- the interval's end ----------------------------------------------------- */
 
 static void count_live(void *arg, const vg_net_flow *f)

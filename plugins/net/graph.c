@@ -1,7 +1,8 @@
 /*
  * The connections observed between groups and peers, for `vigilctl net
  * graph`: fed on the loop thread with the net.connect, net.accept and
- * net.violation events of the bus. An edge goes from the client's side to
+ * net.violation events of the bus, with the flows and bytes of the
+ * net.conn summaries. An edge goes from the client's side to
  * the server's: an egress event of group A towards peer P is A -> P, an
  * ingress event of group S from peer P is P -> S, so the two events of one
  * connection between two known groups make one edge. The learned rules are
@@ -20,6 +21,7 @@ typedef struct edge {
     char from_kind[16], to_kind[16];
     char port[8], proto[8], app[32];
     uint64_t count, violations;
+    uint64_t flows, bytes; /* from net.conn */
     int64_t last_s;
     char action[8]; /* of the last violation: "alert" or "deny" */
 } edge;
@@ -89,6 +91,7 @@ void net_graph_event(net_graph *g, const void *rec, size_t len)
     str(m, "direction", dir, sizeof(dir));
     str(m, "peer_kind", kind, sizeof(kind));
     bool violation = strcmp(type, "net.violation") == 0;
+    bool summary = strcmp(type, "net.conn") == 0;
     edge k = {0};
     bool egress = strcmp(dir, "egress") == 0;
     char peer[NET_PEER_MAX];
@@ -109,9 +112,20 @@ void net_graph_event(net_graph *g, const void *rec, size_t len)
     str(m, "app", k.app, sizeof(k.app));
     edge *e = find(g, &k);
     if (e) {
+        int64_t flows = 0, out = 0, in = 0;
         if (violation) {
             e->violations++;
             str(m, "action", e->action, sizeof(e->action));
+        } else if (summary) {
+            /* Between two groups both sides summarise the same traffic:
+             * the client's side counts it. */
+            if (egress || strcmp(kind, "group") != 0) {
+                net_mp_int(m, "flows", &flows);
+                net_mp_int(m, "bytes_out", &out);
+                net_mp_int(m, "bytes_in", &in);
+                e->flows += (uint64_t)flows;
+                e->bytes += (uint64_t)(out + in);
+            }
         } else {
             e->count++;
             if (k.from_kind[0]) {
@@ -134,7 +148,7 @@ void net_graph_pack(net_graph *g, const char *group, msgpack_packer *pk)
         const edge *e = &g->e[i];
         if (group && group[0] && strcmp(e->from, group) && strcmp(e->to, group))
             continue;
-        msgpack_pack_map(pk, 11);
+        msgpack_pack_map(pk, 13);
         net_kv_str(pk, "from", e->from);
         net_kv_str(pk, "from_kind", e->from_kind[0] ? e->from_kind : "group");
         net_kv_str(pk, "to", e->to);
@@ -144,6 +158,8 @@ void net_graph_pack(net_graph *g, const char *group, msgpack_packer *pk)
         net_kv_str(pk, "app", e->app);
         net_kv_int(pk, "events", (int64_t)e->count);
         net_kv_int(pk, "violations", (int64_t)e->violations);
+        net_kv_int(pk, "flows", (int64_t)e->flows);
+        net_kv_int(pk, "bytes", (int64_t)e->bytes);
         net_kv_str(pk, "action", e->action);
         net_kv_int(pk, "last", e->last_s);
     }

@@ -176,6 +176,8 @@ vg_net_sink net_conns_sink(net_conns *c);
 void net_conns_owner(net_conns *c, const char *workload, const char *group);
 /* The namespace's own addresses (for the direction of a flow). */
 void net_conns_local(net_conns *c, const int *family, const uint8_t (*addrs)[16], size_t n);
+/* Every second: flows closed before they were named are announced. */
+void net_conns_second(net_conns *c, vg_net_engine *e);
 /* End of an interval: net.conn summaries, keys forgotten. */
 void net_conns_tick(net_conns *c, vg_net_engine *e);
 void net_conns_counts(net_conns *c, uint64_t *events, uint64_t *dropped, uint64_t *keys_full);

@@ -630,8 +630,9 @@ static int start(void *priv)
     for (size_t i = 0; i < 2; i++)
         if (p->api->subscribe(p->h, follow_types[i], on_workloads_changed, p) < 0)
             p->api->log(p->h, VG_LOG_WARN, "cannot follow %s: capture may lag", follow_types[i]);
-    static const char *const graph_types[] = {"net.connect", "net.accept", "net.violation"};
-    for (size_t i = 0; i < 3; i++)
+    static const char *const graph_types[] = {"net.connect", "net.accept", "net.violation",
+                                              "net.conn"};
+    for (size_t i = 0; i < 4; i++)
         if (p->api->subscribe(p->h, graph_types[i], on_net_event, p) < 0)
             p->api->log(p->h, VG_LOG_WARN, "cannot follow %s: the graph misses it", graph_types[i]);
     if (p->cfg.nodes)

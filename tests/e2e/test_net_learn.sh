@@ -8,7 +8,8 @@
 #    does not name by port), and both sides learn a net rule;
 #  - monitor: the learned connection passes silently (events, no violation);
 #    a new one (HTTP on 8081) raises net.violation with both groups, the
-#    port and the application, on both sides;
+#    port and the application, on both sides; a refused connection to a
+#    port nothing listens on is one too, with application "unknown";
 #  - with web back in learn mode and cli monitoring, the same connection is
 #    learned on both sides (the effective mode of two groups is the less
 #    restrictive one, as in NeuVector);
@@ -97,6 +98,11 @@ wait_for has_event net.violation ".group == \"$GWEB\" and .peer == \"$GCLI\" and
     and .app == \"http\" and .direction == \"ingress\" and .action == \"alert\""
 vctl rules list --plane net --json | json_any '.port == "8081"' \
     && fail "monitor mode learned the connection to 8081"
+# A refused connection (nothing listens on 22) carries no data: it is seen
+# when it closes, with application "unknown", within the wait (5 s).
+runc exec "$CLI" /bin/nc -w 1 "$WEB_IP" 22 </dev/null >/dev/null 2>&1 || true
+wait_for has_event net.violation ".group == \"$GCLI\" and .peer == \"$GWEB\" and .port == \"22\"
+    and .app == \"unknown\" and .proto == \"tcp\""
 
 # ---- two groups in different modes: the less restrictive one --------------------------
 # web back in learn, cli still monitoring: the effective mode of the pair is
@@ -138,8 +144,10 @@ vctl capture nosuch --seconds 1 -w "$T/x.pcap" 2>/dev/null && fail "capture of a
 
 # ---- graph ---------------------------------------------------------------------------
 vctl net graph --format json >"$T/graph.json"
+wait_for eval "vctl net graph --json | jq -e --arg c '$GCLI' --arg w '$GWEB' '.edges | any(.from == \$c and .to == \$w and .port == \"80\" and .bytes > 0)'"
+vctl net graph --format json >"$T/graph.json"
 jq -e --arg c "$GCLI" --arg w "$GWEB" '.edges | any(.from == $c and .to == $w and .port == "80"
-    and .app == "http" and .learned and .observed)' "$T/graph.json" >/dev/null \
+    and .app == "http" and .learned and .observed and .flows >= 1)' "$T/graph.json" >/dev/null \
     || fail "no learned edge cli -> web:80: $(cat "$T/graph.json")"
 jq -e --arg c "$GCLI" --arg w "$GWEB" '.edges | any(.from == $c and .to == $w and .port == "8081"
     and .violations > 0 and .action == "alert")' "$T/graph.json" >/dev/null \
