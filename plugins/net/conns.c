@@ -322,16 +322,10 @@ static void add_counts(net_conns *c, net_flowrec *r, const vg_net_flow *f)
     memcpy(r->bytes, f->bytes, sizeof(r->bytes));
 }
 
-/* A new flow with its application: its connection event, once per key. */
-static void on_app(void *arg, const vg_net_flow *f)
+/* The connection event of flow f (record r), once per key and interval. */
+static void announce_flow(net_conns *c, net_flowrec *r, const vg_net_flow *f)
 {
-    net_conns *c = arg;
-    net_flowrec *r = net_flowmap_get(&c->flows, f->id);
-    if (r)
-        return; /* already announced (an application named after "unknown") */
-    r = net_flowmap_put(&c->flows, f->id);
-    if (!r)
-        return;
+    r->pending = 0;
     conn_key k;
     if (!key_of(c, f, &k)) {
         r->ignored = 1;
@@ -351,6 +345,25 @@ static void on_app(void *arg, const vg_net_flow *f)
     }
 }
 
+/* A new flow with its application. The engine may name a flow before its
+ * parser has taken the protocol's fields from the same bytes: a named flow
+ * without fields yet is announced at the next second (net_conns_second)
+ * or at its end, whichever comes first, with the fields known by then. */
+static void on_app(void *arg, const vg_net_flow *f)
+{
+    net_conns *c = arg;
+    net_flowrec *r = net_flowmap_get(&c->flows, f->id);
+    if (r)
+        return; /* already seen (an application named after "unknown") */
+    r = net_flowmap_put(&c->flows, f->id);
+    if (!r)
+        return;
+    if (!f->nfields && f->app && strcmp(f->app, "unknown") != 0)
+        r->pending = 1;
+    else
+        announce_flow(c, r, f);
+}
+
 static void on_end(void *arg, const vg_net_flow *f, int reason)
 {
     (void)reason;
@@ -360,6 +373,8 @@ static void on_end(void *arg, const vg_net_flow *f, int reason)
         on_app(c, f);
         r = net_flowmap_get(&c->flows, f->id);
     }
+    if (r && r->pending)
+        announce_flow(c, r, f);
     if (r && !r->ignored)
         add_counts(c, r, f);
     net_flowmap_del(&c->flows, f->id);
@@ -370,20 +385,24 @@ vg_net_sink net_conns_sink(net_conns *c)
     return (vg_net_sink){.arg = c, .flow_app = on_app, .flow_end = on_end, .dns_answer = on_dns};
 }
 
-/* A flow that closed (RST, or FIN both ways) before its application was
- * named will carry no more data: it is announced now rather than when the
+/* Each second: the flows named a moment ago, with their fields; and a
+ * flow that closed (RST, or FIN both ways) before its application was named,
+ * which will carry no more data: it is announced now rather than when the
  * engine drops it (its closed timeout later), so that a refused connection
  * or a port scan is seen within a second. */
-static void announce_closed(void *arg, const vg_net_flow *f)
+static void announce_due(void *arg, const vg_net_flow *f)
 {
     net_conns *c = arg;
-    if (f->state == VG_NET_ST_CLOSED && !net_flowmap_get(&c->flows, f->id))
-        on_app(c, f);
+    net_flowrec *r = net_flowmap_get(&c->flows, f->id);
+    if (r && r->pending)
+        announce_flow(c, r, f);
+    else if (!r && f->state == VG_NET_ST_CLOSED && (r = net_flowmap_put(&c->flows, f->id)))
+        announce_flow(c, r, f);
 }
 
 void net_conns_second(net_conns *c, vg_net_engine *e)
 {
-    vg_net_flows_each(e, announce_closed, c);
+    vg_net_flows_each(e, announce_due, c);
 }
 
 /* ---- the interval's end ----------------------------------------------------- */
@@ -392,6 +411,8 @@ static void count_live(void *arg, const vg_net_flow *f)
 {
     net_conns *c = arg;
     net_flowrec *r = net_flowmap_get(&c->flows, f->id);
+    if (r && r->pending)
+        announce_flow(c, r, f);
     if (r && !r->ignored)
         add_counts(c, r, f);
 }

@@ -15,6 +15,7 @@ typedef struct net_flowrec {
     uint32_t key;      /* index in the key table, valid while gen matches */
     uint32_t gen;
     uint8_t ignored;   /* neither side is this namespace's: no events */
+    uint8_t pending;   /* named, its event waits for the protocol's fields */
 } net_flowrec;
 
 typedef struct net_flowmap {

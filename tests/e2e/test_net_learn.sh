@@ -5,7 +5,8 @@
 #  - learn: the connection cli -> web:80 is reported on both sides, as
 #    net.connect of cli-1 and net.accept of web-1, each naming the other's
 #    group as the peer and "http" as the application (by content: the engine
-#    does not name by port), and both sides learn a net rule;
+#    does not name by port) with the request's fields, and both sides learn
+#    a net rule;
 #  - monitor: the learned connection passes silently (events, no violation);
 #    a new one (HTTP on 8081) raises net.violation with both groups, the
 #    port and the application, on both sides; a refused connection to a
@@ -63,6 +64,8 @@ get 80
 grep -q "hello from vigil" "$T/page" || fail "httpd did not serve the page"
 wait_for has_event net.connect "$CONNECT80"
 wait_for has_event net.accept "$ACCEPT80"
+has_event net.connect "$CONNECT80 and .[\"http.method\"] == \"GET\" and .[\"http.path\"] == \"/\"
+    and .server == \"$WEB_IP:80\"" || fail "net.connect lacks the HTTP fields: $(vctl events --json --type net.connect)"
 learned() {
     vctl rules list --plane net --json | json_any "$1"
 }
