@@ -137,6 +137,9 @@ static int rescan_here(net_ctx *cx)
     char wl[VG_WORKLOAD_MAX], grp[VG_GROUP_MAX];
     snprintf(wl, sizeof(wl), "%s", cx->ns->members[0]);
     snprintf(grp, sizeof(grp), "%s", cx->ns->group);
+    net_conns_members(cx->conns, (const char(*)[VG_WORKLOAD_MAX])cx->ns->members,
+                      (const char(*)[VG_GROUP_MAX])cx->ns->member_groups, cx->ns->member_pids,
+                      cx->ns->nmembers);
     pthread_mutex_unlock(&cx->ns->mu);
     /* The host's addresses are not a workload's: a peer there is an address. */
     if (cx->ns->nsfd >= 0)
@@ -399,6 +402,7 @@ int net_ns_start(net_plugin *p, int nsfd, uint64_t dev, uint64_t ino, const char
     ns->dev = dev;
     ns->ino = ino;
     snprintf(ns->members[0], VG_WORKLOAD_MAX, "%s", workload);
+    snprintf(ns->member_groups[0], VG_GROUP_MAX, "%s", group);
     ns->nmembers = 1;
     snprintf(ns->group, sizeof(ns->group), "%s", group);
     pthread_mutex_init(&ns->mu, NULL);
@@ -478,14 +482,19 @@ bool net_ns_member_has(const net_ns *ns, const char *workload)
     return false;
 }
 
-int net_ns_member_add(net_ns *ns, const char *workload)
+int net_ns_member_add(net_ns *ns, const char *workload, const char *group, int pid)
 {
-    if (net_ns_member_has(ns, workload))
-        return 0;
-    if (ns->nmembers == NET_MEMBERS_MAX)
+    size_t i = 0;
+    while (i < ns->nmembers && strcmp(ns->members[i], workload) != 0)
+        i++;
+    if (i == NET_MEMBERS_MAX)
         return -ENOSPC;
     pthread_mutex_lock(&ns->mu);
-    snprintf(ns->members[ns->nmembers++], VG_WORKLOAD_MAX, "%s", workload);
+    snprintf(ns->members[i], VG_WORKLOAD_MAX, "%s", workload);
+    snprintf(ns->member_groups[i], VG_GROUP_MAX, "%s", group);
+    ns->member_pids[i] = pid;
+    if (i == ns->nmembers)
+        ns->nmembers++;
     pthread_mutex_unlock(&ns->mu);
     return 0;
 }
@@ -498,8 +507,6 @@ size_t net_ns_members(const net_ns *ns, const char **ids, size_t max)
     return n;
 }
 
-void net_ns_member_mark(net_ns *ns, bool seen) { ns->marked = seen; }
-bool net_ns_marked(const net_ns *ns) { return ns->marked; }
 
 static bool in(const char *const *ids, size_t n, const char *id)
 {
@@ -523,9 +530,13 @@ size_t net_ns_members_keep(net_ns *ns, const char *const *ids, size_t n)
     snprintf(first, sizeof(first), "%s", ns->members[0]);
     pthread_mutex_lock(&ns->mu);
     size_t k = 0;
-    for (size_t i = 0; i < ns->nmembers; i++)
-        if (in(ids, n, ns->members[i]))
-            memmove(ns->members[k++], ns->members[i], VG_WORKLOAD_MAX);
+    for (size_t i = 0; i < ns->nmembers; i++) {
+        if (!in(ids, n, ns->members[i]))
+            continue;
+        memmove(ns->members[k], ns->members[i], VG_WORKLOAD_MAX);
+        memmove(ns->member_groups[k], ns->member_groups[i], VG_GROUP_MAX);
+        ns->member_pids[k++] = ns->member_pids[i];
+    }
     ns->nmembers = k;
     pthread_mutex_unlock(&ns->mu);
     if (k && strcmp(first, ns->members[0]) != 0)

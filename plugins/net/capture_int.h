@@ -52,9 +52,10 @@ struct net_ns {
     net_ctx *cx;
     /* Loop thread writes, under mu; the capture thread reads under mu. */
     char members[NET_MEMBERS_MAX][VG_WORKLOAD_MAX];
+    char member_groups[NET_MEMBERS_MAX][VG_GROUP_MAX];
+    int member_pids[NET_MEMBERS_MAX];
     size_t nmembers;
     char group[VG_GROUP_MAX];
-    bool marked;
     /* Counters the thread publishes about once a second. */
     atomic_uint_fast64_t packets, bytes, kernel_drops, if_drops, errors;
     atomic_size_t nifs;

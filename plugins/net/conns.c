@@ -25,13 +25,15 @@
 #include <string.h>
 
 #include "flowmap.h"
+#include "sockown.h"
 #include "net.h"
 
 #define DNS_NAMES 1024
 #define DNS_TTL_MIN_S 60 /* a name outlives a tiny TTL: the connection follows the answer */
 
 typedef struct conn_key {
-    char text[NET_PEER_MAX + 64]; /* "dir|peer|port|proto|app", the identity */
+    char text[NET_PEER_MAX + VG_WORKLOAD_MAX + 64]; /* "[workload|]dir|peer|port|proto|app" */
+    const char *workload, *group; /* whose connection: the namespace's owner or a member */
     char peer[NET_PEER_MAX], peer_ip[48], peer_workload[VG_WORKLOAD_MAX];
     const char *kind, *app, *proto;
     int egress;
@@ -47,9 +49,18 @@ typedef struct dns_name {
     char name[NET_PEER_MAX];
 } dns_name;
 
+typedef struct member {
+    char id[VG_WORKLOAD_MAX], group[VG_GROUP_MAX];
+    int pid;
+} member;
+
 struct net_conns {
     net_plugin *p;
     char workload[VG_WORKLOAD_MAX], group[VG_GROUP_MAX];
+    member members[NET_MEMBERS_MAX];
+    int pids[NET_MEMBERS_MAX];
+    size_t nmembers;
+    bool mixed; /* members of more than one group: flows go to their socket's owner */
     int fam[NET_ADDRS_MAX];
     uint8_t local[NET_ADDRS_MAX][16];
     size_t nlocal;
@@ -102,6 +113,19 @@ void net_conns_owner(net_conns *c, const char *workload, const char *group)
 {
     snprintf(c->workload, sizeof(c->workload), "%s", workload);
     snprintf(c->group, sizeof(c->group), "%s", group);
+}
+
+void net_conns_members(net_conns *c, const char (*ids)[VG_WORKLOAD_MAX],
+                       const char (*groups)[VG_GROUP_MAX], const int *pids, size_t n)
+{
+    c->nmembers = n < NET_MEMBERS_MAX ? n : NET_MEMBERS_MAX;
+    c->mixed = false;
+    for (size_t i = 0; i < c->nmembers; i++) {
+        memcpy(c->members[i].id, ids[i], VG_WORKLOAD_MAX);
+        memcpy(c->members[i].group, groups[i], VG_GROUP_MAX);
+        c->members[i].pid = c->pids[i] = pids[i];
+        c->mixed |= strcmp(groups[i], groups[0]) != 0;
+    }
 }
 
 void net_conns_local(net_conns *c, const int *family, const uint8_t (*addrs)[16], size_t n)
@@ -184,7 +208,7 @@ static bool housekeeping(const vg_net_flow *f, const uint8_t *peer)
 
 /* The key of flow f as seen from this namespace into k; false when the
  * flow is not this namespace's (or is inside it), or is housekeeping. */
-static bool key_of(const net_conns *c, const vg_net_flow *f, conn_key *k)
+static bool key_of(const net_conns *c, const vg_net_flow *f, int owner, conn_key *k)
 {
     bool cl = is_local(c, f->family, f->client), sv = is_local(c, f->family, f->server);
     if (cl == sv || housekeeping(f, cl ? f->server : f->client))
@@ -212,8 +236,11 @@ static bool key_of(const net_conns *c, const vg_net_flow *f, conn_key *k)
     k->port = f->server_port;
     k->proto = vg_net_l4_name(f->l4);
     k->app = f->app ? f->app : "unknown";
-    snprintf(k->text, sizeof(k->text), "%d|%s|%u|%s|%s", k->egress, k->peer, k->port, k->proto,
-             k->app);
+    bool by_member = owner > 0 && (size_t)owner <= c->nmembers;
+    k->workload = by_member ? c->members[owner - 1].id : c->workload;
+    k->group = by_member ? c->members[owner - 1].group : c->group;
+    snprintf(k->text, sizeof(k->text), "%s|%d|%s|%u|%s|%s", k->workload, k->egress, k->peer,
+             k->port, k->proto, k->app);
     return true;
 }
 
@@ -254,12 +281,13 @@ static void pack_key(msgpack_packer *pk, const conn_key *k)
 }
 #define KEY_FIELDS 8
 
-static void publish(net_conns *c, int type, int severity, msgpack_sbuffer *sb)
+static void publish(net_conns *c, const conn_key *k, int type, int severity,
+                    msgpack_sbuffer *sb)
 {
     vg_event_in ev = {.type = type,
                       .severity = severity,
-                      .workload = c->workload,
-                      .group = c->group,
+                      .workload = k->workload,
+                      .group = k->group,
                       .body = sb->data,
                       .body_len = sb->size};
     if (c->p->api->publish(c->p->h, &ev) < 0)
@@ -284,7 +312,7 @@ static void announce(net_conns *c, const conn_key *k, const vg_net_flow *f)
      * incidents; keys never clash with the ones above (they have a dot). */
     for (size_t i = 0; i < f->nfields; i++)
         net_kv_str(&pk, f->fields[i].key, f->fields[i].value ? f->fields[i].value : "");
-    publish(c, k->egress ? c->p->t_connect : c->p->t_accept, VG_SEV_INFO, &sb);
+    publish(c, k, k->egress ? c->p->t_connect : c->p->t_accept, VG_SEV_INFO, &sb);
     msgpack_sbuffer_destroy(&sb);
 }
 
@@ -294,7 +322,7 @@ static int flow_key(net_conns *c, net_flowrec *r, const vg_net_flow *f)
     if (r->gen == c->gen)
         return (int)r->key;
     conn_key k;
-    if (!key_of(c, f, &k)) {
+    if (!key_of(c, f, r->owner, &k)) {
         r->ignored = 1;
         return -1;
     }
@@ -322,12 +350,29 @@ static void add_counts(net_conns *c, net_flowrec *r, const vg_net_flow *f)
     memcpy(r->bytes, f->bytes, sizeof(r->bytes));
 }
 
+/* In a namespace of workloads of several groups, the member whose process
+ * holds the flow's socket (sockown.c), while the socket is still there. */
+static void find_owner(net_conns *c, net_flowrec *r, const vg_net_flow *f)
+{
+    if (!c->mixed || (f->l4 != IPPROTO_TCP && f->l4 != IPPROTO_UDP))
+        return;
+    bool cl = is_local(c, f->family, f->client);
+    net_sock_query q = {.family = f->family,
+                        .l4 = f->l4,
+                        .lport = cl ? f->client_port : f->server_port,
+                        .rport = cl ? f->server_port : f->client_port};
+    memcpy(q.laddr, cl ? f->client : f->server, 16);
+    memcpy(q.raddr, cl ? f->server : f->client, 16);
+    int i = net_sock_owner(c->pids, c->nmembers, &q);
+    r->owner = (uint8_t)(i >= 0 ? i + 1 : 0);
+}
+
 /* The connection event of flow f (record r), once per key and interval. */
 static void announce_flow(net_conns *c, net_flowrec *r, const vg_net_flow *f)
 {
     r->pending = 0;
     conn_key k;
-    if (!key_of(c, f, &k)) {
+    if (!key_of(c, f, r->owner, &k)) {
         r->ignored = 1;
         return;
     }
@@ -353,15 +398,27 @@ static void on_app(void *arg, const vg_net_flow *f)
 {
     net_conns *c = arg;
     net_flowrec *r = net_flowmap_get(&c->flows, f->id);
-    if (r)
+    if (r && r->named)
         return; /* already seen (an application named after "unknown") */
-    r = net_flowmap_put(&c->flows, f->id);
-    if (!r)
+    if (!r && !(r = net_flowmap_put(&c->flows, f->id)))
         return;
+    r->named = 1;
     if (!f->nfields && f->app && strcmp(f->app, "unknown") != 0)
         r->pending = 1;
     else
         announce_flow(c, r, f);
+}
+
+/* A new flow: its socket's owner is looked up now, while the socket is
+ * surely there (a short connection may be gone when its data is seen). */
+static void on_start(void *arg, const vg_net_flow *f)
+{
+    net_conns *c = arg;
+    if (!c->mixed)
+        return;
+    net_flowrec *r = net_flowmap_put(&c->flows, f->id);
+    if (r)
+        find_owner(c, r, f);
 }
 
 static void on_end(void *arg, const vg_net_flow *f, int reason)
@@ -369,7 +426,7 @@ static void on_end(void *arg, const vg_net_flow *f, int reason)
     (void)reason;
     net_conns *c = arg;
     net_flowrec *r = net_flowmap_get(&c->flows, f->id);
-    if (!r) { /* ended before its application was named */
+    if (!r || !r->named) { /* ended before its application was named */
         on_app(c, f);
         r = net_flowmap_get(&c->flows, f->id);
     }
@@ -382,7 +439,11 @@ static void on_end(void *arg, const vg_net_flow *f, int reason)
 
 vg_net_sink net_conns_sink(net_conns *c)
 {
-    return (vg_net_sink){.arg = c, .flow_app = on_app, .flow_end = on_end, .dns_answer = on_dns};
+    return (vg_net_sink){.arg = c,
+                         .flow_start = on_start,
+                         .flow_app = on_app,
+                         .flow_end = on_end,
+                         .dns_answer = on_dns};
 }
 
 /* Each second: the flows named a moment ago, with their fields; and a
@@ -396,8 +457,8 @@ static void announce_due(void *arg, const vg_net_flow *f)
     net_flowrec *r = net_flowmap_get(&c->flows, f->id);
     if (r && r->pending)
         announce_flow(c, r, f);
-    else if (!r && f->state == VG_NET_ST_CLOSED && (r = net_flowmap_put(&c->flows, f->id)))
-        announce_flow(c, r, f);
+    else if ((!r || !r->named) && f->state == VG_NET_ST_CLOSED)
+        on_app(c, f);
 }
 
 void net_conns_second(net_conns *c, vg_net_engine *e)
@@ -413,7 +474,7 @@ static void count_live(void *arg, const vg_net_flow *f)
     net_flowrec *r = net_flowmap_get(&c->flows, f->id);
     if (r && r->pending)
         announce_flow(c, r, f);
-    if (r && !r->ignored)
+    if (r && r->named && !r->ignored)
         add_counts(c, r, f);
 }
 
@@ -431,7 +492,7 @@ static void summary(net_conns *c, const conn_key *k, uint64_t interval_us)
     net_kv_int(&pk, "bytes_out", (int64_t)k->bytes[0]);
     net_kv_int(&pk, "bytes_in", (int64_t)k->bytes[1]);
     net_kv_int(&pk, "interval_ms", (int64_t)(interval_us / 1000));
-    publish(c, c->p->t_conn, VG_SEV_DEBUG, &sb);
+    publish(c, k, c->p->t_conn, VG_SEV_DEBUG, &sb);
     msgpack_sbuffer_destroy(&sb);
 }
 
@@ -478,11 +539,12 @@ static void pack_flow(void *arg, const vg_net_flow *f)
     a->n++;
     msgpack_packer *pk = a->pk;
     conn_key k;
-    bool ours = key_of(a->c, f, &k);
+    const net_flowrec *r = net_flowmap_get(&a->c->flows, f->id);
+    bool ours = key_of(a->c, f, r ? r->owner : 0, &k);
     char ep[64];
     msgpack_pack_map(pk, 14);
-    net_kv_str(pk, "workload", a->c->workload);
-    net_kv_str(pk, "group", a->c->group);
+    net_kv_str(pk, "workload", ours ? k.workload : a->c->workload);
+    net_kv_str(pk, "group", ours ? k.group : a->c->group);
     net_kv_str(pk, "direction", ours ? (k.egress ? "egress" : "ingress") : "");
     net_kv_str(pk, "peer", ours ? k.peer : "");
     net_kv_str(pk, "proto", vg_net_l4_name(f->l4));

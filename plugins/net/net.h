@@ -140,12 +140,11 @@ void net_ns_set_next(net_ns *ns, net_ns *next);
 bool net_ns_is(const net_ns *ns, uint64_t dev, uint64_t ino);
 const char *net_ns_workload(const net_ns *ns);
 /* Members: workloads that share the namespace; the first one is the owner
- * of the events. */
-int net_ns_member_add(net_ns *ns, const char *workload);
+ * of the events (unless their groups differ: then the socket's owner is).
+ * member_add adds one, or updates its group and init pid. */
+int net_ns_member_add(net_ns *ns, const char *workload, const char *group, int pid);
 bool net_ns_member_has(const net_ns *ns, const char *workload);
 size_t net_ns_members(const net_ns *ns, const char **ids, size_t max);
-void net_ns_member_mark(net_ns *ns, bool seen);
-bool net_ns_marked(const net_ns *ns);
 /* Drops members not in ids (n); returns how many are left. */
 size_t net_ns_members_keep(net_ns *ns, const char *const *ids, size_t n);
 /* The group the namespace's events carry (its members' service group). */
@@ -174,6 +173,10 @@ void net_conns_free(net_conns *c);
 vg_net_sink net_conns_sink(net_conns *c);
 /* The workload the events of the namespace are about. */
 void net_conns_owner(net_conns *c, const char *workload, const char *group);
+/* The workloads sharing the namespace, with their groups and init pids
+ * (for the owner of a socket when their groups differ). */
+void net_conns_members(net_conns *c, const char (*ids)[VG_WORKLOAD_MAX],
+                       const char (*groups)[VG_GROUP_MAX], const int *pids, size_t n);
 /* The namespace's own addresses (for the direction of a flow). */
 void net_conns_local(net_conns *c, const int *family, const uint8_t (*addrs)[16], size_t n);
 /* Every second: flows closed before they were named are announced. */

@@ -168,7 +168,8 @@ static void follow(void *arg, const vg_workload_view *w)
         ns = ns_find(p, dev, ino);
         if (!ns)
             return;
-    } else if (net_ns_member_add(ns, w->id) < 0) {
+    }
+    if (net_ns_member_add(ns, w->id, w->group, w->pid) < 0) {
         p->api->log(p->h, VG_LOG_WARN, "%s: more than %d workloads share its namespace", w->id,
                     NET_MEMBERS_MAX);
     }

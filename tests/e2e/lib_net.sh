@@ -26,6 +26,18 @@ NT_PIDS=()
 }
 trap '_nt_rc=$?; set +e; ct_cleanup; nt_cleanup; (exit $_nt_rc); cleanup' EXIT
 
+# nt_config [SETTINGS]: $CONFIG for a daemon with the net plugin and the
+# shipped policies, quick intervals (stats and rescans every 300 ms, events
+# once per second) and SETTINGS ("key = value, ...") for plugins.net.
+nt_config() {
+    cp "$VIGIL_BUILD/plugins/net.so" "$PLUGINS/"
+    cp "$VIGIL_SRC"/lua/policies/*.lua "$POLICIES/"
+    CONFIG="$T/vigil.lua"
+    cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
+    echo "plugins = { net = { stats_interval_ms = 300, rescan_ms = 300, interval_ms = 1000${1:+, $1} } }" \
+        >>"$CONFIG"
+}
+
 # nt_ns NAME: the namespace's full name (unique to this run).
 nt_ns() {
     echo "vgn$$-$1"
@@ -57,7 +69,8 @@ nt_pair() {
 
 # nt_rootfs: the busybox root of lib_container.sh with the network applets,
 # a page for httpd in /www, and /bin/http-reply, a one-shot HTTP answer for
-# `nc -ll -e` (an HTTP server on any port, not known as one by its port).
+# `nc -ll -e` (an HTTP server on any port, not known as one by its port),
+# and /bin/http-slow, the same answer after 1.5 s.
 nt_rootfs() {
     ct_rootfs
     local a
@@ -71,7 +84,11 @@ nt_rootfs() {
 read -r line
 printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nodd!\r\n'
 SH
-    chmod +x "$CT_ROOTFS/bin/http-reply"
+    # The same after a pause: the client's socket lives long enough to be
+    # looked up (test_net_shared_ns.sh).
+    sed 's/^read -r line$/read -r line; sleep 1.5/' "$CT_ROOTFS/bin/http-reply" \
+        >"$CT_ROOTFS/bin/http-slow"
+    chmod +x "$CT_ROOTFS/bin/http-reply" "$CT_ROOTFS/bin/http-slow"
 }
 
 # nt_bg NAME CMD...: runs CMD in namespace NAME (not a container: no

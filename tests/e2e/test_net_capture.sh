@@ -13,10 +13,7 @@
 . "$(dirname "$0")/lib_container.sh"
 . "$(dirname "$0")/lib_net.sh"
 
-cp "$VIGIL_BUILD/plugins/net.so" "$PLUGINS/"
-CONFIG="$T/vigil.lua"
-cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
-echo 'plugins = { net = { stats_interval_ms = 300, rescan_ms = 300, interval_ms = 1000 } }' >>"$CONFIG"
+nt_config
 
 nt_rootfs
 nt_pair a 1 b 2

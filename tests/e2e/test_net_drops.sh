@@ -9,10 +9,7 @@
 . "$(dirname "$0")/lib_container.sh"
 . "$(dirname "$0")/lib_net.sh"
 
-cp "$VIGIL_BUILD/plugins/net.so" "$PLUGINS/"
-CONFIG="$T/vigil.lua"
-cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
-echo 'plugins = { net = { stats_interval_ms = 300, rescan_ms = 300, buffer_kb = 64 } }' >>"$CONFIG"
+nt_config "buffer_kb = 64"
 
 nt_rootfs
 ct_writable_root srv

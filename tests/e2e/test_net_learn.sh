@@ -24,11 +24,7 @@
 
 command -v tshark >/dev/null || fail "tshark is not installed (scripts/deps.sh)"
 command -v dot >/dev/null || fail "graphviz is not installed (scripts/deps.sh)"
-cp "$VIGIL_BUILD/plugins/net.so" "$PLUGINS/"
-cp "$VIGIL_SRC"/lua/policies/*.lua "$POLICIES/"
-CONFIG="$T/vigil.lua"
-cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
-echo 'plugins = { net = { stats_interval_ms = 300, rescan_ms = 300, interval_ms = 1000 } }' >>"$CONFIG"
+nt_config
 
 nt_rootfs
 nt_pair web 1 cli 2

@@ -12,12 +12,7 @@
 . "$(dirname "$0")/lib_container.sh"
 . "$(dirname "$0")/lib_net.sh"
 
-cp "$VIGIL_BUILD/plugins/net.so" "$PLUGINS/"
-cp "$VIGIL_SRC"/lua/policies/*.lua "$POLICIES/"
-CONFIG="$T/vigil.lua"
-cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
-echo "plugins = { net = { stats_interval_ms = 300, rescan_ms = 300, interval_ms = 1000,
-    networks = \"lab=$NT_NET.4/32, other=192.0.2.0/24\" } }" >>"$CONFIG"
+nt_config "networks = \"lab=$NT_NET.4/32, other=192.0.2.0/24\""
 
 nt_rootfs
 nt_pair ext 1 cli 2
