@@ -6,11 +6,14 @@
  *               net.stats, the control commands
  *   capture.c   one capture thread per network namespace: enters it, opens
  *               a libpcap ring on every interface, feeds its own engine
+ *   capture_cmd.c  what the loop thread asks of a capture thread
  *   ifaces.c    the interfaces and addresses of the thread's namespace
  *   peers.c     who is behind an address: the address table of the known
  *               workloads (shared, locked) and the named networks
  *   conns.c     the engine's sink: flows become net.connect / net.accept
  *               (once per key and interval) and net.conn summaries
+ *   flowmap.c   the flows conns.c remembers, by the engine's id
+ *   sockown.c   which workload of a shared namespace owns a socket
  *   dump.c      `vigilctl capture`: a bounded pcap of one namespace
  *   graph.c     the observed connections between groups (loop thread)
  *
