@@ -140,6 +140,11 @@ vctl capture "$WEB" --seconds 1 -w "$T/web.pcap" 2>"$T/again.err" \
     && fail "capture overwrote an existing file"
 grep -q "File exists" "$T/again.err" || fail "no clear error for an existing file: $(cat "$T/again.err")"
 vctl capture nosuch --seconds 1 -w "$T/x.pcap" 2>/dev/null && fail "capture of an unknown workload"
+vctl capture "$WEB" --seconds 1 --filter "tcp port" -w "$T/bad.pcap" 2>"$T/bad.err" \
+    && fail "capture with a broken filter"
+grep -q "filter" "$T/bad.err" || fail "no clear error for a broken filter: $(cat "$T/bad.err")"
+[ ! -e "$T/bad.pcap" ] || fail "a broken filter left a file"
+vctl capture "$WEB" --seconds 100000 -w "$T/long.pcap" 2>/dev/null && fail "capture beyond the time limit"
 
 # ---- graph ---------------------------------------------------------------------------
 vctl net graph --format json >"$T/graph.json"
