@@ -7,6 +7,7 @@
  *   capture.c   one capture thread per network namespace: enters it, opens
  *               a libpcap ring on every interface, feeds its own engine
  *   capture_cmd.c  what the loop thread asks of a capture thread
+ *   ns_members.c   the workloads sharing a captured namespace
  *   ifaces.c    the interfaces and addresses of the thread's namespace
  *   peers.c     who is behind an address: the address table of the known
  *               workloads (shared, locked) and the named networks
