@@ -74,9 +74,9 @@ static const vctl_command commands[] = {
      "masked. --json: one finding per line. Needs the secrets plugin.",
      vctl_cmd_secrets},
     {"capture", "WORKLOAD [--seconds N] [--filter BPF] -w FILE",
-     "Capture a workload's packets into a pcap file (written by the daemon, which\n"
-     "creates FILE and refuses an existing one), for N seconds (default 10) or\n"
-     "until the size limit. Needs the net plugin.",
+     "Capture a workload's packets into the pcap file FILE (mode 0600), for N\n"
+     "seconds (default 10) or until the daemon's size limit; the daemon writes\n"
+     "the capture, vigilctl saves it. Needs the net plugin.",
      vctl_cmd_capture},
     {"net",
      "stats | sessions [--workload W] | graph [--format dot|json] [--group G]",

@@ -4,14 +4,14 @@
  *   capture WORKLOAD [--seconds N] [--filter BPF] -w FILE
  *   net stats | sessions [--workload W] | graph [--format dot|json] [--group G]
  *
- * The daemon writes the capture file itself (its capture threads hold the
- * rings), so `capture` asks for it, then polls until it is complete. The
+ * The daemon writes the capture (its capture threads hold the rings) into
+ * memory; `capture` opens FILE, asks for the capture, polls until it is
+ * complete, then copies it from the daemon into FILE in chunks. The
  * graph is drawn here from two answers of the daemon: the connections the
  * net plugin observed (with their violations) and the learned net rules.
  */
 #include <errno.h>
-#include <libgen.h>
-#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,25 +63,33 @@ static int net_opt(void *arg, int opt, const char *val)
     }
 }
 
-/* Calls "net" with {op, and the strings and numbers given}; the result must
- * have type want. */
-static int net_call(vctl_ctx *c, const char *op, const char *const *kv, size_t nkv, int64_t id,
-                    vctl_reply *r, msgpack_object_type want)
+/* The arguments of a call: strings (skipped when NULL) and integers. */
+typedef struct net_args {
+    const char *const *str; /* key, value, key, value, ... */
+    size_t nstr;            /* entries in str (twice the pairs) */
+    const char *const *ikey;
+    const int64_t *ival;
+    size_t nint;
+} net_args;
+
+/* Calls "net" with {op, and the arguments}; the result must have type want. */
+static int net_call(vctl_ctx *c, const char *op, const net_args *a, vctl_reply *r,
+                    msgpack_object_type want)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    size_t n = 1 + (id >= 0);
-    for (size_t i = 0; i < nkv; i += 2)
-        n += kv[i + 1] != NULL;
+    size_t n = 1 + (a ? a->nint : 0);
+    for (size_t i = 0; a && i < a->nstr; i += 2)
+        n += a->str[i + 1] != NULL;
     msgpack_pack_map(&pk, n);
     vg_mp_pack_kv_str(&pk, "op", op);
-    if (id >= 0)
-        vg_mp_pack_kv_int(&pk, !strcmp(op, "capture") ? "seconds" : "id", id);
-    for (size_t i = 0; i < nkv; i += 2)
-        if (kv[i + 1])
-            vg_mp_pack_kv_str(&pk, kv[i], kv[i + 1]);
+    for (size_t i = 0; a && i < a->nint; i++)
+        vg_mp_pack_kv_int(&pk, a->ikey[i], a->ival[i]);
+    for (size_t i = 0; a && i < a->nstr; i += 2)
+        if (a->str[i + 1])
+            vg_mp_pack_kv_str(&pk, a->str[i], a->str[i + 1]);
     int rc = vctl_call(c, "net", &sb, r, NULL);
     msgpack_sbuffer_destroy(&sb);
     if (rc != VCTL_OK)
@@ -95,69 +103,85 @@ static int net_call(vctl_ctx *c, const char *op, const char *const *kv, size_t n
 
 /* ---- capture ---------------------------------------------------------------- */
 
-/* FILE as an absolute path (the daemon has another working directory). */
-static char *absolute(const char *file)
-{
-    if (file[0] == '/')
-        return vctl_strdup(file);
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof(cwd)))
-        return NULL;
-    size_t n = strlen(cwd) + strlen(file) + 2;
-    char *s = malloc(n);
-    if (!s)
-        vctl_oom();
-    snprintf(s, n, "%s/%s", cwd, file);
-    return s;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-static int capture_wait(vctl_ctx *c, const char *workload, int64_t id, long seconds)
+/* Waits for the end of capture id; returns its status (free it) or the
+ * exit status. */
+static int capture_wait(vctl_ctx *c, const char *workload, int64_t id, long seconds,
+                        vctl_reply *st)
 {
-    const char *kv[] = {"workload", workload};
+    const char *str[] = {"workload", workload};
+    const char *ik[] = {"id"};
+    net_args a = {str, 2, ik, &id, 1};
     /* The daemon ends the capture on time; give it a few seconds more. */
     for (long waited = 0; waited <= (seconds + 10) * 1000; waited += 200) {
-        vctl_reply r;
-        int rc = net_call(c, "capture_status", kv, 2, id, &r, MSGPACK_OBJECT_MAP);
+        int rc = net_call(c, "capture_status", &a, st, MSGPACK_OBJECT_MAP);
         if (rc != VCTL_OK)
             return rc;
-        const msgpack_object *run = vg_mp_get(r.result, "running");
-        if (run && run->type == MSGPACK_OBJECT_BOOLEAN && !run->via.boolean) {
-            int64_t err = 0, pkts = 0, bytes = 0, filtered = 0;
-            vg_mp_get_int(r.result, "error", &err);
-            vg_mp_get_int(r.result, "packets", &pkts);
-            vg_mp_get_int(r.result, "bytes", &bytes);
-            vg_mp_get_int(r.result, "filtered_out", &filtered);
-            const msgpack_object *tr = vg_mp_get(r.result, "truncated");
-            if (c->json) {
-                vctl_print_json(r.result);
-            } else {
-                char *path = vctl_cell_get(r.result, "path");
-                printf("%s: %lld packets (%lld bytes) written to %s%s\n", workload,
-                       (long long)pkts, (long long)bytes, path,
-                       tr && tr->type == MSGPACK_OBJECT_BOOLEAN && tr->via.boolean
-                           ? " (stopped at the size limit)"
-                           : "");
-                free(path);
-            }
-            vctl_reply_free(&r);
-            if (err) {
-                fprintf(stderr, "vigilctl capture: writing the file failed: %s\n",
-                        strerror((int)-err));
-                return VCTL_ERR;
-            }
+        const msgpack_object *run = vg_mp_get(st->result, "running");
+        if (run && run->type == MSGPACK_OBJECT_BOOLEAN && !run->via.boolean)
             return VCTL_OK;
-        }
-        vctl_reply_free(&r);
+        vctl_reply_free(st);
         sleep_ms(200);
     }
     fprintf(stderr, "vigilctl capture: the daemon did not finish the capture in time\n");
     return VCTL_ERR;
+}
+
+/* Copies the finished capture from the daemon into fd. */
+static int capture_fetch(vctl_ctx *c, const char *workload, int64_t id, int fd, const char *file)
+{
+    const char *str[] = {"workload", workload};
+    const char *ik[] = {"id", "offset"};
+    for (int64_t offset = 0;;) {
+        int64_t iv[] = {id, offset};
+        net_args a = {str, 2, ik, iv, 2};
+        vctl_reply r;
+        int rc = net_call(c, "capture_read", &a, &r, MSGPACK_OBJECT_MAP);
+        if (rc != VCTL_OK)
+            return rc;
+        const msgpack_object *d = vg_mp_get(r.result, "data");
+        if (!d || d->type != MSGPACK_OBJECT_BIN) {
+            vctl_reply_free(&r);
+            return vctl_bad_result("net capture_read", "data");
+        }
+        uint32_t n = d->via.bin.size;
+        for (uint32_t done = 0; done < n;) {
+            ssize_t w = write(fd, d->via.bin.ptr + done, n - done);
+            if (w < 0) {
+                fprintf(stderr, "vigilctl capture: %s: %s\n", file, strerror(errno));
+                vctl_reply_free(&r);
+                return VCTL_ERR;
+            }
+            done += (uint32_t)w;
+        }
+        vctl_reply_free(&r);
+        if (!n)
+            return VCTL_OK;
+        offset += n;
+    }
+}
+
+static void print_capture(vctl_ctx *c, const char *workload, const msgpack_object *st,
+                          const char *file)
+{
+    if (c->json) {
+        vctl_print_json(st);
+        return;
+    }
+    int64_t pkts = 0, bytes = 0;
+    vg_mp_get_int(st, "packets", &pkts);
+    vg_mp_get_int(st, "bytes", &bytes);
+    const msgpack_object *tr = vg_mp_get(st, "truncated");
+    printf("%s: %lld packets (%lld bytes) written to %s%s\n", workload, (long long)pkts,
+           (long long)bytes, file,
+           tr && tr->type == MSGPACK_OBJECT_BOOLEAN && tr->via.boolean
+               ? " (stopped at the size limit)"
+               : "");
 }
 
 int vctl_cmd_capture(vctl_ctx *c, int argc, char **argv)
@@ -175,22 +199,47 @@ int vctl_cmd_capture(vctl_ctx *c, int argc, char **argv)
         fprintf(stderr, "usage: vigilctl capture WORKLOAD [--seconds N] [--filter BPF] -w FILE\n");
         return VCTL_USAGE;
     }
-    char *path = absolute(o.file);
-    if (!path) {
+    /* The file first: a path that cannot be written stops here, before
+     * the daemon captures anything. */
+    int fd = open(o.file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
         fprintf(stderr, "vigilctl capture: %s: %s\n", o.file, strerror(errno));
         return VCTL_USAGE;
     }
     const char *workload = argv[rest];
-    const char *kv[] = {"workload", workload, "path", path, "filter", o.filter};
+    const char *str[] = {"workload", workload, "filter", o.filter};
+    const char *ik[] = {"seconds"};
+    int64_t secs = o.seconds;
+    net_args a = {str, 4, ik, &secs, 1};
     vctl_reply r;
-    rc = net_call(c, "capture", kv, 6, o.seconds, &r, MSGPACK_OBJECT_MAP);
-    free(path);
-    if (rc != VCTL_OK)
-        return rc;
+    rc = net_call(c, "capture", &a, &r, MSGPACK_OBJECT_MAP);
     int64_t id = 0;
-    vg_mp_get_int(r.result, "id", &id);
-    vctl_reply_free(&r);
-    return capture_wait(c, workload, id, o.seconds);
+    if (rc == VCTL_OK) {
+        vg_mp_get_int(r.result, "id", &id);
+        vctl_reply_free(&r);
+        rc = capture_wait(c, workload, id, o.seconds, &r);
+    }
+    if (rc == VCTL_OK) {
+        int64_t err = 0;
+        vg_mp_get_int(r.result, "error", &err);
+        if (err) {
+            fprintf(stderr, "vigilctl capture: the daemon could not write the capture: %s\n",
+                    strerror((int)-err));
+            rc = VCTL_ERR;
+        }
+        if (rc == VCTL_OK)
+            rc = capture_fetch(c, workload, id, fd, o.file);
+        if (rc == VCTL_OK)
+            print_capture(c, workload, r.result, o.file);
+        vctl_reply_free(&r);
+    }
+    if (close(fd) < 0 && rc == VCTL_OK) {
+        fprintf(stderr, "vigilctl capture: %s: %s\n", o.file, strerror(errno));
+        rc = VCTL_ERR;
+    }
+    if (rc != VCTL_OK)
+        unlink(o.file); /* no half file */
+    return rc;
 }
 
 /* ---- net stats, sessions --------------------------------------------------------- */
@@ -198,7 +247,7 @@ int vctl_cmd_capture(vctl_ctx *c, int argc, char **argv)
 static int do_stats(vctl_ctx *c)
 {
     vctl_reply r;
-    int rc = net_call(c, "stats", NULL, 0, -1, &r, MSGPACK_OBJECT_MAP);
+    int rc = net_call(c, "stats", NULL, &r, MSGPACK_OBJECT_MAP);
     if (rc != VCTL_OK)
         return rc;
     if (c->json) {
@@ -237,8 +286,9 @@ static int do_stats(vctl_ctx *c)
 static int do_sessions(vctl_ctx *c, const net_opts *o)
 {
     const char *kv[] = {"workload", o->workload};
+    net_args a = {kv, 2, NULL, NULL, 0};
     vctl_reply r;
-    int rc = net_call(c, "sessions", kv, 2, -1, &r, MSGPACK_OBJECT_ARRAY);
+    int rc = net_call(c, "sessions", &a, &r, MSGPACK_OBJECT_ARRAY);
     if (rc != VCTL_OK)
         return rc;
     static const char *const heads[] = {"WORKLOAD", "DIRECTION", "PEER", "CLIENT", "SERVER",
@@ -254,11 +304,11 @@ static int do_sessions(vctl_ctx *c, const net_opts *o)
                 vctl_print_json(s);
                 continue;
             }
-            int64_t a = 0, b = 0;
-            vg_mp_get_int(s, "pkts_c2s", &a);
-            vg_mp_get_int(s, "pkts_s2c", &b);
+            int64_t up = 0, down = 0;
+            vg_mp_get_int(s, "pkts_c2s", &up);
+            vg_mp_get_int(s, "pkts_s2c", &down);
             char pk[32], by[32];
-            snprintf(pk, sizeof(pk), "%lld", (long long)(a + b));
+            snprintf(pk, sizeof(pk), "%lld", (long long)(up + down));
             char *row[10] = {vctl_cell_get(s, "workload"), vctl_cell_get(s, "direction"),
                              vctl_cell_get(s, "peer"),     vctl_cell_get(s, "client"),
                              vctl_cell_get(s, "server"),   vctl_cell_get(s, "proto"),
@@ -497,8 +547,9 @@ static void print_json_graph(const gedges *g)
 static int do_graph(vctl_ctx *c, const net_opts *o)
 {
     const char *kv[] = {"group", o->group};
+    net_args a = {kv, 2, NULL, NULL, 0};
     vctl_reply r;
-    int rc = net_call(c, "graph", kv, 2, -1, &r, MSGPACK_OBJECT_ARRAY);
+    int rc = net_call(c, "graph", &a, &r, MSGPACK_OBJECT_ARRAY);
     if (rc != VCTL_OK)
         return rc;
     gedges g = {0};

@@ -358,6 +358,7 @@ static void ctx_free(net_ctx *cx)
 {
     if (!cx)
         return;
+    net_ctx_dump_forget(cx);
     vg_net_engine_free(cx->eng);
     net_conns_free(cx->conns);
     if (cx->home_fd >= 0)
@@ -372,6 +373,7 @@ static net_ctx *ctx_new(net_plugin *p, net_ns *ns)
         return NULL;
     cx->p = p;
     cx->ns = ns;
+    cx->dump_state.result.fd = -1;
     cx->home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     cx->conns = net_conns_new(p, ns, (size_t)p->cfg.max_keys);
     if (cx->conns) {

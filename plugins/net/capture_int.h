@@ -69,6 +69,8 @@ struct net_ns {
     bool req_done;
 };
 
+/* Lets go of the last capture's memory (capture thread). */
+void net_ctx_dump_forget(net_ctx *cx);
 /* Ends the running dump (capture thread): file closed, result kept. */
 void net_ctx_dump_end(net_ctx *cx);
 

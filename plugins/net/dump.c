@@ -1,11 +1,13 @@
 /*
- * `vigilctl capture`: the packets of one namespace written to a pcap file by
+ * `vigilctl capture`: the packets of one namespace written as a pcap file by
  * the capture thread, bounded in time and size.
  *
- * The file is created by the daemon (root) at the absolute path the client
- * names, and only if nothing is there yet (O_EXCL, O_NOFOLLOW, mode 0600):
- * a capture request can never overwrite or follow a link to an existing
- * file. The optional filter is compiled by libpcap for the file's link type
+ * The daemon writes the file into memory (a memfd, at most capture_max_mb),
+ * and vigilctl reads it from there in chunks over the control socket and
+ * saves it where the user said, with the user's rights. So the daemon, which
+ * runs as root, never writes to a path a client chose, and the service's
+ * sandbox (PrivateTmp, ProtectHome, ProtectSystem in vigild.service) does
+ * not decide where captures may go. The optional filter is compiled by libpcap for the file's link type
  * and applied to each packet (pcap_offline_filter); the namespace's own
  * capture filter applies before it. Packets of an interface of another link
  * type than the first interface's are counted, not written (a pcap file has
@@ -17,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -34,10 +38,6 @@ struct net_dump {
 int net_dump_open(net_dump **out, const net_dump_req *rq_in, int dlt, int snaplen)
 {
     net_dump_req *rq = (net_dump_req *)rq_in; /* for its error text */
-    if (rq->path[0] != '/') {
-        snprintf(rq->error, sizeof(rq->error), "the file must be an absolute path");
-        return -EINVAL;
-    }
     net_dump *d = calloc(1, sizeof(*d));
     if (!d)
         return -ENOMEM;
@@ -56,29 +56,30 @@ int net_dump_open(net_dump **out, const net_dump_req *rq_in, int dlt, int snaple
         }
         d->has_prog = true;
     }
-    int fd = open(rq->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    int fd = memfd_create("vigil-capture", MFD_CLOEXEC);
+    int keep = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1; /* pcap_dump_close closes fd */
+    FILE *f = keep >= 0 ? fdopen(fd, "wb") : NULL;
     int err = errno;
     if (f)
         d->out = pcap_dump_fopen(d->dead, f);
     if (!d->out) {
-        snprintf(rq->error, sizeof(rq->error), "%.160s: %s", rq->path,
-                 fd < 0 ? strerror(err) : pcap_geterr(d->dead));
+        snprintf(rq->error, sizeof(rq->error), "cannot write the capture: %s",
+                 f ? pcap_geterr(d->dead) : strerror(err));
         if (f)
             fclose(f);
         else if (fd >= 0)
             close(fd);
-        if (fd >= 0)
-            unlink(rq->path);
+        if (keep >= 0)
+            close(keep);
         if (d->has_prog)
             pcap_freecode(&d->prog);
         pcap_close(d->dead);
         free(d);
-        return fd < 0 ? -err : -EIO;
+        return f ? -EIO : -err;
     }
+    d->res.fd = keep;
     d->end_us = net_now_us() + (uint64_t)rq->seconds * 1000000u;
     d->max_bytes = (uint64_t)rq->max_bytes;
-    snprintf(d->res.path, sizeof(d->res.path), "%s", rq->path);
     *out = d;
     return 0;
 }
@@ -116,6 +117,8 @@ void net_dump_close(net_dump *d, net_dump_result *res)
     if (pcap_dump_flush(d->out) < 0)
         d->res.error = -EIO;
     pcap_dump_close(d->out);
+    struct stat st;
+    d->res.size = fstat(d->res.fd, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (d->has_prog)
         pcap_freecode(&d->prog);
     pcap_close(d->dead);

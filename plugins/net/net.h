@@ -166,6 +166,9 @@ int net_ns_call(net_ns *ns, net_request_fn fn, void *arg, int timeout_ms);
 /* Requests of the control commands (capture_cmd.c), loop thread. */
 int net_ns_dump_start(net_ns *ns, struct net_dump_req *rq, uint64_t *id);
 int net_ns_dump_status(net_ns *ns, uint64_t id, bool *running, struct net_dump_result *res);
+/* Up to len bytes of the finished capture id from offset into buf: the
+ * number read (0 at the end, when the capture is let go), or -errno. */
+ssize_t net_ns_dump_read(net_ns *ns, uint64_t id, uint64_t offset, void *buf, size_t len);
 /* Appends the live sessions to sb as one msgpack array. */
 int net_ns_sessions(net_ns *ns, msgpack_sbuffer *sb);
 
@@ -195,22 +198,23 @@ void net_conns_pack_sessions(net_conns *c, vg_net_engine *e, msgpack_packer *pk)
 
 typedef struct net_dump net_dump;
 typedef struct net_dump_req {
-    char path[4096];
     char filter[1024];
     int64_t seconds, max_bytes;
     char error[256]; /* out */
 } net_dump_req;
-/* Opens the dump (linktype of the namespace's first interface). */
+/* Opens the dump, in memory (linktype of the namespace's first interface). */
 int net_dump_open(net_dump **out, const net_dump_req *rq, int dlt, int snaplen);
 /* One packet: written when it passes the filter and the bounds allow.
  * Returns 1 when the dump is complete (time or size), else 0. */
 int net_dump_packet(net_dump *d, int dlt, const void *hdr, const uint8_t *pkt, uint64_t now_us);
 bool net_dump_expired(const net_dump *d, uint64_t now_us);
-/* Closes the file; fills the summary (packets, bytes, path). */
+/* Ends the dump; fills the summary. The result's fd holds the whole pcap
+ * file (size bytes) and belongs to the caller. */
 typedef struct net_dump_result {
     uint64_t packets, bytes, filtered_out, other_linktype;
-    char path[4096];
-    int error; /* 0 or -errno of the last write */
+    int fd;        /* the memfd, -1 when there is none */
+    uint64_t size; /* of the file */
+    int error;     /* 0 or -errno of the last write */
     bool truncated; /* ended by the size bound */
 } net_dump_result;
 void net_dump_close(net_dump *d, net_dump_result *res);

@@ -403,10 +403,7 @@ static int cmd_capture(net_plugin *p, vg_reply *r, const msgpack_object *a, cons
     net_mp_int(a, "seconds", &rq->seconds);
     rq->max_bytes = p->cfg.capture_max_mb << 20;
     int rc = 0;
-    if (net_mp_str(a, "path", rq->path, sizeof(rq->path)) < 0 || rq->path[0] != '/') {
-        p->api->reply_error(r, "capture: path: an absolute file name expected");
-        rc = -EINVAL;
-    } else if (net_mp_str(a, "filter", rq->filter, sizeof(rq->filter)) == -EINVAL) {
+    if (net_mp_str(a, "filter", rq->filter, sizeof(rq->filter)) == -EINVAL) {
         p->api->reply_error(r, "capture: filter: a BPF expression expected");
         rc = -EINVAL;
     } else if (rq->seconds < 1 || rq->seconds > p->cfg.capture_max_seconds) {
@@ -422,10 +419,9 @@ static int cmd_capture(net_plugin *p, vg_reply *r, const msgpack_object *a, cons
         msgpack_sbuffer_init(&sb);
         msgpack_packer pk;
         msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        msgpack_pack_map(&pk, 5);
+        msgpack_pack_map(&pk, 4);
         net_kv_int(&pk, "id", (int64_t)id);
         net_kv_str(&pk, "workload", workload);
-        net_kv_str(&pk, "path", rq->path);
         net_kv_int(&pk, "seconds", rq->seconds);
         net_kv_int(&pk, "max_bytes", rq->max_bytes);
         rc = reply_sb(p, r, &sb);
@@ -455,7 +451,7 @@ static int cmd_capture_status(net_plugin *p, vg_reply *r, const msgpack_object *
     msgpack_pack_map(&pk, 8);
     msgpack_pack_str_with_body(&pk, "running", 7);
     running ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-    net_kv_str(&pk, "path", res.path);
+    net_kv_int(&pk, "size", (int64_t)res.size);
     net_kv_int(&pk, "packets", (int64_t)res.packets);
     net_kv_int(&pk, "bytes", (int64_t)res.bytes);
     net_kv_int(&pk, "filtered_out", (int64_t)res.filtered_out);
@@ -464,6 +460,41 @@ static int cmd_capture_status(net_plugin *p, vg_reply *r, const msgpack_object *
     msgpack_pack_str_with_body(&pk, "truncated", 9);
     res.truncated ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
     return reply_sb(p, r, &sb);
+}
+
+/* A chunk of a finished capture: {offset, data}; data empty at the end. */
+#define CAPTURE_CHUNK (512 * 1024) /* well below the control socket's frame */
+static int cmd_capture_read(net_plugin *p, vg_reply *r, const msgpack_object *a,
+                            const char *workload)
+{
+    net_ns *ns = ns_of_workload(p, workload);
+    int64_t id = 0, offset = 0;
+    net_mp_int(a, "id", &id);
+    net_mp_int(a, "offset", &offset);
+    void *buf = malloc(CAPTURE_CHUNK);
+    if (!buf)
+        return -ENOMEM;
+    ssize_t n = ns && offset >= 0 ? net_ns_dump_read(ns, (uint64_t)id, (uint64_t)offset, buf,
+                                                     CAPTURE_CHUNK)
+                                  : -ENOENT;
+    int rc = n < 0 ? (int)n : 0;
+    if (rc < 0) {
+        p->api->reply_error(r, "capture %lld of %s: %s", (long long)id, workload,
+                            rc == -ENOENT ? "not known (the workload stopped, or read already)"
+                                          : strerror(-rc));
+    } else {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 2);
+        net_kv_int(&pk, "offset", offset);
+        msgpack_pack_str_with_body(&pk, "data", 4);
+        msgpack_pack_bin_with_body(&pk, buf, (size_t)n);
+        rc = reply_sb(p, r, &sb);
+    }
+    free(buf);
+    return rc;
 }
 
 static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
@@ -489,6 +520,8 @@ static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
         rc = cmd_capture(p, r, &u.data, workload);
     } else if (!strcmp(op, "capture_status")) {
         rc = cmd_capture_status(p, r, &u.data, workload);
+    } else if (!strcmp(op, "capture_read")) {
+        rc = cmd_capture_read(p, r, &u.data, workload);
     } else {
         p->api->reply_error(r, "net: unknown op \"%s\"", op);
     }

@@ -7,7 +7,8 @@
 # between them, with no kernel drops. When a sharing container stops, the
 # namespace stays captured for the other; an interface added to a namespace
 # later is captured too, and one removed is let go; when the last one stops, its
-# capture ends. The host's own interfaces are captured only with
+# capture ends. A capture of several MiB (read from the daemon in 512 KiB
+# chunks) reaches its file whole. The host's own interfaces are captured only with
 # plugins.net.nodes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_container.sh"
@@ -16,9 +17,12 @@
 nt_config
 
 nt_rootfs
+ct_writable_root a-1
+mkdir -p "$FROOT/www"
+head -c 4194304 /dev/urandom >"$FROOT/www/big"
 nt_pair a 1 b 2
 start_daemon
-CT_NETNS=$(nt_ns a) ct_start a-1 /bin/httpd -f -p 80 -h /www
+CT_ROOT="$FROOT" CT_NETNS=$(nt_ns a) ct_start a-1 /bin/httpd -f -p 80 -h /www
 CT_NETNS=$(nt_ns a) ct_start a-2
 CT_NETNS=$(nt_ns b) ct_start b-1
 A1=$(ct_id a-1) A2=$(ct_id a-2) B1=$(ct_id b-1)
@@ -54,6 +58,16 @@ AW=$(vctl net stats --json | jq -r --arg a "$A1" --arg b "$A2" \
 wait_for seen "$AW"
 vctl net stats | grep -q "^$B1 *1 " || fail "vigilctl net stats has no row for $B1: $(vctl net stats)"
 has_event net.stats ".namespaces >= 2" || fail "no net.stats event published"
+
+# ---- a capture larger than one chunk read over the control socket ----------------
+( sleep 0.3; runc exec "$B1" /bin/wget -q -O /dev/null "http://$NT_NET.1/big" </dev/null ) &
+GET=$!
+vctl --json capture "$B1" --seconds 2 -w "$T/big.pcap" >"$T/big.json" || fail "capture failed"
+wait "$GET" || fail "the download during the capture failed"
+n=$(jq .packets "$T/big.json")
+[ "$(stat -c %s "$T/big.pcap")" -gt 1048576 ] || fail "the capture is small: $(cat "$T/big.json")"
+[ "$(tshark -r "$T/big.pcap" 2>/dev/null | wc -l)" -eq "$n" ] \
+    || fail "tshark does not read the $n packets reported"
 
 # ---- interfaces added and removed after the start (as a CNI plugin does) ----------
 B=$(nt_ns b)

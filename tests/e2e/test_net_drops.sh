@@ -37,5 +37,6 @@ wait_for has_event net.stats ".kernel_drops > 0"
 before=$(capture | jq .packets)
 runc exec "$DL" /bin/wget -q -O /dev/null "http://$NT_NET.1/big" </dev/null || fail "the second download failed"
 wait_for eval "[ \$(capture | jq .packets) -gt $before ]"
+
 stop_daemon
 pass

@@ -136,9 +136,12 @@ gets=$(tshark -r "$T/web.pcap" -Y 'http.request.method == "GET"' 2>/dev/null | w
 [ "$gets" -ge 1 ] || fail "tshark finds no HTTP GET in the capture"
 tshark -r "$T/web.pcap" -Y "tcp.port != 80" 2>/dev/null | grep -q . \
     && fail "the capture filter let other ports through"
-vctl capture "$WEB" --seconds 1 -w "$T/web.pcap" 2>"$T/again.err" \
-    && fail "capture overwrote an existing file"
-grep -q "File exists" "$T/again.err" || fail "no clear error for an existing file: $(cat "$T/again.err")"
+n=$(jq -r .packets <(vctl --json capture "$WEB" --seconds 1 -w "$T/quiet.pcap"))
+[ "$(tshark -r "$T/quiet.pcap" 2>/dev/null | wc -l)" -eq "$n" ] \
+    || fail "the file does not hold the $n packets reported"
+vctl capture "$WEB" --seconds 1 -w "$T/no/such/dir/x.pcap" 2>"$T/nodir.err" \
+    && fail "capture into a missing directory"
+grep -q "No such file or directory" "$T/nodir.err" || fail "no clear error: $(cat "$T/nodir.err")"
 vctl capture nosuch --seconds 1 -w "$T/x.pcap" 2>/dev/null && fail "capture of an unknown workload"
 vctl capture "$WEB" --seconds 1 --filter "tcp port" -w "$T/bad.pcap" 2>"$T/bad.err" \
     && fail "capture with a broken filter"
