@@ -531,10 +531,9 @@ static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
 
 /* ---- configuration ------------------------------------------------------------- */
 
-static int read_config(net_plugin *p)
+static int read_config(net_plugin *p, net_config *c)
 {
     const vg_host_api *api = p->api;
-    net_config *c = &p->cfg;
     const char *s;
     int b;
     c->snaplen = 65535;
@@ -633,7 +632,7 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     p->t_stats = api->event_type(h, "net.stats");
     int rc = p->t_connect < 0 || p->t_accept < 0 || p->t_conn < 0 || p->t_stats < 0
                  ? -EINVAL
-                 : read_config(p);
+                 : read_config(p, &p->cfg);
     uint64_t dev = 0, ino = 0;
     if (rc == 0 && (rc = ns_id(getpid(), &dev, &ino)) == 0) {
         p->host_dev = dev;
@@ -657,6 +656,28 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     return 0;
 }
 
+static void end_captures(net_plugin *p)
+{
+    net_ns *next;
+    for (net_ns *ns = p->nss; ns; ns = next) {
+        next = net_ns_next(ns);
+        net_ns_stop(ns);
+    }
+    p->nss = NULL;
+}
+
+/* The captures and the stats timer, with the settings in p->cfg. */
+static void begin(net_plugin *p)
+{
+    if (p->cfg.nodes)
+        ns_add(p, -1, p->host_dev, p->host_ino, "", "nodes");
+    sync_all(p);
+    uv_timer_stop(p->stats_timer);
+    if (p->cfg.stats_interval_ms > 0)
+        uv_timer_start(p->stats_timer, on_stats_timer, (uint64_t)p->cfg.stats_interval_ms,
+                       (uint64_t)p->cfg.stats_interval_ms);
+}
+
 static int start(void *priv)
 {
     net_plugin *p = priv;
@@ -669,20 +690,34 @@ static int start(void *priv)
     for (size_t i = 0; i < 4; i++)
         if (p->api->subscribe(p->h, graph_types[i], on_net_event, p) < 0)
             p->api->log(p->h, VG_LOG_WARN, "cannot follow %s: the graph misses it", graph_types[i]);
-    if (p->cfg.nodes)
-        ns_add(p, -1, p->host_dev, p->host_ino, "", "nodes");
-    sync_all(p);
-    if (p->cfg.stats_interval_ms > 0) {
-        uv_timer_t *t = calloc(1, sizeof(*t));
-        if (!t)
-            return -ENOMEM;
-        uv_timer_init(p->api->loop(p->h), t);
-        t->data = p;
-        uv_timer_start(t, on_stats_timer, (uint64_t)p->cfg.stats_interval_ms,
-                       (uint64_t)p->cfg.stats_interval_ms);
-        uv_unref((uv_handle_t *)t);
-        p->stats_timer = t;
-    }
+    uv_timer_t *t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    uv_timer_init(p->api->loop(p->h), t);
+    t->data = p;
+    uv_unref((uv_handle_t *)t);
+    p->stats_timer = t;
+    begin(p);
+    return 0;
+}
+
+/* SIGHUP / vigilctl reload: new settings of plugins.net restart every
+ * capture with them (open flows are reported first); the same settings, or
+ * settings with an error, change nothing. */
+static int reload(void *priv)
+{
+    net_plugin *p = priv;
+    net_config c;
+    memset(&c, 0, sizeof(c));
+    int rc = read_config(p, &c);
+    if (rc < 0)
+        return rc;
+    if (memcmp(&c, &p->cfg, sizeof(c)) == 0)
+        return 0;
+    end_captures(p);
+    p->cfg = c;
+    p->api->log(p->h, VG_LOG_INFO, "new settings: every capture restarts");
+    begin(p);
     return 0;
 }
 
@@ -696,11 +731,7 @@ static void stop(void *priv)
     net_plugin *p = priv;
     if (p->stats_timer)
         uv_close((uv_handle_t *)p->stats_timer, free_handle);
-    net_ns *next;
-    for (net_ns *ns = p->nss; ns; ns = next) {
-        next = net_ns_next(ns);
-        net_ns_stop(ns);
-    }
+    end_captures(p);
     net_peers_free(p->peers);
     net_graph_free(p->graph);
     free(p);
@@ -715,6 +746,7 @@ static const vg_plugin_desc desc = {
     .init = init,
     .start = start,
     .stop = stop,
+    .reload = reload,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)
