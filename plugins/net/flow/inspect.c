@@ -28,6 +28,28 @@ int vg_insp_init(vg_net_engine *e)
     return 0;
 }
 
+#define INSP_IDLE_US (5ull * 1000000) /* a flow this quiet may lose its slot */
+#define INSP_PROBES 8                 /* slots looked at for one, at most */
+
+/* With every slot taken, the slot of a flow idle INSP_IDLE_US (one side that
+ * never answers, a slow sender) goes to the new flow: the idle one is
+ * decided on what it had. A few slots are looked at, so the work is bounded. */
+static uint32_t reclaim(vg_net_engine *e)
+{
+    for (int k = 0; k < INSP_PROBES; k++) {
+        uint32_t i = e->insp_cursor++ % e->cfg.max_inspect;
+        vg_insp *s = &e->insp[i];
+        vg_flow *g = s->flow ? &e->flows[s->flow - 1] : NULL; /* all are taken here */
+        if (g && g->last_us + INSP_IDLE_US <= e->now_us) {
+            vg_inspect_final(e, g);
+            vg_insp_release(e, g);
+            e->st.inspect_reclaimed++;
+            return e->insp_free;
+        }
+    }
+    return 0;
+}
+
 static vg_insp *insp_get(vg_net_engine *e, vg_flow *f)
 {
     if (f->insp)
@@ -37,7 +59,7 @@ static vg_insp *insp_get(vg_net_engine *e, vg_flow *f)
         i = e->insp_free;
     else if (e->insp_touched < e->cfg.max_inspect)
         i = ++e->insp_touched;
-    else
+    else if (!(i = reclaim(e)))
         return NULL;
     vg_insp *s = &e->insp[i - 1];
     if (i == e->insp_free)
