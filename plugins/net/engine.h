@@ -126,7 +126,9 @@ typedef struct vg_net_pkt {
 typedef struct vg_net_sink {          /* every callback optional; called from feed/expire/flush */
     void *arg;
     void (*flow_start)(void *arg, const vg_net_flow *f);      /* a new flow, direction decided */
-    void (*flow_app)(void *arg, const vg_net_flow *f);        /* application named or given up */
+    /* application named or given up; the fields of the bytes that named it
+     * are there (more may come by flow_end) */
+    void (*flow_app)(void *arg, const vg_net_flow *f);
     void (*flow_end)(void *arg, const vg_net_flow *f, int reason); /* enum vg_net_end */
     void (*dns_answer)(void *arg, uint32_t source, const char *name, int family,
                        const uint8_t *addr, uint32_t ttl);    /* for peers named by DNS */
