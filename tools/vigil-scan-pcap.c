@@ -235,10 +235,11 @@ int vg_scan_pcap(int argc, char **argv)
             "vigil-scan pcap: %d file(s), %" PRIu64 " packets, %" PRIu64 " flows (%" PRIu64
             " identified, %" PRIu64 " unknown), %" PRIu64 " malformed, %" PRIu64
             " unsupported, %" PRIu64 " fragments (%" PRIu64 " reassembled, %" PRIu64
-            " dropped), %" PRIu64 " evicted, %.3f s (%.0f packets/s)\n",
+            " dropped), %" PRIu64 " evicted, %" PRIu64 " not inspected (pool full), %.3f s"
+            " (%.0f packets/s)\n",
             argc - optind, st.packets, st.flows_total, st.identified, st.unknown,
             st.malformed, st.unsupported, st.fragments, st.reassembled, st.frag_dropped,
-            st.evicted, secs, secs > 0 ? (double)st.packets / secs : 0.0);
+            st.evicted, st.inspect_full, secs, secs > 0 ? (double)st.packets / secs : 0.0);
     vg_net_engine_free(e);
     return failed ? VG_SCAN_ERROR : VG_SCAN_CLEAN;
 }
