@@ -24,6 +24,7 @@
 #include <uv.h>
 #include <vigil/plugin.h>
 
+#include "log.h"
 #include "bench.h"
 
 #define DAY_S 86400
@@ -542,6 +543,7 @@ static void read_config(bench_plugin *p)
 
 static int bench_init(const vg_host_api *api, vg_host *h, void **priv)
 {
+    vg_log_to_host(api, h); /* the engine's messages (lib/log.h) */
     if (api->abi_minor < 1)
         return -ENOTSUP; /* needs subscribe() */
     bench_plugin *p = calloc(1, sizeof(*p));

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <vigil/plugin.h>
 
+#include "log.h"
 #include "mp.h"
 #include "secrets.h"
 
@@ -554,6 +555,7 @@ static void read_config(sec_plugin *p)
 
 static int sec_init(const vg_host_api *api, vg_host *h, void **priv)
 {
+    vg_log_to_host(api, h); /* the engine's messages (lib/log.h) */
     if (api->abi_minor < 1 || api->size < offsetof(vg_host_api, workloads_each) + sizeof(void *)) {
         api->log(h, VG_LOG_ERR, "needs host ABI 1.1");
         return -ENOTSUP;

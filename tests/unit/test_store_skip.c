@@ -88,10 +88,10 @@ static void test_protected(void **state)
     const char * not [] = {"proc.exec",      "proc.exit", "file.stats",      "policy.errors",
                            "response.doneX", "violation", "proc.violations", "bench.result"};
     for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
-        if (!vg_store_skip_protected(always[i]))
+        if (!vg_type_always_stored(always[i]))
             fail_msg("%s is not protected", always[i]);
     for (size_t i = 0; i < sizeof(not ) / sizeof(not [0]); i++)
-        if (vg_store_skip_protected(not [i]))
+        if (vg_type_always_stored(not [i]))
             fail_msg("%s is protected", not [i]);
 }
 

@@ -1,0 +1,33 @@
+/*
+ * Lua values and msgpack objects, both ways, for every part that hands data
+ * to Lua (the policy engine, policy tests, custom CIS checks): one home for
+ * the conversion so that all of them see the same tables.
+ *
+ * All functions run under a protected call: they raise Lua errors (with
+ * the position of the nearest Lua caller) instead of returning them.
+ */
+#ifndef VG_LUAMP_H
+#define VG_LUAMP_H
+
+#include <lua.h>
+#include <msgpack.h>
+
+/* Pushes a msgpack object as Lua values: maps (string keys) and arrays
+ * become plain tables, bin becomes a string, nesting past 16 levels nil. */
+void vg_lua_push_mp(lua_State *L, const msgpack_object *o, int depth);
+
+/* Packs the Lua value at idx: tables become maps (string keys) or arrays
+ * (1..n), a read-only proxy packs as its data. Raises a Lua error on other
+ * types or nesting past 16 levels. */
+void vg_lua_pack(lua_State *L, int idx, msgpack_packer *pk, int depth);
+
+/* Replaces the table on top of the stack by a read-only proxy of it: reads
+ * and pairs()/# go to the table, assignments call on_assign (which should
+ * raise), and getmetatable() answers `name`. */
+void vg_lua_make_readonly(lua_State *L, const char *name, lua_CFunction on_assign);
+
+/* Raises a Lua error prefixed with "file:line: " of the nearest Lua caller
+ * (a C function has no line of its own). Never returns. */
+int vg_lua_error(lua_State *L, const char *fmt, ...);
+
+#endif
