@@ -492,6 +492,35 @@ static int stricter(int a, int b)
     return ra >= rb ? a : b;
 }
 
+/* The verdict a handler returned (at 1), as an integer (VG_VERDICT_NONE for
+ * nil), or a Lua error saying what was wrong. Run under lua_pcall: turning a
+ * bad value into text may allocate, and must never call a metamethod (a
+ * table whose __tostring raises would otherwise abort the daemon). */
+static int l_verdict(lua_State *L)
+{
+    int v = VG_VERDICT_NONE;
+    if (lua_type(L, 1) == LUA_TSTRING && (v = vg_verdict_parse(lua_tostring(L, 1))) >= 0) {
+        lua_pushinteger(L, v);
+        return 1;
+    }
+    if (lua_isnil(L, 1)) {
+        lua_pushinteger(L, VG_VERDICT_NONE);
+        return 1;
+    }
+    const char *what = luaL_typename(L, 1);
+    if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER ||
+        lua_type(L, 1) == LUA_TBOOLEAN) {
+        lua_pushfstring(L, "%s '%s'", what,
+                        lua_type(L, 1) == LUA_TBOOLEAN ? (lua_toboolean(L, 1) ? "true" : "false")
+                                                       : lua_tostring(L, 1));
+        what = lua_tostring(L, -1);
+    }
+    return luaL_error(L,
+                      "the handler returned %s; expected \"allow\", \"deny\", \"alert\", "
+                      "\"learn\" or nil",
+                      what);
+}
+
 static int call_one(vg_policy *p, struct vg__pstate *st, const struct vg__handler *h,
                     const vg_event *ev)
 {
@@ -504,15 +533,15 @@ static int call_one(vg_policy *p, struct vg__pstate *st, const struct vg__handle
     lua_pushvalue(L, 1);
     int status = lua_pcall(L, 1, 1, 2);
     int v = VG_VERDICT_NONE;
-    if (status == LUA_OK && !vg_sandbox_of(L)->over_memory && !lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TSTRING || (v = vg_verdict_parse(lua_tostring(L, -1))) < 0) {
-            lua_pushfstring(L,
-                            "the handler returned %s '%s'; expected \"allow\", \"deny\", "
-                            "\"alert\", \"learn\" or nil",
-                            luaL_typename(L, -1), luaL_tolstring(L, -1, NULL));
+    if (status == LUA_OK && !vg_sandbox_of(L)->over_memory) {
+        lua_pushcfunction(L, l_verdict);
+        lua_insert(L, -2);
+        status = lua_pcall(L, 1, 1, 0);
+        if (status == LUA_OK) {
+            v = (int)lua_tointeger(L, -1);
+        } else {
             st->err_file[0] = '\0';
             st->err_line = h->line;
-            status = LUA_ERRRUN;
         }
     }
     if (status != LUA_OK || vg_sandbox_of(L)->over_memory)

@@ -256,6 +256,15 @@ static void test_nonsense_verdict(void **state)
                1);
 }
 
+/* A verdict whose __tostring raises (or that cannot be turned into text for
+ * want of memory) must be reported, not abort the daemon. */
+static void test_verdict_with_raising_tostring(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f, "  return setmetatable({}, {__tostring = function() error('x') end})",
+               "the handler returned table; expected", 1);
+}
+
 static void test_event_is_read_only(void **state)
 {
     struct fx *f = *state;
@@ -617,6 +626,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memory_bomb_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runtime_error_and_nonsense, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonsense_verdict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verdict_with_raising_tostring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_is_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_escapes_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_running_policy, setup, teardown),
