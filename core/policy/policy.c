@@ -26,6 +26,12 @@
 /* A file's top level may do more than one handler call (build tables, declare
  * many rules), but must still end. */
 #define LOAD_INSN_MAX 20000000L
+/* Wall-clock limits beside the instruction budgets (lib/sandbox.h): what
+ * the budget cannot see (a VM instruction that copies a large string)
+ * still ends. A handler runs on the loop thread, so its limit is short;
+ * docs/policy.md states both. */
+#define HANDLER_TIME_MS 1000
+#define LOAD_TIME_MS 2000
 #define FILE_MAX ((size_t)4 << 20)
 
 static const char *const verdict_names[] = {"allow", "deny", "alert", "learn"};
@@ -117,6 +123,8 @@ static int pstate_new(const vg_policy_opts *o, vg_policy *engine, struct vg__pst
     if (!st)
         return -ENOMEM;
     int rc = vg_sandbox_new("the policy", o->mem_max, LOAD_INSN_MAX, &st->L);
+    if (rc == 0)
+        vg_sandbox_set_time_limit(st->L, LOAD_TIME_MS);
     if (rc < 0) {
         free(st);
         return rc;
@@ -258,6 +266,7 @@ static int load_all(const vg_policy_opts *o, vg_policy *engine, char *const *dir
         return rc;
     }
     st->loading = false;
+    vg_sandbox_set_time_limit(st->L, HANDLER_TIME_MS);
     vg_sandbox_reset(st->L, o->insn_max);
     lua_gc(st->L, LUA_GCCOLLECT);
     *out = st;

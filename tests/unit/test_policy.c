@@ -265,6 +265,32 @@ static void test_verdict_with_raising_tostring(void **state)
                "the handler returned table; expected", 1);
 }
 
+/* C library functions whose work grows with their input are charged to
+ * the budget: utf8.len on a 8 MiB string (one instruction per call) once
+ * held the loop for seconds. */
+static void test_linear_c_functions_are_charged(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f,
+               "  local s = ('x'):rep(1024)\n"
+               "  for i = 1, 13 do s = s .. s end\n"
+               "  for i = 1, 300 do utf8.len(s) end",
+               "utf8.len on 8388608 characters may take", 5);
+}
+
+/* What the budget cannot see (a comparison of two 8 MiB strings is one
+ * instruction) is stopped by the wall-clock limit. */
+static void test_wall_clock_limit(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f,
+               "  local s = ('x'):rep(1024)\n"
+               "  for i = 1, 13 do s = s .. s end\n"
+               "  local a, b, n = s .. 'y', s .. 'z', 0\n"
+               "  for i = 1, 1000000 do if a < b then n = n + 1 end end",
+               "ran for more than 1000 ms", 6);
+}
+
 static void test_event_is_read_only(void **state)
 {
     struct fx *f = *state;
@@ -627,6 +653,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_runtime_error_and_nonsense, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonsense_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verdict_with_raising_tostring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linear_c_functions_are_charged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wall_clock_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_is_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_escapes_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_running_policy, setup, teardown),
