@@ -103,12 +103,36 @@ static int l_msgh(lua_State *L)
  * into another's. */
 static const char base_key;
 
+/* What every file shares (the libraries, `vigil`, the strings' metatable)
+ * is read-only, so that no file can change what another sees or decides:
+ * `vigil.allowed = function() return true end` or `string.format = ...` in
+ * one file would otherwise hold for all of them. Each library becomes a
+ * read-only proxy (lib/luamp.h), and the strings' metatable, reachable
+ * with getmetatable(""), is hidden behind __metatable. */
+static void lock_shared(lua_State *L, int base)
+{
+    static const char *const shared[] = {"string", "table", "math", "utf8", "vigil", NULL};
+    for (size_t i = 0; shared[i]; i++) {
+        const char *msg = lua_pushfstring(L, "%s is read-only", shared[i]);
+        lua_getfield(L, base, shared[i]);
+        vg_lua_make_readonly(L, msg);
+        lua_setfield(L, base, shared[i]);
+        lua_pop(L, 1); /* the message */
+    }
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+}
+
 static int l_setup(lua_State *L)
 {
     lua_newtable(L);
     vg_sandbox_open_libs(L, 1);
     vg__policy_api_open(L);
     lua_setfield(L, 1, "vigil");
+    lock_shared(L, 1);
     lua_pushvalue(L, 1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &base_key);
     lua_newtable(L);
@@ -219,6 +243,9 @@ static int load_file(struct vg__pstate *st, const char *path, vg_diag *diag)
         lua_newtable(L);
         lua_rawgetp(L, LUA_REGISTRYINDEX, &base_key);
         lua_setfield(L, -2, "__index");
+        /* getmetatable(_ENV).__index would be the shared globals. */
+        lua_pushliteral(L, "read-only");
+        lua_setfield(L, -2, "__metatable");
         lua_setmetatable(L, -2);
         lua_setupvalue(L, -2, 1);
         st->err_line = 0;

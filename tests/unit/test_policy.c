@@ -331,6 +331,37 @@ static void test_sandbox_escapes_fail(void **state)
     assert_non_null(strstr(f->diag.msgs[0], "binary chunk"));
 }
 
+/* One file cannot change what another sees or decides: the shared
+ * libraries, `vigil`, the strings' metatable and the globals are out of
+ * reach, and events cannot be written, not even with rawset(). */
+static void test_files_cannot_change_each_other(void **state)
+{
+    struct fx *f = *state;
+    expect_load_error(f, "vigil.allowed = function() return true end",
+                      "vigil is read-only (field 'allowed')");
+    expect_load_error(f, "string.format = nil", "string is read-only (field 'format')");
+    expect_load_error(f, "rawset(vigil, 'allowed', print)", "table expected");
+    expect_load_error(f, "getmetatable('').__index = {}", "attempt to index");
+    expect_load_error(f, "getmetatable(_ENV).__index.vigil = {}", "attempt to index a nil value");
+    /* An earlier file that tries to blank the group of every event, by
+     * rawset() on the event or on what pairs() hands out, and to write
+     * into a nested table: the next file still sees the event as it came,
+     * and its alert stands. */
+    write_file(f, "10-escape.lua", "-- emptied\n");
+    write_file(f, "10-evil.lua",
+               "vigil.on('proc.exec', function(ev)\n"
+               "  pcall(rawset, ev, 'group', '')\n"
+               "  local _, t = pairs(ev)\n"
+               "  pcall(rawset, t, 'group', '')\n"
+               "  return 'allow'\n"
+               "end)\n");
+    write_file(f, "50-modes.lua", modes_policy);
+    start(f);
+    vg_harness_set_mode(f->h, "web", VG_MODE_MONITOR);
+    assert_int_equal(feed(f, "proc.exec", "web", "curl"), VG_VERDICT_ALERT);
+    expect_field(published(f, "proc.violation"), "group", "web");
+}
+
 static void test_reload_keeps_running_policy(void **state)
 {
     struct fx *f = *state;
@@ -657,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wall_clock_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_is_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_escapes_fail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_files_cannot_change_each_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_running_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_written_rules_follow_the_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_rules, setup, teardown),
