@@ -16,9 +16,10 @@
  *    gsub, table.move/insert/remove, and every one whose work grows with
  *    its input: string.byte/char/format/lower/upper/reverse/sub, utf8.*,
  *    table.concat/unpack/sort) charged to the budget before they run;
- *  - optionally a wall-clock limit per budget, checked by the same hook and
- *    before each charged call: since no single charged call may cost more
- *    than the budget left, a run ends within the limit plus one such call.
+ *  - optionally a time limit per budget (CPU time of the running thread),
+ *    checked by the same hook and before each charged call: since no
+ *    single charged call may cost more than the budget left, a run ends
+ *    within the limit plus one such call.
  *
  * The state and its vg_sandbox belong to whoever called vg_sandbox_new() and
  * are freed together by vg_sandbox_close(). One thread at a time.
@@ -41,9 +42,9 @@ typedef struct vg_sandbox {
     bool over_memory; /* an allocation was refused since the last reset */
     bool over_budget; /* the budget ran out since the last reset */
     int budget_line;  /* where it ran out */
-    bool timed_out;   /* the wall-clock limit passed (over_budget is set too) */
-    unsigned time_max_ms;  /* wall-clock limit per budget; 0 none */
-    uint64_t deadline_ns;  /* CLOCK_MONOTONIC_COARSE; 0 none */
+    bool timed_out;   /* the time limit passed (over_budget is set too) */
+    unsigned time_max_ms;  /* CPU time limit per budget; 0 none */
+    uint64_t deadline_ns;  /* CLOCK_THREAD_CPUTIME_ID; 0 none */
     char what[40];    /* the subject of messages: "the configuration" */
     void *user;       /* the owner's pointer, for its Lua-callable functions */
 } vg_sandbox;
@@ -68,7 +69,8 @@ void vg_sandbox_open_libs(lua_State *L, int lib);
  * one is set) and clears the flags (before each policy handler call). */
 void vg_sandbox_reset(lua_State *L, long insn_max);
 
-/* Sets the wall-clock limit of each budget (0: none) and starts it now. */
+/* Sets the time limit (CPU time of the calling thread) of each budget (0:
+ * none) and starts it now. */
 void vg_sandbox_set_time_limit(lua_State *L, unsigned ms);
 
 /* Loads `len` bytes of Lua text (never bytecode) named `chunkname`

@@ -15,7 +15,7 @@ static void pack_store(vg_daemon *d, msgpack_packer *pk)
 {
     vg_store_stats st = {0};
     vg_store_stats_get(d->store, &st);
-    msgpack_pack_map(pk, 8);
+    msgpack_pack_map(pk, 9);
     vg_mp_pack_kv_uint(pk, "map_size", st.map_size);
     vg_mp_pack_kv_uint(pk, "used_bytes", st.used_bytes);
     vg_mp_pack_kv_uint(pk, "file_bytes", st.file_bytes);
@@ -24,6 +24,8 @@ static void pack_store(vg_daemon *d, msgpack_packer *pk)
     vg_mp_pack_kv_uint(pk, "commit_errors", st.commit_errors);
     /* Events of the types in store_skip, streamed but not stored. */
     vg_mp_pack_kv_uint(pk, "skipped", vg_store_skip_total(d->store_skip));
+    /* Events that were meant to be stored but could not be (full disk). */
+    vg_mp_pack_kv_uint(pk, "lost", vg_store_skip_lost_total(d->store_skip));
     /* The list itself, so that a client can say why a type has no history. */
     size_t n = 0;
     while (d->cfg->store_skip && d->cfg->store_skip[n])
@@ -41,11 +43,12 @@ static void pack_event_counts(vg_daemon *d, msgpack_packer *pk)
     for (int t = 0; t < n; t++) {
         vg_bus_type_stats s;
         vg_bus_stats(d->bus, t, &s);
-        msgpack_pack_map(pk, 4);
+        msgpack_pack_map(pk, 5);
         vg_mp_pack_kv_str(pk, "type", vg_event_type_name(t));
         vg_mp_pack_kv_uint(pk, "published", s.published);
         vg_mp_pack_kv_uint(pk, "dropped", s.dropped);
         vg_mp_pack_kv_uint(pk, "skipped", vg_store_skip_count(d->store_skip, t));
+        vg_mp_pack_kv_uint(pk, "lost", vg_store_skip_lost_count(d->store_skip, t));
     }
 }
 

@@ -65,9 +65,10 @@ void vg__events_on_event(const vg_event *ev, void *arg)
     /* A skipped type still goes to the followers: only the history lacks it. */
     int rc = vg_store_skip_event(d->store_skip, ev)
                  ? 0
-                 : vg_store_append_event(d->store, ev->id, wire.data, wire.size);
-    if (rc < 0 && rc != -ENOBUFS)
-        vg_debug("event %llu not stored: %s", (unsigned long long)ev->id, strerror(-rc));
+                 : vg_store_append_event(d->store, ev->id, wire.data, wire.size,
+                                         vg_store_skip_important(ev));
+    if (rc < 0)
+        vg_store_skip_lost(d->store_skip, ev); /* counted per type; status shows it */
     if (d->ctl)
         vg_ctl_foreach_stream(d->ctl, send_to_follower, (void *)ev);
 }

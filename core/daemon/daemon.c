@@ -162,10 +162,20 @@ static void on_commit_check(uv_check_t *h)
     if (!vg_store_dirty(d->store))
         return;
     int rc = vg_store_commit(d->store, false);
-    if (rc < 0)
-        vg_err("store commit failed (%s); the batch is kept and retried", strerror(-rc));
-    else
+    if (rc >= 0) {
         d->unsynced = true;
+        return;
+    }
+    /* Once per loop iteration while the disk is full would be thousands of
+     * lines a minute: one line a minute says the same. */
+    uint64_t now = uv_now(&d->loop);
+    d->commit_failures++;
+    if (d->commit_failures == 1 || now - d->commit_fail_logged_ms >= 60000) {
+        vg_err("store commit failed (%s), %" PRIu64 " times so far; the batch is kept and "
+               "retried, and %" PRIu64 " events could not be stored (vigilctl status)",
+               strerror(-rc), d->commit_failures, vg_store_skip_lost_total(d->store_skip));
+        d->commit_fail_logged_ms = now;
+    }
 }
 
 static void on_sync_timer(uv_timer_t *h)

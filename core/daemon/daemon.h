@@ -70,6 +70,8 @@ typedef struct vg_daemon {
     uv_check_t commit_check; /* commits the store batch once per iteration */
     uv_timer_t sync_timer;   /* fsyncs the store every second */
     uv_timer_t watchdog;
+    uint64_t commit_failures;      /* store commits that failed, for the log */
+    uint64_t commit_fail_logged_ms; /* when that was last logged */
     uv_timer_t aging_timer; /* removes unused service groups (daemon_aging.c) */
     uint64_t aging_hour_ms; /* an hour of group_aging_hours: 3600000 but in tests */
 

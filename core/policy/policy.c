@@ -26,7 +26,7 @@
 /* A file's top level may do more than one handler call (build tables, declare
  * many rules), but must still end. */
 #define LOAD_INSN_MAX 20000000L
-/* Wall-clock limits beside the instruction budgets (lib/sandbox.h): what
+/* Time limits (CPU time) beside the instruction budgets (lib/sandbox.h): what
  * the budget cannot see (a VM instruction that copies a large string)
  * still ends. A handler runs on the loop thread, so its limit is short;
  * docs/policy.md states both. */

@@ -279,8 +279,8 @@ static void test_linear_c_functions_are_charged(void **state)
 }
 
 /* What the budget cannot see (a comparison of two 8 MiB strings is one
- * instruction) is stopped by the wall-clock limit. */
-static void test_wall_clock_limit(void **state)
+ * instruction) is stopped by the time limit. */
+static void test_time_limit(void **state)
 {
     struct fx *f = *state;
     expect_cut(f,
@@ -685,7 +685,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nonsense_verdict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verdict_with_raising_tostring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_linear_c_functions_are_charged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wall_clock_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_is_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_escapes_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files_cannot_change_each_other, setup, teardown),
