@@ -2,7 +2,7 @@
  * The control socket server: a unix stream socket (mode 0600; peers checked
  * with SO_PEERCRED: root, or members of the configured group), carrying the
  * frames of ctl_proto.h. Commands are registered by name with one descriptor
- * each; core/ctl_*.c register the core's, later subsystems add theirs.
+ * each; ctl_env.h registers the core's, plugins add theirs.
  *
  * Robustness: a bad frame (oversized, zero, not a request) gets an error
  * reply and the connection is closed; a client that stalls mid-frame is
