@@ -171,13 +171,16 @@ static inline void fx_open_workloads(ctl_fx *fx)
     vg_discovery_modes_changed(fx->discovery);
 }
 
-/* The whole environment; extra_config is added to the config file. *slot
- * gets it at once, so that a teardown can free a partial one. */
-static inline ctl_fx *fx_new(ctl_fx **slot, const char *extra_config)
+/* The environment not freed yet, for fx_teardown (set before anything
+ * can fail, so that a partial one is freed too). */
+static ctl_fx *fx_current;
+
+/* The whole environment; extra_config is added to the config file. */
+static inline ctl_fx *fx_new(const char *extra_config)
 {
     ctl_fx *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
-    *slot = fx;
+    fx_current = fx;
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/vg-ctl-env-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
     snprintf(fx->root, sizeof(fx->root), "%s/root", fx->dir);
@@ -264,6 +267,7 @@ static inline void fx_reply_free(ctl_fx *fx)
 /* Frees what fx_new got, also after a failure half-way. */
 static inline void fx_free(ctl_fx *fx)
 {
+    fx_current = NULL;
     fx_reply_free(fx);
     if (fx->plugins)
         vg_plugins_stop(fx->plugins);
@@ -292,6 +296,15 @@ static inline void fx_free(ctl_fx *fx)
     free(fx->last_error);
     fx_rmtree(fx->dir);
     free(fx);
+}
+
+/* The teardown of every test: frees the environment that a failed
+ * assertion left behind. */
+static inline int fx_teardown(void **state)
+{
+    if (fx_current)
+        fx_free(fx_current);
+    return 0;
 }
 
 /* ---- calls ---- */
@@ -381,7 +394,8 @@ static inline const char *fx_fail(ctl_fx *fx, const char *cmd, const char *args,
     bool ok = true;
     int64_t e = 0;
     assert_int_equal(vg_mp_get_bool(&fx->up.data, "ok", &ok), 0);
-    assert_false(ok);
+    if (ok)
+        fail_msg("%s %s: succeeded, want errno %d", cmd, args ? args : "", err);
     assert_null(vg_mp_get(&fx->up.data, "result"));
     assert_int_equal(vg_mp_get_int(&fx->up.data, "errno", &e), 0);
     assert_int_equal(vg_mp_get_cstr(&fx->up.data, "error", msg, sizeof(msg)), 0);

@@ -19,14 +19,6 @@
 
 static ctl_fx *fx;
 
-static int teardown(void **state)
-{
-    if (fx)
-        fx_free(fx);
-    fx = NULL;
-    return 0;
-}
-
 /* The type's row of status.events. */
 static const msgpack_object *event_row(const msgpack_object *res, const char *type)
 {
@@ -37,7 +29,7 @@ static const msgpack_object *event_row(const msgpack_object *res, const char *ty
 
 static void test_status(void **state)
 {
-    fx_new(&fx, "store_skip = { \"proc.exec\" }");
+    fx = fx_new("store_skip = { \"proc.exec\" }");
     fx_load_plugins(fx);
     fx->uptime_s = 3725;
     fx_publish(fx, "proc.exec", VG_SEV_INFO, "web", "", "{ name = 'ls' }");
@@ -111,7 +103,7 @@ static void test_status(void **state)
  * status and plugins answer an empty list rather than failing. */
 static void test_plugins_before_and_after_load(void **state)
 {
-    fx_new(&fx, NULL);
+    fx = fx_new(NULL);
     assert_int_equal(fx_len(fx_ok(fx, "plugins", NULL)), 0);
     assert_int_equal(fx_len(fx_get(fx_ok(fx, "status", NULL), "plugins")), 0);
     fx_load_plugins(fx);
@@ -137,7 +129,7 @@ static void write_policy(const char *dir, const char *name, const char *text)
  * config is seen through the env's pointer, which the reload swaps). */
 static void test_reload_applies(void **state)
 {
-    fx_new(&fx, NULL);
+    fx = fx_new(NULL);
     assert_int_equal(fx_len(fx_get(fx_get(fx_ok(fx, "status", NULL), "store"), "skip")), 0);
     fx_write_config(fx, "store_skip = { \"net.*\", \"proc.exec\" }");
     const msgpack_object *res = fx_ok(fx, "reload", NULL);
@@ -158,7 +150,7 @@ static void test_reload_applies(void **state)
  * and shows the first problem; the running policies stay. */
 static void test_reload_refused(void **state)
 {
-    fx_new(&fx, NULL);
+    fx = fx_new(NULL);
     write_policy(fx->policies, "50-broken.lua", "-- a typo\nvigil.on(\"proc.exec\", function(ev)\n"
                                                 "  return \"allow\"\nend\nlocal x = = 1\n");
     const char *msg = fx_fail(fx, "reload", NULL, EINVAL);
@@ -190,10 +182,10 @@ static void test_reload_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_status, teardown),
-        cmocka_unit_test_teardown(test_plugins_before_and_after_load, teardown),
-        cmocka_unit_test_teardown(test_reload_applies, teardown),
-        cmocka_unit_test_teardown(test_reload_refused, teardown),
+        cmocka_unit_test_teardown(test_status, fx_teardown),
+        cmocka_unit_test_teardown(test_plugins_before_and_after_load, fx_teardown),
+        cmocka_unit_test_teardown(test_reload_applies, fx_teardown),
+        cmocka_unit_test_teardown(test_reload_refused, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
