@@ -324,8 +324,8 @@ static inline void fx_pack_args(const char *args, msgpack_sbuffer *sb)
     assert_non_null(L);
     char chunk[64 << 10];
     assert_true(snprintf(chunk, sizeof(chunk), "return %s", args) < (int)sizeof(chunk));
-    assert_int_equal(luaL_loadstring(L, chunk), LUA_OK);
-    assert_int_equal(lua_pcall(L, 0, 1, 0), LUA_OK);
+    if (luaL_loadstring(L, chunk) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK)
+        fail_msg("args %s: %s", args, lua_tostring(L, -1));
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
     lua_pushcfunction(L, fx_pack_lua);
