@@ -125,9 +125,11 @@ static int cmd_groups(vg_ctl_call *call)
 static int arg_name(vg_ctl_call *call, const char *key, char *buf, size_t size)
 {
     int rc = vg_mp_get_cstr(call->args, key, buf, size);
-    if (rc < 0)
-        snprintf(call->error, sizeof(call->error), "argument '%s' %s", key,
-                 rc == -ENOENT ? "is missing" : "must be a string (of at most 127 bytes)");
+    if (rc == -ENOENT)
+        snprintf(call->error, sizeof(call->error), "argument '%s' is missing", key);
+    else if (rc < 0)
+        snprintf(call->error, sizeof(call->error),
+                 "argument '%s' must be a string (of at most %zu bytes)", key, size - 1);
     return rc < 0 ? -EINVAL : 0;
 }
 
