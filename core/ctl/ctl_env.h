@@ -47,18 +47,18 @@ typedef struct vg_ctl_daemon_info {
 } vg_ctl_daemon_info;
 
 typedef struct vg_ctl_env {
-    vg_ctl *ctl;                /* where the commands are registered */
-    vg_config *const *cfg;      /* the current config: a reload swaps *cfg */
+    vg_ctl *ctl;           /* where the commands are registered */
+    vg_config *const *cfg; /* the current config: a reload swaps *cfg */
     vg_store *store;
-    vg_store_skip *store_skip;  /* the event types not stored */
+    vg_store_skip *store_skip; /* the event types not stored */
     vg_bus *bus;
     vg_rules *rules;
     vg_groups *groups;
     vg_workloads *workloads;
-    vg_discovery *discovery;    /* told when a group's mode changes; NULL: none */
-    vg_policy *policy;          /* its cached decisions dropped on a mode change; NULL: none */
-    vg_plugins *plugins;        /* NULL until they are loaded: an empty list */
-    vg_suppress *suppress;      /* suppressed events are neither stored nor streamed */
+    vg_discovery *discovery; /* told when a group's mode changes; NULL: none */
+    vg_policy *policy;       /* its cached decisions dropped on a mode change; NULL: none */
+    vg_plugins *plugins;     /* NULL until they are loaded: an empty list */
+    vg_suppress *suppress;   /* suppressed events are neither stored nor streamed */
     vg_webhooks *webhooks;
 
     /* Re-reads config, policies and plugin settings. On a refusal: a

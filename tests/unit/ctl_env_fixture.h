@@ -202,8 +202,8 @@ static inline ctl_fx *fx_new(const char *extra_config)
     fx->loop.data = fx; /* initialised */
     assert_int_equal(vg_store_open(fx->cfg->state_dir, NULL, &fx->store), 0);
     assert_int_equal(vg_store_skip_new(&fx->store_skip), 0);
-    assert_int_equal(
-        vg_store_skip_set(fx->store_skip, (const char *const *)fx->cfg->store_skip), 0);
+    assert_int_equal(vg_store_skip_set(fx->store_skip, (const char *const *)fx->cfg->store_skip),
+                     0);
     assert_int_equal(vg_bus_new(&fx->loop, 4096, &fx->bus), 0);
     assert_true(vg_bus_subscribe(fx->bus, -1, vg_ctl_events_on_event, &fx->env) >= 0);
     assert_int_equal(vg_rules_open(fx->store, &fx->rules), 0);

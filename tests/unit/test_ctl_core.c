@@ -151,8 +151,9 @@ static void test_reload_applies(void **state)
 static void test_reload_refused(void **state)
 {
     fx = fx_new(NULL);
-    write_policy(fx->policies, "50-broken.lua", "-- a typo\nvigil.on(\"proc.exec\", function(ev)\n"
-                                                "  return \"allow\"\nend\nlocal x = = 1\n");
+    write_policy(fx->policies, "50-broken.lua",
+                 "-- a typo\nvigil.on(\"proc.exec\", function(ev)\n"
+                 "  return \"allow\"\nend\nlocal x = = 1\n");
     const char *msg = fx_fail(fx, "reload", NULL, EINVAL);
     assert_int_equal(fx->reload_calls, 1);
     char where[256];

@@ -98,7 +98,8 @@ static void test_query_filters(void **state)
     query(args, "b2");
     snprintf(args, sizeof(args), "{ ['until'] = %lld, type = 'proc.exec' }", (long long)mid);
     query(args, "a1");
-    snprintf(args, sizeof(args), "{ since = %lld, ['until'] = %lld }", (long long)t0, (long long)mid);
+    snprintf(args, sizeof(args), "{ since = %lld, ['until'] = %lld }", (long long)t0,
+             (long long)mid);
     query(args, "a1 a2 a3");
     /* limit keeps the newest, still oldest first. */
     query("{ type = 'proc.exec', limit = 2 }", "b1 b2");

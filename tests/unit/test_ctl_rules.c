@@ -63,10 +63,12 @@ static void test_add_list_delete(void **state)
     /* On disk before the reply: nothing is left to commit. */
     assert_false(vg_store_dirty(fx->store));
 
-    fx_ok(fx, "rules", "{ op = 'add', group = 'web', plane = 'file', path = '/etc/shadow', "
-                       "access = 'read' }");
-    fx_ok(fx, "rules", "{ op = 'add', group = 'db', plane = 'net', direction = 'out', "
-                       "port = '5432' }");
+    fx_ok(fx, "rules",
+          "{ op = 'add', group = 'web', plane = 'file', path = '/etc/shadow', "
+          "access = 'read' }");
+    fx_ok(fx, "rules",
+          "{ op = 'add', group = 'db', plane = 'net', direction = 'out', "
+          "port = '5432' }");
     assert_int_equal(rule_count(), 3);
     assert_int_equal(vg_rules_count(fx->rules), 3);
 
@@ -126,8 +128,7 @@ static void test_bad_input(void **state)
         {"{ op = 'add', group = 'web', plane = 'proc', name = 'x', comment = 'c', extra = 1 }",
          "unknown argument 'extra'"},
         /* A misspelt selector must not widen a delete to "*". */
-        {"{ op = 'delete', group = 'web', plane = 'proc', nam = 'sh' }",
-         "unknown argument 'nam'"},
+        {"{ op = 'delete', group = 'web', plane = 'proc', nam = 'sh' }", "unknown argument 'nam'"},
         {"{ op = 'delete', group = 'web', plane = 'proc', name = 'sh', action = 'allow' }",
          "unknown argument 'action'"},
         {"{ op = 'list', group = 'web', offset = -1 }", "'offset' must be a number of rules, >= 0"},
@@ -169,10 +170,12 @@ static void test_bad_input(void **state)
 static void test_export_import_round_trip(void **state)
 {
     fx = fx_new(NULL);
-    fx_ok(fx, "rules", "{ op = 'add', group = 'web', plane = 'proc', name = 'nginx', "
-                       "path = '/usr/sbin/nginx', comment = 'the \"server\"' }");
-    fx_ok(fx, "rules", "{ op = 'add', group = 'web', plane = 'net', direction = 'in', "
-                       "port = '443', action = 'allow' }");
+    fx_ok(fx, "rules",
+          "{ op = 'add', group = 'web', plane = 'proc', name = 'nginx', "
+          "path = '/usr/sbin/nginx', comment = 'the \"server\"' }");
+    fx_ok(fx, "rules",
+          "{ op = 'add', group = 'web', plane = 'net', direction = 'in', "
+          "port = '443', action = 'allow' }");
     fx_ok(fx, "rules", "{ op = 'add', group = 'db', plane = 'proc', name = 'postgres' }");
 
     const msgpack_object *ex = fx_ok(fx, "rules", "{ op = 'export', group = 'web' }");

@@ -77,7 +77,9 @@ static void test_groups_and_show(void **state)
         const char *name, *kind;
         int members;
     } want[] = {
-        {FX_DOCKER_GROUP, "service", 1}, {"batch", "service", 1}, {"front", "custom", 1},
+        {FX_DOCKER_GROUP, "service", 1},
+        {"batch", "service", 1},
+        {"front", "custom", 1},
         {"nodes", "nodes", 0},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -216,8 +218,7 @@ static void test_group_mode_refused(void **state)
         {"{ name = 'nosuch', mode = 'protect' }", "no group 'nosuch'", ENOENT},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        assert_string_equal(fx_fail(fx, "group.mode", cases[i].args, cases[i].err),
-                            cases[i].error);
+        assert_string_equal(fx_fail(fx, "group.mode", cases[i].args, cases[i].err), cases[i].error);
     assert_string_equal(FX_STR(group_row(FX_DOCKER_GROUP), "mode"), "learn");
     assert_string_equal(FX_STR(workload_row(fx->docker), "mode"), "learn");
     vg_bus_drain(fx->bus);
