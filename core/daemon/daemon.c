@@ -325,8 +325,9 @@ static void ctl_daemon_info(void *arg, vg_ctl_daemon_info *out)
 }
 
 /* The env is a view of the daemon's modules, refreshed when they change:
- * at the end of start-up (nothing is dispatched before the loop runs) and
- * at shutdown. The config is seen through &d->cfg, which a reload swaps. */
+ * when the ctl opens, at the end of start-up (nothing is dispatched before
+ * the loop runs) and at shutdown. The config is seen through &d->cfg,
+ * which a reload swaps. */
 static void sync_ctl_env(vg_daemon *d)
 {
     d->ctl_env = (vg_ctl_env){.ctl = d->ctl,
