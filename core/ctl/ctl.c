@@ -251,36 +251,57 @@ static const cmd_entry *find_cmd(const vg_ctl *ctl, const char *name)
     return NULL;
 }
 
-/* Runs the handler and queues its reply. The reply is packed straight into
- * the buffer that is written, behind the ok/result prefix, so a large
- * result is never copied. */
+/* Runs the handler and packs the reply after what sb holds: {ok = true,
+ * result} or, when the handler fails, {ok = false, error, errno}. The
+ * result is packed straight into the buffer that is written, behind the
+ * ok/result prefix, so a large result is never copied. *result is the
+ * handler's return; -ENOMEM if the reply could not be packed. A call
+ * without a connection (c NULL, vg_ctl_call_local) cannot become a stream. */
+static int pack_reply(vg_ctl_conn *c, const cmd_entry *e, const msgpack_object *args,
+                      msgpack_sbuffer *sb, msgpack_packer *pk, int *result)
+{
+    size_t start = sb->size;
+    int rc = msgpack_pack_map(pk, 2);
+    rc = rc ? rc : vg_mp_pack_kv_bool(pk, "ok", true);
+    rc = rc ? rc : vg_mp_pack_cstr(pk, "result");
+    if (rc)
+        return -ENOMEM;
+    size_t prefix = sb->size;
+    vg_ctl_call call = {.conn = c, .args = args, .pk = pk, .arg = e->arg};
+    rc = e->fn(&call);
+    if (rc >= 0 && sb->size == prefix && msgpack_pack_nil(pk))
+        rc = -ENOMEM;
+    if (rc == VG_CTL_STREAM && !c) {
+        snprintf(call.error, sizeof(call.error), "'%s' streams, which needs a connection", e->name);
+        rc = -EOPNOTSUPP;
+    }
+    *result = rc;
+    if (rc >= 0)
+        return 0;
+    /* Whatever the handler packed is thrown away with its prefix. */
+    sb->size = start;
+    call.error[sizeof(call.error) - 1] = '\0';
+    return pack_error(pk, call.error[0] ? call.error : strerror(-rc), -rc) ? -ENOMEM : 0;
+}
+
+/* Runs the handler and queues its reply. */
 static void call_cmd(vg_ctl_conn *c, const cmd_entry *e, const msgpack_object *args)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    int rc = sbuf_begin(&sb, &pk);
-    rc = rc ? rc : msgpack_pack_map(&pk, 2);
-    rc = rc ? rc : vg_mp_pack_kv_bool(&pk, "ok", true);
-    rc = rc ? rc : vg_mp_pack_cstr(&pk, "result");
-    if (rc) {
+    int result = 0;
+    if (sbuf_begin(&sb, &pk) || pack_reply(c, e, args, &sb, &pk, &result) < 0) {
         msgpack_sbuffer_destroy(&sb);
         send_error(c, "out of memory", ENOMEM);
         return;
     }
-    size_t prefix = sb.size;
-    vg_ctl_call call = {.conn = c, .args = args, .pk = &pk, .arg = e->arg};
-    rc = e->fn(&call);
-    if (rc >= 0 && sb.size == prefix && msgpack_pack_nil(&pk))
-        rc = -ENOMEM;
-    if (rc < 0) {
-        /* Whatever the handler packed is thrown away with its prefix. */
-        msgpack_sbuffer_destroy(&sb);
-        call.error[sizeof(call.error) - 1] = '\0';
-        send_error(c, call.error[0] ? call.error : strerror(-rc), -rc);
-        return;
-    }
-    if (conn_write_sbuf(c, &sb) == 0 && rc == VG_CTL_STREAM)
+    if (conn_write_sbuf(c, &sb) == 0 && result == VG_CTL_STREAM)
         c->stream = true;
+}
+
+static void unknown_cmd_msg(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "unknown command '%s'", name);
 }
 
 static void handle_request(vg_ctl_conn *c, const uint8_t *payload, size_t len)
@@ -303,7 +324,7 @@ static void handle_request(vg_ctl_conn *c, const uint8_t *payload, size_t len)
             call_cmd(c, e, &args);
         } else {
             char msg[96];
-            snprintf(msg, sizeof(msg), "unknown command '%s'", name);
+            unknown_cmd_msg(name, msg, sizeof(msg));
             send_error(c, msg, ENOSYS);
         }
     }
@@ -617,8 +638,31 @@ int vg_ctl_register(vg_ctl *ctl, const vg_ctl_cmd *cmd)
     return 0;
 }
 
+int vg_ctl_call_local(vg_ctl *ctl, const char *name, const msgpack_object *args,
+                      msgpack_sbuffer *out)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    const msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
+    const cmd_entry *e = find_cmd(ctl, name);
+    if (!e) {
+        char msg[96];
+        unknown_cmd_msg(name, msg, sizeof(msg));
+        return pack_error(&pk, msg, ENOSYS) ? -ENOMEM : -ENOSYS;
+    }
+    int result = 0;
+    if (pack_reply(NULL, e, args ? args : &nil, out, &pk, &result) < 0)
+        return -ENOMEM;
+    return result < 0 ? result : 0;
+}
+
 void vg_ctl_conn_set_data(vg_ctl_conn *conn, void *data, void (*free_fn)(void *))
 {
+    if (!conn) { /* a call without a connection (vg_ctl_call_local) */
+        if (free_fn)
+            free_fn(data);
+        return;
+    }
     conn->data = data;
     conn->free_data = free_fn;
 }

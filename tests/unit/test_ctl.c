@@ -579,6 +579,82 @@ static void test_unknown_command(void **state)
     srv_stop(s);
 }
 
+/* vg_ctl_call_local, run on the loop thread. */
+typedef struct local_call {
+    const char *cmd;
+    const void *args; /* packed args, NULL for none */
+    size_t args_len;
+    msgpack_sbuffer out;
+    int rc;
+} local_call;
+
+/* No assertion here: cmocka's belong to the test's thread. */
+static void job_local(srv *s, void *arg)
+{
+    local_call *lc = arg;
+    msgpack_zone zone;
+    msgpack_object args;
+    msgpack_sbuffer_init(&lc->out);
+    lc->rc = -EBADMSG;
+    if (!msgpack_zone_init(&zone, 1024))
+        return;
+    if (!lc->args ||
+        msgpack_unpack(lc->args, lc->args_len, NULL, &zone, &args) == MSGPACK_UNPACK_SUCCESS)
+        lc->rc = vg_ctl_call_local(s->ctl, lc->cmd, lc->args ? &args : NULL, &lc->out);
+    msgpack_zone_destroy(&zone);
+}
+
+/* A command run in-process answers, byte for byte, what a client gets on
+ * the socket: results, the handler's error (what it packed before failing
+ * thrown away), strerror, nil, an unknown command. */
+static void test_call_local(void **state)
+{
+    srv *s = srv_start((vg_ctl_opts){.gid = (gid_t)-1});
+    int fd = cl_connect(s);
+    msgpack_sbuffer ab;
+    args_ab(&ab, 40, 2);
+    const struct {
+        const char *cmd;
+        const void *args;
+        size_t len;
+        int rc;
+    } cases[] = {{"add", ab.data, ab.size, 0},   {"add", NULL, 0, -EINVAL},
+                 {"fail", NULL, 0, -EPERM},      {"nothing", NULL, 0, 0},
+                 {"echo", ab.data, ab.size, 0},  {"nope", NULL, 0, -ENOSYS}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(vg_ctl_send_request(fd, cases[i].cmd, cases[i].args, cases[i].len), 0);
+        reply r;
+        assert_int_equal(read_reply(fd, &r), 0);
+        local_call lc = {.cmd = cases[i].cmd, .args = cases[i].args, .args_len = cases[i].len};
+        on_loop(s, job_local, &lc);
+        assert_int_equal(lc.rc, cases[i].rc);
+        assert_int_equal(lc.out.size, r.len);
+        assert_memory_equal(lc.out.data, r.buf, r.len);
+        msgpack_sbuffer_destroy(&lc.out);
+        reply_free(&r);
+    }
+    msgpack_sbuffer_destroy(&ab);
+
+    /* A stream needs a connection: refused, and its data freed at once. */
+    int frees = atomic_load(&stream_frees);
+    local_call lc = {.cmd = "follow"};
+    on_loop(s, job_local, &lc);
+    assert_int_equal(lc.rc, -EOPNOTSUPP);
+    assert_int_equal(atomic_load(&stream_frees), frees + 1);
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    assert_int_equal(msgpack_unpack_next(&up, lc.out.data, lc.out.size, NULL),
+                     MSGPACK_UNPACK_SUCCESS);
+    char text[128];
+    assert_int_equal(vg_mp_get_cstr(&up.data, "error", text, sizeof(text)), 0);
+    assert_string_equal(text, "'follow' streams, which needs a connection");
+    assert_null(vg_mp_get(&up.data, "result"));
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_destroy(&lc.out);
+    close(fd);
+    srv_stop(s);
+}
+
 /* Several requests in one write are answered one by one, in order. */
 static void test_pipelined(void **state)
 {
@@ -1086,6 +1162,7 @@ int main(void)
         cmocka_unit_test_teardown(test_client_helpers, teardown),
         cmocka_unit_test_teardown(test_round_trip, teardown),
         cmocka_unit_test_teardown(test_unknown_command, teardown),
+        cmocka_unit_test_teardown(test_call_local, teardown),
         cmocka_unit_test_teardown(test_pipelined, teardown),
         cmocka_unit_test_teardown(test_bad_frames, teardown),
         cmocka_unit_test_teardown(test_idle_timeout, teardown),
