@@ -18,6 +18,8 @@
 
 #define DEFAULT_MAX_CLIENTS 64
 #define DEFAULT_IDLE_MS 10000
+/* Slots only root may take once the others are full (slots_full). */
+#define ROOT_RESERVED 4
 /* A request/response client that lets this much of its replies pile up is
  * not reading them; it is dropped so that it cannot pin daemon memory. */
 #define REPLY_BACKLOG_MAX (8u << 20)
@@ -60,6 +62,8 @@ struct vg_ctl_conn {
     uv_shutdown_t shutdown;
     int open_handles; /* pipe + timer; memory is freed when both are closed */
     bool counted;     /* holds one of max_clients */
+    uid_t uid;        /* the peer's, from SO_PEERCRED */
+    bool answered;    /* sent a whole request; until then the idle clock runs */
     bool stream, finishing, closing;
     uint8_t *buf;
     size_t len, cap;
@@ -127,7 +131,9 @@ static void on_timer(uv_timer_t *t)
 {
     vg_ctl_conn *c = t->data;
     if (!c->finishing)
-        vg_info("ctl: dropping a client that stalled in the middle of a request");
+        vg_info(c->len ? "ctl: dropping a client that stalled in the middle of a request"
+                       : "ctl: dropping a client idle for %u ms",
+                c->ctl->idle_ms);
     conn_close(c);
 }
 
@@ -367,8 +373,11 @@ static void process_frames(vg_ctl_conn *c)
         c->len -= off;
     }
     /* The idle clock runs from the first byte of a frame, not the last, so
-     * that a client trickling one byte at a time is still bounded. */
-    if (c->len == 0)
+     * that a client trickling one byte at a time is still bounded. Between
+     * requests a client may wait: it has shown it speaks the protocol, and
+     * the slot shares (slots_full) keep it from locking anyone out. */
+    c->answered |= off > 0;
+    if (c->len == 0 && c->answered)
         uv_timer_stop(&c->timer);
     else if (off > 0 || !uv_is_active((uv_handle_t *)&c->timer))
         uv_timer_start(&c->timer, on_timer, c->ctl->idle_ms, 0);
@@ -440,6 +449,7 @@ static bool peer_allowed(vg_ctl_conn *c)
     if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 ||
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) < 0)
         return false;
+    c->uid = cr.uid;
     if (cr.uid == 0 || cr.uid == geteuid())
         return true;
     gid_t gid = c->ctl->gid;
@@ -448,6 +458,25 @@ static bool peer_allowed(vg_ctl_conn *c)
     vg_notice("ctl: refused a client with uid %u gid %u (pid %d)", (unsigned)cr.uid,
               (unsigned)cr.gid, (int)cr.pid);
     return false;
+}
+
+/* Whether a new client of uid may take a slot; NULL if so, else why not.
+ * Slots are shared so that no one can lock root out: root always finds
+ * one of the last ROOT_RESERVED, and any other user holds at most a
+ * quarter of them (the members of control_group included). */
+static const char *slots_full(const vg_ctl *ctl, uid_t uid)
+{
+    if (ctl->stats.clients >= ctl->max_clients)
+        return "every slot is taken";
+    if (uid == 0)
+        return NULL;
+    unsigned reserved = ctl->max_clients > 2 * ROOT_RESERVED ? ROOT_RESERVED : 0;
+    if (ctl->stats.clients >= ctl->max_clients - reserved)
+        return "the remaining slots are kept for root";
+    unsigned mine = 0, per_uid = ctl->max_clients / 4 ? ctl->max_clients / 4 : 1;
+    for (const vg_ctl_conn *o = ctl->conns; o; o = o->next)
+        mine += o->counted && !o->closing && o->uid == uid;
+    return mine >= per_uid ? "this user holds its share of the slots" : NULL;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -485,8 +514,10 @@ static void on_connection(uv_stream_t *server, int status)
         conn_finish(c);
         return;
     }
-    if (ctl->stats.clients >= ctl->max_clients) {
-        vg_warn("ctl: refused a client: %u clients already", ctl->stats.clients);
+    const char *full = slots_full(ctl, c->uid);
+    if (full) {
+        vg_warn("ctl: refused a client of uid %u: %s (%u clients)", (unsigned)c->uid, full,
+                ctl->stats.clients);
         send_error(c, "too many clients", EBUSY);
         conn_finish(c);
         return;
@@ -494,8 +525,12 @@ static void on_connection(uv_stream_t *server, int status)
     c->counted = true;
     ctl->stats.clients++;
     rc = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
-    if (rc < 0)
+    if (rc < 0) {
         conn_close(c);
+        return;
+    }
+    /* A client that never sends a request must not hold its slot. */
+    uv_timer_start(&c->timer, on_timer, ctl->idle_ms, 0);
 }
 
 /* ---- the server ---- */

@@ -1135,6 +1135,109 @@ static int try_peer(const char *path, gid_t egid, gid_t extra)
     return t.rc;
 }
 
+/* Connections made as uid 65534 (control group 4242) that each send one
+ * request and then stay open, as a member of control_group could hold
+ * them: how many were answered, and the errno of the first refusal. */
+typedef struct hold_try {
+    const char *path;
+    int want, got, refused_errno;
+    int fds[64];
+} hold_try;
+
+static int add_on(int fd)
+{
+    msgpack_sbuffer sb;
+    args_ab(&sb, 1, 1);
+    vg_ctl_send_request(fd, "add", sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    void *p;
+    size_t n;
+    int rc = -1;
+    if (vg_ctl_read_frame(fd, 0, &p, &n) == 0) {
+        msgpack_zone z;
+        msgpack_object o;
+        size_t off = 0;
+        msgpack_zone_init(&z, 256);
+        if (msgpack_unpack(p, n, &off, &z, &o) == MSGPACK_UNPACK_SUCCESS) {
+            bool ok = false;
+            int64_t e = 0;
+            vg_mp_get_bool(&o, "ok", &ok);
+            vg_mp_get_int(&o, "errno", &e);
+            rc = ok ? 0 : (int)e;
+        }
+        msgpack_zone_destroy(&z);
+        free(p);
+    }
+    return rc;
+}
+
+static void *hold_thread(void *arg)
+{
+    hold_try *t = arg;
+    gid_t groups[1] = {4242};
+    if (syscall(SYS_setgroups, 1, groups) < 0 || syscall(SYS_setresuid, -1, 65534, -1) < 0)
+        return NULL;
+    for (int i = 0; i < t->want; i++) {
+        int fd = vg_ctl_connect(t->path);
+        if (fd < 0)
+            break;
+        struct timeval tv = {.tv_sec = 5};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        int rc = add_on(fd);
+        if (rc != 0) {
+            if (!t->refused_errno)
+                t->refused_errno = rc;
+            close(fd);
+            continue;
+        }
+        t->fds[t->got++] = fd;
+    }
+    return NULL;
+}
+
+/* No user but root can lock root out of the socket: another user holds at
+ * most a quarter of the slots, the last four are root's, and a client
+ * that never sends a request gives its slot back after the idle time. */
+static void test_slots_are_shared(void **state)
+{
+    if (geteuid() != 0)
+        skip();
+    srv *s = srv_start((vg_ctl_opts){.gid = 4242, .max_clients = 16, .idle_timeout_ms = 300});
+    assert_int_equal(chmod(s->dir, 0711), 0);
+    assert_int_equal(chmod(s->path, 0666), 0);
+
+    hold_try h = {.path = s->path, .want = 16};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, hold_thread, &h), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(h.got, 4);
+    assert_int_equal(h.refused_errno, EBUSY);
+    /* Root fills every slot but the reserve's, from silent clients that
+     * never send a byte... */
+    int silent[8];
+    for (int i = 0; i < 8; i++)
+        silent[i] = cl_connect(s);
+    wait_clients(s, 12);
+    /* ...then the other user cannot get in, and root can. */
+    hold_try h2 = {.path = s->path, .want = 1};
+    assert_int_equal(pthread_create(&th, NULL, hold_thread, &h2), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(h2.got, 0);
+    assert_int_equal(h2.refused_errno, EBUSY);
+    int fd = cl_connect(s);
+    call_add(fd, 2, 3);
+    close(fd);
+    /* The silent clients are dropped after the idle time. */
+    for (int i = 0; i < 8; i++)
+        assert_true(wait_hangup(silent[i], 3000) >= 0);
+    wait_clients(s, 4);
+    for (int i = 0; i < 8; i++)
+        close(silent[i]);
+    for (int i = 0; i < h.got; i++)
+        close(h.fds[i]);
+    srv_stop(s);
+}
+
 /* Peer credentials are checked even if the file mode lets anyone connect. */
 static void test_peer_credentials(void **state)
 {
@@ -1176,6 +1279,7 @@ int main(void)
         cmocka_unit_test_teardown(test_not_a_socket, teardown),
         cmocka_unit_test_teardown(test_group_mode, teardown),
         cmocka_unit_test_teardown(test_peer_credentials, teardown),
+        cmocka_unit_test_teardown(test_slots_are_shared, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
