@@ -577,6 +577,9 @@ static int start(vg_daemon *d)
                                     .policy = d->policy, .ctl = d->ctl};
     if ((rc = vg_plugins_load(&d->plugin_env, d->cfg->plugin_dir, &d->plugins)) < 0)
         return rc;
+    /* Before any plugin starts a thread, so that every thread inherits the
+     * reduced sets (capabilities are per thread). */
+    vg__caps_drop();
     vg_plugins_start(d->plugins);
     sync_ctl_env(d);
     d->started_ms = uv_now(&d->loop);

@@ -84,4 +84,10 @@ void vg__group_aging_start(vg_daemon *d);
  * removed and published as group.removed. */
 void vg__group_aging_check(vg_daemon *d);
 
+/* caps.c: drops every capability the daemon's work does not need (from
+ * the calling thread's sets and the bounding set); call before threads
+ * start. 0, or a negative errno (logged; the daemon runs on). Nothing to do
+ * when not root. */
+int vg__caps_drop(void);
+
 #endif
