@@ -25,6 +25,10 @@
  * point: it should name its fields. A major bump was not needed for that,
  * and would have refused every plugin built so far.
  *
+ * The header stands alone: C11 or C++ (vg_subject has an anonymous union),
+ * <stddef.h> and <stdint.h>. docs/plugins.md is the guide to it, and
+ * examples/plugins/hello a complete plugin built against it alone.
+ *
  * Threads: init, start, stop and reload are called on the loop thread.
  * publish() and log() may be called from any thread; every other host call
  * belongs to the loop thread.
