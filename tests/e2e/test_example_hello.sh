@@ -56,6 +56,14 @@ json ".greeting == \"hi from $$\" and .ticks >= 2" "$T/call.json" >/dev/null ||
 config "bye from $$"
 vctl reload >/dev/null || fail "reload refused"
 wait_for has_event hello.tick ".greeting == \"bye from $$\""
+# A setting of the wrong type is the plugin's to report: it says so in the
+# log and goes on with its default.
+cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
+echo 'plugins = { hello = { greeting = 42, interval_ms = 50 } }' >>"$CONFIG"
+vctl reload >/dev/null || fail "reload refused"
+wait_for has_event hello.tick '.greeting == "hello"'
+grep -q 'hello: plugins.hello.greeting is not a string; using "hello"' "$LOG" ||
+    fail "no warning about the setting's type"
 stop_daemon
 grep -q "hello" "$LOG" || fail "the daemon's log never names the plugin"
 pass

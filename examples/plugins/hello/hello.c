@@ -31,16 +31,19 @@ typedef struct hello {
     int timer_on; /* the timer handle is open: stop() closes it */
 } hello;
 
-/* A setting missing or of the wrong type leaves the default (the daemon
- * has already refused a config whose values do not parse). */
+/* A setting that is not set keeps its default. The daemon checks only that
+ * the config is valid Lua of plain values; the type of each key is the
+ * plugin's to check (-EINVAL), and the plugin's to say. */
 static void read_settings(hello *p)
 {
     p->greeting = "hello";
-    p->api->config_string(p->h, "greeting", &p->greeting);
+    if (p->api->config_string(p->h, "greeting", &p->greeting) == -EINVAL)
+        p->api->log(p->h, VG_LOG_WARN, "plugins.hello.greeting is not a string; using \"hello\"");
     p->interval_ms = 1000;
-    p->api->config_int(p->h, "interval_ms", &p->interval_ms);
+    if (p->api->config_int(p->h, "interval_ms", &p->interval_ms) == -EINVAL)
+        p->api->log(p->h, VG_LOG_WARN, "plugins.hello.interval_ms is not an integer; using 1000");
     if (p->interval_ms < 10) {
-        p->api->log(p->h, VG_LOG_WARN, "interval_ms %lld is too short; using 10",
+        p->api->log(p->h, VG_LOG_WARN, "plugins.hello.interval_ms %lld is too short; using 10",
                     (long long)p->interval_ms);
         p->interval_ms = 10;
     }
