@@ -143,13 +143,11 @@ static void test_net_port_is_a_number(void **state)
     rule(f, VG_PLANE_NET, VG_RULE_ALLOW,
          (const char *[]){"out", "127.0.0.1", "443", "tcp", "https", NULL});
     rule(f, VG_PLANE_NET, VG_RULE_DENY, (const char *[]){"out", "10.0.0.9", "*", "*", "*", NULL});
-    vg_subject s = {.plane = VG_PLANE_NET,
-                    .group = "web",
-                    .net = {.direction = "out",
-                            .peer = "127.0.0.1",
-                            .port = 443,
-                            .proto = "tcp",
-                            .app = "https"}};
+    vg_subject s = {
+        .plane = VG_PLANE_NET,
+        .group = "web",
+        .net = {
+            .direction = "out", .peer = "127.0.0.1", .port = 443, .proto = "tcp", .app = "https"}};
     assert_int_equal(ask(f, &s, (const char *[]){"out", "127.0.0.1", "443", "tcp", "https"}),
                      VG_DECIDE_ALLOW);
     s.net.port = 8443;

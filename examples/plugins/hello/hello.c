@@ -74,8 +74,8 @@ static void on_tick(uv_timer_t *t)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     pack_state(p, &sb, "count");
-    vg_event_in ev = {.type = p->tick_type, .severity = VG_SEV_INFO,
-                      .body = sb.data, .body_len = sb.size};
+    vg_event_in ev = {
+        .type = p->tick_type, .severity = VG_SEV_INFO, .body = sb.data, .body_len = sb.size};
     /* Never blocks; a full queue drops the event (counted by the daemon). */
     int rc = p->api->publish(p->h, &ev);
     if (rc < 0 && rc != -ENOBUFS)
