@@ -347,6 +347,8 @@ static int sandbox_new(lua_State **out)
 {
     lua_State *L = NULL;
     int rc = vg_sandbox_new("the configuration", MEM_LIMIT, INSN_LIMIT, &L);
+    if (rc == 0)
+        vg_sandbox_set_time_limit(L, 2000); /* what the budget cannot see */
     if (rc < 0)
         return rc;
     lua_pushcfunction(L, l_setup);

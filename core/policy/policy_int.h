@@ -1,8 +1,14 @@
 /*
- * Internals shared by the policy engine's files: policy.c (loading, reload,
- * dispatch), policy_api.c (the `vigil` Lua module), policy_event.c (events
- * between msgpack and Lua), policy_response.c (response rules) and
- * policy_cache.c (the decision cache).
+ * Internals shared by the policy engine's files, and by none other:
+ *   policy.c          loading, reload (a new state swapped in whole), dispatch
+ *   policy_act.c      what verdicts lead to: violations, learning, actions
+ *   policy_api.c      the `vigil` Lua module
+ *   policy_event.c    events as read-only Lua tables; which types are which
+ *   policy_response.c response rules (vigil.response), parsed into C
+ *   policy_cache.c    the decision cache plugins ask from any thread
+ *   policy_files.c    finding and syntax-checking policy files (public header)
+ *   policy_harness.c  an engine on a private loop for tools and tests (public)
+ * General Lua <-> msgpack conversion is in lib/luamp.h, not here.
  */
 #ifndef VG_POLICY_INT_H
 #define VG_POLICY_INT_H
