@@ -296,11 +296,24 @@ static const char *known(const char *v)
     return v ? v : "";
 }
 
-/* The subject's fields in the plane's order, as the rules key them; a
- * port is written in decimal ("" when not known). Every field of 1.3 is
- * read; a field a later minor adds is read only when h->desc->abi_minor
- * says the plugin's struct has it. */
-static int subject_fields(const vg_subject *s, const char **f, char *port, size_t port_size)
+/* A port in decimal, as rules keep it ("" for 0, not known); without
+ * snprintf, which would double the cost of a cached net answer. */
+static void port_text(int port, char out[8])
+{
+    char digits[8];
+    int n = 0;
+    for (; port > 0; port /= 10)
+        digits[n++] = (char)('0' + port % 10);
+    for (int i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    out[n] = '\0';
+}
+
+/* The subject's fields in the plane's order, as the rules key them.
+ * Every field of 1.3 is read; a field a later minor adds is read only when
+ * h->desc->abi_minor says the plugin's struct has it. -EINVAL for a plane
+ * or port out of range. */
+static int subject_fields(const vg_subject *s, const char **f, char port[8])
 {
     switch (s->plane) {
     case VG_PLANE_PROC:
@@ -310,9 +323,9 @@ static int subject_fields(const vg_subject *s, const char **f, char *port, size_
         f[0] = known(s->file.path), f[1] = known(s->file.program), f[2] = known(s->file.access);
         return 0;
     case VG_PLANE_NET:
-        port[0] = '\0';
-        if (s->net.port)
-            snprintf(port, port_size, "%d", s->net.port);
+        if (s->net.port < 0 || s->net.port > 65535)
+            return -EINVAL;
+        port_text(s->net.port, port);
         f[0] = known(s->net.direction), f[1] = known(s->net.peer), f[2] = port;
         f[3] = known(s->net.proto), f[4] = known(s->net.app);
         return 0;
@@ -324,8 +337,8 @@ static int subject_fields(const vg_subject *s, const char **f, char *port, size_
 static int h_decide(vg_host *h, const vg_subject *s)
 {
     const char *fields[5];
-    char port[16];
-    if (!s || subject_fields(s, fields, port, sizeof(port)) < 0)
+    char port[8];
+    if (!s || subject_fields(s, fields, port) < 0)
         return VG_DECIDE_UNKNOWN;
     return h_decide_fields(h, s->group, s->plane, fields);
 }

@@ -312,8 +312,8 @@ typedef struct vg_host_api {
      *   fits them has "*" in every field not known; DENY when only deny
      *   rules fit; UNKNOWN when none does.
      * A group or field too long for any rule (VG_GROUP_MAX, 256 bytes
-     * with the NUL), a NULL s or group, or a plane out of range is
-     * UNKNOWN. Answers from rules are kept too, so asking again is cheap.
+     * with the NUL), a NULL s or group, a plane out of range or a port
+     * outside 0-65535 is UNKNOWN. Answers from rules are kept too, so asking again is cheap.
      */
     int (*decide)(vg_host *h, const vg_subject *s);
 } vg_host_api;

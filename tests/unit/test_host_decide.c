@@ -160,6 +160,27 @@ static void test_net_port_is_a_number(void **state)
     s.net.peer = "10.0.0.9";
     assert_int_equal(ask(f, &s, (const char *[]){"out", "10.0.0.9", "", "tcp", "https"}),
                      VG_DECIDE_DENY);
+    /* The port is written as the rules keep it, one digit to five. */
+    rule(f, VG_PLANE_NET, VG_RULE_ALLOW, (const char *[]){"out", "127.0.0.1", "7", "*", "*", NULL});
+    rule(f, VG_PLANE_NET, VG_RULE_ALLOW,
+         (const char *[]){"out", "127.0.0.1", "65535", "*", "*", NULL});
+    s.net.peer = "127.0.0.1";
+    s.net.port = 7;
+    assert_int_equal(ask(f, &s, (const char *[]){"out", "127.0.0.1", "7", "tcp", "https"}),
+                     VG_DECIDE_ALLOW);
+    s.net.port = 65535;
+    assert_int_equal(ask(f, &s, (const char *[]){"out", "127.0.0.1", "65535", "tcp", "https"}),
+                     VG_DECIDE_ALLOW);
+    s.net.port = 6553;
+    assert_int_equal(ask(f, &s, (const char *[]){"out", "127.0.0.1", "6553", "tcp", "https"}),
+                     VG_DECIDE_UNKNOWN);
+    s.net.peer = "10.0.0.9";
+    /* A port that no packet has is no question: even the deny of every
+     * port does not answer it. */
+    s.net.port = 65536;
+    assert_int_equal(vg__host_api.decide(&f->host, &s), VG_DECIDE_UNKNOWN);
+    s.net.port = -1;
+    assert_int_equal(vg__host_api.decide(&f->host, &s), VG_DECIDE_UNKNOWN);
 }
 
 static void test_bad_questions_are_unknown(void **state)
