@@ -27,6 +27,7 @@
 #include "readfile.h"
 #include "sandbox.h"
 #include "store_skip.h"
+#include "trust.h"
 
 #ifndef VIGIL_DEFAULT_PLUGIN_DIR
 #define VIGIL_DEFAULT_PLUGIN_DIR "/usr/lib/vigil/plugins"
@@ -637,6 +638,12 @@ static int l_finish(lua_State *L)
  * errno says why it could not be. */
 static int read_file(struct load_ctx *ctx, char **buf, size_t *len)
 {
+    char why[300];
+    if (vg_path_trusted(ctx->path, why, sizeof(why)) == -EPERM) {
+        /* Settings of a root daemon that anyone else could have written. */
+        report(ctx, 0, "refused: %s", why);
+        return -EINVAL;
+    }
     int fd = open(ctx->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int rc = -errno;
