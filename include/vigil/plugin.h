@@ -30,8 +30,9 @@
  * examples/plugins/hello a complete plugin built against it alone.
  *
  * Threads: init, start, stop and reload are called on the loop thread.
- * publish() and log() may be called from any thread; every other host call
- * belongs to the loop thread.
+ * log(), publish(), workload_of_pid(), decide() and decide_fields() may be
+ * called from any thread; every other host call belongs to the loop
+ * thread.
  */
 #ifndef VIGIL_PLUGIN_H
 #define VIGIL_PLUGIN_H
@@ -96,7 +97,7 @@ enum vg_decision { VG_DECIDE_UNKNOWN = -1, VG_DECIDE_ALLOW = 0, VG_DECIDE_DENY =
  * call. Written with designated initializers, fields left out are NULL:
  *
  *   vg_subject s = {.plane = VG_PLANE_PROC, .group = w.group,
- *                   .proc = {.name = "curl", .path = "/usr/bin/curl", .user = "root"}};
+ *                   .proc = {.name = "curl", .path = "/usr/bin/curl", .user = "0"}};
  *
  * Append-only like the tables: the union is and stays the last member, so
  * a later minor may add fields at the end of one plane's struct; the host
@@ -106,7 +107,7 @@ enum vg_decision { VG_DECIDE_UNKNOWN = -1, VG_DECIDE_ALLOW = 0, VG_DECIDE_DENY =
 typedef struct vg_subject_proc {
     const char *name; /* the process's name (comm), e.g. "curl" */
     const char *path; /* the executable's absolute path */
-    const char *user; /* the user name it runs as, e.g. "root" */
+    const char *user; /* the effective uid in decimal, e.g. "0" (as proc.exec has it) */
 } vg_subject_proc;
 
 typedef struct vg_subject_file {

@@ -14,7 +14,7 @@ wait_for has_event abi12.started '.host_abi | test("^1\\.[0-9]+$")'
 has_event abi12.started '.host_abi != "1.2"' || fail "the daemon should speak a later minor than 1.2"
 
 G="abi12-$$"
-vctl rules add --group "$G" --plane proc --name curl --path /usr/bin/curl --user root >/dev/null
+vctl rules add --group "$G" --plane proc --name curl --path /usr/bin/curl --user 0 >/dev/null
 vctl rules add --group "$G" --plane file --path /etc/shadow --program /bin/sh --deny >/dev/null
 vctl rules add --group "$G" --plane net --direction out --peer 127.0.0.1 --port 443 --proto tcp \
     --app https >/dev/null
@@ -29,8 +29,8 @@ expect() {
     got=$(decide "$@")
     [ "$got" = "$want" ] || fail "decide $*: $got, expected $want"
 }
-expect allow plane=proc name=curl path=/usr/bin/curl user=root
-expect unknown plane=proc name=wget path=/usr/bin/wget user=root
+expect allow plane=proc name=curl path=/usr/bin/curl user=0
+expect unknown plane=proc name=wget path=/usr/bin/wget user=0
 # The pre-exec question: the name and user are not known yet.
 expect allow plane=proc path=/usr/bin/curl
 expect unknown plane=proc path=/usr/bin/wget
@@ -41,7 +41,7 @@ expect unknown plane=file path=/etc/shadow program=/bin/cat access=write
 expect allow plane=net direction=out peer=127.0.0.1 port=443 proto=tcp app=https
 expect unknown plane=net direction=out peer=127.0.0.1 port=80 proto=tcp app=http
 # Another group's rules are not this group's.
-[ "$(vctl call abi12 group="other-$$" plane=proc name=curl path=/usr/bin/curl user=root |
+[ "$(vctl call abi12 group="other-$$" plane=proc name=curl path=/usr/bin/curl user=0 |
     jq -r .decision)" = unknown ] || fail "rules leaked across groups"
 # A bad request is an error reply, and the daemon runs on.
 if vctl call abi12 group="$G" plane=dns >"$T/bad.out" 2>&1; then fail "bad plane accepted"; fi

@@ -71,21 +71,19 @@ static int ask(fixture *f, const vg_subject *s, const char *const *fields)
 static void test_proc(void **state)
 {
     fixture *f = *state;
-    rule(f, VG_PLANE_PROC, VG_RULE_ALLOW, (const char *[]){"curl", "/usr/bin/curl", "root", NULL});
+    rule(f, VG_PLANE_PROC, VG_RULE_ALLOW, (const char *[]){"curl", "/usr/bin/curl", "0", NULL});
     vg_subject s = {.plane = VG_PLANE_PROC,
                     .group = "web",
-                    .proc = {.name = "curl", .path = "/usr/bin/curl", .user = "root"}};
-    assert_int_equal(ask(f, &s, (const char *[]){"curl", "/usr/bin/curl", "root"}),
-                     VG_DECIDE_ALLOW);
-    s.proc.user = "nobody";
-    assert_int_equal(ask(f, &s, (const char *[]){"curl", "/usr/bin/curl", "nobody"}),
+                    .proc = {.name = "curl", .path = "/usr/bin/curl", .user = "0"}};
+    assert_int_equal(ask(f, &s, (const char *[]){"curl", "/usr/bin/curl", "0"}), VG_DECIDE_ALLOW);
+    s.proc.user = "65534";
+    assert_int_equal(ask(f, &s, (const char *[]){"curl", "/usr/bin/curl", "65534"}),
                      VG_DECIDE_UNKNOWN);
     /* Another group's rules are not web's. */
     s = (vg_subject){.plane = VG_PLANE_PROC,
                      .group = "db",
-                     .proc = {.name = "curl", .path = "/usr/bin/curl", .user = "root"}};
-    assert_int_equal(ask(f, &s, (const char *[]){"curl", "/usr/bin/curl", "root"}),
-                     VG_DECIDE_UNKNOWN);
+                     .proc = {.name = "curl", .path = "/usr/bin/curl", .user = "0"}};
+    assert_int_equal(ask(f, &s, (const char *[]){"curl", "/usr/bin/curl", "0"}), VG_DECIDE_UNKNOWN);
     /* Left out (NULL) is "some value" in the proc plane: the pre-exec
      * question about a file. */
     s = (vg_subject){.plane = VG_PLANE_PROC, .group = "web", .proc = {.path = "/usr/bin/curl"}};
@@ -97,9 +95,8 @@ static void test_proc(void **state)
     s.proc.path = "/usr/bin/curl";
     assert_int_equal(ask(f, &s, (const char *[]){"", "/usr/bin/curl", ""}), VG_DECIDE_DENY);
     /* The exact allow has fewer "*" than the deny: it decides its subject. */
-    s.proc.name = "curl", s.proc.user = "root";
-    assert_int_equal(ask(f, &s, (const char *[]){"curl", "/usr/bin/curl", "root"}),
-                     VG_DECIDE_ALLOW);
+    s.proc.name = "curl", s.proc.user = "0";
+    assert_int_equal(ask(f, &s, (const char *[]){"curl", "/usr/bin/curl", "0"}), VG_DECIDE_ALLOW);
 }
 
 static void test_file(void **state)
