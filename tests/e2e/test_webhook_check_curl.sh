@@ -8,7 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a mount namespace"; exit 77; }
-CURL_SO=$(ldconfig -p | awk '/libcurl\.so\.4 /{print $NF; exit}')
+# awk reads to the end: one that left early would fail ldconfig with
+# SIGPIPE, and the script with it (pipefail).
+CURL_SO=$(ldconfig -p | awk '/libcurl\.so\.4 / && !p {p = $NF} END {print p}')
 [ -n "$CURL_SO" ] || fail "libcurl.so.4 is not installed (scripts/deps.sh installs it)"
 CURL_REAL=$(readlink -f "$CURL_SO")
 
