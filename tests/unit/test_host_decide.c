@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "diag.h"
+#include "mp.h"
 #include "plugins.h"
 #include "policy_harness.h"
 #include "rules.h"
@@ -205,6 +206,75 @@ static void test_bad_questions_are_unknown(void **state)
     assert_int_equal(vg__host_api.decide(&bare, &s), VG_DECIDE_UNKNOWN);
 }
 
+/* The policy's own answer to an event is what decide() gives next time,
+ * with no rule behind it. */
+static void test_policy_answers_reach_decide(void **state)
+{
+    char dir[] = "/tmp/vg-host-decide-policy-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/10-verdicts.lua", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("vigil.on('proc.exec', function(ev)\n"
+          "  if ev.name == 'evil' then return 'deny' end\n"
+          "  if ev.name == 'tool' then return 'allow' end\n"
+          "end)\n",
+          fp);
+    fclose(fp);
+    char *dirs[] = {dir, NULL};
+    vg_diag diag = {0};
+    vg_harness *hs;
+    assert_int_equal(vg_harness_new(dirs, VG_MODE_MONITOR, &diag, &hs), 0);
+    vg_plugin_env env = {.policy = vg_harness_policy(hs)};
+    struct vg_host host = {.env = &env, .name = "tester"};
+
+    const char *names[] = {"evil", "tool"};
+    const int want[] = {VG_DECIDE_DENY, VG_DECIDE_ALLOW};
+    for (int i = 0; i < 2; i++) {
+        vg_subject s = {.plane = VG_PLANE_PROC,
+                        .group = "web",
+                        .proc = {.name = names[i], .path = "/usr/bin/x", .user = "0"}};
+        assert_int_equal(vg__host_api.decide(&host, &s), VG_DECIDE_UNKNOWN);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 3);
+        vg_mp_pack_kv_str(&pk, "name", names[i]);
+        vg_mp_pack_kv_str(&pk, "path", "/usr/bin/x");
+        vg_mp_pack_kv_str(&pk, "user", "0");
+        vg_event_in ev = {.type = vg_event_type_id("proc.exec"),
+                          .severity = VG_SEV_INFO,
+                          .workload = "c1",
+                          .group = "web",
+                          .body = sb.data,
+                          .body_len = sb.size};
+        assert_true(vg_harness_feed(hs, &ev) >= 0);
+        msgpack_sbuffer_destroy(&sb);
+        assert_int_equal(vg__host_api.decide(&host, &s), want[i]);
+        const char *f[] = {names[i], "/usr/bin/x", "0"};
+        assert_int_equal(vg__host_api.decide_fields(&host, "web", VG_PLANE_PROC, f), want[i]);
+    }
+    vg_harness_free(hs);
+    vg_diag_free(&diag);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* VG_HOST_HAS tells a plugin of a newer minor what an older daemon has. */
+static void test_host_has(void **state)
+{
+    assert_true(VG_HOST_HAS(&vg__host_api, decide));
+    assert_true(VG_HOST_HAS(&vg__host_api, register_command));
+    vg_host_api older = vg__host_api; /* a 1.2 daemon's table ends at reply_error */
+    older.abi_minor = 2;
+    older.size = offsetof(vg_host_api, decide);
+    assert_false(VG_HOST_HAS(&older, decide));
+    assert_true(VG_HOST_HAS(&older, reply_error));
+    assert_true(VG_HOST_HAS(&older, decide_fields));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +282,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_net_port_is_a_number, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_questions_are_unknown, setup, teardown),
+        cmocka_unit_test(test_policy_answers_reach_decide),
+        cmocka_unit_test(test_host_has),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
