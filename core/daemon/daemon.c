@@ -101,6 +101,10 @@ int vg_daemon_check(const vg_opts *opts, vg_diag *diag)
         rc = -EINVAL;
     if (vg_groups_check_config(cfg, diag) < 0)
         rc = -EINVAL;
+    /* A warning, not a problem: the config is valid, the host lacks a library. */
+    char why[512];
+    if (vg_webhooks_check_curl(cfg, NULL, why, sizeof(why)) < 0)
+        vg_warn("%s (Debian: install libcurl4)", why);
     vg_config_free(cfg);
     return rc;
 }

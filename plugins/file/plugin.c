@@ -453,8 +453,8 @@ static void stop(void *priv);
 
 static int init(const vg_host_api *api, vg_host *h, void **priv)
 {
-    if (api->abi_minor < 1)
-        return -ENOTSUP; /* needs workload_of_pid, decide and subscribe */
+    if (!VG_HOST_HAS(api, decide))
+        return -ENOTSUP; /* needs workload_of_pid, subscribe (1.1) and decide (1.3) */
     file_plugin *p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;

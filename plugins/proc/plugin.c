@@ -155,12 +155,15 @@ static bool in_host_mnt(proc_plugin *p, pid_t pid)
  * killed. */
 static bool must_kill(proc_plugin *p, const procinfo *pi, const char *user)
 {
-    if (p->wv.mode != VG_MODE_PROTECT || (!p->wv.id[0] && !p->protect_nodes))
+    if (p->wv.mode != VG_MODE_PROTECT || (!p->wv.id[0] && !p->protect_nodes) ||
+        !VG_HOST_HAS(p->api, decide))
         return false;
     if (p->wv.id[0] && in_host_mnt(p, pi->pid))
         return false;
-    const char *fields[] = {pi->name, pi->path, user};
-    return p->api->decide(p->h, p->wv.group, VG_PLANE_PROC, fields) != VG_DECIDE_ALLOW;
+    vg_subject s = {.plane = VG_PLANE_PROC,
+                    .group = p->wv.group,
+                    .proc = {.name = pi->name, .path = pi->path, .user = user}};
+    return p->api->decide(p->h, &s) != VG_DECIDE_ALLOW;
 }
 
 /* Kills first, then reports: the violation replaces the proc.exec event of
@@ -509,7 +512,7 @@ static void on_workloads_changed(void *arg, const void *rec, size_t len)
  * kill at the exec event works without it. */
 static void start_protection(proc_plugin *p)
 {
-    if (p->api->abi_minor < 1)
+    if (!VG_HOST_HAS(p->api, decide))
         return;
     int rc = protect_new(p->api, p->h, p->fail_verdict, p->protect_nodes, &p->prot);
     if (rc < 0) {

@@ -73,6 +73,10 @@ static const vctl_command commands[] = {
      "secrets, or show the last reports: one line per scan, then the findings,\n"
      "masked. --json: one finding per line. Needs the secrets plugin.",
      vctl_cmd_secrets},
+    {"call", "NAME [KEY=VALUE]...",
+     "Call a control command by name, such as one a plugin adds; the args map\n"
+     "has each KEY with its VALUE as a string. Prints the result as JSON.",
+     vctl_cmd_call},
     {"help", "[COMMAND]", "Show the commands, or the usage of one.", cmd_help},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
