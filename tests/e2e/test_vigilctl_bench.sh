@@ -33,10 +33,10 @@ LUA
 # No run at start: the only reports are those asked for here.
 CONFIG="$T/vigil.lua"
 cat > "$CONFIG" <<LUA
-plugins = { bench = { root = "$R", lua_dir = "$VIGIL_SRC/lua/bench",
+plugins = { cis = { root = "$R", lua_dir = "$VIGIL_SRC/lua/cis",
                       checks_dir = "$T/checks", run_at_start = false } }
 LUA
-cp "$VIGIL_BUILD"/plugins/bench.so "$PLUGINS"/
+cp "$VIGIL_BUILD"/plugins/cis.so "$PLUGINS"/
 start_daemon
 
 # Before any run there is no report to show.
