@@ -2,7 +2,7 @@
  * The `vigil` Lua module of the policies (docs/policy.md is its reference).
  *
  * Functions find their state through the sandbox's user pointer. While only
- * checking (no engine), the functions that act (learn, alert, deny, respond)
+ * checking (no engine), the functions that act (learn, alert, report_deny, respond)
  * do nothing and the ones that ask answer as for a fresh group.
  *
  * Event-like arguments (an event, or a table such as {group=, plane=, name=})
@@ -547,7 +547,7 @@ static int l_alert(lua_State *L)
     return violation(L, "alert");
 }
 
-static int l_deny(lua_State *L)
+static int l_report_deny(lua_State *L)
 {
     return violation(L, "deny");
 }
@@ -604,7 +604,7 @@ void vg__policy_api_open(lua_State *L)
         {"workload", l_workload},
         {"learn", l_learn},
         {"alert", l_alert},
-        {"deny", l_deny},
+        {"report_deny", l_report_deny}, /* was vigil.deny: policy_names.c */
         {"respond", l_respond},
         {"log", l_log},
         {NULL, NULL},
@@ -614,4 +614,5 @@ void vg__policy_api_open(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newlib(L, fns);
+    vg__policy_names_open(L, -1);
 }
