@@ -178,7 +178,8 @@ return {
   daemon {
     id = "2.17", title = "Ensure that a daemon-wide custom seccomp profile is applied if appropriate", level = 2,
     compliance = "mandatory-access-control",
-    remediation = "Keep the default seccomp profile, or set \"seccomp-profile\" to a reviewed profile; never unconfined.",
+    remediation = "Keep the default seccomp profile, or set \"seccomp-profile\" to a reviewed profile; "
+        .. "never unconfined.",
     run = function()
       local v, where = cis.daemon_opt("seccomp-profile")
       if v == "unconfined" then return "WARN", where .. " = unconfined" end

@@ -49,18 +49,20 @@ local function add(...) for _, c in ipairs({ ... }) do checks[#checks + 1] = c e
 add(files("Ensure that the docker.service file ownership is set to root:root",
           "Ensure that docker.service file permissions are appropriately set", "3.1", "3.2", UNIT, "644"))
 add(files("Ensure that docker.socket file ownership is set to root:root",
-          "Ensure that docker.socket file permissions are set to 644 or more restrictive", "3.3", "3.4", SOCKET_UNIT, "644"))
+          "Ensure that docker.socket file permissions are set to 644 or more restrictive", "3.3", "3.4",
+          SOCKET_UNIT, "644"))
 add(files("Ensure that the /etc/docker directory ownership is set to root:root",
-          "Ensure that /etc/docker directory permissions are set to 755 or more restrictively", "3.5", "3.6", { "/etc/docker" }, "755"))
+          "Ensure that /etc/docker directory permissions are set to 755 or more restrictively", "3.5", "3.6",
+          { "/etc/docker" }, "755"))
 add(files("Ensure that registry certificate file ownership is set to root:root",
-          "Ensure that registry certificate file permissions are set to 444 or more restrictively", "3.7", "3.8", certs_d, "444",
-          { compliance = "key-protection" }))
+          "Ensure that registry certificate file permissions are set to 444 or more restrictively", "3.7", "3.8",
+          certs_d, "444", { compliance = "key-protection" }))
 add(files("Ensure that TLS CA certificate file ownership is set to root:root",
           "Ensure that TLS CA certificate file permissions are set to 444 or more restrictively", "3.9", "3.10",
           tls_file("tlscacert"), "444", { compliance = "key-protection" }))
 add(files("Ensure that Docker server certificate file ownership is set to root:root",
-          "Ensure that the Docker server certificate file permissions are set to 444 or more restrictively", "3.11", "3.12",
-          tls_file("tlscert"), "444", { compliance = "key-protection" }))
+          "Ensure that the Docker server certificate file permissions are set to 444 or more restrictively",
+          "3.11", "3.12", tls_file("tlscert"), "444", { compliance = "key-protection" }))
 add(files("Ensure that the Docker server certificate key file ownership is set to root:root",
           "Ensure that the Docker server certificate key file permissions are set to 400", "3.13", "3.14",
           tls_file("tlskey"), "400", { compliance = "key-protection" }))

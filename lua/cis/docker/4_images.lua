@@ -10,7 +10,8 @@ local function files_pass(ctx, evidence)
   if #unread > 0 then
     local l = {}
     for _, i in ipairs(unread) do l[#l + 1] = tostring(i) end
-    return "INFO", evidence .. " in the layers read; layer(s) " .. table.concat(l, ", ") .. " not inspected (compressed)"
+    return "INFO", evidence .. " in the layers read; layer(s) " .. table.concat(l,
+                                                                                ", ") .. " not inspected (compressed)"
   end
   return "PASS", evidence
 end
@@ -24,7 +25,8 @@ local function img(t)
 end
 
 -- Names that say "secret" in an ENV key or a build argument.
-local SECRET_KEY = { "PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL" }
+local SECRET_KEY = { "PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY",
+                     "CREDENTIAL" }
 -- Files that are secrets whatever their content.
 local SECRET_FILE = { "id_rsa$", "id_ecdsa$", "id_ed25519$", "%.pem$", "%.key$", "%.p12$", "/%.env$",
                       "/%.npmrc$", "/%.pypirc$", "/%.netrc$", "/%.docker/config%.json$", "/%.aws/credentials$",
@@ -113,7 +115,8 @@ return {
       end
       for p, f in pairs(live) do
         -- 0xC00 is octal 6000: the setuid and setgid bits.
-        if f.type == "file" and f.mode & 0xC00 ~= 0 then bad[#bad + 1] = string.format("%s (%s)", p, cis.fmt_mode(f.mode)) end
+        if f.type == "file" and f.mode & 0xC00 ~= 0 then bad[#bad + 1] = string.format("%s (%s)", p,
+                                                                                       cis.fmt_mode(f.mode)) end
       end
       table.sort(bad)
       if #bad > 0 then return "WARN", bad end
@@ -137,7 +140,8 @@ return {
   },
   img {
     id = "4.10", title = "Ensure secrets are not stored in Dockerfiles", compliance = "secrets",
-    remediation = "Pass secrets at run time (mounted files, a secret store) or use BuildKit --secret; never ENV or COPY.",
+    remediation = "Pass secrets at run time (mounted files, a secret store) or use BuildKit --secret; "
+        .. "never ENV or COPY.",
     run = function(ctx)
       local bad = {}
       for _, e in ipairs(cis.image_cfg(ctx).Env or {}) do

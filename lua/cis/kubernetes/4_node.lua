@@ -74,13 +74,15 @@ add(files("4.1.1", "4.1.2", "kubelet service file", SERVICE, "600"))
 add(files("4.1.3", "4.1.4", "proxy kubeconfig file", proxy_kubeconfig, "600"))
 add(files("4.1.5", "4.1.6", "kubelet.conf file", function(k) return { k.kubeconfig } end, "600"))
 add(files("4.1.7", "4.1.8", "certificate authorities file", client_ca, "600"))
-add(files("4.1.9", "4.1.10", "kubelet config.yaml file", function(k) return k.config_path and { k.config_path } or {} end, "600"))
+add(files("4.1.9", "4.1.10", "kubelet config.yaml file",
+          function(k) return k.config_path and { k.config_path } or {} end, "600"))
 
 add(setting("4.2.1", "Ensure that the --anonymous-auth argument is set to false", "anonymous-auth",
             "authentication.anonymous.enabled", is_false,
             "Set authentication.anonymous.enabled: false in the kubelet config.", { compliance = "access-control" }))
 add(setting("4.2.2", "Ensure that the --authorization-mode argument is not set to AlwaysAllow", "authorization-mode",
-            "authorization.mode", function(v) return v ~= nil and v ~= "AlwaysAllow", v == nil and "defaults to AlwaysAllow" end,
+            "authorization.mode",
+            function(v) return v ~= nil and v ~= "AlwaysAllow", v == nil and "defaults to AlwaysAllow" end,
             "Set authorization.mode: Webhook.", { compliance = "access-control" }))
 add(setting("4.2.3", "Ensure that the --client-ca-file argument is set as appropriate", "client-ca-file",
             "authentication.x509.clientCAFile", function(v) return v ~= nil and v ~= "" end,
@@ -99,16 +101,19 @@ add(setting("4.2.7", "Ensure that the --make-iptables-util-chains argument is se
             "Remove makeIPTablesUtilChains: false.", { compliance = "network-segmentation" }))
 add(setting("4.2.8", "Ensure that the --hostname-override argument is not set", "hostname-override",
             "hostnameOverride", function(v) return v == nil end, "Remove --hostname-override."))
-add(setting("4.2.9", "Ensure that the eventRecordQPS argument is set to a level which ensures appropriate event capture",
+add(setting("4.2.9",
+            "Ensure that the eventRecordQPS argument is set to a level which ensures appropriate event capture",
             "event-qps", "eventRecordQPS", function(v) return v == nil or (tonumber(v) or 0) > 0 end,
             "Set eventRecordQPS above 0 (the default 5 is fine).", { compliance = "logging", level = 2 }))
 add(setting("4.2.10", "Ensure that the --tls-cert-file and --tls-private-key-file arguments are set as appropriate",
             "tls-cert-file", "tlsCertFile", function(v) return v ~= nil and v ~= "" end,
-            "Set tlsCertFile and tlsPrivateKeyFile, or serverTLSBootstrap: true.", { compliance = "transport-security" }))
+            "Set tlsCertFile and tlsPrivateKeyFile, or serverTLSBootstrap: true.",
+            { compliance = "transport-security" }))
 add(setting("4.2.11", "Ensure that the --rotate-certificates argument is not set to false", "rotate-certificates",
             "rotateCertificates", function(v) return not is_false(v) end,
             "Remove rotateCertificates: false.", { compliance = "transport-security" }))
-add(setting("4.2.12", "Verify that the RotateKubeletServerCertificate argument is set to true", "rotate-server-certificates",
+add(setting("4.2.12", "Verify that the RotateKubeletServerCertificate argument is set to true",
+            "rotate-server-certificates",
             "featureGates.RotateKubeletServerCertificate", function(v) return v == nil or is_true(v) end,
             "Remove featureGates.RotateKubeletServerCertificate: false.", { compliance = "transport-security" }))
 add(setting("4.2.13", "Ensure that the Kubelet only makes use of Strong Cryptographic Ciphers", "tls-cipher-suites",

@@ -113,7 +113,8 @@ return {
   },
   pol {
     id = "5.3.2", title = "Ensure that all Namespaces have Network Policies defined",
-    compliance = "network-segmentation", remediation = "Add a NetworkPolicy (default deny, then allow) to each namespace.",
+    compliance = "network-segmentation",
+    remediation = "Add a NetworkPolicy (default deny, then allow) to each namespace.",
     run = function(ctx)
       if not ctx.manifests_given then return "INFO", "no manifests given (--manifests)" end
       cis.manifests_readable(ctx)
@@ -124,7 +125,9 @@ return {
         elseif not used[ns] then used[ns] = true; order[#order + 1] = ns end
       end
       local bad = {}
-      for _, ns in ipairs(order) do if not covered[ns] then bad[#bad + 1] = "namespace " .. ns .. " has no NetworkPolicy" end end
+      for _, ns in ipairs(order) do
+        if not covered[ns] then bad[#bad + 1] = "namespace " .. ns .. " has no NetworkPolicy" end
+      end
       if #order == 0 then return "INFO", "no namespaced objects" end
       if #bad > 0 then return "WARN", bad end
       return "PASS", #order .. " namespaces have network policies"
@@ -148,7 +151,9 @@ return {
       local prof = sc("seccompProfile")
       local ann = p.annotations["seccomp.security.alpha.kubernetes.io/pod"]
       local t = prof and prof.type
-      if t == "RuntimeDefault" or t == "Localhost" or ann == "runtime/default" or ann == "docker/default" then return nil end
+      if t == "RuntimeDefault" or t == "Localhost" or ann == "runtime/default" or ann == "docker/default" then
+        return nil
+      end
       return "has no seccomp profile" .. (t and (" (" .. t .. ")") or "")
     end,
   },
@@ -166,7 +171,8 @@ return {
   },
   pol {
     id = "VK-1", benchmark = "vigil", title = "Ensure containers run with a read-only root filesystem",
-    compliance = "integrity", remediation = "Set securityContext.readOnlyRootFilesystem: true; mount emptyDir where writes are needed.",
+    compliance = "integrity",
+    remediation = "Set securityContext.readOnlyRootFilesystem: true; mount emptyDir where writes are needed.",
     container = function(_, c)
       if (c.securityContext or {}).readOnlyRootFilesystem ~= true then return "root filesystem is writable" end
     end,

@@ -32,7 +32,8 @@ end
 local function perms(id, title, path, mode, groups, compliance)
   return host {
     id = id, title = title, compliance = compliance or "accounts",
-    remediation = string.format("chown root:%s %s; chmod %s %s", (groups or { "root" })[#(groups or { "root" })], path, mode, path),
+    remediation = string.format("chown root:%s %s; chmod %s %s", (groups or { "root" })[#(groups or { "root" })], path,
+                                mode, path),
     run = function()
       local s1, e1 = cis.check_owner({ path }, groups)
       local s2, e2 = cis.check_mode({ path }, mode)
@@ -74,7 +75,8 @@ end
 local function audit_rule(id, title, paths)
   return host {
     id = id, title = title, level = 2, compliance = "audit",
-    remediation = "Add `-w <path> -p wa -k <key>` rules for " .. table.concat(paths, ", ") .. " to /etc/audit/rules.d/.",
+    remediation = "Add `-w <path> -p wa -k <key>` rules for " .. table.concat(paths,
+                                                                              ", ") .. " to /etc/audit/rules.d/.",
     run = function()
       local missing = {}
       for _, p in ipairs(paths) do if not cis.audit_watched(p) then missing[#missing + 1] = p end end
@@ -96,7 +98,8 @@ return {
     end,
   },
   sysctl_rule("1.5.1", "Ensure core dumps are restricted", { "fs.suid_dumpable" }, "0"),
-  sysctl_rule("1.5.3", "Ensure address space layout randomization (ASLR) is enabled", { "kernel.randomize_va_space" }, "2"),
+  sysctl_rule("1.5.3", "Ensure address space layout randomization (ASLR) is enabled", { "kernel.randomize_va_space" },
+              "2"),
   sysctl_rule("3.1.2", "Ensure packet redirect sending is disabled",
               { "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.default.send_redirects" }, "0"),
   sysctl_rule("3.2.1", "Ensure source routed packets are not accepted",
@@ -108,7 +111,8 @@ return {
   sysctl_rule("3.2.4", "Ensure suspicious packets are logged",
               { "net.ipv4.conf.all.log_martians", "net.ipv4.conf.default.log_martians" }, "1"),
   sysctl_rule("3.2.5", "Ensure broadcast ICMP requests are ignored", { "net.ipv4.icmp_echo_ignore_broadcasts" }, "1"),
-  sysctl_rule("3.2.6", "Ensure bogus ICMP responses are ignored", { "net.ipv4.icmp_ignore_bogus_error_responses" }, "1"),
+  sysctl_rule("3.2.6", "Ensure bogus ICMP responses are ignored", { "net.ipv4.icmp_ignore_bogus_error_responses" },
+              "1"),
   sysctl_rule("3.2.7", "Ensure Reverse Path Filtering is enabled",
               { "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter" }, "1"),
   sysctl_rule("3.2.8", "Ensure TCP SYN Cookies is enabled", { "net.ipv4.tcp_syncookies" }, "1"),
@@ -145,7 +149,8 @@ return {
        function(v) return v == "no" end, "prohibit-password", "Set PermitRootLogin no in sshd_config."),
   sshd("5.2.9", "Ensure SSH PermitEmptyPasswords is disabled", "PermitEmptyPasswords",
        function(v) return v == "no" end, "no", "Set PermitEmptyPasswords no in sshd_config."),
-  perms("5.2.1", "Ensure permissions on /etc/ssh/sshd_config are configured", "/etc/ssh/sshd_config", "600", nil, "remote-admin"),
+  perms("5.2.1", "Ensure permissions on /etc/ssh/sshd_config are configured", "/etc/ssh/sshd_config", "600", nil,
+        "remote-admin"),
 
   perms("6.1.2", "Ensure permissions on /etc/passwd are configured", "/etc/passwd", "644"),
   perms("6.1.3", "Ensure permissions on /etc/shadow are configured", "/etc/shadow", "640", { "root", "shadow" }),
