@@ -562,7 +562,7 @@ static const struct {
 
 static void alias_renamed_plugins(lua_State *L, int idx, struct load_ctx *ctx)
 {
-    int line = ctx->lines[find_setting("plugins") - settings];
+    int line = statement_line(ctx, "plugins", ctx->lines[find_setting("plugins") - settings]);
     for (size_t i = 0; i < sizeof(renamed_plugins) / sizeof(renamed_plugins[0]); i++) {
         const char *now = renamed_plugins[i].now, *was = renamed_plugins[i].was;
         lua_pushstring(L, was);

@@ -825,6 +825,63 @@ static void test_plugin_getters(void **state)
     assert_true(vg_config_plugin_enabled(c, "file"));
 }
 
+struct warned {
+    char msg[4608];
+    int n;
+};
+
+static void keep_warning(void *arg, int level, const char *msg)
+{
+    struct warned *w = arg;
+    if (level <= VG_LOG_WARN && w->n++ == 0)
+        snprintf(w->msg, sizeof(w->msg), "%s", msg);
+}
+
+/* A renamed plugin (bench, now cis) is configured by its old table while
+ * the new one is not set, with a warning; once it is, the old is ignored. */
+static void test_renamed_plugin_settings(void **state)
+{
+    struct fx *f = *state;
+    struct warned w = {0};
+    vg_log_set_sink(keep_warning, &w);
+    int rc = load_text(f, "plugins = {\n"
+                          "  bench = { root = '/srv/root', interval_s = 60 },\n"
+                          "}\n");
+    vg_log_set_sink(NULL, NULL);
+    assert_int_equal(rc, 0);
+    const char *s = NULL;
+    int64_t i = 0;
+    assert_int_equal(vg_config_plugin_string(f->cfg, "cis", "root", &s), 0);
+    assert_string_equal(s, "/srv/root");
+    assert_int_equal(vg_config_plugin_int(f->cfg, "cis", "interval_s", &i), 0);
+    assert_int_equal(i, 60);
+    assert_int_equal(w.n, 1);
+    char want[sizeof(f->path) + 128];
+    snprintf(want, sizeof(want),
+             "%s:1: plugins.bench is the old name of plugins.cis; rename it (the old name will go)",
+             f->path);
+    assert_string_equal(w.msg, want);
+
+    w.n = 0;
+    vg_log_set_sink(keep_warning, &w);
+    rc = load_text(f, "plugins = { bench = { root = '/old' }, cis = { root = '/new' } }\n");
+    vg_log_set_sink(NULL, NULL);
+    assert_int_equal(rc, 0);
+    assert_int_equal(vg_config_plugin_string(f->cfg, "cis", "root", &s), 0);
+    assert_string_equal(s, "/new");
+    assert_int_equal(w.n, 1);
+    assert_non_null(strstr(w.msg, "plugins.bench is ignored: plugins.cis (its new name) is set"));
+
+    /* A plain new-style config warns about nothing. */
+    w.n = 0;
+    vg_log_set_sink(keep_warning, &w);
+    rc = load_text(f, "plugins = { cis = { enabled = false } }\n");
+    vg_log_set_sink(NULL, NULL);
+    assert_int_equal(rc, 0);
+    assert_int_equal(w.n, 0);
+    assert_false(vg_config_plugin_enabled(f->cfg, "cis"));
+}
+
 static void test_missing_file(void **state)
 {
     struct fx *f = *state;
@@ -881,6 +938,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_c_loops_are_charged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_bomb_is_cut_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugin_getters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renamed_plugin_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_size_limit, setup, teardown),
     };
