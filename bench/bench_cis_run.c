@@ -85,8 +85,7 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *lua_dir = cis_shipped_dir(true);
-    cis_opts o = {
-        .root = root, .lua_dir = lua_dir, .targets = CIS_HOST | CIS_CONTAINERS};
+    cis_opts o = {.root = root, .lua_dir = lua_dir, .targets = CIS_HOST | CIS_CONTAINERS};
     char label[64];
     snprintf(label, sizeof(label), "fixture: host + %d containers", n);
     one(label, &o);

@@ -571,7 +571,8 @@ static void alias_renamed_plugins(lua_State *L, int idx, struct load_ctx *ctx)
         int t_now = lua_rawget(L, idx);
         if (t_was == LUA_TTABLE && t_now == LUA_TNIL) {
             vg_warn("%s:%d: plugins.%s is the old name of plugins.%s; rename it (the old name "
-                    "will go)", ctx->path, line, was, now);
+                    "will go)",
+                    ctx->path, line, was, now);
             lua_pushstring(L, now);
             lua_pushvalue(L, -3);
             lua_rawset(L, idx);

@@ -31,8 +31,8 @@ static const struct {
     bool mode;
     int value;
 } constants[] = {
-    {"ALLOW", false, VG_VERDICT_ALLOW},  {"LEARN", false, VG_VERDICT_LEARN},
-    {"ALERT", false, VG_VERDICT_ALERT},  {"DENY", false, VG_VERDICT_DENY},
+    {"ALLOW", false, VG_VERDICT_ALLOW}, {"LEARN", false, VG_VERDICT_LEARN},
+    {"ALERT", false, VG_VERDICT_ALERT}, {"DENY", false, VG_VERDICT_DENY},
     {"MONITOR", true, VG_MODE_MONITOR}, {"PROTECT", true, VG_MODE_PROTECT},
 };
 
@@ -45,7 +45,8 @@ static const struct {
 };
 #define NRENAMED (sizeof(renamed) / sizeof(renamed[0]))
 
-#define UPPER_HINT " (verdicts: vigil.ALLOW, LEARN, ALERT, DENY; modes: vigil.LEARN, MONITOR, PROTECT)"
+#define UPPER_HINT                                                                                 \
+    " (verdicts: vigil.ALLOW, LEARN, ALERT, DENY; modes: vigil.LEARN, MONITOR, PROTECT)"
 #define LOWER_HINT " (docs/policy.md lists the vigil module)"
 
 /* Per Lua state: which old names were reported (a list of booleans). */

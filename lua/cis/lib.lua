@@ -181,3 +181,9 @@ setmetatable(_ENV, { __index = function(_, name)
   if new == true then return cis end
   return cis[new]
 end })
+
+-- A misspelt helper (cis.chek_perms) or status (cis.WARNN) is an error that
+-- names it, at the line that used it, rather than a nil to call or return.
+setmetatable(cis, { __index = function(_, name)
+  error("cis." .. tostring(name) .. " does not exist (docs/cis.md lists the helpers)", 2)
+end })

@@ -35,9 +35,8 @@ int cis_print_table(FILE *f, const cis_report *r)
     for (size_t i = 0; i < r->n; i++) {
         const cis_result *x = &r->results[i];
         const char *ev = s(x->evidence);
-        fprintf(f, "%-6s  %-10s  %-10s  %-60.60s  %.*s\n", cis_status_name(x->status),
-                s(x->id), s(x->target), s(x->title), first_line(ev) > 100 ? 100 : first_line(ev),
-                ev);
+        fprintf(f, "%-6s  %-10s  %-10s  %-60.60s  %.*s\n", cis_status_name(x->status), s(x->id),
+                s(x->target), s(x->title), first_line(ev) > 100 ? 100 : first_line(ev), ev);
     }
     summary(f, r);
     return ferror(f) ? -EIO : 0;
@@ -116,11 +115,10 @@ int cis_print_sarif(FILE *f, const cis_report *r)
                                                tags_json(x), "level", x->level));
         if (x->status != CIS_WARN && x->status != CIS_ERROR)
             continue;
-        json_array_append_new(results,
-                              json_pack("{s:s, s:I, s:s, s:{s:s}}", "ruleId", rule, "ruleIndex",
-                                        (json_int_t)i, "level",
-                                        x->status == CIS_WARN ? "warning" : "error", "message",
-                                        "text", *s(x->evidence) ? s(x->evidence) : s(x->title)));
+        json_array_append_new(
+            results, json_pack("{s:s, s:I, s:s, s:{s:s}}", "ruleId", rule, "ruleIndex",
+                               (json_int_t)i, "level", x->status == CIS_WARN ? "warning" : "error",
+                               "message", "text", *s(x->evidence) ? s(x->evidence) : s(x->title)));
     }
     return dump(f, json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:o}}, s:o}]}", "$schema",
                              "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0",

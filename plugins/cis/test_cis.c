@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "cis.h"
+#include "log_capture.h"
 
 #define LUA_DIR TEST_SOURCE_DIR "/lua/cis"
 
@@ -81,8 +82,7 @@ static void sub(char *out, const char *name)
     mkdirs(out);
 }
 
-static cis_report *run(const char *root, unsigned targets, const char *extra_key,
-                            const char *extra)
+static cis_report *run(const char *root, unsigned targets, const char *extra_key, const char *extra)
 {
     cis_opts o = {.root = root, .lua_dir = LUA_DIR, .targets = targets};
     if (extra_key && !strcmp(extra_key, "container"))
@@ -115,12 +115,12 @@ static const cis_result *find(const cis_report *r, const char *target, const cha
 /* Asserts the status of one check, printing its evidence when it differs. */
 #define expect(rep, target, id, want)                                                              \
     do {                                                                                           \
-        const cis_result *x_ = find(rep, target, id);                                         \
+        const cis_result *x_ = find(rep, target, id);                                              \
         if (!x_)                                                                                   \
             fail_msg("no result for %s %s", target, id);                                           \
         if (x_->status != (want))                                                                  \
-            fail_msg("%s %s: %s (%s), want %s", target, id, cis_status_name(x_->status),      \
-                     x_->evidence, cis_status_name(want));                                    \
+            fail_msg("%s %s: %s (%s), want %s", target, id, cis_status_name(x_->status),           \
+                     x_->evidence, cis_status_name(want));                                         \
     } while (0)
 
 static void expect_evidence(const cis_report *r, const char *target, const char *id,
@@ -697,6 +697,69 @@ static void test_custom_checks(void **state)
     cis_report_free(r);
 }
 
+/* The one table `cis`: the constants and helpers decide as the old bare
+ * globals did (which warn once per name and run, with file:line); a check's
+ * own global of a helper's name cannot change what the shipped checks do;
+ * a misspelt cis field is an ERROR that names it. */
+static void test_cis_api(void **state)
+{
+    char dir[256], root[256];
+    sub(dir, "api");
+    sub(root, "api-root");
+    make_host(root, false); /* daemon.json is 0666: 3.18 warns */
+    const char *head = "  level = 1, automated = true, scored = true, target = \"host\",\n"
+                       "  remediation = \"-\", compliance = \"audit\",\n";
+    put(dir, "new.lua", 0644,
+        "return { id = \"NEW\", title = \"new\",\n%s"
+        "  run = function()\n"
+        "    local st = cis.stat(\"/etc/docker/daemon.json\")\n"
+        "    if cis.check_mode({ \"/etc/docker/daemon.json\" }, \"644\") == cis.WARN then\n"
+        "      return cis.result(cis.WARN, cis.fmt_mode(st.mode)) end\n"
+        "    return cis.PASS, \"ok\" end }\n",
+        head);
+    put(dir, "old.lua", 0644,
+        "check_perms = function() return \"PASS\", \"mine\" end -- a global of its own\n"
+        "return { id = \"OLD\", title = \"old\",\n%s"
+        "  run = function()\n"
+        "    local st = bench.stat(\"/etc/docker/daemon.json\")\n"
+        "    if check_mode({ \"/etc/docker/daemon.json\" }, \"644\") == \"WARN\" then\n"
+        "      return vigil_result(\"WARN\", "
+        "fmt_mode(bench.stat(\"/etc/docker/daemon.json\").mode)) end\n"
+        "    return \"PASS\", \"ok\" end }\n",
+        head);
+    put(dir, "typo.lua", 0644,
+        "return { id = \"TYPO\", title = \"typo\",\n%s"
+        "  run = function() return cis.WARNN, \"x\" end }\n",
+        head);
+    log_capture w;
+    log_capture_start(&w);
+    cis_report *r = run(root, CIS_HOST, "checks", dir);
+    log_capture_stop();
+    expect(r, "host", "NEW", CIS_WARN);
+    expect_evidence(r, "host", "NEW", "0666");
+    expect(r, "host", "OLD", CIS_WARN);
+    assert_string_equal(find(r, "host", "OLD")->evidence, find(r, "host", "NEW")->evidence);
+    /* 3.18 uses the shipped helper, not old.lua's global check_perms. */
+    expect(r, "host", "3.18", CIS_WARN);
+    expect_evidence(r, "host", "3.18", "0666");
+    expect(r, "host", "TYPO", CIS_ERROR);
+    expect_evidence(r, "host", "TYPO", "cis.WARNN does not exist");
+    cis_report_free(r);
+
+    /* One warning per old name and run, where it is first used. */
+    assert_int_equal(
+        log_captured(&w, "old.lua:6: bench is an old name of the CIS checks' API: use cis"), 1);
+    assert_int_equal(log_captured(&w, "old.lua:7: check_mode is an old name"), 1);
+    assert_int_equal(log_captured(&w,
+                                  "old.lua:8: vigil_result is an old name of the CIS checks' API: "
+                                  "use cis.result"),
+                     1);
+    assert_int_equal(log_captured(&w, "old.lua:8: fmt_mode is an old name"), 1);
+    assert_int_equal(log_captured(&w, "bench is an old name"), 1); /* used twice, said once */
+    assert_int_equal(log_captured(&w, "new.lua"), 0);
+    assert_int_equal(log_captured(&w, "check_perms"), 0); /* old.lua's own global */
+}
+
 static bool known_target(const char *t)
 {
     return !strcmp(t, "host") || !strcmp(t, "containers") || !strcmp(t, "kubernetes") ||
@@ -731,7 +794,7 @@ static void test_all_checks(void **state)
         per[cis_target_parse(x->target) == CIS_HOST         ? 0
             : cis_target_parse(x->target) == CIS_CONTAINERS ? 1
             : cis_target_parse(x->target) == CIS_KUBERNETES ? 2
-                                                                      : 3]++;
+                                                            : 3]++;
     }
     print_message("checks: %zu (%zu automated): host %zu, containers %zu, kubernetes %zu, "
                   "images %zu; %.3f s\n",
@@ -787,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_manifests),        cmocka_unit_test(test_kubelet),
         cmocka_unit_test(test_images),           cmocka_unit_test(test_custom_checks),
         cmocka_unit_test(test_all_checks),       cmocka_unit_test(test_tag_filter),
+        cmocka_unit_test(test_cis_api),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

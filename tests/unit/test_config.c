@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "log_capture.h"
 
 #ifndef TEST_SOURCE_DIR
 #define TEST_SOURCE_DIR "."
@@ -825,29 +826,17 @@ static void test_plugin_getters(void **state)
     assert_true(vg_config_plugin_enabled(c, "file"));
 }
 
-struct warned {
-    char msg[4608];
-    int n;
-};
-
-static void keep_warning(void *arg, int level, const char *msg)
-{
-    struct warned *w = arg;
-    if (level <= VG_LOG_WARN && w->n++ == 0)
-        snprintf(w->msg, sizeof(w->msg), "%s", msg);
-}
-
 /* A renamed plugin (bench, now cis) is configured by its old table while
  * the new one is not set, with a warning; once it is, the old is ignored. */
 static void test_renamed_plugin_settings(void **state)
 {
     struct fx *f = *state;
-    struct warned w = {0};
-    vg_log_set_sink(keep_warning, &w);
+    log_capture w;
+    log_capture_start(&w);
     int rc = load_text(f, "plugins = {\n"
                           "  bench = { root = '/srv/root', interval_s = 60 },\n"
                           "}\n");
-    vg_log_set_sink(NULL, NULL);
+    log_capture_stop();
     assert_int_equal(rc, 0);
     const char *s = NULL;
     int64_t i = 0;
@@ -860,23 +849,22 @@ static void test_renamed_plugin_settings(void **state)
     snprintf(want, sizeof(want),
              "%s:1: plugins.bench is the old name of plugins.cis; rename it (the old name will go)",
              f->path);
-    assert_string_equal(w.msg, want);
+    assert_string_equal(w.msgs[0], want);
 
-    w.n = 0;
-    vg_log_set_sink(keep_warning, &w);
+    log_capture_start(&w);
     rc = load_text(f, "plugins = { bench = { root = '/old' }, cis = { root = '/new' } }\n");
-    vg_log_set_sink(NULL, NULL);
+    log_capture_stop();
     assert_int_equal(rc, 0);
     assert_int_equal(vg_config_plugin_string(f->cfg, "cis", "root", &s), 0);
     assert_string_equal(s, "/new");
     assert_int_equal(w.n, 1);
-    assert_non_null(strstr(w.msg, "plugins.bench is ignored: plugins.cis (its new name) is set"));
+    assert_int_equal(
+        log_captured(&w, "plugins.bench is ignored: plugins.cis (its new name) is set"), 1);
 
     /* A plain new-style config warns about nothing. */
-    w.n = 0;
-    vg_log_set_sink(keep_warning, &w);
+    log_capture_start(&w);
     rc = load_text(f, "plugins = { cis = { enabled = false } }\n");
-    vg_log_set_sink(NULL, NULL);
+    log_capture_stop();
     assert_int_equal(rc, 0);
     assert_int_equal(w.n, 0);
     assert_false(vg_config_plugin_enabled(f->cfg, "cis"));

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "log_capture.h"
 #include "mp.h"
 #include "policy_harness.h"
 
@@ -121,12 +121,12 @@ static const char modes_policy[] =
     "end)\n";
 
 /* The same policy with the verdict and mode constants of vigil. */
-static const char modes_policy_constants[] =
-    "vigil.on('proc.exec', function(ev)\n"
-    "  if vigil.allowed(ev) then return vigil.ALLOW end\n"
-    "  local m = vigil.mode(ev.group)\n"
-    "  return m == vigil.LEARN and vigil.LEARN or m == vigil.MONITOR and vigil.ALERT or vigil.DENY\n"
-    "end)\n";
+static const char modes_policy_constants[] = "vigil.on('proc.exec', function(ev)\n"
+                                             "  if vigil.allowed(ev) then return vigil.ALLOW end\n"
+                                             "  local m = vigil.mode(ev.group)\n"
+                                             "  return m == vigil.LEARN and vigil.LEARN or m == "
+                                             "vigil.MONITOR and vigil.ALERT or vigil.DENY\n"
+                                             "end)\n";
 
 static void expect_modes(struct fx *f, const char *policy)
 {
@@ -671,18 +671,6 @@ static void test_typo_at_run_time(void **state)
     expect_cut(*state, "  return vigil['DEN' .. 'NY2']", "vigil.DENNY2 does not exist", 3);
 }
 
-struct logged {
-    char msgs[8][512];
-    int n;
-};
-
-static void keep_log(void *arg, int level, const char *msg)
-{
-    struct logged *l = arg;
-    if (level <= VG_LOG_WARN && l->n < 8)
-        snprintf(l->msgs[l->n++], sizeof(l->msgs[0]), "%s", msg);
-}
-
 /* vigil.report_deny publishes a deny violation; vigil.deny, its old name,
  * still does, and a load warns once about it, with the first line. */
 static void test_deny_renamed(void **state)
@@ -694,21 +682,21 @@ static void test_deny_renamed(void **state)
                "  if ev.name == 'twice' then vigil.deny(ev, { message = 'twice' }) end\n"
                "  vigil.report_deny(ev, { message = 'new' })\n"
                "end)\n");
-    struct logged l = {0};
-    vg_log_set_sink(keep_log, &l);
+    log_capture l;
+    log_capture_start(&l);
     start(f);
-    vg_log_set_sink(NULL, NULL);
+    log_capture_stop();
     assert_int_equal(l.n, 1);
     expect_starts(f, l.msgs[0], "policy %s/10-deny.lua:2: vigil.deny is now vigil.report_deny");
 
     assert_int_equal(feed(f, "proc.exec", "web", "x"), VG_VERDICT_NONE);
     expect_field(published(f, "proc.violation"), "action", "deny");
     expect_field(published(f, "proc.violation"), "message", "new");
-    vg_log_set_sink(keep_log, &l);
+    log_capture_start(&l);
     assert_int_equal(feed(f, "proc.exec", "web", "old"), VG_VERDICT_NONE);
     assert_int_equal(feed(f, "proc.exec", "web", "twice"), VG_VERDICT_NONE);
-    vg_log_set_sink(NULL, NULL);
-    assert_int_equal(l.n, 1); /* said at load, not again per event */
+    log_capture_stop();
+    assert_int_equal(l.n, 0); /* said at load, not again per event */
     expect_field(published(f, "proc.violation"), "message", "twice");
     assert_null(published(f, "policy.error"));
 }

@@ -150,7 +150,7 @@ int vg_scan_cis(int argc, char **argv)
     rc = print(fmt, rep);
     int status = rc < 0 || rep->counts[CIS_ERROR] ? VG_SCAN_ERROR
                  : rep->counts[CIS_WARN]          ? VG_SCAN_FOUND
-                                                       : VG_SCAN_CLEAN;
+                                                  : VG_SCAN_CLEAN;
     cis_report_free(rep);
     return status;
 }
