@@ -29,7 +29,8 @@ run: build
 	mkdir -p $(RUN_DIR)
 	exec $(BUILD)/vigild --config etc/vigil/vigil.lua \
 	  --state-dir $(RUN_DIR)/state --socket $(RUN_DIR)/vigild.sock \
-	  --plugin-dir $(BUILD)/plugins --policy-dir lua/policies
+	  --plugin-dir $(BUILD)/plugins --policy-dir lua/policies \
+	  --trusted-owner $$(stat -c %u .)
 
 # The fuzz smoke run goes first so that ctest's closing summary is the one of
 # the whole suite; the optimised build (what `make run` uses) is built too,

@@ -1,5 +1,5 @@
 /*
- * The control protocol, shared by vigild (core/ctl.c) and vigilctl.
+ * The control protocol, shared by vigild (core/ctl/ctl.c) and vigilctl.
  *
  * A frame is a 4-byte big-endian length N (1 <= N <= max) followed by N bytes
  * of msgpack. A request is a map {"cmd": "status", "args": {...}} ("args"

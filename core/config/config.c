@@ -27,6 +27,7 @@
 #include "readfile.h"
 #include "sandbox.h"
 #include "store_skip.h"
+#include "trust.h"
 
 #ifndef VIGIL_DEFAULT_PLUGIN_DIR
 #define VIGIL_DEFAULT_PLUGIN_DIR "/usr/lib/vigil/plugins"
@@ -347,6 +348,8 @@ static int sandbox_new(lua_State **out)
 {
     lua_State *L = NULL;
     int rc = vg_sandbox_new("the configuration", MEM_LIMIT, INSN_LIMIT, &L);
+    if (rc == 0)
+        vg_sandbox_set_time_limit(L, 2000); /* what the budget cannot see */
     if (rc < 0)
         return rc;
     lua_pushcfunction(L, l_setup);
@@ -669,6 +672,12 @@ static int l_finish(lua_State *L)
  * errno says why it could not be. */
 static int read_file(struct load_ctx *ctx, char **buf, size_t *len)
 {
+    char why[300];
+    if (vg_path_trusted(ctx->path, why, sizeof(why)) == -EPERM) {
+        /* Settings of a root daemon that anyone else could have written. */
+        report(ctx, 0, "refused: %s", why);
+        return -EINVAL;
+    }
     int fd = open(ctx->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int rc = -errno;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "ctl_int.h"
 #include "log.h"
 #include "mp.h"
 
@@ -53,23 +53,24 @@ static void send_to_follower(vg_ctl_conn *conn, void *arg)
     free(frame);
 }
 
-void vg__events_on_event(const vg_event *ev, void *arg)
+void vg_ctl_events_on_event(const vg_event *ev, void *arg)
 {
-    vg_daemon *d = arg;
+    const vg_ctl_env *env = arg;
     /* A suppressed event is neither stored nor streamed (suppress.h). */
-    if (vg_suppress_check(d->suppress, ev))
+    if (vg_suppress_check(env->suppress, ev))
         return;
     wire.size = 0;
     if (vg_event_encode(ev, &wire) < 0)
         return;
     /* A skipped type still goes to the followers: only the history lacks it. */
-    int rc = vg_store_skip_event(d->store_skip, ev)
+    int rc = vg_store_skip_event(env->store_skip, ev)
                  ? 0
-                 : vg_store_append_event(d->store, ev->id, wire.data, wire.size);
-    if (rc < 0 && rc != -ENOBUFS)
-        vg_debug("event %llu not stored: %s", (unsigned long long)ev->id, strerror(-rc));
-    if (d->ctl)
-        vg_ctl_foreach_stream(d->ctl, send_to_follower, (void *)ev);
+                 : vg_store_append_event(env->store, ev->id, wire.data, wire.size,
+                                         vg_store_skip_important(ev));
+    if (rc < 0)
+        vg_store_skip_lost(env->store_skip, ev); /* counted per type; status shows it */
+    if (env->ctl)
+        vg_ctl_foreach_stream(env->ctl, send_to_follower, (void *)ev);
 }
 
 /* ---- the "events" command ---------------------------------------------- */
@@ -141,14 +142,14 @@ static int query_one(const void *key, size_t klen, const void *val, size_t vlen,
     return q->n == q->limit ? 1 : 0;
 }
 
-static int run_query(vg_daemon *d, query *q, msgpack_packer *pk)
+static int run_query(const vg_ctl_env *env, query *q, msgpack_packer *pk)
 {
     q->hits = calloc(q->limit, sizeof(*q->hits));
     if (!q->hits || !msgpack_zone_init(&q->zone, 4096)) {
         free(q->hits);
         return -ENOMEM;
     }
-    int rc = vg_store_iter(d->store, "events", NULL, 0, true, query_one, q);
+    int rc = vg_store_iter(env->store, "events", NULL, 0, true, query_one, q);
     if (rc >= 0) {
         /* Oldest first, like a log. */
         msgpack_pack_array(pk, q->n);
@@ -165,7 +166,7 @@ static int run_query(vg_daemon *d, query *q, msgpack_packer *pk)
 
 static int cmd_events(vg_ctl_call *call)
 {
-    vg_daemon *d = call->arg;
+    const vg_ctl_env *env = call->arg;
     query q = {0};
     if (read_filter(call->args, &q.f, call->error, sizeof(call->error)) < 0)
         return -EINVAL;
@@ -189,13 +190,13 @@ static int cmd_events(vg_ctl_call *call)
         return -EINVAL;
     }
     q.limit = (size_t)limit;
-    return run_query(d, &q, call->pk);
+    return run_query(env, &q, call->pk);
 }
 
-int vg__ctl_events_register(vg_daemon *d)
+int vg__ctl_events_register(const vg_ctl_env *env)
 {
     if (!wire.data)
         msgpack_sbuffer_init(&wire);
-    const vg_ctl_cmd cmd = {.name = "events", .fn = cmd_events, .arg = d};
-    return vg_ctl_register(d->ctl, &cmd);
+    const vg_ctl_cmd cmd = {.name = "events", .fn = cmd_events, .arg = (void *)env};
+    return vg_ctl_register(env->ctl, &cmd);
 }

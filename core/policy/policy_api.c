@@ -60,7 +60,7 @@ static int l_wire_gc(lua_State *L)
 static const msgpack_object *to_wire(lua_State *L, int idx, const char *fn)
 {
     idx = lua_absindex(L, idx);
-    if (!lua_istable(L, idx))
+    if (!vg_lua_is_record(L, idx))
         vg_lua_error(L, "%s: expected an event or a table, got %s", fn, luaL_typename(L, idx));
     struct wire *w = lua_newuserdatauv(L, sizeof(*w), 0);
     memset(w, 0, sizeof(*w));
@@ -405,7 +405,7 @@ static int l_incident_enabled(lua_State *L)
 
 static const char *group_arg(lua_State *L, int idx)
 {
-    if (lua_istable(L, idx)) {
+    if (vg_lua_is_record(L, idx)) {
         lua_getfield(L, idx, "group");
         lua_replace(L, idx);
     }
@@ -446,7 +446,7 @@ static void table_subject(lua_State *L, int idx, vg_rule *r, const char *fn)
 {
     char s[VG_EVENT_TYPE_NAME_MAX] = "";
     memset(r, 0, sizeof(*r));
-    if (!lua_istable(L, idx))
+    if (!vg_lua_is_record(L, idx))
         vg_lua_error(L, "%s: expected an event or a table, got %s", fn, luaL_typename(L, idx));
     r->plane = copy_field(L, idx, "plane", s, sizeof(s))  ? vg_plane_parse(s)
                : copy_field(L, idx, "type", s, sizeof(s)) ? vg__type_plane(s)

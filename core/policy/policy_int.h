@@ -1,8 +1,14 @@
 /*
- * Internals shared by the policy engine's files: policy.c (loading, reload,
- * dispatch), policy_api.c (the `vigil` Lua module), policy_event.c (events
- * between msgpack and Lua), policy_response.c (response rules) and
- * policy_cache.c (the decision cache).
+ * Internals shared by the policy engine's files, and by none other:
+ *   policy.c          loading, reload (a new state swapped in whole), dispatch
+ *   policy_act.c      what verdicts lead to: violations, learning, actions
+ *   policy_api.c      the `vigil` Lua module
+ *   policy_event.c    events as read-only Lua tables; which types are which
+ *   policy_response.c response rules (vigil.response), parsed into C
+ *   policy_cache.c    the decision cache plugins ask from any thread
+ *   policy_files.c    finding and syntax-checking policy files (public header)
+ *   policy_harness.c  an engine on a private loop for tools and tests (public)
+ * General Lua <-> msgpack conversion is in lib/luamp.h, not here.
  */
 #ifndef VG_POLICY_INT_H
 #define VG_POLICY_INT_H
@@ -105,11 +111,11 @@ void vg__policy_api_open(lua_State *L);
  * of renamed functions still resolve). Under lua_pcall. */
 void vg__policy_names_open(lua_State *L, int idx);
 /* After a policy file has run: each "vigil.<name>" of its code (text) must
- * name a field of the `vigil` of the globals table at index `globals`
- * (diag gets "path:line: vigil.X does not exist"; -EINVAL); mentions of
- * renamed functions are logged, once per Lua state. 0, -EINVAL or -ENOMEM. */
-int vg__policy_names_check(lua_State *L, int globals, const char *path, const char *text,
-                           size_t len, vg_diag *diag);
+ * name a field of `vigil` (diag gets "path:line: vigil.X does not exist";
+ * -EINVAL); mentions of renamed functions are logged, once per Lua state.
+ * 0, -EINVAL or -ENOMEM. */
+int vg__policy_names_check(lua_State *L, const char *path, const char *text, size_t len,
+                           vg_diag *diag);
 /* The mode of a group through the env, or the default mode. */
 int vg__policy_mode(vg_policy *p, const char *group);
 

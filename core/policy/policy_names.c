@@ -51,6 +51,9 @@ static const struct {
 
 /* Per Lua state: which old names were reported (a list of booleans). */
 static const char reported_key;
+/* Per Lua state: the table behind `vigil` (which files see through a
+ * read-only proxy, policy.c), for the load check's raw lookups. */
+static const char vigil_key;
 
 static bool report_once(lua_State *L, size_t i)
 {
@@ -84,9 +87,15 @@ static int l_index(lua_State *L)
     for (size_t i = 0; key && i < NRENAMED; i++) {
         if (strcmp(key, renamed[i].old) != 0)
             continue;
+        /* The first frame with a line is the policy's (reads come through
+         * the read-only proxy's C function). */
         lua_Debug ar;
-        if (report_once(L, i) && lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
-            say_renamed(ar.source[0] == '@' ? ar.source + 1 : ar.short_src, ar.currentline, i);
+        bool first = report_once(L, i);
+        for (int level = 1; first && lua_getstack(L, level, &ar); level++)
+            if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+                say_renamed(ar.source[0] == '@' ? ar.source + 1 : ar.short_src, ar.currentline, i);
+                break;
+            }
         lua_getfield(L, 1, renamed[i].now);
         return 1;
     }
@@ -110,6 +119,8 @@ void vg__policy_names_open(lua_State *L, int vigil)
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_rawsetp(L, LUA_REGISTRYINDEX, &reported_key);
+    lua_pushvalue(L, vigil);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &vigil_key);
     lua_newtable(L);
     lua_pushcfunction(L, l_index);
     lua_setfield(L, -2, "__index");
@@ -203,15 +214,6 @@ static bool next_mention(struct lex *x, const char **name, size_t *n)
     return false;
 }
 
-/* Whether the mention just read is assigned to: "vigil.x = ..." (not ==). */
-static bool assigned(const struct lex *x)
-{
-    size_t i = x->at;
-    while (i < x->len && (x->s[i] == ' ' || x->s[i] == '\t'))
-        i++;
-    return i < x->len && x->s[i] == '=' && (i + 1 >= x->len || x->s[i + 1] != '=');
-}
-
 struct check {
     const char *path, *text;
     size_t len;
@@ -219,11 +221,11 @@ struct check {
     int bad;
 };
 
-/* Under lua_pcall: (check, globals table). */
+/* Under lua_pcall: (check). */
 static int l_check(lua_State *L)
 {
     struct check *c = lua_touserdata(L, 1);
-    lua_getfield(L, 2, "vigil");
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &vigil_key);
     int vigil = lua_gettop(L);
     struct lex x = {.s = c->text, .len = c->len, .line = 1};
     const char *name;
@@ -238,7 +240,7 @@ static int l_check(lua_State *L)
         if (old < NRENAMED) {
             if (report_once(L, old))
                 say_renamed(c->path, x.line, old);
-        } else if (lua_rawget(L, vigil) == LUA_TNIL && !assigned(&x)) {
+        } else if (lua_rawget(L, vigil) == LUA_TNIL) {
             bool upper = *name >= 'A' && *name <= 'Z';
             vg_diag_add(c->diag, "%s:%d: vigil.%.*s does not exist%s", c->path, x.line, (int)n,
                         name, upper ? UPPER_HINT : LOWER_HINT);
@@ -249,15 +251,13 @@ static int l_check(lua_State *L)
     return 0;
 }
 
-int vg__policy_names_check(lua_State *L, int globals, const char *path, const char *text,
-                           size_t len, vg_diag *diag)
+int vg__policy_names_check(lua_State *L, const char *path, const char *text, size_t len,
+                           vg_diag *diag)
 {
     struct check c = {.path = path, .text = text, .len = len, .diag = diag};
-    globals = lua_absindex(L, globals);
     lua_pushcfunction(L, l_check);
     lua_pushlightuserdata(L, &c);
-    lua_pushvalue(L, globals);
-    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
         lua_pop(L, 1);
         vg_diag_add(diag, "%s: out of memory while checking the names of vigil", path);
         return -ENOMEM;

@@ -7,7 +7,7 @@
  * Checks live in <lua_dir>/<section>/ *.lua (shipped) and <checks_dir>/ *.lua
  * (the user's own). Each file returns one check table or a list of them; the
  * fields are documented in lua/cis/lib.lua. Every check runs in the
- * sandbox of core/sandbox.h with its own instruction budget, and reads the
+ * sandbox of lib/sandbox.h with its own instruction budget, and reads the
  * system only through the C functions of api.c, which never leave the root.
  *
  * One engine run is self-contained (its own Lua state), so runs may happen

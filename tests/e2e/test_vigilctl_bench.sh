@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `vigilctl bench run` and `vigilctl bench show` against a real vigild with
-# bench.so, on a fixture root made here: a run on demand stores a report
+# cis.so, on a fixture root made here: a run on demand stores a report
 # whose checks have the statuses the fixture calls for, --tag keeps only
 # that framework's checks, a fixed fixture changes the next report, and an
 # op or target the plugin does not know is an error (exit 1).

@@ -275,6 +275,41 @@ static void test_nonsense_verdict(void **state)
                1);
 }
 
+/* A verdict whose __tostring raises (or that cannot be turned into text for
+ * want of memory) must be reported, not abort the daemon. */
+static void test_verdict_with_raising_tostring(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f, "  return setmetatable({}, {__tostring = function() error('x') end})",
+               "the handler returned table; expected", 1);
+}
+
+/* C library functions whose work grows with their input are charged to
+ * the budget: utf8.len on a 8 MiB string (one instruction per call) once
+ * held the loop for seconds. */
+static void test_linear_c_functions_are_charged(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f,
+               "  local s = ('x'):rep(1024)\n"
+               "  for i = 1, 13 do s = s .. s end\n"
+               "  for i = 1, 300 do utf8.len(s) end",
+               "utf8.len on 8388608 characters may take", 5);
+}
+
+/* What the budget cannot see (a comparison of two 8 MiB strings is one
+ * instruction) is stopped by the time limit. */
+static void test_time_limit(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f,
+               "  local s = ('x'):rep(1024)\n"
+               "  for i = 1, 13 do s = s .. s end\n"
+               "  local a, b, n = s .. 'y', s .. 'z', 0\n"
+               "  for i = 1, 1000000 do if a < b then n = n + 1 end end",
+               "ran for more than 1000 ms", 6);
+}
+
 static void test_event_is_read_only(void **state)
 {
     struct fx *f = *state;
@@ -313,6 +348,37 @@ static void test_sandbox_escapes_fail(void **state)
     vg_diag_free(&f->diag);
     assert_int_equal(vg_policy_check(f->dirs, &f->diag), -EINVAL);
     assert_non_null(strstr(f->diag.msgs[0], "binary chunk"));
+}
+
+/* One file cannot change what another sees or decides: the shared
+ * libraries, `vigil`, the strings' metatable and the globals are out of
+ * reach, and events cannot be written, not even with rawset(). */
+static void test_files_cannot_change_each_other(void **state)
+{
+    struct fx *f = *state;
+    expect_load_error(f, "vigil.allowed = function() return true end",
+                      "vigil is read-only (field 'allowed')");
+    expect_load_error(f, "string.format = nil", "string is read-only (field 'format')");
+    expect_load_error(f, "rawset(vigil, 'allowed', print)", "table expected");
+    expect_load_error(f, "getmetatable('').__index = {}", "attempt to index");
+    expect_load_error(f, "getmetatable(_ENV).__index.vigil = {}", "attempt to index a nil value");
+    /* An earlier file that tries to blank the group of every event, by
+     * rawset() on the event or on what pairs() hands out, and to write
+     * into a nested table: the next file still sees the event as it came,
+     * and its alert stands. */
+    write_file(f, "10-escape.lua", "-- emptied\n");
+    write_file(f, "10-evil.lua",
+               "vigil.on('proc.exec', function(ev)\n"
+               "  pcall(rawset, ev, 'group', '')\n"
+               "  local _, t = pairs(ev)\n"
+               "  pcall(rawset, t, 'group', '')\n"
+               "  return 'allow'\n"
+               "end)\n");
+    write_file(f, "50-modes.lua", modes_policy);
+    start(f);
+    vg_harness_set_mode(f->h, "web", VG_MODE_MONITOR);
+    assert_int_equal(feed(f, "proc.exec", "web", "curl"), VG_VERDICT_ALERT);
+    expect_field(published(f, "proc.violation"), "group", "web");
 }
 
 static void test_reload_keeps_running_policy(void **state)
@@ -636,16 +702,15 @@ static void expect_starts(const struct fx *f, const char *got, const char *fmt)
 }
 
 /* A misspelt field of vigil fails the load with its file and line, in a
- * handler as at the top level; comments, strings and the file's own fields
- * do not count. */
+ * handler as at the top level; comments and strings do not count. */
 static void test_typo_fails_at_load(void **state)
 {
     struct fx *f = *state;
     write_file(f, "10-escape.lua",
                "-- vigil.NOPE in a comment\n"
-               "vigil.mine = { 'vigil.NOPE in a string' }\n"
+               "local mine = { 'vigil.NOPE in a string', [[vigil.NOPE]] }\n"
                "vigil.on('proc.exec', function(ev)\n"
-               "  if vigil.mine then return vigil.DENNY end\n"
+               "  if mine then return vigil.DENNY end\n"
                "end)\n");
     vg_diag_free(&f->diag);
     assert_int_equal(vg_policy_check(f->dirs, &f->diag), -EINVAL);
@@ -715,8 +780,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memory_bomb_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runtime_error_and_nonsense, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonsense_verdict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verdict_with_raising_tostring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linear_c_functions_are_charged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_is_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_escapes_fail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_files_cannot_change_each_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_running_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_written_rules_follow_the_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_rules, setup, teardown),

@@ -12,7 +12,7 @@
  *
  * Everything the daemon sends may come from inside a container (process
  * names, paths, policy messages): table text is escaped for the terminal
- * (vctl_put_safe), JSON text by the JSON rules (core/json.c).
+ * (vctl_put_safe), JSON text by the JSON rules (lib/json.c).
  */
 #include <errno.h>
 #include <signal.h>

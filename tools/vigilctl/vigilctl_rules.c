@@ -1,6 +1,6 @@
 /*
  * vigilctl rules: list, add, delete, export and import the rules of the
- * daemon (the "rules" command, core/ctl_rules.c).
+ * daemon (the "rules" command, core/ctl/ctl_rules.c).
  *
  * A rule's subject is shown in words a reviewer reads ("process curl
  * (/usr/bin/curl) as any user"); --json prints the rule maps as the daemon
@@ -194,7 +194,7 @@ static int call(vctl_ctx *c, const msgpack_sbuffer *args, vctl_reply *r, msgpack
     return VCTL_OK;
 }
 
-/* The daemon answers in pages (core/ctl_rules.c): asks again from the
+/* The daemon answers in pages (core/ctl/ctl_rules.c): asks again from the
  * number of rules it has until a page comes back empty. */
 static int do_list(vctl_ctx *c, const rules_opts *o)
 {
