@@ -525,9 +525,10 @@ static int l_learn(lua_State *L)
     return 1;
 }
 
-static int violation(lua_State *L, const char *action)
+/* vigil.<fn>(ev, opts): publishes a violation of ev with this action. */
+static int violation(lua_State *L, const char *fn, const char *action)
 {
-    const msgpack_object *w = to_wire(L, 1, action);
+    const msgpack_object *w = to_wire(L, 1, fn);
     if (!lua_isnoneornil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);
     vg_policy *p = engine(L);
@@ -537,19 +538,19 @@ static int violation(lua_State *L, const char *action)
         return 1;
     }
     if (rc < 0)
-        return vg_lua_error(L, "vigil.%s: bad type or severity in the options", action);
+        return vg_lua_error(L, "vigil.%s: bad type or severity in the options", fn);
     lua_pushboolean(L, 1);
     return 1;
 }
 
 static int l_alert(lua_State *L)
 {
-    return violation(L, "alert");
+    return violation(L, "alert", "alert");
 }
 
 static int l_report_deny(lua_State *L)
 {
-    return violation(L, "deny");
+    return violation(L, "report_deny", "deny");
 }
 
 /* vigil.respond(action, ev, args): ev and args may be nil. */
