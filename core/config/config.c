@@ -554,6 +554,39 @@ static void check_plugins(lua_State *L, int idx, struct load_ctx *ctx)
     }
 }
 
+/* Plugins that were renamed: their settings under the old name still
+ * apply (with a warning) while the new name has none. Raw accesses: no
+ * code of the file runs. */
+static const struct {
+    const char *now, *was;
+} renamed_plugins[] = {
+    {"cis", "bench"}, /* the CIS checks, plugins/cis */
+};
+
+static void alias_renamed_plugins(lua_State *L, int idx, struct load_ctx *ctx)
+{
+    int line = statement_line(ctx, "plugins", ctx->lines[find_setting("plugins") - settings]);
+    for (size_t i = 0; i < sizeof(renamed_plugins) / sizeof(renamed_plugins[0]); i++) {
+        const char *now = renamed_plugins[i].now, *was = renamed_plugins[i].was;
+        lua_pushstring(L, was);
+        int t_was = lua_rawget(L, idx);
+        lua_pushstring(L, now);
+        int t_now = lua_rawget(L, idx);
+        if (t_was == LUA_TTABLE && t_now == LUA_TNIL) {
+            vg_warn("%s:%d: plugins.%s is the old name of plugins.%s; rename it (the old name "
+                    "will go)",
+                    ctx->path, line, was, now);
+            lua_pushstring(L, now);
+            lua_pushvalue(L, -3);
+            lua_rawset(L, idx);
+        } else if (t_was == LUA_TTABLE) {
+            vg_warn("%s:%d: plugins.%s is ignored: plugins.%s (its new name) is set", ctx->path,
+                    line, was, now);
+        }
+        lua_pop(L, 2);
+    }
+}
+
 /* Copies one assigned setting (on the stack top) into cfg. */
 static void take_setting(lua_State *L, struct load_ctx *ctx, const struct setting *s,
                          vg_config *cfg)
@@ -585,6 +618,7 @@ static void take_setting(lua_State *L, struct load_ctx *ctx, const struct settin
     case K_PLUGINS:
         ctx->key = s->key;
         check_plugins(L, top, ctx);
+        alias_renamed_plugins(L, top, ctx);
         ctx->key = NULL;
         return;
     case K_TABLE:

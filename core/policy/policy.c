@@ -236,7 +236,6 @@ static int load_file(struct vg__pstate *st, const char *path, vg_diag *diag)
     lua_settop(L, 0);
     lua_pushcfunction(L, l_msgh);
     int status = vg_sandbox_load(L, buf, len, chunk);
-    free(buf);
     free(chunk);
     if (status == LUA_OK) {
         lua_newtable(L); /* the file's _ENV */
@@ -256,7 +255,10 @@ static int load_file(struct vg__pstate *st, const char *path, vg_diag *diag)
     if (status != LUA_OK) {
         report_error(L, st, path, status, diag);
         rc = -EINVAL;
+    } else {
+        rc = vg__policy_names_check(L, path, buf, len, diag) < 0 ? -EINVAL : 0;
     }
+    free(buf);
     lua_settop(L, 0);
     st->files++;
     return rc;

@@ -27,7 +27,8 @@ static const vg_scan_cmd commands[] = {
     {"secrets", "find leaked credentials in directories, image tarballs, processes",
      vg_scan_secrets},
     {"bench", "CIS benchmark checks (Docker, Kubernetes, Linux) with PCI/GDPR/HIPAA/NIST tags",
-     vg_scan_bench},
+     vg_scan_cis},
+    {"cis", "another name for bench", vg_scan_cis},
     /* New subcommand rows go here. */
     {"help", "show this help", cmd_help},
 };

@@ -65,7 +65,9 @@ static const vctl_command commands[] = {
      "       bench show [--target T] [--workload W] [--tag PCI|GDPR|HIPAA|NIST]",
      "Queue a CIS benchmark run, or show the last stored report of a target\n"
      "(default host; a workload's containers run with --workload).",
-     vctl_cmd_bench},
+     vctl_cmd_cis},
+    {"cis", "run|show ...", "Another name for bench: the CIS checks (see 'vigilctl help bench').",
+     vctl_cmd_cis},
     {"secrets",
      "scan --workload W | --path DIR [--wait [--timeout S]]\n"
      "       secrets show [--workload W | --path DIR]",

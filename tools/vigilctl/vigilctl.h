@@ -63,7 +63,7 @@ int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_group(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv); /* vigilctl_rules.c */
 int vctl_cmd_secrets(vctl_ctx *c, int argc, char **argv); /* vigilctl_secrets.c */
-int vctl_cmd_bench(vctl_ctx *c, int argc, char **argv); /* vigilctl_bench.c */
+int vctl_cmd_cis(vctl_ctx *c, int argc, char **argv); /* vigilctl_cis.c */
 int vctl_cmd_call(vctl_ctx *c, int argc, char **argv);  /* vigilctl_call.c */
 
 /* ---- options and calls (vigilctl.c) ---- */
