@@ -531,6 +531,34 @@ static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
 
 /* ---- configuration ------------------------------------------------------------- */
 
+/* What plugins.net may hold (docs/net.md, Configuration). */
+static const vg_setting_desc settings[] = {
+    {.key = "filter", .type = VG_SETTING_STRING},
+    {.key = "snaplen", .type = VG_SETTING_INT, .min = 64, .max = 262144},
+    {.key = "buffer_kb", .type = VG_SETTING_INT, .min = 64, .max = 1 << 20},
+    {.key = "timeout_ms", .type = VG_SETTING_INT, .min = 1, .max = 10000},
+    {.key = "immediate", .type = VG_SETTING_BOOL},
+    {.key = "loopback", .type = VG_SETTING_BOOL},
+    {.key = "nodes", .type = VG_SETTING_BOOL},
+    {.key = "interval_ms", .type = VG_SETTING_INT, .min = 100, .max = 86400000},
+    {.key = "stats_interval_ms", .type = VG_SETTING_INT, .min = 0, .max = 86400000},
+    {.key = "rescan_ms", .type = VG_SETTING_INT, .min = 100, .max = 3600000},
+    {.key = "max_flows", .type = VG_SETTING_INT, .min = 16, .max = 1 << 24},
+    {.key = "max_keys", .type = VG_SETTING_INT, .min = 16, .max = 1 << 20},
+    {.key = "networks", .type = VG_SETTING_STRING},
+    {.key = "capture_max_seconds", .type = VG_SETTING_INT, .min = 1, .max = 86400},
+    {.key = "capture_max_mb", .type = VG_SETTING_INT, .min = 1, .max = 1 << 16},
+    {.key = NULL},
+};
+
+static const vg_setting_desc *setting(const char *key)
+{
+    const vg_setting_desc *d = settings;
+    while (d->key && strcmp(d->key, key) != 0)
+        d++;
+    return d;
+}
+
 static int read_config(net_plugin *p, net_config *c)
 {
     const vg_host_api *api = p->api;
@@ -548,24 +576,27 @@ static int read_config(net_plugin *p, net_config *c)
     c->capture_max_mb = 64;
     struct {
         const char *key;
-        int64_t *v, min, max;
+        int64_t *v;
     } ints[] = {
-        {"snaplen", &c->snaplen, 64, 262144},
-        {"buffer_kb", &c->buffer_kb, 64, 1 << 20},
-        {"timeout_ms", &c->timeout_ms, 1, 10000},
-        {"interval_ms", &c->interval_ms, 100, 86400000},
-        {"stats_interval_ms", &c->stats_interval_ms, 0, 86400000},
-        {"rescan_ms", &c->rescan_ms, 100, 3600000},
-        {"max_flows", &c->max_flows, 16, 1 << 24},
-        {"max_keys", &c->max_keys, 16, 1 << 20},
-        {"capture_max_seconds", &c->capture_max_seconds, 1, 86400},
-        {"capture_max_mb", &c->capture_max_mb, 1, 1 << 16},
+        {"snaplen", &c->snaplen},
+        {"buffer_kb", &c->buffer_kb},
+        {"timeout_ms", &c->timeout_ms},
+        {"interval_ms", &c->interval_ms},
+        {"stats_interval_ms", &c->stats_interval_ms},
+        {"rescan_ms", &c->rescan_ms},
+        {"max_flows", &c->max_flows},
+        {"max_keys", &c->max_keys},
+        {"capture_max_seconds", &c->capture_max_seconds},
+        {"capture_max_mb", &c->capture_max_mb},
     };
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        /* The daemon checks the declared ranges first (ABI 1.4); an older
+         * one does not, so they are checked here too. */
+        const vg_setting_desc *d = setting(ints[i].key);
         int rc = api->config_int(p->h, ints[i].key, ints[i].v);
-        if (rc == -EINVAL || *ints[i].v < ints[i].min || *ints[i].v > ints[i].max) {
+        if (rc == -EINVAL || *ints[i].v < d->min || *ints[i].v > d->max) {
             api->log(p->h, VG_LOG_ERR, "plugins.net.%s must be an integer from %lld to %lld",
-                     ints[i].key, (long long)ints[i].min, (long long)ints[i].max);
+                     ints[i].key, (long long)d->min, (long long)d->max);
             return -EINVAL;
         }
     }
@@ -747,6 +778,7 @@ static const vg_plugin_desc desc = {
     .start = start,
     .stop = stop,
     .reload = reload,
+    .settings = settings,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)

@@ -24,6 +24,13 @@ mkdir -p "$T/www"
 echo "outside" >"$T/www/index.html"
 nt_bg ext busybox httpd -f -p 80 -h "$T/www"
 nt_dns ext "$NT_NET.1" api.vigil.test "$NT_NET.5"
+# The plugin declares its settings: a misspelt one is refused before start.
+cp "$CONFIG" "$T/bad.lua"
+echo 'plugins.net.bufer_kb = 64' >>"$T/bad.lua"
+out=$("$VIGILD" --check --config "$T/bad.lua" --plugin-dir "$PLUGINS" --policy-dir "$POLICIES" 2>&1) \
+    && fail "a misspelt setting of the net plugin accepted: $out"
+echo "$out" | grep -q "plugins.net: unknown setting 'bufer_kb'; did you mean buffer_kb?" \
+    || fail "no suggestion for the misspelt setting: $out"
 start_daemon
 CT_NETNS=$(nt_ns cli) ct_start cli-1
 CLI=$(ct_id cli-1) GCLI="$CT_PREFIX-cli"
