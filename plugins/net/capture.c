@@ -118,8 +118,8 @@ static int rescan_here(net_ctx *cx)
     int fam[NET_ADDRS_MAX];
     uint8_t addrs[NET_ADDRS_MAX][16];
     size_t naddrs = 0;
-    int n = net_ifaces_list(cx->p->cfg.loopback, ifs, NET_IFACES_MAX, fam, addrs,
-                            NET_ADDRS_MAX, &naddrs);
+    int n = net_ifaces_list(cx->p->cfg.loopback, ifs, NET_IFACES_MAX, fam, addrs, NET_ADDRS_MAX,
+                            &naddrs);
     if (n < 0)
         return n;
     for (size_t i = cx->nifs; i-- > 0;)
