@@ -462,7 +462,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
     {
       id = "slack-bot-token",
       description = "Slack bot token",
-      regex = [[\b(xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24})\b]],
+      regex = [[\b(xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24,34})\b]],
       keywords = { "xoxb-" },
       severity = "critical", tags = { "slack", "chat" },
       examples = { hit = [[SLACK_BOT_TOKEN=xoxb-252333510707-8519130561592-Z9FRXVFiq1S7t5dVD1YZRLkB]], miss = [[SLACK_BOT_TOKEN=xoxb-684981143339-DJp4FK67R4TdzQYzYORX8v0y]] },
@@ -489,7 +489,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       regex = [[\b(xox[aors]-\d+-[A-Za-z0-9-]{20,})\b]],
       keywords = { "xoxa-", "xoxo-", "xoxr-", "xoxs-" },
       severity = "high", tags = { "slack", "chat" },
-      entropy = 3.5,
+      entropy = 3.0,
       examples = { hit = [[legacy=xoxa-2-I0DhEosO7v9vHKonJY0ns1ZKITboXlbZGrBxe9Or]], miss = [[legacy=xoxa-2-short]] },
     },
     {
@@ -646,11 +646,13 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       description = "Password in a key/value or YAML file",
       -- The name may have a prefix (smtp_password, DB_PASSWORD, dbPassword):
       -- no letter or digit before it, or a camel-case boundary.
-      regex = [[(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z]))(?i:password|passwd|passphrase|pwd|db_?pass|admin_?pass|root_?pass)(?![A-Za-z0-9])["']?\s*(?::=|=>|[:=])\s*["']?([^\s"'#;,`]{8,64})]],
+      regex = [[(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z]))(?i:password|passwd|passphrase|pwd|db_?pass|admin_?pass|root_?pass)(?![A-Za-z0-9])["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([^\s"'#;,`]{8,64})]],
       keywords = { "pass", "pwd" },
       severity = "high", tags = { "password", "generic" },
       entropy = 3.0,
-      prefilter = "regex",
+      -- What vectorscan looks for: the name's end, the assignment and the
+      -- first 8 characters of a value; cheaper than the expression itself.
+      prefilter_regex = [=[(?i)(?:pass(?:word|wd|phrase)?|pwd)["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?[^\s"'#;,`]{8}]=],
       value = "literal",
       allow = { [[^(?:true|false|null|none|required|optional)$]], [[^[a-z]+(?:_[a-z]+)+$]], [[^(?:/|\./|~/)[\w./-]+$]] },
       examples = { hit = [[db:
@@ -665,11 +667,12 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       -- STRIPE_API_KEY, GITHUB_TOKEN, authToken, client_secret...: the name
       -- may have a prefix, as for generic-password. A hex value has its own,
       -- lower entropy floor (scan.c).
-      regex = [[(?i)(?<!::)(?:(?<![a-z0-9])|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<!next|page|change|purchase|request|update|verification|continuation|cursor|csrf|xsrf|sync|client|session|idempotency|marker|resume|cancel|reset|invite|confirmation)(?<!next[_.-]|page[_.-]|change[_.-]|request[_.-]|update[_.-]|continuation[_.-]|cursor[_.-]|csrf[_.-]|xsrf[_.-]|sync[_.-]|client[_.-]|session[_.-]|idempotency[_.-]|reset[_.-])(?:api[_.-]?key|apikey|api[_.-]?secret|access[_.-]?key|secret[_.-]?key|client[_.-]?secret|app[_.-]?secret|auth[_.-]?key|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|api[_.-]?token|private[_.-]?token|token|secret)(?![a-z0-9])["']?\s*(?::=|=>|[:=])\s*["']?([A-Za-z0-9_.+/=~-]{16,128})]],
+      regex = [[(?i)(?<!::)(?:(?<![a-z0-9])|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<!next|page|change|purchase|request|update|verification|continuation|cursor|csrf|xsrf|sync|client|session|idempotency|marker|resume|cancel|reset|invite|confirmation|public|pub)(?<!next[_.-]|page[_.-]|change[_.-]|request[_.-]|update[_.-]|continuation[_.-]|cursor[_.-]|csrf[_.-]|xsrf[_.-]|sync[_.-]|client[_.-]|session[_.-]|idempotency[_.-]|reset[_.-]|public[_.-])(?:api[_.-]?key|apikey|api[_.-]?secret|access[_.-]?key|secret[_.-]?key|client[_.-]?secret|app[_.-]?secret|auth[_.-]?key|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|api[_.-]?token|private[_.-]?token|token|secret|credentials?|creds)(?![a-z0-9])["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([A-Za-z0-9_.+/=~-]{16,128})]],
       keywords = { "key", "token", "secret" },
       severity = "medium", tags = { "generic" },
       entropy = 3.5,
-      prefilter = "regex",
+      -- Every name above ends in one of these words.
+      prefilter_regex = [=[(?i)(?:key|token|secret|creds|credentials?)["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?[A-Za-z0-9_.+/=~-]{16}]=],
       value = "literal",
       -- A random key of 16 characters or more holds a digit (94 % at 16).
       -- A UUID names a thing (a request, a lock, a resource) far more often
@@ -716,7 +719,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
     {
       id = "authorization-basic",
       description = "Basic credentials in an Authorization header",
-      regex = [[(?i)authorization["']?\s*[:=]\s*["']?basic\s+([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=.])]],
+      regex = [[(?i)authorization["']?\s*[:=]\s*["']?basic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=.])]],
       keywords = { "basic" },
       severity = "high", tags = { "http", "password" },
       entropy = 3.0,
@@ -1790,6 +1793,7 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       keywords = { "sumo" },
       severity = "medium", tags = { "monitoring" },
       entropy = 3.0,
+      allow = { [[^su[^0-9]+$]] },
       examples = { hit = [[SUMO_ACCESS_ID="suwl1rou6Dq11j"]], miss = [[SUMO_ACCESS_ID="${SUMO_ACCESS_ID}"]] },
     },
     {
@@ -1844,6 +1848,9 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       severity = "high", tags = { "registry", "password" },
       entropy = 1.0,
       allow = { [[^%\S.*%$]] },
+      -- The spellings NuGet itself looks for (plain globs: a character class
+      -- would cost an fnmatch() call for every file scanned).
+      paths = { "*nuget.config", "*NuGet.config", "*NuGet.Config", "*Nuget.config", "*Nuget.Config" },
       examples = { hit = [[<add key="ClearTextPassword" value="8u1jibnyS7o1Cq1y" />]], miss = [[<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />]], path = "src/nuget.config" },
     },
     {
@@ -1854,7 +1861,7 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       severity = "high", tags = { "password", "terraform" },
       entropy = 2.0,
       paths = { "*.tf", "*.tfvars", "*.hcl" },
-      value = "literal",
+      
       examples = { hit = [[administrator_login_password = "mkQdBiDMDxUpC1"]], miss = [[administrator_login_password = var.db_password]], path = "infra/main.tf" },
     },
     {
@@ -1874,7 +1881,7 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       severity = "high", tags = { "password", "http" },
       entropy = 2.0,
       window = 1024,
-      allow = { [[:(?:change(?:it|me)|pass(?:word)?|pwd|test|token|\*+|x+|yyy)$]], [[\$]], [=[[<\[{]]=], [[^(?:test|xxx|user(?:name)?):]] },
+      allow = { [[:(?:change(?:it|me)|pass(?:word)?|pwd|test|token|\*+|x+|yyy)$]], [[(?:^|:)\$]], [=[[<\[{]]=], [[^(?:test|xxx|user(?:name)?):]] },
       examples = { hit = [[curl -s --user 'api:rdNTRiwxW1zVz1Bp' https://api.mailgun.net/v3/domains]], miss = [[curl -sL --user "$GITHUB_USERNAME:$GITHUB_PASSWORD" "$GITHUB_URL"]] },
     },
     {
