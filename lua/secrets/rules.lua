@@ -1857,7 +1857,8 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       id = "terraform-password",
       description = "Password in Terraform or HCL",
       regex = [[(?i)(?<![a-z0-9])(?:[a-z0-9]+_)*(?:password|passwd)\s*=\s*"([^"\s$]{8,64})"]],
-      keywords = { "password", "passwd" },
+      -- No keywords: checked whole, on .tf/.tfvars/.hcl files only (a keyword
+      -- "password" would send every file of a tree to the check).
       severity = "high", tags = { "password", "terraform" },
       entropy = 2.0,
       paths = { "*.tf", "*.tfvars", "*.hcl" },
@@ -1878,6 +1879,9 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       description = "Credentials on a curl command line (-u user:password)",
       regex = [[\bcurl\b(?:[^\n]*\\\r?\n){0,5}[^\n]*?\s(?:-u|--user)(?:=|[ \t]+)["']?((?:[^\s"':]*:[^\s"']{3,})|(?:[^\s"':]{3,}:))(?=["'\s]|$)]],
       keywords = { "curl" },
+      -- vectorscan looks for the option, rarer than the word "curl" (every
+      -- libcurl header is full of CURL...).
+      prefilter_regex = [=[(?:-u|--user)(?:=|[ \t]+)["']?[^\s"':]*:]=],
       severity = "high", tags = { "password", "http" },
       entropy = 2.0,
       window = 1024,
@@ -1889,6 +1893,7 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       description = "Token in a curl header (Authorization, Token, X-Api-Key)",
       regex = [[(?i)\bcurl\b(?:[^\n]*\\\r?\n){0,5}[^\n]*?\s(?:-H|--header)(?:=|[ \t]*)["'](?:authorization:[ \t]*(?:(?:api-)?token[ \t]+)?(?!bearer\b|basic\b)|(?:x-(?:[a-z]+-)?)?(?:api-?)?(?:key|token):[ \t]*)([\w=~@.+/-]{8,})]],
       keywords = { "curl" },
+      prefilter_regex = [=[(?i)(?:-H|--header)(?:=|[ \t]*)["'](?:authorization:|(?:x-(?:[a-z]+-)?)?(?:api-?)?(?:key|token):)]=],
       severity = "high", tags = { "http", "token", "generic" },
       entropy = 2.75,
       window = 1024,
