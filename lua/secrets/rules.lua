@@ -19,12 +19,20 @@
 --                 miss one); for expressions vectorscan runs slowly
 --   window        for an expression that spans lines: how many bytes around
 --                 a candidate the precise check reads (others: its line)
+--   value         "literal": the value must look like a literal secret (not a
+--                 name, call, template, environment lookup...; see
+--                 plugins/secrets/value.c); for keyword = value rules
+--   kind          "k8s-secret": the rule sees only the decoded data values of
+--                 Kubernetes Secret manifests ("key: value")
 --   examples      { hit = text the rule must report, miss = a near miss it
 --                 must not report, path = where the text lives }; checked by
 --                 tests/unit of plugins/secrets for every rule
 -- A user's --rules file has the same shape: its rules add to these or
--- replace them by id, `disable = { "id", ... }` drops rules, and `allow` and
--- `exclude_paths` extend the global lists.
+-- replace them by id, `disable = { "id", ... }` drops rules, and `allow`,
+-- `exclude_paths` and `example_values` extend the global lists.
+-- Rules tagged "generic" yield to the others: where a specific rule reports
+-- a secret, a generic one reports nothing. Rules tagged "key" are reported
+-- in test paths even when these are left out.
 -- The tokens in the examples are random strings in each format, not
 -- credentials of anyone.
 return {
@@ -1101,10 +1109,11 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       id = "discord-bot-token",
       description = "Discord bot token",
       regex = [[\b([MN][A-Za-z\d]{23,25}\.[\w-]{6}\.[\w-]{27,38})\b]],
-      keywords = { "." },
-      -- Every match holds 24 letters or digits, a dot, 6 characters and a
-      -- dot; the long tail and the variable head cost vectorscan dearly.
-      prefilter_regex = [[[A-Za-z\d]{24}\.[\w-]{6}\.]],
+      -- Found where the line names Discord, as gitleaks and TruffleHog do:
+      -- the token has no literal part, and an expression of character
+      -- classes alone makes vectorscan run its slowest engine over every
+      -- byte of every file (a third of the whole scan on /usr/include).
+      keywords = { "discord" },
       severity = "high", tags = { "chat" },
       entropy = 3.5,
       examples = { hit = [[DISCORD_TOKEN=MJXudfjF7HW0PnylGtmZdonO.rek-To.8OYe1fXSfKxWgzerucXcvCo3wb0]], miss = [[DISCORD_TOKEN=M9YF32cn18EfnhzYeLLDocSD.wX9k2L]] },
@@ -1750,10 +1759,11 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       id = "facebook-app-access-token",
       description = "Facebook app access token (app id|secret)",
       regex = [[(?<![0-9A-Za-z])(\d{15,16}(?:\||%7C)[0-9a-zA-Z_-]{27,40})(?![0-9a-zA-Z_-])]],
-      keywords = { "|", "%7C" },
+      -- Where the line names the token or Facebook: like discord-bot-token,
+      -- the format has no literal part to find it by.
+      keywords = { "access_token", "facebook", "fb_" },
       severity = "high", tags = { "social" },
       entropy = 3.0,
-      prefilter_regex = [[\d{15,16}(?:\||%7C)[0-9a-zA-Z_-]{27}]],
       examples = { hit = [[access_token=148550027918523|Ye8FLY0wMLJN44nDGAhvjVxdxRkB0oHd]], miss = [[access_token=282456975948407|z0hcp-bnHLIA]] },
     },
     {
