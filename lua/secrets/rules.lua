@@ -729,6 +729,8 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       description = "Basic credentials in an Authorization header",
       regex = [[(?i)authorization["']?\s*[:=]\s*["']?basic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=.])]],
       keywords = { "basic" },
+      -- The header's name, not the common word "basic".
+      prefilter_regex = [=[(?i)authorization["']?\s*[:=]\s*["']?basic\s+[A-Za-z0-9+/]{8}]=],
       severity = "high", tags = { "http", "password" },
       entropy = 3.0,
       examples = { hit = [[Authorization: Basic 8qsi93qdxfjoPEgCISvU0Ju44waq==]], miss = [[Authorization: Basic $CREDS]] },
@@ -738,6 +740,8 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       description = ".netrc machine password",
       regex = [[(?i)\bmachine\s+\S+\s+login\s+\S+\s+password\s+(\S{4,})]],
       keywords = { "machine" },
+      -- "login ... password ...", rarer than the word "machine".
+      prefilter_regex = [[(?i)\slogin\s+\S+\s+password\s+\S{4}]],
       severity = "high", tags = { "password" },
       value = "literal",
       entropy = 2.0,
@@ -1733,6 +1737,8 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       description = "1Password account secret key",
       regex = [[\b(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})\b]],
       keywords = { "A3-" },
+      -- Case matters: caseless "a3-" is frequent in C headers.
+      prefilter_regex = [[A3-[A-Z0-9]{6}-]],
       severity = "critical", tags = { "password-manager" },
       entropy = 3.8,
       examples = { hit = [[OP_SECRET_KEY=A3-9K310W-PFRZ8TB9RUB-IQPFY-FZ431-Y8MTX]], miss = [[OP_SECRET_KEY=A3-XXXXXX-XXXXXXXXXXX-XXXXX-XXXXX-XXXXX]] },
@@ -1751,6 +1757,8 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       description = "Facebook page or user access token",
       regex = [[\b(EAA[MC][A-Za-z0-9]{100,})]],
       keywords = { "EAAM", "EAAC" },
+      -- Case matters: caseless "eaac" is common in tables of hex numbers.
+      prefilter_regex = [[EAA[MC][A-Za-z0-9]{100}]],
       severity = "high", tags = { "social" },
       entropy = 3.5,
       examples = { hit = [[FB_PAGE_TOKEN=EAAM3afiGhRRGwMkRbhVXF8sJXQzUeDbwPUvyTnOlayCRznded8ZLprQexOSCB49ErhZ54u4wzfeHk0qVKBPYD3FJSNHzPpBaFU7oU3FLtzB9rnfarG3RzszGbteXyMYoUIDXHqDIODgSrJfNyrVgTCkCK3ARJvBnYqs]], miss = [[FB_PAGE_TOKEN=EAAMob6TLpOkxoIVFi5VssvEyayHxx7ci5]] },
@@ -1761,7 +1769,7 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       regex = [[(?<![0-9A-Za-z])(\d{15,16}(?:\||%7C)[0-9a-zA-Z_-]{27,40})(?![0-9a-zA-Z_-])]],
       -- Where the line names the token or Facebook: like discord-bot-token,
       -- the format has no literal part to find it by.
-      keywords = { "access_token", "facebook", "fb_" },
+      keywords = { "access_token", "facebook" }, -- not "fb_": linux/fb.h
       severity = "high", tags = { "social" },
       entropy = 3.0,
       examples = { hit = [[access_token=148550027918523|Ye8FLY0wMLJN44nDGAhvjVxdxRkB0oHd]], miss = [[access_token=282456975948407|z0hcp-bnHLIA]] },
@@ -1773,7 +1781,8 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       keywords = { "vault", "token" },
       severity = "critical", tags = { "vault" },
       entropy = 3.5,
-      prefilter = "regex",
+      -- The token itself: "vault" and "token" are frequent words.
+      prefilter_regex = [[s\.[A-Za-z0-9]{24}]],
       -- Allow-lists are caseless; these three say what they mean with (?-i).
       allow = { [[(?-i)^s\.[A-Za-z]+$]], [[(?-i)^s\.[a-z0-9]+$]], [[(?-i)^s\.[A-Z0-9]+$]] },
       examples = { hit = [[VAULT_TOKEN=s.67RL2SPZZviH5gbNKSA2N3v7]], miss = [[VAULT_TOKEN=s.AcceptanceTimeoutSeconds]] },

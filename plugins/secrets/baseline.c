@@ -89,7 +89,8 @@ int vg_sec_baseline_load(const char *file, vg_sec_baseline **out, char *err, siz
         return -ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
-        const char *fp = json_string_value(json_object_get(json_array_get(items, i), "fingerprint"));
+        const char *fp =
+            json_string_value(json_object_get(json_array_get(items, i), "fingerprint"));
         if (!fp || !is_fingerprint(fp)) {
             snprintf(err, errlen, "%s: finding %zu: no valid fingerprint", file, i + 1);
             vg_sec_baseline_free(b);

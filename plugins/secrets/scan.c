@@ -46,9 +46,10 @@ int vg_sec_scanner_new(const vg_sec_rules *rs, const vg_sec_limits *lim, vg_sec_
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->scanned_to = calloc(rs->n * 2, sizeof(*s->scanned_to));
     s->reported_to = s->scanned_to + rs->n;
+    s->epoch_of = calloc(rs->n, sizeof(*s->epoch_of));
     s->md = pcre2_match_data_create(VG__SEC_MAX_GROUPS, NULL);
     s->amd = pcre2_match_data_create(1, NULL);
-    if (!s->scanned_to || !s->md || !s->amd ||
+    if (!s->scanned_to || !s->epoch_of || !s->md || !s->amd ||
         hs_alloc_scratch(rs->db, &s->scratch) != HS_SUCCESS) {
         vg_sec_scanner_free(s);
         return -ENOMEM;
@@ -65,6 +66,7 @@ void vg_sec_scanner_free(vg_sec_scanner *s)
     pcre2_match_data_free(s->md);
     pcre2_match_data_free(s->amd);
     free(s->scanned_to);
+    free(s->epoch_of);
     free(s->buf);
     free(s);
 }
@@ -219,9 +221,14 @@ static void emit(vg_sec_scanner *s, const vg__sec_rule *r, size_t off, size_t le
         .secret = sec,
         .secret_len = len,
         .entropy = vg_sec_entropy(sec, len),
-        .context = example ? VG_SEC_CTX_EXAMPLE : s->path_ctx,
+        .context = VG_SEC_CTX_EXAMPLE,
         .severity = example ? VG_SEC_LOW : r->info.severity,
     };
+    if (!example) {
+        if (s->path_ctx < 0)
+            s->path_ctx = vg__sec_path_context(s->ctx->path);
+        f.context = s->path_ctx;
+    }
     if (example) {
         s->st.examples++;
         if (!(s->lim.flags & VG_SEC_SHOW_EXAMPLES))
@@ -308,11 +315,24 @@ static void check_match(vg_sec_scanner *s, const vg__sec_rule *r, const char *su
         report(s, r, sec, sl, false);
 }
 
+/* Rule ri's progress in the current buffer, reset on first use: clearing
+ * the arrays of every rule for every file cost more than scanning a small
+ * file. */
+static void rule_state(vg_sec_scanner *s, size_t ri)
+{
+    if (s->epoch_of[ri] != s->epoch) {
+        s->epoch_of[ri] = s->epoch;
+        s->scanned_to[ri] = 0;
+        s->reported_to[ri] = 0;
+    }
+}
+
 /* Runs the precise expression of rule r over [from, to) of the buffer. */
 static void precise(vg_sec_scanner *s, const vg__sec_rule *r, size_t from, size_t to)
 {
     const char *subj = s->data + from;
     size_t len = to - from, at = 0;
+    rule_state(s, (size_t)(r - s->rs->r));
     while (at <= len) {
         int nm = pcre2_match(r->re, (PCRE2_SPTR)subj, len, at, 0, s->md, NULL);
         if (nm < 0)
@@ -351,6 +371,7 @@ static int on_candidate(unsigned id, unsigned long long from, unsigned long long
     vg_sec_scanner *s = ctx;
     unsigned ri = s->rs->id_rule[id];
     const vg__sec_rule *r = &s->rs->r[ri];
+    rule_state(s, ri);
     if (to <= s->scanned_to[ri] && s->scanned_to[ri])
         return 0;
     size_t w = r->window, start, end;
@@ -430,8 +451,11 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
     s->line_no = 1;
     s->nspans = 0;
     s->npend = 0;
-    s->path_ctx = vg__sec_path_context(ctx->path);
-    memset(s->scanned_to, 0, 2 * s->rs->n * sizeof(*s->scanned_to));
+    s->path_ctx = -1; /* computed at the first finding (value.c) */
+    if (++s->epoch == 0) { /* wrapped: no stale state may look current */
+        memset(s->epoch_of, 0, s->rs->n * sizeof(*s->epoch_of));
+        s->epoch = 1;
+    }
     /* Per-rule path filters: a rule that does not apply to this path has
      * its candidates muted by pretending it already looked at everything. */
     for (size_t j = 0; j < s->rs->nby_path; j++) {
@@ -442,6 +466,7 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
             in = glob_match(r->paths.v[k], ctx->path);
         if (r->kind_only && r->kind_only != 1 + ctx->kind)
             in = false;
+        rule_state(s, i);
         if (!in || path_excluded(&r->exclude_paths, ctx->path))
             s->scanned_to[i] = (size_t)-1;
     }

@@ -111,6 +111,8 @@ struct vg_sec_scanner {
     struct timespec t0;
     size_t *scanned_to;  /* per rule, during one buffer: checked up to */
     size_t *reported_to; /* per rule: end of the last match */
+    unsigned *epoch_of;  /* per rule: the buffer its two values are of */
+    unsigned epoch;      /* the current buffer's number */
     char *buf;           /* file read buffer */
     size_t bufcap;
     /* During one buffer. */
@@ -130,7 +132,7 @@ struct vg_sec_scanner {
     unsigned npend;
     size_t line_off; /* line-count cache: offset and its line */
     unsigned line_no;
-    int path_ctx; /* enum vg_sec_context of the current path */
+    int path_ctx; /* enum vg_sec_context of the current path, -1: not yet known */
     const vg_sec_baseline *baseline;
 };
 

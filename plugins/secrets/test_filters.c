@@ -156,10 +156,12 @@ static void prefixed_names_are_found(void **state)
         {"deploy/.env", "STRIPE_API_KEY=Xk2vR9qLm4TzW7pBn3Yc8Hd5\n", "generic-api-key"},
         {"deploy/.env", "PAYMENTS_API_KEY = \"Qw8eR4tY2uI6oP1aS5dF9gH3\"\n", "generic-api-key"},
         {"deploy/.env",
-         "OPENAI_API_KEY=sk-proj-Vn3kQ8wLz5Rt2Yp7Hb4Xc9Md6Jf1Gs0Ka8Ue3Wq5Zr7Ty2Np4Lm6Bv9Cx1Dh3Fj5\n",
+         "OPENAI_API_KEY=sk-proj-"
+         "Vn3kQ8wLz5Rt2Yp7Hb4Xc9Md6Jf1Gs0Ka8Ue3Wq5Zr7Ty2Np4Lm6Bv9Cx1Dh3Fj5\n",
          "openai-api-key-named"},
         {"app/mail.py", "smtp_password = \"Xq7!vR2@pL9m\"\n", "generic-password"},
-        {"infra/sql.tf", "  administrator_login_password = \"thisIsDog11\"\n", "terraform-password"},
+        {"infra/sql.tf", "  administrator_login_password = \"thisIsDog11\"\n",
+         "terraform-password"},
         {"ci/env.sh", "export GITHUB_TOKEN=Zq3VbT9mKp2LxR7cNw4YhJ8s\n", "generic-api-key"},
         {"src/app.js", "const slackToken = \"Pw8HkT3nVb6QzR1mXc9LsJ4y\";\n", "generic-api-key"},
         {"conf/app.ini", "api_key = 2f1c9a7e4b8d3f6a0c5e9b2d7f4a1c8e3b6d9f0a\n", "generic-api-key"},
@@ -181,16 +183,18 @@ static void prefixed_names_are_found(void **state)
 static void false_alarms_of_the_issue(void **state)
 {
     (void)state;
-    struct found fd = scan("ui/grid.ts", "rookTable = \"00aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI6kL9o\"\n",
-                           0, NULL, NULL);
+    struct found fd =
+        scan("ui/grid.ts", "rookTable = \"00aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI6kL9o\"\n", 0, NULL,
+             NULL);
     assert_false(has(&fd, "okta-api-token"));
     fd = scan("conf/okta.env", "OKTA_API_TOKEN=00aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hI6kL9o\n", 0,
               NULL, NULL);
     assert_true(has(&fd, "okta-api-token"));
-    fd = scan("deploy/secrets.enc.yaml",
-              "db:\n    password: ENC[AES256_GCM,data:O+5l4g==,iv:c/dS4BCBMbnKsXYuzBuCuVQt8RV9bOv5Hgd"
-              "pL+iwmns=,tag:KkQfh6OymvCt4uC13p318g==,type:str]\n",
-              0, NULL, NULL);
+    fd = scan(
+        "deploy/secrets.enc.yaml",
+        "db:\n    password: ENC[AES256_GCM,data:O+5l4g==,iv:c/dS4BCBMbnKsXYuzBuCuVQt8RV9bOv5Hgd"
+        "pL+iwmns=,tag:KkQfh6OymvCt4uC13p318g==,type:str]\n",
+        0, NULL, NULL);
     assert_int_equal(fd.n, 0);
     fd = scan("docs/api.md",
               "Authorization: Basic eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJjb25maWRlbmNlIjowLjh9."
@@ -209,8 +213,8 @@ static void test_paths_are_marked_and_can_be_left_out(void **state)
     struct found fd = scan("src/app.env", tok, 0, NULL, NULL);
     assert_int_equal(fd.n, 1);
     assert_int_equal(fd.f[0].context, VG_SEC_CTX_NONE);
-    static const char *const test_paths[] = {"tests/app.env", "pkg/test/app.env",
-                                             "a/testdata/x.env", "spec/fixtures/app.env",
+    static const char *const test_paths[] = {"tests/app.env",          "pkg/test/app.env",
+                                             "a/testdata/x.env",       "spec/fixtures/app.env",
                                              "config/app.example.env", "docs/examples/app.env"};
     for (size_t i = 0; i < sizeof(test_paths) / sizeof(test_paths[0]); i++) {
         fd = scan(test_paths[i], tok, 0, NULL, NULL);
@@ -326,8 +330,7 @@ static void baseline_leaves_out_accepted_findings(void **state)
         unlink(p);
         free(p);
     }
-    assert_int_equal(vg_sec_baseline_load("/nonexistent/base.json", &b, err, sizeof(err)),
-                     -ENOENT);
+    assert_int_equal(vg_sec_baseline_load("/nonexistent/base.json", &b, err, sizeof(err)), -ENOENT);
 }
 
 /* A Secret's value written as a YAML block scalar is decoded too. */

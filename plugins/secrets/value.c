@@ -56,10 +56,10 @@ static bool is_stub(const char *path)
 bool vg__sec_path_is_code(const char *path)
 {
     static const char *const code[] = {
-        "py",  "pyw", "js",    "mjs",  "cjs",   "jsx", "ts",  "tsx", "go",  "java", "kt",
-        "kts", "scala", "groovy", "c", "h",     "cc",  "cpp", "cxx", "hh",  "hpp",  "hxx",
-        "cs",  "rb",  "php",   "rs",   "swift", "m",   "mm",  "pl",  "pm",  "lua",  "dart",
-        "ex",  "exs", "erl",   "hs",   "ml",    "jl",  "vb",  "fs",  "r",   NULL,
+        "py",  "pyw",   "js",     "mjs", "cjs",   "jsx", "ts",  "tsx", "go", "java", "kt",
+        "kts", "scala", "groovy", "c",   "h",     "cc",  "cpp", "cxx", "hh", "hpp",  "hxx",
+        "cs",  "rb",    "php",    "rs",  "swift", "m",   "mm",  "pl",  "pm", "lua",  "dart",
+        "ex",  "exs",   "erl",    "hs",  "ml",    "jl",  "vb",  "fs",  "r",  NULL,
     };
     return in_list(extension(path), code);
 }
@@ -132,13 +132,12 @@ static bool contains(const char *v, size_t n, const char *needle)
 static bool has_stop_word(const char *v, size_t n)
 {
     static const char *const words[] = {
-        "password", "passwd",  "passphrase", "secret",   "token",       "credential",
-        "example",  "sample",  "dummy",      "fake",     "placeholder", "changeme",
-        "change_me", "redacted", "your",     "xxxx",     "****",        "...",
-        "insert",   "replace", "notreal",    "getpass",  "environ",     "getenv",
-        "process.env", "config", "settings", "kwargs",   "request",     "self.",
-        "this.",    "->",      "::",         "${",       "{{",          "$(",
-        "%(",       "%s",      "%d",         "#{",       "<%",          "ENC[",
+        "password", "passwd",  "passphrase", "secret",      "token",    "credential", "example",
+        "sample",   "dummy",   "fake",       "placeholder", "changeme", "change_me",  "redacted",
+        "your",     "xxxx",    "****",       "...",         "insert",   "replace",    "notreal",
+        "getpass",  "environ", "getenv",     "process.env", "config",   "settings",   "kwargs",
+        "request",  "self.",   "this.",      "->",          "::",       "${",         "{{",
+        "$(",       "%(",      "%s",         "%d",          "#{",       "<%",         "ENC[",
         NULL,
     };
     for (const char *const *w = words; *w; w++)
@@ -147,8 +146,7 @@ static bool has_stop_word(const char *v, size_t n)
     return false;
 }
 
-bool vg__sec_value_is_literal(const char *data, size_t len, size_t off, size_t n,
-                              const char *path)
+bool vg__sec_value_is_literal(const char *data, size_t len, size_t off, size_t n, const char *path)
 {
     const char *v = data + off;
     if (is_stub(path))
