@@ -660,7 +660,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       entropy = 3.0,
       -- What vectorscan looks for: the name's end, the assignment and the
       -- first 8 characters of a value; cheaper than the expression itself.
-      prefilter_regex = [=[(?i)(?:pass(?:word|wd|phrase)?|pwd)["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?[^\s"'#;,`]{8}]=],
+      prefilter_regex = [=[(?i)(?:pass(?:word|wd|phrase)?|pwd)["']?[ \t]*[:=][=>]?[ \t]*["']?[^\s"'#;,`]{8}]=],
       value = "literal",
       allow = { [[^(?:true|false|null|none|required|optional)$]], [[^[a-z]+(?:_[a-z]+)+$]], [[^(?:/|\./|~/)[\w./-]+$]] },
       examples = { hit = [[db:
@@ -680,7 +680,8 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       severity = "medium", tags = { "generic" },
       entropy = 3.5,
       -- Every name above ends in one of these words.
-      prefilter_regex = [=[(?i)(?:key|token|secret|creds|credentials?)["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?[A-Za-z0-9_.+/=~-]{16}]=],
+      -- (":=" and "=>" as an operator of one or two characters.)
+      prefilter_regex = [=[(?i)(?:key|token|secret|creds|credentials?)["']?[ \t]*[:=][=>]?[ \t]*["']?[A-Za-z0-9_.+/=~-]{16}]=],
       value = "literal",
       -- A random key of 16 characters or more holds a digit (94 % at 16).
       -- A UUID names a thing (a request, a lock, a resource) far more often

@@ -160,6 +160,8 @@ static void prefixed_names_are_found(void **state)
          "Vn3kQ8wLz5Rt2Yp7Hb4Xc9Md6Jf1Gs0Ka8Ue3Wq5Zr7Ty2Np4Lm6Bv9Cx1Dh3Fj5\n",
          "openai-api-key-named"},
         {"app/mail.py", "smtp_password = \"Xq7!vR2@pL9m\"\n", "generic-password"},
+        {"app/db.go", "\tdbPassword := \"Xq7!vR2@pL9m\"\n", "generic-password"},
+        {"config/app.rb", "  api_key => \"Zq3VbT9mKp2LxR7cNw4Y\",\n", "generic-api-key"},
         {"infra/sql.tf", "  administrator_login_password = \"thisIsDog11\"\n",
          "terraform-password"},
         {"ci/env.sh", "export GITHUB_TOKEN=Zq3VbT9mKp2LxR7cNw4YhJ8s\n", "generic-api-key"},
