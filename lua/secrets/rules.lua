@@ -179,6 +179,8 @@ Z3CL7csGZaF31DDxp63OHm1FZuG296c0xPbX+neGBuzSm6A8cVR06AxYpThGJWZh
       description = "WireGuard private key",
       regex = [[(?i)\bPrivateKey\s*=\s*([A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=)]],
       keywords = { "PrivateKey" },
+      -- An identifier in many APIs: the key's shape after it too.
+      prefilter_regex = [[(?i)PrivateKey\s*=\s*[A-Za-z0-9+/]{42}]],
       severity = "critical", tags = { "key", "vpn" },
       examples = { hit = [[[Interface]
 PrivateKey = P3zcCr1Y6ffeIIemGpb3EfKoNSvphIk7s4pqL0KJFlA=
@@ -694,6 +696,9 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       description = "URL with a password",
       regex = [[\bhttps?://[^\s:/@"'$]{1,64}:([^\s:/@"']{3,64})@[A-Za-z0-9.-]+]],
       keywords = { "://" },
+      -- "://" is in every URL of every comment: vectorscan looks for the
+      -- user:password@ part as well.
+      prefilter_regex = [=[://[^\s:/@"'$]{1,64}:[^\s:/@"']{3,64}@]=],
       severity = "high", tags = { "password", "url", "generic" },
       entropy = 2.5,
       examples = { hit = [[REGISTRY=https://ci:BWteGX7CpRjltBu76gTG@registry.corp.internal/v2]], miss = [[REGISTRY=https://ci@registry.corp.internal/v2]] },
@@ -703,6 +708,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       description = "Database URL with a password",
       regex = [[\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|clickhouse|cockroachdb|couchdb|neo4j)://[^\s:/@"']*:([^\s:/@"']{3,})@[^\s"']+]],
       keywords = { "://" },
+      prefilter_regex = [=[://[^\s:/@"']*:[^\s:/@"']{3,}@]=],
       severity = "critical", tags = { "database", "password" },
       entropy = 2.5,
       examples = { hit = [[DATABASE_URL=postgres://app:B7kLcFh2VPVk0OYdsG@db.internal:5432/shop]], miss = [[DATABASE_URL=postgres://app@db.internal:5432/shop]] },
