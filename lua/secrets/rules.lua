@@ -1888,7 +1888,7 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       severity = "high", tags = { "password", "terraform" },
       entropy = 2.0,
       paths = { "*.tf", "*.tfvars", "*.hcl" },
-      
+
       examples = { hit = [[administrator_login_password = "mkQdBiDMDxUpC1"]], miss = [[administrator_login_password = var.db_password]], path = "infra/main.tf" },
     },
     {

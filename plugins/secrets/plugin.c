@@ -692,6 +692,9 @@ static const vg_setting_desc settings[] = {
     {.key = "max_bytes", .type = VG_SETTING_INT, .min = 1, .max = INT64_MAX},
     {.key = "timeout_ms", .type = VG_SETTING_INT, .min = 1, .max = 86400000},
     {.key = "rules", .type = VG_SETTING_STRING},
+    {.key = "baselines", .type = VG_SETTING_STRING},
+    {.key = "skip_tests", .type = VG_SETTING_BOOL},
+    {.key = "example_data", .type = VG_SETTING_BOOL},
     {.key = NULL},
 };
 

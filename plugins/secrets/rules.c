@@ -37,28 +37,6 @@ const char *vg_sec_default_rules_path(void)
     return VIGIL_SECRETS_RULES_SOURCE;
 }
 
-void vg__sec_rule_clear(vg__sec_rule *r)
-{
-    free(r->id);
-    free(r->description);
-    free(r->tags);
-    free(r->hit);
-    free(r->miss);
-    free(r->expath);
-    free(r->regex);
-    free(r->pre_regex);
-    vg__sec_strv_free(&r->keywords);
-    vg__sec_strv_free(&r->paths);
-    vg__sec_strv_free(&r->exclude_paths);
-    if (r->allow_re)
-        for (size_t i = 0; i < r->allow.n; i++)
-            pcre2_code_free(r->allow_re[i]);
-    free(r->allow_re);
-    vg__sec_strv_free(&r->allow);
-    pcre2_code_free(r->re);
-    memset(r, 0, sizeof(*r));
-}
-
 void vg_sec_rules_free(vg_sec_rules *rs)
 {
     if (!rs)

@@ -17,27 +17,6 @@
 #define RULES_MEM_MAX (64u << 20)
 #define RULES_INSN_MAX 50000000L
 
-int vg__sec_strv_push(vg__sec_strv *sv, const char *s)
-{
-    char **v = realloc(sv->v, (sv->n + 2) * sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    sv->v = v;
-    if (!(v[sv->n] = strdup(s)))
-        return -ENOMEM;
-    v[++sv->n] = NULL;
-    return 0;
-}
-
-void vg__sec_strv_free(vg__sec_strv *sv)
-{
-    for (size_t i = 0; i < sv->n; i++)
-        free(sv->v[i]);
-    free(sv->v);
-    sv->v = NULL;
-    sv->n = 0;
-}
-
 static int sev_parse(const char *s)
 {
     static const char *const names[] = {"low", "medium", "high", "critical"};
