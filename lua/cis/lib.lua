@@ -60,11 +60,13 @@ local seen = {}
 
 local function merge_tags(into, tags)
   for fw, controls in pairs(tags) do
+    if fw == "source" then goto next end -- compliance.lua's provenance, not a tag
     if not FRAMEWORKS[fw] then error("unknown framework " .. tostring(fw)) end
     into[fw] = into[fw] or {}
     for _, c in ipairs(type(controls) == "table" and controls or { controls }) do
       into[fw][#into[fw] + 1] = tostring(c)
     end
+    ::next::
   end
 end
 

@@ -89,7 +89,7 @@ end
 return {
   {
     id = "4.5", title = "Ensure Content trust for Docker is Enabled", level = 2, automated = true, scored = true,
-    target = "images", compliance = "image-config",
+    target = "images", compliance = "trusted-images",
     description = "docker-bench reads DOCKER_CONTENT_TRUST in its own environment; vigil, which runs as a "
         .. "daemon, reads where the host sets it for every login (/etc/environment, /etc/profile.d).",
     remediation = "Set DOCKER_CONTENT_TRUST=1 in /etc/environment (or a file of /etc/profile.d).",
