@@ -53,6 +53,11 @@ function cis.find_containers(only)
     for _, c in ipairs(list) do if c.id == only or c.id:sub(1, #only) == only then keep[#keep + 1] = c end end
     list = keep
   end
+  -- Docker names its containers ("/web"): say that rather than the id.
+  for _, c in ipairs(list) do
+    local dc = c.name == c.id:sub(1, 12) and cis.docker_config(c)
+    if dc and type(dc.Name) == "string" and dc.Name ~= "" then c.name = dc.Name:gsub("^/", "") end
+  end
   return list
 end
 

@@ -106,7 +106,8 @@ scan risky.json --target containers --container "$RISKY"
 expect risky.json WARN 5.6 5.11 5.12 5.13 5.16 5.26 5.27 5.29 4.1
 expect risky.json PASS 5.1 5.2 5.4 5.5 5.7 5.8 5.10 5.14 5.15 5.17 5.18 5.20 5.21 5.22 5.25 5.30 5.31 5.32
 expect risky.json "$SEL" 5.3
-jq -e '.results[] | select(.id == "5.6") | .evidence | test("mounts /etc \\(rw\\)")' "$T/risky.json" \
+jq -e --arg n "risky$$" '.results[] | select(.id == "5.6") | .evidence
+    | test("^" + $n + ": mounts /etc \\(rw\\)")' "$T/risky.json" \
     >/dev/null || fail "5.6 evidence: $(status_of risky.json 5.6)"
 jq -e '.benchmarks.docker == "CIS Docker Benchmark v1.6.0" and
        all(.results[]; .version == "CIS Docker Benchmark v1.6.0")' "$T/risky.json" >/dev/null \
