@@ -26,6 +26,23 @@ return {
       return "WARN", "/var/lib/docker is not a mount point"
     end),
   },
+  {
+    id = "1.1.2", title = "Ensure only trusted users are allowed to control Docker daemon", level = 1,
+    automated = true, scored = true, target = "host", compliance = "access-control",
+    description = "INFO listing the members of the docker group, as docker-bench does: whether they "
+        .. "are trusted is the reviewer's call.",
+    remediation = "Remove untrusted users from the docker group (gpasswd -d <user> docker).",
+    run = cis.docker_check(function()
+      for _, line in ipairs(cis.lines("/etc/group") or {}) do
+        local f = cis.split(line, ":")
+        if f[1] == "docker" then
+          local users = f[4] and f[4] ~= "" and f[4] or "none"
+          return "INFO", "docker group (gid " .. tostring(f[3]) .. ") members: " .. users
+        end
+      end
+      return "INFO", "no docker group: only root can use the socket"
+    end),
+  },
   audit("1.1.3", "Ensure auditing is configured for the Docker daemon", { "/usr/bin/dockerd", "/usr/bin/docker" }),
   audit("1.1.4", "Ensure auditing is configured for Docker files and directories - /run/containerd",
         { "/run/containerd" }),

@@ -276,6 +276,14 @@ return {
       if not s or (s.defaultAction == "SCMP_ACT_ALLOW" and #(s.syscalls or {}) == 0) then return "no seccomp filter" end
     end,
   },
+  {
+    id = "5.23", title = "Ensure that docker exec commands are not used with the privileged option", level = 2,
+    automated = true, scored = true, target = "containers", compliance = "least-privilege",
+    description = "NOTE, as docker-bench: `docker exec` sessions leave nothing on disk to check; "
+        .. "they show in the daemon's API log and in vigil's process events.",
+    remediation = "Do not use docker exec --privileged.",
+    run = function() return "NOTE", "review docker exec sessions in the daemon's logs or vigil's process events" end,
+  },
   rt {
     id = "5.25", title = "Ensure that cgroup usage is confirmed", compliance = "resource-limits",
     remediation = "Leave --cgroup-parent unset unless the container is meant to run under another cgroup.",
