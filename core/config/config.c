@@ -51,7 +51,7 @@ enum kind {
     K_LIST,    /* a list of strings into a NULL-terminated char **; max > 0 bounds it */
     K_PLUGINS, /* plugins.<name> = { ... }; stays in the Lua state */
     K_TABLE,   /* any table; stays in the Lua state, checked by its user */
-    K_WEBHOOKS, /* webhooks.<name> = { url = ... }; stays in the Lua state */
+    K_CHECKED, /* a table checked by s->check_table; stays in the Lua state */
 };
 
 struct setting {
@@ -64,6 +64,8 @@ struct setting {
     int64_t def_int, min, max;
     /* K_LIST: checks one item; 0, or -EINVAL with a message in err. */
     int (*check_item)(const char *item, char *err, size_t errlen);
+    /* K_CHECKED: checks the table at idx; 0, or -EINVAL with a message in err. */
+    int (*check_table)(lua_State *L, int idx, char *err, size_t errlen);
 };
 
 static const char *const mode_names[] = {"learn", "monitor", "protect", NULL};
@@ -99,7 +101,11 @@ static const struct setting settings[] = {
      * keeps hours * 3600e9 far from overflowing. */
     {"group_aging_hours", K_UINT, FIELD(group_aging_hours), .def_int = 24, .min = 0, .max = 8760},
     /* Endpoints of the webhook action (webhook.h). */
-    {"webhooks", K_WEBHOOKS, .offset = 0},
+    {"webhooks", K_CHECKED, .offset = 0, .check_table = vg_config_webhooks_check},
+    /* Where events go besides the store (core/output) and the metrics
+     * endpoint (config_outputs.c). */
+    {"outputs", K_CHECKED, .offset = 0, .check_table = vg_config_outputs_check},
+    {"metrics", K_CHECKED, .offset = 0, .check_table = vg_config_metrics_check},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -276,7 +282,7 @@ static bool check_value(lua_State *L, int idx, struct load_ctx *ctx, const struc
     case K_LIST:
     case K_PLUGINS:
     case K_TABLE:
-    case K_WEBHOOKS:
+    case K_CHECKED:
         if (lua_istable(L, idx))
             return true;
         report(ctx, line, "setting '%s' must be a table, got %s", s->key, luaL_typename(L, idx));
@@ -405,7 +411,7 @@ static bool set_default(vg_config *cfg, const struct setting *s)
         return *(char ***)p != NULL;
     case K_PLUGINS:
     case K_TABLE:
-    case K_WEBHOOKS:
+    case K_CHECKED:
         return true;
     }
     return true;
@@ -586,10 +592,10 @@ static void take_setting(lua_State *L, struct load_ctx *ctx, const struct settin
         return;
     case K_TABLE:
         return;
-    case K_WEBHOOKS: {
+    case K_CHECKED: {
         char err[300];
         ctx->key = s->key;
-        if (vg_config_webhooks_check(L, top, err, sizeof(err)) < 0)
+        if (s->check_table(L, top, err, sizeof(err)) < 0)
             report(ctx, ctx->lines[s - settings], "%s", err);
         ctx->key = NULL;
         return;
