@@ -18,6 +18,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,14 +59,19 @@ static int priority_of(const char *sev, size_t len)
     return LOG_INFO;
 }
 
-static void choose(journal_out *j)
+/* journald or syslog, at start and at each reopen; a change is logged. */
+static void choose(journal_out *j, bool first)
 {
     bool was = j->syslog;
     j->syslog = access(JOURNAL_SOCKET, W_OK) != 0;
-    if (j->syslog)
+    if (j->syslog && (first || !was)) {
         openlog(j->ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-    else if (was)
+        vg_notice("output journal: journald is not running (no %s); events go to syslog",
+                  JOURNAL_SOCKET);
+    } else if (!j->syslog && was) {
         closelog();
+        vg_notice("output journal: journald is back; events go to it again");
+    }
 }
 
 static int journal_open(const msgpack_object *settings, void **priv, char *err, size_t errlen)
@@ -75,10 +81,7 @@ static int journal_open(const msgpack_object *settings, void **priv, char *err, 
         return -ENOMEM;
     if (vg_mp_get_cstr(settings, "identifier", j->ident, sizeof(j->ident)) < 0)
         snprintf(j->ident, sizeof(j->ident), "vigild");
-    choose(j);
-    if (j->syslog)
-        vg_notice("output journal: journald is not running (no %s); events go to syslog",
-                  JOURNAL_SOCKET);
+    choose(j, true);
     *priv = j;
     return 0;
 }
@@ -163,7 +166,7 @@ static int journal_write(void *priv, const msgpack_object *ev, const char *json,
 
 static void journal_reopen(void *priv)
 {
-    choose(priv);
+    choose(priv, false);
 }
 
 static void journal_close(void *priv)
