@@ -52,6 +52,9 @@ static int apply_overrides(const vg_opts *o, vg_config *c)
         free(c->policy_dirs);
         c->policy_dirs = dirs;
     }
+    for (size_t i = 0; o->shipped_policy_dir && c->policy_dirs && c->policy_dirs[i]; i++)
+        if (strcmp(c->policy_dirs[i], VIGIL_DEFAULT_POLICY_DIR) == 0)
+            rc |= replace_str(&c->policy_dirs[i], o->shipped_policy_dir);
     if (o->log_level) {
         int level = vg_log_parse_level(o->log_level);
         if (level < 0)
