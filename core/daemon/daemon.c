@@ -544,6 +544,8 @@ static int start_workloads(vg_daemon *d)
     }
     if (rc < 0)
         vg_err("cannot start workload discovery: %s", strerror(-rc));
+    else
+        vg_outputs_set_workloads(d->outputs, d->workloads);
     return rc;
 }
 

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "mp.h"
 #include "output_int.h"
+#include "output_k8s.h"
 
 #define DEFAULT_QUEUE 4096
 #define TICK_MS 100
@@ -69,7 +70,9 @@ typedef struct output {
 struct vg_outputs {
     output *live;
     output *retiring;
-    msgpack_sbuffer wire; /* the event being dispatched */
+    vg_workloads *workloads; /* for Kubernetes metadata; NULL: none added */
+    msgpack_sbuffer wire;    /* the event being dispatched */
+    msgpack_sbuffer k8s;     /* the same with its "k8s" key */
 };
 
 static uint64_t now_ms(void)
@@ -353,6 +356,7 @@ int vg_outputs_new(vg_outputs **out)
     if (!s)
         return -ENOMEM;
     msgpack_sbuffer_init(&s->wire);
+    msgpack_sbuffer_init(&s->k8s);
     *out = s;
     return 0;
 }
@@ -390,6 +394,7 @@ void vg_outputs_close(vg_outputs *s)
     }
     reap(s, true);
     msgpack_sbuffer_destroy(&s->wire);
+    msgpack_sbuffer_destroy(&s->k8s);
     free(s);
 }
 
@@ -458,25 +463,36 @@ int vg_outputs_configure(vg_outputs *s, const vg_config *cfg)
     return rc;
 }
 
+void vg_outputs_set_workloads(vg_outputs *s, vg_workloads *reg)
+{
+    s->workloads = reg;
+}
+
+/* The event's wire form, with its Kubernetes metadata when it has some. */
+static const msgpack_sbuffer *encode(vg_outputs *s, const vg_event *ev)
+{
+    s->wire.size = 0;
+    if (vg_event_encode(ev, &s->wire) < 0)
+        return NULL;
+    return vg__output_k8s_add(s->workloads, ev->workload, &s->wire, &s->k8s) == 1 ? &s->k8s
+                                                                                : &s->wire;
+}
+
 void vg_outputs_on_event(const vg_event *ev, void *arg)
 {
     vg_outputs *s = arg;
-    bool encoded = false;
+    const msgpack_sbuffer *wire = NULL;
     for (output *o = s->live; o; o = o->next) {
         if (!matches(o, ev))
             continue;
-        if (!encoded) {
-            s->wire.size = 0;
-            if (vg_event_encode(ev, &s->wire) < 0)
-                return;
-            encoded = true;
-        }
+        if (!wire && !(wire = encode(s, ev)))
+            return;
         pthread_mutex_lock(&o->mu);
         bool full = o->count == o->cap;
-        char *copy = full ? NULL : malloc(s->wire.size);
+        char *copy = full ? NULL : malloc(wire->size);
         if (copy) {
-            memcpy(copy, s->wire.data, s->wire.size);
-            o->ring[(o->head + o->count) % o->cap] = (item){copy, s->wire.size};
+            memcpy(copy, wire->data, wire->size);
+            o->ring[(o->head + o->count) % o->cap] = (item){copy, wire->size};
             o->count++;
             pthread_cond_signal(&o->cv);
         }

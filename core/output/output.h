@@ -32,6 +32,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "workloads.h"
 
 typedef struct vg_outputs vg_outputs;
 
@@ -55,6 +56,10 @@ void vg_outputs_close(vg_outputs *o);
  * opened (a directory that does not exist, no libcurl) is logged and left
  * out; the others run. Returns how many could not be opened, or -ENOMEM. */
 int vg_outputs_configure(vg_outputs *o, const vg_config *cfg);
+
+/* Events of workloads in pods get a "k8s" key ({namespace, pod,
+ * container, labels}) from this registry (output_k8s.c). */
+void vg_outputs_set_workloads(vg_outputs *o, vg_workloads *reg);
 
 /* The bus callback (subscribe it for every type, arg = the set). */
 void vg_outputs_on_event(const vg_event *ev, void *arg);

@@ -76,18 +76,27 @@ static bool is_header_key(const msgpack_object *k)
     return false;
 }
 
-/* Falco's field names for what Kubernetes and the runtime said, the
- * event's own keys under "vigil.". */
+/* The event's own keys go under "vigil."; Kubernetes' come from the "k8s"
+ * map (pack_k8s), so that they are never there twice. */
 static const char *falco_field(const msgpack_object *k)
 {
-    static const char *const map[][2] = {{"namespace", "k8s.ns.name"},
-                                         {"pod", "k8s.pod.name"},
-                                         {"container", "container.name"},
-                                         {"image", "container.image.repository"}};
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (vg_mp_streq(k, map[i][0]))
-            return map[i][1];
-    return NULL;
+    return vg_mp_streq(k, "image") ? "container.image.repository" : NULL;
+}
+
+/* The "k8s" map that core/output adds, under Falco's names: k8s.ns.name,
+ * k8s.pod.name, container.name (strings) and k8s.pod.labels (a map). */
+static void pack_k8s(msgpack_packer *pk, const msgpack_object *k8s)
+{
+    for (uint32_t i = 0; i < k8s->via.map.size; i++) {
+        const msgpack_object *k = &k8s->via.map.ptr[i].key;
+        const char *name = vg_mp_streq(k, "namespace")   ? "k8s.ns.name"
+                           : vg_mp_streq(k, "pod")       ? "k8s.pod.name"
+                           : vg_mp_streq(k, "container") ? "container.name"
+                           : vg_mp_streq(k, "labels")    ? "k8s.pod.labels"
+                                                         : "vigil.k8s";
+        vg_mp_pack_cstr(pk, name);
+        msgpack_pack_object(pk, k8s->via.map.ptr[i].val);
+    }
 }
 
 static bool is_scalar(const msgpack_object *v)
@@ -102,8 +111,13 @@ static void pack_fields(msgpack_packer *pk, const msgpack_object *ev, int64_t t)
     const char *s;
     size_t l;
     uint32_t n = 0;
-    for (uint32_t i = 0; i < ev->via.map.size; i++)
-        n += ev->via.map.ptr[i].key.type == MSGPACK_OBJECT_STR && !is_header_key(&ev->via.map.ptr[i].key);
+    for (uint32_t i = 0; i < ev->via.map.size; i++) {
+        const msgpack_object_kv *kv = &ev->via.map.ptr[i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && !is_header_key(&kv->key))
+            n += vg_mp_streq(&kv->key, "k8s") && kv->val.type == MSGPACK_OBJECT_MAP
+                     ? kv->val.via.map.size
+                     : 1;
+    }
     msgpack_pack_map(pk, 6 + n);
     vg_mp_pack_kv_int(pk, "evt.time", t);
     static const char *const hdr[][2] = {{"vigil.type", "type"},
@@ -127,6 +141,10 @@ static void pack_fields(msgpack_packer *pk, const msgpack_object *ev, int64_t t)
         const msgpack_object *k = &ev->via.map.ptr[i].key, *v = &ev->via.map.ptr[i].val;
         if (k->type != MSGPACK_OBJECT_STR || is_header_key(k))
             continue;
+        if (vg_mp_streq(k, "k8s") && v->type == MSGPACK_OBJECT_MAP) {
+            pack_k8s(pk, v);
+            continue;
+        }
         const char *name = falco_field(k);
         char buf[128];
         if (!name) {

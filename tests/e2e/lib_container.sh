@@ -48,7 +48,8 @@ ct_id() {
 # and sets CT_PID to its init pid. (Not for $(...): the container must be
 # recorded in this shell for the cleanup.)
 # (CT_ROOT=DIR ct_start ...: the container runs on DIR, writable, instead
-# of the shared read-only root; see ct_writable_root.)
+# of the shared read-only root; see ct_writable_root. CT_ANNOTATIONS=JSON
+# ct_start ...: the bundle's OCI annotations, as a CRI runtime writes them.)
 ct_start() {
     local id bundle
     id=$(ct_id "$1")
@@ -61,9 +62,11 @@ ct_start() {
     rm -rf "$bundle"
     mkdir -p "$bundle"
     runc spec --bundle "$bundle"
-    jq --arg root "$root" --argjson ro "$readonly" --arg host "$id" --args \
+    jq --arg root "$root" --argjson ro "$readonly" --arg host "$id" \
+        --argjson ann "${CT_ANNOTATIONS:-null}" --args \
         '.root.path = $root | .root.readonly = $ro | .process.terminal = false
-         | .process.args = $ARGS.positional | .hostname = $host' "$@" \
+         | .process.args = $ARGS.positional | .hostname = $host
+         | if $ann then .annotations = $ann else . end' "$@" \
         <"$bundle/config.json" >"$bundle/config.json.new"
     mv "$bundle/config.json.new" "$bundle/config.json"
     CT_IDS+=("$id")
