@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "falco_json.h"
 #include "json.h"
 #include "log.h"
 #include "mp.h"
@@ -187,7 +188,7 @@ static void append_details(char *out, size_t size, size_t off, const msgpack_obj
     }
 }
 
-int vg__falco_body(const msgpack_object *ev, const char *hostname, const char *const *tags,
+int vg_falco_json(const msgpack_object *ev, const char *hostname, const char *const *tags,
                    msgpack_sbuffer *sb)
 {
     if (ev->type != MSGPACK_OBJECT_MAP)
@@ -218,7 +219,8 @@ int vg__falco_body(const msgpack_object *ev, const char *hostname, const char *c
     if (gl)
         n += snprintf(output + n, sizeof(output) - (size_t)n, " in group %.*s", (int)gl, group);
     if (wll)
-        n += snprintf(output + n, sizeof(output) - (size_t)n, " (workload %.12s)", wl);
+        n += snprintf(output + n, sizeof(output) - (size_t)n, " (workload %.*s)",
+                      (int)(wll < 12 ? wll : 12), wl); /* wl: not NUL-terminated */
     append_details(output, sizeof(output), (size_t)n, ev);
 
     msgpack_sbuffer raw;
@@ -379,7 +381,7 @@ static int falco_write(void *priv, const msgpack_object *ev, const char *json, s
 {
     falco_out *f = priv;
     f->body.size = 0;
-    if (vg__falco_body(ev, f->hostname, (const char *const *)f->tags, &f->body) < 0)
+    if (vg_falco_json(ev, f->hostname, (const char *const *)f->tags, &f->body) < 0)
         return -ENOMEM;
     f->curl.easy_setopt(f->easy, CURLOPT_POSTFIELDS, f->body.data);
     f->curl.easy_setopt(f->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)f->body.size);

@@ -42,10 +42,4 @@ typedef struct vg_output_kind {
 extern const vg_output_kind vg__output_file, vg__output_stdout, vg__output_journal,
     vg__output_falco, vg__output_kafka;
 
-/* The Falco form of an event (output_falco.c; also for tests of it):
- * {output, priority, rule, time, output_fields, source, tags, hostname}
- * appended to sb as JSON. 0 or -ENOMEM. */
-int vg__falco_body(const msgpack_object *ev, const char *hostname, const char *const *tags,
-                   msgpack_sbuffer *sb);
-
 #endif

@@ -146,7 +146,8 @@ static int journal_write(void *priv, const msgpack_object *ev, const char *json,
     if (gl)
         m += snprintf(msg + m, sizeof(msg) - (size_t)m, " in group %.*s", (int)gl, group);
     if (wll)
-        snprintf(msg + m, sizeof(msg) - (size_t)m, " (workload %.12s)", wl);
+        snprintf(msg + m, sizeof(msg) - (size_t)m, " (workload %.*s)",
+                      (int)(wll < 12 ? wll : 12), wl); /* wl: not NUL-terminated */
     int prio = priority_of(sev, sl);
     if (j->syslog) {
         syslog(prio, "%s: %.*s", msg, (int)len, json);

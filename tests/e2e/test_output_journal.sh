@@ -45,7 +45,10 @@ while time.time() < end:
         d = s.recv(1 << 20)
     except socket.timeout:
         continue
-    e = {"SYSLOG": d.decode(errors="replace")} if d.startswith(b"<") else native(d)
+    try:
+        e = {"SYSLOG": d.decode(errors="replace")} if d.startswith(b"<") else native(d)
+    except Exception as ex:
+        e = {"UNPARSED": d.hex(), "ERROR": str(ex)}
     with open(out, "a") as f:
         f.write(json.dumps(e) + "\n")
 PY
@@ -93,4 +96,6 @@ vctl reload >/dev/null
 wait_for jq -e -s 'any(.[]; .SYSLOG | test("^<30>.*vigil-test\\[[0-9]+\\]: vigil: info test.reloaded in group test: \\{.*\"type\":\"test.reloaded\""))' "$T/syslog.json"
 stop_daemon
 kill "$SRX" 2>/dev/null || true
+# Every datagram was a well-formed entry (or syslog line) in UTF-8.
+! grep -q UNPARSED "$T/journal.json" "$T/syslog.json" || fail "a datagram did not parse"
 pass

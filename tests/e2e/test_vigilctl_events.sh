@@ -7,7 +7,7 @@
 # width with a violation's verdict first; --follow says so when the daemon
 # goes away.
 . "$(dirname "$0")/lib.sh"
-cp "$VIGIL_BUILD/tests/plugins/plugin_flood.so" "$PLUGINS/"
+cp "$VIGIL_BUILD/tests/flood/plugin_flood.so" "$PLUGINS/"
 
 CONFIG="$T/vigil.lua"
 cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
