@@ -132,8 +132,14 @@ static void *run(void *arg)
     uint64_t last_tick = now_ms();
     pthread_mutex_lock(&o->mu);
     for (;;) {
-        if (!o->count && !o->stop && !o->reopen)
-            wait_ms(o, TICK_MS);
+        /* Idle: an output with delivery reports to read wakes to read
+         * them; the others sleep until there is something to do. */
+        if (!o->count && !o->stop && !o->reopen) {
+            if (o->kind->tick)
+                wait_ms(o, TICK_MS);
+            else
+                pthread_cond_wait(&o->cv, &o->mu);
+        }
         if (o->reopen) {
             o->reopen = false;
             pthread_mutex_unlock(&o->mu);

@@ -2,8 +2,9 @@
  * A test plugin that fills the store: when started, it publishes
  * plugins.flood.count events (default 0) of type "flood.event", each with
  * a body {n = i, pad = <plugins.flood.pad bytes of 'x'>}, every tenth at
- * severity warning and the others info, in group "flood". For the tests of
- * `vigilctl events` on large histories.
+ * severity warning and the others info, in group "flood"; with
+ * plugins.flood.on_reload = true, again at each reload. For the tests of
+ * `vigilctl events` on large histories and the outputs' bench.
  */
 #include <msgpack.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ typedef struct state {
     vg_host *h;
     int type;
     int64_t count, pad;
+    int on_reload;
 } state;
 
 static int init(const vg_host_api *api, vg_host *h, void **priv)
@@ -29,6 +31,8 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
         s->count = 0;
     if (api->config_int(h, "pad", &s->pad) < 0 || s->pad < 0 || s->pad > 4096)
         s->pad = 0;
+    if (api->config_bool(h, "on_reload", &s->on_reload) < 0)
+        s->on_reload = 0;
     *priv = s;
     return 0;
 }
@@ -63,6 +67,12 @@ static int start(void *priv)
     return 0;
 }
 
+static int reload(void *priv)
+{
+    state *s = priv;
+    return s->on_reload ? start(priv) : 0;
+}
+
 static void stop(void *priv)
 {
     free(priv);
@@ -77,6 +87,7 @@ static const vg_plugin_desc desc = {
     .init = init,
     .start = start,
     .stop = stop,
+    .reload = reload,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)
