@@ -101,8 +101,9 @@ static bool mp_type(uint8_t b, unsigned *lenbytes, size_t *fixed, unsigned *cont
  * every element takes at least one byte, the check bounds the zone to a small
  * multiple of the payload.
  */
-static bool mp_shape_ok(const uint8_t *buf, size_t len)
+bool vg_mp_shape_ok(const void *data, size_t len)
 {
+    const uint8_t *buf = data;
     size_t pos = 0, pending = 1;
     while (pending > 0) {
         if (pos >= len)
@@ -138,7 +139,7 @@ static bool mp_shape_ok(const uint8_t *buf, size_t len)
 int vg_ctl_request_decode(const void *payload, size_t len, msgpack_zone *zone, const char **cmd,
                           msgpack_object *args)
 {
-    if (!mp_shape_ok(payload, len))
+    if (!vg_mp_shape_ok(payload, len))
         return -EBADMSG;
     msgpack_object root;
     size_t off = 0;

@@ -64,7 +64,7 @@ static const struct key common_keys[] = {
 
 static const struct kind kinds[] = {
     {"file", {{"path", V_PATH, true}}},
-    {"stdout", {{NULL}}},
+    {.name = "stdout"}, /* no keys of its own */
     {"journal", {{"identifier", V_STR, false}}},
     {"falco",
      {{"url", V_URL, true},

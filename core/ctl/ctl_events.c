@@ -5,6 +5,7 @@
  * queries the stored ones or turns the connection into a follower.
  */
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,10 @@
 /* A reply must fit in one frame: the records of one page stop short of it,
  * leaving room for the reply's own keys. */
 #define PAGE_BYTES (VG_CTL_MAX_FRAME - 4096)
+/* Counting the matches of a filter reads every stored event, on the loop
+ * (about 1 us each in an optimised build): past this much time the count stops, as a lower bound,
+ * so that a query never holds the loop for long. */
+#define COUNT_BUDGET_NS (100 * 1000000LL)
 
 /* What a query or a follower asks for; empty strings match everything.
  * type may be a glob ("response.*"); min_sev a severity, 0 for all. */
@@ -115,6 +120,13 @@ static int read_filter(const msgpack_object *args, filter *f, char *err, size_t 
     return 0;
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 typedef struct query {
     filter f;
     size_t limit, n;
@@ -123,7 +135,9 @@ typedef struct query {
     size_t bytes;     /* of the hits */
     bool full;        /* the page's bytes are used up: more matches are left */
     bool count_all;   /* go on to the end to count the matches (total) */
-    uint64_t total;   /* matches seen */
+    bool counted_all; /* total is exact: the count was not cut short */
+    int64_t count_until; /* CLOCK_MONOTONIC ns when the count stops */
+    uint64_t scanned, total; /* records read; matches seen */
     uint64_t last_id; /* of the oldest hit, where the next page starts */
 } query;
 
@@ -136,6 +150,12 @@ static const char *str_or_empty(const msgpack_object *rec, const char *key, char
 static int query_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
     query *q = arg;
+    /* Once the page is full, only counting goes on: within its budget. */
+    if (q->count_all && (q->n == q->limit || q->full) && (++q->scanned & 1023) == 0 &&
+        now_ns() > q->count_until) {
+        q->counted_all = false;
+        return 1;
+    }
     msgpack_zone_clear(&q->zone);
     msgpack_object rec;
     size_t off = 0;
@@ -171,10 +191,10 @@ static int query_one(const void *key, size_t klen, const void *val, size_t vlen,
     return q->n == q->limit && !q->count_all ? 1 : 0;
 }
 
-/* With `page`, the result is {events, total, more, before}: the newest
- * matches older than `before` that fit in a frame (oldest first), how many
- * match in all, and whether to ask again with before = this page's
- * `before`. Without it (older clients), the bare list of that page. */
+/* With `page`, the result is {events, total, total_exact, more, before}:
+ * the newest matches older than `before` that fit in a frame (oldest
+ * first), how many match in all (at least, when total_exact is false), and
+ * whether to ask again with before = this page's `before`. Without it (older clients), the bare list of that page. */
 static int run_query(vg_daemon *d, query *q, uint64_t before, bool page, msgpack_packer *pk)
 {
     q->hits = calloc(q->limit, sizeof(*q->hits));
@@ -193,8 +213,9 @@ static int run_query(vg_daemon *d, query *q, uint64_t before, bool page, msgpack
         q->total = st.events;
     }
     if (rc >= 0 && page) {
-        msgpack_pack_map(pk, 4);
+        msgpack_pack_map(pk, 5);
         vg_mp_pack_kv_uint(pk, "total", q->total);
+        vg_mp_pack_kv_bool(pk, "total_exact", q->counted_all);
         vg_mp_pack_kv_bool(pk, "more", q->full);
         vg_mp_pack_kv_uint(pk, "before", q->n ? q->last_id : before);
         vg_mp_pack_cstr(pk, "events");
@@ -247,7 +268,10 @@ static int cmd_events(vg_ctl_call *call)
      * for; without a filter the store knows its count. */
     bool filtered = q.f.type[0] || q.f.group[0] || q.f.workload[0] || q.f.min_sev || q.f.since ||
                     q.f.until || before > 0;
-    q.count_all = page && filtered;
+    /* The total is the first page's news; later pages only continue. */
+    q.count_all = page && filtered && before <= 0;
+    q.counted_all = true;
+    q.count_until = now_ns() + COUNT_BUDGET_NS;
     return run_query(d, &q, before > 0 ? (uint64_t)before : 0, page, call->pk);
 }
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl_proto.h"
 #include "evtype.h"
 #include "json.h"
 #include "log.h"
@@ -90,7 +91,11 @@ static void deliver(output *o, const item *it, msgpack_sbuffer *json, msgpack_zo
     size_t off = 0;
     msgpack_zone_clear(zone);
     json->size = 0;
-    if (msgpack_unpack(it->data, it->len, &off, zone, &ev) != MSGPACK_UNPACK_SUCCESS ||
+    /* A plugin's body is checked for its header only: a map that claims
+     * more entries than its bytes hold must not make this thread allocate
+     * for them. */
+    if (!vg_mp_shape_ok(it->data, it->len) ||
+        msgpack_unpack(it->data, it->len, &off, zone, &ev) != MSGPACK_UNPACK_SUCCESS ||
         vg_json_write_sbuf(json, &ev) < 0 || msgpack_sbuffer_write(json, "\n", 2) < 0) {
         atomic_fetch_add(&o->failed, 1);
         return;

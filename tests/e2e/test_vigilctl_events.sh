@@ -18,8 +18,7 @@ vigil.on("test.reloaded", function(ev)
 end)
 LUA
 start_daemon
-stored() { [ "$(vctl events --json --type flood.event --limit 1 2>&1 >/dev/null)" != "" ] &&
-    vctl events --type flood.event --limit 1 2>&1 >/dev/null | grep -q "of 12000 "; }
+stored() { vctl status --json | jq -e '.store.events >= 12000 and .store.pending == 0'; }
 wait_for stored
 
 # The default: the last 100, and stderr says of how many.
@@ -37,7 +36,10 @@ jq -e -s '[.[].n] == [range(2001; 12001)]' "$T/big.json" >/dev/null ||
     fail "not the last 10000 in order"
 jq -e -s '[.[].id] | . == sort and (unique | length) == 10000' "$T/big.json" >/dev/null ||
     fail "ids out of order or repeated"
-grep -q '^vigilctl: showing the last 10000 of 12000 matching stored events' "$T/big.err" ||
+# (The count of matches stops after 100 ms of reading, as "at least": a
+# loaded machine under ASan may get there.)
+grep -Eq '^vigilctl: showing the last 10000 of (12000|at least 1[0-9]{4}) matching stored events' \
+    "$T/big.err" ||
     { cat "$T/big.err"; fail "no note about the 2000 left"; }
 
 # Globs and a minimum severity; everything shown, so no note.

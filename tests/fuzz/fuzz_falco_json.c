@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_proto.h"
 #include "falco_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,7 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     msgpack_object ev;
     size_t off = 0;
     static const char *const tags[] = {"site-a", NULL};
-    if (msgpack_unpack((const char *)data, size, &off, &zone, &ev) == MSGPACK_UNPACK_SUCCESS) {
+    /* As the falco output's thread does (core/output/output.c): bytes that
+     * announce more than they hold are refused before msgpack-c allocates. */
+    if (vg_mp_shape_ok(data, size) &&
+        msgpack_unpack((const char *)data, size, &off, &zone, &ev) == MSGPACK_UNPACK_SUCCESS) {
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
         int rc = vg_falco_json(&ev, "node-7", tags, &sb);

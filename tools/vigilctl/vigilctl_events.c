@@ -383,6 +383,7 @@ typedef struct pages {
     const msgpack_object **lists;
     size_t n;
     uint64_t total, shown;
+    bool total_exact;
 } pages;
 
 static void pages_free(pages *p)
@@ -427,8 +428,11 @@ static int fetch(const vctl_ctx *c, const events_opts *o, pages *p)
         if (list == r.result) /* an older daemon: one page, no total */
             return VCTL_OK;
         vg_mp_get_bool(r.result, "more", &more);
-        if (vg_mp_get_int(r.result, "total", &total) == 0 && p->n == 1)
+        if (vg_mp_get_int(r.result, "total", &total) == 0 && p->n == 1) {
             p->total = (uint64_t)total;
+            p->total_exact = true;
+            vg_mp_get_bool(r.result, "total_exact", &p->total_exact);
+        }
         vg_mp_get_int(r.result, "before", &next);
         if (!more || (int64_t)p->shown >= want || next <= 1 || !list->via.array.size)
             return VCTL_OK;
@@ -471,9 +475,10 @@ int vctl_cmd_events(vctl_ctx *c, int argc, char **argv)
         /* On stderr, so that --json stays a pure list. */
         if (p.total > p.shown)
             fprintf(stderr,
-                    "vigilctl: showing the last %llu of %llu %s events; see more with --limit N "
+                    "vigilctl: showing the last %llu of %s%llu %s events; see more with --limit N "
                     "(or narrow with --since, --type, --severity)\n",
-                    (unsigned long long)p.shown, (unsigned long long)p.total,
+                    (unsigned long long)p.shown, p.total_exact ? "" : "at least ",
+                    (unsigned long long)p.total,
                     o.type || o.group || o.workload || o.severity || o.has_since || o.has_until
                         ? "matching stored"
                         : "stored");
