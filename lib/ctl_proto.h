@@ -12,7 +12,6 @@
 #define VG_CTL_PROTO_H
 
 #include <msgpack.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,11 +41,5 @@ int vg_ctl_send_request(int fd, const char *cmd, const void *args, size_t args_l
 int vg_ctl_read_frame(int fd, size_t max, void **payload, size_t *len);
 /* Connects to the unix socket at path: fd >= 0 or a negative errno. */
 int vg_ctl_connect(const char *path);
-
-/* Whether buf holds exactly one msgpack object whose announced array and
- * map sizes fit in the bytes there: msgpack-c allocates a container's
- * elements before reading them, so check this before unpacking bytes that
- * someone else made (a request, an event's body). Any thread. */
-bool vg_mp_shape_ok(const void *buf, size_t len);
 
 #endif

@@ -8,10 +8,6 @@
 
 #define DEPTH_MAX 16
 
-/* The metatable of every read-only proxy is made per value (it holds the
- * data table); this key marks it as ours, for vg_lua_pack. */
-static const char proxy_mark;
-
 int vg_lua_error(lua_State *L, const char *fmt, ...)
 {
     lua_Debug ar;
@@ -30,7 +26,9 @@ int vg_lua_error(lua_State *L, const char *fmt, ...)
     return lua_error(L);
 }
 
-static void push_map(lua_State *L, const msgpack_object_map *m, int depth)
+static void push_obj(lua_State *L, const msgpack_object *o, int depth, const char *ro);
+
+static void push_map(lua_State *L, const msgpack_object_map *m, int depth, const char *ro)
 {
     lua_createtable(L, 0, (int)m->size);
     for (uint32_t i = 0; i < m->size; i++) {
@@ -41,12 +39,26 @@ static void push_map(lua_State *L, const msgpack_object_map *m, int depth)
             lua_pushinteger(L, (lua_Integer)k->via.u64);
         else
             continue; /* other keys cannot be read from Lua sensibly */
-        vg_lua_push_mp(L, &m->ptr[i].val, depth + 1);
+        push_obj(L, &m->ptr[i].val, depth + 1, ro);
         lua_rawset(L, -3);
     }
 }
 
 void vg_lua_push_mp(lua_State *L, const msgpack_object *o, int depth)
+{
+    push_obj(L, o, depth, NULL);
+}
+
+void vg_lua_push_mp_readonly(lua_State *L, const msgpack_object *o, const char *assign_msg)
+{
+    if (o->type == MSGPACK_OBJECT_MAP)
+        push_map(L, &o->via.map, 0, assign_msg); /* the caller finishes the top */
+    else
+        push_obj(L, o, 0, assign_msg);
+}
+
+/* With ro, maps and arrays become read-only proxies (at every level). */
+static void push_obj(lua_State *L, const msgpack_object *o, int depth, const char *ro)
 {
     luaL_checkstack(L, 4, "event nesting");
     if (depth > DEPTH_MAX) {
@@ -76,24 +88,58 @@ void vg_lua_push_mp(lua_State *L, const msgpack_object *o, int depth)
     case MSGPACK_OBJECT_ARRAY:
         lua_createtable(L, (int)o->via.array.size, 0);
         for (uint32_t i = 0; i < o->via.array.size; i++) {
-            vg_lua_push_mp(L, &o->via.array.ptr[i], depth + 1);
+            push_obj(L, &o->via.array.ptr[i], depth + 1, ro);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
+        if (ro)
+            vg_lua_make_readonly(L, ro);
         return;
     case MSGPACK_OBJECT_MAP:
-        push_map(L, &o->via.map, depth);
+        push_map(L, &o->via.map, depth, ro);
+        if (ro)
+            vg_lua_make_readonly(L, ro);
         return;
     default:
         lua_pushnil(L);
     }
 }
 
-/* next() of the base library, which the sandbox may not offer by then. */
-static int l_next(lua_State *L)
+/* ---- read-only proxies ----
+ *
+ * A proxy is a full userdata (so that rawset() cannot write into it) with
+ * two user values: the data table and the message of an assignment. All
+ * proxies share one metatable (registry key RO_MT): reads go to the data
+ * table (its own metamethods apply), pairs() and # see it, and the table
+ * itself is never handed out, so no one can rawset() into it either. */
+#define RO_MT "vigil.readonly"
+
+static void push_data(lua_State *L, int idx)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getiuservalue(L, idx, 1);
+}
+
+static int l_ro_index(lua_State *L)
+{
+    push_data(L, 1);
+    lua_pushvalue(L, 2);
+    lua_gettable(L, -2);
+    return 1;
+}
+
+static int l_ro_newindex(lua_State *L)
+{
+    lua_getiuservalue(L, 1, 2);
+    const char *what = lua_tostring(L, -1);
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : luaL_typename(L, 2);
+    return vg_lua_error(L, "%s (field '%s')", what ? what : "read-only", key);
+}
+
+/* The iterator of pairs(): next() on the data table (upvalue 1); the proxy
+ * comes as the state argument and is ignored. */
+static int l_ro_next(lua_State *L)
+{
     lua_settop(L, 2);
-    if (lua_next(L, 1))
+    if (lua_next(L, lua_upvalueindex(1)))
         return 2;
     lua_pushnil(L);
     return 1;
@@ -101,34 +147,56 @@ static int l_next(lua_State *L)
 
 static int l_ro_pairs(lua_State *L)
 {
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "__index");
-    lua_pushcfunction(L, l_next);
-    lua_insert(L, -2);
+    push_data(L, 1);
+    lua_pushcclosure(L, l_ro_next, 1);
+    lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
 }
 
 static int l_ro_len(lua_State *L)
 {
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "__index");
+    push_data(L, 1);
     lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
     return 1;
 }
 
-/* The data table of an event proxy at idx, pushed; false if it is none. */
+void vg_lua_make_readonly(lua_State *L, const char *assign_msg)
+{
+    lua_newuserdatauv(L, 0, 2);
+    lua_insert(L, -2);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushstring(L, assign_msg);
+    lua_setiuservalue(L, -2, 2);
+    if (luaL_newmetatable(L, RO_MT)) {
+        static const luaL_Reg mt[] = {{"__index", l_ro_index},
+                                      {"__newindex", l_ro_newindex},
+                                      {"__pairs", l_ro_pairs},
+                                      {"__len", l_ro_len},
+                                      {NULL, NULL}};
+        luaL_setfuncs(L, mt, 0);
+        lua_pushliteral(L, "read-only");
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);
+}
+
+bool vg_lua_is_readonly(lua_State *L, int idx)
+{
+    return luaL_testudata(L, idx, RO_MT) != NULL;
+}
+
+bool vg_lua_is_record(lua_State *L, int idx)
+{
+    return lua_istable(L, idx) || vg_lua_is_readonly(L, idx);
+}
+
+/* The data table of a proxy at idx, pushed; false if it is none. */
 static bool push_proxy_data(lua_State *L, int idx)
 {
-    if (!lua_getmetatable(L, idx))
+    if (!vg_lua_is_readonly(L, idx))
         return false;
-    if (lua_rawgetp(L, -1, &proxy_mark) != LUA_TBOOLEAN) {
-        lua_pop(L, 2);
-        return false;
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, -1, "__index");
-    lua_remove(L, -2);
+    push_data(L, idx);
     return true;
 }
 
@@ -210,33 +278,17 @@ void vg_lua_pack(lua_State *L, int idx, msgpack_packer *pk, int depth)
         msgpack_pack_str_with_body(pk, s, len);
         return;
     case LUA_TTABLE:
+        pack_table(L, idx, pk, depth);
+        return;
+    case LUA_TUSERDATA:
         if (push_proxy_data(L, idx)) {
             pack_table(L, lua_gettop(L), pk, depth);
             lua_pop(L, 1);
-        } else {
-            pack_table(L, idx, pk, depth);
+            return;
         }
+        vg_lua_error(L, "cannot pass a %s value", luaL_typename(L, idx));
         return;
     default:
         vg_lua_error(L, "cannot pass a %s value", luaL_typename(L, idx));
     }
-}
-
-
-void vg_lua_make_readonly(lua_State *L, const char *name, lua_CFunction on_assign)
-{
-    lua_createtable(L, 0, 6); /* the metatable */
-    lua_insert(L, -2);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, on_assign);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushcfunction(L, l_ro_pairs);
-    lua_setfield(L, -2, "__pairs");
-    lua_pushcfunction(L, l_ro_len);
-    lua_setfield(L, -2, "__len");
-    lua_pushstring(L, name);
-    lua_setfield(L, -2, "__metatable");
-    lua_pushboolean(L, 1);
-    lua_rawsetp(L, -2, &proxy_mark);
-    lua_setmetatable(L, -2);
 }

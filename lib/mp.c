@@ -145,3 +145,90 @@ int vg_mp_field_str(const msgpack_object *map, const char *key, char *buf, size_
         return -ENOENT;
     }
 }
+
+/* ---- shape check ---- */
+
+/* Reads a big-endian unsigned integer of n bytes at p. */
+static uint64_t be_get(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* For the msgpack type byte b: how many length bytes follow it (*lenbytes),
+ * a fixed body size (*fixed, used when *lenbytes is 0), and whether the length
+ * counts child objects (*container: 1 array, 2 map) rather than body bytes.
+ * Returns false for the one byte that is never used (0xc1). */
+static bool mp_type(uint8_t b, unsigned *lenbytes, size_t *fixed, unsigned *container)
+{
+    *lenbytes = 0;
+    *fixed = 0;
+    *container = 0;
+    if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3))
+        return b != 0xc1;
+    if (b >= 0x80 && b <= 0x8f) {
+        *container = 2;
+        *fixed = b & 0x0f;
+    } else if (b >= 0x90 && b <= 0x9f) {
+        *container = 1;
+        *fixed = b & 0x0f;
+    } else if (b >= 0xa0 && b <= 0xbf) {
+        *fixed = b & 0x1f;
+    } else if (b >= 0xc4 && b <= 0xc6) { /* bin 8/16/32 */
+        *lenbytes = 1u << (b - 0xc4);
+    } else if (b >= 0xc7 && b <= 0xc9) { /* ext 8/16/32: length, then a type byte */
+        *lenbytes = 1u << (b - 0xc7);
+    } else if (b >= 0xca && b <= 0xd3) { /* float, uint, int */
+        static const uint8_t sz[] = {4, 8, 1, 2, 4, 8, 1, 2, 4, 8};
+        *fixed = sz[b - 0xca];
+    } else if (b >= 0xd4 && b <= 0xd8) { /* fixext 1..16, plus the type byte */
+        *fixed = (1u << (b - 0xd4)) + 1;
+    } else if (b >= 0xd9 && b <= 0xdb) { /* str 8/16/32 */
+        *lenbytes = 1u << (b - 0xd9);
+    } else if (b == 0xdc || b == 0xdd) {
+        *container = 1;
+        *lenbytes = b == 0xdc ? 2 : 4;
+    } else { /* 0xde, 0xdf */
+        *container = 2;
+        *lenbytes = b == 0xde ? 2 : 4;
+    }
+    return true;
+}
+
+/* See mp.h. */
+bool vg_mp_shape_ok(const void *data, size_t len)
+{
+    const uint8_t *buf = data;
+    size_t pos = 0, pending = 1;
+    while (pending > 0) {
+        if (pos >= len)
+            return false;
+        uint8_t b = buf[pos++];
+        unsigned lenbytes, container;
+        size_t n;
+        if (!mp_type(b, &lenbytes, &n, &container))
+            return false;
+        if (lenbytes) {
+            if (len - pos < lenbytes)
+                return false;
+            n = (size_t)be_get(buf + pos, lenbytes);
+            pos += lenbytes;
+            if (!container && b >= 0xc7 && b <= 0xc9)
+                n += 1; /* the ext type byte */
+        }
+        pending--;
+        if (container) {
+            /* A map has two objects per entry. */
+            if (n > (len - pos) / container || pending + n * container > len - pos)
+                return false;
+            pending += n * container;
+        } else {
+            if (n > len - pos)
+                return false;
+            pos += n;
+        }
+    }
+    return pos == len;
+}

@@ -35,4 +35,13 @@ int vg_mp_pack_kv_int(msgpack_packer *pk, const char *key, int64_t val);
 int vg_mp_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t val);
 int vg_mp_pack_kv_bool(msgpack_packer *pk, const char *key, bool val);
 
+/* Whether buf holds exactly one msgpack object whose announced array and
+ * map sizes fit in the bytes that are actually there. msgpack-c allocates a
+ * container's element array before reading its elements, so without this a
+ * five-byte "map of 4 billion entries" would ask its zone for 128 GiB. Since
+ * every element takes at least one byte, passing the check bounds the zone
+ * to a small multiple of the input. Call it before unpacking bytes that
+ * come from outside (control requests, event bodies). */
+bool vg_mp_shape_ok(const void *buf, size_t len);
+
 #endif

@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -46,6 +49,25 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 static void sandbox_hook(lua_State *L, lua_Debug *ar);
 
+/* The time limit counts the CPU time of the thread running the script, not
+ * the wall clock: on a host loaded by others, a script that does little
+ * must not be cut off for waiting its turn, and the loop it holds is held
+ * for about as long as it computes. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool past_deadline(const vg_sandbox *sb)
+{
+    return sb->deadline_ns && now_ns() > sb->deadline_ns;
+}
+
+/* The hook asks the clock (a system call) on every 8th step only. */
+#define TIME_CHECK_STEPS 8
+
 /* Stops the file at `line`: from now on every instruction raises this
  * error, so that a pcall() in the file cannot catch it and carry on. Later
  * errors repeat the first line, which is the one that looped. */
@@ -57,8 +79,12 @@ static int out_of_budget(lua_State *L, const char *src, int line)
         sb->budget_line = line;
         lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, 1);
     }
-    lua_pushfstring(L, "%s:%d: %s ran for more than %I instructions (endless loop?)", src,
-                    sb->budget_line, sb->what, (lua_Integer)sb->insn_max);
+    if (sb->timed_out)
+        lua_pushfstring(L, "%s:%d: %s ran for more than %I ms (endless loop?)", src,
+                        sb->budget_line, sb->what, (lua_Integer)sb->time_max_ms);
+    else
+        lua_pushfstring(L, "%s:%d: %s ran for more than %I instructions (endless loop?)", src,
+                        sb->budget_line, sb->what, (lua_Integer)sb->insn_max);
     return lua_error(L);
 }
 
@@ -66,7 +92,9 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
 {
     vg_sandbox *sb = vg_sandbox_of(L);
     sb->insns += INSN_STEP;
-    if (sb->insns <= sb->insn_max)
+    if (!sb->over_budget && (sb->insns / INSN_STEP) % TIME_CHECK_STEPS == 0 && past_deadline(sb))
+        sb->timed_out = true;
+    else if (sb->insns <= sb->insn_max && !sb->timed_out)
         return;
     /* A hook runs without a frame of its own: ar is the looping function. */
     lua_getinfo(L, "Sl", ar);
@@ -141,7 +169,7 @@ static void charge(lua_State *L, double cost, const char *what, size_t n, const 
 {
     vg_sandbox *sb = vg_sandbox_of(L);
     long left = sb->insn_max - sb->insns;
-    if (cost < (double)left) {
+    if (cost < (double)left && !past_deadline(sb)) {
         sb->insns += (long)cost;
         return;
     }
@@ -198,12 +226,62 @@ static void charge_shift(lua_State *L, const char *which)
     charge(L, n, what, (size_t)n, "elements");
 }
 
+/* #t of a table argument, refusing a __len metamethod (it could claim one
+ * length here and another when the original asks). */
+static double table_len(lua_State *L, int idx, const char *which)
+{
+    luaL_checktype(L, idx, LUA_TTABLE);
+    if (luaL_getmetafield(L, idx, "__len") != LUA_TNIL)
+        luaL_error(L, "table.%s on a table with __len is not allowed in %s", which,
+                   vg_sandbox_of(L)->what);
+    return (double)lua_rawlen(L, idx);
+}
+
+/* Functions whose C work grows with the length of their input: string
+ * copies and conversions (a 30 MiB string passed to utf8.len 300 times
+ * held a loop for 18 s at one instruction per call), table.concat,
+ * table.unpack and table.sort. Charged one step per character or element
+ * (n log n comparisons for sort), so that the instruction budget bounds
+ * them as it bounds the file's own loops. Returns false when `which` is
+ * not one of them. */
+static bool charge_linear(lua_State *L, const char *which)
+{
+    char what[24];
+    snprintf(what, sizeof(what), "%s", which);
+    if (strcmp(which, "table.sort") == 0) {
+        double n = table_len(L, 1, "sort");
+        double cost = n < 2 ? n : n * (log2(n) + 1);
+        charge(L, cost, what, (size_t)n, "elements");
+    } else if (strcmp(which, "table.concat") == 0) {
+        double n = table_len(L, 1, "concat");
+        charge(L, n, what, (size_t)n, "elements");
+    } else if (strcmp(which, "table.unpack") == 0) {
+        double n = table_len(L, 1, "unpack");
+        lua_Integer i = luaL_optinteger(L, 2, 1), j = luaL_opt(L, luaL_checkinteger, 3, (lua_Integer)n);
+        double c = j >= i ? (double)j - (double)i + 1 : 0;
+        charge(L, c, what, (size_t)c, "elements");
+    } else if (strncmp(which, "string.", 7) == 0 || strncmp(which, "utf8.", 5) == 0) {
+        /* Every string argument counts (format's too); char() counts its
+         * arguments. */
+        double chars = 0;
+        for (int i = 1; i <= lua_gettop(L); i++)
+            if (lua_type(L, i) == LUA_TSTRING)
+                chars += (double)lua_rawlen(L, i);
+        charge(L, chars + lua_gettop(L), what, (size_t)chars, "characters");
+    } else {
+        return false;
+    }
+    return true;
+}
+
 /* Checks the arguments here, where an error names the caller's line (the
  * original's would not: its caller is l_charged, a C function), then charges
  * the work. */
 static void check_and_charge(lua_State *L, const char *which)
 {
     size_t len = 0, plen = 0;
+    if (charge_linear(L, which))
+        return;
     if (strcmp(which, "insert") == 0 || strcmp(which, "remove") == 0) {
         charge_shift(L, which);
         return;
@@ -257,12 +335,18 @@ static int l_charged(lua_State *L)
     return lua_gettop(L);
 }
 
-static void charge_lib(lua_State *L, int lib, const char *libname, const char *const *names)
+/* Wraps names[] of lib[libname] with l_charged. With `qualified`, the name
+ * the charge sees is "libname.name" (the linear ones, charge_linear). */
+static void charge_lib(lua_State *L, int lib, const char *libname, const char *const *names,
+                       bool qualified)
 {
     lua_getfield(L, lib, libname);
     for (size_t i = 0; names[i]; i++) {
         lua_getfield(L, -1, names[i]);
-        lua_pushstring(L, names[i]);
+        if (qualified)
+            lua_pushfstring(L, "%s.%s", libname, names[i]);
+        else
+            lua_pushstring(L, names[i]);
         lua_pushcclosure(L, l_charged, 2);
         lua_setfield(L, -2, names[i]);
     }
@@ -304,8 +388,15 @@ void vg_sandbox_open_libs(lua_State *L, int lib)
     lua_pop(L, 1);
     static const char *const str_charged[] = {"rep", "find", "match", "gmatch", "gsub", NULL};
     static const char *const tab_charged[] = {"move", "insert", "remove", NULL};
-    charge_lib(L, lib, "string", str_charged);
-    charge_lib(L, lib, "table", tab_charged);
+    static const char *const str_linear[] = {"byte", "char", "format", "lower", "upper",
+                                              "reverse", "sub", NULL};
+    static const char *const tab_linear[] = {"concat", "unpack", "sort", NULL};
+    static const char *const utf8_linear[] = {"len", "codepoint", "char", "offset", NULL};
+    charge_lib(L, lib, "string", str_charged, false);
+    charge_lib(L, lib, "table", tab_charged, false);
+    charge_lib(L, lib, "string", str_linear, true);
+    charge_lib(L, lib, "table", tab_linear, true);
+    charge_lib(L, lib, "utf8", utf8_linear, true);
     /* The old globals (load, dofile, ...) become unreachable. */
     lua_pushvalue(L, lib);
     lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
@@ -347,12 +438,21 @@ void vg_sandbox_reset(lua_State *L, long insn_max)
     sb->insns = 0;
     sb->insn_max = insn_max;
     sb->over_memory = false;
+    sb->timed_out = false;
+    sb->deadline_ns = sb->time_max_ms ? now_ns() + sb->time_max_ms * 1000000u : 0;
     /* After running out, the hook fires on every instruction; put back the
      * normal step only then, since lua_sethook also restarts its count. */
     if (sb->over_budget) {
         sb->over_budget = false;
         lua_sethook(L, sandbox_hook, LUA_MASKCOUNT, INSN_STEP);
     }
+}
+
+void vg_sandbox_set_time_limit(lua_State *L, unsigned ms)
+{
+    vg_sandbox *sb = vg_sandbox_of(L);
+    sb->time_max_ms = ms;
+    sb->deadline_ns = ms ? now_ns() + (uint64_t)ms * 1000000u : 0;
 }
 
 int vg_sandbox_load(lua_State *L, const char *buf, size_t len, const char *chunkname)

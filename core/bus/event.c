@@ -111,7 +111,11 @@ int vg_event_new(const vg_event_in *in, vg_event **out)
         in->severity >= SEVERITY_COUNT || in->body_len > UINT32_MAX)
         return -EINVAL;
     size_t hdr;
-    if (in->body_len && (!in->body || body_map_size(in->body, in->body_len, &hdr) < 0))
+    /* A body that is not one well-formed map (with sizes that fit in its
+     * bytes, lib/mp.h) would make every reader of the event allocate what
+     * its headers claim. */
+    if (in->body_len && (!in->body || body_map_size(in->body, in->body_len, &hdr) < 0 ||
+                         !vg_mp_shape_ok(in->body, in->body_len)))
         return -EINVAL;
     vg_event *ev = malloc(sizeof(*ev) + in->body_len);
     if (!ev)

@@ -28,6 +28,7 @@
 #include "readfile.h"
 #include "sandbox.h"
 #include "store_skip.h"
+#include "trust.h"
 
 #ifndef VIGIL_DEFAULT_PLUGIN_DIR
 #define VIGIL_DEFAULT_PLUGIN_DIR "/usr/lib/vigil/plugins"
@@ -376,6 +377,8 @@ static int sandbox_new(lua_State **out)
 {
     lua_State *L = NULL;
     int rc = vg_sandbox_new("the configuration", MEM_LIMIT, INSN_LIMIT, &L);
+    if (rc == 0)
+        vg_sandbox_set_time_limit(L, 2000); /* what the budget cannot see */
     if (rc < 0)
         return rc;
     lua_pushcfunction(L, l_setup);
@@ -580,6 +583,39 @@ static void check_plugins(lua_State *L, int idx, struct load_ctx *ctx)
     }
 }
 
+/* Plugins that were renamed: their settings under the old name still
+ * apply (with a warning) while the new name has none. Raw accesses: no
+ * code of the file runs. */
+static const struct {
+    const char *now, *was;
+} renamed_plugins[] = {
+    {"cis", "bench"}, /* the CIS checks, plugins/cis */
+};
+
+static void alias_renamed_plugins(lua_State *L, int idx, struct load_ctx *ctx)
+{
+    int line = statement_line(ctx, "plugins", ctx->lines[find_setting("plugins") - settings]);
+    for (size_t i = 0; i < sizeof(renamed_plugins) / sizeof(renamed_plugins[0]); i++) {
+        const char *now = renamed_plugins[i].now, *was = renamed_plugins[i].was;
+        lua_pushstring(L, was);
+        int t_was = lua_rawget(L, idx);
+        lua_pushstring(L, now);
+        int t_now = lua_rawget(L, idx);
+        if (t_was == LUA_TTABLE && t_now == LUA_TNIL) {
+            vg_warn("%s:%d: plugins.%s is the old name of plugins.%s; rename it (the old name "
+                    "will go)",
+                    ctx->path, line, was, now);
+            lua_pushstring(L, now);
+            lua_pushvalue(L, -3);
+            lua_rawset(L, idx);
+        } else if (t_was == LUA_TTABLE) {
+            vg_warn("%s:%d: plugins.%s is ignored: plugins.%s (its new name) is set", ctx->path,
+                    line, was, now);
+        }
+        lua_pop(L, 2);
+    }
+}
+
 /* Copies one assigned setting (on the stack top) into cfg. */
 static void take_setting(lua_State *L, struct load_ctx *ctx, const struct setting *s,
                          vg_config *cfg)
@@ -611,6 +647,7 @@ static void take_setting(lua_State *L, struct load_ctx *ctx, const struct settin
     case K_PLUGINS:
         ctx->key = s->key;
         check_plugins(L, top, ctx);
+        alias_renamed_plugins(L, top, ctx);
         ctx->key = NULL;
         return;
     case K_TABLE:
@@ -646,6 +683,7 @@ static int l_finish(lua_State *L)
             take_setting(L, a->ctx, &settings[i], a->cfg);
         lua_settop(L, tab);
     }
+    a->cfg->plugins_line = a->ctx->lines[find_setting("plugins") - settings];
     lua_rawgetp(L, LUA_REGISTRYINDEX, &env_key);
     lua_pushnil(L);
     while (lua_next(L, -2)) {
@@ -665,6 +703,12 @@ static int l_finish(lua_State *L)
  * errno says why it could not be. */
 static int read_file(struct load_ctx *ctx, char **buf, size_t *len)
 {
+    char why[300];
+    if (vg_path_trusted(ctx->path, why, sizeof(why)) == -EPERM) {
+        /* Settings of a root daemon that anyone else could have written. */
+        report(ctx, 0, "refused: %s", why);
+        return -EINVAL;
+    }
     int fd = open(ctx->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int rc = -errno;

@@ -18,6 +18,8 @@
 
 #define DEFAULT_MAX_CLIENTS 64
 #define DEFAULT_IDLE_MS 10000
+/* Slots only root may take once the others are full (slots_full). */
+#define ROOT_RESERVED 4
 /* A request/response client that lets this much of its replies pile up is
  * not reading them; it is dropped so that it cannot pin daemon memory. */
 #define REPLY_BACKLOG_MAX (8u << 20)
@@ -60,6 +62,8 @@ struct vg_ctl_conn {
     uv_shutdown_t shutdown;
     int open_handles; /* pipe + timer; memory is freed when both are closed */
     bool counted;     /* holds one of max_clients */
+    uid_t uid;        /* the peer's, from SO_PEERCRED */
+    bool answered;    /* sent a whole request; until then the idle clock runs */
     bool stream, finishing, closing;
     uint8_t *buf;
     size_t len, cap;
@@ -127,7 +131,9 @@ static void on_timer(uv_timer_t *t)
 {
     vg_ctl_conn *c = t->data;
     if (!c->finishing)
-        vg_info("ctl: dropping a client that stalled in the middle of a request");
+        vg_info(c->len ? "ctl: dropping a client that stalled in the middle of a request"
+                       : "ctl: dropping a client idle for %u ms",
+                c->ctl->idle_ms);
     conn_close(c);
 }
 
@@ -251,36 +257,57 @@ static const cmd_entry *find_cmd(const vg_ctl *ctl, const char *name)
     return NULL;
 }
 
-/* Runs the handler and queues its reply. The reply is packed straight into
- * the buffer that is written, behind the ok/result prefix, so a large
- * result is never copied. */
+/* Runs the handler and packs the reply after what sb holds: {ok = true,
+ * result} or, when the handler fails, {ok = false, error, errno}. The
+ * result is packed straight into the buffer that is written, behind the
+ * ok/result prefix, so a large result is never copied. *result is the
+ * handler's return; -ENOMEM if the reply could not be packed. A call
+ * without a connection (c NULL, vg_ctl_call_local) cannot become a stream. */
+static int pack_reply(vg_ctl_conn *c, const cmd_entry *e, const msgpack_object *args,
+                      msgpack_sbuffer *sb, msgpack_packer *pk, int *result)
+{
+    size_t start = sb->size;
+    int rc = msgpack_pack_map(pk, 2);
+    rc = rc ? rc : vg_mp_pack_kv_bool(pk, "ok", true);
+    rc = rc ? rc : vg_mp_pack_cstr(pk, "result");
+    if (rc)
+        return -ENOMEM;
+    size_t prefix = sb->size;
+    vg_ctl_call call = {.conn = c, .args = args, .pk = pk, .arg = e->arg};
+    rc = e->fn(&call);
+    if (rc >= 0 && sb->size == prefix && msgpack_pack_nil(pk))
+        rc = -ENOMEM;
+    if (rc == VG_CTL_STREAM && !c) {
+        snprintf(call.error, sizeof(call.error), "'%s' streams, which needs a connection", e->name);
+        rc = -EOPNOTSUPP;
+    }
+    *result = rc;
+    if (rc >= 0)
+        return 0;
+    /* Whatever the handler packed is thrown away with its prefix. */
+    sb->size = start;
+    call.error[sizeof(call.error) - 1] = '\0';
+    return pack_error(pk, call.error[0] ? call.error : strerror(-rc), -rc) ? -ENOMEM : 0;
+}
+
+/* Runs the handler and queues its reply. */
 static void call_cmd(vg_ctl_conn *c, const cmd_entry *e, const msgpack_object *args)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
-    int rc = sbuf_begin(&sb, &pk);
-    rc = rc ? rc : msgpack_pack_map(&pk, 2);
-    rc = rc ? rc : vg_mp_pack_kv_bool(&pk, "ok", true);
-    rc = rc ? rc : vg_mp_pack_cstr(&pk, "result");
-    if (rc) {
+    int result = 0;
+    if (sbuf_begin(&sb, &pk) || pack_reply(c, e, args, &sb, &pk, &result) < 0) {
         msgpack_sbuffer_destroy(&sb);
         send_error(c, "out of memory", ENOMEM);
         return;
     }
-    size_t prefix = sb.size;
-    vg_ctl_call call = {.conn = c, .args = args, .pk = &pk, .arg = e->arg};
-    rc = e->fn(&call);
-    if (rc >= 0 && sb.size == prefix && msgpack_pack_nil(&pk))
-        rc = -ENOMEM;
-    if (rc < 0) {
-        /* Whatever the handler packed is thrown away with its prefix. */
-        msgpack_sbuffer_destroy(&sb);
-        call.error[sizeof(call.error) - 1] = '\0';
-        send_error(c, call.error[0] ? call.error : strerror(-rc), -rc);
-        return;
-    }
-    if (conn_write_sbuf(c, &sb) == 0 && rc == VG_CTL_STREAM)
+    if (conn_write_sbuf(c, &sb) == 0 && result == VG_CTL_STREAM)
         c->stream = true;
+}
+
+static void unknown_cmd_msg(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "unknown command '%s'", name);
 }
 
 static void handle_request(vg_ctl_conn *c, const uint8_t *payload, size_t len)
@@ -303,7 +330,7 @@ static void handle_request(vg_ctl_conn *c, const uint8_t *payload, size_t len)
             call_cmd(c, e, &args);
         } else {
             char msg[96];
-            snprintf(msg, sizeof(msg), "unknown command '%s'", name);
+            unknown_cmd_msg(name, msg, sizeof(msg));
             send_error(c, msg, ENOSYS);
         }
     }
@@ -346,8 +373,11 @@ static void process_frames(vg_ctl_conn *c)
         c->len -= off;
     }
     /* The idle clock runs from the first byte of a frame, not the last, so
-     * that a client trickling one byte at a time is still bounded. */
-    if (c->len == 0)
+     * that a client trickling one byte at a time is still bounded. Between
+     * requests a client may wait: it has shown it speaks the protocol, and
+     * the slot shares (slots_full) keep it from locking anyone out. */
+    c->answered |= off > 0;
+    if (c->len == 0 && c->answered)
         uv_timer_stop(&c->timer);
     else if (off > 0 || !uv_is_active((uv_handle_t *)&c->timer))
         uv_timer_start(&c->timer, on_timer, c->ctl->idle_ms, 0);
@@ -419,6 +449,7 @@ static bool peer_allowed(vg_ctl_conn *c)
     if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 ||
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) < 0)
         return false;
+    c->uid = cr.uid;
     if (cr.uid == 0 || cr.uid == geteuid())
         return true;
     gid_t gid = c->ctl->gid;
@@ -427,6 +458,25 @@ static bool peer_allowed(vg_ctl_conn *c)
     vg_notice("ctl: refused a client with uid %u gid %u (pid %d)", (unsigned)cr.uid,
               (unsigned)cr.gid, (int)cr.pid);
     return false;
+}
+
+/* Whether a new client of uid may take a slot; NULL if so, else why not.
+ * Slots are shared so that no one can lock root out: root always finds
+ * one of the last ROOT_RESERVED, and any other user holds at most a
+ * quarter of them (the members of control_group included). */
+static const char *slots_full(const vg_ctl *ctl, uid_t uid)
+{
+    if (ctl->stats.clients >= ctl->max_clients)
+        return "every slot is taken";
+    if (uid == 0)
+        return NULL;
+    unsigned reserved = ctl->max_clients > 2 * ROOT_RESERVED ? ROOT_RESERVED : 0;
+    if (ctl->stats.clients >= ctl->max_clients - reserved)
+        return "the remaining slots are kept for root";
+    unsigned mine = 0, per_uid = ctl->max_clients / 4 ? ctl->max_clients / 4 : 1;
+    for (const vg_ctl_conn *o = ctl->conns; o; o = o->next)
+        mine += o->counted && !o->closing && o->uid == uid;
+    return mine >= per_uid ? "this user holds its share of the slots" : NULL;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -464,8 +514,10 @@ static void on_connection(uv_stream_t *server, int status)
         conn_finish(c);
         return;
     }
-    if (ctl->stats.clients >= ctl->max_clients) {
-        vg_warn("ctl: refused a client: %u clients already", ctl->stats.clients);
+    const char *full = slots_full(ctl, c->uid);
+    if (full) {
+        vg_warn("ctl: refused a client of uid %u: %s (%u clients)", (unsigned)c->uid, full,
+                ctl->stats.clients);
         send_error(c, "too many clients", EBUSY);
         conn_finish(c);
         return;
@@ -473,8 +525,12 @@ static void on_connection(uv_stream_t *server, int status)
     c->counted = true;
     ctl->stats.clients++;
     rc = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
-    if (rc < 0)
+    if (rc < 0) {
         conn_close(c);
+        return;
+    }
+    /* A client that never sends a request must not hold its slot. */
+    uv_timer_start(&c->timer, on_timer, ctl->idle_ms, 0);
 }
 
 /* ---- the server ---- */
@@ -617,8 +673,31 @@ int vg_ctl_register(vg_ctl *ctl, const vg_ctl_cmd *cmd)
     return 0;
 }
 
+int vg_ctl_call_local(vg_ctl *ctl, const char *name, const msgpack_object *args,
+                      msgpack_sbuffer *out)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    const msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
+    const cmd_entry *e = find_cmd(ctl, name);
+    if (!e) {
+        char msg[96];
+        unknown_cmd_msg(name, msg, sizeof(msg));
+        return pack_error(&pk, msg, ENOSYS) ? -ENOMEM : -ENOSYS;
+    }
+    int result = 0;
+    if (pack_reply(NULL, e, args ? args : &nil, out, &pk, &result) < 0)
+        return -ENOMEM;
+    return result < 0 ? result : 0;
+}
+
 void vg_ctl_conn_set_data(vg_ctl_conn *conn, void *data, void (*free_fn)(void *))
 {
+    if (!conn) { /* a call without a connection (vg_ctl_call_local) */
+        if (free_fn)
+            free_fn(data);
+        return;
+    }
     conn->data = data;
     conn->free_data = free_fn;
 }

@@ -2,7 +2,7 @@
  * The control socket server: a unix stream socket (mode 0600; peers checked
  * with SO_PEERCRED: root, or members of the configured group), carrying the
  * frames of ctl_proto.h. Commands are registered by name with one descriptor
- * each; core/ctl_*.c register the core's, later subsystems add theirs.
+ * each; ctl_env.h registers the core's, plugins add theirs.
  *
  * Robustness: a bad frame (oversized, zero, not a request) gets an error
  * reply and the connection is closed; a client that stalls mid-frame is
@@ -61,8 +61,18 @@ void vg_ctl_close(vg_ctl *ctl);
 /* -EEXIST if the name is taken, -ENOMEM. */
 int vg_ctl_register(vg_ctl *ctl, const vg_ctl_cmd *cmd);
 
+/* Runs the command `name` as a client's request would, without a socket,
+ * and appends to out the reply map that client would get: {ok = true,
+ * result} or {ok = false, error, errno} (also for an unknown command).
+ * args is a map or NULL (no arguments). The handler gets no connection, so
+ * a call that would turn into a stream is refused with -EOPNOTSUPP. For
+ * unit tests of the commands and in-process callers. Returns 0, the
+ * handler's negative errno (the error reply is packed), or -ENOMEM. */
+int vg_ctl_call_local(vg_ctl *ctl, const char *name, const msgpack_object *args,
+                      msgpack_sbuffer *out);
+
 /* Per-connection user data for streams; free_fn runs when the connection
- * closes. */
+ * closes (at once for a call without a connection). */
 void vg_ctl_conn_set_data(vg_ctl_conn *conn, void *data, void (*free_fn)(void *));
 void *vg_ctl_conn_data(vg_ctl_conn *conn);
 

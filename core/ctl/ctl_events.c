@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_int.h"
 #include "ctl_proto.h"
-#include "daemon.h"
 #include "evtype.h"
 #include "log.h"
 #include "mp.h"
@@ -66,23 +66,24 @@ static void send_to_follower(vg_ctl_conn *conn, void *arg)
     free(frame);
 }
 
-void vg__events_on_event(const vg_event *ev, void *arg)
+void vg_ctl_events_on_event(const vg_event *ev, void *arg)
 {
-    vg_daemon *d = arg;
+    const vg_ctl_env *env = arg;
     /* A suppressed event is neither stored nor streamed (suppress.h). */
-    if (vg_suppress_check(d->suppress, ev))
+    if (vg_suppress_check(env->suppress, ev))
         return;
     wire.size = 0;
     if (vg_event_encode(ev, &wire) < 0)
         return;
     /* A skipped type still goes to the followers: only the history lacks it. */
-    int rc = vg_store_skip_event(d->store_skip, ev)
+    int rc = vg_store_skip_event(env->store_skip, ev)
                  ? 0
-                 : vg_store_append_event(d->store, ev->id, wire.data, wire.size);
-    if (rc < 0 && rc != -ENOBUFS)
-        vg_debug("event %llu not stored: %s", (unsigned long long)ev->id, strerror(-rc));
-    if (d->ctl)
-        vg_ctl_foreach_stream(d->ctl, send_to_follower, (void *)ev);
+                 : vg_store_append_event(env->store, ev->id, wire.data, wire.size,
+                                         vg_store_skip_important(ev));
+    if (rc < 0)
+        vg_store_skip_lost(env->store_skip, ev); /* counted per type; status shows it */
+    if (env->ctl)
+        vg_ctl_foreach_stream(env->ctl, send_to_follower, (void *)ev);
 }
 
 /* ---- the "events" command ---------------------------------------------- */
@@ -194,8 +195,9 @@ static int query_one(const void *key, size_t klen, const void *val, size_t vlen,
 /* With `page`, the result is {events, total, total_exact, more, before}:
  * the newest matches older than `before` that fit in a frame (oldest
  * first), how many match in all (at least, when total_exact is false), and
- * whether to ask again with before = this page's `before`. Without it (older clients), the bare list of that page. */
-static int run_query(vg_daemon *d, query *q, uint64_t before, bool page, msgpack_packer *pk)
+ * whether to ask again with before = this page's `before`. Without it (older clients), the bare list of that
+ * page. */
+static int run_query(const vg_ctl_env *env, query *q, uint64_t before, bool page, msgpack_packer *pk)
 {
     q->hits = calloc(q->limit, sizeof(*q->hits));
     if (!q->hits || !msgpack_zone_init(&q->zone, 4096)) {
@@ -205,11 +207,11 @@ static int run_query(vg_daemon *d, query *q, uint64_t before, bool page, msgpack
     unsigned char key[8];
     for (int i = 0; i < 8; i++)
         key[i] = (unsigned char)((before - 1) >> (56 - 8 * i));
-    int rc = vg_store_iter(d->store, "events", before ? key : NULL, before ? sizeof(key) : 0, true,
+    int rc = vg_store_iter(env->store, "events", before ? key : NULL, before ? sizeof(key) : 0, true,
                            query_one, q);
     if (rc >= 0 && page && !q->count_all) {
         vg_store_stats st = {0};
-        vg_store_stats_get(d->store, &st);
+        vg_store_stats_get(env->store, &st);
         q->total = st.events;
     }
     if (rc >= 0 && page) {
@@ -236,7 +238,7 @@ static int run_query(vg_daemon *d, query *q, uint64_t before, bool page, msgpack
 
 static int cmd_events(vg_ctl_call *call)
 {
-    vg_daemon *d = call->arg;
+    const vg_ctl_env *env = call->arg;
     query q = {0};
     if (read_filter(call->args, &q.f, call->error, sizeof(call->error)) < 0)
         return -EINVAL;
@@ -272,13 +274,13 @@ static int cmd_events(vg_ctl_call *call)
     q.count_all = page && filtered && before <= 0;
     q.counted_all = true;
     q.count_until = now_ns() + COUNT_BUDGET_NS;
-    return run_query(d, &q, before > 0 ? (uint64_t)before : 0, page, call->pk);
+    return run_query(env, &q, before > 0 ? (uint64_t)before : 0, page, call->pk);
 }
 
-int vg__ctl_events_register(vg_daemon *d)
+int vg__ctl_events_register(const vg_ctl_env *env)
 {
     if (!wire.data)
         msgpack_sbuffer_init(&wire);
-    const vg_ctl_cmd cmd = {.name = "events", .fn = cmd_events, .arg = d};
-    return vg_ctl_register(d->ctl, &cmd);
+    const vg_ctl_cmd cmd = {.name = "events", .fn = cmd_events, .arg = (void *)env};
+    return vg_ctl_register(env->ctl, &cmd);
 }

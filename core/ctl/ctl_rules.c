@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "ctl_int.h"
 #include "log.h"
 #include "mp.h"
 #include "rules_io.h"
@@ -125,9 +125,9 @@ static int arg_rule(vg_ctl_call *call, vg_rule *rule, bool add)
 }
 
 /* The user is told "done" only once the change is on disk. */
-static int commit(vg_daemon *d, vg_ctl_call *call)
+static int commit(const vg_ctl_env *env, vg_ctl_call *call)
 {
-    int rc = vg_store_commit(d->store, true);
+    int rc = vg_store_commit(env->store, true);
     if (rc < 0)
         snprintf(call->error, sizeof(call->error),
                  "the rules changed in memory but could not be stored: %s (retried later)",
@@ -169,7 +169,7 @@ static int arg_offset(vg_ctl_call *call, size_t *offset)
     return 0;
 }
 
-static int op_list(vg_daemon *d, vg_ctl_call *call)
+static int op_list(const vg_ctl_env *env, vg_ctl_call *call)
 {
     static const char *const keys[] = {"op", "group", "plane", "offset", NULL};
     char group[VG_GROUP_MAX] = "";
@@ -180,7 +180,7 @@ static int op_list(vg_daemon *d, vg_ctl_call *call)
         return -EINVAL;
     msgpack_sbuffer_init(&lc.sb);
     msgpack_packer_init(&lc.pk, &lc.sb, msgpack_sbuffer_write);
-    int rc = vg_rules_each(d->rules, group[0] ? group : NULL, plane, pack_rule, &lc);
+    int rc = vg_rules_each(env->rules, group[0] ? group : NULL, plane, pack_rule, &lc);
     if (rc == 0) {
         /* An array's header comes first, so the page is packed aside. */
         msgpack_pack_array(call->pk, lc.n);
@@ -191,40 +191,40 @@ static int op_list(vg_daemon *d, vg_ctl_call *call)
     return rc;
 }
 
-static int op_add(vg_daemon *d, vg_ctl_call *call)
+static int op_add(const vg_ctl_env *env, vg_ctl_call *call)
 {
     vg_rule rule;
     if (arg_rule(call, &rule, true) < 0)
         return -EINVAL;
-    int rc = vg_rules_put(d->rules, &rule, true);
+    int rc = vg_rules_put(env->rules, &rule, true);
     if (rc < 0)
         return rc;
-    if ((rc = commit(d, call)) < 0)
+    if ((rc = commit(env, call)) < 0)
         return rc;
     vg_info("rule added: group %s, plane %s, %s", rule.group, vg_plane_name(rule.plane),
             vg_rule_action_name(rule.action));
     return vg_rule_pack(&rule, call->pk);
 }
 
-static int op_delete(vg_daemon *d, vg_ctl_call *call)
+static int op_delete(const vg_ctl_env *env, vg_ctl_call *call)
 {
     vg_rule rule;
     if (arg_rule(call, &rule, false) < 0)
         return -EINVAL;
-    int rc = vg_rules_del(d->rules, &rule);
+    int rc = vg_rules_del(env->rules, &rule);
     if (rc == -ENOENT) {
         snprintf(call->error, sizeof(call->error), "no such rule in group '%s' (plane %s)",
                  rule.group, vg_plane_name(rule.plane));
         return rc;
     }
-    if (rc < 0 || (rc = commit(d, call)) < 0)
+    if (rc < 0 || (rc = commit(env, call)) < 0)
         return rc;
     msgpack_pack_map(call->pk, 1);
     vg_mp_pack_kv_str(call->pk, "message", "rule deleted");
     return 0;
 }
 
-static int op_export(vg_daemon *d, vg_ctl_call *call)
+static int op_export(const vg_ctl_env *env, vg_ctl_call *call)
 {
     static const char *const keys[] = {"op", "group", "offset", NULL};
     char group[VG_GROUP_MAX] = "";
@@ -235,7 +235,7 @@ static int op_export(vg_daemon *d, vg_ctl_call *call)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     int rc =
-        vg_rules_export(d->rules, group[0] ? group : NULL, now_ns(), offset, PAGE_BYTES, &sb, &n);
+        vg_rules_export(env->rules, group[0] ? group : NULL, now_ns(), offset, PAGE_BYTES, &sb, &n);
     if (rc == 0) {
         msgpack_pack_map(call->pk, 2);
         msgpack_pack_str_with_body(call->pk, "text", 4);
@@ -246,7 +246,7 @@ static int op_export(vg_daemon *d, vg_ctl_call *call)
     return rc;
 }
 
-static int op_import(vg_daemon *d, vg_ctl_call *call)
+static int op_import(const vg_ctl_env *env, vg_ctl_call *call)
 {
     static const char *const keys[] = {"op", "text", "name", NULL};
     const char *text;
@@ -266,14 +266,14 @@ static int op_import(vg_daemon *d, vg_ctl_call *call)
         return rc;
     size_t done = 0;
     for (; done < n && rc == 0; done++)
-        rc = vg_rules_put(d->rules, &rules[done], true);
+        rc = vg_rules_put(env->rules, &rules[done], true);
     free(rules);
     if (rc < 0) {
         snprintf(call->error, sizeof(call->error), "%s: storing rule %zu failed: %s", name, done,
                  strerror(-rc));
         return rc;
     }
-    if ((rc = commit(d, call)) < 0)
+    if ((rc = commit(env, call)) < 0)
         return rc;
     vg_info("imported %zu rules from %s", n, name);
     msgpack_pack_map(call->pk, 1);
@@ -283,10 +283,10 @@ static int op_import(vg_daemon *d, vg_ctl_call *call)
 
 static int cmd_rules(vg_ctl_call *call)
 {
-    vg_daemon *d = call->arg;
+    const vg_ctl_env *env = call->arg;
     static const struct {
         const char *name;
-        int (*fn)(vg_daemon *d, vg_ctl_call *call);
+        int (*fn)(const vg_ctl_env *env, vg_ctl_call *call);
     } ops[] = {{"list", op_list},
                {"add", op_add},
                {"delete", op_delete},
@@ -295,14 +295,14 @@ static int cmd_rules(vg_ctl_call *call)
     const msgpack_object *op = vg_mp_get(call->args, "op");
     for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++)
         if (vg_mp_streq(op, ops[i].name))
-            return ops[i].fn(d, call);
+            return ops[i].fn(env, call);
     snprintf(call->error, sizeof(call->error),
              "'op' must be one of list, add, delete, export, import");
     return -EINVAL;
 }
 
-int vg__ctl_rules_register(vg_daemon *d)
+int vg__ctl_rules_register(const vg_ctl_env *env)
 {
-    vg_ctl_cmd cmd = {.name = "rules", .fn = cmd_rules, .arg = d};
-    return vg_ctl_register(d->ctl, &cmd);
+    vg_ctl_cmd cmd = {.name = "rules", .fn = cmd_rules, .arg = (void *)env};
+    return vg_ctl_register(env->ctl, &cmd);
 }

@@ -8,14 +8,15 @@
  *   group.show  {name, kind, mode, members, unused_s, workloads = [id...], criteria}
  *
  * unused_s is how long the group has had no member, as counted by the last
- * aging check (every VG_GROUP_AGING_PERIOD_MS); 0 for a group with members.
+ * aging check (every 5 minutes, core/daemon/daemon_aging.c); 0 for a group
+ * with members.
  *   group.mode  {group, mode, previous}   args {name, mode}
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "ctl_int.h"
 #include "discovery.h"
 #include "groups.h"
 #include "log.h"
@@ -63,10 +64,10 @@ static void pack_workload(msgpack_packer *pk, const vg_workload *w)
 
 static int cmd_workloads(vg_ctl_call *call)
 {
-    vg_daemon *d = call->arg;
+    const vg_ctl_env *env = call->arg;
     vg_workload **list;
     size_t n;
-    int rc = vg_workloads_list(d->workloads, &list, &n);
+    int rc = vg_workloads_list(env->workloads, &list, &n);
     if (rc < 0)
         return rc;
     msgpack_pack_array(call->pk, n);
@@ -109,14 +110,14 @@ static void pack_group(const vg_group_info *gi, void *arg)
 
 static int cmd_groups(vg_ctl_call *call)
 {
-    vg_daemon *d = call->arg;
+    const vg_ctl_env *env = call->arg;
     struct groups_ctx c = {.pk = call->pk};
-    int rc = vg_workloads_list(d->workloads, &c.list, &c.n);
+    int rc = vg_workloads_list(env->workloads, &c.list, &c.n);
     if (rc < 0)
         return rc;
-    vg_groups_foreach(d->groups, count_group, &c);
+    vg_groups_foreach(env->groups, count_group, &c);
     msgpack_pack_array(call->pk, c.count);
-    vg_groups_foreach(d->groups, pack_group, &c);
+    vg_groups_foreach(env->groups, pack_group, &c);
     vg_workloads_list_free(c.list, c.n);
     return 0;
 }
@@ -124,9 +125,11 @@ static int cmd_groups(vg_ctl_call *call)
 static int arg_name(vg_ctl_call *call, const char *key, char *buf, size_t size)
 {
     int rc = vg_mp_get_cstr(call->args, key, buf, size);
-    if (rc < 0)
-        snprintf(call->error, sizeof(call->error), "argument '%s' %s", key,
-                 rc == -ENOENT ? "is missing" : "must be a string (of at most 127 bytes)");
+    if (rc == -ENOENT)
+        snprintf(call->error, sizeof(call->error), "argument '%s' is missing", key);
+    else if (rc < 0)
+        snprintf(call->error, sizeof(call->error),
+                 "argument '%s' must be a string (of at most %zu bytes)", key, size - 1);
     return rc < 0 ? -EINVAL : 0;
 }
 
@@ -147,18 +150,18 @@ static void pack_criteria(msgpack_packer *pk, const vg_group_info *gi)
 
 static int cmd_group_show(vg_ctl_call *call)
 {
-    vg_daemon *d = call->arg;
+    const vg_ctl_env *env = call->arg;
     char name[VG_GROUP_MAX];
     vg_group_info gi;
     if (arg_name(call, "name", name, sizeof(name)) < 0)
         return -EINVAL;
-    if (vg_groups_get(d->groups, name, &gi) < 0) {
+    if (vg_groups_get(env->groups, name, &gi) < 0) {
         snprintf(call->error, sizeof(call->error), "no group '%s'", name);
         return -ENOENT;
     }
     vg_workload **list;
     size_t n;
-    int rc = vg_workloads_list(d->workloads, &list, &n);
+    int rc = vg_workloads_list(env->workloads, &list, &n);
     if (rc < 0)
         return rc;
     msgpack_packer *pk = call->pk;
@@ -183,7 +186,7 @@ static int cmd_group_show(vg_ctl_call *call)
     return 0;
 }
 
-static void publish_mode(vg_daemon *d, const char *group, int mode, int old)
+static void publish_mode(const vg_ctl_env *env, const char *group, int mode, int old)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
@@ -197,7 +200,7 @@ static void publish_mode(vg_daemon *d, const char *group, int mode, int old)
                       .group = group,
                       .body = sb.data,
                       .body_len = sb.size};
-    vg_bus_publish(d->bus, &ev);
+    vg_bus_publish(env->bus, &ev);
     msgpack_sbuffer_destroy(&sb);
 }
 
@@ -205,7 +208,7 @@ static void publish_mode(vg_daemon *d, const char *group, int mode, int old)
  * durably before it is sent. */
 static int cmd_group_mode(vg_ctl_call *call)
 {
-    vg_daemon *d = call->arg;
+    const vg_ctl_env *env = call->arg;
     char name[VG_GROUP_MAX], mode_s[16];
     if (arg_name(call, "name", name, sizeof(name)) < 0 ||
         arg_name(call, "mode", mode_s, sizeof(mode_s)) < 0)
@@ -216,20 +219,21 @@ static int cmd_group_mode(vg_ctl_call *call)
                  "mode '%s' is not one of learn, monitor, protect", mode_s);
         return -EINVAL;
     }
-    int rc = vg_groups_set_mode(d->groups, name, mode, &old);
+    int rc = vg_groups_set_mode(env->groups, name, mode, &old);
     if (rc == -ENOENT)
         snprintf(call->error, sizeof(call->error), "no group '%s'", name);
-    if (rc == 0 && (rc = vg_store_commit(d->store, true)) < 0)
+    if (rc == 0 && (rc = vg_store_commit(env->store, true)) < 0)
         snprintf(call->error, sizeof(call->error), "the mode could not be stored: %s",
                  strerror(-rc));
     if (rc < 0)
         return rc;
-    vg_discovery_modes_changed(d->discovery);
+    if (env->discovery)
+        vg_discovery_modes_changed(env->discovery);
     /* Cached decisions were made under the old mode: drop them before the
      * reply, so that a permission asked right after it sees the new mode. */
-    vg_policy_invalidate(d->policy);
+    vg_policy_invalidate(env->policy);
     if (mode != old) {
-        publish_mode(d, name, mode, old);
+        publish_mode(env, name, mode, old);
         vg_notice("group %s: mode %s (was %s)", name, vg_mode_name(mode), vg_mode_name(old));
     }
     msgpack_pack_map(call->pk, 3);
@@ -239,18 +243,13 @@ static int cmd_group_mode(vg_ctl_call *call)
     return 0;
 }
 
-int vg__ctl_workloads_register(vg_daemon *d)
+int vg__ctl_workloads_register(const vg_ctl_env *env)
 {
     const vg_ctl_cmd cmds[] = {
-        {.name = "workloads", .fn = cmd_workloads, .arg = d},
-        {.name = "groups", .fn = cmd_groups, .arg = d},
-        {.name = "group.show", .fn = cmd_group_show, .arg = d},
-        {.name = "group.mode", .fn = cmd_group_mode, .arg = d},
+        {.name = "workloads", .fn = cmd_workloads, .arg = (void *)env},
+        {.name = "groups", .fn = cmd_groups, .arg = (void *)env},
+        {.name = "group.show", .fn = cmd_group_show, .arg = (void *)env},
+        {.name = "group.mode", .fn = cmd_group_mode, .arg = (void *)env},
     };
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-        int rc = vg_ctl_register(d->ctl, &cmds[i]);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return vg__ctl_register_each(env->ctl, cmds, sizeof(cmds) / sizeof(cmds[0]));
 }

@@ -1,5 +1,5 @@
 /* The daemon's life cycle: start-up, signals, reload, shutdown; see daemon.h. */
-#include "daemon.h"
+#include "daemon_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "mp.h"
+#include "plugin_settings.h"
 #include "policy_files.h"
 
 /* ---- configuration ------------------------------------------------------ */
@@ -75,6 +76,10 @@ int vg_daemon_load_config(const vg_opts *opts, vg_config **out, vg_diag *diag)
     if (rc == -EINVAL)
         vg_diag_add(diag, "--log-level: '%s' is not one of error, warning, notice, info, debug",
                     opts->log_level);
+    /* With the plugin directory known: what the plugins declare they read
+     * (at start, at every reload and for --check alike). */
+    if (rc == 0)
+        rc = vg_plugin_settings_check(cfg, diag);
     if (rc < 0) {
         vg_config_free(cfg);
         return rc;
@@ -104,6 +109,10 @@ int vg_daemon_check(const vg_opts *opts, vg_diag *diag)
         rc = -EINVAL;
     if (vg_groups_check_config(cfg, diag) < 0)
         rc = -EINVAL;
+    /* A warning, not a problem: the config is valid, the host lacks a library. */
+    char why[512];
+    if (vg_webhooks_check_curl(cfg, NULL, why, sizeof(why)) < 0)
+        vg_warn("%s (Debian: install libcurl4)", why);
     vg_config_free(cfg);
     return rc;
 }
@@ -165,10 +174,20 @@ static void on_commit_check(uv_check_t *h)
     if (!vg_store_dirty(d->store))
         return;
     int rc = vg_store_commit(d->store, false);
-    if (rc < 0)
-        vg_err("store commit failed (%s); the batch is kept and retried", strerror(-rc));
-    else
+    if (rc >= 0) {
         d->unsynced = true;
+        return;
+    }
+    /* Once per loop iteration while the disk is full would be thousands of
+     * lines a minute: one line a minute says the same. */
+    uint64_t now = uv_now(&d->loop);
+    d->commit_failures++;
+    if (d->commit_failures == 1 || now - d->commit_fail_logged_ms >= 60000) {
+        vg_err("store commit failed (%s), %" PRIu64 " times so far; the batch is kept and "
+               "retried, and %" PRIu64 " events could not be stored (vigilctl status)",
+               strerror(-rc), d->commit_failures, vg_store_skip_lost_total(d->store_skip));
+        d->commit_fail_logged_ms = now;
+    }
 }
 
 static void on_sync_timer(uv_timer_t *h)
@@ -313,6 +332,46 @@ int vg_daemon_reload(vg_daemon *d, vg_diag *diag)
     return rc;
 }
 
+/* ---- the control commands' environment --------------------------------- */
+
+static int ctl_reload(void *arg, vg_diag *diag)
+{
+    return vg_daemon_reload(arg, diag);
+}
+
+static void ctl_daemon_info(void *arg, vg_ctl_daemon_info *out)
+{
+    vg_daemon *d = arg;
+    *out = (vg_ctl_daemon_info){.uptime_s = (uv_now(&d->loop) - d->started_ms) / 1000,
+                                .reloads_ok = d->reloads.ok,
+                                .reloads_failed = d->reloads.failed,
+                                .last_error = d->reloads.last_error};
+}
+
+/* The env is a view of the daemon's modules, refreshed when they change:
+ * when the ctl opens, at the end of start-up (nothing is dispatched before
+ * the loop runs) and at shutdown. The config is seen through &d->cfg,
+ * which a reload swaps. */
+static void sync_ctl_env(vg_daemon *d)
+{
+    d->ctl_env = (vg_ctl_env){.ctl = d->ctl,
+                              .cfg = &d->cfg,
+                              .store = d->store,
+                              .store_skip = d->store_skip,
+                              .bus = d->bus,
+                              .rules = d->rules,
+                              .groups = d->groups,
+                              .workloads = d->workloads,
+                              .discovery = d->discovery,
+                              .policy = d->policy,
+                              .plugins = d->plugins,
+                              .suppress = d->suppress,
+                              .webhooks = d->webhooks,
+                              .reload = ctl_reload,
+                              .daemon_info = ctl_daemon_info,
+                              .arg = d};
+}
+
 /* ---- signals and shutdown ---------------------------------------------- */
 
 static void on_sighup(uv_signal_t *h, int signum)
@@ -341,6 +400,7 @@ static void begin_shutdown(vg_daemon *d, int signum)
     d->discovery = NULL;
     vg_ctl_close(d->ctl);
     d->ctl = NULL;
+    sync_ctl_env(d); /* the bus's last events must not reach the closed ctl */
     vg_bus_close(d->bus); /* dispatches what is queued, so it reaches the store */
     d->bus = NULL;
     vg_webhooks_close(d->webhooks); /* pending deliveries are given up, counted */
@@ -428,7 +488,7 @@ static int open_bus(vg_daemon *d)
     vg_bus_set_next_id(d->bus, vg_store_last_event_id(d->store) + 1);
     d->policy_error_type = vg_event_type_id("policy.error");
     d->daemon_type = vg_event_type_id("daemon.status");
-    d->store_sub = vg_bus_subscribe(d->bus, -1, vg__events_on_event, d);
+    d->store_sub = vg_bus_subscribe(d->bus, -1, vg_ctl_events_on_event, &d->ctl_env);
     return d->store_sub < 0 ? d->store_sub : 0;
 }
 
@@ -490,12 +550,10 @@ static int open_ctl(vg_daemon *d)
                rc == -EADDRINUSE ? "another daemon answers there" : strerror(-rc));
         return rc;
     }
-    rc = vg__ctl_core_register(d);
-    if (rc == 0)
-        rc = vg__ctl_workloads_register(d);
-    if (rc == 0)
-        rc = vg__ctl_rules_register(d);
-    return rc < 0 ? rc : vg__ctl_events_register(d);
+    /* The commands keep &d->ctl_env; it is filled again once everything
+     * is open. */
+    sync_ctl_env(d);
+    return vg_ctl_env_register(&d->ctl_env);
 }
 
 static void publish_started(vg_daemon *d)
@@ -573,7 +631,11 @@ static int start(vg_daemon *d)
                                     .policy = d->policy, .ctl = d->ctl};
     if ((rc = vg_plugins_load(&d->plugin_env, d->cfg->plugin_dir, &d->plugins)) < 0)
         return rc;
+    /* Before any plugin starts a thread, so that every thread inherits the
+     * reduced sets (capabilities are per thread). */
+    vg__caps_drop();
     vg_plugins_start(d->plugins);
+    sync_ctl_env(d);
     d->started_ms = uv_now(&d->loop);
     publish_started(d);
     return 0;

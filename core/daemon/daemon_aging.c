@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <uv.h>
 
-#include "daemon.h"
+#include "daemon_int.h"
 #include "log.h"
 #include "mp.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "daemon_int.h"
 #include "log.h"
 #include "mp.h"
 

@@ -8,6 +8,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "trust.h"
 
 #define DEFAULT_CONFIG "/etc/vigil/vigil.lua"
 
@@ -26,6 +27,8 @@ static void usage(FILE *out)
             "                         configured directories stay)\n"
             "  -l, --log-level LEVEL  error, warning, notice, info or debug\n"
             "  -t, --check            check config and policies, print every problem, exit\n"
+            "  -o, --trusted-owner U  a user besides root who may own the config, policies\n"
+            "                         and plugins (e.g. the owner of a source checkout)\n"
             "  -V, --version          print the version\n"
             "  -h, --help             this text\n");
 }
@@ -38,11 +41,12 @@ int main(int argc, char **argv)
         {"policy-dir", required_argument, NULL, 'P'}, {"log-level", required_argument, NULL, 'l'},
         {"shipped-policy-dir", required_argument, NULL, 'H'},
         {"check", no_argument, NULL, 't'},         {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          {"trusted-owner", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
     };
     vg_opts opts = {.config_path = DEFAULT_CONFIG};
     int check = 0, explicit_config = 0, c;
-    while ((c = getopt_long(argc, argv, "c:s:S:p:P:l:tVh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:S:p:P:l:o:tVh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': opts.config_path = optarg; explicit_config = 1; break;
         case 's': opts.state_dir = optarg; break;
@@ -52,6 +56,12 @@ int main(int argc, char **argv)
         case 'H': opts.shipped_policy_dir = optarg; break;
         case 'l': opts.log_level = optarg; break;
         case 't': check = 1; break;
+        case 'o':
+            if (vg_trust_set_owner(optarg) < 0) {
+                fprintf(stderr, "vigild: --trusted-owner: no user '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case 'V': printf("vigild %s (plugin ABI %d.%d)\n", VIGIL_VERSION, VG_ABI_MAJOR, VG_ABI_MINOR); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

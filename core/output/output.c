@@ -22,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctl_proto.h"
 #include "evtype.h"
 #include "json.h"
 #include "log.h"

@@ -133,7 +133,7 @@ static int h_workload_of_pid(vg_host *h, int pid, vg_workload_view *out)
     return 0;
 }
 
-static int h_decide(vg_host *h, const char *group, int plane, const char *const *fields)
+static int h_decide_fields(vg_host *h, const char *group, int plane, const char *const *fields)
 {
     if (!h->env->policy || !group || plane < 0 || plane >= VG_PLANE_COUNT || !fields)
         return VG_DECIDE_UNKNOWN;
@@ -289,6 +289,60 @@ void vg__host_free_cmds(struct vg_host *h)
     h->ncmds = 0;
 }
 
+/* ---- ABI 1.3: decide on a named subject -------------------------------- */
+
+static const char *known(const char *v)
+{
+    return v ? v : "";
+}
+
+/* A port in decimal, as rules keep it ("" for 0, not known); without
+ * snprintf, which would double the cost of a cached net answer. */
+static void port_text(int port, char out[8])
+{
+    char digits[8];
+    int n = 0;
+    for (; port > 0; port /= 10)
+        digits[n++] = (char)('0' + port % 10);
+    for (int i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    out[n] = '\0';
+}
+
+/* The subject's fields in the plane's order, as the rules key them.
+ * Every field of 1.3 is read; a field a later minor adds is read only when
+ * h->desc->abi_minor says the plugin's struct has it. -EINVAL for a plane
+ * or port out of range. */
+static int subject_fields(const vg_subject *s, const char **f, char port[8])
+{
+    switch (s->plane) {
+    case VG_PLANE_PROC:
+        f[0] = known(s->proc.name), f[1] = known(s->proc.path), f[2] = known(s->proc.user);
+        return 0;
+    case VG_PLANE_FILE:
+        f[0] = known(s->file.path), f[1] = known(s->file.program), f[2] = known(s->file.access);
+        return 0;
+    case VG_PLANE_NET:
+        if (s->net.port < 0 || s->net.port > 65535)
+            return -EINVAL;
+        port_text(s->net.port, port);
+        f[0] = known(s->net.direction), f[1] = known(s->net.peer), f[2] = port;
+        f[3] = known(s->net.proto), f[4] = known(s->net.app);
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+static int h_decide(vg_host *h, const vg_subject *s)
+{
+    const char *fields[5];
+    char port[8];
+    if (!s || subject_fields(s, fields, port) < 0)
+        return VG_DECIDE_UNKNOWN;
+    return h_decide_fields(h, s->group, s->plane, fields);
+}
+
 const vg_host_api vg__host_api = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -306,10 +360,11 @@ const vg_host_api vg__host_api = {
     .store_get = h_store_get,
     .store_del = h_store_del,
     .workload_of_pid = h_workload_of_pid,
-    .decide = h_decide,
+    .decide_fields = h_decide_fields,
     .subscribe = h_subscribe,
     .workloads_each = h_workloads_each,
     .register_command = h_register_command,
     .reply = h_reply,
     .reply_error = h_reply_error,
+    .decide = h_decide,
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trust.h"
 #include "log.h"
 #include "mp.h"
 
@@ -74,6 +75,14 @@ static int name_taken(const vg_plugins *ps, const char *name)
  * `vigilctl plugins` can show what was refused and why. */
 static void load_one(vg_plugins *ps, struct vg_host *h)
 {
+    /* Code loaded into a root daemon: a file anyone else could have written
+     * (or replaced, through its directory) is not loaded. */
+    char why[300];
+    if (vg_path_trusted(h->file, why, sizeof(why)) < 0) {
+        set_why(h, VG_PLUGIN_REFUSED, "untrusted: %s", why);
+        vg_err("plugin %s refused: %s", h->file, why);
+        return;
+    }
     h->dl = dlopen(h->file, RTLD_NOW | RTLD_LOCAL);
     if (!h->dl) {
         set_why(h, VG_PLUGIN_REFUSED, "dlopen: %s", dlerror());

@@ -26,6 +26,12 @@
 /* A file's top level may do more than one handler call (build tables, declare
  * many rules), but must still end. */
 #define LOAD_INSN_MAX 20000000L
+/* Time limits (CPU time) beside the instruction budgets (lib/sandbox.h): what
+ * the budget cannot see (a VM instruction that copies a large string)
+ * still ends. A handler runs on the loop thread, so its limit is short;
+ * docs/policy.md states both. */
+#define HANDLER_TIME_MS 1000
+#define LOAD_TIME_MS 2000
 #define FILE_MAX ((size_t)4 << 20)
 
 static const char *const verdict_names[] = {"allow", "deny", "alert", "learn"};
@@ -97,12 +103,36 @@ static int l_msgh(lua_State *L)
  * into another's. */
 static const char base_key;
 
+/* What every file shares (the libraries, `vigil`, the strings' metatable)
+ * is read-only, so that no file can change what another sees or decides:
+ * `vigil.allowed = function() return true end` or `string.format = ...` in
+ * one file would otherwise hold for all of them. Each library becomes a
+ * read-only proxy (lib/luamp.h), and the strings' metatable, reachable
+ * with getmetatable(""), is hidden behind __metatable. */
+static void lock_shared(lua_State *L, int base)
+{
+    static const char *const shared[] = {"string", "table", "math", "utf8", "vigil", NULL};
+    for (size_t i = 0; shared[i]; i++) {
+        const char *msg = lua_pushfstring(L, "%s is read-only", shared[i]);
+        lua_getfield(L, base, shared[i]);
+        vg_lua_make_readonly(L, msg);
+        lua_setfield(L, base, shared[i]);
+        lua_pop(L, 1); /* the message */
+    }
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+}
+
 static int l_setup(lua_State *L)
 {
     lua_newtable(L);
     vg_sandbox_open_libs(L, 1);
     vg__policy_api_open(L);
     lua_setfield(L, 1, "vigil");
+    lock_shared(L, 1);
     lua_pushvalue(L, 1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &base_key);
     lua_newtable(L);
@@ -117,6 +147,8 @@ static int pstate_new(const vg_policy_opts *o, vg_policy *engine, struct vg__pst
     if (!st)
         return -ENOMEM;
     int rc = vg_sandbox_new("the policy", o->mem_max, LOAD_INSN_MAX, &st->L);
+    if (rc == 0)
+        vg_sandbox_set_time_limit(st->L, LOAD_TIME_MS);
     if (rc < 0) {
         free(st);
         return rc;
@@ -204,13 +236,15 @@ static int load_file(struct vg__pstate *st, const char *path, vg_diag *diag)
     lua_settop(L, 0);
     lua_pushcfunction(L, l_msgh);
     int status = vg_sandbox_load(L, buf, len, chunk);
-    free(buf);
     free(chunk);
     if (status == LUA_OK) {
         lua_newtable(L); /* the file's _ENV */
         lua_newtable(L);
         lua_rawgetp(L, LUA_REGISTRYINDEX, &base_key);
         lua_setfield(L, -2, "__index");
+        /* getmetatable(_ENV).__index would be the shared globals. */
+        lua_pushliteral(L, "read-only");
+        lua_setfield(L, -2, "__metatable");
         lua_setmetatable(L, -2);
         lua_setupvalue(L, -2, 1);
         st->err_line = 0;
@@ -221,7 +255,10 @@ static int load_file(struct vg__pstate *st, const char *path, vg_diag *diag)
     if (status != LUA_OK) {
         report_error(L, st, path, status, diag);
         rc = -EINVAL;
+    } else {
+        rc = vg__policy_names_check(L, path, buf, len, diag) < 0 ? -EINVAL : 0;
     }
+    free(buf);
     lua_settop(L, 0);
     st->files++;
     return rc;
@@ -258,6 +295,7 @@ static int load_all(const vg_policy_opts *o, vg_policy *engine, char *const *dir
         return rc;
     }
     st->loading = false;
+    vg_sandbox_set_time_limit(st->L, HANDLER_TIME_MS);
     vg_sandbox_reset(st->L, o->insn_max);
     lua_gc(st->L, LUA_GCCOLLECT);
     *out = st;
@@ -492,6 +530,35 @@ static int stricter(int a, int b)
     return ra >= rb ? a : b;
 }
 
+/* The verdict a handler returned (at 1), as an integer (VG_VERDICT_NONE for
+ * nil), or a Lua error saying what was wrong. Run under lua_pcall: turning a
+ * bad value into text may allocate, and must never call a metamethod (a
+ * table whose __tostring raises would otherwise abort the daemon). */
+static int l_verdict(lua_State *L)
+{
+    int v = VG_VERDICT_NONE;
+    if (lua_type(L, 1) == LUA_TSTRING && (v = vg_verdict_parse(lua_tostring(L, 1))) >= 0) {
+        lua_pushinteger(L, v);
+        return 1;
+    }
+    if (lua_isnil(L, 1)) {
+        lua_pushinteger(L, VG_VERDICT_NONE);
+        return 1;
+    }
+    const char *what = luaL_typename(L, 1);
+    if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER ||
+        lua_type(L, 1) == LUA_TBOOLEAN) {
+        lua_pushfstring(L, "%s '%s'", what,
+                        lua_type(L, 1) == LUA_TBOOLEAN ? (lua_toboolean(L, 1) ? "true" : "false")
+                                                       : lua_tostring(L, 1));
+        what = lua_tostring(L, -1);
+    }
+    return luaL_error(L,
+                      "the handler returned %s; expected \"allow\", \"deny\", \"alert\", "
+                      "\"learn\" or nil",
+                      what);
+}
+
 static int call_one(vg_policy *p, struct vg__pstate *st, const struct vg__handler *h,
                     const vg_event *ev)
 {
@@ -504,15 +571,15 @@ static int call_one(vg_policy *p, struct vg__pstate *st, const struct vg__handle
     lua_pushvalue(L, 1);
     int status = lua_pcall(L, 1, 1, 2);
     int v = VG_VERDICT_NONE;
-    if (status == LUA_OK && !vg_sandbox_of(L)->over_memory && !lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TSTRING || (v = vg_verdict_parse(lua_tostring(L, -1))) < 0) {
-            lua_pushfstring(L,
-                            "the handler returned %s '%s'; expected \"allow\", \"deny\", "
-                            "\"alert\", \"learn\" or nil",
-                            luaL_typename(L, -1), luaL_tolstring(L, -1, NULL));
+    if (status == LUA_OK && !vg_sandbox_of(L)->over_memory) {
+        lua_pushcfunction(L, l_verdict);
+        lua_insert(L, -2);
+        status = lua_pcall(L, 1, 1, 0);
+        if (status == LUA_OK) {
+            v = (int)lua_tointeger(L, -1);
+        } else {
             st->err_file[0] = '\0';
             st->err_line = h->line;
-            status = LUA_ERRRUN;
         }
     }
     if (status != LUA_OK || vg_sandbox_of(L)->over_memory)

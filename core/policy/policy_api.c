@@ -2,7 +2,7 @@
  * The `vigil` Lua module of the policies (docs/policy.md is its reference).
  *
  * Functions find their state through the sandbox's user pointer. While only
- * checking (no engine), the functions that act (learn, alert, deny, respond)
+ * checking (no engine), the functions that act (learn, alert, report_deny, respond)
  * do nothing and the ones that ask answer as for a fresh group.
  *
  * Event-like arguments (an event, or a table such as {group=, plane=, name=})
@@ -60,7 +60,7 @@ static int l_wire_gc(lua_State *L)
 static const msgpack_object *to_wire(lua_State *L, int idx, const char *fn)
 {
     idx = lua_absindex(L, idx);
-    if (!lua_istable(L, idx))
+    if (!vg_lua_is_record(L, idx))
         vg_lua_error(L, "%s: expected an event or a table, got %s", fn, luaL_typename(L, idx));
     struct wire *w = lua_newuserdatauv(L, sizeof(*w), 0);
     memset(w, 0, sizeof(*w));
@@ -405,7 +405,7 @@ static int l_incident_enabled(lua_State *L)
 
 static const char *group_arg(lua_State *L, int idx)
 {
-    if (lua_istable(L, idx)) {
+    if (vg_lua_is_record(L, idx)) {
         lua_getfield(L, idx, "group");
         lua_replace(L, idx);
     }
@@ -446,7 +446,7 @@ static void table_subject(lua_State *L, int idx, vg_rule *r, const char *fn)
 {
     char s[VG_EVENT_TYPE_NAME_MAX] = "";
     memset(r, 0, sizeof(*r));
-    if (!lua_istable(L, idx))
+    if (!vg_lua_is_record(L, idx))
         vg_lua_error(L, "%s: expected an event or a table, got %s", fn, luaL_typename(L, idx));
     r->plane = copy_field(L, idx, "plane", s, sizeof(s))  ? vg_plane_parse(s)
                : copy_field(L, idx, "type", s, sizeof(s)) ? vg__type_plane(s)
@@ -525,9 +525,10 @@ static int l_learn(lua_State *L)
     return 1;
 }
 
-static int violation(lua_State *L, const char *action)
+/* vigil.<fn>(ev, opts): publishes a violation of ev with this action. */
+static int violation(lua_State *L, const char *fn, const char *action)
 {
-    const msgpack_object *w = to_wire(L, 1, action);
+    const msgpack_object *w = to_wire(L, 1, fn);
     if (!lua_isnoneornil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);
     vg_policy *p = engine(L);
@@ -537,19 +538,19 @@ static int violation(lua_State *L, const char *action)
         return 1;
     }
     if (rc < 0)
-        return vg_lua_error(L, "vigil.%s: bad type or severity in the options", action);
+        return vg_lua_error(L, "vigil.%s: bad type or severity in the options", fn);
     lua_pushboolean(L, 1);
     return 1;
 }
 
 static int l_alert(lua_State *L)
 {
-    return violation(L, "alert");
+    return violation(L, "alert", "alert");
 }
 
-static int l_deny(lua_State *L)
+static int l_report_deny(lua_State *L)
 {
-    return violation(L, "deny");
+    return violation(L, "report_deny", "deny");
 }
 
 /* vigil.respond(action, ev, args): ev and args may be nil. */
@@ -604,7 +605,7 @@ void vg__policy_api_open(lua_State *L)
         {"workload", l_workload},
         {"learn", l_learn},
         {"alert", l_alert},
-        {"deny", l_deny},
+        {"report_deny", l_report_deny}, /* was vigil.deny: policy_names.c */
         {"respond", l_respond},
         {"log", l_log},
         {NULL, NULL},
@@ -614,4 +615,5 @@ void vg__policy_api_open(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newlib(L, fns);
+    vg__policy_names_open(L, -1);
 }

@@ -20,11 +20,6 @@
 #include "policy_int.h"
 
 
-static int l_ro_newindex(lua_State *L)
-{
-    return vg_lua_error(L, "events are read-only (field '%s')", luaL_tolstring(L, 2, NULL));
-}
-
 void vg__event_push(lua_State *L, const vg_event *ev)
 {
     msgpack_unpacked up;
@@ -34,9 +29,8 @@ void vg__event_push(lua_State *L, const vg_event *ev)
                 msgpack_unpack_next(&up, (const char *)ev->body, ev->body_len, &off) ==
                     MSGPACK_UNPACK_SUCCESS &&
                 up.data.type == MSGPACK_OBJECT_MAP;
-    lua_newtable(L); /* the proxy */
     if (body)
-        vg_lua_push_mp(L, &up.data, 0);
+        vg_lua_push_mp_readonly(L, &up.data, "events are read-only");
     else
         lua_newtable(L);
     msgpack_unpacked_destroy(&up);
@@ -52,7 +46,7 @@ void vg__event_push(lua_State *L, const vg_event *ev)
     lua_setfield(L, -2, "workload");
     lua_pushstring(L, ev->group);
     lua_setfield(L, -2, "group");
-    vg_lua_make_readonly(L, "read-only event", l_ro_newindex);
+    vg_lua_make_readonly(L, "events are read-only");
 }
 
 int vg__type_plane(const char *type)

@@ -9,13 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trust.h"
+
 static int is_lua_file(const struct dirent *e)
 {
     size_t n = strlen(e->d_name);
     return e->d_name[0] != '.' && n > 4 && strcmp(e->d_name + n - 4, ".lua") == 0;
 }
 
-static int append(char ***files, size_t *n, const char *dir, const char *name)
+/* Policies decide for a root daemon: a file or directory that anyone but
+ * root could have written is refused (lib/trust.h). */
+static int check_trusted(const char *path, vg_diag *diag)
+{
+    char why[300];
+    int rc = vg_path_trusted(path, why, sizeof(why));
+    if (rc < 0)
+        vg_diag_add(diag, "%s: refused: %s", path, why);
+    return rc;
+}
+
+static int append(char ***files, size_t *n, const char *dir, const char *name, vg_diag *diag)
 {
     char **v = realloc(*files, (*n + 1) * sizeof(*v));
     if (!v)
@@ -24,7 +37,7 @@ static int append(char ***files, size_t *n, const char *dir, const char *name)
     if (asprintf(&v[*n], "%s/%s", dir, name) < 0)
         return -ENOMEM;
     (*n)++;
-    return 0;
+    return check_trusted(v[*n - 1], diag);
 }
 
 static int list_dir(const char *dir, char ***files, size_t *n, vg_diag *diag)
@@ -38,10 +51,10 @@ static int list_dir(const char *dir, char ***files, size_t *n, vg_diag *diag)
         vg_diag_add(diag, "%s: cannot read policy directory: %s", dir, strerror(err));
         return -err;
     }
-    int rc = 0;
+    int rc = check_trusted(dir, diag);
     for (int i = 0; i < count; i++) {
         if (rc == 0)
-            rc = append(files, n, dir, names[i]->d_name);
+            rc = append(files, n, dir, names[i]->d_name, diag);
         free(names[i]);
     }
     free(names);

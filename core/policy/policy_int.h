@@ -106,6 +106,16 @@ struct vg_policy {
 /* policy_api.c: pushes the `vigil` table (upvalue-free; functions find the
  * state through vg_sandbox_of(L)->user). Under lua_pcall. */
 void vg__policy_api_open(lua_State *L);
+/* policy_names.c: the constants (vigil.DENY, ...) and the strictness of
+ * the `vigil` table at index idx (an unknown field is an error; old names
+ * of renamed functions still resolve). Under lua_pcall. */
+void vg__policy_names_open(lua_State *L, int idx);
+/* After a policy file has run: each "vigil.<name>" of its code (text) must
+ * name a field of `vigil` (diag gets "path:line: vigil.X does not exist";
+ * -EINVAL); mentions of renamed functions are logged, once per Lua state.
+ * 0, -EINVAL or -ENOMEM. */
+int vg__policy_names_check(lua_State *L, const char *path, const char *text, size_t len,
+                           vg_diag *diag);
 /* The mode of a group through the env, or the default mode. */
 int vg__policy_mode(vg_policy *p, const char *group);
 

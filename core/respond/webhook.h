@@ -85,6 +85,13 @@ int vg_webhooks_register(vg_webhooks *w, vg_actions *actions);
 int vg_webhooks_send(vg_webhooks *w, const char *endpoint, const msgpack_object *event);
 
 void vg_webhooks_stats_get(const vg_webhooks *w, vg_webhooks_stats *out);
+
+/* For `vigild --check` only (webhook_check.c): when cfg has endpoints,
+ * loads libcurl (soname NULL: libcurl.so.4) as the first delivery would.
+ * 0 when it loads or no endpoint is configured; else the negative errno of
+ * the load and why in `why`. Loads libcurl into the calling process for
+ * good: never call it in the daemon. */
+int vg_webhooks_check_curl(const vg_config *cfg, const char *soname, char *why, size_t whylen);
 /* The stats as a map, for `vigilctl status`. */
 int vg_webhooks_pack_stats(const vg_webhooks *w, msgpack_packer *pk);
 

@@ -390,12 +390,16 @@ int vg_store_del(vg_store *st, const char *table, const void *key, size_t klen)
     return queue_op(st, OP_DEL, (size_t)ti, key, klen, NULL, 0);
 }
 
-int vg_store_append_event(vg_store *st, uint64_t id, const void *rec, size_t len)
+int vg_store_append_event(vg_store *st, uint64_t id, const void *rec, size_t len, bool keep)
 {
     if (!st || (!rec && len) || len > VALUE_MAX)
         return -EINVAL;
-    /* Events are the flood; rules and state must still get through. */
-    if (st->nops >= st->opts.max_pending)
+    /* Events are the flood; rules and state must still get through. Past
+     * the bound, only events to keep (violations, incidents, warnings) go
+     * on, into a reserve of an eighth more, so that a full disk costs the
+     * routine events first. */
+    size_t bound = st->opts.max_pending + (keep ? st->opts.max_pending / 8 : 0);
+    if (st->nops >= bound)
         return -ENOBUFS;
     unsigned char key[8];
     for (int i = 0; i < 8; i++)

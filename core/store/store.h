@@ -84,8 +84,10 @@ int vg_store_iter(vg_store *st, const char *table, const void *start, size_t sle
 
 /* Queues an event record under its id (big-endian 8-byte key in "events").
  * Oldest records beyond max_events are trimmed at commit. -ENOBUFS when the
- * pending batch is full. */
-int vg_store_append_event(vg_store *st, uint64_t id, const void *rec, size_t len);
+ * pending batch is full (while commits fail, e.g. on a full disk); an event
+ * to `keep` (vg_store_skip_important) still finds room in a reserve of an
+ * eighth of max_pending beyond that. */
+int vg_store_append_event(vg_store *st, uint64_t id, const void *rec, size_t len, bool keep);
 
 /* The highest event id stored (0 if none), committed or queued. */
 uint64_t vg_store_last_event_id(vg_store *st);

@@ -16,6 +16,8 @@ struct vg_store_skip {
     uint8_t decision[VG_EVENT_TYPES_MAX]; /* enum decision per type id */
     uint64_t skipped[VG_EVENT_TYPES_MAX];
     uint64_t total;
+    uint64_t lost[VG_EVENT_TYPES_MAX]; /* meant to be stored, but could not be */
+    uint64_t lost_total;
 };
 
 /* True when every type the pattern matches is always stored: the pattern
@@ -118,9 +120,15 @@ static enum decision decide(const vg_store_skip *s, int type)
     return STORE;
 }
 
-bool vg_store_skip_event(vg_store_skip *s, const vg_event *ev)
+bool vg_store_skip_important(const vg_event *ev)
 {
     /* A warning or worse is a finding, whatever its type. */
+    const char *name = vg_event_type_name(ev->type);
+    return ev->severity >= VG_SEV_WARNING || !name || vg_type_always_stored(name);
+}
+
+bool vg_store_skip_event(vg_store_skip *s, const vg_event *ev)
+{
     if (!s || s->n == 0 || ev->type >= VG_EVENT_TYPES_MAX || ev->severity >= VG_SEV_WARNING)
         return false;
     if (s->decision[ev->type] == UNDECIDED)
@@ -140,4 +148,22 @@ uint64_t vg_store_skip_count(const vg_store_skip *s, int type)
 uint64_t vg_store_skip_total(const vg_store_skip *s)
 {
     return s ? s->total : 0;
+}
+
+void vg_store_skip_lost(vg_store_skip *s, const vg_event *ev)
+{
+    if (!s || ev->type >= VG_EVENT_TYPES_MAX)
+        return;
+    s->lost[ev->type]++;
+    s->lost_total++;
+}
+
+uint64_t vg_store_skip_lost_count(const vg_store_skip *s, int type)
+{
+    return s && type >= 0 && type < VG_EVENT_TYPES_MAX ? s->lost[type] : 0;
+}
+
+uint64_t vg_store_skip_lost_total(const vg_store_skip *s)
+{
+    return s ? s->lost_total : 0;
 }

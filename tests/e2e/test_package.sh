@@ -52,7 +52,7 @@ unshare -m --propagation private sh -c "mount --bind '$D/usr/sbin' /usr/sbin &&
 cat >"$D/etc/vigil/conf.d/10-test.lua" <<LUA
 state_dir = "$T/pkgstate"
 socket = "$T/pkg.sock"
-plugins = { bench = { enabled = false }, secrets = { enabled = false },
+plugins = { cis = { enabled = false }, secrets = { enabled = false }, net = { enabled = false },
             file = { enabled = false }, proc = { enabled = false } }
 outputs = outputs or {}
 table.insert(outputs, { kind = "file", path = "$T/pkg-events.json" })

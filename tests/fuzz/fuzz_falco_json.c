@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_proto.h"
 #include "falco_json.h"
+#include "mp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

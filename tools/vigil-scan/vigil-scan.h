@@ -17,8 +17,11 @@ typedef struct vg_scan_cmd {
 /* tools/vigil-scan-secrets.c */
 int vg_scan_secrets(int argc, char **argv);
 
-/* tools/vigil-scan-bench.c */
-int vg_scan_bench(int argc, char **argv);
+/* tools/vigil-scan/vigil-scan-cis.c */
+int vg_scan_cis(int argc, char **argv);
+
+/* tools/vigil-scan-pcap.c */
+int vg_scan_pcap(int argc, char **argv);
 
 /* Other subcommands' entry points go here. */
 

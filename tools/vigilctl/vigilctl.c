@@ -68,7 +68,9 @@ static const vctl_command commands[] = {
      "       bench show [--target T] [--workload W] [--tag PCI|GDPR|HIPAA|NIST]",
      "Queue a CIS benchmark run, or show the last stored report of a target\n"
      "(default host; a workload's containers run with --workload).",
-     vctl_cmd_bench},
+     vctl_cmd_cis},
+    {"cis", "run|show ...", "Another name for bench: the CIS checks (see 'vigilctl help bench').",
+     vctl_cmd_cis},
     {"secrets",
      "scan --workload W | --path DIR [--wait [--timeout S]]\n"
      "       secrets show [--workload W | --path DIR]",
@@ -76,6 +78,10 @@ static const vctl_command commands[] = {
      "secrets, or show the last reports: one line per scan, then the findings,\n"
      "masked. --json: one finding per line. Needs the secrets plugin.",
      vctl_cmd_secrets},
+    {"call", "NAME [KEY=VALUE]...",
+     "Call a control command by name, such as one a plugin adds; the args map\n"
+     "has each KEY with its VALUE as a string. Prints the result as JSON.",
+     vctl_cmd_call},
     {"help", "[COMMAND]", "Show the commands, or the usage of one.", cmd_help},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -8,6 +8,7 @@
  *   vigilctl_events.c  events (query and follow)
  *   vigilctl_workloads.c  workloads, groups, group show|mode
  *   vigilctl_rules.c   rules list|add|delete|export|import
+ *   vigilctl_call.c    call (any command by name: those plugins add)
  *
  * Adding a command is one row in commands[] (vigilctl.c) and one function
  * with the command_fn signature, in the file of its family. Names shared
@@ -62,7 +63,8 @@ int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_group(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv); /* vigilctl_rules.c */
 int vctl_cmd_secrets(vctl_ctx *c, int argc, char **argv); /* vigilctl_secrets.c */
-int vctl_cmd_bench(vctl_ctx *c, int argc, char **argv); /* vigilctl_bench.c */
+int vctl_cmd_cis(vctl_ctx *c, int argc, char **argv); /* vigilctl_cis.c */
+int vctl_cmd_call(vctl_ctx *c, int argc, char **argv);  /* vigilctl_call.c */
 
 /* ---- options and calls (vigilctl.c) ---- */
 
