@@ -367,6 +367,7 @@ static void sync_ctl_env(vg_daemon *d)
                               .plugins = d->plugins,
                               .suppress = d->suppress,
                               .webhooks = d->webhooks,
+                              .outputs = d->outputs,
                               .reload = ctl_reload,
                               .daemon_info = ctl_daemon_info,
                               .arg = d};
