@@ -13,6 +13,15 @@
 #include "mp.h"
 
 #define SEVERITIES 6
+#define ANSWERS_MAX 8 /* plugins whose *.stats report answer times */
+
+/* The answer times a plugin reported last (answer_p50_ns, answer_p99_ns,
+ * answer_max_ns of its "<plugin>.stats" event: the proc plugin's time from
+ * reading a permission event to writing the kernel's answer). */
+typedef struct answers {
+    char plugin[32];
+    int64_t p50, p99, max;
+} answers;
 
 struct vg_metrics {
     uv_loop_t *loop;
@@ -21,6 +30,8 @@ struct vg_metrics {
     char *listen; /* what http listens on, NULL when off */
     uint64_t started_ms;
     uint64_t events[VG_EVENT_TYPES_MAX][SEVERITIES];
+    answers answers[ANSWERS_MAX];
+    size_t nanswers;
 };
 
 /* ---- text ---------------------------------------------------------------- */
@@ -209,6 +220,24 @@ static void render_groups(vg_metrics *m, msgpack_sbuffer *b)
     }
 }
 
+static void render_answers(vg_metrics *m, msgpack_sbuffer *b)
+{
+    help(b, "vigil_answer_latency_seconds", "gauge",
+         "Time to answer the kernel's permission events, as the plugin last reported it "
+         "(quantile 1 is the maximum).");
+    char e1[64];
+    for (size_t i = 0; i < m->nanswers; i++) {
+        const answers *a = &m->answers[i];
+        esc(a->plugin, e1, sizeof(e1));
+        put(b, "vigil_answer_latency_seconds{plugin=\"%s\",quantile=\"0.5\"} %.9f\n", e1,
+            (double)a->p50 / 1e9);
+        put(b, "vigil_answer_latency_seconds{plugin=\"%s\",quantile=\"0.99\"} %.9f\n", e1,
+            (double)a->p99 / 1e9);
+        put(b, "vigil_answer_latency_seconds{plugin=\"%s\",quantile=\"1\"} %.9f\n", e1,
+            (double)a->max / 1e9);
+    }
+}
+
 static void render_policy(vg_metrics *m, msgpack_sbuffer *b)
 {
     vg_policy *p = m->src.policy ? *m->src.policy : NULL;
@@ -260,6 +289,7 @@ int vg_metrics_render(vg_metrics *m, msgpack_sbuffer *out)
     render_plugins(m, out);
     render_groups(m, out);
     render_policy(m, out);
+    render_answers(m, out);
     return 0;
 }
 
@@ -302,11 +332,50 @@ int vg_metrics_new(uv_loop_t *loop, const vg_metrics_src *src, vg_metrics **out)
     return 0;
 }
 
+static answers *answers_of(vg_metrics *m, const char *plugin, size_t len)
+{
+    for (size_t i = 0; i < m->nanswers; i++)
+        if (strlen(m->answers[i].plugin) == len && memcmp(m->answers[i].plugin, plugin, len) == 0)
+            return &m->answers[i];
+    if (m->nanswers == ANSWERS_MAX || len >= sizeof(m->answers[0].plugin))
+        return NULL;
+    answers *a = &m->answers[m->nanswers++];
+    memcpy(a->plugin, plugin, len);
+    a->plugin[len] = '\0';
+    return a;
+}
+
+/* A "<plugin>.stats" event with answer times (about once a minute). */
+static void take_answers(vg_metrics *m, const vg_event *ev, const char *type)
+{
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    int64_t p50, p99, max;
+    if (msgpack_unpack_next(&up, (const char *)ev->body, ev->body_len, NULL) ==
+            MSGPACK_UNPACK_SUCCESS &&
+        vg_mp_get_int(&up.data, "answer_p50_ns", &p50) == 0 &&
+        vg_mp_get_int(&up.data, "answer_p99_ns", &p99) == 0 &&
+        vg_mp_get_int(&up.data, "answer_max_ns", &max) == 0) {
+        answers *a = answers_of(m, type, strlen(type) - strlen(".stats"));
+        if (a) {
+            a->p50 = p50;
+            a->p99 = p99;
+            a->max = max;
+        }
+    }
+    msgpack_unpacked_destroy(&up);
+}
+
 void vg_metrics_on_event(const vg_event *ev, void *arg)
 {
     vg_metrics *m = arg;
     if (ev->type < VG_EVENT_TYPES_MAX && ev->severity < SEVERITIES)
         m->events[ev->type][ev->severity]++;
+    const char *type = vg_event_type_name(ev->type);
+    size_t tl = type ? strlen(type) : 0;
+    if (tl > 6 && strcmp(type + tl - 6, ".stats") == 0 && ev->body_len &&
+        vg_mp_shape_ok(ev->body, ev->body_len))
+        take_answers(m, ev, type);
 }
 
 static void stop_listening(vg_metrics *m)

@@ -5,15 +5,16 @@
  *   metrics = { listen = "127.0.0.1:9464" }   -- "9464" alone: 127.0.0.1
  *
  *   GET /metrics   the text exposition format (version 0.0.4)
- *   GET /healthz   200 "ok" while the loop turns and the store commits;
- *                  503 with the reason otherwise
+ *   GET /healthz   200 "ok" while the loop answers; 503 with the reason
+ *                  when the bus queue is full (events are being dropped)
  *
  * What is exported (all names start with vigil_): events by type and
  * severity, events dropped by a full bus, the bus's and each output's queue
  * depth and capacity, each output's written/failed/dropped events, webhook
  * deliveries and failures, plugin states, group modes, rules per group and
- * plane, policy handler calls and errors, control socket requests. See
- * docs/outputs.md for the list.
+ * plane, policy handler calls and errors, control socket requests, the
+ * answer times plugins report in their *.stats events. See docs/outputs.md
+ * for the list.
  *
  * The counters of events are kept here (the daemon subscribes
  * vg_metrics_on_event for every type), from the daemon's start, whether the

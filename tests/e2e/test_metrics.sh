@@ -12,6 +12,9 @@
 
 CONFIG="$T/vigil.lua"
 cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
+# The proc plugin reports its answer times in proc.stats, here often.
+cp "$VIGIL_BUILD/plugins/proc.so" "$PLUGINS/"
+echo 'plugins = { proc = { stats_interval_ms = 200 } }' >>"$CONFIG"
 start_daemon
 # Off by default: no listening TCP socket belongs to vigild.
 inodes=$(ls -l "/proc/$DAEMON_PID/fd" | sed -n 's/.*socket:\[\([0-9]*\)\]/\1/p')
@@ -29,6 +32,7 @@ vctl rules add --group web --plane proc --name sh --path /bin/sh >/dev/null
 vctl rules add --group web --plane file --path /etc/passwd --access write --deny >/dev/null
 vctl group mode nodes monitor >/dev/null
 wait_for scrape /healthz
+wait_for sh -c "curl -sf http://127.0.0.1:$METRICS_PORT/metrics | grep -q '^vigil_answer_latency_seconds{plugin=\"proc\",quantile=\"0.99\"} '"
 [ "$(scrape /healthz)" = "ok" ] || fail "healthz"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/nope")
 [ "$code" = 404 ] || fail "an unknown path answered $code"
@@ -90,6 +94,8 @@ assert get("vigil_output_events_total", output="file", kind="file", result="writ
 assert get("vigil_output_queue_capacity", output="file") == [4096.0]
 assert get("vigil_webhook_deliveries_total", result="failed") == [0.0]
 assert get("vigil_events_dropped_total", type="test.started") == [0.0]
+q = {l["quantile"]: v for n, l, v in samples if n == "vigil_answer_latency_seconds" and l.get("plugin") == "proc"}
+assert set(q) == {"0.5", "0.99", "1"} and 0 <= q["0.5"] <= q["0.99"] <= q["1"], q
 PY
 
 # A reload without the setting turns it off again.
