@@ -7,6 +7,9 @@ set(CPACK_PACKAGE_CONTACT "vigil maintainers <vigil@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "container security daemon: learn, monitor, protect")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+# Staged through DESTDIR with the real prefix, so that etc/install_etc.cmake
+# sees /usr and puts the config in /etc/vigil of the package.
+set(CPACK_SET_DESTDIR ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

@@ -13,6 +13,11 @@ command -v cpack >/dev/null && command -v dpkg-deb >/dev/null || { echo "SKIP: n
 grep -q 'CMAKE_INSTALL_PREFIX:PATH=/usr$' "$VIGIL_BUILD/CMakeCache.txt" ||
     { echo "SKIP: the build's prefix is not /usr"; exit 77; }
 
+# Nothing may be written outside the staging directories: the host's
+# /etc/vigil is as it was (absent, on a test machine) after every install.
+host_etc() { stat -c '%i %Y' /etc/vigil 2>/dev/null || echo absent; }
+HOST_ETC=$(host_etc)
+
 (cd "$VIGIL_BUILD" && cpack -G DEB -B "$T/pkg" >"$T/cpack.log" 2>&1) ||
     { cat "$T/cpack.log"; fail "cpack"; }
 DEB=$(ls "$T"/pkg/vigil_*.deb)
@@ -87,4 +92,9 @@ DESTDIR="$T/inst" cmake --install "$VIGIL_BUILD" >"$T/install2.log"
 grep -q 'edited by the operator' "$T/inst/etc/vigil/vigil.lua" || fail "reinstalling overwrote the config"
 grep -q "Kept: $T/inst/etc/vigil/vigil.lua" "$T/install2.log" || fail "the install did not say it kept the config"
 cmp -s "$VIGIL_SRC/etc/vigil/vigil.lua" "$T/inst/usr/share/vigil/vigil.lua" || fail "no shipped copy to compare"
+# Another prefix (cmake --install --prefix P) keeps the config under P.
+cmake --install "$VIGIL_BUILD" --prefix "$T/pfx" >/dev/null
+[ -f "$T/pfx/etc/vigil/vigil.lua" ] && [ -d "$T/pfx/etc/vigil/policies.d" ] ||
+    fail "--prefix: the config is not under the prefix"
+[ "$(host_etc)" = "$HOST_ETC" ] || fail "an install wrote to the host's /etc/vigil"
 pass
