@@ -11,7 +11,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libuv1-dev liblua5.4-dev lua5.4 libmsgpack-dev liblmdb-dev lmdb-utils
 libcmocka-dev libnl-3-dev libnl-genl-3-dev libpcap-dev libcurl4-openssl-dev libcurl4
-libsystemd-dev libjansson-dev libyaml-dev zlib1g-dev jq python3 runc busybox-static iproute2 util-linux procps
+libsystemd-dev libjansson-dev libyaml-dev zlib1g-dev jq python3 python3-yaml runc busybox-static iproute2 util-linux procps
 libvectorscan-dev libpcre2-dev libarchive-dev libssl-dev ripgrep lua-check
 librdkafka-dev librdkafka1"
 missing=""
