@@ -30,6 +30,12 @@ local function decide(ev)
     return mode == "protect" and "deny" or "alert"
   end
   if mode == "learn" then
+    -- A process whose program is not known (its path could not be read)
+    -- teaches nothing: a rule without a path would allow its name
+    -- whatever file runs under it.
+    if ev.type == "proc.exec" and (ev.path or "") == "" then
+      return nil
+    end
     return "learn"
   elseif mode == "monitor" then
     return "alert"

@@ -7,6 +7,7 @@
 #define PROC_PROCINFO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 typedef struct procinfo {
@@ -23,5 +24,15 @@ typedef struct procinfo {
 /* Reads everything about pid under `proc_root` ("/proc" on a real host).
  * 0, or -ESRCH when the process is gone before its status could be read. */
 int procinfo_read(const char *proc_root, pid_t pid, procinfo *pi);
+
+/* The parts of procinfo_read, for a process whose other details came from
+ * the kernel's exec event: path, cgroup, stdio_socket (left as they are
+ * when unreadable, but the path, emptied). */
+void procinfo_read_exe(const char *proc_root, pid_t pid, procinfo *pi);
+void procinfo_read_cgroup(const char *proc_root, pid_t pid, procinfo *pi);
+void procinfo_read_stdio(const char *proc_root, pid_t pid, procinfo *pi);
+/* name and cmdline from argv as the kernel keeps it: len bytes of
+ * NUL-separated arguments. */
+void procinfo_set_args(procinfo *pi, const char *args, size_t len);
 
 #endif
