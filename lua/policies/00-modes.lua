@@ -33,7 +33,9 @@ local function decide(ev)
     -- A process whose program is not known (its path could not be read)
     -- teaches nothing: a rule without a path would allow its name
     -- whatever file runs under it.
-    if ev.type == "proc.exec" and (ev.path or "") == "" then
+    -- Nor does a fileless one (memfd_create + fexecve): its "path" is a
+    -- name its maker chose, and the plugin reports it as an incident.
+    if ev.type == "proc.exec" and ((ev.path or "") == "" or ev.fileless == true) then
       return nil
     end
     return "learn"

@@ -140,6 +140,15 @@ static void on_fork(proc_plugin *p, const struct proc_event *ev)
     pidtab_put(p->pids, &child);
 }
 
+/* A program that is no file of any file system: memfd_create + fexecve,
+ * or a file deleted before it ran. */
+static bool fileless(const procinfo *pi)
+{
+    size_t n = strlen(pi->path);
+    return strncmp(pi->path, "/memfd:", 7) == 0 ||
+           (n > 10 && strcmp(pi->path + n - 10, " (deleted)") == 0);
+}
+
 /* Whether pid is still in the host's mount namespace (that of pid 1). The
  * runtime's helper (runc init) runs from the runc binary, on the host's
  * file system, at times already in the container's cgroup but not yet in
@@ -168,12 +177,16 @@ static bool in_host_mnt(proc_plugin *p, pid_t pid)
  * is the full subject, the same fields proc.exec carries and learning
  * stored; not allowed (an UNKNOWN included: nothing allowed it) means
  * killed. */
-static bool must_kill(proc_plugin *p, const procinfo *pi, const char *user)
+static bool must_kill(proc_plugin *p, const procinfo *pi, const char *user, bool odd)
 {
     if (p->wv.mode != VG_MODE_PROTECT || (!p->wv.id[0] && !p->protect_nodes))
         return false;
     if (p->wv.id[0] && in_host_mnt(p, pi->pid))
         return false;
+    /* A fileless program's "path" is a name its maker chose: no rule can
+     * name what it runs. */
+    if (odd)
+        return true;
     const char *fields[] = {pi->name, pi->path, user};
     return p->api->decide(p->h, p->wv.group, VG_PLANE_PROC, fields) != VG_DECIDE_ALLOW;
 }
@@ -248,15 +261,6 @@ static const char *exec_paths(proc_plugin *p, procinfo *pi, exec_chain *c, bool 
     return NULL;
 }
 
-/* A program that is no file of any file system: memfd_create + fexecve,
- * or a file deleted before it ran. */
-static bool fileless(const procinfo *pi)
-{
-    size_t n = strlen(pi->path);
-    return strncmp(pi->path, "/memfd:", 7) == 0 ||
-           (n > 10 && strcmp(pi->path + n - 10, " (deleted)") == 0);
-}
-
 static void publish_fileless(proc_plugin *p, const procinfo *pi, const char *user, bool killed)
 {
     msgpack_packer pk;
@@ -280,7 +284,7 @@ static void report_exec(proc_plugin *p, procinfo *pi, const char *interp, bool r
     char user[16];
     snprintf(user, sizeof(user), "%u", (unsigned)pi->euid);
     bool odd = p->wv.id[0] && fileless(pi) && !in_host_mnt(p, pi->pid);
-    if (must_kill(p, pi, user)) {
+    if (must_kill(p, pi, user, odd)) {
         kill_denied(p, pi, user);
         if (odd)
             publish_fileless(p, pi, user, true);
@@ -290,7 +294,7 @@ static void report_exec(proc_plugin *p, procinfo *pi, const char *interp, bool r
         publish_fileless(p, pi, user, false);
     const pidtab_entry *parent = pidtab_get(p->pids, pi->ppid);
     msgpack_packer pk;
-    begin_body(p, &pk, 13 + (rescan ? 1 : 0) + (interp ? 1 : 0));
+    begin_body(p, &pk, 13 + (rescan ? 1 : 0) + (interp ? 1 : 0) + (odd ? 1 : 0));
     kv_int(&pk, "pid", pi->pid);
     kv_str(&pk, "user", user);
     kv_int(&pk, "ppid", pi->ppid);
@@ -306,6 +310,8 @@ static void report_exec(proc_plugin *p, procinfo *pi, const char *interp, bool r
     kv_bool(&pk, "stdio_socket", pi->stdio_socket);
     if (interp)
         kv_str(&pk, "interpreter", interp);
+    if (odd)
+        kv_bool(&pk, "fileless", true);
     if (rescan)
         kv_bool(&pk, "rescan", true);
     remember(p, pi);

@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/fanotify.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "execfile.h"
 #include "fanotify_engine.h"
@@ -83,16 +86,26 @@ static int64_t mono_ns(void)
 }
 
 /* The file an exec of `ef` by pid will open next: its interpreter as the
- * process sees it (its root, or its working directory for a relative
- * name). */
+ * process sees it. Resolved inside the process's root (RESOLVE_IN_ROOT):
+ * through /proc/<pid>/root alone, an absolute symlink on the way (Debian's
+ * /lib64/ld-linux-x86-64.so.2) would lead to the host's file. A relative
+ * name is taken from the process's working directory. */
 static int interp_id(pid_t pid, const execfile *ef, struct stat *st)
 {
     if (!ef->interp[0])
         return -ENOENT;
-    char path[512];
-    snprintf(path, sizeof(path), "/proc/%d/%s%s%s", (int)pid, ef->interp[0] == '/' ? "root" : "cwd",
-             ef->interp[0] == '/' ? "" : "/", ef->interp);
-    return stat(path, st) < 0 ? -errno : 0;
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/%s", (int)pid, ef->interp[0] == '/' ? "root" : "cwd");
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+    int fd = (int)syscall(SYS_openat2, dfd, ef->interp, &how, sizeof(how));
+    int rc = fd < 0 || fstat(fd, st) < 0 ? -errno : 0;
+    if (fd >= 0)
+        close(fd);
+    close(dfd);
+    return rc;
 }
 
 /* Remembers that pid's exec, just allowed, will open this interpreter. */
@@ -228,8 +241,9 @@ static void publish_denied(protect *pr, const fan_request *req)
     pr->api->publish(pr->h, &ev);
     if (!cur->loader)
         return;
-    /* Which program the loader was to run is in its arguments, which the
-     * refused process still has: its command line says what it tried. */
+    /* The arguments the loader was given are not known here (the exec
+     * failed before they were copied): the command line is that of the
+     * process that tried, a shell's, which often tells. */
     char cmd[1024] = "";
     if (procinfo_read("/proc", req->pid, &pi) == 0)
         snprintf(cmd, sizeof(cmd), "%s", pi.cmdline);

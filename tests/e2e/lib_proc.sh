@@ -37,8 +37,10 @@ rule() {
 # protect_group: puts $G in protect mode and waits until its container is
 # marked.
 protect_group() {
+    local before
+    before=$(grep -c "exec protection on for $CT\$" "$LOG" || true)
     vctl group mode "$G" protect >/dev/null
-    wait_for eval "vctl events --json --limit 1 --type proc.stats | jq -e '.protected_workloads >= 1'"
+    wait_for eval "[ \$(grep -c 'exec protection on for $CT\$' '$LOG') -gt $before ]"
 }
 
 # refused: the last run's exec failed with EPERM, as a shell reports it.
