@@ -29,6 +29,7 @@
 #include <vigil/plugin.h>
 
 #include "bpfexec.h"
+#include "cgcache.h"
 #include "connector.h"
 #include "execwatch.h"
 #include "pidtab.h"
@@ -50,6 +51,7 @@ typedef struct proc_plugin {
     protect *prot;      /* NULL without fanotify */
     execwatch *ew;      /* NULL without fanotify: paths from /proc only */
     bpfexec *bx;        /* NULL without BPF: execs from the connector and /proc */
+    cgcache *cg;        /* with bx: workloads by cgroup id */
     int t_incident;
     int fail_verdict;   /* plugins.proc.fail_mode */
     bool protect_nodes; /* plugins.proc.protect_nodes */
@@ -119,6 +121,11 @@ static void remember(proc_plugin *p, const procinfo *pi)
 {
     const pidtab_entry *old = pidtab_get(p->pids, pi->pid);
     pidtab_entry e = old ? *old : (pidtab_entry){.pid = pi->pid, .uid = pi->uid, .euid = pi->euid};
+    /* The probe's uids are the exec's own (a set-uid program's included). */
+    if (pi->parent_euid >= 0) {
+        e.uid = pi->uid;
+        e.euid = pi->euid;
+    }
     memcpy(e.name, pi->name, sizeof(e.name));
     pidtab_put(p->pids, &e);
 }
@@ -304,8 +311,12 @@ static void report_exec(proc_plugin *p, procinfo *pi, const char *interp, bool r
     kv_int(&pk, "uid", pi->uid);
     kv_int(&pk, "euid", pi->euid);
     kv_int(&pk, "gid", pi->gid);
-    kv_str(&pk, "parent_name", parent ? parent->name : "");
-    kv_int(&pk, "parent_euid", parent ? (int64_t)parent->euid : -1);
+    /* The parent as the table knows it (its argv[0] name); the probe's
+     * view of it at the exec when the table does not know it, and always
+     * for its euid: the table may not have seen its last uid change yet. */
+    kv_str(&pk, "parent_name", parent ? parent->name : pi->parent_name);
+    kv_int(&pk, "parent_euid",
+           pi->parent_euid >= 0 ? pi->parent_euid : parent ? (int64_t)parent->euid : -1);
     kv_str(&pk, "cgroup", pi->cgroup);
     kv_bool(&pk, "stdio_socket", pi->stdio_socket);
     if (interp)
@@ -354,19 +365,30 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
     pi.euid = e->euid;
     pi.gid = e->gid;
     pi.egid = e->egid;
+    pi.parent_euid = e->parent_euid;
     memcpy(pi.name, e->comm, sizeof(pi.name));
     pi.name[sizeof(pi.name) - 1] = '\0';
+    memcpy(pi.parent_name, e->parent_comm, sizeof(pi.parent_name));
+    pi.parent_name[sizeof(pi.parent_name) - 1] = '\0';
     procinfo_set_args(&pi, e->args, e->args_len < sizeof(e->args) ? e->args_len : 0);
     exec_chain chain;
     const char *interp = exec_paths(p, &pi, &chain, false);
     if (!chain.n)
         procinfo_read_exe(p->proc_root, pi.pid, &pi);
-    procinfo_read_cgroup(p->proc_root, pi.pid, &pi);
-    procinfo_read_stdio(p->proc_root, pi.pid, &pi);
+    pi.stdio_socket = e->stdio_socket;
     p->event_ns = e->ns;
-    if (!tag(p, pi.pid) && chain.workload[0]) {
-        memcpy(p->wv.id, chain.workload, sizeof(p->wv.id));
-        memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
+    const cgcache_entry *known = cgcache_get(p->cg, e->cgroup_id);
+    if (known) {
+        snprintf(pi.cgroup, sizeof(pi.cgroup), "%s", known->cgroup);
+        p->wv = known->wv;
+    } else {
+        procinfo_read_cgroup(p->proc_root, pi.pid, &pi);
+        if (tag(p, pi.pid) && pi.cgroup[0])
+            cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv);
+        else if (chain.workload[0]) {
+            memcpy(p->wv.id, chain.workload, sizeof(p->wv.id));
+            memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
+        }
     }
     report_exec(p, &pi, interp, false);
 }
@@ -647,6 +669,8 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
 static void on_workloads_changed(void *arg, const void *rec, size_t len)
 {
     proc_plugin *p = arg;
+    if (p->cg)
+        cgcache_bump(p->cg);
     protect_sync(p->prot);
     execwatch_sync(p->ew);
 }
@@ -670,8 +694,7 @@ static void start_protection(proc_plugin *p)
     if (!p->sk || execwatch_new(p->api, p->h, &p->ew) < 0)
         p->ew = NULL;
     int rc = protect_new(p->api, p->h, p->fail_verdict, p->protect_nodes, &p->prot);
-    if (p->ew || rc == 0)
-        follow_workloads(p);
+    follow_workloads(p); /* also for the exec probe's cache of workloads */
     execwatch_sync(p->ew);
     if (rc < 0) {
         p->api->set_state(p->h, VG_PLUGIN_DEGRADED,
@@ -699,7 +722,8 @@ static int start(void *priv)
         return 0;
     }
     start_protection(p);
-    int brc = bpfexec_open(on_bpf_exec, p, &p->bx);
+    p->cg = calloc(1, sizeof(*p->cg));
+    int brc = p->cg ? bpfexec_open(on_bpf_exec, p, &p->bx) : -ENOMEM;
     if (brc < 0) {
         p->bx = NULL;
         p->api->log(p->h, brc == -ENOSYS ? VG_LOG_DEBUG : VG_LOG_INFO,
@@ -731,6 +755,7 @@ static void stop(void *priv)
     protect_free(p->prot);
     execwatch_free(p->ew);
     bpfexec_close(p->bx);
+    free(p->cg);
     cn_close(p->sk);
     pidtab_free(p->pids);
     msgpack_sbuffer_destroy(&p->sb);

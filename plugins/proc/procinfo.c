@@ -168,6 +168,7 @@ int procinfo_read(const char *root, pid_t pid, procinfo *pi)
 {
     memset(pi, 0, sizeof(*pi));
     pi->pid = pid;
+    pi->parent_euid = -1;
     if (read_status(root, pid, pi) < 0)
         return -ESRCH;
     if (slurp(root, pid, "comm", pi->name, sizeof(pi->name)) > 0)

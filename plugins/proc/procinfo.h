@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct procinfo {
@@ -19,6 +20,8 @@ typedef struct procinfo {
     char cmdline[1024]; /* arguments joined by spaces, truncated */
     char cgroup[512];   /* the unified (v2) path, or the first v1 line's */
     bool stdio_socket;  /* stdin or stdout is a TCP/UDP socket: a reverse shell's mark */
+    int64_t parent_euid;   /* from the exec probe; -1: not known here */
+    char parent_name[16];  /* from the exec probe: the parent's comm */
 } procinfo;
 
 /* Reads everything about pid under `proc_root` ("/proc" on a real host).
