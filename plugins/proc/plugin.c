@@ -113,19 +113,16 @@ static bool tag(proc_plugin *p, pid_t pid)
     return false;
 }
 
-/* Remembers a process's name. Its uids are taken from /proc only when the
- * process is new to the table: one known since its fork keeps the uids it
- * inherited, because /proc, read a moment after the exec, may already show
- * a uid change whose event has not been handled yet. */
+/* Remembers a process's name. Its uids are taken from the exec only when
+ * the process is new to the table: one known since its fork keeps the uids
+ * it inherited, changed by the uid events, because the exec may be handled
+ * before a uid change that came before it (the probe's ring and the
+ * connector are read apart; /proc, read a moment after the exec, may show a
+ * later change). */
 static void remember(proc_plugin *p, const procinfo *pi)
 {
     const pidtab_entry *old = pidtab_get(p->pids, pi->pid);
     pidtab_entry e = old ? *old : (pidtab_entry){.pid = pi->pid, .uid = pi->uid, .euid = pi->euid};
-    /* The probe's uids are the exec's own (a set-uid program's included). */
-    if (pi->parent_euid >= 0) {
-        e.uid = pi->uid;
-        e.euid = pi->euid;
-    }
     memcpy(e.name, pi->name, sizeof(e.name));
     pidtab_put(p->pids, &e);
 }
