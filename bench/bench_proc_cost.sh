@@ -13,6 +13,7 @@
 # many kernel overflows there were (aim: all seen, none lost).
 #
 #   VIGIL_BUILD=build-release N=3000 ROUNDS=3 BURST=10000 bench/bench_proc_cost.sh
+#   EXTRA='store_skip = { "proc.exit" }' ...   the same without storing exits
 . "$(dirname "$0")/lib/container.sh"
 N=${N:-3000}
 ROUNDS=${ROUNDS:-3}
@@ -27,7 +28,9 @@ done
 mv "$R/usr/bin/true" "$R/usr/bin/dtrue"
 PROGS=(/bin/true /usr/bin/dtrue)
 
-SETTINGS='plugins = { proc = { stats_interval_ms = 200 } }'
+# EXTRA: more Lua for vigil.lua, e.g. EXTRA='store_skip = { "proc.exit" }'.
+SETTINGS="plugins = { proc = { stats_interval_ms = 200 } }
+${EXTRA:-}"
 bench_daemon proc "$SETTINGS"
 bench_container '.root.readonly = true'
 # Learn the spawner and both programs.
