@@ -1,9 +1,13 @@
 /*
  * The proc plugin: every process started, changing its uid, or exiting on the
- * host becomes an event (proc.exec, proc.uid, proc.exit), enriched from /proc
- * with path, name, command line, uids, parent and cgroup.
+ * host becomes an event (proc.exec, proc.uid, proc.exit). An exec's pids,
+ * uids, argv and parent come from the BPF exec probe (bpfexec.c) when it
+ * loads, from /proc otherwise; the file a container's process exec'd from
+ * the exec opens fanotify tells (execwatch.c); its workload from its cgroup,
+ * cached by cgroup id (cgcache.c).
  *
- * A reader thread owns the netlink socket and the table of live processes;
+ * A reader thread owns the netlink socket, the probe's ring, the exec
+ * notification group and the table of live processes;
  * it publishes through the host's thread-safe publish(). Every event carries
  * the workload and group of its process. In a group in protect mode, a
  * process whose name, path and user no rule allows is killed at its exec
