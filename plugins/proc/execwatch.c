@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,6 +145,9 @@ static void add_open(execwatch *ew, pid_t pid, int fd)
     path[n > 0 ? n : 0] = '\0';
     execfile ef;
     execfile_read(fd, &ef);
+    struct statx stx;
+    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0)
+        memset(&stx, 0, sizeof(stx));
     exec_chain *c = newest(ew, pid);
     /* An open that continues the pid's chain (the interpreter it waits
      * for) joins it; any other starts the chain of a new execve. */
@@ -163,6 +167,9 @@ static void add_open(execwatch *ew, pid_t pid, int fd)
     }
     snprintf(c->path[c->n], sizeof(c->path[c->n]), "%s", path);
     c->kind[c->n] = ef.kind;
+    c->dev_major[c->n] = stx.stx_dev_major;
+    c->dev_minor[c->n] = stx.stx_dev_minor;
+    c->ino[c->n] = stx.stx_ino;
     c->n++;
     c->open = execfile_wants_interp(&ef);
     atomic_fetch_add(&ew->opens, 1);
@@ -211,6 +218,38 @@ bool execwatch_take(execwatch *ew, pid_t pid, exec_chain *out, bool *later)
     memcpy(out, oldest, sizeof(*out));
     oldest->pid = 0;
     return true;
+}
+
+/* The index of the chain's program (its first ELF file), or -1. */
+static int program_index(const exec_chain *c)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->kind[i] == EXECFILE_ELF || c->kind[i] == EXECFILE_ELF_INTERP)
+            return i;
+    return -1;
+}
+
+bool execwatch_take_file(execwatch *ew, pid_t pid, unsigned dev_major, unsigned dev_minor,
+                         uint64_t ino, exec_chain *out)
+{
+    execwatch_drain(ew);
+    int64_t now = mono_ns();
+    /* Oldest first: from the far end of the look-back towards the head. */
+    for (size_t i = LOOKBACK; i >= 1; i--) {
+        exec_chain *c = &ew->ring[(ew->head + RING - i) % RING];
+        if (c->pid != pid || now - c->ns > MAX_AGE_NS)
+            continue;
+        int k = program_index(c);
+        if (k >= 0 && c->ino[k] == ino && c->dev_major[k] == dev_major &&
+            c->dev_minor[k] == dev_minor) {
+            memcpy(out, c, sizeof(*out));
+            c->pid = 0;
+            return true;
+        }
+        c->pid = 0; /* an exec that failed after its open */
+        atomic_fetch_add(&ew->unclaimed, 1);
+    }
+    return false;
 }
 
 const char *exec_chain_program(const exec_chain *c)

@@ -38,6 +38,8 @@ typedef struct exec_chain {
     bool open; /* the last file wants an interpreter still to come */
     char path[EXECWATCH_DEPTH][EXECWATCH_PATH];
     int kind[EXECWATCH_DEPTH]; /* enum execfile_kind */
+    unsigned dev_major[EXECWATCH_DEPTH], dev_minor[EXECWATCH_DEPTH];
+    uint64_t ino[EXECWATCH_DEPTH];
 } exec_chain;
 
 typedef struct execwatch execwatch;
@@ -58,6 +60,13 @@ void execwatch_drain(execwatch *ew);
  * were lost). *later: the pid has exec'd again since, so what /proc shows
  * of it now is a later program's. */
 bool execwatch_take(execwatch *ew, pid_t pid, exec_chain *out, bool *later);
+
+/* The same, knowing which file the exec ran (the program, or a script's
+ * interpreter: device and inode): the oldest chain of pid whose program is
+ * that file; older ones of pid are opens of execs that failed after their
+ * open (ENOEXEC, a missing interpreter) and are dropped. */
+bool execwatch_take_file(execwatch *ew, pid_t pid, unsigned dev_major, unsigned dev_minor,
+                         uint64_t ino, exec_chain *out);
 
 /* The program a chain ran: its first ELF file (after a script's name). */
 const char *exec_chain_program(const exec_chain *c);

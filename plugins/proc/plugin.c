@@ -242,12 +242,19 @@ static void name_of_path(char *name, size_t size, const char *path)
     name[len] = '\0';
 }
 
-static const char *exec_paths(proc_plugin *p, procinfo *pi, exec_chain *c, bool from_proc)
+static const char *exec_paths(proc_plugin *p, procinfo *pi, exec_chain *c,
+                              const struct exec_event *e)
 {
-    bool later;
+    bool later = false, from_proc = !e;
     c->n = 0;
     c->workload[0] = '\0';
-    if (!p->ew || !execwatch_take(p->ew, pi->pid, c, &later))
+    if (!p->ew)
+        return NULL;
+    /* The probe says which file the exec ran: the kernel's dev_t is
+     * major << 20 | minor. */
+    if (e ? !execwatch_take_file(p->ew, pi->pid, e->exe_dev >> 20, e->exe_dev & 0xfffff,
+                                 e->exe_ino, c)
+          : !execwatch_take(p->ew, pi->pid, c, &later))
         return NULL;
     const char *prog = exec_chain_program(c);
     const char *script = exec_chain_script(c);
@@ -346,7 +353,7 @@ static void on_exec(proc_plugin *p, pid_t pid, bool rescan)
         return;
     }
     exec_chain chain;
-    const char *interp = exec_paths(p, &pi, &chain, true);
+    const char *interp = exec_paths(p, &pi, &chain, NULL);
     tag(p, pid);
     report_exec(p, &pi, interp, rescan);
 }
@@ -373,7 +380,7 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
     pi.parent_name[sizeof(pi.parent_name) - 1] = '\0';
     procinfo_set_args(&pi, e->args, e->args_len < sizeof(e->args) ? e->args_len : 0);
     exec_chain chain;
-    const char *interp = exec_paths(p, &pi, &chain, false);
+    const char *interp = exec_paths(p, &pi, &chain, e);
     if (!chain.n)
         procinfo_read_exe(p->proc_root, pi.pid, &pi);
     pi.stdio_socket = e->stdio_socket;

@@ -15,11 +15,16 @@ proc_setup
 
 ROOT="$T/copies"
 mkdir -p "$ROOT"/{bin,proc,sys,dev,tmp,etc}
-for a in sh ls cat id true echo basename test sleep nc; do
+for a in sh ls cat id true echo basename test sleep nc env; do
     cp /bin/busybox "$ROOT/bin/$a"
 done
 echo "root:x:0:0:root:/:/bin/sh" >"$ROOT/etc/passwd"
 echo "127.0.0.1 localhost" >"$ROOT/etc/hosts"
+# A file that opens but is no program (no "#!"): execvp's exec of it fails
+# with ENOEXEC after its exec open, and it then runs /bin/sh on it in the
+# same process.
+printf 'echo from-garbage\n' >"$ROOT/bin/garbage"
+chmod +x "$ROOT/bin/garbage"
 
 start_daemon
 proc_container short-1 "$ROOT"
@@ -33,6 +38,13 @@ done
 for c in ls cat id true basename test echo; do
     wait_for rule "$c" "/bin/$c"
 done
+# The exec that failed after its open is not taken for the next exec of
+# the same process.
+run /bin/env /bin/garbage
+[ "$RC" -eq 0 ] && grep -q from-garbage "$T/out" || fail "env /bin/garbage failed: $(cat "$T/out")"
+wait_for has_event proc.exec ".workload == \"$CT\" and .cmdline == \"/bin/sh /bin/garbage\""
+has_event proc.exec ".workload == \"$CT\" and .cmdline == \"/bin/sh /bin/garbage\" and .path == \"/bin/sh\" and .name == \"sh\"" \
+    || fail "sh run by execvp after a failed exec: $(vctl events --json --limit 1000 --type proc.exec | jq -c 'select(.cmdline == "/bin/sh /bin/garbage")')"
 # Nothing was learned without the file it ran.
 vctl rules list --group "$G" --json | jq -s -e '[.[] | select(.plane == "proc" and (.path == "*" or .path == ""))] | length == 0' >/dev/null \
     || fail "a process rule without a path was learned: $(vctl rules list --group "$G")"

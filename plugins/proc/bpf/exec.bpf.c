@@ -69,6 +69,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     e->egid = BPF_CORE_READ(p, cred, egid.val);
     e->parent_euid = BPF_CORE_READ(p, real_parent, cred, euid.val);
     e->stdio_socket = fd_is_inet(p, 0) || fd_is_inet(p, 1);
+    e->exe_dev = BPF_CORE_READ(p, mm, exe_file, f_inode, i_sb, s_dev);
+    e->exe_ino = BPF_CORE_READ(p, mm, exe_file, f_inode, i_ino);
     bpf_get_current_comm(e->comm, sizeof(e->comm));
     BPF_CORE_READ_STR_INTO(&e->parent_comm, p, real_parent, comm);
     const char *filename = BPF_CORE_READ(bprm, filename);

@@ -17,6 +17,8 @@ struct exec_event {
     unsigned int uid, euid, gid, egid;
     unsigned int parent_euid; /* the parent's, at the exec */
     unsigned int stdio_socket; /* stdin or stdout is a TCP/UDP socket */
+    unsigned int exe_dev;      /* the program's file (a script's interpreter): */
+    unsigned long long exe_ino; /* its device (the kernel's encoding), inode */
     unsigned int args_len;    /* bytes of args used */
     char comm[EXEC_COMM_MAX];
     char parent_comm[EXEC_COMM_MAX];
