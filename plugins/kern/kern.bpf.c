@@ -344,11 +344,15 @@ struct inode___v65 {
     struct timespec64 i_ctime;
 } __attribute__((preserve_access_index));
 
+/* Since 6.13 the top bits of i_ctime_nsec are flags (I_CTIME_QUERIED, for
+ * multigrain timestamps); nanoseconds fit in 30 bits. */
+#define CTIME_NSEC_MASK ((1u << 30) - 1)
+
 static __always_inline __u64 ctime_of(struct inode *ino)
 {
     if (bpf_core_field_exists(ino->i_ctime_sec))
         return (__u64)BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ull +
-               BPF_CORE_READ(ino, i_ctime_nsec);
+               (BPF_CORE_READ(ino, i_ctime_nsec) & CTIME_NSEC_MASK);
     struct timespec64 ts = {};
     if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime))
         ts = BPF_CORE_READ((struct inode___v66 *)ino, __i_ctime);

@@ -131,12 +131,16 @@ static void pack_proc(msgpack_packer *pk, const struct ke_record *r, const ev_pr
 }
 
 /* The runtime's own set-up of a container (runc init mounting, pivoting,
- * joining namespaces) is not the workload's doing. Known by its name and
- * its program together (runc runs as a copy of itself, "/memfd:runc_cloned:
- * ..."; "?" when it is already gone); a workload that calls itself
- * "runc:[..." but runs another file is reported. */
+ * joining namespaces, re-executing its private copy of itself through
+ * /proc/self/exe, a memfd made a moment before) is not the workload's
+ * doing. Known by its names and its program together (runc runs as
+ * "/memfd:runc_cloned:..."; "?" when it is already gone); a workload that
+ * calls itself "runc:[..." but runs another file is reported. */
 static bool runtime_setup(const struct ke_record *r, const ev_proc *e)
 {
+    if (r->kind == KE_EXEC_DRIFT || r->kind == KE_EXEC_TTY)
+        return strncmp(r->parent_comm, "runc", 4) == 0 &&
+               strcmp(r->path, "/proc/self/exe") == 0;
     return strncmp(r->comm, "runc:[", 6) == 0 &&
            (strstr(e->program, "runc") != NULL || strcmp(e->program, "?") == 0);
 }
