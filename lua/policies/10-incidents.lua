@@ -220,7 +220,9 @@ vigil.on("proc.exec", function(ev)
   end
   local miner = known(miners, ev)
   local cmdline = type(ev.cmdline) == "string" and ev.cmdline or ""
-  if miner or cmdline:find("stratum%+[a-z]+://") then
+  -- A plain find: a pattern on a long command line costs more of the
+  -- handler's budget than it has.
+  if miner or cmdline:find("stratum+", 1, true) then
     incident(ev, "crypto_miner", "crypto miner " .. (miner or ev.name or "?") .. " started")
   end
   -- A program started by a non-root process that runs as root: a setuid

@@ -218,3 +218,13 @@ test.case("privilege escalation: returning to root is not escalating", function(
                           pid = 90, uid = 0, euid = 0, old_uid = 0, old_euid = 42 }
   none(back, "a root process regaining root")
 end)
+
+test.case("a command line of 1023 characters is read without running out of budget", function()
+  local long = string.rep("a", 1000) .. " stratum+tcp://p:1"
+  local r = test.feed{ type = "proc.exec", group = "web", workload = "w1", pid = 91, name = "sh",
+                       path = "/bin/sh", user = "0", uid = 0, euid = 0, parent_euid = 0,
+                       parent_name = "nginx", cmdline = long }
+  test.eq(test.count(r, "policy.error"), 0, "no policy error")
+  test.expect(test.find(r, "proc.incident", { incident = "crypto_miner" }), "miner")
+  test.expect(test.find(r, "proc.incident", { incident = "shell_from_service" }), "service shell")
+end)
