@@ -152,6 +152,15 @@ int kb_consume(kb_source *k, void (*cb)(void *arg, const struct ke_record *r), v
     return ring_buffer__consume(k->rb);
 }
 
+int kb_attach(kb_source *k, bool on)
+{
+    if (!on) {
+        kern_bpf__detach(k->skel);
+        return 0;
+    }
+    return kern_bpf__attach(k->skel);
+}
+
 uint64_t kb_lost(const kb_source *k)
 {
     return __atomic_load_n(&k->skel->bss->lost, __ATOMIC_RELAXED);

@@ -7,6 +7,7 @@
 #ifndef VG_KERN_BPFSRC_H
 #define VG_KERN_BPFSRC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -24,6 +25,10 @@ int kb_fd(const kb_source *k);
 
 /* Hands every record queued to cb; the number handled or a negative errno. */
 int kb_consume(kb_source *k, void (*cb)(void *arg, const struct ke_record *r), void *arg);
+
+/* Detaches (on = false) or attaches again the programs, which stay
+ * loaded: for benchmarks that compare the two in one process. */
+int kb_attach(kb_source *k, bool on);
 
 /* Records the kernel side could not queue (ring buffer full). */
 uint64_t kb_lost(const kb_source *k);
