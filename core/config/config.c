@@ -653,6 +653,7 @@ static int l_finish(lua_State *L)
             take_setting(L, a->ctx, &settings[i], a->cfg);
         lua_settop(L, tab);
     }
+    a->cfg->plugins_line = a->ctx->lines[find_setting("plugins") - settings];
     lua_rawgetp(L, LUA_REGISTRYINDEX, &env_key);
     lua_pushnil(L);
     while (lua_next(L, -2)) {

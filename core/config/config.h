@@ -44,6 +44,7 @@ typedef struct vg_config {
     /* "group_aging_hours": unused service groups are removed after; 0 never; default 24 */
     uint64_t group_aging_hours;
     void *L;             /* the sandboxed lua_State, kept for plugin settings */
+    int plugins_line;    /* line of the "plugins" assignment, 0 if none */
 } vg_config;
 
 /* Built-in defaults only (no file). */

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "mp.h"
+#include "plugin_settings.h"
 #include "policy_files.h"
 
 /* ---- configuration ------------------------------------------------------ */
@@ -72,6 +73,10 @@ int vg_daemon_load_config(const vg_opts *opts, vg_config **out, vg_diag *diag)
     if (rc == -EINVAL)
         vg_diag_add(diag, "--log-level: '%s' is not one of error, warning, notice, info, debug",
                     opts->log_level);
+    /* With the plugin directory known: what the plugins declare they read
+     * (at start, at every reload and for --check alike). */
+    if (rc == 0)
+        rc = vg_plugin_settings_check(cfg, diag);
     if (rc < 0) {
         vg_config_free(cfg);
         return rc;

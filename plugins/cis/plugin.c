@@ -614,6 +614,16 @@ static int cis_reload(void *priv)
     return 0;
 }
 
+/* What plugins.cis may set (ABI 1.4: checked before the plugin runs). */
+static const vg_setting_desc settings[] = {
+    {.key = "run_at_start", .type = VG_SETTING_BOOL},
+    {.key = "interval_s", .type = VG_SETTING_INT, .min = 0, .max = 31536000},
+    {.key = "root", .type = VG_SETTING_STRING},
+    {.key = "lua_dir", .type = VG_SETTING_STRING},
+    {.key = "checks_dir", .type = VG_SETTING_STRING},
+    {.key = NULL},
+};
+
 static const vg_plugin_desc desc = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -625,6 +635,7 @@ static const vg_plugin_desc desc = {
     .start = cis_start,
     .stop = cis_stop,
     .reload = cis_reload,
+    .settings = settings,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)

@@ -214,6 +214,23 @@ static void test_host_good(void **state)
     cis_report_free(r);
 }
 
+/* A check that cannot see its input is not a pass: a root without
+ * /etc/passwd gets INFO with the reason from the checks that read it. */
+static void test_missing_input_is_not_a_pass(void **state)
+{
+    char root[256];
+    sub(root, "host-no-passwd");
+    make_host(root, true);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/etc/passwd", root);
+    assert_int_equal(unlink(path), 0);
+    cis_report *r = run(root, CIS_HOST, NULL, NULL);
+    expect(r, "host", "6.2.5", CIS_INFO);
+    expect(r, "host", "6.2.2", CIS_INFO);
+    expect_evidence(r, "host", "6.2.5", "/etc/passwd is not readable");
+    cis_report_free(r);
+}
+
 /* A symlink may not lead out of the root: daemon.json pointing above the
  * root must not read the file that is there on the real filesystem. */
 static void test_root_confinement(void **state)
@@ -846,6 +863,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_host_bad),         cmocka_unit_test(test_host_good),
+        cmocka_unit_test(test_missing_input_is_not_a_pass),
         cmocka_unit_test(test_root_confinement), cmocka_unit_test(test_containers),
         cmocka_unit_test(test_manifests),        cmocka_unit_test(test_kubelet),
         cmocka_unit_test(test_images),           cmocka_unit_test(test_custom_checks),

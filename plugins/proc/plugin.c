@@ -574,6 +574,18 @@ static void stop(void *priv)
     free(p);
 }
 
+static const char *const fail_modes[] = {"allow", "deny", NULL};
+
+/* What plugins.proc may set (ABI 1.4: checked before the plugin runs). */
+static const vg_setting_desc settings[] = {
+    {.key = "fail_mode", .type = VG_SETTING_STRING, .choices = fail_modes},
+    {.key = "protect_nodes", .type = VG_SETTING_BOOL},
+    {.key = "stats_interval_ms", .type = VG_SETTING_INT, .min = 0, .max = 86400000},
+    {.key = "max_processes", .type = VG_SETTING_INT, .min = 1, .max = 1 << 24},
+    {.key = "proc_root", .type = VG_SETTING_STRING},
+    {.key = NULL},
+};
+
 static const vg_plugin_desc desc = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -583,6 +595,7 @@ static const vg_plugin_desc desc = {
     .init = init,
     .start = start,
     .stop = stop,
+    .settings = settings,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)
