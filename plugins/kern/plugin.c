@@ -450,8 +450,6 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     api->config_int(h, "max_marks", &p->max_marks);
     p->rescan_ms = 5000;
     api->config_int(h, "rescan_ms", &p->rescan_ms);
-    if (p->rescan_ms < 100)
-        p->rescan_ms = 100;
     const char *extra = "";
     api->config_string(h, "read_paths", &extra);
     parse_extra(p, extra);
@@ -533,6 +531,17 @@ static void stop(void *priv)
     free(p);
 }
 
+/* What plugins.kern may set (checked before the plugin runs). */
+static const vg_setting_desc settings[] = {
+    {.key = "bpf", .type = VG_SETTING_BOOL},
+    {.key = "reads", .type = VG_SETTING_BOOL},
+    {.key = "host", .type = VG_SETTING_BOOL},
+    {.key = "read_paths", .type = VG_SETTING_STRING},
+    {.key = "max_marks", .type = VG_SETTING_INT, .min = 1, .max = 1 << 20},
+    {.key = "rescan_ms", .type = VG_SETTING_INT, .min = 100, .max = 86400000},
+    {.key = NULL},
+};
+
 static const vg_plugin_desc desc = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -542,6 +551,7 @@ static const vg_plugin_desc desc = {
     .init = init,
     .start = start,
     .stop = stop,
+    .settings = settings,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)
