@@ -69,6 +69,8 @@ typedef struct kern_plugin {
     size_t nroots;
     msgpack_sbuffer sb; /* reader thread */
     atomic_ulong records, reads_seen;
+    int last_marks;        /* reader thread: marks at the last kern.stats */
+    int64_t next_stats_ms; /* reader thread: when kern.stats is due */
 } kern_plugin;
 
 /* ---- event bodies ------------------------------------------------------- */
@@ -292,6 +294,13 @@ static void publish_stats(kern_plugin *p)
     publish(p, p->t_stats, VG_SEV_DEBUG, NULL);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void resync(kern_plugin *p)
 {
     pthread_mutex_lock(&p->lock);
@@ -308,7 +317,13 @@ static void resync(kern_plugin *p)
     if (rc < 0)
         p->api->log(p->h, VG_LOG_WARN, "sensitive files: cannot watch: %s", strerror(-rc));
     free(copy);
-    publish_stats(p);
+    /* kern.stats when the marks changed, and once a minute. */
+    int64_t now = now_ms();
+    if (rc != p->last_marks || now >= p->next_stats_ms) {
+        p->last_marks = rc;
+        p->next_stats_ms = now + 60000;
+        publish_stats(p);
+    }
 }
 
 static void drain(int fd)
@@ -316,13 +331,6 @@ static void drain(int fd)
     uint64_t v;
     ssize_t r = read(fd, &v, sizeof(v));
     (void)r;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void *reader(void *arg)
