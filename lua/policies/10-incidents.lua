@@ -182,8 +182,30 @@ local function applies(ev, name)
   return vigil.incident_enabled(ev.group, name)
 end
 
+-- The same incident of the same process about the same file or peer is
+-- raised once in ten seconds: a loop writing /etc/passwd is one incident,
+-- not thousands. Another process doing it is another incident.
+local WINDOW_NS = 10 * 1000000000
+local RECENT_MAX = 4096
+local recent, nrecent = {}, 0
+
+local function repeated(ev, name, extra)
+  if math.type(ev.time) ~= "integer" then return false end
+  local key = table.concat({ name, ev.workload or "", tostring(ev.pid), program_of(ev) or "",
+                             ev.path or "", tostring(extra and extra.target), ev.peer or "",
+                             tostring(ev.port) }, "\0")
+  local last = recent[key]
+  if last and ev.time - last < WINDOW_NS then return true end
+  if not last then
+    if nrecent >= RECENT_MAX then recent, nrecent = {}, 0 end
+    nrecent = nrecent + 1
+  end
+  recent[key] = ev.time
+  return false
+end
+
 local function incident(ev, name, message, extra, technique)
-  if not applies(ev, name) then return end
+  if not applies(ev, name) or repeated(ev, name, extra) then return end
   local c = catalogue[name]
   vigil.alert(ev, { type = "proc.incident", name = name, severity = c.severity,
                     technique = technique or c.technique, message = message,

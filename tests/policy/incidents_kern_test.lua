@@ -228,3 +228,15 @@ test.case("a command line of 1023 characters is read without running out of budg
   test.expect(test.find(r, "proc.incident", { incident = "crypto_miner" }), "miner")
   test.expect(test.find(r, "proc.incident", { incident = "shell_from_service" }), "service shell")
 end)
+
+test.case("a process repeating itself is one incident; another process is another", function()
+  local w = call("open_write", { path = "/etc/passwd", flags = 1025, pid = 500 })
+  test.eq(test.count(test.feed(w), "proc.incident"), 1, "first write")
+  for _ = 1, 5 do
+    none(test.feed(w), "the same process writing again")
+  end
+  one(test.feed(call("open_write", { path = "/etc/group", flags = 1025, pid = 500 })),
+      "write_below_etc")
+  one(test.feed(call("open_write", { path = "/etc/passwd", flags = 1025, pid = 501 })),
+      "write_below_etc")
+end)
