@@ -209,6 +209,8 @@ static __noinline int on_open(const void *path, long flags)
 {
     if ((flags & O_ACCMODE) == 0 && !(flags & (O_CREAT | O_TRUNC | O_APPEND)))
         return 0; /* a read: by far the most frequent; nothing to do */
+    if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+        return 0;
     struct ke_record *r = reserve(KE_OPEN_WRITE);
     if (!r)
         return 0;
@@ -268,7 +270,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
 {
     if (id == nr_openat) /* the hot one first */
-        return on_open((void *)regs->si, (long)regs->dx);
+        return on_open((void *)PT_REGS_PARM2_SYSCALL(regs), (long)PT_REGS_PARM3_SYSCALL(regs));
     /* Everything else but the calls below returns here, at the price of a
      * few comparisons. */
     if (id != nr_open && id != nr_openat2 && id != nr_creat && id != nr_mount &&
@@ -281,7 +283,9 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
         return 0;
     if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
         return 0;
-    unsigned long a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10;
+    /* The system call's arguments, by this architecture's convention. */
+    unsigned long a0 = PT_REGS_PARM1_SYSCALL(regs), a1 = PT_REGS_PARM2_SYSCALL(regs),
+                  a2 = PT_REGS_PARM3_SYSCALL(regs), a3 = PT_REGS_PARM4_SYSCALL(regs);
     if (id == nr_open)
         return on_open((void *)a0, (long)a1);
     if (id == nr_creat)
