@@ -102,8 +102,6 @@ static __always_inline struct ke_record *reserve(__u32 kind)
     r->arg = 0;
     r->ctime_ns = 0;
     r->started_ns = 0;
-    r->pidns_level = BPF_CORE_READ(t, nsproxy, pid_ns_for_children, level);
-    r->pad = 0;
     bpf_get_current_comm(r->comm, sizeof(r->comm));
     BPF_CORE_READ_STR_INTO(&r->parent_comm, t, real_parent, comm);
     r->path[0] = 0;

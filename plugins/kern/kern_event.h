@@ -40,8 +40,6 @@ struct ke_record {
     int64_t arg;
     uint64_t ctime_ns;   /* KE_EXEC_DRIFT: the file's ctime (realtime) */
     uint64_t started_ns; /* KE_EXEC_DRIFT: the container's init start (realtime) */
-    uint32_t pidns_level; /* 0: the host's pid namespace */
-    uint32_t pad;
     char comm[KE_COMM_MAX];
     char parent_comm[KE_COMM_MAX];
     char path[KE_PATH_MAX];
