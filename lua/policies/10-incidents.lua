@@ -82,7 +82,8 @@ local miners = set{ "xmrig", "xmr-stak", "xmr-stak-cpu", "minerd", "cpuminer", "
 -- Ports of the stratum mining pools most often seen.
 local pool_ports = set{ 3333, 4444, 5555, 7777, 14433, 14444, 45560, 45700 }
 
-local metadata_peers = set{ "169.254.169.254", "fd00:ec2::254", "100.100.100.200" }
+local metadata_peers = set{ "169.254.169.254", "fd00:ec2::254", "100.100.100.200",
+                            "metadata.google.internal" }
 local kubernetes_ports = set{ 6443, 10250, 10255 }
 
 -- Sensitive files, as Lua patterns anchored at the end of a path, so that
@@ -171,6 +172,7 @@ local function evidence(ev, extra)
   put("user", ev.user or (math.type(ev.euid) == "integer" and tostring(ev.euid) or nil))
   if ev.type ~= "proc.exec" then put("file", ev.path) end
   put("peer", ev.peer)
+  put("peer_ip", ev.peer_ip)
   put("port", ev.port)
   for k, v in pairs(extra or {}) do put(k, v) end
   return e
@@ -418,20 +420,26 @@ end)
 
 -- ---- the network -----------------------------------------------------------
 
+-- The net plugin names the peer (a group, a network, a DNS name or the
+-- address: docs/net.md) and gives the address as peer_ip, the port as a
+-- string.
 vigil.on("net.connect", function(ev)
   if ev.group == "" then return nil end
-  local peer, port = ev.peer or "", ev.port
+  local peer = ev.peer_ip or ev.peer or ""
+  local port = tonumber(ev.port)
   if (pool_ports[port] and ev.proto ~= "udp") or (type(ev.app) == "string"
-      and ev.app:lower():find("stratum")) then
+      and ev.app:lower():find("stratum", 1, true)) then
     incident(ev, "crypto_miner", string.format("connection to %s:%s, a mining pool's port",
-             peer, tostring(port)))
+             peer, tostring(port)), { peer_ip = ev.peer_ip })
   end
   if vigil.allowed(ev) then return nil end
-  if metadata_peers[peer] then
-    incident(ev, "metadata_access", "connection to the cloud metadata service " .. peer)
+  if metadata_peers[peer] or metadata_peers[ev.peer or ""] then
+    incident(ev, "metadata_access", "connection to the cloud metadata service " .. peer,
+             { peer_ip = ev.peer_ip })
   elseif kubernetes_ports[port] then
     incident(ev, "kubernetes_api_access", string.format(
-             "connection to %s:%d, a Kubernetes API or kubelet port", peer, port))
+             "connection to %s:%s, a Kubernetes API or kubelet port", peer, tostring(port)),
+             { peer_ip = ev.peer_ip })
   end
   return nil
 end)

@@ -75,11 +75,14 @@ local attacks = {
                      cmdline = "xmrig -o stratum+tcp://pool:3333" }, "critical", "T1496",
                    { process = "xmrig" } },
   metadata_access = { { type = "net.connect", group = "web", workload = "w1", pid = 76,
-                        direction = "out", peer = "169.254.169.254", port = 80, proto = "tcp",
-                        app = "http" }, "error", "T1552.005", { peer = "169.254.169.254" } },
+                        direction = "egress", peer = "metadata.google.internal",
+                        peer_kind = "dns", peer_ip = "169.254.169.254", port = "80",
+                        proto = "tcp", app = "http" }, "error", "T1552.005",
+                      { peer = "metadata.google.internal", peer_ip = "169.254.169.254" } },
   kubernetes_api_access = { { type = "net.connect", group = "web", workload = "w1", pid = 77,
-                              direction = "out", peer = "10.0.0.1", port = 6443, proto = "tcp",
-                              app = "tls" }, "warning", "T1613", { port = 6443 } },
+                              direction = "egress", peer = "10.0.0.1", peer_kind = "address",
+                              peer_ip = "10.0.0.1", port = "6443", proto = "tcp",
+                              app = "tls" }, "warning", "T1613", { port = "6443" } },
 }
 
 for _, mode in ipairs({ "learn", "monitor", "protect" }) do
@@ -207,10 +210,16 @@ test.case("network: learned peers, ordinary ports", function()
   local md = attacks.metadata_access[1]
   one(test.feed(md), "metadata_access")
   none(test.feed(md), "learned: the container did this before")
-  none(test.feed{ type = "net.connect", group = "web", workload = "w1", pid = 84, direction = "out",
-                  peer = "10.0.0.9", port = 443, proto = "tcp", app = "tls" }, "https")
-  one(test.feed{ type = "net.connect", group = "web", workload = "w1", pid = 85, direction = "out",
-                 peer = "10.0.0.9", port = 3333, proto = "tcp", app = "" }, "crypto_miner")
+  none(test.feed{ type = "net.connect", group = "web", workload = "w1", pid = 84,
+                  direction = "egress", peer = "10.0.0.9", port = "443", proto = "tcp",
+                  app = "tls" }, "https")
+  one(test.feed{ type = "net.connect", group = "web", workload = "w1", pid = 85,
+                 direction = "egress", peer = "10.0.0.9", port = "3333", proto = "tcp",
+                 app = "" }, "crypto_miner")
+  -- an integer port (another plugin's) works the same
+  one(test.feed{ type = "net.connect", group = "web", workload = "w1", pid = 86,
+                 direction = "egress", peer = "10.0.0.8", port = 14444, proto = "tcp",
+                 app = "" }, "crypto_miner")
 end)
 
 test.case("privilege escalation: returning to root is not escalating", function()

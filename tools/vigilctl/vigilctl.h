@@ -8,6 +8,7 @@
  *   vigilctl_events.c  events (query and follow)
  *   vigilctl_workloads.c  workloads, groups, group show|mode
  *   vigilctl_rules.c   rules list|add|delete|export|import
+ *   vigilctl_net.c     capture, net stats|sessions|graph
  *   vigilctl_call.c    call (any command by name: those plugins add)
  *
  * Adding a command is one row in commands[] (vigilctl.c) and one function
@@ -63,6 +64,8 @@ int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_group(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv); /* vigilctl_rules.c */
 int vctl_cmd_secrets(vctl_ctx *c, int argc, char **argv); /* vigilctl_secrets.c */
+int vctl_cmd_capture(vctl_ctx *c, int argc, char **argv); /* vigilctl_net.c */
+int vctl_cmd_net(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_cis(vctl_ctx *c, int argc, char **argv); /* vigilctl_cis.c */
 int vctl_cmd_call(vctl_ctx *c, int argc, char **argv);  /* vigilctl_call.c */
 
