@@ -34,11 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/fanotify.h>
 #include <time.h>
 #include <unistd.h>
 #include <vigil/plugin.h>
-
-#include <sys/fanotify.h>
 
 #include "bpfsrc.h"
 #include "evidence.h"
@@ -59,7 +58,7 @@ typedef struct kern_plugin {
     kb_source *bpf;
     fan_engine *fan; /* the sensitive files' permission group */
     rd_watch *reads;
-    bool flush;      /* roots were dropped since the last sync */
+    bool flush; /* roots were dropped since the last sync */
     int stop_fd, sync_fd;
     pthread_t thread;
     bool running;
@@ -101,12 +100,12 @@ static void publish(kern_plugin *p, int type, int severity, const vg_workload_vi
 static const char *call_name(uint32_t kind)
 {
     static const char *const names[] = {
-        [KE_MOUNT] = "mount",           [KE_UMOUNT] = "umount",   [KE_UNSHARE] = "unshare",
-        [KE_SETNS] = "setns",           [KE_CHROOT] = "chroot",   [KE_PIVOT_ROOT] = "pivot_root",
-        [KE_MODULE] = "module",         [KE_PTRACE] = "ptrace",   [KE_RAW_SOCKET] = "raw_socket",
-        [KE_SYMLINK] = "symlink",       [KE_LINK] = "link",       [KE_OPEN_WRITE] = "open_write",
-        [KE_UNLINK] = "unlink",         [KE_TRUNCATE] = "truncate", [KE_RENAME] = "rename",
-        [KE_EXEC_DRIFT] = "drift",      [KE_EXEC_TTY] = "tty",
+        [KE_MOUNT] = "mount",      [KE_UMOUNT] = "umount",     [KE_UNSHARE] = "unshare",
+        [KE_SETNS] = "setns",      [KE_CHROOT] = "chroot",     [KE_PIVOT_ROOT] = "pivot_root",
+        [KE_MODULE] = "module",    [KE_PTRACE] = "ptrace",     [KE_RAW_SOCKET] = "raw_socket",
+        [KE_SYMLINK] = "symlink",  [KE_LINK] = "link",         [KE_OPEN_WRITE] = "open_write",
+        [KE_UNLINK] = "unlink",    [KE_TRUNCATE] = "truncate", [KE_RENAME] = "rename",
+        [KE_EXEC_DRIFT] = "drift", [KE_EXEC_TTY] = "tty",
     };
     return kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "?";
 }
@@ -141,8 +140,7 @@ static void pack_proc(msgpack_packer *pk, const struct ke_record *r, const ev_pr
 static bool runtime_setup(const struct ke_record *r, const ev_proc *e)
 {
     if (r->kind == KE_EXEC_DRIFT || r->kind == KE_EXEC_TTY)
-        return strncmp(r->parent_comm, "runc", 4) == 0 &&
-               strcmp(r->path, "/proc/self/exe") == 0;
+        return strncmp(r->parent_comm, "runc", 4) == 0 && strcmp(r->path, "/proc/self/exe") == 0;
     return strncmp(r->comm, "runc:[", 6) == 0 &&
            (strstr(e->program, "runc") != NULL || strcmp(e->program, "?") == 0);
 }
@@ -475,10 +473,8 @@ static void sources(kern_plugin *p)
             snprintf(why, sizeof(why), "no kernel call events (BPF %s: %s)", step, strerror(-rc));
     }
     if (p->use_reads) {
-        fan_ops ops = {.decide = read_decide,
-                       .after = read_after,
-                       .ctx_size = sizeof(read_ctx),
-                       .arg = p};
+        fan_ops ops = {
+            .decide = read_decide, .after = read_after, .ctx_size = sizeof(read_ctx), .arg = p};
         fan_engine_opts o = {.fail_verdict = FAN_VERDICT_ALLOW, .max_threads = 2};
         int rc = rd_new(p->max_marks > 0 ? (size_t)p->max_marks : 1, &p->reads);
         if (rc == 0 && (rc = fan_engine_new(&ops, &o, &p->fan)) == 0)
@@ -490,8 +486,8 @@ static void sources(kern_plugin *p)
             p->reads = NULL;
         }
         if (rc < 0)
-            snprintf(why + strlen(why), sizeof(why) - strlen(why), "%sno sensitive reads (fanotify: %s)",
-                     why[0] ? "; " : "", strerror(-rc));
+            snprintf(why + strlen(why), sizeof(why) - strlen(why),
+                     "%sno sensitive reads (fanotify: %s)", why[0] ? "; " : "", strerror(-rc));
     }
     if (why[0])
         p->api->set_state(p->h, VG_PLUGIN_DEGRADED, why);
@@ -555,7 +551,8 @@ static const vg_plugin_desc desc = {
     .abi_minor = VG_ABI_MINOR,
     .name = "kern",
     .version = VIGIL_VERSION,
-    .description = "kernel facts for incidents: namespace, mount and link calls, drift, sensitive reads",
+    .description =
+        "kernel facts for incidents: namespace, mount and link calls, drift, sensitive reads",
     .init = init,
     .start = start,
     .stop = stop,

@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <stdbool.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,10 +210,8 @@ static void mark_pattern(builder *b, int rootfd, const char *pattern)
 int rd_sync(rd_watch *w, int fan, uint64_t mask, const rd_root *roots, size_t n,
             const char *const *extra, bool flush)
 {
-    builder b = {.t = calloc(1, sizeof(rd_table)),
-                 .max_marks = w->max_marks,
-                 .fan = fan,
-                 .mask = mask};
+    builder b = {
+        .t = calloc(1, sizeof(rd_table)), .max_marks = w->max_marks, .fan = fan, .mask = mask};
     if (!b.t)
         return -ENOMEM;
     if (flush && fanotify_mark(fan, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL) < 0) {
