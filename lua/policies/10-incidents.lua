@@ -209,8 +209,11 @@ end
 local function incident(ev, name, message, extra, technique)
   if not applies(ev, name) or repeated(ev, name, extra) then return end
   local c = catalogue[name]
+  technique = technique or c.technique
+  -- tags: the same technique for engines whose response rules match tags
+  -- (an option this engine's vigil.alert does not read yet).
   vigil.alert(ev, { type = "proc.incident", name = name, severity = c.severity,
-                    technique = technique or c.technique, message = message,
+                    technique = technique, tags = { technique }, message = message,
                     evidence = evidence(ev, extra) })
 end
 
