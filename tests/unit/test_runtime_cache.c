@@ -5,6 +5,8 @@
  * it, as runc writes) is, a bundle's config.json changed is, and a state
  * no scan asked for is dropped at the sweep.
  */
+/* A test of core/workloads/ from the inside: its private runtime.h. */
+#define VG_CORE_MODULE_WORKLOADS
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
