@@ -61,7 +61,7 @@ fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DVIGIL_FUZZ=ON \
 	  -DVIGIL_FUZZ_TIME=$(FUZZ_TIME) >/dev/null
 	cmake --build $(FUZZ) -j $(JOBS) --target $$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$$//')
-	cd $(FUZZ) && ctest --output-on-failure -L fuzz
+	cd $(FUZZ) && ctest --output-on-failure -j $(JOBS) -L fuzz
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
