@@ -4,7 +4,7 @@
  * a few shapes that only injected SQL takes are looked for:
  * - a tautology after a connector: OR 1=1, ' OR 'a'='a, AND 2>1 (literals
  *   on both sides), or OR with a lone literal before a comment or the end;
- * - UNION [ALL|DISTINCT] SELECT;
+ * - UNION [ALL|DISTINCT] SELECT after a literal or a parenthesis;
  * - a stacked statement: ; followed by a statement keyword;
  * - a comment right after a closed string: admin'-- ;
  * - a time or file function after a connector: AND SLEEP(5), OR
@@ -236,16 +236,18 @@ static int union_probe(const lexer *x, int j)
 
 static int tautology(const lexer *x, int i, int strict)
 {
-    if (i + 3 < x->nt + 0 && literal(&x->t[i + 1]) && compare(&x->t[i + 2]) &&
-        literal(&x->t[i + 3])) {
+    int j = i + 1;
+    while (!strict && j < x->nt && x->t[j].type == T_LP) /* OR (1=1 */
+        j++;
+    if (j + 2 < x->nt && literal(&x->t[j]) && compare(&x->t[j + 1]) && literal(&x->t[j + 2])) {
         if (!strict)
             return 1;
-        return x->t[i + 2].type == T_OP && !strcmp(x->t[i + 2].w, "=") &&
-               same_literal(x, &x->t[i + 1], &x->t[i + 3]);
+        return x->t[j + 1].type == T_OP && !strcmp(x->t[j + 1].w, "=") &&
+               same_literal(x, &x->t[j], &x->t[j + 2]);
     }
     /* OR 1 -- / OR true at the end */
-    if (!strict && word_is(&x->t[i], "OR") && i + 1 < x->nt && literal(&x->t[i + 1]) &&
-        (i + 2 == x->nt || x->t[i + 2].type == T_COMMENT))
+    if (!strict && word_is(&x->t[i], "OR") && j < x->nt && literal(&x->t[j]) &&
+        (j + 1 == x->nt || x->t[j + 1].type == T_COMMENT))
         return 1;
     return 0;
 }
@@ -265,7 +267,8 @@ static int value_shapes(const lexer *x, int quoted)
         const tok *t = &x->t[i];
         if (connector(t) && tautology(x, i, 0))
             return 1;
-        if (union_select(x, i))
+        /* after the literal the value closes: 1 UNION SELECT, ') UNION SELECT */
+        if (union_select(x, i) && i > 0 && (literal(&x->t[i - 1]) || x->t[i - 1].type == T_RP))
             return 1;
         if (t->type == T_SEMI && i + 1 < x->nt && one_of(&x->t[i + 1], statements))
             return 1;
