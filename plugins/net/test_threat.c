@@ -29,9 +29,9 @@
 /* ---- what the engine reported ---- */
 
 static struct {
-    char names[16384];          /* "name\n" lines */
+    char names[16384]; /* "name\n" lines */
     int n;
-    vg_net_threat first;        /* the first report, copied */
+    vg_net_threat first; /* the first report, copied */
     char first_detail[128];
     uint8_t first_pkt[VG_NET_THREAT_PKT_MAX];
 } T;
@@ -141,11 +141,11 @@ static void cap_scan(cap *c, const vg_net_threat_conf *conf)
 
 typedef struct tconv {
     cap *c;
-    const char *ip[2];          /* client, server */
+    const char *ip[2]; /* client, server */
     uint16_t port[2];
     uint32_t seq[2];
     uint64_t ts, step;
-    uint16_t window;            /* 0: 0xffff */
+    uint16_t window; /* 0: 0xffff */
 } tconv;
 
 static const uint8_t syn_opts[] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7}; /* MSS 1460, wscale 7 */
@@ -159,8 +159,8 @@ static void seg(tconv *t, int from, uint8_t flags, const void *data, uint32_t le
         memcpy(body, opts, olen);
     if (len)
         memcpy(body + olen, data, len);
-    tcp_spec s = {t->ip[from], t->ip[!from], t->port[from], t->port[!from], t->seq[from],
-                  t->seq[!from], flags, body, olen + len};
+    tcp_spec s = {t->ip[from],   t->ip[!from], t->port[from], t->port[!from], t->seq[from],
+                  t->seq[!from], flags,        body,          olen + len};
     uint32_t n = build_tcp(pkt, &s);
     uint8_t *th = pkt + ((pkt[0] >> 4) == 4 ? 20 : 40);
     th[12] = (uint8_t)((5 + olen / 4) << 4);
@@ -176,8 +176,12 @@ static void seg(tconv *t, int from, uint8_t flags, const void *data, uint32_t le
 static void t_open(tconv *t, cap *c, const char *cli, const char *srv, uint16_t cport,
                    uint16_t sport, uint64_t ts)
 {
-    *t = (tconv){.c = c, .ip = {cli, srv}, .port = {cport, sport}, .seq = {1000, 9000},
-                 .ts = ts, .step = 1000};
+    *t = (tconv){.c = c,
+                 .ip = {cli, srv},
+                 .port = {cport, sport},
+                 .seq = {1000, 9000},
+                 .ts = ts,
+                 .step = 1000};
     seg(t, 0, VG_NET_TCP_SYN, NULL, 0, syn_opts, sizeof(syn_opts));
     seg(t, 1, VG_NET_TCP_SYN | VG_NET_TCP_ACK, NULL, 0, syn_opts, sizeof(syn_opts));
     seg(t, 0, VG_NET_TCP_ACK, NULL, 0, NULL, 0);
@@ -185,8 +189,8 @@ static void t_open(tconv *t, cap *c, const char *cli, const char *srv, uint16_t 
 
 static void t_send(tconv *t, int from, const void *data, uint32_t len)
 {
-    seg(t, from, VG_NET_TCP_ACK | VG_NET_TCP_PSH, data, len ? len : (uint32_t)strlen(data),
-        NULL, 0);
+    seg(t, from, VG_NET_TCP_ACK | VG_NET_TCP_PSH, data, len ? len : (uint32_t)strlen(data), NULL,
+        0);
 }
 
 static void t_close(tconv *t)
@@ -196,8 +200,8 @@ static void t_close(tconv *t)
 }
 
 /* A whole conversation: messages alternate from the sides given. */
-static void conversation(cap *c, uint16_t cport, uint16_t sport, uint64_t ts,
-                         const tcp_msg *m, size_t n)
+static void conversation(cap *c, uint16_t cport, uint16_t sport, uint64_t ts, const tcp_msg *m,
+                         size_t n)
 {
     tconv t;
     t_open(&t, c, "10.1.0.1", "10.1.0.2", cport, sport, ts);
@@ -215,8 +219,8 @@ static void udp(cap *c, uint64_t ts, const char *src, const char *dst, uint16_t 
     cap_put(c, ts, pkt, build_udp(pkt, src, dst, sp, dp, data, len));
 }
 
-static void icmp_echo(cap *c, uint64_t ts, const char *src, const char *dst, int reply,
-                      uint16_t id, uint16_t seq, const uint8_t *data, uint32_t len)
+static void icmp_echo(cap *c, uint64_t ts, const char *src, const char *dst, int reply, uint16_t id,
+                      uint16_t seq, const uint8_t *data, uint32_t len)
 {
     uint8_t l4[2048], pkt[2100];
     l4[0] = reply ? 0 : 8;
@@ -391,8 +395,12 @@ static void t_syn_flood(void **st)
     for (int i = 0; i < 600; i++) {
         char src[32];
         snprintf(src, sizeof(src), "10.2.%d.%d", i / 200, i % 200 + 1);
-        tconv t = {.c = &c, .ip = {src, "10.1.0.2"}, .port = {(uint16_t)(20000 + i), 80},
-                   .seq = {1, 1}, .ts = T0 + (uint64_t)i * SEC / 300, .step = 1};
+        tconv t = {.c = &c,
+                   .ip = {src, "10.1.0.2"},
+                   .port = {(uint16_t)(20000 + i), 80},
+                   .seq = {1, 1},
+                   .ts = T0 + (uint64_t)i * SEC / 300,
+                   .step = 1};
         seg(&t, 0, VG_NET_TCP_SYN, NULL, 0, syn_opts, sizeof(syn_opts));
     }
     cap_scan(&c, NULL);
@@ -403,8 +411,12 @@ static void t_syn_flood(void **st)
     for (int i = 0; i < 200; i++) {
         char src[32];
         snprintf(src, sizeof(src), "10.2.0.%d", i + 1);
-        tconv t = {.c = &c, .ip = {src, "10.1.0.2"}, .port = {(uint16_t)(20000 + i), 80},
-                   .seq = {1, 1}, .ts = T0 + (uint64_t)i * SEC / 100, .step = 1};
+        tconv t = {.c = &c,
+                   .ip = {src, "10.1.0.2"},
+                   .port = {(uint16_t)(20000 + i), 80},
+                   .seq = {1, 1},
+                   .ts = T0 + (uint64_t)i * SEC / 100,
+                   .step = 1};
         seg(&t, 0, VG_NET_TCP_SYN, NULL, 0, syn_opts, sizeof(syn_opts));
     }
     cap_scan(&c, NULL);
@@ -417,8 +429,8 @@ static void t_icmp_flood(void **st)
     uint8_t pl[56] = {0};
     cap_open(&c, "icmp-flood");
     for (int i = 0; i < 400; i++)
-        icmp_echo(&c, T0 + (uint64_t)i * SEC / 200, "10.3.0.1", "10.1.0.2", 0, 7, (uint16_t)i,
-                  pl, sizeof(pl));
+        icmp_echo(&c, T0 + (uint64_t)i * SEC / 200, "10.3.0.1", "10.1.0.2", 0, 7, (uint16_t)i, pl,
+                  sizeof(pl));
     cap_scan(&c, NULL);
     only("icmp-flood");
 }
@@ -429,9 +441,12 @@ static void t_session_limit(void **st)
     /* 2100 connections from one client over 21 s (100/s, no SYN flood) */
     cap_open(&c, "session-limit");
     for (int i = 0; i < 2100; i++) {
-        tconv t = {.c = &c, .ip = {"10.4.0.1", "10.1.0.2"},
-                   .port = {(uint16_t)(10000 + i), 443}, .seq = {1, 1},
-                   .ts = T0 + (uint64_t)i * SEC / 100, .step = 1};
+        tconv t = {.c = &c,
+                   .ip = {"10.4.0.1", "10.1.0.2"},
+                   .port = {(uint16_t)(10000 + i), 443},
+                   .seq = {1, 1},
+                   .ts = T0 + (uint64_t)i * SEC / 100,
+                   .step = 1};
         seg(&t, 0, VG_NET_TCP_SYN, NULL, 0, syn_opts, sizeof(syn_opts));
     }
     cap_scan(&c, NULL);
@@ -481,15 +496,23 @@ static void t_syn_data_split(void **st)
 {
     cap c;
     cap_open(&c, "syn-data");
-    tconv t = {.c = &c, .ip = {"10.1.0.1", "10.1.0.2"}, .port = {40001, 80}, .seq = {1, 1},
-               .ts = T0, .step = 1};
+    tconv t = {.c = &c,
+               .ip = {"10.1.0.1", "10.1.0.2"},
+               .port = {40001, 80},
+               .seq = {1, 1},
+               .ts = T0,
+               .step = 1};
     seg(&t, 0, VG_NET_TCP_SYN, "hello", 5, NULL, 0);
     cap_scan(&c, NULL);
     only("tcp-syn-data");
 
     cap_open(&c, "split-handshake");
-    t = (tconv){.c = &c, .ip = {"10.1.0.1", "10.1.0.2"}, .port = {40002, 80}, .seq = {1, 1},
-                .ts = T0, .step = 1};
+    t = (tconv){.c = &c,
+                .ip = {"10.1.0.1", "10.1.0.2"},
+                .port = {40002, 80},
+                .seq = {1, 1},
+                .ts = T0,
+                .step = 1};
     seg(&t, 0, VG_NET_TCP_SYN, NULL, 0, NULL, 0);
     seg(&t, 1, VG_NET_TCP_SYN, NULL, 0, NULL, 0);
     cap_scan(&c, NULL);
@@ -502,8 +525,12 @@ static void t_small_window_mss(void **st)
     cap_open(&c, "small-window");
     tconv t;
     static const uint8_t noscale[] = {2, 4, 0x05, 0xb4};
-    t = (tconv){.c = &c, .ip = {"10.1.0.1", "10.1.0.2"}, .port = {40003, 80}, .seq = {1, 1},
-                .ts = T0, .step = 1000};
+    t = (tconv){.c = &c,
+                .ip = {"10.1.0.1", "10.1.0.2"},
+                .port = {40003, 80},
+                .seq = {1, 1},
+                .ts = T0,
+                .step = 1000};
     seg(&t, 0, VG_NET_TCP_SYN, NULL, 0, noscale, sizeof(noscale));
     seg(&t, 1, VG_NET_TCP_SYN | VG_NET_TCP_ACK, NULL, 0, noscale, sizeof(noscale));
     seg(&t, 0, VG_NET_TCP_ACK, NULL, 0, NULL, 0);
@@ -515,8 +542,12 @@ static void t_small_window_mss(void **st)
 
     cap_open(&c, "small-mss");
     static const uint8_t tiny[] = {2, 4, 0, 48};
-    t = (tconv){.c = &c, .ip = {"10.1.0.1", "10.1.0.2"}, .port = {40004, 80}, .seq = {1, 1},
-                .ts = T0, .step = 1};
+    t = (tconv){.c = &c,
+                .ip = {"10.1.0.1", "10.1.0.2"},
+                .port = {40004, 80},
+                .seq = {1, 1},
+                .ts = T0,
+                .step = 1};
     seg(&t, 0, VG_NET_TCP_SYN, NULL, 0, tiny, sizeof(tiny));
     cap_scan(&c, NULL);
     only("tcp-small-mss");
@@ -584,8 +615,8 @@ static void t_dns_tunnel(void **st)
         }
         o += snprintf(name + o, sizeof(name) - (size_t)o, ".t.tunnel-example.net");
         uint32_t n = dns_query(m, (uint16_t)i, name, 16);
-        udp(&c, T0 + (uint64_t)i * SEC / 2, "10.1.0.1", "10.1.0.53", (uint16_t)(30000 + i), 53,
-            m, n);
+        udp(&c, T0 + (uint64_t)i * SEC / 2, "10.1.0.1", "10.1.0.53", (uint16_t)(30000 + i), 53, m,
+            n);
     }
     cap_scan(&c, NULL);
     only("dns-tunnel");
@@ -648,8 +679,10 @@ static void t_tls_attacks(void **st)
     only("tls-sslv2");
 
     /* versions negotiated by the ServerHello */
-    const struct { uint16_t v; const char *id; } vers[] = {
-        {0x0300, "tls-sslv3"}, {0x0301, "tls-old-version"}, {0x0302, "tls-old-version"}};
+    const struct {
+        uint16_t v;
+        const char *id;
+    } vers[] = {{0x0300, "tls-sslv3"}, {0x0301, "tls-old-version"}, {0x0302, "tls-old-version"}};
     for (size_t i = 0; i < 3; i++) {
         cap_open(&c, "tls-version");
         t_open(&t, &c, "10.1.0.1", "10.1.0.2", 40010, 443, T0);
@@ -666,16 +699,16 @@ static void t_tls_attacks(void **st)
 static void t_http_attacks(void **st)
 {
     cap c;
-    const struct { const char *req, *id; } cases[] = {
-        {"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
-         "http-negative-length"},
+    const struct {
+        const char *req, *id;
+    } cases[] = {
+        {"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", "http-negative-length"},
         {"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n"
          "\r\n0\r\n\r\n",
          "http-smuggling"},
         {"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd",
          "http-smuggling"},
-        {"GET /item?id=1%27%20OR%20%271%27%3D%271 HTTP/1.1\r\nHost: shop\r\n\r\n",
-         "sql-injection"},
+        {"GET /item?id=1%27%20OR%20%271%27%3D%271 HTTP/1.1\r\nHost: shop\r\n\r\n", "sql-injection"},
         {"POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded"
          "\r\nContent-Length: 29\r\n\r\nuser=admin%27--&password=x123",
          "sql-injection"},
@@ -768,8 +801,8 @@ static void t_icmp_tunnel(void **st)
         }
         icmp_echo(&c, T0 + (uint64_t)i * SEC, "10.7.0.1", "10.7.0.2", 0, 1, (uint16_t)i, d, len);
         d[0] ^= 0xff; /* the tunnel's answer is other data */
-        icmp_echo(&c, T0 + (uint64_t)i * SEC + 500, "10.7.0.2", "10.7.0.1", 1, 1, (uint16_t)i,
-                  d, len / 2);
+        icmp_echo(&c, T0 + (uint64_t)i * SEC + 500, "10.7.0.2", "10.7.0.1", 1, 1, (uint16_t)i, d,
+                  len / 2);
     }
     cap_scan(&c, NULL);
     only("icmp-tunnel");
@@ -801,14 +834,20 @@ static void t_benign(void **st)
     cap_open(&c, "benign");
     /* HTTP: a page, a search, a form, a JSON API call, keep-alive */
     t_open(&t, &c, "10.1.0.1", "10.1.0.2", 43000, 80, T0);
-    t_send(&t, 0, "GET /search?q=O%27Brien+and+sons&page=2&sort=price-desc HTTP/1.1\r\n"
-                  "Host: shop\r\nUser-Agent: curl/8.5\r\nAccept: */*\r\n\r\n", 0);
+    t_send(&t, 0,
+           "GET /search?q=O%27Brien+and+sons&page=2&sort=price-desc HTTP/1.1\r\n"
+           "Host: shop\r\nUser-Agent: curl/8.5\r\nAccept: */*\r\n\r\n",
+           0);
     t_send(&t, 1, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0);
-    t_send(&t, 0, "POST /login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/"
-                  "x-www-form-urlencoded\r\nContent-Length: 34\r\n\r\nuser=anna&password=it%27s+1%3D1+ok", 0);
+    t_send(&t, 0,
+           "POST /login HTTP/1.1\r\nHost: shop\r\nContent-Type: application/"
+           "x-www-form-urlencoded\r\nContent-Length: 34\r\n\r\nuser=anna&password=it%27s+1%3D1+ok",
+           0);
     t_send(&t, 1, "HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n", 0);
-    t_send(&t, 0, "POST /api/v1/items HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json"
-                  "\r\nContent-Length: 25\r\n\r\n{\"name\":\"a;b\",\"select\":1}", 0);
+    t_send(&t, 0,
+           "POST /api/v1/items HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json"
+           "\r\nContent-Length: 25\r\n\r\n{\"name\":\"a;b\",\"select\":1}",
+           0);
     t_send(&t, 1, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 0);
     t_send(&t, 0, "GET /wiki/Union_(SQL)?title=select+union+join HTTP/1.1\r\nHost: w\r\n\r\n", 0);
     t_send(&t, 1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0);
@@ -831,13 +870,16 @@ static void t_benign(void **st)
     t_close(&t);
 
     /* DNS: ordinary names, a CDN's, a Kubernetes service's, AAAA, TXT */
-    const char *names[] = {"www.example.com", "d3k4l5m6n7o8p9.cloudfront.net",
+    const char *names[] = {"www.example.com",
+                           "d3k4l5m6n7o8p9.cloudfront.net",
                            "my-service.my-namespace.svc.cluster.local",
                            "ec2-54-210-33-12.compute-1.amazonaws.com",
-                           "_dmarc.example.org", "e3158.a.akamaiedge.net"};
+                           "_dmarc.example.org",
+                           "e3158.a.akamaiedge.net"};
     for (int i = 0; i < 6; i++) {
         n = dns_query(a, (uint16_t)(100 + i), names[i], i == 4 ? 16 : i == 3 ? 28 : 1);
-        udp(&c, T0 + 2 * SEC + (uint64_t)i, "10.1.0.1", "10.1.0.53", (uint16_t)(50000 + i), 53, a, n);
+        udp(&c, T0 + 2 * SEC + (uint64_t)i, "10.1.0.1", "10.1.0.53", (uint16_t)(50000 + i), 53, a,
+            n);
     }
 
     /* MySQL: login, OK, a query and its answer */
@@ -846,9 +888,10 @@ static void t_benign(void **st)
     t_send(&t, 0, b, mysql_login(b, "app"));
     const uint8_t ok[] = {0, 0, 0, 2, 0, 0, 0};
     t_send(&t, 1, a, mysql_pkt(a, 2, ok, sizeof(ok)));
-    t_send(&t, 0, b, mysql_query(b, "/* ApplicationName=DBeaver */ SELECT id, name FROM users "
-                                    "WHERE 1=1 AND name = 'it''s' UNION ALL SELECT id, name "
-                                    "FROM admins WHERE id IN (1,2) -- list"));
+    t_send(&t, 0, b,
+           mysql_query(b, "/* ApplicationName=DBeaver */ SELECT id, name FROM users "
+                          "WHERE 1=1 AND name = 'it''s' UNION ALL SELECT id, name "
+                          "FROM admins WHERE id IN (1,2) -- list"));
     t_send(&t, 1, a, mysql_pkt(a, 1, "\x02", 1));
     t_send(&t, 0, b, mysql_query(b, "SET NAMES utf8mb4; SELECT @@version_comment LIMIT 1"));
     t_close(&t);
@@ -865,16 +908,16 @@ static void t_benign(void **st)
     for (int i = 0; i < 10; i++) {
         for (int k = 0; k < 56; k++)
             pl[k] = k < 8 ? (uint8_t)(i * 3 + k) : (uint8_t)(0x10 + k - 8);
-        icmp_echo(&c, T0 + 5 * SEC + (uint64_t)i * SEC, "10.1.0.1", "10.1.0.2", 0, 42,
-                  (uint16_t)i, pl, 56);
+        icmp_echo(&c, T0 + 5 * SEC + (uint64_t)i * SEC, "10.1.0.1", "10.1.0.2", 0, 42, (uint16_t)i,
+                  pl, 56);
         icmp_echo(&c, T0 + 5 * SEC + (uint64_t)i * SEC + 300, "10.1.0.2", "10.1.0.1", 1, 42,
                   (uint16_t)i, pl, 56);
     }
     for (int k = 0; k < 1400; k++)
         pl[k] = (uint8_t)(0x10 + k);
     for (int i = 0; i < 10; i++)
-        icmp_echo(&c, T0 + 20 * SEC + (uint64_t)i * SEC, "10.1.0.1", "10.1.0.9", 0, 43,
-                  (uint16_t)i, pl, (uint32_t)(1000 + i * 40));
+        icmp_echo(&c, T0 + 20 * SEC + (uint64_t)i * SEC, "10.1.0.1", "10.1.0.9", 0, 43, (uint16_t)i,
+                  pl, (uint32_t)(1000 + i * 40));
     cap_scan(&c, NULL);
     quiet("benign capture");
 }
@@ -887,8 +930,12 @@ static void write_syn_flood(cap *c)
     for (int i = 0; i < 600; i++) {
         char src[32];
         snprintf(src, sizeof(src), "10.2.%d.%d", i / 200, i % 200 + 1);
-        tconv t = {.c = c, .ip = {src, "10.1.0.2"}, .port = {(uint16_t)(20000 + i), 80},
-                   .seq = {1, 1}, .ts = T0 + (uint64_t)i * SEC / 300, .step = 1};
+        tconv t = {.c = c,
+                   .ip = {src, "10.1.0.2"},
+                   .port = {(uint16_t)(20000 + i), 80},
+                   .seq = {1, 1},
+                   .ts = T0 + (uint64_t)i * SEC / 300,
+                   .step = 1};
         seg(&t, 0, VG_NET_TCP_SYN, NULL, 0, NULL, 0);
     }
 }
@@ -936,8 +983,8 @@ static void t_per_source(void **st)
     uint8_t body[8];
     memcpy(body, tiny, 4);
     for (uint32_t src = 0; src < 3; src++) {
-        tcp_spec s = {"10.1.0.1", "10.1.0.2", (uint16_t)(1000 + src), 80, 1, 0,
-                      VG_NET_TCP_SYN, body, 4};
+        tcp_spec s = {"10.1.0.1", "10.1.0.2", (uint16_t)(1000 + src), 80, 1, 0, VG_NET_TCP_SYN,
+                      body,       4};
         uint32_t n = build_tcp(pkt, &s);
         pkt[20 + 12] = 6 << 4;
         vg_net_feed(e, VG_NET_DLT_RAW, T0, pkt, n, n, src);
@@ -1005,7 +1052,9 @@ static void scan_zeek(const char *rel)
 
 static void t_corpus_labelled(void **st)
 {
-    static const struct { const char *file, *id; } cases[] = {
+    static const struct {
+        const char *file, *id;
+    } cases[] = {
         {"tls/heartbleed.pcap", "tls-heartbleed"},
         {"tls/heartbleed-success.pcap", "tls-heartbleed"},
         {"tls/heartbleed-encrypted.pcap", "tls-heartbleed"},
@@ -1043,14 +1092,26 @@ static void t_corpus_labelled(void **st)
 static void t_corpus_quiet(void **st)
 {
     static const char *const files[] = {
-        "dns/dns-binds.pcap", "dns/tkey.pcap", "http/get.pcap", "http/get-to-ssh-server.pcap",
-        "mysql/mysql.pcap", "postgresql/psql-login.pcap",
+        "dns/dns-binds.pcap",
+        "dns/tkey.pcap",
+        "http/get.pcap",
+        "http/get-to-ssh-server.pcap",
+        "mysql/mysql.pcap",
+        "postgresql/psql-login.pcap",
         "postgresql/psql-create-insert-select-delete-drop.pcap",
-        "postgresql/mysql-on-port-5432.pcap", "postgresql/http-on-port-5432.pcap",
-        "redis/set.pcap", "redis/pubsub.pcap", "redis/pipelining-example.pcap",
-        "ssh/single-conn.pcap", "ssh/sshguess.pcap", "ssh/ssh-on-port-80.pcap",
-        "tls/tls-1.2-handshake-failure.pcap", "tls/ssl-to-http-server.pcap",
-        "tls/dtls1_0.pcap", "dns/dns-corrupt.pcap", "ipv4/fragmented-3.pcap",
+        "postgresql/mysql-on-port-5432.pcap",
+        "postgresql/http-on-port-5432.pcap",
+        "redis/set.pcap",
+        "redis/pubsub.pcap",
+        "redis/pipelining-example.pcap",
+        "ssh/single-conn.pcap",
+        "ssh/sshguess.pcap",
+        "ssh/ssh-on-port-80.pcap",
+        "tls/tls-1.2-handshake-failure.pcap",
+        "tls/ssl-to-http-server.pcap",
+        "tls/dtls1_0.pcap",
+        "dns/dns-corrupt.pcap",
+        "ipv4/fragmented-3.pcap",
         "ipv4/fragmented-syn.pcap",
     };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -1062,17 +1123,17 @@ static void t_corpus_quiet(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_syn_flood),       cmocka_unit_test(t_icmp_flood),
-        cmocka_unit_test(t_session_limit),   cmocka_unit_test(t_bad_packet),
-        cmocka_unit_test(t_teardrop),        cmocka_unit_test(t_ping_of_death),
-        cmocka_unit_test(t_syn_data_split),  cmocka_unit_test(t_small_window_mss),
-        cmocka_unit_test(t_dns_attacks),     cmocka_unit_test(t_dns_tunnel),
-        cmocka_unit_test(t_ssh_v1),          cmocka_unit_test(t_tls_attacks),
-        cmocka_unit_test(t_http_attacks),    cmocka_unit_test(t_slowloris),
-        cmocka_unit_test(t_mysql),           cmocka_unit_test(t_icmp_tunnel),
-        cmocka_unit_test(t_k8s_extip),       cmocka_unit_test(t_benign),
-        cmocka_unit_test(t_switches),        cmocka_unit_test(t_per_source),
-        cmocka_unit_test(t_report),          cmocka_unit_test(t_corpus_labelled),
+        cmocka_unit_test(t_syn_flood),      cmocka_unit_test(t_icmp_flood),
+        cmocka_unit_test(t_session_limit),  cmocka_unit_test(t_bad_packet),
+        cmocka_unit_test(t_teardrop),       cmocka_unit_test(t_ping_of_death),
+        cmocka_unit_test(t_syn_data_split), cmocka_unit_test(t_small_window_mss),
+        cmocka_unit_test(t_dns_attacks),    cmocka_unit_test(t_dns_tunnel),
+        cmocka_unit_test(t_ssh_v1),         cmocka_unit_test(t_tls_attacks),
+        cmocka_unit_test(t_http_attacks),   cmocka_unit_test(t_slowloris),
+        cmocka_unit_test(t_mysql),          cmocka_unit_test(t_icmp_tunnel),
+        cmocka_unit_test(t_k8s_extip),      cmocka_unit_test(t_benign),
+        cmocka_unit_test(t_switches),       cmocka_unit_test(t_per_source),
+        cmocka_unit_test(t_report),         cmocka_unit_test(t_corpus_labelled),
         cmocka_unit_test(t_corpus_quiet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,8 @@
 
 /* The first question's name (dotted) and type; 0, or -1 when it cannot be
  * read (compressed or cut questions are the parser's business). */
-static int question(const uint8_t *m, uint32_t n, char *name, uint16_t *qtype,
-                    uint32_t *longest_at, uint32_t *longest)
+static int question(const uint8_t *m, uint32_t n, char *name, uint16_t *qtype, uint32_t *longest_at,
+                    uint32_t *longest)
 {
     if (n < 12 || (m[2] & 0x80) || vg_be16(m + 4) == 0)
         return -1;

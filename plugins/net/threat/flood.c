@@ -22,9 +22,9 @@
 #define REPORT_PERIOD_US 3000000ull
 
 typedef struct meter_slot {
-    uint64_t key;               /* 0: free */
-    uint64_t start_us;          /* the current window's start */
-    uint64_t seen_us;           /* last use, for replacement */
+    uint64_t key;      /* 0: free */
+    uint64_t start_us; /* the current window's start */
+    uint64_t seen_us;  /* last use, for replacement */
     uint64_t reported_us;
     int64_t count;
 } meter_slot;
@@ -102,8 +102,8 @@ int64_t vg_meter_add(vg_meter *m, uint32_t kind, const uint8_t *addr, const void
     return s->count;
 }
 
-int vg_meter_report(vg_meter *m, uint32_t kind, const uint8_t *addr, const void *extra,
-                    size_t elen, uint64_t now_us, uint64_t period_us)
+int vg_meter_report(vg_meter *m, uint32_t kind, const uint8_t *addr, const void *extra, size_t elen,
+                    uint64_t now_us, uint64_t period_us)
 {
     meter_slot *s = slot(m, key_of(kind, addr, extra, elen), now_us);
     if (s->reported_us && now_us - s->reported_us < period_us)
@@ -154,8 +154,7 @@ void vg_thr_session(vg_net_engine *e, vg_flow *f, int delta)
         return;
     const vg_net_threat_conf *c = vg_threat_conf(e, f->source);
     if (n <= c->session_limit ||
-        !vg_meter_report(m, K_SESSION_REPORT, f->c, &src, sizeof(src), e->now_us,
-                         REPORT_PERIOD_US))
+        !vg_meter_report(m, K_SESSION_REPORT, f->c, &src, sizeof(src), e->now_us, REPORT_PERIOD_US))
         return;
     char d[64];
     snprintf(d, sizeof(d), "%lld sessions from one client, limit %u", (long long)n,

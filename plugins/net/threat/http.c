@@ -28,7 +28,10 @@ typedef struct head {
     long cl;
 } head;
 
-static int is_space(uint8_t c) { return c == ' ' || c == '\t'; }
+static int is_space(uint8_t c)
+{
+    return c == ' ' || c == '\t';
+}
 
 /* The values of "a=1&b=2" through the SQL injection check. */
 static void params(const vg_tpkt *p, const uint8_t *q, uint32_t n)
@@ -76,8 +79,8 @@ static void header(const vg_tpkt *p, head *h, const uint8_t *l, uint32_t n)
         if (vg_struts_ognl(v, vl))
             vg_threat_fire(p, VG_NET_T_STRUTS_RCE, "OGNL expression in Content-Type");
         h->message_body = vl >= 8 && !strncasecmp((const char *)v, "message/", 8);
-        h->form = vl >= 33 &&
-                  !strncasecmp((const char *)v, "application/x-www-form-urlencoded", 33);
+        h->form =
+            vl >= 33 && !strncasecmp((const char *)v, "application/x-www-form-urlencoded", 33);
     }
 }
 
@@ -172,8 +175,8 @@ static void slow(const vg_tpkt *p)
         !vg_meter_report(m, K_SLOW, p->f->s, &port, sizeof(port), now, 3000000))
         return;
     char d[96];
-    snprintf(d, sizeof(d), "%lld connections holding request heads open over %u ms",
-             (long long)c, p->conf->slowloris_header_ms);
+    snprintf(d, sizeof(d), "%lld connections holding request heads open over %u ms", (long long)c,
+             p->conf->slowloris_header_ms);
     vg_threat_fire(p, VG_NET_T_HTTP_SLOWLORIS, d);
 }
 

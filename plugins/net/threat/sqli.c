@@ -31,8 +31,8 @@ enum { T_STR, T_NUM, T_WORD, T_OP, T_LP, T_RP, T_COMMA, T_SEMI, T_COMMENT, T_VAR
 
 typedef struct tok {
     int type;
-    uint32_t at, len;           /* in the text */
-    char w[WORD_MAX];           /* words and operators, upper case */
+    uint32_t at, len; /* in the text */
+    char w[WORD_MAX]; /* words and operators, upper case */
 } tok;
 
 typedef struct lexer {
@@ -160,8 +160,8 @@ static int connector(const tok *t)
 
 static int literal(const tok *t)
 {
-    return t->type == T_STR || t->type == T_NUM || word_is(t, "NULL") ||
-           word_is(t, "TRUE") || word_is(t, "FALSE");
+    return t->type == T_STR || t->type == T_NUM || word_is(t, "NULL") || word_is(t, "TRUE") ||
+           word_is(t, "FALSE");
 }
 
 static int compare(const tok *t)
@@ -193,16 +193,16 @@ static int same_literal(const lexer *x, const tok *a, const tok *b)
 }
 
 static const char *const statements[] = {
-    "SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "CREATE", "ALTER", "EXEC", "EXECUTE",
-    "DECLARE", "SHUTDOWN", "TRUNCATE", "WAITFOR", "GRANT", "REPLACE", NULL,
+    "SELECT",  "INSERT",  "UPDATE",   "DELETE",   "DROP",    "CREATE", "ALTER",   "EXEC",
+    "EXECUTE", "DECLARE", "SHUTDOWN", "TRUNCATE", "WAITFOR", "GRANT",  "REPLACE", NULL,
 };
 static const char *const destructive[] = {
-    "DROP", "DELETE", "INSERT", "UPDATE", "SHUTDOWN", "EXEC", "EXECUTE", "CREATE", "ALTER",
-    "TRUNCATE", "DECLARE", "WAITFOR", "GRANT", NULL,
+    "DROP",   "DELETE", "INSERT",   "UPDATE",  "SHUTDOWN", "EXEC",  "EXECUTE",
+    "CREATE", "ALTER",  "TRUNCATE", "DECLARE", "WAITFOR",  "GRANT", NULL,
 };
 static const char *const functions[] = {
-    "SLEEP", "BENCHMARK", "PG_SLEEP", "LOAD_FILE", "EXTRACTVALUE", "UPDATEXML",
-    "XP_CMDSHELL", "DBMS_PIPE", "UTL_INADDR", NULL,
+    "SLEEP",     "BENCHMARK",   "PG_SLEEP",  "LOAD_FILE",  "EXTRACTVALUE",
+    "UPDATEXML", "XP_CMDSHELL", "DBMS_PIPE", "UTL_INADDR", NULL,
 };
 
 /* UNION [ALL|DISTINCT] SELECT at i; returns the index after SELECT or 0. */
@@ -223,9 +223,10 @@ static int union_probe(const lexer *x, int j)
     for (; j < x->nt; j++) {
         const tok *t = &x->t[j];
         if (word_is(t, "FROM"))
-            return only_literals || (j + 1 < x->nt && (!strncmp(x->t[j + 1].w, "INFORMATION_SCHEMA", 18) ||
-                                                      !strncmp(x->t[j + 1].w, "PG_", 3) ||
-                                                      !strcmp(x->t[j + 1].w, "MYSQL")));
+            return only_literals ||
+                   (j + 1 < x->nt &&
+                    (!strncmp(x->t[j + 1].w, "INFORMATION_SCHEMA", 18) ||
+                     !strncmp(x->t[j + 1].w, "PG_", 3) || !strcmp(x->t[j + 1].w, "MYSQL")));
         if (t->type == T_COMMENT || t->type == T_SEMI)
             break;
         if (!literal(t) && t->type != T_COMMA && t->type != T_VAR)
@@ -293,9 +294,9 @@ static int has_quote(const char *s, size_t n)
 
 static int query_shapes(const lexer *x)
 {
-    int where = 0, first_dml = x->nt && (word_is(&x->t[0], "SELECT") ||
-                                         word_is(&x->t[0], "UPDATE") ||
-                                         word_is(&x->t[0], "DELETE"));
+    int where = 0,
+        first_dml = x->nt && (word_is(&x->t[0], "SELECT") || word_is(&x->t[0], "UPDATE") ||
+                              word_is(&x->t[0], "DELETE"));
     for (int i = 0; i < x->nt; i++) {
         const tok *t = &x->t[i];
         where |= word_is(t, "WHERE");
@@ -307,8 +308,8 @@ static int query_shapes(const lexer *x)
         if (t->type == T_SEMI && first_dml && where && i > 0 && literal(&x->t[i - 1]) &&
             i + 1 < x->nt && one_of(&x->t[i + 1], destructive))
             return 1;
-        if (t->type == T_COMMENT && i > 0 && x->t[i - 1].type == T_STR &&
-            x->s[t->at] != '/' && has_quote(x->s + t->at, t->len))
+        if (t->type == T_COMMENT && i > 0 && x->t[i - 1].type == T_STR && x->s[t->at] != '/' &&
+            has_quote(x->s + t->at, t->len))
             return 1;
         if (connector(t) && function_call(x, i))
             return 1;

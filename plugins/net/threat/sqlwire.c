@@ -31,7 +31,8 @@ static void pgsql(const vg_tpkt *p)
         } else if (type == 'P') {
             const uint8_t *z = memchr(b, 0, avail); /* statement name, then the query */
             if (z)
-                judge(p, (const char *)z + 1, strnlen((const char *)z + 1, avail - (uint32_t)(z + 1 - b)),
+                judge(p, (const char *)z + 1,
+                      strnlen((const char *)z + 1, avail - (uint32_t)(z + 1 - b)),
                       "in a PostgreSQL query");
         }
         off += 1 + len;

@@ -10,6 +10,6 @@
 void vg_thr_ssh(const vg_tpkt *p)
 {
     if (vg_starts(p->data, p->len, "SSH-1.") && !vg_starts(p->data, p->len, "SSH-1.99"))
-        vg_threat_fire(p, VG_NET_T_SSH_V1, p->dir ? "the server offers SSH 1"
-                                                  : "the client speaks SSH 1");
+        vg_threat_fire(p, VG_NET_T_SSH_V1,
+                       p->dir ? "the server offers SSH 1" : "the client speaks SSH 1");
 }

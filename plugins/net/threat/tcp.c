@@ -28,8 +28,8 @@ void vg_thr_tcp(const vg_tpkt *p)
         (l->flags & VG_NET_TCP_ACK) && l->window && (p->t->wscale[p->dir] & 0x80) &&
         ((uint32_t)l->window << (p->t->wscale[p->dir] & 0x0f)) < p->conf->small_window &&
         p->f->state == VG_NET_ST_ESTABLISHED && vg_threat_on(p, VG_NET_T_TCP_SMALL_WINDOW)) {
-        snprintf(d, sizeof(d), "window %u < %u", (uint32_t)l->window << (p->t->wscale[p->dir] & 0x0f),
-                 p->conf->small_window);
+        snprintf(d, sizeof(d), "window %u < %u",
+                 (uint32_t)l->window << (p->t->wscale[p->dir] & 0x0f), p->conf->small_window);
         vg_threat_fire(p, VG_NET_T_TCP_SMALL_WINDOW, d);
     }
 }

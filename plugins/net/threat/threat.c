@@ -19,8 +19,8 @@
 static const struct {
     const char *name;
     int severity;
-    int on;     /* NeuVector's default switch */
-    int rate;   /* reported by a meter, not once per flow */
+    int on;   /* NeuVector's default switch */
+    int rate; /* reported by a meter, not once per flow */
 } table[VG_NET_T_COUNT] = {
     [VG_NET_T_SYN_FLOOD] = {"syn-flood", VG_NET_SEV_CRITICAL, 1, 1},
     [VG_NET_T_ICMP_FLOOD] = {"icmp-flood", VG_NET_SEV_CRITICAL, 1, 1},
@@ -60,9 +60,9 @@ typedef struct src_conf {
 
 struct vg_threat {
     vg_net_threat_conf def;
-    src_conf *src;              /* sorted by source */
+    src_conf *src; /* sorted by source */
     size_t nsrc;
-    vg_tflow *flows;            /* one per session-table slot */
+    vg_tflow *flows; /* one per session-table slot */
     vg_meter *meter;
     uint8_t (*extip)[16];
     int *extfam;
@@ -99,8 +99,8 @@ const char *vg_net_severity_name(int sev)
 /* Zero thresholds become NeuVector's (or, where it has none, ours). */
 static void fill(vg_net_threat_conf *c)
 {
-#define DEF(f, v) \
-    if (!c->f)    \
+#define DEF(f, v)                                                                                  \
+    if (!c->f)                                                                                     \
         c->f = v;
     DEF(syn_flood_pps, 200)
     DEF(icmp_flood_pps, 100)
@@ -292,11 +292,16 @@ static vg_tflow *tflow(vg_net_engine *e, const vg_flow *f)
 static void emit(vg_net_engine *e, const vg_flow *f, int dir, int id, const char *detail)
 {
     vg_net_threat r = {
-        .id = id, .name = table[id].name, .severity = table[id].severity,
-        .detail = detail ? detail : "", .source = e->frame_source, .ts_us = e->now_us,
-        .from_client = dir == 0, .dlt = e->th->dlt, .pkt = e->frame,
-        .pkt_len = e->frame_len < VG_NET_THREAT_PKT_MAX ? e->frame_len
-                                                        : VG_NET_THREAT_PKT_MAX,
+        .id = id,
+        .name = table[id].name,
+        .severity = table[id].severity,
+        .detail = detail ? detail : "",
+        .source = e->frame_source,
+        .ts_us = e->now_us,
+        .from_client = dir == 0,
+        .dlt = e->th->dlt,
+        .pkt = e->frame,
+        .pkt_len = e->frame_len < VG_NET_THREAT_PKT_MAX ? e->frame_len : VG_NET_THREAT_PKT_MAX,
     };
     if (f) {
         r.flow_id = f->id;
@@ -357,7 +362,8 @@ void vg_threat_anomaly(vg_net_engine *e, const vg_flow *f, const char *name)
 void vg_threat_flow_start(vg_net_engine *e, vg_flow *f)
 {
     vg_tflow *t = tflow(e, f);
-    if (e->sink.threat && vg_threat_conf(e, f->source)->enabled & VG_NET_T_BIT(VG_NET_T_IP_SESSION_LIMIT)) {
+    if (e->sink.threat &&
+        vg_threat_conf(e, f->source)->enabled & VG_NET_T_BIT(VG_NET_T_IP_SESSION_LIMIT)) {
         t->counted = 1;
         vg_thr_session(e, f, 1);
     }
@@ -385,8 +391,8 @@ static int app_of(const vg_tpkt *p)
     uint32_t n = p->len;
     if (f->l4 != IPPROTO_TCP)
         return VG_TAPP_NONE;
-    if (p->dir == 0 && (p->t->http_body_left || p->t->http_open_us ||
-                        vg_http_request(d, n) != VG_P_NO))
+    if (p->dir == 0 &&
+        (p->t->http_body_left || p->t->http_open_us || vg_http_request(d, n) != VG_P_NO))
         return VG_TAPP_HTTP;
     if (n >= 5 && d[0] >= 0x14 && d[0] <= 0x18 && d[1] == 3 && d[2] <= 4)
         return VG_TAPP_TLS;
@@ -406,8 +412,15 @@ void vg_threat_packet(vg_net_engine *e, vg_flow *f, int dir, const vg_l3 *l3, co
     const vg_net_threat_conf *c = vg_threat_conf(e, f->source);
     if (!c->enabled)
         return;
-    vg_tpkt p = {.e = e, .conf = c, .f = f, .t = tflow(e, f), .dir = dir, .l3 = l3,
-                 .l4 = l4, .data = l4->data, .len = l4->len};
+    vg_tpkt p = {.e = e,
+                 .conf = c,
+                 .f = f,
+                 .t = tflow(e, f),
+                 .dir = dir,
+                 .l3 = l3,
+                 .l4 = l4,
+                 .data = l4->data,
+                 .len = l4->len};
     switch (f->l4) {
     case IPPROTO_TCP:
         vg_thr_packet(&p);
@@ -426,13 +439,26 @@ void vg_threat_packet(vg_net_engine *e, vg_flow *f, int dir, const vg_l3 *l3, co
         return;
     p.app = app_of(&p);
     switch (p.app) {
-    case VG_TAPP_HTTP: vg_thr_http(&p); break;
-    case VG_TAPP_TLS: vg_thr_tls(&p); break;
-    case VG_TAPP_DNS: vg_thr_dns(&p); break;
-    case VG_TAPP_SSH: vg_thr_ssh(&p); break;
-    case VG_TAPP_MYSQL: vg_thr_mysql(&p); break;
+    case VG_TAPP_HTTP:
+        vg_thr_http(&p);
+        break;
+    case VG_TAPP_TLS:
+        vg_thr_tls(&p);
+        break;
+    case VG_TAPP_DNS:
+        vg_thr_dns(&p);
+        break;
+    case VG_TAPP_SSH:
+        vg_thr_ssh(&p);
+        break;
+    case VG_TAPP_MYSQL:
+        vg_thr_mysql(&p);
+        break;
     case VG_TAPP_PGSQL:
-    case VG_TAPP_TDS: vg_thr_sqlwire(&p); break;
-    default: break;
+    case VG_TAPP_TDS:
+        vg_thr_sqlwire(&p);
+        break;
+    default:
+        break;
     }
 }

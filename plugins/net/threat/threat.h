@@ -17,44 +17,55 @@
 
 /* What the detectors keep per flow (one per session-table slot). */
 typedef struct vg_tflow {
-    uint64_t flow_id;           /* the flow this record is for; else stale */
-    uint64_t fired;             /* threats reported on this flow, bit per id */
-    uint64_t http_open_us;      /* a request head started and not ended, since */
-    uint32_t http_body_left;    /* bytes of a message/... request body still to come */
-    uint32_t tail;              /* last bytes of the previous client segment */
-    uint32_t icmp_hash;         /* hash of the last echo request payload */
-    uint16_t icmp_seq;          /* and its identifier ^ sequence */
-    uint16_t icmp_len;          /* last echo payload length */
-    uint8_t icmp_suspect;       /* tunnel-like echo packets seen */
-    uint8_t icmp_lens;          /* times the payload length changed */
-    uint8_t tls;                /* TLS_* flags below */
-    uint8_t http_slow;          /* counted as a slow head already */
-    uint16_t tls_hb_len;        /* length of the client's last encrypted heartbeat */
+    uint64_t flow_id;        /* the flow this record is for; else stale */
+    uint64_t fired;          /* threats reported on this flow, bit per id */
+    uint64_t http_open_us;   /* a request head started and not ended, since */
+    uint32_t http_body_left; /* bytes of a message/... request body still to come */
+    uint32_t tail;           /* last bytes of the previous client segment */
+    uint32_t icmp_hash;      /* hash of the last echo request payload */
+    uint16_t icmp_seq;       /* and its identifier ^ sequence */
+    uint16_t icmp_len;       /* last echo payload length */
+    uint8_t icmp_suspect;    /* tunnel-like echo packets seen */
+    uint8_t icmp_lens;       /* times the payload length changed */
+    uint8_t tls;             /* TLS_* flags below */
+    uint8_t http_slow;       /* counted as a slow head already */
+    uint16_t tls_hb_len;     /* length of the client's last encrypted heartbeat */
     uint8_t counted;
-    uint8_t wscale[2];          /* window scale per direction, 0x80 once its SYN was seen */            /* counted in its client's sessions (ip-session-limit) */
+    uint8_t wscale[2];
+        /* window scale per direction, 0x80 once its SYN was seen */ /* counted in its client's
+                                                                        sessions (ip-session-limit)
+                                                                      */
 } vg_tflow;
 
-#define TLS_CCS_CLIENT 0x01     /* the client's records are encrypted from here */
+#define TLS_CCS_CLIENT 0x01 /* the client's records are encrypted from here */
 #define TLS_CCS_SERVER 0x02
-#define TLS_APPDATA 0x04        /* application data seen either way */
-#define TLS_HB_CLIENT 0x08      /* the client sent an encrypted heartbeat */
+#define TLS_APPDATA 0x04   /* application data seen either way */
+#define TLS_HB_CLIENT 0x08 /* the client sent an encrypted heartbeat */
 
 /* One packet as the detectors see it. */
 typedef struct vg_tpkt {
     vg_net_engine *e;
     const vg_net_threat_conf *conf;
-    vg_flow *f;                 /* never NULL for packet hooks */
+    vg_flow *f; /* never NULL for packet hooks */
     vg_tflow *t;
-    int dir;                    /* 0 client->server */
+    int dir; /* 0 client->server */
     const vg_l3 *l3;
     const vg_l4 *l4;
-    const uint8_t *data;        /* L4 payload of this packet */
+    const uint8_t *data; /* L4 payload of this packet */
     uint32_t len;
-    int app;                    /* VG_TAPP_*, by name or, unnamed, by content */
+    int app; /* VG_TAPP_*, by name or, unnamed, by content */
 } vg_tpkt;
 
-enum { VG_TAPP_NONE, VG_TAPP_HTTP, VG_TAPP_TLS, VG_TAPP_DNS, VG_TAPP_SSH, VG_TAPP_MYSQL,
-       VG_TAPP_PGSQL, VG_TAPP_TDS };
+enum {
+    VG_TAPP_NONE,
+    VG_TAPP_HTTP,
+    VG_TAPP_TLS,
+    VG_TAPP_DNS,
+    VG_TAPP_SSH,
+    VG_TAPP_MYSQL,
+    VG_TAPP_PGSQL,
+    VG_TAPP_TDS
+};
 
 /* ---- threat.c ---- */
 int vg_threat_init(vg_net_engine *e);
@@ -89,23 +100,23 @@ void vg_meter_free(vg_meter *m);
 int64_t vg_meter_add(vg_meter *m, uint32_t kind, const uint8_t *addr, const void *extra,
                      size_t elen, uint64_t now_us, uint64_t window_us, int64_t n);
 /* 1 once per period for a key over its threshold (then quiet for period). */
-int vg_meter_report(vg_meter *m, uint32_t kind, const uint8_t *addr, const void *extra,
-                    size_t elen, uint64_t now_us, uint64_t period_us);
+int vg_meter_report(vg_meter *m, uint32_t kind, const uint8_t *addr, const void *extra, size_t elen,
+                    uint64_t now_us, uint64_t period_us);
 vg_meter *vg_threat_meter(vg_net_engine *e);
 
 /* ---- the detectors, one family per file ---- */
-void vg_thr_flood(const vg_tpkt *p);      /* syn-flood, icmp-flood */
+void vg_thr_flood(const vg_tpkt *p);                          /* syn-flood, icmp-flood */
 void vg_thr_session(vg_net_engine *e, vg_flow *f, int delta); /* ip-session-limit */
-void vg_thr_packet(const vg_tpkt *p);     /* bad-packet (flags) */
-void vg_thr_tcp(const vg_tpkt *p);        /* tcp-small-window, tcp-small-mss */
-void vg_thr_dns(const vg_tpkt *p);        /* zone transfer, null type, tunnel */
-void vg_thr_tls(const vg_tpkt *p);        /* heartbleed, cipher overflow, versions */
-void vg_thr_http(const vg_tpkt *p);       /* lengths, smuggling, slowloris, sqli, struts */
-void vg_thr_ssh(const vg_tpkt *p);        /* ssh-v1 */
-void vg_thr_mysql(const vg_tpkt *p);      /* access denied, sqli */
-void vg_thr_sqlwire(const vg_tpkt *p);    /* sqli in PostgreSQL and TDS queries */
-void vg_thr_icmp(const vg_tpkt *p);       /* icmp-tunnel */
-void vg_thr_k8s(const vg_tpkt *p);        /* k8s-extip-mitm */
+void vg_thr_packet(const vg_tpkt *p);                         /* bad-packet (flags) */
+void vg_thr_tcp(const vg_tpkt *p);                            /* tcp-small-window, tcp-small-mss */
+void vg_thr_dns(const vg_tpkt *p);                            /* zone transfer, null type, tunnel */
+void vg_thr_tls(const vg_tpkt *p);     /* heartbleed, cipher overflow, versions */
+void vg_thr_http(const vg_tpkt *p);    /* lengths, smuggling, slowloris, sqli, struts */
+void vg_thr_ssh(const vg_tpkt *p);     /* ssh-v1 */
+void vg_thr_mysql(const vg_tpkt *p);   /* access denied, sqli */
+void vg_thr_sqlwire(const vg_tpkt *p); /* sqli in PostgreSQL and TDS queries */
+void vg_thr_icmp(const vg_tpkt *p);    /* icmp-tunnel */
+void vg_thr_k8s(const vg_tpkt *p);     /* k8s-extip-mitm */
 
 /* sqli.c: 1 when text is SQL injection. As a parameter value (query==0)
  * the value is tried as it stands and as if it followed a quote; as a whole

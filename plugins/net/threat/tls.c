@@ -28,8 +28,8 @@ static void heartbeat(const vg_tpkt *p, const uint8_t *b, uint32_t avail, uint32
     int enc = t->tls & (p->dir ? TLS_CCS_SERVER : TLS_CCS_CLIENT);
     if (!enc) {
         if (avail >= 3 && b[0] == 1 && 3u + vg_be16(b + 1) + HB_PAD > rlen) {
-            snprintf(d, sizeof(d), "heartbeat payload length %u in a record of %u",
-                     vg_be16(b + 1), rlen);
+            snprintf(d, sizeof(d), "heartbeat payload length %u in a record of %u", vg_be16(b + 1),
+                     rlen);
             vg_threat_fire(p, VG_NET_T_TLS_HEARTBLEED, d);
         }
         return;
@@ -50,8 +50,8 @@ static void heartbeat(const vg_tpkt *p, const uint8_t *b, uint32_t avail, uint32
 static void version(const vg_tpkt *p, uint16_t v, int negotiated)
 {
     if (v == 0x0300)
-        vg_threat_fire(p, VG_NET_T_TLS_SSLV3, negotiated ? "SSL 3.0 negotiated"
-                                                         : "the client offers SSL 3.0 at most");
+        vg_threat_fire(p, VG_NET_T_TLS_SSLV3,
+                       negotiated ? "SSL 3.0 negotiated" : "the client offers SSL 3.0 at most");
     else if (negotiated && (v == 0x0301 || v == 0x0302))
         vg_threat_fire(p, VG_NET_T_TLS_OLD_VERSION,
                        v == 0x0301 ? "TLS 1.0 negotiated" : "TLS 1.1 negotiated");
@@ -119,10 +119,18 @@ void vg_thr_tls(const vg_tpkt *p)
         if (avail > rlen)
             avail = rlen;
         switch (r[0]) {
-        case 0x14: p->t->tls |= p->dir ? TLS_CCS_SERVER : TLS_CCS_CLIENT; break;
-        case 0x16: handshake(p, r + REC_HDR, avail); break;
-        case 0x17: p->t->tls |= TLS_APPDATA; break;
-        case 0x18: heartbeat(p, r + REC_HDR, avail, rlen); break;
+        case 0x14:
+            p->t->tls |= p->dir ? TLS_CCS_SERVER : TLS_CCS_CLIENT;
+            break;
+        case 0x16:
+            handshake(p, r + REC_HDR, avail);
+            break;
+        case 0x17:
+            p->t->tls |= TLS_APPDATA;
+            break;
+        case 0x18:
+            heartbeat(p, r + REC_HDR, avail, rlen);
+            break;
         }
         off += REC_HDR + rlen;
     }
