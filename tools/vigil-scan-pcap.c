@@ -343,18 +343,22 @@ int vg_scan_pcap(int argc, char **argv)
         return VG_SCAN_ERROR;
     }
     int failed = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = optind; i < argc; i++)
         failed |= scan_file(e, argv[i], (uint32_t)(i - optind)) < 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     vg_net_stats st;
     vg_net_stats_get(e, &st);
     fprintf(stderr,
             "vigil-scan pcap: %d file(s), %" PRIu64 " packets, %" PRIu64 " flows (%" PRIu64
             " identified, %" PRIu64 " unknown), %" PRIu64 " malformed, %" PRIu64
             " unsupported, %" PRIu64 " fragments (%" PRIu64 " reassembled, %" PRIu64
-            " dropped), %" PRIu64 " evicted, %" PRIu64 " threats\n",
+            " dropped), %" PRIu64 " evicted, %" PRIu64 " threats, %.3f s (%.0f packets/s)\n",
             argc - optind, st.packets, st.flows_total, st.identified, st.unknown,
             st.malformed, st.unsupported, st.fragments, st.reassembled, st.frag_dropped,
-            st.evicted, s.threats);
+            st.evicted, s.threats, secs, secs > 0 ? (double)st.packets / secs : 0.0);
     vg_net_engine_free(e);
     return failed ? VG_SCAN_ERROR : s.threats ? VG_SCAN_FOUND : VG_SCAN_CLEAN;
 }

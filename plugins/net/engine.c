@@ -196,7 +196,7 @@ void vg_net_expire(vg_net_engine *e, uint64_t now_us)
 
 void vg_net_flush(vg_net_engine *e)
 {
-    for (uint32_t i = 0; i < e->cfg.max_flows; i++)
+    for (uint32_t i = 0; i < e->flows_touched; i++)
         if (e->flows[i].id)
             vg_table_end(e, &e->flows[i], VG_NET_END_FLUSH);
 }
@@ -204,7 +204,7 @@ void vg_net_flush(vg_net_engine *e)
 int vg_net_flows_each(vg_net_engine *e, void (*cb)(void *arg, const vg_net_flow *f), void *arg)
 {
     int n = 0;
-    for (uint32_t i = 0; i < e->cfg.max_flows; i++)
+    for (uint32_t i = 0; i < e->flows_touched; i++)
         if (e->flows[i].id) {
             cb(arg, vg_flow_view(e, &e->flows[i]));
             n++;

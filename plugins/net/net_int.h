@@ -60,6 +60,7 @@ typedef struct vg_flow {
     uint8_t named;              /* 1 once flow_app was given */
     uint8_t tclass;
     uint8_t app;                /* index in the app table, 0 = unknown */
+    uint8_t proto;              /* registry index of the protocol that named it */
     uint8_t payload_pkts;       /* payload packets inspected */
     uint32_t hnext;             /* hash chain: slot + 1, 0 = end */
     uint32_t lprev, lnext;      /* LRU list of its timeout class: slot + 1 */
@@ -97,12 +98,15 @@ struct vg_net_engine {
     vg_flow *flows;             /* max_flows slots */
     uint32_t *buckets;          /* nbuckets heads: slot + 1 */
     uint32_t nbuckets;
-    uint32_t free_head;         /* free flow slots through hnext */
+    uint32_t free_head;         /* freed flow slots through hnext */
+    uint32_t flows_touched;     /* slots [0, this) have been used: the rest are
+                                 * untouched zero pages, taken in order */
     uint32_t used;
     uint32_t lhead[VG_TC_N], ltail[VG_TC_N];
     uint64_t next_id;
     vg_insp *insp;
-    uint32_t insp_free;         /* slot + 1 */
+    uint32_t insp_free;         /* freed inspection slots: slot + 1 */
+    uint32_t insp_touched;      /* as flows_touched */
     struct vg_frag_pool *frag;
     uint64_t last_expire_us;
     uint64_t now_us;

@@ -19,14 +19,11 @@
 int vg_insp_init(vg_net_engine *e)
 {
     vg_registry_init();
-    /* calloc maps fresh pages: a slot costs memory once it is used. */
+    /* calloc maps fresh pages and slots are taken in order (freed ones
+     * first): a slot costs memory once it is used. */
     e->insp = calloc(e->cfg.max_inspect, sizeof(vg_insp));
     if (!e->insp)
         return -ENOMEM;
-    for (uint32_t i = e->cfg.max_inspect; i > 0; i--) {
-        e->insp[i - 1].next_free = e->insp_free;
-        e->insp_free = i;
-    }
     e->st.table_bytes += (uint64_t)e->cfg.max_inspect * sizeof(vg_insp);
     return 0;
 }
@@ -35,11 +32,16 @@ static vg_insp *insp_get(vg_net_engine *e, vg_flow *f)
 {
     if (f->insp)
         return &e->insp[f->insp - 1];
-    if (!e->insp_free)
+    uint32_t i;
+    if (e->insp_free)
+        i = e->insp_free;
+    else if (e->insp_touched < e->cfg.max_inspect)
+        i = ++e->insp_touched;
+    else
         return NULL;
-    uint32_t i = e->insp_free;
     vg_insp *s = &e->insp[i - 1];
-    e->insp_free = s->next_free;
+    if (i == e->insp_free)
+        e->insp_free = s->next_free;
     s->flow = vg_slot(e, f) + 1;
     s->excluded = 0;
     s->proto = 0;
@@ -162,7 +164,7 @@ static int detect_round(vg_net_engine *e, vg_flow *f, vg_insp *s, vg_pctx *c)
         c->as = NULL;
         int r = p->detect(c);
         if (r == VG_P_YES) {
-            s->proto = (uint8_t)i;
+            s->proto = f->proto = (uint8_t)i;
             memset(s->pstate, 0, sizeof(s->pstate));
             vg_flow_name(e, f, c->as ? vg_app_index(c->as) : vg_proto_app(i));
             return 1;
@@ -185,6 +187,19 @@ static int parse(vg_insp *s, vg_pctx *c)
     return !p->parse || p->parse(c);
 }
 
+/* A datagram of a named UDP flow, parsed where it lies. */
+static void udp_parse_in_place(vg_net_engine *e, vg_flow *f, int dir, const vg_l4 *l4)
+{
+    const vg_net_proto *p = vg_proto_at(f->proto);
+    if (!p->parse)
+        return;
+    uint8_t state[64] __attribute__((aligned(8))) = {0};
+    vg_pctx c = {.e = e, .f = f, .l4 = f->l4, .dir = dir, .state = state};
+    c.data[0] = c.data[1] = l4->data;
+    c.len[dir] = l4->len < VG_INSP_BUF ? l4->len : VG_INSP_BUF;
+    p->parse(&c);
+}
+
 void vg_inspect(vg_net_engine *e, vg_flow *f, int dir, const vg_l4 *l4)
 {
     if (f->l4 == IPPROTO_TCP && (l4->flags & VG_NET_TCP_SYN)) {
@@ -196,8 +211,15 @@ void vg_inspect(vg_net_engine *e, vg_flow *f, int dir, const vg_l4 *l4)
             vg_flow_name(e, f, 0);
         return;
     }
-    if (!l4->len || (f->named && !f->insp))
+    if (!l4->len)
         return;
+    if (f->named && !f->insp) {
+        if (f->l4 == IPPROTO_UDP && f->app && f->payload_pkts < e->cfg.inspect_packets) {
+            f->payload_pkts++;
+            udp_parse_in_place(e, f, dir, l4);
+        }
+        return;
+    }
     vg_insp *s = insp_get(e, f);
     if (!s) {
         e->st.inspect_full++;
@@ -222,7 +244,8 @@ void vg_inspect(vg_net_engine *e, vg_flow *f, int dir, const vg_l4 *l4)
     c.final = last;
     if (!f->named && !detect_round(e, f, s, &c))
         return;
-    if (!f->app || parse(s, &c) || last)
+    /* A UDP parser reads one datagram at a time: it needs no slot. */
+    if (!f->app || parse(s, &c) || last || f->l4 == IPPROTO_UDP)
         vg_insp_release(e, f);
 }
 

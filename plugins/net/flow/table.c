@@ -119,16 +119,12 @@ int vg_table_init(vg_net_engine *e)
     while (n < e->cfg.max_flows && n < (1u << 30))
         n <<= 1;
     e->nbuckets = n;
-    /* calloc maps fresh zero pages: a slot costs memory once it is used. */
+    /* calloc maps fresh zero pages and slots are taken in order (freed ones
+     * first): a slot costs memory once it is used, not before. */
     e->flows = calloc(e->cfg.max_flows, sizeof(vg_flow));
     e->buckets = calloc(n, sizeof(uint32_t));
     if (!e->flows || !e->buckets)
         return -ENOMEM;
-    e->free_head = 0;
-    for (uint32_t i = e->cfg.max_flows; i > 0; i--) {
-        e->flows[i - 1].hnext = e->free_head;
-        e->free_head = i;
-    }
     e->st.table_bytes = (uint64_t)e->cfg.max_flows * sizeof(vg_flow) + (uint64_t)n * 4;
     return 0;
 }
@@ -189,15 +185,20 @@ static vg_flow *oldest(vg_net_engine *e)
 static vg_flow *create(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, int swap,
                        uint32_t h)
 {
-    if (!e->free_head) {
+    if (!e->free_head && e->flows_touched == e->cfg.max_flows) {
         vg_flow *victim = oldest(e);
         if (!victim)
             return NULL;
         e->st.evicted++;
         vg_table_end(e, victim, VG_NET_END_EVICTED);
     }
-    vg_flow *f = at(e, e->free_head);
-    e->free_head = f->hnext;
+    vg_flow *f;
+    if (e->free_head) {
+        f = at(e, e->free_head);
+        e->free_head = f->hnext;
+    } else {
+        f = &e->flows[e->flows_touched++];
+    }
     memset(f, 0, offsetof(vg_flow, fields));
     f->flen = 0;
     int alen = l3->family == AF_INET6 ? 16 : 4;

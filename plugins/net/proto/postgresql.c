@@ -79,7 +79,7 @@ static void messages(vg_pctx *c, int dir, uint32_t off)
     while (off + 5 <= n) {
         uint8_t t = p[off];
         uint32_t len = vg_be32(p + off + 1);
-        if (len < 4 || off + 1 + len > n)
+        if (len < 4 || len > n - off - 1) /* (no off + 1 + len: it can wrap) */
             return;
         const uint8_t *b = p + off + 5;
         uint32_t bl = len - 4;
