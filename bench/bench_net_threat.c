@@ -7,12 +7,13 @@
  *   bench_net_threat [CORPUS_DIR [COPIES [ROUNDS]]]
  *
  * CORPUS_DIR defaults to $VIGIL_SRC/../shared/corpus/pcap. Every packet of
- * every capture there is stripped to raw IP and written COPIES times (50)
+ * every capture there is stripped to raw IP and written COPIES times (300)
  * into one pcap, each copy with its addresses moved (so that its flows are
- * new) and its clock shifted; vigil-scan (next to this program's directory)
+ * new) and its clock shifted by an hour; vigil-scan (next to this program's directory)
  * reads it ROUNDS times (5) per configuration, alternating; the best round
  * counts. Prints packets per second, CPU seconds and the cost of the
- * detectors over the engine alone (aim: at most 20 %).
+ * detectors over the engine alone (aim: at most 20 %). VG_BENCH_KEEP=1
+ * keeps the capture (e.g. for farm-bench --vs).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -112,11 +113,15 @@ static uint64_t write_merged(const char *out, int copies)
             pkt *k = &pkts[i];
             memcpy(buf, k->data, k->len);
             if ((buf[0] >> 4) == 4 && k->len >= 20) {
-                buf[13] ^= (uint8_t)c; /* source and destination: second octet */
+                buf[13] ^= (uint8_t)c; /* source and destination: 2nd, 3rd octet */
                 buf[17] ^= (uint8_t)c;
+                buf[14] ^= (uint8_t)(c >> 8);
+                buf[18] ^= (uint8_t)(c >> 8);
             } else if (k->len >= 40) {
                 buf[9] ^= (uint8_t)c;
                 buf[25] ^= (uint8_t)c;
+                buf[10] ^= (uint8_t)(c >> 8);
+                buf[26] ^= (uint8_t)(c >> 8);
             }
             /* each file's own clock is kept in order within the copy */
             uint64_t ts = clock + (k->ts > first ? (k->ts - first) % 3600000000ull : 0);
@@ -169,9 +174,9 @@ int main(int argc, char **argv)
         snprintf(corpus, sizeof(corpus), "%s", argv[1]);
     else
         snprintf(corpus, sizeof(corpus), "%s/../shared/corpus/pcap", src ? src : ".");
-    int copies = argc > 2 ? atoi(argv[2]) : 50, rounds = argc > 3 ? atoi(argv[3]) : 5;
-    if (copies < 1 || copies > 255 || rounds < 1) {
-        fprintf(stderr, "usage: bench_net_threat [CORPUS_DIR [COPIES(1-255) [ROUNDS]]]\n");
+    int copies = argc > 2 ? atoi(argv[2]) : 300, rounds = argc > 3 ? atoi(argv[3]) : 5;
+    if (copies < 1 || copies > 65535 || rounds < 1) {
+        fprintf(stderr, "usage: bench_net_threat [CORPUS_DIR [COPIES(1-65535) [ROUNDS]]]\n");
         return 2;
     }
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -189,6 +194,7 @@ int main(int argc, char **argv)
     uint64_t total = write_merged(file, copies);
     printf("merged capture: %zu packets of the corpus x %d copies = %llu packets\n", npkts,
            copies, (unsigned long long)total);
+    fflush(stdout); /* before the children inherit the buffer */
     static const char *const conf[] = {"none", "default", "all"};
     double best[3] = {1e9, 1e9, 1e9}, cpu_best[3] = {1e9, 1e9, 1e9};
     for (int r = 0; r < rounds; r++)
@@ -199,7 +205,10 @@ int main(int argc, char **argv)
             if (cpu < cpu_best[c])
                 cpu_best[c] = cpu;
         }
-    unlink(file);
+    if (getenv("VG_BENCH_KEEP"))
+        printf("capture kept: %s\n", file);
+    else
+        unlink(file);
     printf("%-28s %12s %10s %8s\n", "vigil-scan pcap --threats", "packets/s", "cpu s", "cost");
     for (int c = 0; c < 3; c++)
         printf("%-28s %12.0f %10.3f %7.1f%%\n", conf[c], (double)total / best[c], cpu_best[c],
