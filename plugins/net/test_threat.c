@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -787,6 +788,117 @@ static void t_mysql(void **st)
     only("sql-injection");
 }
 
+/* PostgreSQL: startup, AuthenticationOk, then a simple Query. */
+static void t_pgsql(void **st)
+{
+    cap c;
+    uint8_t m[512];
+    cap_open(&c, "pgsql-sqli");
+    tconv t;
+    t_open(&t, &c, "10.6.0.1", "10.1.0.5", 42200, 5432, T0);
+    static const char params[] = "user\0app\0database\0shop\0";
+    uint32_t n = 8 + sizeof(params); /* the string's NUL ends the list */
+    m[0] = 0;
+    m[1] = 0;
+    m[2] = (uint8_t)(n >> 8);
+    m[3] = (uint8_t)n;
+    m[4] = 0;
+    m[5] = 3;
+    m[6] = 0;
+    m[7] = 0;
+    memcpy(m + 8, params, sizeof(params));
+    t_send(&t, 0, m, n);
+    static const uint8_t auth_ok[] = {'R', 0, 0, 0, 8, 0, 0, 0, 0};
+    t_send(&t, 1, auth_ok, sizeof(auth_ok));
+    const char *q = "SELECT * FROM items WHERE id = 1 OR 1=1";
+    n = (uint32_t)strlen(q) + 1;
+    m[0] = 'Q';
+    m[1] = 0;
+    m[2] = 0;
+    m[3] = (uint8_t)((n + 4) >> 8);
+    m[4] = (uint8_t)(n + 4);
+    memcpy(m + 5, q, n);
+    t_send(&t, 0, m, n + 5);
+    t_close(&t);
+    cap_scan(&c, NULL);
+    only("sql-injection");
+}
+
+/* SQL Server: PRELOGIN, a tabular answer, then a SQL batch in UTF-16LE
+ * after its ALL_HEADERS. */
+static void t_tds(void **st)
+{
+    cap c;
+    uint8_t m[1024];
+    cap_open(&c, "tds-sqli");
+    tconv t;
+    t_open(&t, &c, "10.6.0.1", "10.1.0.6", 42300, 1433, T0);
+    static const uint8_t prelogin[] = {0x12, 1, 0, 19,   0,  0, 1,    0,    0, 0,
+                                       6,    0, 6, 0xff, 16, 0, 0x07, 0xd0, 0, 0};
+    t_send(&t, 0, prelogin, sizeof(prelogin) - 1);
+    static const uint8_t answer[] = {0x04, 1, 0, 8, 0, 0, 1, 0};
+    t_send(&t, 1, answer, sizeof(answer));
+    const char *q = "SELECT * FROM users WHERE name = 'x' OR 'a'='a'";
+    uint32_t o = 8;
+    static const uint8_t all[] = {22, 0, 0, 0, 18, 0, 0, 0, 2, 0, 0,
+                                  0,  0, 0, 0, 0,  0, 0, 1, 0, 0, 0};
+    memcpy(m + o, all, sizeof(all));
+    o += sizeof(all);
+    for (const char *p = q; *p; p++) {
+        m[o++] = (uint8_t)*p;
+        m[o++] = 0;
+    }
+    m[0] = 0x01;
+    m[1] = 1;
+    m[2] = (uint8_t)(o >> 8);
+    m[3] = (uint8_t)o;
+    m[4] = m[5] = 0;
+    m[6] = 1;
+    m[7] = 0;
+    t_send(&t, 0, m, o);
+    t_close(&t);
+    cap_scan(&c, NULL);
+    only("sql-injection");
+}
+
+/* `vigil-scan pcap --json` on a capture: the threat line a user reads. */
+static void t_cli_json(void **st)
+{
+    cap c;
+    cap_open(&c, "cli");
+    const tcp_msg m[] = {{0,
+                          "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                          0},
+                         {1, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 0}};
+    conversation(&c, 40050, 8080, T0, m, 2);
+    pcap_dump_close(c.d);
+    pcap_close(c.p);
+    char cmd[600], line[8192];
+    snprintf(cmd, sizeof(cmd), "%s pcap --json %s 2>/dev/null", VIGIL_SCAN, c.path);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    int threats = 0, flows = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (strstr(line, "\"type\":\"flow\""))
+            flows++;
+        if (!strstr(line, "\"type\":\"threat\""))
+            continue;
+        threats++;
+        assert_non_null(strstr(line, "\"name\":\"http-smuggling\",\"severity\":\"high\""));
+        assert_non_null(strstr(line, "\"client\":\"10.1.0.1:40050\",\"server\":\"10.1.0.2:8080\""));
+        assert_non_null(strstr(line, "\"time\":\"2023-11-14T22:13:20.003000Z\""));
+        assert_non_null(strstr(line, "\"detail\":\"Content-Length with Transfer-Encoding\""));
+        /* base64 of the frame: it starts with the IPv4 header 0x45 0x00 */
+        assert_non_null(strstr(line, "\"packet\":\"RQ"));
+    }
+    int st_ = pclose(f);
+    unlink(c.path);
+    assert_int_equal(threats, 1);
+    assert_int_equal(flows, 1);
+    assert_int_equal(WEXITSTATUS(st_), 1); /* threats seen */
+}
+
 static void t_icmp_tunnel(void **st)
 {
     cap c;
@@ -1123,18 +1235,19 @@ static void t_corpus_quiet(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_syn_flood),      cmocka_unit_test(t_icmp_flood),
-        cmocka_unit_test(t_session_limit),  cmocka_unit_test(t_bad_packet),
-        cmocka_unit_test(t_teardrop),       cmocka_unit_test(t_ping_of_death),
-        cmocka_unit_test(t_syn_data_split), cmocka_unit_test(t_small_window_mss),
-        cmocka_unit_test(t_dns_attacks),    cmocka_unit_test(t_dns_tunnel),
-        cmocka_unit_test(t_ssh_v1),         cmocka_unit_test(t_tls_attacks),
-        cmocka_unit_test(t_http_attacks),   cmocka_unit_test(t_slowloris),
-        cmocka_unit_test(t_mysql),          cmocka_unit_test(t_icmp_tunnel),
-        cmocka_unit_test(t_k8s_extip),      cmocka_unit_test(t_benign),
-        cmocka_unit_test(t_switches),       cmocka_unit_test(t_per_source),
-        cmocka_unit_test(t_report),         cmocka_unit_test(t_corpus_labelled),
-        cmocka_unit_test(t_corpus_quiet),
+        cmocka_unit_test(t_syn_flood),       cmocka_unit_test(t_icmp_flood),
+        cmocka_unit_test(t_session_limit),   cmocka_unit_test(t_bad_packet),
+        cmocka_unit_test(t_teardrop),        cmocka_unit_test(t_ping_of_death),
+        cmocka_unit_test(t_syn_data_split),  cmocka_unit_test(t_small_window_mss),
+        cmocka_unit_test(t_dns_attacks),     cmocka_unit_test(t_dns_tunnel),
+        cmocka_unit_test(t_ssh_v1),          cmocka_unit_test(t_tls_attacks),
+        cmocka_unit_test(t_http_attacks),    cmocka_unit_test(t_slowloris),
+        cmocka_unit_test(t_mysql),           cmocka_unit_test(t_icmp_tunnel),
+        cmocka_unit_test(t_pgsql),           cmocka_unit_test(t_tds),
+        cmocka_unit_test(t_cli_json),        cmocka_unit_test(t_k8s_extip),
+        cmocka_unit_test(t_benign),          cmocka_unit_test(t_switches),
+        cmocka_unit_test(t_per_source),      cmocka_unit_test(t_report),
+        cmocka_unit_test(t_corpus_labelled), cmocka_unit_test(t_corpus_quiet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
