@@ -73,6 +73,17 @@ static const vctl_command commands[] = {
      "secrets, or show the last reports: one line per scan, then the findings,\n"
      "masked. --json: one finding per line. Needs the secrets plugin.",
      vctl_cmd_secrets},
+    {"capture", "WORKLOAD [--seconds N] [--filter BPF] -w FILE",
+     "Capture a workload's packets into the pcap file FILE (mode 0600), for N\n"
+     "seconds (default 10) or until the daemon's size limit; the daemon writes\n"
+     "the capture, vigilctl saves it. Needs the net plugin.",
+     vctl_cmd_capture},
+    {"net",
+     "stats | sessions [--workload W] | graph [--format dot|json] [--group G]",
+     "The net plugin: capture counters, live sessions, or the graph of groups\n"
+     "and peers (learned rules solid, observed-only dashed, violations red;\n"
+     "render the DOT with `dot -Tsvg`).",
+     vctl_cmd_net},
     {"help", "[COMMAND]", "Show the commands, or the usage of one.", cmd_help},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -8,6 +8,7 @@
  *   vigilctl_events.c  events (query and follow)
  *   vigilctl_workloads.c  workloads, groups, group show|mode
  *   vigilctl_rules.c   rules list|add|delete|export|import
+ *   vigilctl_net.c     capture, net stats|sessions|graph
  *
  * Adding a command is one row in commands[] (vigilctl.c) and one function
  * with the command_fn signature, in the file of its family. Names shared
@@ -63,6 +64,8 @@ int vctl_cmd_group(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv); /* vigilctl_rules.c */
 int vctl_cmd_secrets(vctl_ctx *c, int argc, char **argv); /* vigilctl_secrets.c */
 int vctl_cmd_bench(vctl_ctx *c, int argc, char **argv); /* vigilctl_bench.c */
+int vctl_cmd_capture(vctl_ctx *c, int argc, char **argv); /* vigilctl_net.c */
+int vctl_cmd_net(vctl_ctx *c, int argc, char **argv);
 
 /* ---- options and calls (vigilctl.c) ---- */
 
