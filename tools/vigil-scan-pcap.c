@@ -154,19 +154,6 @@ static void print_flow(struct scan *s, const vg_net_flow *f, int reason)
     fputs("}\n", o);
 }
 
-static void base64(FILE *o, const uint8_t *p, uint32_t n)
-{
-    static const char b[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (uint32_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        fputc(b[v >> 18], o);
-        fputc(b[(v >> 12) & 63], o);
-        fputc(i + 1 < n ? b[(v >> 6) & 63] : '=', o);
-        fputc(i + 2 < n ? b[v & 63] : '=', o);
-    }
-}
-
 static void on_threat(void *arg, const vg_net_threat *t)
 {
     struct scan *s = arg;
@@ -194,9 +181,9 @@ static void on_threat(void *arg, const vg_net_threat *t)
     json_str(o, sv);
     fprintf(o, ",\"flow\":%" PRIu64 ",\"detail\":", t->flow_id);
     json_str(o, t->detail);
-    fputs(",\"packet\":\"", o);
-    base64(o, t->pkt, t->pkt_len);
-    fputs("\"}\n", o);
+    char b64[4 * ((VG_NET_THREAT_PKT_MAX + 2) / 3) + 1];
+    vg_net_threat_packet_b64(t, b64, sizeof(b64));
+    fprintf(o, ",\"packet\":\"%s\"}\n", b64);
 }
 
 /* --threats: ids separated by commas, or all / default / none. */

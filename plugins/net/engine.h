@@ -243,6 +243,9 @@ const char *vg_net_threat_name(int id);       /* NULL when out of range */
 int vg_net_threat_lookup(const char *name);   /* the id, or -1 */
 int vg_net_threat_severity(int id);
 const char *vg_net_severity_name(int sev);    /* "info" ... "critical" */
+/* The threat's packet in base64 into out (NUL-ended); the length written,
+ * or 0 when cap is too small (cap >= 4 * ((pkt_len + 2) / 3) + 1 fits). */
+size_t vg_net_threat_packet_b64(const vg_net_threat *t, char *out, size_t cap);
 
 /* NULL on error with -errno in errno. cfg and sink may be NULL; both are copied. */
 vg_net_engine *vg_net_engine_new(const vg_net_config *cfg, const vg_net_sink *sink);

@@ -79,14 +79,26 @@ struct net_dump_req;
 typedef struct net_plugin {
     const vg_host_api *api;
     vg_host *h;
-    int t_connect, t_accept, t_conn, t_stats;
+    int t_connect, t_accept, t_conn, t_stats, t_threat;
     net_config cfg;
     struct net_peers *peers;
     struct net_ns *nss; /* loop thread: the captured namespaces */
     struct net_graph *graph;
     void *stats_timer;  /* uv_timer_t */
     uint64_t host_ino, host_dev; /* the daemon's own namespace */
+    char threats[2048]; /* plugins.net.threats: switches and thresholds per group */
 } net_plugin;
+
+/* ---- threats.c: net.threat events, threat settings per group ---- */
+
+/* Checks and keeps plugins.net.threats; -1 with msg when it is wrong. */
+int net_threats_config(net_plugin *p, const char *spec, char *msg, size_t msglen);
+/* Gives engine e the set of group (its capture thread). */
+void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group);
+/* Publishes a threat seen in the namespace of workload/group; direction is
+ * "egress" (the workload is the client), "ingress" or "". Any thread. */
+void net_threats_publish(net_plugin *p, const char *workload, const char *group,
+                         const char *direction, const vg_net_threat *t);
 
 /* ---- peers.c: the address table and the named networks ---- */
 

@@ -96,6 +96,26 @@ const char *vg_net_severity_name(int sev)
     return sev >= 0 && sev <= VG_NET_SEV_CRITICAL ? n[sev] : "info";
 }
 
+size_t vg_net_threat_packet_b64(const vg_net_threat *t, char *out, size_t cap)
+{
+    static const char b[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const uint8_t *p = t->pkt;
+    uint32_t n = t->pkt_len;
+    size_t o = 0;
+    if (cap < 4 * (((size_t)n + 2) / 3) + 1)
+        return 0;
+    for (uint32_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        out[o++] = b[v >> 18];
+        out[o++] = b[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? b[v & 63] : '=';
+    }
+    out[o] = 0;
+    return o;
+}
+
 /* Zero thresholds become NeuVector's (or, where it has none, ours). */
 static void fill(vg_net_threat_conf *c)
 {
