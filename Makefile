@@ -11,6 +11,7 @@ BUILD     ?= build
 ASAN      ?= build-asan
 FUZZ      ?= build-fuzz
 RUN_DIR   ?= $(CURDIR)/$(BUILD)/run
+FUZZ_TIME ?= 20
 
 .PHONY: all deps build run test unit e2e fuzz bench clean
 
@@ -29,7 +30,8 @@ run: build
 	mkdir -p $(RUN_DIR)
 	exec $(BUILD)/vigild --config etc/vigil/vigil.lua \
 	  --state-dir $(RUN_DIR)/state --socket $(RUN_DIR)/vigild.sock \
-	  --plugin-dir $(BUILD)/plugins --policy-dir lua/policies
+	  --plugin-dir $(BUILD)/plugins --policy-dir lua/policies \
+	  --trusted-owner $$(stat -c %u .)
 
 # The fuzz smoke run goes first so that ctest's closing summary is the one of
 # the whole suite; the optimised build (what `make run` uses) is built too,
@@ -41,10 +43,12 @@ test: deps fuzz build
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE fuzz
 
-# The fuzz smoke run: libFuzzer (clang) on every fuzz target for a short time,
-# starting from the seed corpus.
+# The fuzz smoke run: libFuzzer (clang) on every fuzz target for FUZZ_TIME
+# seconds each (make fuzz FUZZ_TIME=600 for a longer run), starting from the
+# seed corpus.
 fuzz: deps
-	CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DVIGIL_FUZZ=ON >/dev/null
+	CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DVIGIL_FUZZ=ON \
+	  -DVIGIL_FUZZ_TIME=$(FUZZ_TIME) >/dev/null
 	cmake --build $(FUZZ) -j $(JOBS) --target $$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$$//')
 	cd $(FUZZ) && ctest --output-on-failure -L fuzz
 

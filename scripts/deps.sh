@@ -10,8 +10,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libuv1-dev liblua5.4-dev lua5.4 libmsgpack-dev liblmdb-dev lmdb-utils
 libcmocka-dev libnl-3-dev libnl-genl-3-dev libpcap-dev libcurl4-openssl-dev libcurl4
 libsystemd-dev libjansson-dev libyaml-dev zlib1g-dev jq python3 runc busybox-static iproute2 util-linux procps
-libvectorscan-dev libpcre2-dev libarchive-dev libssl-dev ripgrep
-tshark graphviz tcpreplay"
+libvectorscan-dev libpcre2-dev libarchive-dev libssl-dev ripgrep lua-check
+libndpi-dev libndpi-bin tshark graphviz tcpreplay"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -12,11 +12,27 @@
  * end, a major version is a break. The daemon refuses a plugin whose major
  * differs from its own and logs both versions; it accepts any minor, and a
  * plugin built against a newer minor must check `api->abi_minor` before
- * using fields added after the host's minor.
+ * using fields added after the host's minor (VG_HOST_HAS below).
+ *
+ * Version history: 1.0 the life cycle, events, actions, config, store;
+ * 1.1 workloads, subscriptions and decide_fields(); 1.2 control commands;
+ * 1.3 decide() on a named subject (vg_subject). A host keeps every slot of
+ * every minor working for the plugins built against it: a 1.2 plugin's
+ * call through decide_fields() is answered as before. 1.3 renamed that
+ * slot from `decide` to `decide_fields` (same place, same type, so no
+ * binary changes); a plugin recompiled against 1.3 that still calls
+ * api->decide(h, group, plane, fields) fails to compile, which is the
+ * point: it should name its fields. A major bump was not needed for that,
+ * and would have refused every plugin built so far.
+ *
+ * The header stands alone: C11 or C++ (vg_subject has an anonymous union),
+ * <stddef.h> and <stdint.h>. docs/plugins.md is the guide to it, and
+ * examples/plugins/hello a complete plugin built against it alone.
  *
  * Threads: init, start, stop and reload are called on the loop thread.
- * publish() and log() may be called from any thread; every other host call
- * belongs to the loop thread.
+ * log(), publish(), workload_of_pid(), decide() and decide_fields() may be
+ * called from any thread; every other host call belongs to the loop
+ * thread.
  */
 #ifndef VIGIL_PLUGIN_H
 #define VIGIL_PLUGIN_H
@@ -29,7 +45,7 @@ extern "C" {
 #endif
 
 #define VG_ABI_MAJOR 1
-#define VG_ABI_MINOR 2
+#define VG_ABI_MINOR 4
 
 /* Marks the one symbol a plugin exports (the build uses -fvisibility=hidden). */
 #define VG_EXPORT __attribute__((visibility("default")))
@@ -71,6 +87,52 @@ enum vg_plane { VG_PLANE_PROC = 0, VG_PLANE_FILE = 1, VG_PLANE_NET = 2, VG_PLANE
 
 /* A cached decision (host api->decide). */
 enum vg_decision { VG_DECIDE_UNKNOWN = -1, VG_DECIDE_ALLOW = 0, VG_DECIDE_DENY = 1 };
+
+/*
+ * What a decision is about (host api->decide, ABI 1.3): the group whose
+ * rules apply, the plane, and that plane's fields by name. Only the member
+ * of the union that `plane` names is read. A field that is NULL or "" (a
+ * port of 0) is not known; what that means is said at decide(). The host
+ * copies nothing and keeps no pointer: the strings need only live for the
+ * call. Written with designated initializers, fields left out are NULL:
+ *
+ *   vg_subject s = {.plane = VG_PLANE_PROC, .group = w.group,
+ *                   .proc = {.name = "curl", .path = "/usr/bin/curl", .user = "0"}};
+ *
+ * Append-only like the tables: the union is and stays the last member, so
+ * a later minor may add fields at the end of one plane's struct; the host
+ * reads such a field only from a plugin whose descriptor says it was built
+ * against that minor.
+ */
+typedef struct vg_subject_proc {
+    const char *name; /* the process's name (comm), e.g. "curl" */
+    const char *path; /* the executable's absolute path */
+    const char *user; /* the effective uid in decimal, e.g. "0" (as proc.exec has it) */
+} vg_subject_proc;
+
+typedef struct vg_subject_file {
+    const char *path;    /* the file's absolute path in its workload */
+    const char *program; /* the executable's absolute path of the process */
+    const char *access;  /* "read" or "write" */
+} vg_subject_file;
+
+typedef struct vg_subject_net {
+    const char *direction; /* "out" (connect) or "in" (accept) */
+    const char *peer;      /* the other end: an address, or a name */
+    int port;              /* the service port, 1-65535; 0 when not known */
+    const char *proto;     /* "tcp", "udp", ... */
+    const char *app;       /* the application protocol, e.g. "http" */
+} vg_subject_net;
+
+typedef struct vg_subject {
+    int plane;         /* enum vg_plane */
+    const char *group; /* the group whose rules apply */
+    union {
+        vg_subject_proc proc; /* VG_PLANE_PROC */
+        vg_subject_file file; /* VG_PLANE_FILE */
+        vg_subject_net net;   /* VG_PLANE_NET */
+    };
+} vg_subject;
 
 /* Sizes of the fixed header strings, terminating NUL included. Longer
  * values are truncated by publish(). */
@@ -195,15 +257,13 @@ typedef struct vg_host_api {
      * when the process is gone. */
     int (*workload_of_pid)(vg_host *h, int pid, vg_workload_view *out);
 
-    /* Any thread, never blocks. The policy's cached decision about a
-     * subject of `group` (fields in the plane's order: proc: name, path,
-     * user; "" for a field that is not known; in the proc plane "" reads
-     * "some value": ALLOW when some allow rule fits the other fields, see
-     * vg_rules_match_any in core/rules.h): VG_DECIDE_ALLOW,
-     * VG_DECIDE_DENY, or VG_DECIDE_UNKNOWN when only the policy can tell,
-     * in which case the plugin publishes the event and applies the
-     * group's mode meanwhile. */
-    int (*decide)(vg_host *h, const char *group, int plane, const char *const *fields);
+    /* Any thread, never blocks. The 1.1 form of decide() below, kept for
+     * plugins built against 1.1 and 1.2 (named `decide` in their header):
+     * the same answer for the subject whose fields are given in the
+     * plane's order, "" for one not known: proc: name, path, user; file:
+     * path, program, access; net: direction, peer, port (in decimal),
+     * proto, app. New code calls decide(). */
+    int (*decide_fields)(vg_host *h, const char *group, int plane, const char *const *fields);
 
     /* Loop thread. Calls cb with every event of `type` (NULL: every type)
      * from now on, until the plugin stops. Returns 0 or a negative errno. */
@@ -221,7 +281,67 @@ typedef struct vg_host_api {
      * (copied); reply_error: the message the client shows. */
     int (*reply)(vg_reply *r, const void *obj, size_t len);
     void (*reply_error)(vg_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+    /* ---- ABI 1.3 ---------------------------------------------------- */
+
+    /*
+     * Any thread, never blocks. What the daemon already knows about the
+     * subject: VG_DECIDE_ALLOW, VG_DECIDE_DENY, or VG_DECIDE_UNKNOWN. The
+     * answer is the policy's own earlier answer about this very subject
+     * (the verdict its Lua handler gave an event that carried it, kept
+     * until the rules, a group's mode or the policies change), else what
+     * the rules of s->group say. Lua is never run here: on UNKNOWN only
+     * the policy can tell, so the plugin publishes its event (the policy
+     * answers it on the loop, and that answer is kept for the next call)
+     * and applies the group's mode meanwhile (the proc and file plugins
+     * deny in protect mode: nothing allowed the subject).
+     *
+     * The rules are the group's learned, written (policy files) and
+     * imported rules. A rule gives a value, or "*" (anything), for each
+     * field of its plane. The answer, for a subject whose fields are all
+     * known: of the rules in which each field equals the subject's or is
+     * "*", the one with the fewest "*" fields decides (an exact rule has
+     * none); between as many, a deny rule wins; no such rule is UNKNOWN.
+     * Values are compared as whole strings, case and all.
+     *
+     * A field that is not known (NULL, "", port 0):
+     * - file and net planes: a value no rule names, so only a rule with
+     *   "*" in that field can match;
+     * - proc plane: "some value", as for the question asked before an exec
+     *   runs (the file is known, the name it will run as is not): ALLOW
+     *   when some allow rule fits the known fields, unless a deny rule that
+     *   fits them has "*" in every field not known; DENY when only deny
+     *   rules fit; UNKNOWN when none does.
+     * A group or field too long for any rule (VG_GROUP_MAX, 256 bytes
+     * with the NUL), a NULL s or group, a plane out of range or a port
+     * outside 0-65535 is UNKNOWN. Answers from rules are kept too, so asking again is cheap.
+     */
+    int (*decide)(vg_host *h, const vg_subject *s);
 } vg_host_api;
+
+/* Whether a host table has the slot `member` (its daemon's minor is new
+ * enough), e.g. VG_HOST_HAS(api, decide) before calling api->decide. */
+#define VG_HOST_HAS(api, member)                                                                   \
+    ((api)->size >= offsetof(vg_host_api, member) + sizeof((api)->member))
+
+/* A setting the plugin reads (ABI 1.4): plugins.<name>.<key> in the
+ * config. With them declared, `vigild --check`, the start and every reload
+ * refuse a config that sets an undeclared key (with the nearest declared
+ * ones), a value of another type, or one out of range, with the file and
+ * line, before the plugin sees it. */
+enum vg_setting_type {
+    VG_SETTING_STRING = 1, /* a string; one of `choices` when given */
+    VG_SETTING_INT = 2,    /* an integer in [min, max] */
+    VG_SETTING_BOOL = 3,
+    VG_SETTING_LIST = 4,   /* a list of strings */
+    VG_SETTING_TABLE = 5,  /* any table; the plugin checks its content */
+};
+typedef struct vg_setting_desc {
+    const char *key;            /* NULL ends the array */
+    int type;                   /* enum vg_setting_type */
+    int64_t min, max;           /* VG_SETTING_INT */
+    const char *const *choices; /* VG_SETTING_STRING: NULL-terminated, or NULL for any */
+} vg_setting_desc;
 
 typedef struct vg_plugin_desc {
     uint16_t abi_major; /* VG_ABI_MAJOR the plugin was built with */
@@ -241,6 +361,13 @@ typedef struct vg_plugin_desc {
     void (*stop)(void *priv);
     /* Re-reads the plugin's configuration after SIGHUP. May be NULL. */
     int (*reload)(void *priv);
+
+    /* ---- ABI 1.4 ---------------------------------------------------- */
+
+    /* The settings the plugin reads, ended by {NULL}; NULL when the plugin
+     * declares none (its settings are then not checked). "enabled" is
+     * every plugin's and need not be declared. */
+    const vg_setting_desc *settings;
 } vg_plugin_desc;
 
 #ifdef __cplusplus

@@ -25,7 +25,7 @@
 
 local behaviour = { "proc.exec", "file.access", "net.connect", "net.accept" }
 
-local strictness = { learn = 0, monitor = 1, protect = 2 }
+local strictness = { [vigil.LEARN] = 0, [vigil.MONITOR] = 1, [vigil.PROTECT] = 2 }
 
 local function effective_mode(ev)
   local mode = vigil.mode(ev.group)
@@ -44,18 +44,18 @@ local function decide(ev)
   end
   local allowed, action = vigil.allowed(ev)
   if allowed then
-    return "allow"
+    return vigil.ALLOW
   end
   local mode = effective_mode(ev)
-  if action == "deny" then
-    return mode == "protect" and "deny" or "alert"
+  if action == vigil.DENY then -- a deny rule
+    return mode == vigil.PROTECT and vigil.DENY or vigil.ALERT
   end
-  if mode == "learn" then
-    return "learn"
-  elseif mode == "monitor" then
-    return "alert"
+  if mode == vigil.LEARN then
+    return vigil.LEARN
+  elseif mode == vigil.MONITOR then
+    return vigil.ALERT
   end
-  return "deny"
+  return vigil.DENY
 end
 
 for _, type in ipairs(behaviour) do

@@ -79,8 +79,10 @@ static int judge(file_plugin *p, guard_ctx *g, const fan_request *req)
     fp_program(tid, g->program, sizeof(g->program));
     if (!g->program[0]) /* "" would be read as "some program" */
         snprintf(g->program, sizeof(g->program), "?");
-    const char *fields[] = {g->path, g->program, "write"};
-    bool deny = p->api->decide(p->h, g->wv.group, VG_PLANE_FILE, fields) != VG_DECIDE_ALLOW;
+    vg_subject s = {.plane = VG_PLANE_FILE,
+                    .group = g->wv.group,
+                    .file = {.path = g->path, .program = g->program, .access = "write"}};
+    bool deny = p->api->decide(p->h, &s) != VG_DECIDE_ALLOW;
     g->report = deny;
     return deny ? FAN_VERDICT_DENY : FAN_VERDICT_ALLOW;
 }

@@ -181,6 +181,12 @@ int vg_net_feed(vg_net_engine *e, int dlt, uint64_t ts_us, const uint8_t *pkt,
     else if (dir == 1 && f->state == VG_NET_ST_NEW)
         f->state = VG_NET_ST_ESTABLISHED;
     vg_inspect(e, f, dir, &l4);
+    if (f->state == VG_NET_ST_CLOSED && f->insp) {
+        /* No more bytes: decide and parse now, and free the slot for others
+         * rather than at the closed timeout. */
+        vg_inspect_final(e, f);
+        vg_insp_release(e, f);
+    }
     vg_threat_packet(e, f, dir, &l3, &l4);
     if (e->sink.packet)
         observe(e, &l3, &l4, f, dir);

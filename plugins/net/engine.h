@@ -56,8 +56,10 @@ typedef struct vg_net_config {      /* zero = default for every field */
     uint32_t udp_timeout_ms;        /* default 60 s */
     uint32_t icmp_timeout_ms;       /* default 30 s */
     uint32_t max_frag_bytes;        /* reassembly memory bound (default 4 MiB) */
-    uint32_t max_inspect;           /* flows inspected at once (default 4096);
-                                     * a flow that finds none free stays "unknown" */
+    uint32_t max_inspect;           /* flows inspected at once (default 4096); when
+                                     * all are taken, one idle 5 s is decided on
+                                     * what it has and its slot reused; a flow
+                                     * that still finds none stays "unknown" */
     uint32_t inspect_packets;       /* give up naming after this many payload
                                      * packets of a flow (default 16) */
 } vg_net_config;
@@ -126,7 +128,9 @@ struct vg_net_threat;
 typedef struct vg_net_sink {          /* every callback optional; called from feed/expire/flush */
     void *arg;
     void (*flow_start)(void *arg, const vg_net_flow *f);      /* a new flow, direction decided */
-    void (*flow_app)(void *arg, const vg_net_flow *f);        /* application named or given up */
+    /* application named or given up; the fields of the bytes that named it
+     * are there (more may come by flow_end) */
+    void (*flow_app)(void *arg, const vg_net_flow *f);
     void (*flow_end)(void *arg, const vg_net_flow *f, int reason); /* enum vg_net_end */
     void (*dns_answer)(void *arg, uint32_t source, const char *name, int family,
                        const uint8_t *addr, uint32_t ttl);    /* for peers named by DNS */
@@ -158,6 +162,7 @@ typedef struct vg_net_stats {
     uint64_t inspect_full;            /* flows not inspected: no inspection slot */
     uint64_t identified, unknown;     /* flows named / given up as "unknown" */
     uint64_t table_bytes;             /* memory reserved by the tables */
+    uint64_t inspect_reclaimed;       /* slots taken from flows idle 5 s mid-inspection */
 } vg_net_stats;
 
 /* ---- threats (plugins/net/threat/) -------------------------------------

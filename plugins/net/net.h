@@ -84,7 +84,7 @@ typedef struct net_plugin {
     struct net_peers *peers;
     struct net_ns *nss; /* loop thread: the captured namespaces */
     struct net_graph *graph;
-    void *stats_timer;  /* uv_timer_t */
+    struct uv_timer_s *stats_timer;
     uint64_t host_ino, host_dev; /* the daemon's own namespace */
     char threats[2048]; /* plugins.net.threats: switches and thresholds per group */
 } net_plugin;

@@ -107,6 +107,7 @@ struct vg_net_engine {
     vg_insp *insp;
     uint32_t insp_free;         /* freed inspection slots: slot + 1 */
     uint32_t insp_touched;      /* as flows_touched */
+    uint32_t insp_cursor;       /* where the search for an idle slot goes on */
     struct vg_frag_pool *frag;
     uint64_t last_expire_us;
     uint64_t now_us;

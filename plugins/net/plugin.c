@@ -531,10 +531,37 @@ static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
 
 /* ---- configuration ------------------------------------------------------------- */
 
-static int read_config(net_plugin *p)
+/* What plugins.net may hold (docs/net.md, Configuration). */
+static const vg_setting_desc settings[] = {
+    {.key = "filter", .type = VG_SETTING_STRING},
+    {.key = "snaplen", .type = VG_SETTING_INT, .min = 64, .max = 262144},
+    {.key = "buffer_kb", .type = VG_SETTING_INT, .min = 64, .max = 1 << 20},
+    {.key = "timeout_ms", .type = VG_SETTING_INT, .min = 1, .max = 10000},
+    {.key = "immediate", .type = VG_SETTING_BOOL},
+    {.key = "loopback", .type = VG_SETTING_BOOL},
+    {.key = "nodes", .type = VG_SETTING_BOOL},
+    {.key = "interval_ms", .type = VG_SETTING_INT, .min = 100, .max = 86400000},
+    {.key = "stats_interval_ms", .type = VG_SETTING_INT, .min = 0, .max = 86400000},
+    {.key = "rescan_ms", .type = VG_SETTING_INT, .min = 100, .max = 3600000},
+    {.key = "max_flows", .type = VG_SETTING_INT, .min = 16, .max = 1 << 24},
+    {.key = "max_keys", .type = VG_SETTING_INT, .min = 16, .max = 1 << 20},
+    {.key = "networks", .type = VG_SETTING_STRING},
+    {.key = "capture_max_seconds", .type = VG_SETTING_INT, .min = 1, .max = 86400},
+    {.key = "capture_max_mb", .type = VG_SETTING_INT, .min = 1, .max = 1 << 16},
+    {.key = NULL},
+};
+
+static const vg_setting_desc *setting(const char *key)
+{
+    const vg_setting_desc *d = settings;
+    while (d->key && strcmp(d->key, key) != 0)
+        d++;
+    return d;
+}
+
+static int read_config(net_plugin *p, net_config *c)
 {
     const vg_host_api *api = p->api;
-    net_config *c = &p->cfg;
     const char *s;
     int b;
     c->snaplen = 65535;
@@ -549,24 +576,27 @@ static int read_config(net_plugin *p)
     c->capture_max_mb = 64;
     struct {
         const char *key;
-        int64_t *v, min, max;
+        int64_t *v;
     } ints[] = {
-        {"snaplen", &c->snaplen, 64, 262144},
-        {"buffer_kb", &c->buffer_kb, 64, 1 << 20},
-        {"timeout_ms", &c->timeout_ms, 1, 10000},
-        {"interval_ms", &c->interval_ms, 100, 86400000},
-        {"stats_interval_ms", &c->stats_interval_ms, 0, 86400000},
-        {"rescan_ms", &c->rescan_ms, 100, 3600000},
-        {"max_flows", &c->max_flows, 16, 1 << 24},
-        {"max_keys", &c->max_keys, 16, 1 << 20},
-        {"capture_max_seconds", &c->capture_max_seconds, 1, 86400},
-        {"capture_max_mb", &c->capture_max_mb, 1, 1 << 16},
+        {"snaplen", &c->snaplen},
+        {"buffer_kb", &c->buffer_kb},
+        {"timeout_ms", &c->timeout_ms},
+        {"interval_ms", &c->interval_ms},
+        {"stats_interval_ms", &c->stats_interval_ms},
+        {"rescan_ms", &c->rescan_ms},
+        {"max_flows", &c->max_flows},
+        {"max_keys", &c->max_keys},
+        {"capture_max_seconds", &c->capture_max_seconds},
+        {"capture_max_mb", &c->capture_max_mb},
     };
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        /* The daemon checks the declared ranges first (ABI 1.4); an older
+         * one does not, so they are checked here too. */
+        const vg_setting_desc *d = setting(ints[i].key);
         int rc = api->config_int(p->h, ints[i].key, ints[i].v);
-        if (rc == -EINVAL || *ints[i].v < ints[i].min || *ints[i].v > ints[i].max) {
+        if (rc == -EINVAL || *ints[i].v < d->min || *ints[i].v > d->max) {
             api->log(p->h, VG_LOG_ERR, "plugins.net.%s must be an integer from %lld to %lld",
-                     ints[i].key, (long long)ints[i].min, (long long)ints[i].max);
+                     ints[i].key, (long long)d->min, (long long)d->max);
             return -EINVAL;
         }
     }
@@ -641,7 +671,7 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     int rc = p->t_connect < 0 || p->t_accept < 0 || p->t_conn < 0 || p->t_stats < 0 ||
                      p->t_threat < 0
                  ? -EINVAL
-                 : read_config(p);
+                 : read_config(p, &p->cfg);
     uint64_t dev = 0, ino = 0;
     if (rc == 0 && (rc = ns_id(getpid(), &dev, &ino)) == 0) {
         p->host_dev = dev;
@@ -665,6 +695,28 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     return 0;
 }
 
+static void end_captures(net_plugin *p)
+{
+    net_ns *next;
+    for (net_ns *ns = p->nss; ns; ns = next) {
+        next = net_ns_next(ns);
+        net_ns_stop(ns);
+    }
+    p->nss = NULL;
+}
+
+/* The captures and the stats timer, with the settings in p->cfg. */
+static void begin(net_plugin *p)
+{
+    if (p->cfg.nodes)
+        ns_add(p, -1, p->host_dev, p->host_ino, "", "nodes");
+    sync_all(p);
+    uv_timer_stop(p->stats_timer);
+    if (p->cfg.stats_interval_ms > 0)
+        uv_timer_start(p->stats_timer, on_stats_timer, (uint64_t)p->cfg.stats_interval_ms,
+                       (uint64_t)p->cfg.stats_interval_ms);
+}
+
 static int start(void *priv)
 {
     net_plugin *p = priv;
@@ -677,20 +729,34 @@ static int start(void *priv)
     for (size_t i = 0; i < 4; i++)
         if (p->api->subscribe(p->h, graph_types[i], on_net_event, p) < 0)
             p->api->log(p->h, VG_LOG_WARN, "cannot follow %s: the graph misses it", graph_types[i]);
-    if (p->cfg.nodes)
-        ns_add(p, -1, p->host_dev, p->host_ino, "", "nodes");
-    sync_all(p);
-    if (p->cfg.stats_interval_ms > 0) {
-        uv_timer_t *t = calloc(1, sizeof(*t));
-        if (!t)
-            return -ENOMEM;
-        uv_timer_init(p->api->loop(p->h), t);
-        t->data = p;
-        uv_timer_start(t, on_stats_timer, (uint64_t)p->cfg.stats_interval_ms,
-                       (uint64_t)p->cfg.stats_interval_ms);
-        uv_unref((uv_handle_t *)t);
-        p->stats_timer = t;
-    }
+    uv_timer_t *t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    uv_timer_init(p->api->loop(p->h), t);
+    t->data = p;
+    uv_unref((uv_handle_t *)t);
+    p->stats_timer = t;
+    begin(p);
+    return 0;
+}
+
+/* SIGHUP / vigilctl reload: new settings of plugins.net restart every
+ * capture with them (open flows are reported first); the same settings, or
+ * settings with an error, change nothing. */
+static int reload(void *priv)
+{
+    net_plugin *p = priv;
+    net_config c;
+    memset(&c, 0, sizeof(c));
+    int rc = read_config(p, &c);
+    if (rc < 0)
+        return rc;
+    if (memcmp(&c, &p->cfg, sizeof(c)) == 0)
+        return 0;
+    end_captures(p);
+    p->cfg = c;
+    p->api->log(p->h, VG_LOG_INFO, "new settings: every capture restarts");
+    begin(p);
     return 0;
 }
 
@@ -704,11 +770,7 @@ static void stop(void *priv)
     net_plugin *p = priv;
     if (p->stats_timer)
         uv_close((uv_handle_t *)p->stats_timer, free_handle);
-    net_ns *next;
-    for (net_ns *ns = p->nss; ns; ns = next) {
-        next = net_ns_next(ns);
-        net_ns_stop(ns);
-    }
+    end_captures(p);
     net_peers_free(p->peers);
     net_graph_free(p->graph);
     free(p);
@@ -723,6 +785,8 @@ static const vg_plugin_desc desc = {
     .init = init,
     .start = start,
     .stop = stop,
+    .reload = reload,
+    .settings = settings,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)

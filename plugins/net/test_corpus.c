@@ -35,6 +35,9 @@ static void t_http_get(void **st)
     assert_int_equal(f->sport, 80);
     assert_int_equal(f->pkts[0], 7);
     assert_int_equal(f->pkts[1], 7);
+    /* flow_app already had what the request and the status line say */
+    assert_non_null(strstr(R.app_fields, "http.host=bro.org\n"));
+    assert_non_null(strstr(R.app_fields, "http.status=200\n"));
 }
 
 static void t_http_smuggle(void **st)
@@ -156,6 +159,7 @@ static void t_tls_versions(void **st)
     assert_true(has_field(f, "tls.sni", "ssl.gstatic.com"));
     f = only("tls/heartbleed-encrypted.pcap", "tls");
     assert_true(has_field(f, "tls.sni", "www.lilawelt.net"));
+    assert_non_null(strstr(R.app_fields, "tls.sni=www.lilawelt.net\n"));
     assert_true(has_field(f, "tls.version", "tls1.2"));
     only("tls/heartbleed.pcap", "tls");
     only("tls/heartbleed-success.pcap", "tls");

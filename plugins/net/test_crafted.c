@@ -408,6 +408,57 @@ static void t_inspect_bound(void **st)
     assert_int_equal(count_app(&R, "unknown"), 1);
 }
 
+/* A flow that closes gives its inspection slot back at once (decided on
+ * what it had: a request nobody answered is HTTP all the same), not at its
+ * closed timeout, so the next flow is inspected. */
+static void t_close_frees_inspection(void **st)
+{
+    vg_net_config cfg = {.max_inspect = 1};
+    vg_net_engine *e = engine(&cfg);
+    tcp_msg a[] = {M(0, "GET /only HTTP/1.1\r\nHost: h\r\n\r\n")};
+    tcp_conversation(e, CLI, SRV, 1000, 80, a, 1);
+    assert_int_equal(R.named, 1);
+    tcp_msg b[] = {M(1, "SSH-2.0-s\r\n"), M(0, "SSH-2.0-c\r\n")};
+    tcp_conversation(e, CLI, SRV, 1001, 22, b, 2);
+    vg_net_stats s;
+    vg_net_stats_get(e, &s);
+    assert_int_equal(s.inspect_full, 0);
+    vg_net_flush(e);
+    vg_net_engine_free(e);
+    assert_int_equal(R.nflows, 2);
+    assert_string_equal(R.flows[0].app, "http");
+    assert_true(has_field(&R.flows[0], "http.path", "/only"));
+    assert_string_equal(R.flows[1].app, "ssh");
+}
+
+/* All slots taken: one held 5 s by a flow whose server never answers goes
+ * to the next flow; the idle one is decided on what it had. */
+static void t_idle_inspection_reclaimed(void **st)
+{
+    vg_net_config cfg = {.max_inspect = 1};
+    vg_net_engine *e = engine(&cfg);
+    uint8_t pkt[512];
+    tcp_spec a = {CLI, SRV, 1000, 80, 1, 0, VG_NET_TCP_ACK, "GET /slow HTTP/1.1\r\n", 20};
+    feed_raw(e, 1000000, pkt, build_tcp(pkt, &a));
+    tcp_spec b = {CLI, SRV, 1001, 22, 1, 0, VG_NET_TCP_ACK, "SSH-2.0-c\r\n", 11};
+    feed_raw(e, 2000000, pkt, build_tcp(pkt, &b)); /* 1 s later: not yet */
+    vg_net_stats s;
+    vg_net_stats_get(e, &s);
+    assert_int_equal(s.inspect_full, 1);
+    tcp_spec c = {CLI, SRV, 1002, 22, 1, 0, VG_NET_TCP_ACK, "SSH-2.0-c\r\n", 11};
+    feed_raw(e, 7000000, pkt, build_tcp(pkt, &c)); /* 6 s later: reclaimed */
+    tcp_spec d = {SRV, CLI, 22, 1002, 1, 12, VG_NET_TCP_ACK, "SSH-2.0-s\r\n", 11};
+    feed_raw(e, 7000001, pkt, build_tcp(pkt, &d));
+    vg_net_stats_get(e, &s);
+    assert_int_equal(s.inspect_reclaimed, 1);
+    assert_int_equal(s.inspect_full, 1);
+    vg_net_flush(e);
+    vg_net_engine_free(e);
+    assert_int_equal(count_app(&R, "http"), 1);  /* the request alone, decided */
+    assert_int_equal(count_app(&R, "ssh"), 1);
+    assert_int_equal(count_app(&R, "unknown"), 1);
+}
+
 /* A flow of bytes nobody speaks is given up after the inspection budget,
  * not at its end. */
 static void t_inspect_budget(void **st)
@@ -456,6 +507,8 @@ int main(void)
         cmocka_unit_test(t_tcp_out_of_order),  cmocka_unit_test(t_tcp_midstream),
         cmocka_unit_test(t_table_bound),       cmocka_unit_test(t_timeouts),
         cmocka_unit_test(t_inspect_bound),     cmocka_unit_test(t_inspect_budget),
+        cmocka_unit_test(t_close_frees_inspection),
+        cmocka_unit_test(t_idle_inspection_reclaimed),
         cmocka_unit_test(t_tcp_anomalies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

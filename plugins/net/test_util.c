@@ -13,9 +13,19 @@ static void on_start(void *arg, const vg_net_flow *f)
     ((recorder *)arg)->started++;
 }
 
+static void fields_text(char *out, size_t len, const vg_net_flow *f)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < f->nfields && o < len; i++)
+        o += (size_t)snprintf(out + o, len - o, "%s=%s\n", f->fields[i].key, f->fields[i].value);
+}
+
 static void on_app(void *arg, const vg_net_flow *f)
 {
-    ((recorder *)arg)->named++;
+    recorder *r = arg;
+    r->named++;
+    fields_text(r->app_fields, sizeof(r->app_fields), f);
 }
 
 static void on_end(void *arg, const vg_net_flow *f, int reason)
@@ -35,10 +45,7 @@ static void on_end(void *arg, const vg_net_flow *f, int reason)
     memcpy(x->pkts, f->pkts, sizeof(x->pkts));
     memcpy(x->bytes, f->bytes, sizeof(x->bytes));
     x->reason = reason;
-    size_t o = 0;
-    for (size_t i = 0; i < f->nfields && o < sizeof(x->fields); i++)
-        o += (size_t)snprintf(x->fields + o, sizeof(x->fields) - o, "%s=%s\n",
-                              f->fields[i].key, f->fields[i].value);
+    fields_text(x->fields, sizeof(x->fields), f);
 }
 
 static void on_dns(void *arg, uint32_t source, const char *name, int family,

@@ -27,6 +27,7 @@ typedef struct recorder {
     rec_flow flows[REC_MAX];
     size_t nflows;
     size_t started, named;
+    char app_fields[1024];  /* the fields of the last flow_app, "key=value\n" */
     char anomalies[2048];   /* "id\n" lines */
     size_t nanomalies;
     char dns[1024];         /* "name=addr\n" lines */

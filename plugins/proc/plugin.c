@@ -155,12 +155,15 @@ static bool in_host_mnt(proc_plugin *p, pid_t pid)
  * killed. */
 static bool must_kill(proc_plugin *p, const procinfo *pi, const char *user)
 {
-    if (p->wv.mode != VG_MODE_PROTECT || (!p->wv.id[0] && !p->protect_nodes))
+    if (p->wv.mode != VG_MODE_PROTECT || (!p->wv.id[0] && !p->protect_nodes) ||
+        !VG_HOST_HAS(p->api, decide))
         return false;
     if (p->wv.id[0] && in_host_mnt(p, pi->pid))
         return false;
-    const char *fields[] = {pi->name, pi->path, user};
-    return p->api->decide(p->h, p->wv.group, VG_PLANE_PROC, fields) != VG_DECIDE_ALLOW;
+    vg_subject s = {.plane = VG_PLANE_PROC,
+                    .group = p->wv.group,
+                    .proc = {.name = pi->name, .path = pi->path, .user = user}};
+    return p->api->decide(p->h, &s) != VG_DECIDE_ALLOW;
 }
 
 /* Kills first, then reports: the violation replaces the proc.exec event of
@@ -509,7 +512,7 @@ static void on_workloads_changed(void *arg, const void *rec, size_t len)
  * kill at the exec event works without it. */
 static void start_protection(proc_plugin *p)
 {
-    if (p->api->abi_minor < 1)
+    if (!VG_HOST_HAS(p->api, decide))
         return;
     int rc = protect_new(p->api, p->h, p->fail_verdict, p->protect_nodes, &p->prot);
     if (rc < 0) {
@@ -571,6 +574,18 @@ static void stop(void *priv)
     free(p);
 }
 
+static const char *const fail_modes[] = {"allow", "deny", NULL};
+
+/* What plugins.proc may set (ABI 1.4: checked before the plugin runs). */
+static const vg_setting_desc settings[] = {
+    {.key = "fail_mode", .type = VG_SETTING_STRING, .choices = fail_modes},
+    {.key = "protect_nodes", .type = VG_SETTING_BOOL},
+    {.key = "stats_interval_ms", .type = VG_SETTING_INT, .min = 0, .max = 86400000},
+    {.key = "max_processes", .type = VG_SETTING_INT, .min = 1, .max = 1 << 24},
+    {.key = "proc_root", .type = VG_SETTING_STRING},
+    {.key = NULL},
+};
+
 static const vg_plugin_desc desc = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -580,6 +595,7 @@ static const vg_plugin_desc desc = {
     .init = init,
     .start = start,
     .stop = stop,
+    .settings = settings,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)

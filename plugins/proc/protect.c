@@ -104,11 +104,11 @@ static int decide(void *arg, fan_request *req)
         return FAN_VERDICT_ALLOW;
     if (!req->path[0])
         return -ENOENT;
-    /* The name the file will run as is not known yet: "" asks whether some
-     * allowed process of the group runs this file. The name is checked at
-     * the exec event (plugin.c). */
-    const char *fields[] = {"", req->path, ""};
-    int d = pr->api->decide(pr->h, w->group, VG_PLANE_PROC, fields);
+    /* The name the file will run as is not known yet: leaving it (and the
+     * user) out asks whether some allowed process of the group runs this
+     * file. The name is checked at the exec event (plugin.c). */
+    vg_subject s = {.plane = VG_PLANE_PROC, .group = w->group, .proc = {.path = req->path}};
+    int d = pr->api->decide(pr->h, &s);
     cur->valid = true;
     return d == VG_DECIDE_ALLOW ? FAN_VERDICT_ALLOW : FAN_VERDICT_DENY;
 }

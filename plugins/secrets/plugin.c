@@ -39,6 +39,7 @@
 #include <time.h>
 #include <vigil/plugin.h>
 
+#include "log.h"
 #include "mp.h"
 #include "secrets.h"
 
@@ -554,6 +555,7 @@ static void read_config(sec_plugin *p)
 
 static int sec_init(const vg_host_api *api, vg_host *h, void **priv)
 {
+    vg_log_to_host(api, h); /* the engine's messages (lib/log.h) */
     if (api->abi_minor < 1 || api->size < offsetof(vg_host_api, workloads_each) + sizeof(void *)) {
         api->log(h, VG_LOG_ERR, "needs host ABI 1.1");
         return -ENOTSUP;
@@ -626,6 +628,17 @@ static void sec_stop(void *priv)
     free(p);
 }
 
+/* What plugins.secrets may set (ABI 1.4: checked before the plugin runs). */
+static const vg_setting_desc settings[] = {
+    {.key = "scan_new", .type = VG_SETTING_BOOL},
+    {.key = "scan_env", .type = VG_SETTING_BOOL},
+    {.key = "max_file_size", .type = VG_SETTING_INT, .min = 1, .max = INT64_MAX},
+    {.key = "max_bytes", .type = VG_SETTING_INT, .min = 1, .max = INT64_MAX},
+    {.key = "timeout_ms", .type = VG_SETTING_INT, .min = 1, .max = 86400000},
+    {.key = "rules", .type = VG_SETTING_STRING},
+    {.key = NULL},
+};
+
 static const vg_plugin_desc desc = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -635,6 +648,7 @@ static const vg_plugin_desc desc = {
     .init = sec_init,
     .start = sec_start,
     .stop = sec_stop,
+    .settings = settings,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)

@@ -6,7 +6,7 @@ set -euo pipefail
 BUILD=${VIGIL_BUILD:?}
 SRC=${VIGIL_SRC:?}
 SCAN="$BUILD/vigil-scan"
-export VIGIL_BENCH_DIR="$SRC/lua/bench"
+export VIGIL_CIS_DIR="$SRC/lua/cis"
 T=$(mktemp -d /tmp/vigil-bench-e2e.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

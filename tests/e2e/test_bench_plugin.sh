@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bench plugin in a real vigild: the host run at start publishes one
+# The cis plugin (the CIS checks) in a real vigild: the host run at start publishes one
 # bench.result event per WARN (with its evidence and compliance tags) and a
 # summary, reading a fixture root given in the plugin's settings.
 . "$(dirname "$0")/lib.sh"
@@ -13,19 +13,19 @@ echo dockerd > "$R/proc/100/comm"
 
 CONFIG="$T/vigil.lua"
 cat > "$CONFIG" <<LUA
-plugins = { bench = { root = "$R", lua_dir = "$VIGIL_SRC/lua/bench", run_at_start = true } }
+plugins = { cis = { root = "$R", lua_dir = "$VIGIL_SRC/lua/cis", run_at_start = true } }
 LUA
-cp "$VIGIL_BUILD"/plugins/bench.so "$PLUGINS"/
+cp "$VIGIL_BUILD"/plugins/cis.so "$PLUGINS"/
 start_daemon
 wait_for has_event bench.result '.check == "2.2" and .status == "WARN" and (.evidence | test("icc = true"))'
 has_event bench.result '.check == "2.2" and (.tags | any(startswith("NIST 800-53")))' || fail "no NIST tag on 2.2"
 wait_for has_event bench.result '.summary == true and .warn >= 1'
 has_event bench.result '.status == "PASS"' && fail "PASS results are not events"
-vctl plugins --json | json '.[] | select(.name == "bench") | .state == "running"' >/dev/null \
-    || fail "bench plugin not running"
+vctl plugins --json | json '.[] | select(.name == "cis") | .state == "running"' >/dev/null \
+    || fail "cis plugin not running"
 stop_daemon
 # The last report is in the plugin's store table, for `vigilctl bench show`.
-mdb_dump -p -s plugin.bench.reports "$STATE" > "$T/reports" || fail "no plugin.bench.reports table"
+mdb_dump -p -s plugin.cis.reports "$STATE" > "$T/reports" || fail "no plugin.cis.reports table"
 grep -qx ' host' "$T/reports" || fail "no stored host report: $(head -c 300 "$T/reports")"
 grep -q 'results' "$T/reports" || fail "stored report has no results"
 pass

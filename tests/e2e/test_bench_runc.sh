@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib_container.sh"
 
 SCAN="$VIGIL_BUILD/vigil-scan"
-export VIGIL_BENCH_DIR="$VIGIL_SRC/lua/bench"
+export VIGIL_CIS_DIR="$VIGIL_SRC/lua/cis"
 CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_SYS_ADMIN","CAP_SYS_MODULE","CAP_SYS_RAWIO","CAP_MAC_ADMIN","CAP_NET_ADMIN","CAP_SYS_PTRACE","CAP_KILL"]'
 
 # ct_start_privileged NAME: like ct_start, with every capability.
@@ -38,9 +38,9 @@ status_of() { # ID CHECK: the status of CHECK for container ID
 
 CONFIG="$T/vigil.lua"
 cat > "$CONFIG" <<LUA
-plugins = { bench = { lua_dir = "$VIGIL_SRC/lua/bench", run_at_start = false } }
+plugins = { cis = { lua_dir = "$VIGIL_SRC/lua/cis", run_at_start = false } }
 LUA
-cp "$VIGIL_BUILD"/plugins/bench.so "$PLUGINS"/
+cp "$VIGIL_BUILD"/plugins/cis.so "$PLUGINS"/
 start_daemon
 
 ct_start_privileged priv

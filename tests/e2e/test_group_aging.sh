@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Unused groups age out, with a real runc container and the real proc
 # plugin learning its commands. VIGIL_TEST_HOUR_MS=1000 makes an hour of
-# group_aging_hours last one second (a test hook; see core/daemon_aging.c),
+# group_aging_hours last one second (a test hook; see core/daemon/daemon_aging.c),
 # so group_aging_hours = 3 removes a group three seconds after its last
 # member went. While its container runs, the group is kept, however long;
 # once it is gone, the group is removed with its learned rules, and

@@ -7,7 +7,8 @@
 #    with .5): the connection to .5 has peer "api.vigil.test" (peer_kind dns);
 #  - an address in a named network of the config (lab = .4/32): peer "lab";
 #  - any other address: the address itself;
-# and the DNS exchange itself is a connection with application "dns".
+# and the DNS exchange itself is a connection with application "dns". New
+# named networks apply on reload; a broken setting keeps the running ones.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_container.sh"
 . "$(dirname "$0")/lib_net.sh"
@@ -23,6 +24,13 @@ mkdir -p "$T/www"
 echo "outside" >"$T/www/index.html"
 nt_bg ext busybox httpd -f -p 80 -h "$T/www"
 nt_dns ext "$NT_NET.1" api.vigil.test "$NT_NET.5"
+# The plugin declares its settings: a misspelt one is refused before start.
+cp "$CONFIG" "$T/bad.lua"
+echo 'plugins.net.bufer_kb = 64' >>"$T/bad.lua"
+out=$("$VIGILD" --check --config "$T/bad.lua" --plugin-dir "$PLUGINS" --policy-dir "$POLICIES" 2>&1) \
+    && fail "a misspelt setting of the net plugin accepted: $out"
+echo "$out" | grep -q "plugins.net: unknown setting 'bufer_kb'; did you mean buffer_kb?" \
+    || fail "no suggestion for the misspelt setting: $out"
 start_daemon
 CT_NETNS=$(nt_ns cli) ct_start cli-1
 CLI=$(ct_id cli-1) GCLI="$CT_PREFIX-cli"
@@ -49,5 +57,23 @@ wait_for connect "$NT_NET.1" address "$NT_NET.1" http 80
 # The learned rules name the peers the same way.
 vctl rules list --plane net --json | json_any ".group == \"$GCLI\" and .peer == \"api.vigil.test\"" \
     || fail "no rule learned for api.vigil.test: $(vctl rules list --plane net)"
+
+# ---- new settings on reload ------------------------------------------------------------
+sed -i "s|lab=$NT_NET.4/32|lab2=$NT_NET.4/32|" "$CONFIG"
+vctl reload >/dev/null || fail "reload refused"
+wait_for grep -q "new settings: every capture restarts" "$LOG"
+wait_for eval "vctl net stats --json | jq -e --arg id '$CLI' '.captures[] | select(.workload == \$id and .interfaces == 1)'"
+in_cli /bin/wget -q -O - "http://$NT_NET.4/"
+wait_for connect lab2 network "$NT_NET.4" http 80
+# A broken setting keeps the running ones.
+sed -i "s|lab2=$NT_NET.4/32|lab3=$NT_NET.4/99|" "$CONFIG"
+vctl reload >/dev/null 2>&1 || true
+wait_for grep -q "plugins.net.networks" "$LOG"
+sleep 1.1 # a new interval: the key is reported again
+in_cli /bin/wget -q -O - "http://$NT_NET.4/"
+sleep 1
+has_event net.connect '.peer == "lab3"' && fail "a broken setting was applied"
+n=$(vctl events --json --limit 10000 --type net.connect | jq -s 'map(select(.peer == "lab2")) | length')
+[ "$n" -ge 2 ] || fail "the running settings were not kept after a broken reload"
 stop_daemon
 pass

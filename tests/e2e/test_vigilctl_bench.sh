@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `vigilctl bench run` and `vigilctl bench show` against a real vigild with
-# bench.so, on a fixture root made here: a run on demand stores a report
+# cis.so, on a fixture root made here: a run on demand stores a report
 # whose checks have the statuses the fixture calls for, --tag keeps only
 # that framework's checks, a fixed fixture changes the next report, and an
 # op or target the plugin does not know is an error (exit 1).
@@ -33,10 +33,10 @@ LUA
 # No run at start: the only reports are those asked for here.
 CONFIG="$T/vigil.lua"
 cat > "$CONFIG" <<LUA
-plugins = { bench = { root = "$R", lua_dir = "$VIGIL_SRC/lua/bench",
+plugins = { cis = { root = "$R", lua_dir = "$VIGIL_SRC/lua/cis",
                       checks_dir = "$T/checks", run_at_start = false } }
 LUA
-cp "$VIGIL_BUILD"/plugins/bench.so "$PLUGINS"/
+cp "$VIGIL_BUILD"/plugins/cis.so "$PLUGINS"/
 start_daemon
 
 # Before any run there is no report to show.

@@ -8,9 +8,9 @@
 
 CONFIG="$T/vigil.lua"
 cat > "$CONFIG" <<LUA
-plugins = { bench = { lua_dir = "$VIGIL_SRC/lua/bench", run_at_start = false } }
+plugins = { cis = { lua_dir = "$VIGIL_SRC/lua/cis", run_at_start = false } }
 LUA
-cp "$VIGIL_BUILD"/plugins/bench.so "$PLUGINS"/
+cp "$VIGIL_BUILD"/plugins/cis.so "$PLUGINS"/
 start_daemon
 
 ct_start plain

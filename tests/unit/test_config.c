@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "log_capture.h"
 
 #ifndef TEST_SOURCE_DIR
 #define TEST_SOURCE_DIR "."
@@ -825,6 +826,50 @@ static void test_plugin_getters(void **state)
     assert_true(vg_config_plugin_enabled(c, "file"));
 }
 
+/* A renamed plugin (bench, now cis) is configured by its old table while
+ * the new one is not set, with a warning; once it is, the old is ignored. */
+static void test_renamed_plugin_settings(void **state)
+{
+    struct fx *f = *state;
+    log_capture w;
+    log_capture_start(&w);
+    int rc = load_text(f, "plugins = {\n"
+                          "  bench = { root = '/srv/root', interval_s = 60 },\n"
+                          "}\n");
+    log_capture_stop();
+    assert_int_equal(rc, 0);
+    const char *s = NULL;
+    int64_t i = 0;
+    assert_int_equal(vg_config_plugin_string(f->cfg, "cis", "root", &s), 0);
+    assert_string_equal(s, "/srv/root");
+    assert_int_equal(vg_config_plugin_int(f->cfg, "cis", "interval_s", &i), 0);
+    assert_int_equal(i, 60);
+    assert_int_equal(w.n, 1);
+    char want[sizeof(f->path) + 128];
+    snprintf(want, sizeof(want),
+             "%s:1: plugins.bench is the old name of plugins.cis; rename it (the old name will go)",
+             f->path);
+    assert_string_equal(w.msgs[0], want);
+
+    log_capture_start(&w);
+    rc = load_text(f, "plugins = { bench = { root = '/old' }, cis = { root = '/new' } }\n");
+    log_capture_stop();
+    assert_int_equal(rc, 0);
+    assert_int_equal(vg_config_plugin_string(f->cfg, "cis", "root", &s), 0);
+    assert_string_equal(s, "/new");
+    assert_int_equal(w.n, 1);
+    assert_int_equal(
+        log_captured(&w, "plugins.bench is ignored: plugins.cis (its new name) is set"), 1);
+
+    /* A plain new-style config warns about nothing. */
+    log_capture_start(&w);
+    rc = load_text(f, "plugins = { cis = { enabled = false } }\n");
+    log_capture_stop();
+    assert_int_equal(rc, 0);
+    assert_int_equal(w.n, 0);
+    assert_false(vg_config_plugin_enabled(f->cfg, "cis"));
+}
+
 static void test_missing_file(void **state)
 {
     struct fx *f = *state;
@@ -881,6 +926,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_c_loops_are_charged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_bomb_is_cut_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugin_getters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renamed_plugin_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_size_limit, setup, teardown),
     };

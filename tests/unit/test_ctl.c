@@ -579,6 +579,82 @@ static void test_unknown_command(void **state)
     srv_stop(s);
 }
 
+/* vg_ctl_call_local, run on the loop thread. */
+typedef struct local_call {
+    const char *cmd;
+    const void *args; /* packed args, NULL for none */
+    size_t args_len;
+    msgpack_sbuffer out;
+    int rc;
+} local_call;
+
+/* No assertion here: cmocka's belong to the test's thread. */
+static void job_local(srv *s, void *arg)
+{
+    local_call *lc = arg;
+    msgpack_zone zone;
+    msgpack_object args;
+    msgpack_sbuffer_init(&lc->out);
+    lc->rc = -EBADMSG;
+    if (!msgpack_zone_init(&zone, 1024))
+        return;
+    if (!lc->args ||
+        msgpack_unpack(lc->args, lc->args_len, NULL, &zone, &args) == MSGPACK_UNPACK_SUCCESS)
+        lc->rc = vg_ctl_call_local(s->ctl, lc->cmd, lc->args ? &args : NULL, &lc->out);
+    msgpack_zone_destroy(&zone);
+}
+
+/* A command run in-process answers, byte for byte, what a client gets on
+ * the socket: results, the handler's error (what it packed before failing
+ * thrown away), strerror, nil, an unknown command. */
+static void test_call_local(void **state)
+{
+    srv *s = srv_start((vg_ctl_opts){.gid = (gid_t)-1});
+    int fd = cl_connect(s);
+    msgpack_sbuffer ab;
+    args_ab(&ab, 40, 2);
+    const struct {
+        const char *cmd;
+        const void *args;
+        size_t len;
+        int rc;
+    } cases[] = {{"add", ab.data, ab.size, 0},   {"add", NULL, 0, -EINVAL},
+                 {"fail", NULL, 0, -EPERM},      {"nothing", NULL, 0, 0},
+                 {"echo", ab.data, ab.size, 0},  {"nope", NULL, 0, -ENOSYS}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(vg_ctl_send_request(fd, cases[i].cmd, cases[i].args, cases[i].len), 0);
+        reply r;
+        assert_int_equal(read_reply(fd, &r), 0);
+        local_call lc = {.cmd = cases[i].cmd, .args = cases[i].args, .args_len = cases[i].len};
+        on_loop(s, job_local, &lc);
+        assert_int_equal(lc.rc, cases[i].rc);
+        assert_int_equal(lc.out.size, r.len);
+        assert_memory_equal(lc.out.data, r.buf, r.len);
+        msgpack_sbuffer_destroy(&lc.out);
+        reply_free(&r);
+    }
+    msgpack_sbuffer_destroy(&ab);
+
+    /* A stream needs a connection: refused, and its data freed at once. */
+    int frees = atomic_load(&stream_frees);
+    local_call lc = {.cmd = "follow"};
+    on_loop(s, job_local, &lc);
+    assert_int_equal(lc.rc, -EOPNOTSUPP);
+    assert_int_equal(atomic_load(&stream_frees), frees + 1);
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    assert_int_equal(msgpack_unpack_next(&up, lc.out.data, lc.out.size, NULL),
+                     MSGPACK_UNPACK_SUCCESS);
+    char text[128];
+    assert_int_equal(vg_mp_get_cstr(&up.data, "error", text, sizeof(text)), 0);
+    assert_string_equal(text, "'follow' streams, which needs a connection");
+    assert_null(vg_mp_get(&up.data, "result"));
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_destroy(&lc.out);
+    close(fd);
+    srv_stop(s);
+}
+
 /* Several requests in one write are answered one by one, in order. */
 static void test_pipelined(void **state)
 {
@@ -1059,6 +1135,109 @@ static int try_peer(const char *path, gid_t egid, gid_t extra)
     return t.rc;
 }
 
+/* Connections made as uid 65534 (control group 4242) that each send one
+ * request and then stay open, as a member of control_group could hold
+ * them: how many were answered, and the errno of the first refusal. */
+typedef struct hold_try {
+    const char *path;
+    int want, got, refused_errno;
+    int fds[64];
+} hold_try;
+
+static int add_on(int fd)
+{
+    msgpack_sbuffer sb;
+    args_ab(&sb, 1, 1);
+    vg_ctl_send_request(fd, "add", sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    void *p;
+    size_t n;
+    int rc = -1;
+    if (vg_ctl_read_frame(fd, 0, &p, &n) == 0) {
+        msgpack_zone z;
+        msgpack_object o;
+        size_t off = 0;
+        msgpack_zone_init(&z, 256);
+        if (msgpack_unpack(p, n, &off, &z, &o) == MSGPACK_UNPACK_SUCCESS) {
+            bool ok = false;
+            int64_t e = 0;
+            vg_mp_get_bool(&o, "ok", &ok);
+            vg_mp_get_int(&o, "errno", &e);
+            rc = ok ? 0 : (int)e;
+        }
+        msgpack_zone_destroy(&z);
+        free(p);
+    }
+    return rc;
+}
+
+static void *hold_thread(void *arg)
+{
+    hold_try *t = arg;
+    gid_t groups[1] = {4242};
+    if (syscall(SYS_setgroups, 1, groups) < 0 || syscall(SYS_setresuid, -1, 65534, -1) < 0)
+        return NULL;
+    for (int i = 0; i < t->want; i++) {
+        int fd = vg_ctl_connect(t->path);
+        if (fd < 0)
+            break;
+        struct timeval tv = {.tv_sec = 5};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        int rc = add_on(fd);
+        if (rc != 0) {
+            if (!t->refused_errno)
+                t->refused_errno = rc;
+            close(fd);
+            continue;
+        }
+        t->fds[t->got++] = fd;
+    }
+    return NULL;
+}
+
+/* No user but root can lock root out of the socket: another user holds at
+ * most a quarter of the slots, the last four are root's, and a client
+ * that never sends a request gives its slot back after the idle time. */
+static void test_slots_are_shared(void **state)
+{
+    if (geteuid() != 0)
+        skip();
+    srv *s = srv_start((vg_ctl_opts){.gid = 4242, .max_clients = 16, .idle_timeout_ms = 300});
+    assert_int_equal(chmod(s->dir, 0711), 0);
+    assert_int_equal(chmod(s->path, 0666), 0);
+
+    hold_try h = {.path = s->path, .want = 16};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, hold_thread, &h), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(h.got, 4);
+    assert_int_equal(h.refused_errno, EBUSY);
+    /* Root fills every slot but the reserve's, from silent clients that
+     * never send a byte... */
+    int silent[8];
+    for (int i = 0; i < 8; i++)
+        silent[i] = cl_connect(s);
+    wait_clients(s, 12);
+    /* ...then the other user cannot get in, and root can. */
+    hold_try h2 = {.path = s->path, .want = 1};
+    assert_int_equal(pthread_create(&th, NULL, hold_thread, &h2), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(h2.got, 0);
+    assert_int_equal(h2.refused_errno, EBUSY);
+    int fd = cl_connect(s);
+    call_add(fd, 2, 3);
+    close(fd);
+    /* The silent clients are dropped after the idle time. */
+    for (int i = 0; i < 8; i++)
+        assert_true(wait_hangup(silent[i], 3000) >= 0);
+    wait_clients(s, 4);
+    for (int i = 0; i < 8; i++)
+        close(silent[i]);
+    for (int i = 0; i < h.got; i++)
+        close(h.fds[i]);
+    srv_stop(s);
+}
+
 /* Peer credentials are checked even if the file mode lets anyone connect. */
 static void test_peer_credentials(void **state)
 {
@@ -1086,6 +1265,7 @@ int main(void)
         cmocka_unit_test_teardown(test_client_helpers, teardown),
         cmocka_unit_test_teardown(test_round_trip, teardown),
         cmocka_unit_test_teardown(test_unknown_command, teardown),
+        cmocka_unit_test_teardown(test_call_local, teardown),
         cmocka_unit_test_teardown(test_pipelined, teardown),
         cmocka_unit_test_teardown(test_bad_frames, teardown),
         cmocka_unit_test_teardown(test_idle_timeout, teardown),
@@ -1099,6 +1279,7 @@ int main(void)
         cmocka_unit_test_teardown(test_not_a_socket, teardown),
         cmocka_unit_test_teardown(test_group_mode, teardown),
         cmocka_unit_test_teardown(test_peer_credentials, teardown),
+        cmocka_unit_test_teardown(test_slots_are_shared, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

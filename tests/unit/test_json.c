@@ -1,5 +1,5 @@
 /*
- * JSON rendering of msgpack objects (core/json.c). Each case packs an
+ * JSON rendering of msgpack objects (lib/json.c). Each case packs an
  * object with msgpack-c's packer, unpacks it as the daemon and vigilctl do,
  * renders it through both entry points (FILE and sbuffer) and compares the
  * exact text a user would see.

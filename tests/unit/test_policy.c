@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "log_capture.h"
 #include "mp.h"
 #include "policy_harness.h"
 
@@ -119,10 +120,17 @@ static const char modes_policy[] =
     "  return m == 'learn' and 'learn' or m == 'monitor' and 'alert' or 'deny'\n"
     "end)\n";
 
-static void test_learn_monitor_protect(void **state)
+/* The same policy with the verdict and mode constants of vigil. */
+static const char modes_policy_constants[] = "vigil.on('proc.exec', function(ev)\n"
+                                             "  if vigil.allowed(ev) then return vigil.ALLOW end\n"
+                                             "  local m = vigil.mode(ev.group)\n"
+                                             "  return m == vigil.LEARN and vigil.LEARN or m == "
+                                             "vigil.MONITOR and vigil.ALERT or vigil.DENY\n"
+                                             "end)\n";
+
+static void expect_modes(struct fx *f, const char *policy)
 {
-    struct fx *f = *state;
-    write_file(f, "00-modes.lua", modes_policy);
+    write_file(f, "00-modes.lua", policy);
     start(f);
     assert_int_equal(feed(f, "proc.exec", "web", "curl"), VG_VERDICT_LEARN);
     assert_int_equal(vg_rules_count(vg_harness_rules(f->h)), 1);
@@ -140,6 +148,17 @@ static void test_learn_monitor_protect(void **state)
     assert_int_equal(feed(f, "proc.exec", "web", "wget"), VG_VERDICT_DENY);
     expect_field(published(f, "proc.violation"), "action", "deny");
     assert_int_equal(feed(f, "proc.exec", "web", "curl"), VG_VERDICT_ALLOW);
+}
+
+static void test_learn_monitor_protect(void **state)
+{
+    expect_modes(*state, modes_policy);
+}
+
+/* vigil.ALLOW, ... vigil.PROTECT decide exactly as the strings did. */
+static void test_verdict_constants(void **state)
+{
+    expect_modes(*state, modes_policy_constants);
 }
 
 static void test_decision_cache(void **state)
@@ -256,6 +275,41 @@ static void test_nonsense_verdict(void **state)
                1);
 }
 
+/* A verdict whose __tostring raises (or that cannot be turned into text for
+ * want of memory) must be reported, not abort the daemon. */
+static void test_verdict_with_raising_tostring(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f, "  return setmetatable({}, {__tostring = function() error('x') end})",
+               "the handler returned table; expected", 1);
+}
+
+/* C library functions whose work grows with their input are charged to
+ * the budget: utf8.len on a 8 MiB string (one instruction per call) once
+ * held the loop for seconds. */
+static void test_linear_c_functions_are_charged(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f,
+               "  local s = ('x'):rep(1024)\n"
+               "  for i = 1, 13 do s = s .. s end\n"
+               "  for i = 1, 300 do utf8.len(s) end",
+               "utf8.len on 8388608 characters may take", 5);
+}
+
+/* What the budget cannot see (a comparison of two 8 MiB strings is one
+ * instruction) is stopped by the time limit. */
+static void test_time_limit(void **state)
+{
+    struct fx *f = *state;
+    expect_cut(f,
+               "  local s = ('x'):rep(1024)\n"
+               "  for i = 1, 13 do s = s .. s end\n"
+               "  local a, b, n = s .. 'y', s .. 'z', 0\n"
+               "  for i = 1, 1000000 do if a < b then n = n + 1 end end",
+               "ran for more than 1000 ms", 6);
+}
+
 static void test_event_is_read_only(void **state)
 {
     struct fx *f = *state;
@@ -294,6 +348,37 @@ static void test_sandbox_escapes_fail(void **state)
     vg_diag_free(&f->diag);
     assert_int_equal(vg_policy_check(f->dirs, &f->diag), -EINVAL);
     assert_non_null(strstr(f->diag.msgs[0], "binary chunk"));
+}
+
+/* One file cannot change what another sees or decides: the shared
+ * libraries, `vigil`, the strings' metatable and the globals are out of
+ * reach, and events cannot be written, not even with rawset(). */
+static void test_files_cannot_change_each_other(void **state)
+{
+    struct fx *f = *state;
+    expect_load_error(f, "vigil.allowed = function() return true end",
+                      "vigil is read-only (field 'allowed')");
+    expect_load_error(f, "string.format = nil", "string is read-only (field 'format')");
+    expect_load_error(f, "rawset(vigil, 'allowed', print)", "table expected");
+    expect_load_error(f, "getmetatable('').__index = {}", "attempt to index");
+    expect_load_error(f, "getmetatable(_ENV).__index.vigil = {}", "attempt to index a nil value");
+    /* An earlier file that tries to blank the group of every event, by
+     * rawset() on the event or on what pairs() hands out, and to write
+     * into a nested table: the next file still sees the event as it came,
+     * and its alert stands. */
+    write_file(f, "10-escape.lua", "-- emptied\n");
+    write_file(f, "10-evil.lua",
+               "vigil.on('proc.exec', function(ev)\n"
+               "  pcall(rawset, ev, 'group', '')\n"
+               "  local _, t = pairs(ev)\n"
+               "  pcall(rawset, t, 'group', '')\n"
+               "  return 'allow'\n"
+               "end)\n");
+    write_file(f, "50-modes.lua", modes_policy);
+    start(f);
+    vg_harness_set_mode(f->h, "web", VG_MODE_MONITOR);
+    assert_int_equal(feed(f, "proc.exec", "web", "curl"), VG_VERDICT_ALERT);
+    expect_field(published(f, "proc.violation"), "group", "web");
 }
 
 static void test_reload_keeps_running_policy(void **state)
@@ -607,18 +692,100 @@ static void test_broken_watch_is_a_load_error(void **state)
     assert_int_equal(vg_policy_check(f->dirs, &f->diag), 0);
 }
 
+/* got starts with the text of fmt (whose one %s is the fixture's dir). */
+static void expect_starts(const struct fx *f, const char *got, const char *fmt)
+{
+    char want[512];
+    snprintf(want, sizeof(want), fmt, f->dir);
+    if (strncmp(got, want, strlen(want)) != 0)
+        fail_msg("got '%s', expected '%s...'", got, want);
+}
+
+/* A misspelt field of vigil fails the load with its file and line, in a
+ * handler as at the top level; comments and strings do not count. */
+static void test_typo_fails_at_load(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "10-escape.lua",
+               "-- vigil.NOPE in a comment\n"
+               "local mine = { 'vigil.NOPE in a string', [[vigil.NOPE]] }\n"
+               "vigil.on('proc.exec', function(ev)\n"
+               "  if mine then return vigil.DENNY end\n"
+               "end)\n");
+    vg_diag_free(&f->diag);
+    assert_int_equal(vg_policy_check(f->dirs, &f->diag), -EINVAL);
+    assert_int_equal(f->diag.n, 1);
+    expect_starts(f, f->diag.msgs[0], "%s/10-escape.lua:4: vigil.DENNY does not exist (verdicts: ");
+    expect_load_error(f, "local v = vigil.alow", "vigil.alow does not exist");
+    /* The running policy is kept when a reload brings a typo. */
+    write_file(f, "10-escape.lua", "vigil.on('proc.exec', function() return vigil.DENY end)\n");
+    start(f);
+    assert_int_equal(feed(f, "proc.exec", "web", "x"), VG_VERDICT_DENY);
+    write_file(f, "10-escape.lua", "vigil.on('proc.exec', function() return vigil.ALERTT end)\n");
+    vg_diag d = {0};
+    assert_int_equal(vg_policy_reload(vg_harness_policy(f->h), f->dirs, &d), -EINVAL);
+    assert_non_null(strstr(d.msgs[0], "10-escape.lua:1: vigil.ALERTT does not exist"));
+    vg_diag_free(&d);
+    assert_int_equal(feed(f, "proc.exec", "web", "x"), VG_VERDICT_DENY);
+}
+
+/* A name made at run time is not seen at load: reading it is an error at
+ * its line then, not a nil verdict. */
+static void test_typo_at_run_time(void **state)
+{
+    expect_cut(*state, "  return vigil['DEN' .. 'NY2']", "vigil.DENNY2 does not exist", 3);
+}
+
+/* vigil.report_deny publishes a deny violation; vigil.deny, its old name,
+ * still does, and a load warns once about it, with the first line. */
+static void test_deny_renamed(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "10-deny.lua",
+               "vigil.on('proc.exec', function(ev)\n"
+               "  if ev.name == 'old' then return vigil.deny(ev, { message = 'old' }) and nil end\n"
+               "  if ev.name == 'twice' then vigil.deny(ev, { message = 'twice' }) end\n"
+               "  vigil.report_deny(ev, { message = 'new' })\n"
+               "end)\n");
+    log_capture l;
+    log_capture_start(&l);
+    start(f);
+    log_capture_stop();
+    assert_int_equal(l.n, 1);
+    expect_starts(f, l.msgs[0], "policy %s/10-deny.lua:2: vigil.deny is now vigil.report_deny");
+
+    assert_int_equal(feed(f, "proc.exec", "web", "x"), VG_VERDICT_NONE);
+    expect_field(published(f, "proc.violation"), "action", "deny");
+    expect_field(published(f, "proc.violation"), "message", "new");
+    log_capture_start(&l);
+    assert_int_equal(feed(f, "proc.exec", "web", "old"), VG_VERDICT_NONE);
+    assert_int_equal(feed(f, "proc.exec", "web", "twice"), VG_VERDICT_NONE);
+    log_capture_stop();
+    assert_int_equal(l.n, 0); /* said at load, not again per event */
+    expect_field(published(f, "proc.violation"), "message", "twice");
+    assert_null(published(f, "policy.error"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_learn_monitor_protect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verdict_constants, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_typo_fails_at_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_typo_at_run_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deny_renamed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decision_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_endless_loop_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop_in_pcall_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_bomb_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runtime_error_and_nonsense, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonsense_verdict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verdict_with_raising_tostring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linear_c_functions_are_charged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_is_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_escapes_fail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_files_cannot_change_each_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_running_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_written_rules_follow_the_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_rules, setup, teardown),

@@ -1,5 +1,5 @@
 /*
- * Reading whole files (core/readfile.c), as the config and policy loaders
+ * Reading whole files (lib/readfile.c), as the config and policy loaders
  * do: the bytes come back whole and NUL-terminated from a regular file and
  * from a pipe (whose size is not known ahead), up to the limit and not a
  * byte past it, and a directory is an error, not an empty file.

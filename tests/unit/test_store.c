@@ -252,7 +252,7 @@ static void test_events_trimmed(void **state)
     for (uint64_t id = 1; id <= 25; id++) {
         char rec[32];
         int n = snprintf(rec, sizeof(rec), "event %" PRIu64, id);
-        assert_int_equal(vg_store_append_event(st, id, rec, (size_t)n), 0);
+        assert_int_equal(vg_store_append_event(st, id, rec, (size_t)n, false), 0);
         assert_int_equal(vg_store_last_event_id(st), id);
         if (id % 7 == 0)
             assert_int_equal(vg_store_commit(st, false), 0);
@@ -273,7 +273,7 @@ static void test_events_trimmed(void **state)
     assert_int_equal(vg_store_last_event_id(st), 25);
     /* Ids compare as numbers, not as bytes of a little-endian host: 256
      * must come after 25. */
-    assert_int_equal(vg_store_append_event(st, 256, "x", 1), 0);
+    assert_int_equal(vg_store_append_event(st, 256, "x", 1, false), 0);
     vg_store_close(st);
     st = open_ok(*state, &opts);
     assert_int_equal(vg_store_last_event_id(st), 256);
@@ -482,8 +482,8 @@ static void test_pending_bound(void **state)
     vg_store_opts opts = {.max_pending = 8};
     vg_store *st = open_ok(*state, &opts);
     for (uint64_t id = 1; id <= 8; id++)
-        assert_int_equal(vg_store_append_event(st, id, "e", 1), 0);
-    assert_int_equal(vg_store_append_event(st, 9, "e", 1), -ENOBUFS);
+        assert_int_equal(vg_store_append_event(st, id, "e", 1, false), 0);
+    assert_int_equal(vg_store_append_event(st, 9, "e", 1, false), -ENOBUFS);
     /* The refused event did not move the id. */
     assert_int_equal(vg_store_last_event_id(st), 8);
     /* Rules still get in beyond the bound. */
@@ -498,7 +498,28 @@ static void test_pending_bound(void **state)
     assert_int_equal(vg_store_stats_get(st, &stats), 0);
     assert_int_equal(stats.events, 8);
     assert_int_equal(stats.pending, 0);
-    assert_int_equal(vg_store_append_event(st, 9, "e", 1), 0);
+    assert_int_equal(vg_store_append_event(st, 9, "e", 1, false), 0);
+    vg_store_close(st);
+}
+
+/* While commits fail, routine events are refused at the bound and the ones
+ * to keep (violations, incidents, warnings) still get a reserve of an
+ * eighth more. */
+static void test_pending_reserve_keeps_findings(void **state)
+{
+    vg_store_opts opts = {.max_pending = 16};
+    vg_store *st = open_ok(*state, &opts);
+    uint64_t id = 1;
+    for (; id <= 16; id++)
+        assert_int_equal(vg_store_append_event(st, id, "e", 1, false), 0);
+    assert_int_equal(vg_store_append_event(st, id, "e", 1, false), -ENOBUFS);
+    assert_int_equal(vg_store_append_event(st, id++, "violation", 9, true), 0);
+    assert_int_equal(vg_store_append_event(st, id++, "incident", 8, true), 0);
+    assert_int_equal(vg_store_append_event(st, id, "violation", 9, true), -ENOBUFS);
+    assert_int_equal(vg_store_commit(st, true), 0);
+    vg_store_stats stats;
+    assert_int_equal(vg_store_stats_get(st, &stats), 0);
+    assert_int_equal(stats.events, 18);
     vg_store_close(st);
 }
 
@@ -583,6 +604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iterate, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_schema, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_file, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_reserve_keeps_findings, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_pending_bound, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, dir_setup, dir_teardown),
     };

@@ -88,10 +88,10 @@ static void test_protected(void **state)
     const char * not [] = {"proc.exec",      "proc.exit", "file.stats",      "policy.errors",
                            "response.doneX", "violation", "proc.violations", "bench.result"};
     for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
-        if (!vg_store_skip_protected(always[i]))
+        if (!vg_type_always_stored(always[i]))
             fail_msg("%s is not protected", always[i]);
     for (size_t i = 0; i < sizeof(not ) / sizeof(not [0]); i++)
-        if (vg_store_skip_protected(not [i]))
+        if (vg_type_always_stored(not [i]))
             fail_msg("%s is protected", not [i]);
 }
 
@@ -203,6 +203,34 @@ static void test_skip_and_count(void **state)
     vg_store_skip_free(NULL);
 }
 
+/* What the store keeps over routine events when it must drop some, and
+ * the per-type count of what it could not keep. */
+static void test_important_and_lost(void **state)
+{
+    (void)state;
+    vg_store_skip *s = NULL;
+    assert_int_equal(vg_store_skip_new(&s), 0);
+    struct {
+        const char *type;
+        int severity;
+        bool important;
+    } cases[] = {{"proc.violation", VG_SEV_INFO, true}, {"net.incident", VG_SEV_NOTICE, true},
+                 {"policy.error", VG_SEV_INFO, true},   {"response.done", VG_SEV_INFO, true},
+                 {"proc.exec", VG_SEV_WARNING, true},   {"proc.exec", VG_SEV_INFO, false},
+                 {"proc.exit", VG_SEV_DEBUG, false}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        vg_event *ev = event(cases[i].type, cases[i].severity);
+        assert_int_equal(vg_store_skip_important(ev), cases[i].important);
+        vg_store_skip_lost(s, ev);
+        free(ev);
+    }
+    assert_int_equal(vg_store_skip_lost_count(s, vg_event_type_find("proc.exec")), 2);
+    assert_int_equal(vg_store_skip_lost_count(s, vg_event_type_find("proc.exit")), 1);
+    assert_int_equal(vg_store_skip_lost_count(s, vg_event_type_find("workload.start")), 0);
+    assert_int_equal(vg_store_skip_lost_total(s), 7);
+    vg_store_skip_free(s);
+}
+
 static void test_list_is_bounded(void **state)
 {
     (void)state;
@@ -229,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_glob),           cmocka_unit_test(test_glob_many_stars),
         cmocka_unit_test(test_protected),      cmocka_unit_test(test_check_pattern),
         cmocka_unit_test(test_skip_and_count), cmocka_unit_test(test_list_is_bounded),
+        cmocka_unit_test(test_important_and_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "actions.h"
-#include "daemon.h"
+#include "ctl_env.h"
 #include "mp.h"
 #include "suppress.h"
 
@@ -233,36 +233,37 @@ static void test_event_path_skips_suppressed(void **state)
 {
     char dir[] = "/tmp/vg-suppress-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    vg_daemon d = {0};
-    uv_loop_init(&d.loop);
-    assert_int_equal(vg_store_open(dir, NULL, &d.store), 0);
-    assert_int_equal(vg_suppress_new(&d.loop, &d.suppress), 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    vg_ctl_env env = {0}; /* no ctl: no followers */
+    assert_int_equal(vg_store_open(dir, NULL, &env.store), 0);
+    assert_int_equal(vg_suppress_new(&loop, &env.suppress), 0);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     pack_args(&sb, 0.2, "proc.violation", "curl");
-    assert_int_equal(vg_suppress_add(d.suppress, sb.data, sb.size), 0);
+    assert_int_equal(vg_suppress_add(env.suppress, sb.data, sb.size), 0);
     const char *names[] = {"curl", "wget", "curl"};
     for (int i = 0; i < 3; i++) {
         vg_event *ev = make_event("proc.violation", names[i]);
-        vg__events_on_event(ev, &d);
+        vg_ctl_events_on_event(ev, &env);
         free(ev);
     }
     usleep(250 * 1000);
-    uv_update_time(&d.loop);
+    uv_update_time(&loop);
     vg_event *ev = make_event("proc.violation", "curl");
-    vg__events_on_event(ev, &d);
+    vg_ctl_events_on_event(ev, &env);
     free(ev);
-    assert_int_equal(vg_store_commit(d.store, false), 0);
+    assert_int_equal(vg_store_commit(env.store, false), 0);
     int n = 0;
-    assert_int_equal(vg_store_iter(d.store, "events", NULL, 0, false, count_events, &n), 0);
+    assert_int_equal(vg_store_iter(env.store, "events", NULL, 0, false, count_events, &n), 0);
     assert_int_equal(n, 2); /* wget, and curl after the expiry */
     vg_suppress_stats st;
-    vg_suppress_stats_get(d.suppress, &st);
+    vg_suppress_stats_get(env.suppress, &st);
     assert_int_equal(st.suppressed, 2);
     msgpack_sbuffer_destroy(&sb);
-    vg_suppress_free(d.suppress);
-    vg_store_close(d.store);
-    uv_loop_close(&d.loop);
+    vg_suppress_free(env.suppress);
+    vg_store_close(env.store);
+    uv_loop_close(&loop);
     nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 

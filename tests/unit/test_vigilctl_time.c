@@ -1,5 +1,5 @@
 /*
- * The TIME arguments of vigilctl (core/timeparse.c): durations, epoch
+ * The TIME arguments of vigilctl (lib/timeparse.c): durations, epoch
  * seconds, and calendar times in UTC and in local time. Local time is
  * pinned with POSIX TZ strings, which need no tzdata installed.
  */

@@ -28,6 +28,28 @@ int vg_insp_init(vg_net_engine *e)
     return 0;
 }
 
+#define INSP_IDLE_US (5ull * 1000000) /* a flow this quiet may lose its slot */
+#define INSP_PROBES 8                 /* slots looked at for one, at most */
+
+/* With every slot taken, the slot of a flow idle INSP_IDLE_US (one side that
+ * never answers, a slow sender) goes to the new flow: the idle one is
+ * decided on what it had. A few slots are looked at, so the work is bounded. */
+static uint32_t reclaim(vg_net_engine *e)
+{
+    for (int k = 0; k < INSP_PROBES; k++) {
+        uint32_t i = e->insp_cursor++ % e->cfg.max_inspect;
+        vg_insp *s = &e->insp[i];
+        vg_flow *g = s->flow ? &e->flows[s->flow - 1] : NULL; /* all are taken here */
+        if (g && g->last_us + INSP_IDLE_US <= e->now_us) {
+            vg_inspect_final(e, g);
+            vg_insp_release(e, g);
+            e->st.inspect_reclaimed++;
+            return e->insp_free;
+        }
+    }
+    return 0;
+}
+
 static vg_insp *insp_get(vg_net_engine *e, vg_flow *f)
 {
     if (f->insp)
@@ -37,7 +59,7 @@ static vg_insp *insp_get(vg_net_engine *e, vg_flow *f)
         i = e->insp_free;
     else if (e->insp_touched < e->cfg.max_inspect)
         i = ++e->insp_touched;
-    else
+    else if (!(i = reclaim(e)))
         return NULL;
     vg_insp *s = &e->insp[i - 1];
     if (i == e->insp_free)
@@ -66,7 +88,9 @@ void vg_insp_release(vg_net_engine *e, vg_flow *f)
     f->insp = 0;
 }
 
-void vg_flow_name(vg_net_engine *e, vg_flow *f, int app)
+/* Names a flow without telling the sink yet: its parser runs first, so that
+ * flow_app comes with the fields of the bytes that named it. */
+static void set_name(vg_net_engine *e, vg_flow *f, int app)
 {
     f->app = (uint8_t)app;
     f->named = 1;
@@ -74,8 +98,18 @@ void vg_flow_name(vg_net_engine *e, vg_flow *f, int app)
         e->st.identified++;
     else
         e->st.unknown++;
+}
+
+static void announce(vg_net_engine *e, vg_flow *f)
+{
     if (e->sink.flow_app)
         e->sink.flow_app(e->sink.arg, vg_flow_view(e, f));
+}
+
+void vg_flow_name(vg_net_engine *e, vg_flow *f, int app)
+{
+    set_name(e, f, app);
+    announce(e, f);
 }
 
 /* Pulls held segments that the contiguous prefix now reaches. */
@@ -148,7 +182,8 @@ static void ctx_fill(vg_pctx *c, vg_net_engine *e, vg_flow *f, vg_insp *s, int d
     }
 }
 
-/* One round of the detectors; 1 when the flow got a name (or was given up). */
+/* One round of the detectors; 1 when the flow got a name (or was given up),
+ * not announced yet. */
 static int detect_round(vg_net_engine *e, vg_flow *f, vg_insp *s, vg_pctx *c)
 {
     size_t n = vg_proto_count();
@@ -166,7 +201,7 @@ static int detect_round(vg_net_engine *e, vg_flow *f, vg_insp *s, vg_pctx *c)
         if (r == VG_P_YES) {
             s->proto = f->proto = (uint8_t)i;
             memset(s->pstate, 0, sizeof(s->pstate));
-            vg_flow_name(e, f, c->as ? vg_app_index(c->as) : vg_proto_app(i));
+            set_name(e, f, c->as ? vg_app_index(c->as) : vg_proto_app(i));
             return 1;
         }
         if (r == VG_P_NO || c->final)
@@ -176,7 +211,7 @@ static int detect_round(vg_net_engine *e, vg_flow *f, vg_insp *s, vg_pctx *c)
     }
     if (left)
         return 0;
-    vg_flow_name(e, f, 0);
+    set_name(e, f, 0);
     return 1;
 }
 
@@ -242,10 +277,14 @@ void vg_inspect(vg_net_engine *e, vg_flow *f, int dir, const vg_l4 *l4)
     vg_pctx c;
     ctx_fill(&c, e, f, s, dir);
     c.final = last;
-    if (!f->named && !detect_round(e, f, s, &c))
+    int fresh = !f->named;
+    if (fresh && !detect_round(e, f, s, &c))
         return;
     /* A UDP parser reads one datagram at a time: it needs no slot. */
-    if (!f->app || parse(s, &c) || last || f->l4 == IPPROTO_UDP)
+    int done = !f->app || parse(s, &c) || last || f->l4 == IPPROTO_UDP;
+    if (fresh)
+        announce(e, f);
+    if (done)
         vg_insp_release(e, f);
 }
 
@@ -258,10 +297,13 @@ void vg_inspect_final(vg_net_engine *e, vg_flow *f)
     vg_pctx c;
     ctx_fill(&c, e, f, s, 0);
     c.final = 1;
-    if (!f->named)
-        detect_round(e, f, s, &c);
+    int fresh = !f->named;
+    if (fresh)
+        detect_round(e, f, s, &c); /* final: it decides */
     if (f->app)
         parse(s, &c);
+    if (fresh)
+        announce(e, f);
 }
 
 /* Helpers for protocol files. */

@@ -101,7 +101,7 @@ static int detect(vg_pctx *c)
 {
     int r = vg_prefix(c->data[0], c->len[0], PREFACE);
     if (r != VG_P_YES)
-        return r == VG_P_MORE && (c->final || !c->len[0]) ? (c->final ? VG_P_NO : VG_P_MORE) : r;
+        return r == VG_P_MORE && c->final ? VG_P_NO : r;
     h2scan cs = {0}, ss = {0};
     scan(c->data[0], c->len[0], PREFACE_LEN, &cs);
     scan(c->data[1], c->len[1], 0, &ss);

@@ -1,0 +1,202 @@
+/*
+ * Events for users: every event on the bus is stored (bounded; except the
+ * types of the store_skip setting, store_skip.h) and sent to the
+ * control-socket followers whose filter it matches; the "events" command
+ * queries the stored ones or turns the connection into a follower.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_int.h"
+#include "log.h"
+#include "mp.h"
+
+#define QUERY_DEFAULT_LIMIT 100
+#define QUERY_MAX_LIMIT 10000
+
+/* What a query or a follower asks for; empty strings match everything. */
+typedef struct filter {
+    char type[VG_EVENT_TYPE_NAME_MAX];
+    char group[VG_GROUP_MAX];
+    char workload[VG_WORKLOAD_MAX];
+    int64_t since, until; /* ns since the epoch; 0 = unbounded */
+} filter;
+
+/* The wire form of the event being dispatched, shared by the store and the
+ * followers. Loop thread only. */
+static msgpack_sbuffer wire;
+
+static bool match_header(const filter *f, const char *type, const char *group,
+                         const char *workload)
+{
+    return (!f->type[0] || strcmp(f->type, type) == 0) &&
+           (!f->group[0] || strcmp(f->group, group) == 0) &&
+           (!f->workload[0] || strcmp(f->workload, workload) == 0);
+}
+
+static void send_to_follower(vg_ctl_conn *conn, void *arg)
+{
+    const vg_event *ev = arg;
+    const filter *f = vg_ctl_conn_data(conn);
+    if (!f || !match_header(f, vg_event_type_name(ev->type), ev->group, ev->workload))
+        return;
+    /* {"event": <record>}: a fixmap header and the key, then the record. */
+    static const char prefix[] = "\x81\xa5" "event";
+    size_t len = sizeof(prefix) - 1 + wire.size;
+    char *frame = malloc(len);
+    if (!frame)
+        return;
+    memcpy(frame, prefix, sizeof(prefix) - 1);
+    memcpy(frame + sizeof(prefix) - 1, wire.data, wire.size);
+    vg_ctl_conn_send(conn, frame, len);
+    free(frame);
+}
+
+void vg_ctl_events_on_event(const vg_event *ev, void *arg)
+{
+    const vg_ctl_env *env = arg;
+    /* A suppressed event is neither stored nor streamed (suppress.h). */
+    if (vg_suppress_check(env->suppress, ev))
+        return;
+    wire.size = 0;
+    if (vg_event_encode(ev, &wire) < 0)
+        return;
+    /* A skipped type still goes to the followers: only the history lacks it. */
+    int rc = vg_store_skip_event(env->store_skip, ev)
+                 ? 0
+                 : vg_store_append_event(env->store, ev->id, wire.data, wire.size,
+                                         vg_store_skip_important(ev));
+    if (rc < 0)
+        vg_store_skip_lost(env->store_skip, ev); /* counted per type; status shows it */
+    if (env->ctl)
+        vg_ctl_foreach_stream(env->ctl, send_to_follower, (void *)ev);
+}
+
+/* ---- the "events" command ---------------------------------------------- */
+
+static int read_filter(const msgpack_object *args, filter *f, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof(*f));
+    struct {
+        const char *key;
+        char *buf;
+        size_t size;
+    } strs[] = {{"type", f->type, sizeof(f->type)},
+                {"group", f->group, sizeof(f->group)},
+                {"workload", f->workload, sizeof(f->workload)}};
+    for (size_t i = 0; i < 3; i++) {
+        int rc = vg_mp_get_cstr(args, strs[i].key, strs[i].buf, strs[i].size);
+        if (rc < 0 && rc != -ENOENT) {
+            snprintf(err, errlen, "'%s' must be a string of at most %zu bytes", strs[i].key,
+                     strs[i].size - 1);
+            return -EINVAL;
+        }
+    }
+    int rc1 = vg_mp_get_int(args, "since", &f->since);
+    int rc2 = vg_mp_get_int(args, "until", &f->until);
+    if ((rc1 < 0 && rc1 != -ENOENT) || (rc2 < 0 && rc2 != -ENOENT)) {
+        snprintf(err, errlen, "'since' and 'until' must be integers (ns since the epoch)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+typedef struct query {
+    filter f;
+    size_t limit, n;
+    msgpack_object_str *hits; /* copies of matching records, newest first */
+    msgpack_zone zone;
+} query;
+
+static const char *str_or_empty(const msgpack_object *rec, const char *key, char *buf,
+                                size_t size)
+{
+    return vg_mp_get_cstr(rec, key, buf, size) == 0 ? buf : "";
+}
+
+static int query_one(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+    query *q = arg;
+    msgpack_zone_clear(&q->zone);
+    msgpack_object rec;
+    size_t off = 0;
+    if (msgpack_unpack(val, vlen, &off, &q->zone, &rec) != MSGPACK_UNPACK_SUCCESS)
+        return 0; /* a damaged record is skipped, not fatal to the query */
+    int64_t t = 0;
+    vg_mp_get_int(&rec, "time", &t);
+    if (q->f.since && t < q->f.since)
+        return 1; /* records are in time order: nothing older can match */
+    if (q->f.until && t > q->f.until)
+        return 0;
+    char type[VG_EVENT_TYPE_NAME_MAX], group[VG_GROUP_MAX], wl[VG_WORKLOAD_MAX];
+    if (!match_header(&q->f, str_or_empty(&rec, "type", type, sizeof(type)),
+                      str_or_empty(&rec, "group", group, sizeof(group)),
+                      str_or_empty(&rec, "workload", wl, sizeof(wl))))
+        return 0;
+    char *copy = malloc(vlen);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, val, vlen);
+    q->hits[q->n++] = (msgpack_object_str){.size = (uint32_t)vlen, .ptr = copy};
+    return q->n == q->limit ? 1 : 0;
+}
+
+static int run_query(const vg_ctl_env *env, query *q, msgpack_packer *pk)
+{
+    q->hits = calloc(q->limit, sizeof(*q->hits));
+    if (!q->hits || !msgpack_zone_init(&q->zone, 4096)) {
+        free(q->hits);
+        return -ENOMEM;
+    }
+    int rc = vg_store_iter(env->store, "events", NULL, 0, true, query_one, q);
+    if (rc >= 0) {
+        /* Oldest first, like a log. */
+        msgpack_pack_array(pk, q->n);
+        for (size_t i = q->n; i-- > 0;)
+            pk->callback(pk->data, q->hits[i].ptr, q->hits[i].size);
+        rc = 0;
+    }
+    for (size_t i = 0; i < q->n; i++)
+        free((void *)q->hits[i].ptr);
+    free(q->hits);
+    msgpack_zone_destroy(&q->zone);
+    return rc;
+}
+
+static int cmd_events(vg_ctl_call *call)
+{
+    const vg_ctl_env *env = call->arg;
+    query q = {0};
+    if (read_filter(call->args, &q.f, call->error, sizeof(call->error)) < 0)
+        return -EINVAL;
+    bool follow = false;
+    vg_mp_get_bool(call->args, "follow", &follow);
+    if (follow) {
+        filter *f = malloc(sizeof(*f));
+        if (!f)
+            return -ENOMEM;
+        *f = q.f;
+        vg_ctl_conn_set_data(call->conn, f, free);
+        msgpack_pack_map(call->pk, 1);
+        vg_mp_pack_kv_bool(call->pk, "following", true);
+        return VG_CTL_STREAM;
+    }
+    int64_t limit = QUERY_DEFAULT_LIMIT;
+    vg_mp_get_int(call->args, "limit", &limit);
+    if (limit <= 0 || limit > QUERY_MAX_LIMIT) {
+        snprintf(call->error, sizeof(call->error), "'limit' must be between 1 and %d",
+                 QUERY_MAX_LIMIT);
+        return -EINVAL;
+    }
+    q.limit = (size_t)limit;
+    return run_query(env, &q, call->pk);
+}
+
+int vg__ctl_events_register(const vg_ctl_env *env)
+{
+    if (!wire.data)
+        msgpack_sbuffer_init(&wire);
+    const vg_ctl_cmd cmd = {.name = "events", .fn = cmd_events, .arg = (void *)env};
+    return vg_ctl_register(env->ctl, &cmd);
+}
