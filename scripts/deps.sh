@@ -13,6 +13,9 @@ libsystemd-dev libjansson-dev libyaml-dev zlib1g-dev jq python3 runc busybox-sta
 libvectorscan-dev libpcre2-dev libarchive-dev libssl-dev ripgrep lua-check
 libndpi-dev libndpi-bin tshark graphviz tcpreplay"
 missing=""
+# plugins/net: nDPI, the yardstick of its benches (libndpi-dev, ndpiReader), and
+# the capture tools they and its tests use (mergecap, editcap, capinfos)
+PKGS="$PKGS libndpi-dev libndpi-bin tshark"
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done

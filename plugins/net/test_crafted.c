@@ -119,6 +119,28 @@ static void t_elasticsearch(void **st)
     assert_true(has_field(f, "http.server", "nginx"));
 }
 
+/* Long values are cut, and they do not push the host or the status out of
+ * the flow's bounded fields. */
+static void t_http_long_fields(void **st)
+{
+    char req[1024], path[201], ua[301];
+    memset(path, 'p', 200);
+    path[0] = '/';
+    path[200] = 0;
+    memset(ua, 'u', 300);
+    ua[300] = 0;
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nUser-Agent: %s\r\nHost: h.example\r\n\r\n",
+             path, ua);
+    tcp_msg m[] = {{0, req, 0}, M(1, "HTTP/1.1 503 Busy\r\nServer: x\r\n\r\n")};
+    const rec_flow *f = tcp_app(80, m, 2, "http");
+    assert_true(has_field(f, "http.host", "h.example"));
+    assert_true(has_field(f, "http.status", "503"));
+    char cut[128];
+    memcpy(cut, path, 127);
+    cut[127] = 0;
+    assert_true(has_field(f, "http.path", cut));
+}
+
 static void t_mongodb(void **st)
 {
     const rec_flow *f = TCP_APP(5432, "mongodb",
@@ -499,7 +521,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_http2_grpc),        cmocka_unit_test(t_etcd),
-        cmocka_unit_test(t_elasticsearch),     cmocka_unit_test(t_mongodb),
+        cmocka_unit_test(t_elasticsearch),     cmocka_unit_test(t_http_long_fields),
+        cmocka_unit_test(t_mongodb),
         cmocka_unit_test(t_kafka),             cmocka_unit_test(t_cassandra),
         cmocka_unit_test(t_zookeeper),         cmocka_unit_test(t_memcached_couchbase),
         cmocka_unit_test(t_mssql),             cmocka_unit_test(t_oracle),

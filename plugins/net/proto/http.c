@@ -84,29 +84,30 @@ static void header_field(vg_pctx *c, int dir, const char *name, const char *key)
         vg_p_field(c, key, v, vl);
 }
 
+/* The fields that matter most first: the arena of a flow is bounded, and a
+ * long path or user agent must not push out the host or the status. */
 int vg_http_parse(vg_pctx *c)
 {
     const uint8_t *p = c->data[0];
-    int end = vg_line_end(p, c->len[0]);
-    if (end > 0) {
-        const uint8_t *sp = memchr(p, ' ', (size_t)end);
-        const uint8_t *sp2 = sp ? memchr(sp + 1, ' ', (size_t)(p + end - sp - 1)) : NULL;
-        if (sp && sp2) {
-            vg_p_field(c, "http.method", p, (size_t)(sp - p));
-            vg_p_field(c, "http.path", sp + 1, (size_t)(sp2 - sp - 1));
-        }
-        header_field(c, 0, "Host", "http.host");
-        header_field(c, 0, "User-Agent", "http.user_agent");
-    }
     const uint8_t *s = c->data[1];
     uint32_t sn = c->len[1];
-    if (sn >= 12 && vg_starts(s, sn, "HTTP/1.") && s[8] == ' ') {
+    int end = vg_line_end(p, c->len[0]);
+    int answered = sn >= 12 && vg_starts(s, sn, "HTTP/1.") && s[8] == ' ';
+    const uint8_t *sp = end > 0 ? memchr(p, ' ', (size_t)end) : NULL;
+    const uint8_t *sp2 = sp ? memchr(sp + 1, ' ', (size_t)(p + end - sp - 1)) : NULL;
+    if (sp && sp2)
+        vg_p_field(c, "http.method", p, (size_t)(sp - p));
+    header_field(c, 0, "Host", "http.host");
+    if (answered)
         vg_p_field(c, "http.status", s + 9, 3);
-        header_field(c, 1, "Server", "http.server");
-        header_field(c, 1, "Content-Type", "http.content_type");
-        return 1;
-    }
-    return 0;
+    if (sp && sp2)
+        vg_p_field(c, "http.path", sp + 1, (size_t)(sp2 - sp - 1));
+    header_field(c, 0, "User-Agent", "http.user_agent");
+    if (!answered)
+        return 0;
+    header_field(c, 1, "Server", "http.server");
+    header_field(c, 1, "Content-Type", "http.content_type");
+    return 1;
 }
 
 VG_NET_PROTO(http) = {
