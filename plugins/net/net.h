@@ -68,6 +68,7 @@ typedef struct net_config {
     int64_t capture_max_seconds, capture_max_mb;
     net_network networks[NET_NETWORKS_MAX];
     size_t nnetworks;
+    char threats[2048];   /* switches and thresholds per group (threats.c) */
 } net_config;
 
 struct net_peers;
@@ -86,13 +87,12 @@ typedef struct net_plugin {
     struct net_graph *graph;
     struct uv_timer_s *stats_timer;
     uint64_t host_ino, host_dev; /* the daemon's own namespace */
-    char threats[2048]; /* plugins.net.threats: switches and thresholds per group */
 } net_plugin;
 
 /* ---- threats.c: net.threat events, threat settings per group ---- */
 
-/* Checks and keeps plugins.net.threats; -1 with msg when it is wrong. */
-int net_threats_config(net_plugin *p, const char *spec, char *msg, size_t msglen);
+/* Checks plugins.net.threats and keeps it in c; -1 with msg when it is wrong. */
+int net_threats_config(net_config *c, const char *spec, char *msg, size_t msglen);
 /* Gives engine e the set of group (its capture thread). */
 void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group);
 /* Publishes a threat seen in the namespace of workload/group; direction is

@@ -548,6 +548,7 @@ static const vg_setting_desc settings[] = {
     {.key = "networks", .type = VG_SETTING_STRING},
     {.key = "capture_max_seconds", .type = VG_SETTING_INT, .min = 1, .max = 86400},
     {.key = "capture_max_mb", .type = VG_SETTING_INT, .min = 1, .max = 1 << 16},
+    {.key = "threats", .type = VG_SETTING_STRING},
     {.key = NULL},
 };
 
@@ -640,7 +641,7 @@ static int read_config(net_plugin *p, net_config *c)
         return -EINVAL;
     }
     rc = api->config_string(p->h, "threats", &s);
-    if (rc == -EINVAL || (rc == 0 && net_threats_config(p, s, msg, sizeof(msg)) < 0)) {
+    if (rc == -EINVAL || (rc == 0 && net_threats_config(c, s, msg, sizeof(msg)) < 0)) {
         api->log(p->h, VG_LOG_ERR, "plugins.net.threats (\"group: id=on|off, id.param=N; ...\"): %s",
                  msg);
         return -EINVAL;

@@ -15,16 +15,16 @@
 #include "net.h"
 #include "threat_conf.h"
 
-int net_threats_config(net_plugin *p, const char *spec, char *msg, size_t msglen)
+int net_threats_config(net_config *cfg, const char *spec, char *msg, size_t msglen)
 {
     vg_net_threat_conf c;
-    if (strlen(spec) >= sizeof(p->threats)) {
-        snprintf(msg, msglen, "longer than %zu bytes", sizeof(p->threats) - 1);
+    if (strlen(spec) >= sizeof(cfg->threats)) {
+        snprintf(msg, msglen, "longer than %zu bytes", sizeof(cfg->threats) - 1);
         return -1;
     }
     if (net_threat_conf_for(spec, NULL, &c, msg, msglen) < 0)
         return -1;
-    snprintf(p->threats, sizeof(p->threats), "%s", spec);
+    snprintf(cfg->threats, sizeof(cfg->threats), "%s", spec);
     return 0;
 }
 
@@ -32,7 +32,7 @@ void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group)
 {
     vg_net_threat_conf c;
     char msg[128];
-    if (net_threat_conf_for(p->threats, group, &c, msg, sizeof(msg)) == 0)
+    if (net_threat_conf_for(p->cfg.threats, group, &c, msg, sizeof(msg)) == 0)
         vg_net_threat_set(e, VG_NET_SOURCE_DEFAULT, &c);
 }
 
