@@ -193,8 +193,18 @@ int vg_net_feed(vg_net_engine *e, int dlt, uint64_t ts_us, const uint8_t *pkt,
     return 0;
 }
 
+/* Outside vg_net_feed there is no frame: the caller's buffer of the last
+ * one may be gone, so anomalies and threats raised while flows end carry
+ * none. */
+static void no_frame(vg_net_engine *e)
+{
+    e->frame = NULL;
+    e->frame_len = 0;
+}
+
 void vg_net_expire(vg_net_engine *e, uint64_t now_us)
 {
+    no_frame(e);
     e->last_expire_us = now_us;
     vg_table_expire(e, now_us);
     vg_frag_expire(e->frag, now_us, &e->st.frag_dropped);
@@ -202,6 +212,7 @@ void vg_net_expire(vg_net_engine *e, uint64_t now_us)
 
 void vg_net_flush(vg_net_engine *e)
 {
+    no_frame(e);
     for (uint32_t i = 0; i < e->flows_touched; i++)
         if (e->flows[i].id)
             vg_table_end(e, &e->flows[i], VG_NET_END_FLUSH);

@@ -42,7 +42,8 @@ static void on_threat(void *arg, const vg_net_threat *t)
     if (T.n++ == 0) {
         T.first = *t;
         snprintf(T.first_detail, sizeof(T.first_detail), "%s", t->detail);
-        memcpy(T.first_pkt, t->pkt, t->pkt_len);
+        if (t->pkt_len)
+            memcpy(T.first_pkt, t->pkt, t->pkt_len);
         T.first.pkt = T.first_pkt;
         T.first.detail = T.first_detail;
     }
