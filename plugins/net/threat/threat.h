@@ -26,7 +26,6 @@ typedef struct vg_tflow {
     uint16_t icmp_seq;       /* and its identifier ^ sequence */
     uint16_t icmp_len;       /* last echo payload length */
     uint8_t icmp_suspect;    /* tunnel-like echo packets seen */
-    uint8_t icmp_lens;       /* times the payload length changed */
     uint8_t tls;             /* TLS_* flags below */
     uint8_t http_slow;       /* counted as a slow head already */
     uint16_t tls_hb_len;     /* length of the client's last encrypted heartbeat */
