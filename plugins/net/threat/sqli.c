@@ -5,7 +5,8 @@
  * - a tautology after a connector: OR 1=1, ' OR 'a'='a, AND 2>1 (literals
  *   on both sides), or OR with a lone literal before a comment or the end;
  * - UNION [ALL|DISTINCT] SELECT after a literal or a parenthesis;
- * - a stacked statement: ; followed by a statement keyword;
+ * - a stacked statement: ; then a statement with the word its keyword
+ *   needs next (DROP TABLE, DELETE FROM, UPDATE t SET, ...);
  * - a comment right after a closed string: admin'-- ;
  * - a time or file function after a connector: AND SLEEP(5), OR
  *   BENCHMARK(...), ; WAITFOR DELAY, LOAD_FILE(...).
@@ -196,6 +197,37 @@ static const char *const statements[] = {
     "SELECT",  "INSERT",  "UPDATE",   "DELETE",   "DROP",    "CREATE", "ALTER",   "EXEC",
     "EXECUTE", "DECLARE", "SHUTDOWN", "TRUNCATE", "WAITFOR", "GRANT",  "REPLACE", NULL,
 };
+/* A statement starts at k, with the word its keyword needs next (DROP
+ * TABLE, DELETE FROM, INSERT INTO, UPDATE t SET, ...): "; update pending"
+ * in prose is not one. */
+static int statement_at(const lexer *x, int k)
+{
+    if (k >= x->nt || !one_of(&x->t[k], statements))
+        return 0;
+    const tok *n = k + 1 < x->nt ? &x->t[k + 1] : NULL;
+    const tok *n2 = k + 2 < x->nt ? &x->t[k + 2] : NULL;
+    static const char *const objects[] = {"TABLE", "DATABASE",  "SCHEMA",   "USER",  "VIEW",
+                                          "INDEX", "PROCEDURE", "FUNCTION", "LOGIN", NULL};
+    const char *w = x->t[k].w;
+    if (!strcmp(w, "SELECT"))
+        return n && n->type != T_COMMENT;
+    if (!strcmp(w, "SHUTDOWN"))
+        return !n || n->type == T_COMMENT || n->type == T_SEMI;
+    if (!strcmp(w, "INSERT") || !strcmp(w, "REPLACE"))
+        return n && word_is(n, "INTO");
+    if (!strcmp(w, "DELETE"))
+        return n && word_is(n, "FROM");
+    if (!strcmp(w, "UPDATE"))
+        return n2 && word_is(n2, "SET");
+    if (!strcmp(w, "DROP") || !strcmp(w, "CREATE") || !strcmp(w, "ALTER") || !strcmp(w, "TRUNCATE"))
+        return n && one_of(n, objects);
+    if (!strcmp(w, "WAITFOR"))
+        return n && (word_is(n, "DELAY") || word_is(n, "TIME"));
+    if (!strcmp(w, "DECLARE"))
+        return n && n->type == T_VAR;
+    return n && (n->type == T_WORD || n->type == T_LP); /* EXEC xp_..., GRANT ALL */
+}
+
 static const char *const destructive[] = {
     "DROP",   "DELETE", "INSERT",   "UPDATE",  "SHUTDOWN", "EXEC",  "EXECUTE",
     "CREATE", "ALTER",  "TRUNCATE", "DECLARE", "WAITFOR",  "GRANT", NULL,
@@ -246,10 +278,13 @@ static int tautology(const lexer *x, int i, int strict)
         return x->t[j + 1].type == T_OP && !strcmp(x->t[j + 1].w, "=") &&
                same_literal(x, &x->t[j], &x->t[j + 2]);
     }
-    /* OR 1 -- / OR true at the end */
-    if (!strict && word_is(&x->t[i], "OR") && j < x->nt && literal(&x->t[j]) &&
-        (j + 1 == x->nt || x->t[j + 1].type == T_COMMENT))
-        return 1;
+    /* OR 1 -- , or x' OR true at the end, right after the string the value
+     * closed ("red or 5" alone is prose) */
+    if (!strict && word_is(&x->t[i], "OR") && j < x->nt && literal(&x->t[j])) {
+        if (j + 1 < x->nt && x->t[j + 1].type == T_COMMENT)
+            return 1;
+        return j + 1 == x->nt && i == 1 && x->t[0].type == T_STR && x->t[0].at == 0;
+    }
     return 0;
 }
 
@@ -271,7 +306,7 @@ static int value_shapes(const lexer *x, int quoted)
         /* after the literal the value closes: 1 UNION SELECT, ') UNION SELECT */
         if (union_select(x, i) && i > 0 && (literal(&x->t[i - 1]) || x->t[i - 1].type == T_RP))
             return 1;
-        if (t->type == T_SEMI && i + 1 < x->nt && one_of(&x->t[i + 1], statements))
+        if (t->type == T_SEMI && statement_at(x, i + 1))
             return 1;
         if ((connector(t) || t->type == T_SEMI || t->type == T_OP) && function_call(x, i))
             return 1;
