@@ -35,6 +35,8 @@ static void pgsql(const vg_tpkt *p)
                       strnlen((const char *)z + 1, avail - (uint32_t)(z + 1 - b)),
                       "in a PostgreSQL query");
         }
+        if ((uint64_t)off + 1 + len >= n)
+            return; /* the last message here (a length near 2^32 must not wrap) */
         off += 1 + len;
     }
 }
