@@ -65,7 +65,9 @@ static void header(const vg_tpkt *p, head *h, const uint8_t *l, uint32_t n)
         v++;
     uint32_t vl = (uint32_t)(end - v);
     if (kl == 14 && !strncasecmp((const char *)l, "Content-Length", 14)) {
-        if (vl && v[0] == '-') {
+        if (!vl)
+            return; /* "Content-Length:" and nothing: no value to read */
+        if (v[0] == '-') {
             h->cl_negative = 1;
             return;
         }
