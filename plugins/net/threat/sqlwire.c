@@ -45,7 +45,7 @@ static void tds(const vg_tpkt *p)
 {
     const uint8_t *d = p->data;
     uint32_t n = p->len;
-    if (n < 10 || d[0] != 0x01)
+    if (n < 12 || d[0] != 0x01) /* header, and ALL_HEADERS' length read below */
         return;
     uint32_t off = 8;
     /* ALL_HEADERS: a 4-byte total length that covers itself */
