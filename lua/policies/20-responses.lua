@@ -20,6 +20,18 @@
 --     actions = { "quarantine", "webhook:ops" },
 --   }
 --
+-- Quarantine the workload that sends an SQL injection (net.threat from the
+-- network plugin, seen in the sender's own namespace: direction "egress"; a
+-- threat seen on the receiving side names the receiver as the workload, so
+-- it is left out):
+--
+--   vigil.response{
+--     name = "quarantine-sqli-source",
+--     on = "net.threat",
+--     match = { threat = "sql-injection", direction = "egress" },
+--     actions = { "quarantine", "webhook:ops" },
+--   }
+--
 -- Silence repeated alerts of one process for ten minutes:
 --
 --   vigil.response{

@@ -382,6 +382,8 @@ static net_ctx *ctx_new(net_plugin *p, net_ns *ns)
         vg_net_sink sink = net_conns_sink(cx->conns);
         vg_net_config ec = {.max_flows = (uint32_t)p->cfg.max_flows};
         cx->eng = vg_net_engine_new(&ec, &sink);
+        if (cx->eng)
+            net_threats_apply(p, cx->eng, ns->group);
     }
     if (cx->home_fd < 0 || !cx->conns || !cx->eng) {
         ctx_free(cx);

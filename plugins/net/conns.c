@@ -438,13 +438,25 @@ static void on_end(void *arg, const vg_net_flow *f, int reason)
     net_flowmap_del(&c->flows, f->id);
 }
 
+/* A threat the engine saw: net.threat about the namespace's workload. */
+static void on_threat(void *arg, const vg_net_threat *t)
+{
+    net_conns *c = arg;
+    const char *dir = !t->family                              ? ""
+                      : is_local(c, t->family, t->client) ? "egress"
+                      : is_local(c, t->family, t->server) ? "ingress"
+                                                          : "";
+    net_threats_publish(c->p, c->workload, c->group, dir, t);
+}
+
 vg_net_sink net_conns_sink(net_conns *c)
 {
     return (vg_net_sink){.arg = c,
                          .flow_start = on_start,
                          .flow_app = on_app,
                          .flow_end = on_end,
-                         .dns_answer = on_dns};
+                         .dns_answer = on_dns,
+                         .threat = on_threat};
 }
 
 /* Each second: the flows named a moment ago, with their fields; and a

@@ -13,6 +13,7 @@
 
 #include "flow/registry.h"
 #include "net_int.h"
+#include "threat/threat.h"
 
 #define EXPIRE_EVERY_US 1000000ull
 
@@ -53,7 +54,7 @@ vg_net_engine *vg_net_engine_new(const vg_net_config *cfg, const vg_net_sink *si
     if (sink)
         e->sink = *sink;
     e->frag = vg_frag_new(e->cfg.max_frag_bytes);
-    if (!e->frag || vg_table_init(e) < 0 || vg_insp_init(e) < 0) {
+    if (!e->frag || vg_table_init(e) < 0 || vg_insp_init(e) < 0 || vg_threat_init(e) < 0) {
         vg_net_engine_free(e);
         errno = ENOMEM;
         return NULL;
@@ -67,6 +68,7 @@ void vg_net_engine_free(vg_net_engine *e)
     if (!e)
         return;
     vg_table_free(e);
+    vg_threat_free(e);
     free(e->insp);
     vg_frag_free(e->frag);
     free(e);
@@ -99,6 +101,7 @@ void vg_anomaly(vg_net_engine *e, const vg_flow *f, const char *id)
     if (e->sink.anomaly)
         e->sink.anomaly(e->sink.arg, e->frame_source, f ? vg_flow_view(e, f) : NULL, id,
                         e->frame, e->frame_len);
+    vg_threat_anomaly(e, f, id);
 }
 
 static int bad(vg_net_engine *e, int rc)
@@ -146,6 +149,7 @@ int vg_net_feed(vg_net_engine *e, int dlt, uint64_t ts_us, const uint8_t *pkt,
     e->frame = pkt;
     e->frame_len = caplen;
     e->frame_source = source;
+    vg_threat_frame(e, dlt);
 
     uint32_t off = 0;
     int v = vg_link_decode(dlt, pkt, caplen, &off);
@@ -183,13 +187,24 @@ int vg_net_feed(vg_net_engine *e, int dlt, uint64_t ts_us, const uint8_t *pkt,
         vg_inspect_final(e, f);
         vg_insp_release(e, f);
     }
+    vg_threat_packet(e, f, dir, &l3, &l4);
     if (e->sink.packet)
         observe(e, &l3, &l4, f, dir);
     return 0;
 }
 
+/* Outside vg_net_feed there is no frame: the caller's buffer of the last
+ * one may be gone, so anomalies and threats raised while flows end carry
+ * none. */
+static void no_frame(vg_net_engine *e)
+{
+    e->frame = NULL;
+    e->frame_len = 0;
+}
+
 void vg_net_expire(vg_net_engine *e, uint64_t now_us)
 {
+    no_frame(e);
     e->last_expire_us = now_us;
     vg_table_expire(e, now_us);
     vg_frag_expire(e->frag, now_us, &e->st.frag_dropped);
@@ -197,6 +212,7 @@ void vg_net_expire(vg_net_engine *e, uint64_t now_us)
 
 void vg_net_flush(vg_net_engine *e)
 {
+    no_frame(e);
     for (uint32_t i = 0; i < e->flows_touched; i++)
         if (e->flows[i].id)
             vg_table_end(e, &e->flows[i], VG_NET_END_FLUSH);

@@ -123,6 +123,8 @@ typedef struct vg_net_pkt {
 #define VG_NET_TCP_ACK 0x10
 #define VG_NET_TCP_URG 0x20
 
+struct vg_net_threat;
+
 typedef struct vg_net_sink {          /* every callback optional; called from feed/expire/flush */
     void *arg;
     void (*flow_start)(void *arg, const vg_net_flow *f);      /* a new flow, direction decided */
@@ -139,6 +141,10 @@ typedef struct vg_net_sink {          /* every callback optional; called from fe
      * f may be NULL (no flow yet); pkt/len are the frame that showed it. */
     void (*anomaly)(void *arg, uint32_t source, const vg_net_flow *f, const char *id,
                     const uint8_t *pkt, uint32_t len);
+    /* A threat (plugins/net/threat/): see vg_net_threat below. Enabled
+     * threats only; each is reported once per flow, rate threats at most
+     * once per meter period. */
+    void (*threat)(void *arg, const struct vg_net_threat *t);
 } vg_net_sink;
 
 typedef struct vg_net_stats {
@@ -158,6 +164,93 @@ typedef struct vg_net_stats {
     uint64_t table_bytes;             /* memory reserved by the tables */
     uint64_t inspect_reclaimed;       /* slots taken from flows idle 5 s mid-inspection */
 } vg_net_stats;
+
+/* ---- threats (plugins/net/threat/) -------------------------------------
+ * NeuVector's list of network threats, detected by the engine itself so
+ * that the daemon and `vigil-scan pcap` run the same code. Ids are stable:
+ * they index vg_net_threat_conf.enabled and appear in events by name. */
+enum vg_net_threat_id {
+    VG_NET_T_SYN_FLOOD, VG_NET_T_ICMP_FLOOD, VG_NET_T_IP_SESSION_LIMIT, VG_NET_T_BAD_PACKET,
+    VG_NET_T_IP_TEARDROP, VG_NET_T_TCP_SYN_DATA, VG_NET_T_TCP_SPLIT_HANDSHAKE,
+    VG_NET_T_TCP_SMALL_WINDOW, VG_NET_T_TCP_SMALL_MSS, VG_NET_T_PING_OF_DEATH,
+    VG_NET_T_DNS_LOOP_POINTER, VG_NET_T_DNS_OVERFLOW, VG_NET_T_DNS_ZONE_TRANSFER,
+    VG_NET_T_DNS_NULL_TYPE, VG_NET_T_DNS_TUNNEL, VG_NET_T_SSH_V1, VG_NET_T_TLS_HEARTBLEED,
+    VG_NET_T_TLS_CIPHER_OVERFLOW, VG_NET_T_TLS_SSLV2, VG_NET_T_TLS_SSLV3,
+    VG_NET_T_TLS_OLD_VERSION, VG_NET_T_HTTP_NEGATIVE_LENGTH, VG_NET_T_HTTP_SMUGGLING,
+    VG_NET_T_HTTP_SLOWLORIS, VG_NET_T_MYSQL_ACCESS_DENIED, VG_NET_T_ICMP_TUNNEL,
+    VG_NET_T_SQL_INJECTION, VG_NET_T_STRUTS_RCE, VG_NET_T_K8S_EXTIP_MITM,
+    VG_NET_T_COUNT
+};
+
+enum vg_net_severity {
+    VG_NET_SEV_INFO, VG_NET_SEV_LOW, VG_NET_SEV_MEDIUM, VG_NET_SEV_HIGH, VG_NET_SEV_CRITICAL,
+};
+
+#define VG_NET_T_BIT(id) (1ull << (id))
+#define VG_NET_T_ALL ((1ull << VG_NET_T_COUNT) - 1)
+
+/* One set of switches and thresholds: the live plugin keeps one per group
+ * and gives each capture source the set of its workload's group. Zero in a
+ * threshold means its default (vg_net_threat_defaults); enabled is taken as
+ * it is. */
+typedef struct vg_net_threat_conf {
+    uint64_t enabled;                 /* VG_NET_T_BIT(id) per threat switched on */
+    uint32_t syn_flood_pps;           /* SYNs per second to one server address (200) */
+    uint32_t icmp_flood_pps;          /* ICMP echo requests per second to one address (100) */
+    uint32_t session_limit;           /* concurrent sessions from one client address (2000) */
+    uint32_t small_window;            /* TCP window advertised below this, data flowing (64) */
+    uint32_t small_mss;               /* MSS option below this (256) */
+    uint32_t slowloris_header_ms;     /* a request head still open after this (3000) */
+    uint32_t slowloris_conns;         /* such connections to one server at once (5) */
+    uint32_t mysql_denied;            /* error 1045 answers to one client... (5) */
+    uint32_t mysql_denied_window_ms;  /* ...within this time (60000) */
+    uint32_t icmp_tunnel_packets;     /* tunnel-like echo packets in one ICMP flow (8) */
+    uint32_t icmp_tunnel_payload;     /* echo payloads from this size are weighed (64) */
+    uint32_t dns_tunnel_label;        /* a label this long and random is encoded data (40) */
+    uint32_t dns_tunnel_queries;      /* such names under one domain... (10) */
+    uint32_t dns_tunnel_window_ms;    /* ...within this time (60000) */
+} vg_net_threat_conf;
+
+/* A threat, handed to sink.threat. A view valid only during the callback. */
+typedef struct vg_net_threat {
+    int id;                           /* enum vg_net_threat_id */
+    const char *name;                 /* "syn-flood", ... (static) */
+    int severity;                     /* enum vg_net_severity */
+    const char *detail;               /* a short explanation, e.g. "mss 64 < 256" */
+    uint32_t source;
+    uint64_t ts_us;
+    uint64_t flow_id;                 /* 0 when no flow was made (bad packets) */
+    int family;                       /* AF_INET / AF_INET6, 0 when the frame had no IP */
+    uint8_t l4;
+    uint8_t client[16], server[16];   /* the flow's ends (a flowless packet: src, dst) */
+    uint16_t client_port, server_port;
+    int from_client;                  /* the packet went client->server (1) or back (0) */
+    int dlt;                          /* link type of pkt */
+    const uint8_t *pkt;               /* the frame that showed it... */
+    uint32_t pkt_len;                 /* ...cut at VG_NET_THREAT_PKT_MAX */
+} vg_net_threat;
+
+#define VG_NET_THREAT_PKT_MAX 2048
+#define VG_NET_SOURCE_DEFAULT UINT32_MAX /* vg_net_threat_set: the set of every other source */
+
+/* NeuVector's thresholds and switches (floods, bad packets, TLS/HTTP/DNS/SQL
+ * attacks on; the noisy ones off: syn-data, small-window, slowloris,
+ * session-limit, tls-old-version, dns-null-type). */
+void vg_net_threat_defaults(vg_net_threat_conf *c);
+/* The set for one capture source, or VG_NET_SOURCE_DEFAULT (copied; a NULL
+ * conf removes a source's own set). 0 or -ENOMEM / -EINVAL. */
+int vg_net_threat_set(vg_net_engine *e, uint32_t source, const vg_net_threat_conf *c);
+/* Service external IPs (CVE-2020-8554) that no workload should reach: a
+ * flow to one of them is k8s-extip-mitm. Replaces the list; 0 or -errno. */
+int vg_net_threat_extips(vg_net_engine *e, const uint8_t (*addrs)[16], const int *families,
+                         size_t n);
+const char *vg_net_threat_name(int id);       /* NULL when out of range */
+int vg_net_threat_lookup(const char *name);   /* the id, or -1 */
+int vg_net_threat_severity(int id);
+const char *vg_net_severity_name(int sev);    /* "info" ... "critical" */
+/* The threat's packet in base64 into out (NUL-ended); the length written,
+ * or 0 when cap is too small (cap >= 4 * ((pkt_len + 2) / 3) + 1 fits). */
+size_t vg_net_threat_packet_b64(const vg_net_threat *t, char *out, size_t cap);
 
 /* NULL on error with -errno in errno. cfg and sink may be NULL; both are copied. */
 vg_net_engine *vg_net_engine_new(const vg_net_config *cfg, const vg_net_sink *sink);

@@ -68,6 +68,7 @@ typedef struct net_config {
     int64_t capture_max_seconds, capture_max_mb;
     net_network networks[NET_NETWORKS_MAX];
     size_t nnetworks;
+    char threats[2048];   /* switches and thresholds per group (threats.c) */
 } net_config;
 
 struct net_peers;
@@ -79,7 +80,7 @@ struct net_dump_req;
 typedef struct net_plugin {
     const vg_host_api *api;
     vg_host *h;
-    int t_connect, t_accept, t_conn, t_stats;
+    int t_connect, t_accept, t_conn, t_stats, t_threat;
     net_config cfg;
     struct net_peers *peers;
     struct net_ns *nss; /* loop thread: the captured namespaces */
@@ -87,6 +88,17 @@ typedef struct net_plugin {
     struct uv_timer_s *stats_timer;
     uint64_t host_ino, host_dev; /* the daemon's own namespace */
 } net_plugin;
+
+/* ---- threats.c: net.threat events, threat settings per group ---- */
+
+/* Checks plugins.net.threats and keeps it in c; -1 with msg when it is wrong. */
+int net_threats_config(net_config *c, const char *spec, char *msg, size_t msglen);
+/* Gives engine e the set of group (its capture thread). */
+void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group);
+/* Publishes a threat seen in the namespace of workload/group; direction is
+ * "egress" (the workload is the client), "ingress" or "". Any thread. */
+void net_threats_publish(net_plugin *p, const char *workload, const char *group,
+                         const char *direction, const vg_net_threat *t);
 
 /* ---- peers.c: the address table and the named networks ---- */
 

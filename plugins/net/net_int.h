@@ -31,6 +31,7 @@ typedef struct vg_l4 {
     uint16_t sport, dport;
     uint8_t flags;              /* TCP */
     uint16_t window, mss;
+    uint8_t wscale;             /* 0x80 | shift when the option is present */
     uint32_t seq, ack;
     const uint8_t *data;
     uint32_t len;
@@ -117,6 +118,7 @@ struct vg_net_engine {
     const uint8_t *frame;
     uint32_t frame_len;
     uint32_t frame_source;
+    struct vg_threat *th;       /* threat detection state (threat/threat.c) */
 };
 
 /* decode/link.c: the IP packet inside a frame of link type dlt. Returns the

@@ -74,6 +74,7 @@ static int set_owner(net_ctx *cx, void *arg)
 {
     (void)arg;
     net_conns_owner(cx->conns, cx->ns->members[0], cx->ns->group);
+    net_threats_apply(cx->p, cx->eng, cx->ns->group);
     cx->next_rescan = 0; /* the address table under the new owner */
     return 0;
 }

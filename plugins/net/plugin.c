@@ -551,6 +551,7 @@ static const vg_setting_desc settings[] = {
     {.key = "networks", .type = VG_SETTING_STRING},
     {.key = "capture_max_seconds", .type = VG_SETTING_INT, .min = 1, .max = 86400},
     {.key = "capture_max_mb", .type = VG_SETTING_INT, .min = 1, .max = 1 << 16},
+    {.key = "threats", .type = VG_SETTING_STRING},
     {.key = NULL},
 };
 
@@ -642,6 +643,12 @@ static int read_config(net_plugin *p, net_config *c)
         api->log(p->h, VG_LOG_ERR, "plugins.net.networks (\"name=cidr,...\"): %s", msg);
         return -EINVAL;
     }
+    rc = api->config_string(p->h, "threats", &s);
+    if (rc == -EINVAL || (rc == 0 && net_threats_config(c, s, msg, sizeof(msg)) < 0)) {
+        api->log(p->h, VG_LOG_ERR, "plugins.net.threats (\"group: id=on|off, id.param=N; ...\"): %s",
+                 msg);
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -664,7 +671,9 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     p->t_accept = api->event_type(h, "net.accept");
     p->t_conn = api->event_type(h, "net.conn");
     p->t_stats = api->event_type(h, "net.stats");
-    int rc = p->t_connect < 0 || p->t_accept < 0 || p->t_conn < 0 || p->t_stats < 0
+    p->t_threat = api->event_type(h, "net.threat");
+    int rc = p->t_connect < 0 || p->t_accept < 0 || p->t_conn < 0 || p->t_stats < 0 ||
+                     p->t_threat < 0
                  ? -EINVAL
                  : read_config(p, &p->cfg);
     uint64_t dev = 0, ino = 0;

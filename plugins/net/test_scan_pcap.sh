@@ -33,10 +33,21 @@ grep -q '^vigil-scan pcap: 1 file(s), 14 packets, 1 flows (1 identified, 0 unkno
 
 # pcapng, two files at once: each its own source, flows flushed at its end
 editcap -F pcapng "$CORPUS/ssh/ssh-on-port-80.pcap" "$T/ssh.pcapng"
-"$SCAN" pcap --json "$T/ssh.pcapng" "$CORPUS/tls/tls1_1.pcap" >"$T/out" 2>/dev/null
+"$SCAN" pcap --json --threats none "$T/ssh.pcapng" "$CORPUS/tls/tls1_1.pcap" >"$T/out" 2>/dev/null
 [ "$(jq -r .application "$T/out" | sort | tr '\n' ' ')" = "ssh tls " ] || fail "pcapng + pcap: $(cat "$T/out")"
 jq -e 'select(.application == "tls") | .fields["tls.version"] == "tls1.1"' "$T/out" >/dev/null \
     || fail "tls1.1"
+
+# threats (every one on by default): a line each, exit status 1
+set +e
+"$SCAN" pcap --json "$CORPUS/tls/tls1_1.pcap" >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "exit status $rc with a threat seen"
+jq -e -s 'map(select(.type == "threat")) | length == 1 and (.[0] | .name == "tls-old-version"
+       and .severity == "info" and .detail == "TLS 1.1 negotiated" and (.packet | length) > 100)' "$T/out" >/dev/null \
+    || fail "tls1_1.pcap threat: $(cat "$T/out")"
+grep -q ' 1 threats, ' "$T/err" || fail "summary without threats: $(cat "$T/err")"
 
 # text output names the application; --quiet only the summary
 "$SCAN" pcap "$CORPUS/postgresql/mysql-on-port-5432.pcap" 2>/dev/null | grep -q ':5432 mysql ' \

@@ -275,3 +275,11 @@ void tcp_conversation(vg_net_engine *e, const char *cli, const char *srv, uint16
         feed_raw(e, ts++, pkt, build_tcp(pkt, &s));
     }
 }
+
+uint32_t build_ip(uint8_t *out, const char *src, const char *dst, uint8_t proto,
+                  const void *l4, uint32_t l4len)
+{
+    uint32_t hl = ip_header(out, src, dst, proto, l4len);
+    memcpy(out + hl, l4, l4len);
+    return hl + l4len;
+}

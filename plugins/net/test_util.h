@@ -61,6 +61,9 @@ typedef struct tcp_spec {
 uint32_t build_tcp(uint8_t *out, const tcp_spec *s);
 uint32_t build_udp(uint8_t *out, const char *src, const char *dst, uint16_t sport,
                    uint16_t dport, const void *payload, uint32_t len);
+/* An IP packet (IPv4 or IPv6 by the literal) around an L4 made by the caller. */
+uint32_t build_ip(uint8_t *out, const char *src, const char *dst, uint8_t proto,
+                  const void *l4, uint32_t l4len);
 /* Feeds a raw IP packet. */
 int feed_raw(vg_net_engine *e, uint64_t ts_us, const uint8_t *p, uint32_t len);
 

@@ -12,7 +12,15 @@
  * A key that repeats (dns.answer) becomes an array. Each file is its own
  * capture source; its flows end (flushed) when the file does. A summary line
  * goes to stderr.
+ *
+ * Threats (plugins/net/threat/, every one on unless --threats says) print
+ * when they are seen:
+ *
+ *   {"type":"threat","name":"syn-flood","severity":"critical","time":"...Z",
+ *    "l4":"tcp","client":"...","server":"...","flow":12,"detail":"...",
+ *    "packet":"<base64 of up to 2 KiB of the frame>"}
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,6 +37,7 @@ struct scan {
     int json;
     FILE *out;
     uint64_t flows;
+    uint64_t threats;
 };
 
 static void help(FILE *out)
@@ -41,8 +50,12 @@ static void help(FILE *out)
                  "  --json            one JSON object per line\n"
                  "  --max-flows N     session table bound (65536); the oldest is evicted\n"
                  "  --quiet           print the summary only\n"
+                 "  --threats LIST    threats to detect: ids separated by commas, 'all'\n"
+                 "                    (the default), 'default' (the daemon's set) or 'none'\n"
+                 "  --extip ADDR      a Service external IP no workload should reach\n"
+                 "                    (k8s-extip-mitm); repeatable\n"
                  "\n"
-                 "Exit status: 0 done, 2 error (a file that cannot be read).\n");
+                 "Exit status: 0 no threat, 1 threats seen, 2 error (a file that cannot be read).\n");
 }
 
 static const char *end_name(int reason)
@@ -141,6 +154,82 @@ static void print_flow(struct scan *s, const vg_net_flow *f, int reason)
     fputs("}\n", o);
 }
 
+static void on_threat(void *arg, const vg_net_threat *t)
+{
+    struct scan *s = arg;
+    s->threats++;
+    if (!s->out)
+        return;
+    char c[64] = "", sv[64] = "", ts[40];
+    int ports = t->l4 == 6 || t->l4 == 17;
+    if (t->family) {
+        vg_net_endpoint(c, sizeof(c), t->family, t->client, ports ? t->client_port : -1);
+        vg_net_endpoint(sv, sizeof(sv), t->family, t->server, ports ? t->server_port : -1);
+    }
+    FILE *o = s->out;
+    if (!s->json) {
+        fprintf(o, "threat %s %s %s -> %s %s\n", t->name, vg_net_severity_name(t->severity), c,
+                sv, t->detail);
+        return;
+    }
+    iso_time(ts, sizeof(ts), t->ts_us);
+    fprintf(o, "{\"type\":\"threat\",\"name\":\"%s\",\"severity\":\"%s\",\"time\":\"%s\","
+               "\"l4\":\"%s\",\"client\":",
+            t->name, vg_net_severity_name(t->severity), ts, vg_net_l4_name(t->l4));
+    json_str(o, c);
+    fputs(",\"server\":", o);
+    json_str(o, sv);
+    fprintf(o, ",\"flow\":%" PRIu64 ",\"detail\":", t->flow_id);
+    json_str(o, t->detail);
+    char b64[4 * ((VG_NET_THREAT_PKT_MAX + 2) / 3) + 1];
+    vg_net_threat_packet_b64(t, b64, sizeof(b64));
+    fprintf(o, ",\"packet\":\"%s\"}\n", b64);
+}
+
+/* --threats: ids separated by commas, or all / default / none. */
+static int parse_threats(const char *arg, vg_net_threat_conf *c)
+{
+    vg_net_threat_defaults(c);
+    if (!strcmp(arg, "default"))
+        return 0;
+    if (!strcmp(arg, "all") || !strcmp(arg, "none")) {
+        c->enabled = arg[0] == 'a' ? VG_NET_T_ALL : 0;
+        return 0;
+    }
+    c->enabled = 0;
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", arg);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        int id = vg_net_threat_lookup(tok);
+        if (id < 0) {
+            fprintf(stderr, "vigil-scan pcap: unknown threat '%s'\n", tok);
+            return -1;
+        }
+        c->enabled |= VG_NET_T_BIT(id);
+    }
+    return 0;
+}
+
+static int parse_extip(const char *arg, uint8_t (*addrs)[16], int *fams, size_t *n)
+{
+    if (*n >= 64) {
+        fprintf(stderr, "vigil-scan pcap: at most 64 --extip\n");
+        return -1;
+    }
+    memset(addrs[*n], 0, 16);
+    if (inet_pton(AF_INET, arg, addrs[*n]) == 1)
+        fams[*n] = AF_INET;
+    else if (inet_pton(AF_INET6, arg, addrs[*n]) == 1)
+        fams[*n] = AF_INET6;
+    else {
+        fprintf(stderr, "vigil-scan pcap: --extip wants an address, not '%s'\n", arg);
+        return -1;
+    }
+    (*n)++;
+    return 0;
+}
+
 static void on_end(void *arg, const vg_net_flow *f, int reason)
 {
     struct scan *s = arg;
@@ -179,11 +268,19 @@ int vg_scan_pcap(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"max-flows", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
+        {"threats", required_argument, NULL, 't'},
+        {"extip", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     struct scan s = {.out = stdout};
     vg_net_config cfg = {0};
+    vg_net_threat_conf tc;
+    vg_net_threat_defaults(&tc);
+    tc.enabled = VG_NET_T_ALL;
+    uint8_t extip[64][16];
+    int extfam[64];
+    size_t nextip = 0;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -193,6 +290,14 @@ int vg_scan_pcap(int argc, char **argv)
             break;
         case 'q':
             s.out = NULL;
+            break;
+        case 't':
+            if (parse_threats(optarg, &tc) < 0)
+                return VG_SCAN_ERROR;
+            break;
+        case 'x':
+            if (parse_extip(optarg, extip, extfam, &nextip) < 0)
+                return VG_SCAN_ERROR;
             break;
         case 'm': {
             char *end;
@@ -216,10 +321,12 @@ int vg_scan_pcap(int argc, char **argv)
         help(stderr);
         return VG_SCAN_ERROR;
     }
-    vg_net_sink sink = {.arg = &s, .flow_end = on_end};
+    vg_net_sink sink = {.arg = &s, .flow_end = on_end, .threat = on_threat};
     vg_net_engine *e = vg_net_engine_new(&cfg, &sink);
-    if (!e) {
-        fprintf(stderr, "vigil-scan pcap: %s\n", strerror(errno));
+    if (!e || vg_net_threat_set(e, VG_NET_SOURCE_DEFAULT, &tc) < 0 ||
+        vg_net_threat_extips(e, (const uint8_t(*)[16])extip, extfam, nextip) < 0) {
+        fprintf(stderr, "vigil-scan pcap: %s\n", strerror(e ? ENOMEM : errno));
+        vg_net_engine_free(e);
         return VG_SCAN_ERROR;
     }
     int failed = 0;
@@ -235,11 +342,12 @@ int vg_scan_pcap(int argc, char **argv)
             "vigil-scan pcap: %d file(s), %" PRIu64 " packets, %" PRIu64 " flows (%" PRIu64
             " identified, %" PRIu64 " unknown), %" PRIu64 " malformed, %" PRIu64
             " unsupported, %" PRIu64 " fragments (%" PRIu64 " reassembled, %" PRIu64
-            " dropped), %" PRIu64 " evicted, %" PRIu64 " not inspected (pool full), %.3f s"
-            " (%.0f packets/s)\n",
+            " dropped), %" PRIu64 " evicted, %" PRIu64 " not inspected (pool full), %" PRIu64
+            " threats, %.3f s (%.0f packets/s)\n",
             argc - optind, st.packets, st.flows_total, st.identified, st.unknown,
             st.malformed, st.unsupported, st.fragments, st.reassembled, st.frag_dropped,
-            st.evicted, st.inspect_full, secs, secs > 0 ? (double)st.packets / secs : 0.0);
+            st.evicted, st.inspect_full, s.threats, secs,
+            secs > 0 ? (double)st.packets / secs : 0.0);
     vg_net_engine_free(e);
-    return failed ? VG_SCAN_ERROR : VG_SCAN_CLEAN;
+    return failed ? VG_SCAN_ERROR : s.threats ? VG_SCAN_FOUND : VG_SCAN_CLEAN;
 }

@@ -1,6 +1,6 @@
 /*
  * TCP, UDP and ICMP headers of a whole datagram (first fragment or
- * reassembled). TCP options are read for the MSS only.
+ * reassembled). TCP options are read for the MSS and the window scale.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,7 +14,9 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint16_t tcp_mss(const uint8_t *o, uint32_t len)
+/* The options threat detectors and policies read: MSS, and the window
+ * scale (0x80 | shift when present). */
+static void tcp_options(const uint8_t *o, uint32_t len, vg_l4 *out)
 {
     for (uint32_t i = 0; i < len;) {
         if (o[i] == 0)
@@ -26,10 +28,11 @@ static uint16_t tcp_mss(const uint8_t *o, uint32_t len)
         if (i + 1 >= len || o[i + 1] < 2)
             break;
         if (o[i] == 2 && o[i + 1] == 4 && i + 4 <= len)
-            return be16(o + i + 2);
+            out->mss = be16(o + i + 2);
+        if (o[i] == 3 && o[i + 1] == 3 && i + 3 <= len)
+            out->wscale = (uint8_t)(0x80 | (o[i + 2] > 14 ? 14 : o[i + 2]));
         i += o[i + 1];
     }
-    return 0;
 }
 
 static int tcp_decode(const uint8_t *p, uint32_t len, vg_l4 *o)
@@ -45,7 +48,7 @@ static int tcp_decode(const uint8_t *p, uint32_t len, vg_l4 *o)
     o->ack = be32(p + 8);
     o->flags = p[13];
     o->window = be16(p + 14);
-    o->mss = tcp_mss(p + 20, hl - 20);
+    tcp_options(p + 20, hl - 20, o);
     o->data = p + hl;
     o->len = len - hl;
     return 0;

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "../net_int.h"
+#include "../threat/threat.h"
 
 static uint64_t mix(uint64_t h)
 {
@@ -159,6 +160,7 @@ void vg_table_end(vg_net_engine *e, vg_flow *f, int reason)
     if (e->sink.flow_end)
         e->sink.flow_end(e->sink.arg, vg_flow_view(e, f), reason);
     vg_insp_release(e, f);
+    vg_threat_flow_end(e, f);
     hash_unlink(e, f);
     lru_unlink(e, f);
     memset(f, 0, offsetof(vg_flow, fields));
@@ -219,6 +221,7 @@ static vg_flow *create(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, int s
     e->used++;
     e->st.flows = e->used;
     e->st.flows_total++;
+    vg_threat_flow_start(e, f);
     if (e->sink.flow_start)
         e->sink.flow_start(e->sink.arg, vg_flow_view(e, f));
     return f;
