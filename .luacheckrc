@@ -20,6 +20,8 @@ exclude_files = {
   -- A policy that is wrong on purpose (the misspelt vigil.DENNY of the
   -- policy/typo test).
   "tests/policy_typo/",
+  -- A misspelt event type on purpose (policy/names).
+  "tests/policy_names/",
   -- Fuzz seeds: arbitrary input, sometimes malformed on purpose.
   "tests/fuzz/corpus/**",
 }

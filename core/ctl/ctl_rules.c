@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "ctl_int.h"
+#include "evcat.h"
 #include "log.h"
 #include "mp.h"
 #include "rules_io.h"
@@ -203,7 +204,13 @@ static int op_add(const vg_ctl_env *env, vg_ctl_call *call)
         return rc;
     vg_info("rule added: group %s, plane %s, %s", rule.group, vg_plane_name(rule.plane),
             vg_rule_action_name(rule.action));
-    return vg_rule_pack(&rule, call->pk);
+    /* Kept, since a plugin may come later, but said: it decides nothing yet. */
+    const char *warning = NULL;
+    if (rule.plane == VG_PLANE_NET && !vg_evcat_plane_produced("net")) {
+        warning = "no plugin producing net events is loaded: this rule has no effect until one is";
+        vg_warn("rule of group %s: %s", rule.group, warning);
+    }
+    return vg_rule_pack_warning(&rule, warning, call->pk);
 }
 
 static int op_delete(const vg_ctl_env *env, vg_ctl_call *call)

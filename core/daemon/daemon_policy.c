@@ -64,11 +64,32 @@ int vg__policy_open(vg_daemon *d)
         vg_err("cannot create the policy engine: %s", strerror(-rc));
         return rc;
     }
-    rc = vg_bus_subscribe(d->bus, -1, policy_on_event, d);
-    if (rc < 0)
+    return vg_bus_subscribe(d->bus, -1, policy_on_event, d);
+}
+
+int vg__policy_load(vg_daemon *d, const vg_config *cfg, vg_diag *diag)
+{
+    char **hooks = NULL;
+    int rc = vg_config_webhook_names(cfg, &hooks);
+    if (rc < 0) {
+        vg_diag_add(diag, "policy: not enough memory for the webhook names");
         return rc;
+    }
+    vg_policy_load load = {.webhooks = (const char *const *)hooks,
+                           .allow_empty = strcmp(cfg->empty_policies, "allow") == 0,
+                           .complete = true};
+    vg_policy_set_load(d->policy, &load);
+    rc = vg_policy_reload(d->policy, cfg->policy_dirs, diag);
+    load.webhooks = NULL; /* freed below */
+    vg_policy_set_load(d->policy, &load);
+    vg_config_names_free(hooks);
+    return rc;
+}
+
+void vg__policy_first_load(vg_daemon *d)
+{
     vg_diag diag = {0};
-    if (vg_policy_reload(d->policy, d->cfg->policy_dirs, &diag) < 0) {
+    if (vg__policy_load(d, d->cfg, &diag) < 0) {
         /* Plugins and the store keep working; `vigilctl reload` retries. */
         for (size_t i = 0; i < diag.n; i++)
             vg_err("policy: %s", diag.msgs[i]);
@@ -87,5 +108,4 @@ int vg__policy_open(vg_daemon *d)
         msgpack_sbuffer_destroy(&sb);
     }
     vg_diag_free(&diag);
-    return 0;
 }

@@ -108,6 +108,7 @@ static int l_on(lua_State *L)
         if (id < 0)
             return vg_lua_error(L, "vigil.on: '%s' is not an event type (e.g. \"proc.exec\")",
                                     type);
+        vg__check_type(L, "vigil.on", type);
         hl = &st->by_type[id];
     }
     if (hl->n == hl->cap) {
@@ -229,6 +230,7 @@ static int l_rule(lua_State *L)
     }
     if (!set)
         return vg_lua_error(L, "vigil.rule: name at least one field of the %s plane", plane);
+    vg__check_rule_plane(L, r.plane);
     if (st->nwritten == st->capwritten) {
         size_t cap = st->capwritten ? st->capwritten * 2 : 16;
         vg_rule *v = realloc(st->written, cap * sizeof(*v));
@@ -406,7 +408,7 @@ static int l_incident_enabled(lua_State *L)
 static const char *group_arg(lua_State *L, int idx)
 {
     if (vg_lua_is_record(L, idx)) {
-        lua_getfield(L, idx, "group");
+        vg_lua_getfield_record(L, idx, "group");
         lua_replace(L, idx);
     }
     return luaL_checkstring(L, idx);
@@ -429,7 +431,7 @@ static int l_default_mode(lua_State *L)
 /* Copies a field of the table at idx that is a string, number or boolean. */
 static bool copy_field(lua_State *L, int idx, const char *key, char *buf, size_t size)
 {
-    int t = lua_getfield(L, idx, key);
+    int t = vg_lua_getfield_record(L, idx, key); /* an event's absent field is not an error */
     bool ok = t == LUA_TSTRING || t == LUA_TNUMBER || t == LUA_TBOOLEAN;
     if (t == LUA_TBOOLEAN)
         snprintf(buf, size, "%s", lua_toboolean(L, -1) ? "true" : "false");

@@ -85,6 +85,7 @@ struct vg__pstate {
     struct vg__watch *watch; /* vigil.watch: published when the state is swapped in */
     size_t nwatch, capwatch, watch_paths;
     size_t files, handlers;
+    vg_policy_load load; /* the name checks of this load (policy.h) */
     int incidents_ref; /* registry table: incidents[group or "*"][name] = bool */
     /* Where the last error happened, filled by the message handler. */
     char err_file[512];
@@ -99,6 +100,7 @@ struct vg_policy {
     vg__cache *cache;
     const vg_event *cur; /* the event being handled, for vigil.* */
     int t_error, t_done, t_mode, t_watch;
+    char *last_error; /* the first problem of the last load, if it failed */
     vg_policy_stats stats; /* updated with __atomic operations */
 };
 
@@ -156,6 +158,14 @@ int vg__response_parse(lua_State *L, int idx, struct vg__response *r); /* raises
 void vg__response_free(struct vg__response *r);
 bool vg__response_matches(const struct vg__response *r, const vg_event *ev,
                           const msgpack_object *wire);
+
+/* policy_check.c: load-time name checks (lib/evcat.h); each raises a Lua
+ * error naming what is wrong and the nearest valid names, or logs a
+ * warning where the name may belong to a third-party plugin. */
+void vg__check_type(lua_State *L, const char *fn, const char *type);
+void vg__check_pattern(lua_State *L, const char *pattern);
+void vg__check_action(lua_State *L, const char *spec);
+void vg__check_rule_plane(lua_State *L, int plane);
 
 /* policy_cache.c */
 int vg__cache_new(size_t cap, vg__cache **out);

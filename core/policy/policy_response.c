@@ -63,6 +63,7 @@ static void parse_actions(lua_State *L, int idx, struct vg__response *r)
     for (size_t i = 1; i <= n; i++) {
         if (lua_rawgeti(L, idx, (lua_Integer)i) != LUA_TSTRING || !*lua_tostring(L, -1))
             vg_lua_error(L, "vigil.response: actions[%d] must be an action name", (int)i);
+        vg__check_action(L, lua_tostring(L, -1));
         r->actions[r->nactions++] = dup_checked(L, lua_tostring(L, -1));
         lua_pop(L, 1);
     }
@@ -88,6 +89,7 @@ int vg__response_parse(lua_State *L, int idx, struct vg__response *r)
     if (lua_getfield(L, idx, "on") != LUA_TSTRING || !*lua_tostring(L, -1))
         vg_lua_error(L,
                          "vigil.response: 'on' must name an event type (e.g. \"proc.violation\")");
+    vg__check_pattern(L, lua_tostring(L, -1));
     r->on = dup_checked(L, lua_tostring(L, -1));
     lua_pop(L, 1);
     int t = lua_getfield(L, idx, "name");

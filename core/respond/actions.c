@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evcat.h"
+#include "log.h"
+
 typedef struct action {
     char *name;
     char *owner;
@@ -64,6 +67,10 @@ int vg_actions_register(vg_actions *a, const char *owner, const vg_action_desc *
     x->desc = *desc;
     x->desc.name = x->name;
     a->n++;
+    /* Policies may name it from now on (lib/evcat.h); a full catalogue only
+     * costs the load check its name. */
+    if (vg_evcat_declare_action(desc->name) < 0)
+        vg_warn("action %s: the catalogue of actions is full", desc->name);
     return 0;
 }
 

@@ -104,6 +104,8 @@ size_t vg_rules_count(const vg_rules *r);
  * shows it: {group, plane, action, origin, created, <field>: value...,
  * comment}. */
 int vg_rule_pack(const vg_rule *rule, msgpack_packer *pk);
+/* The same with a "warning" key when warning is not NULL. */
+int vg_rule_pack_warning(const vg_rule *rule, const char *warning, msgpack_packer *pk);
 /* Reads a rule from that form; -EINVAL with a message in err. */
 int vg_rule_unpack(const msgpack_object *o, vg_rule *rule, char *err, size_t errlen);
 

@@ -244,6 +244,9 @@ static int do_change(vctl_ctx *c, const msgpack_sbuffer *args, bool add)
         char *s = subject(r.result);
         printf("added: group %s: %s %s\n", g, a, s);
         free(g), free(a), free(s);
+        const msgpack_object *w = vg_mp_get(r.result, "warning");
+        if (w && w->type == MSGPACK_OBJECT_STR)
+            fprintf(stderr, "warning: %.*s\n", (int)w->via.str.size, w->via.str.ptr);
     } else {
         puts("deleted");
     }
