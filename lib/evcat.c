@@ -44,8 +44,8 @@ static const vg_evcat_type table[] = {
      "a program that is not allowed (action alert or deny)"},
     {"proc.incident", "policy", RAISED " name path user", "a shipped or user incident"},
     /* file plugin (docs/file.md) */
-    {"file.access", "file plugin", "pid name program path access",
-     "a watched file was read or written"},
+    {"file.access", "file plugin", "pid name program path access write denied enforcement",
+     "a watched file was read or written (denied = true: a denied attempt)"},
     {"file.violation", "file plugin, policy", RAISED " path program access write",
      "a file access that is not allowed"},
     {"file.incident", "policy", RAISED " path program access", "an incident about a file"},
@@ -55,8 +55,10 @@ static const vg_evcat_type table[] = {
      "answer_us_max syscall_us_mean protection guard_threads",
      "the file plugin's counters"},
     /* net plugin (docs/policy.md; the plugin is not in every build) */
-    {"net.connect", "net plugin", "pid direction peer port proto app", "an outgoing connection"},
-    {"net.accept", "net plugin", "pid direction peer port proto app", "an incoming connection"},
+    {"net.connect", "net plugin", "pid direction peer port proto app denied enforcement",
+     "an outgoing connection"},
+    {"net.accept", "net plugin", "pid direction peer port proto app denied enforcement",
+     "an incoming connection"},
     {"net.violation", "net plugin, policy", RAISED " direction peer port proto app",
      "a connection that is not allowed"},
     {"net.incident", "policy", RAISED " direction peer port proto app",

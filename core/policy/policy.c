@@ -703,14 +703,11 @@ static void run_responses(vg_policy *p, struct vg__pstate *st, struct evctx *ec)
     }
 }
 
-int vg_policy_handle(vg_policy *p, const vg_event *ev)
+/* carry: whether verdicts are carried out (not for a denied attempt, see
+ * policy_attempt.c). */
+static int handle(vg_policy *p, const vg_event *ev, bool carry)
 {
     struct vg__pstate *st = p->st;
-    /* Answers depend on modes; the groups module announces each change. */
-    if (ev->type == p->t_mode)
-        vg__cache_clear(p->cache);
-    if (!st || ev->type >= VG_EVENT_TYPES_MAX)
-        return VG_VERDICT_NONE;
     const char *type = vg_event_type_name(ev->type);
     bool handlers = st->by_type[ev->type].n || st->any.n;
     bool responses = st->nresp && !no_response_type(type);
@@ -721,14 +718,30 @@ int vg_policy_handle(vg_policy *p, const vg_event *ev)
     if (handlers) {
         __atomic_add_fetch(&p->stats.events, 1, __ATOMIC_RELAXED);
         verdict = run_handlers(p, st, ev);
-        if (verdict != VG_VERDICT_NONE && vg__is_behaviour(type) && wire_of(&ec))
+        if (carry && verdict != VG_VERDICT_NONE && vg__is_behaviour(type) && wire_of(&ec))
             vg__policy_carry_out(p, wire_of(&ec), verdict);
-        if (p->o.on_verdict)
+        if (carry && p->o.on_verdict)
             p->o.on_verdict(p->o.on_verdict_arg, ev, verdict);
     }
     if (responses)
         run_responses(p, st, &ec);
     evctx_free(&ec);
+    return verdict;
+}
+
+int vg_policy_handle(vg_policy *p, const vg_event *ev)
+{
+    /* Answers depend on modes; the groups module announces each change. */
+    if (ev->type == p->t_mode)
+        vg__cache_clear(p->cache);
+    if (!p->st || ev->type >= VG_EVENT_TYPES_MAX)
+        return VG_VERDICT_NONE;
+    int verdict = handle(p, ev, true);
+    vg_event *attempt = NULL;
+    if (vg__policy_attempt(ev, &attempt) > 0) {
+        handle(p, attempt, false);
+        free(attempt);
+    }
     return verdict;
 }
 

@@ -159,6 +159,12 @@ void vg__response_free(struct vg__response *r);
 bool vg__response_matches(const struct vg__response *r, const vg_event *ev,
                           const msgpack_object *wire);
 
+/* policy_attempt.c: for a violation a plugin published when it denied a
+ * behaviour in the kernel's path, the attempt as an event of the
+ * behaviour's type with denied = true (malloc()ed into *out). 1 and *out,
+ * 0 when ev is no such violation, or a negative errno. */
+int vg__policy_attempt(const vg_event *ev, vg_event **out);
+
 /* policy_check.c: load-time name checks (lib/evcat.h); each raises a Lua
  * error naming what is wrong and the nearest valid names, or logs a
  * warning where the name may belong to a third-party plugin. */
