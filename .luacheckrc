@@ -39,6 +39,7 @@ local vigil = {
 
 files["lua/policies/"] = { read_globals = { vigil = vigil } }
 files["tests/policy/"] = { read_globals = { vigil = vigil, "test" } }
+files["tests/policy_attempts/"] = { read_globals = { vigil = vigil, "test" } }
 
 -- CIS checks reach everything through the one table `cis`, which the
 -- helpers (lib*.lua) fill; the engine calls lib.lua's __cis_* functions.
@@ -54,7 +55,7 @@ files["lua/secrets/rules.lua"] = { max_line_length = false }
 -- The config assigns settings (core/config/config.c) as globals.
 files["etc/vigil/"] = {
   globals = {
-    "bus_queue", "control_group", "default_mode", "discovery_root", "events_max",
+    "bus_queue", "control_group", "default_mode", "discovery_root", "empty_policies", "events_max",
     "group_aging_hours", "groups", "log_level", "plugin_dir", "plugins", "policy_dirs",
     "rescan_ms", "socket", "state_dir", "store_map_mb", "store_skip", "webhooks",
   },

@@ -4,8 +4,9 @@
 --   vigil.incidents{ group = "build", suspicious_process = false }
 --
 -- They use these fields of the proc plugin's events (docs/policy.md):
---   proc.exec  name, euid, parent_euid (-1 when unknown), stdio_socket
---   proc.uid   name, euid, old_euid (-1 when unknown)
+--   proc.exec  pid, name, uid, euid, parent_euid (-1 when unknown), stdio_socket
+--   proc.uid   pid, name, uid, euid, old_uid, old_euid (-1 when unknown)
+--   proc.exit  pid
 
 -- Tools for scanning, remote shells and tunnels that a container workload
 -- rarely has a reason to start.
@@ -31,6 +32,21 @@ end
 
 local function is_uid(v)
   return math.type(v) == "integer"
+end
+
+-- The pids whose exec ran with root's privileges (effective uid 0), until
+-- they exit. Bounded: past LIMIT entries the table starts again, which at
+-- worst lets an older process's return to root be reported.
+local LIMIT = 65536
+local had_root, nroot = {}, 0
+
+local function started_as_root(ev)
+  if ev.euid == 0 and math.type(ev.pid) == "integer" and not had_root[ev.pid] then
+    if nroot >= LIMIT then
+      had_root, nroot = {}, 0
+    end
+    had_root[ev.pid], nroot = true, nroot + 1
+  end
 end
 
 -- The program's file name as well as its argv[0]: either may be renamed.
@@ -62,6 +78,8 @@ vigil.on("proc.exec", function(ev)
     incident(ev, "reverse_shell", "critical",
              "shell " .. shell .. " runs with a network socket as its stdin/stdout")
   end
+  -- Remembered for proc.uid: it had root's privileges from its start.
+  started_as_root(ev)
   -- A program started by a non-root process that runs as root: a setuid
   -- binary or an exploit.
   if ev.euid == 0 and is_uid(ev.parent_euid) and ev.parent_euid > 0 then
@@ -72,12 +90,25 @@ vigil.on("proc.exec", function(ev)
   return nil
 end)
 
--- A process whose effective uid changes from a user's to root.
+-- A process whose effective uid changes from a user's to root, and that
+-- never had root's privileges: one that started as root (or as a setuid-root
+-- program, reported at its exec if a user started it) and dropped them for a
+-- while may take them back (apt-get's methods, daemons that seteuid()); one
+-- whose real uid was root all along can always return. Only a process that
+-- was a user's from its exec and in its real uid becomes root by escalating.
 vigil.on("proc.uid", function(ev)
-  if ev.euid == 0 and is_uid(ev.old_euid) and ev.old_euid > 0 then
+  if ev.euid == 0 and is_uid(ev.old_euid) and ev.old_euid > 0 and is_uid(ev.old_uid)
+     and ev.old_uid > 0 and not had_root[ev.pid] then
     incident(ev, "privilege_escalation", "critical",
              string.format("%s changed from uid %d to root", ev.name or "a process",
                            ev.old_euid))
+  end
+  return nil
+end)
+
+vigil.on("proc.exit", function(ev)
+  if math.type(ev.pid) == "integer" and had_root[ev.pid] then
+    had_root[ev.pid], nroot = nil, nroot - 1
   end
   return nil
 end)
