@@ -22,8 +22,9 @@ static const vg_evcat_type table[] = {
     {"policy.error", "core", "message file line event_type event_id problems",
      "a policy failed to load or a handler failed"},
     {"policy.watchlist", "core", "watch", "the paths that policies asked to watch"},
-    {"response.done", "core", "action target rule status error event_type event_id",
-     "a response action ran (status: done, failed, unavailable, pending)"},
+    {"response.done", "core", "action target rule status error event_type event_id attempts",
+     "a response action ran (status: done, failed, unavailable; pending, then done or failed, "
+     "for a webhook delivery)"},
     {"daemon.status", "core", "status version pid", "the daemon started"},
     /* proc plugin (docs/proc.md) */
     {"proc.exec", "proc plugin",

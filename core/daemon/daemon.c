@@ -491,6 +491,8 @@ static int open_responses(vg_daemon *d)
         rc = vg_webhooks_configure(d->webhooks, d->cfg);
     if (rc == 0)
         rc = vg_webhooks_register(d->webhooks, d->actions);
+    if (rc == 0)
+        vg_webhooks_on_result(d->webhooks, vg__webhook_result, d);
     if (rc < 0)
         vg_err("cannot set up the response actions: %s", strerror(-rc));
     return rc;

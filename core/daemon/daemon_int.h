@@ -78,6 +78,10 @@ int vg__policy_open(vg_daemon *d);
  * logged and published as policy.error; the daemon then runs without
  * policies, which `vigilctl status` shows first. */
 void vg__policy_first_load(vg_daemon *d);
+/* Publishes how a webhook delivery of a response ended, as a second
+ * response.done (status "done" or "failed"; the first said "pending"). */
+void vg__webhook_result(void *arg, const vg_webhook_result *r);
+
 /* Loads the policies of cfg into the engine with its name checks (the
  * webhook endpoints, empty_policies; the plugins' names are declared). */
 int vg__policy_load(vg_daemon *d, const vg_config *cfg, vg_diag *diag);

@@ -109,3 +109,35 @@ void vg__policy_first_load(vg_daemon *d)
     }
     vg_diag_free(&diag);
 }
+
+void vg__webhook_result(void *arg, const vg_webhook_result *r)
+{
+    vg_daemon *d = arg;
+    int type = vg_event_type_find("response.done");
+    if (type < 0)
+        return;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 8);
+    vg_mp_pack_kv_str(&pk, "action", "webhook");
+    vg_mp_pack_kv_str(&pk, "target", r->endpoint);
+    vg_mp_pack_kv_str(&pk, "rule", r->rule);
+    vg_mp_pack_kv_str(&pk, "status", r->delivered ? "done" : "failed");
+    vg_mp_pack_kv_str(&pk, "error", r->error);
+    vg_mp_pack_kv_str(&pk, "event_type", r->event_type);
+    vg_mp_pack_kv_int(&pk, "event_id", r->event_id);
+    vg_mp_pack_kv_uint(&pk, "attempts", r->attempts);
+    vg_event_in ev = {.type = type,
+                      .severity = r->delivered ? VG_SEV_INFO : VG_SEV_WARNING,
+                      .workload = r->workload,
+                      .group = r->group,
+                      .body = sb.data,
+                      .body_len = sb.size};
+    int rc = vg_bus_publish(d->bus, &ev);
+    if (rc < 0)
+        vg_warn("webhook %s: the result of a delivery was not published: %s", r->endpoint,
+                strerror(-rc));
+    msgpack_sbuffer_destroy(&sb);
+}

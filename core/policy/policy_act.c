@@ -215,7 +215,21 @@ const char *vg__policy_run_action(vg_policy *p, const char *spec, const msgpack_
     }
     int rc = p->o.actions ? vg_actions_run(p->o.actions, name, sb.data, sb.size) : -ENOENT;
     msgpack_sbuffer_destroy(&sb);
-    const char *status = rc == 0 ? "done" : rc == -ENOENT ? "unavailable" : "failed";
+    /* "pending": the action accepted the work and publishes how it ended
+     * (a webhook delivery); "done" would say more than is known. */
+    bool deferred = rc == 0 && vg_actions_deferred(p->o.actions, name);
+    /* -ENOENT from an action that exists: its target does not (a webhook
+     * endpoint not in the config), which is a failure, not "unavailable". */
+    bool no_target = rc == -ENOENT && p->o.actions && vg_actions_owner(p->o.actions, name);
+    const char *status = deferred                  ? "pending"
+                         : rc == 0                 ? "done"
+                         : rc == -ENOENT && !no_target ? "unavailable"
+                                                   : "failed";
+    char error[400] = "";
+    if (no_target)
+        snprintf(error, sizeof(error), "%s has no target '%s'", name, target);
+    else if (rc < 0 && rc != -ENOENT)
+        snprintf(error, sizeof(error), "%s", strerror(-rc));
 
     char ev_type[VG_EVENT_TYPE_NAME_MAX];
     int64_t id = 0;
@@ -228,10 +242,11 @@ const char *vg__policy_run_action(vg_policy *p, const char *spec, const msgpack_
     vg_mp_pack_kv_str(&pk, "target", target);
     vg_mp_pack_kv_str(&pk, "rule", rule);
     vg_mp_pack_kv_str(&pk, "status", status);
-    vg_mp_pack_kv_str(&pk, "error", rc < 0 && rc != -ENOENT ? strerror(-rc) : "");
+    vg_mp_pack_kv_str(&pk, "error", error);
     vg_mp_pack_kv_str(&pk, "event_type", ev_type);
     vg_mp_pack_kv_int(&pk, "event_id", id);
-    publish(p, p->t_done, rc == 0 || rc == -ENOENT ? VG_SEV_INFO : VG_SEV_WARNING, wire, &sb);
+    publish(p, p->t_done, rc == 0 || (rc == -ENOENT && !no_target) ? VG_SEV_INFO : VG_SEV_WARNING,
+            wire, &sb);
     msgpack_sbuffer_destroy(&sb);
     return status;
 }

@@ -12,6 +12,7 @@ typedef struct action {
     char *name;
     char *owner;
     vg_action_desc desc;
+    bool deferred;
 } action;
 
 /* A handful of actions exist; a flat array is the simplest right thing. */
@@ -66,6 +67,7 @@ int vg_actions_register(vg_actions *a, const char *owner, const vg_action_desc *
     }
     x->desc = *desc;
     x->desc.name = x->name;
+    x->deferred = false;
     a->n++;
     /* Policies may name it from now on (lib/evcat.h); a full catalogue only
      * costs the load check its name. */
@@ -100,4 +102,19 @@ const char *vg_actions_owner(const vg_actions *a, const char *name)
 {
     action *x = find(a, name);
     return x ? x->owner : NULL;
+}
+
+int vg_actions_set_deferred(vg_actions *a, const char *name)
+{
+    action *x = find(a, name);
+    if (!x)
+        return -ENOENT;
+    x->deferred = true;
+    return 0;
+}
+
+bool vg_actions_deferred(const vg_actions *a, const char *name)
+{
+    action *x = find(a, name);
+    return x && x->deferred;
 }
