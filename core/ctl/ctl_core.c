@@ -89,7 +89,7 @@ static void pack_policy(const vg_ctl_env *env, msgpack_packer *pk)
     if (env->policy)
         vg_policy_stats_get(env->policy, &ps);
     const char *err = env->policy ? vg_policy_last_error(env->policy) : NULL;
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, 12);
     /* What a user must see first: whether the host runs with policies. */
     vg_mp_pack_kv_bool(pk, "loaded", env->policy && vg_policy_loaded(env->policy));
     vg_mp_pack_cstr(pk, "last_error");
@@ -103,6 +103,7 @@ static void pack_policy(const vg_ctl_env *env, msgpack_packer *pk)
     vg_mp_pack_kv_uint(pk, "events", ps.events);
     vg_mp_pack_kv_uint(pk, "errors", ps.errors);
     vg_mp_pack_kv_uint(pk, "budget_cuts", ps.budget_cuts);
+    vg_mp_pack_kv_uint(pk, "excepted", ps.excepted);
     vg_mp_pack_kv_uint(pk, "cache_hits", ps.cache_hits);
     vg_mp_pack_kv_uint(pk, "cache_misses", ps.cache_misses);
     vg_mp_pack_kv_uint(pk, "lua_bytes", ps.lua_bytes);

@@ -67,6 +67,9 @@ static void pstate_free(struct vg__pstate *st)
     for (size_t i = 0; i < st->capresp; i++)
         vg__response_free(&st->resp[i]);
     free(st->resp);
+    for (size_t i = 0; i < st->capexc; i++)
+        vg__exception_free(&st->exc[i]);
+    free(st->exc);
     free(st->written);
     for (size_t i = 0; i < st->nwatch; i++) {
         for (size_t j = 0; j < st->watch[i].npaths; j++)

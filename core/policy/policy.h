@@ -100,6 +100,7 @@ typedef struct vg_policy_stats {
     uint64_t memory_cuts; /* of those, over the memory cap */
     uint64_t cache_hits, cache_misses;
     uint64_t reloads, reloads_failed;
+    uint64_t excepted; /* alerts not raised because of a vigil.exception */
     size_t files, handlers, responses;
     size_t lua_bytes; /* memory of the Lua state */
 } vg_policy_stats;

@@ -99,6 +99,19 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
     int severity = sev[0] ? vg_severity_parse(sev) : VG_SEV_WARNING;
     if (t < 0 || severity < 0)
         return -EINVAL;
+    /* Alerts may be excepted (policy_exceptions.c); denials never are. */
+    char group[VG_GROUP_MAX] = "";
+    wire_str(wire, "group", group, sizeof(group));
+    const struct vg__exception *e =
+        strcmp(action, "deny") == 0
+            ? NULL
+            : vg__exception_find(p ? p->st : NULL, type, name[0] ? name : NULL, group, wire);
+    if (e) {
+        __atomic_add_fetch(&p->stats.excepted, 1, __ATOMIC_RELAXED);
+        vg_debug("policy: %s%s%s not raised: exception %s (%s:%d)", type, name[0] ? " " : "",
+                 name, e->name ? e->name : "", e->file, e->line);
+        return 0;
+    }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;

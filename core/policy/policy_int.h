@@ -70,6 +70,25 @@ struct vg__response {
     int line;
 };
 
+#define VG__EXC_KEYS_MAX 8
+#define VG__EXC_VALUES_MAX 64
+
+/* A vigil.exception{} (policy_exceptions.c): incident or type, an optional
+ * group pattern, and per field the patterns any of which may match. */
+struct vg__exception_key {
+    char *field;
+    char *values[VG__EXC_VALUES_MAX];
+    size_t n;
+};
+
+struct vg__exception {
+    char *name, *incident, *type, *group;
+    struct vg__exception_key keys[VG__EXC_KEYS_MAX];
+    size_t nkeys;
+    char *file;
+    int line;
+};
+
 /* One loaded set of policies: a Lua state and what its files registered.
  * The engine holds one; a reload builds another and swaps. */
 struct vg__pstate {
@@ -80,6 +99,8 @@ struct vg__pstate {
     struct vg__hlist any; /* vigil.on("*", ...) */
     struct vg__response *resp;
     size_t nresp, capresp;
+    struct vg__exception *exc; /* vigil.exception */
+    size_t nexc, capexc;
     vg_rule *written; /* vigil.rule: applied when the state is swapped in */
     size_t nwritten, capwritten;
     struct vg__watch *watch; /* vigil.watch: published when the state is swapped in */
@@ -172,6 +193,15 @@ void vg__check_type(lua_State *L, const char *fn, const char *type);
 void vg__check_pattern(lua_State *L, const char *pattern);
 void vg__check_action(lua_State *L, const char *spec);
 void vg__check_rule_plane(lua_State *L, int plane);
+
+/* policy_exceptions.c */
+int vg__exception_parse(lua_State *L, int idx, struct vg__exception *e); /* raises Lua errors */
+void vg__exception_free(struct vg__exception *e);
+/* The exception of st that silences raising `type` (with incident name, or
+ * NULL for a plain violation) about the event `wire` of `group`, or NULL. */
+const struct vg__exception *vg__exception_find(const struct vg__pstate *st, const char *type,
+                                               const char *incident, const char *group,
+                                               const msgpack_object *wire);
 
 /* policy_cache.c */
 int vg__cache_new(size_t cap, vg__cache **out);

@@ -1,0 +1,42 @@
+-- Declarative exceptions (vigil.exception, docs/policy.md): the listed
+-- values do not raise the incident or the alert; anything else still does.
+
+local function exec(group, name, path)
+  return { type = "proc.exec", group = group, workload = "w1", pid = 7, name = name,
+           path = path or ("/usr/bin/" .. name), user = "0", uid = 0, euid = 0, parent_euid = 0 }
+end
+
+test.case("an incident is not raised for the listed values", function()
+  local r = test.feed(exec("ci-build", "ssh"))
+  test.eq(test.count(r, "proc.incident"), 0, "ssh in ci-build")
+  r = test.feed(exec("ci-deploy", "scp"))
+  test.eq(test.count(r, "proc.incident"), 0, "scp in ci-deploy")
+  -- Other values, other groups: raised as before.
+  r = test.feed(exec("ci-build", "nc"))
+  test.expect(test.find(r, "proc.incident", { incident = "suspicious_process", name = "nc" }),
+              "nc in ci-build")
+  r = test.feed(exec("web", "ssh"))
+  test.expect(test.find(r, "proc.incident", { incident = "suspicious_process", name = "ssh" }),
+              "ssh in web")
+end)
+
+test.case("a plane's alerts are not raised for the listed values", function()
+  test.mode("web", "monitor")
+  local r = test.feed(exec("web", "healthcheck", "/usr/local/bin/healthcheck"))
+  test.eq(r.verdict, "alert", "the verdict stays")
+  test.eq(test.count(r, "proc.violation"), 0, "no alert for the health check")
+  -- Every field must match: the same name elsewhere alerts.
+  r = test.feed(exec("web", "healthcheck", "/tmp/healthcheck"))
+  test.expect(test.find(r, "proc.violation", { action = "alert", name = "healthcheck" }),
+              "a healthcheck from /tmp")
+  r = test.feed(exec("web", "curl"))
+  test.expect(test.find(r, "proc.violation", { action = "alert", name = "curl" }), "curl")
+end)
+
+test.case("denials are never excepted", function()
+  test.mode("web", "protect")
+  local r = test.feed(exec("web", "healthcheck", "/usr/local/bin/healthcheck"))
+  test.eq(r.verdict, "deny", "verdict")
+  test.expect(test.find(r, "proc.violation", { action = "deny", name = "healthcheck" }),
+              "the deny is reported")
+end)
