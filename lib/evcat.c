@@ -9,7 +9,7 @@
 
 /* Fields a violation or incident raised by the policy carries
  * (core/policy/policy_act.c), before the plane's subject fields. */
-#define RAISED "action event_type event_id incident message pid"
+#define RAISED "action event_type event_id incident message pid tags"
 #define WL_FIELDS "name runtime pid image groups namespace pod container cgroup"
 
 static const vg_evcat_type table[] = {

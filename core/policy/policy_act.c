@@ -67,13 +67,47 @@ static void cache_answer(vg_policy *p, const vg_rule *rule, int decision)
         vg__cache_put(p->cache, gen, key, kl, decision);
 }
 
-/* opts (a Lua table index, or 0): type, name, severity, message. */
+#define TAGS_MAX 16
+
+/* opts (a Lua table index, or 0): type, name, severity, message, tags. */
 static void opt_str(lua_State *L, int opts, const char *key, char *buf, size_t size)
 {
     if (!L || !opts)
         return;
     if (lua_getfield(L, opts, key) == LUA_TSTRING)
         snprintf(buf, size, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+}
+
+/* opts.tags: a list of strings (e.g. MITRE ATT&CK ids) that the raised
+ * event carries, for response rules (match = { tags = "T1068" }). Others
+ * than strings are skipped. */
+static size_t count_tags(lua_State *L, int opts)
+{
+    size_t n = 0;
+    if (L && opts && lua_getfield(L, opts, "tags") == LUA_TTABLE) {
+        size_t len = lua_rawlen(L, -1);
+        for (size_t i = 1; i <= len && i <= TAGS_MAX; i++) {
+            n += lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TSTRING;
+            lua_pop(L, 1);
+        }
+    }
+    if (L && opts)
+        lua_pop(L, 1);
+    return n;
+}
+
+static void pack_tags(lua_State *L, int opts, size_t n, msgpack_packer *pk)
+{
+    vg_mp_pack_cstr(pk, "tags");
+    msgpack_pack_array(pk, (uint32_t)n);
+    lua_getfield(L, opts, "tags");
+    size_t len = lua_rawlen(L, -1);
+    for (size_t i = 1; i <= len && i <= TAGS_MAX; i++) {
+        if (lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TSTRING)
+            vg_mp_pack_cstr(pk, lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
     lua_pop(L, 1);
 }
 
@@ -124,7 +158,8 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
     bool has_pid = wire && vg_mp_get_int(wire, "pid", &pid) == 0;
     if (wire)
         vg_mp_get_int(wire, "id", &id);
-    msgpack_pack_map(&pk, 3 + (name[0] != 0) + (msg[0] != 0) + has_pid + nf);
+    size_t ntags = count_tags(L, opts);
+    msgpack_pack_map(&pk, 3 + (name[0] != 0) + (msg[0] != 0) + has_pid + nf + (ntags > 0));
     vg_mp_pack_kv_str(&pk, "action", action);
     vg_mp_pack_kv_str(&pk, "event_type", ev_type);
     vg_mp_pack_kv_int(&pk, "event_id", id);
@@ -136,6 +171,8 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
         vg_mp_pack_kv_int(&pk, "pid", pid);
     for (size_t i = 0; i < nf; i++)
         vg_mp_pack_kv_str(&pk, names[i], r.fields[i]);
+    if (ntags)
+        pack_tags(L, opts, ntags, &pk);
     publish(p, t, severity, wire, &sb);
     msgpack_sbuffer_destroy(&sb);
     return 0;

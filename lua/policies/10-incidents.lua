@@ -23,10 +23,18 @@ for _, name in ipairs({ "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "csh"
   shells[name] = true
 end
 
+-- MITRE ATT&CK techniques of each incident, as its tags: response rules can
+-- match them (match = { tags = "T1068" }). The severity is the priority.
+local tags = {
+  suspicious_process = { "T1046", "T1021.004", "T1572" }, -- discovery, SSH, tunnels
+  reverse_shell = { "T1059.004", "T1071" },               -- Unix shell, C2 over a protocol
+  privilege_escalation = { "T1068", "T1548.001" },        -- exploitation, setuid
+}
+
 local function incident(ev, name, severity, message)
   if vigil.incident_enabled(ev.group, name) then
     vigil.alert(ev, { type = "proc.incident", name = name, severity = severity,
-                      message = message })
+                      message = message, tags = tags[name] })
   end
 end
 

@@ -40,3 +40,18 @@ test.case("denials are never excepted", function()
   test.expect(test.find(r, "proc.violation", { action = "deny", name = "healthcheck" }),
               "the deny is reported")
 end)
+
+test.case("incidents carry MITRE ATT&CK tags that response rules match", function()
+  local r = test.feed(exec("web", "nmap"))
+  local i = test.find(r, "proc.incident", { incident = "suspicious_process" })
+  test.expect(i, "incident")
+  test.eq(i.tags[1], "T1046", "the first tag")
+  test.eq(test.count(r, "response.done", { rule = "page-escalation" }), 0, "not an escalation")
+  r = test.feed{ type = "proc.exec", group = "web", name = "su", path = "/bin/su", pid = 9,
+                 uid = 1000, euid = 0, parent_euid = 1000 }
+  i = test.find(r, "proc.incident", { incident = "privilege_escalation" })
+  test.expect(i, "privilege_escalation")
+  test.eq(i.tags[2], "T1548.001", "setuid's technique")
+  test.expect(test.find(r, "response.done", { rule = "page-escalation" }),
+              "the rule matching the tag ran")
+end)
