@@ -97,6 +97,15 @@ int vg_rules_match_any(vg_rules *r, const char *group, int plane, const char *co
 int vg_rules_each(vg_rules *r, const char *group, int plane,
                   int (*cb)(const vg_rule *rule, void *arg), void *arg);
 
+/* Which rules a review takes (`vigilctl rules list --origin learned --since
+ * 1h`): origin -1 for any, since_ns 0 for any time (else created at or
+ * after it). NULL takes every rule. */
+typedef struct vg_rule_filter {
+    int origin;
+    int64_t since_ns;
+} vg_rule_filter;
+bool vg_rule_filter_match(const vg_rule_filter *f, const vg_rule *rule);
+
 uint64_t vg_rules_generation(const vg_rules *r);
 size_t vg_rules_count(const vg_rules *r);
 

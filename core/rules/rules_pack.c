@@ -96,6 +96,12 @@ int vg__rule_check(const vg_rule *r, char *err, size_t errlen)
 
 /* ---- pack / unpack ------------------------------------------------------ */
 
+bool vg_rule_filter_match(const vg_rule_filter *f, const vg_rule *rule)
+{
+    return !f || ((f->origin < 0 || rule->origin == f->origin) &&
+                  (!f->since_ns || rule->created_ns >= f->since_ns));
+}
+
 int vg_rule_pack(const vg_rule *rule, msgpack_packer *pk)
 {
     return vg_rule_pack_warning(rule, NULL, pk);
