@@ -16,7 +16,7 @@ static const vg_evcat_type table[] = {
     /* core */
     {"workload.start", "core", WL_FIELDS, "a container was found"},
     {"workload.stop", "core", WL_FIELDS, "a container is gone"},
-    {"group.mode", "core", "mode previous", "a group's mode changed"},
+    {"group.mode", "core", "mode previous reason", "a group's mode changed"},
     {"group.removed", "core", "mode unused_s rules_removed rules_kept",
      "an unused group aged out"},
     {"policy.error", "core", "message file line event_type event_id problems",

@@ -82,6 +82,10 @@ void vg__policy_first_load(vg_daemon *d);
  * response.done (status "done" or "failed"; the first said "pending"). */
 void vg__webhook_result(void *arg, const vg_webhook_result *r);
 
+/* Ends the timed learning of the groups whose time is over (each with a
+ * group.mode event; daemon_learn.c). Called every second. */
+void vg__learn_check(vg_daemon *d);
+
 /* Loads the policies of cfg into the engine with its name checks (the
  * webhook endpoints, empty_policies; the plugins' names are declared). */
 int vg__policy_load(vg_daemon *d, const vg_config *cfg, vg_diag *diag);
