@@ -49,7 +49,9 @@ static void policy_on_event(const vg_event *ev, void *arg)
     vg_daemon *d = arg;
     if (d->suppress && vg_suppress_check(d->suppress, ev))
         return;
-    vg_policy_on_event(ev, d->policy);
+    vg_event *copy;
+    vg_policy_on_event(vg__attribute(d, ev, &copy), d->policy);
+    free(copy);
 }
 
 int vg__policy_open(vg_daemon *d)
