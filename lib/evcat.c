@@ -29,8 +29,8 @@ static const vg_evcat_type table[] = {
     /* proc plugin (docs/proc.md) */
     {"proc.exec", "proc plugin",
      "pid ppid name path user cmdline uid euid gid parent_name parent_euid cgroup stdio_socket "
-     "rescan gone",
-     "a program started"},
+     "rescan gone denied enforcement ran_ns",
+     "a program started; denied = true: an exec that protect mode stopped"},
     {"proc.exit", "proc plugin", "pid name exit_code signal", "a process ended"},
     {"proc.uid", "proc plugin", "pid name uid euid old_uid old_euid",
      "a process changed its uids"},

@@ -19,6 +19,7 @@ for _, how in ipairs({ "exec", "kill" }) do
     local o = test.find(r, "proc.incident", { incident = "denied_exec" })
     test.expect(o, "the handler saw ev.denied")
     test.eq(o.message, "nc was stopped by " .. how, "ev.enforcement")
+    test.eq(test.count(r, "policy.error"), 0, "no handler failed")
     -- Nothing is carried out for the attempt: no second violation.
     test.eq(test.count(r, "proc.violation"), 0, "no violation raised about the attempt")
   end)
@@ -31,6 +32,8 @@ test.case("the engine's own violations are not attempts", function()
   -- The exec's own handlers ran once: one incident, one response.
   test.eq(test.count(r, "proc.incident", { incident = "suspicious_process" }), 1, "one incident")
   test.eq(test.count(r, "response.done", { rule = "nc-ran" }), 1, "one response")
+  -- ev.denied is a field of proc.exec: nil here, not an error.
+  test.eq(test.count(r, "policy.error"), 0, "reading ev.denied of a plain exec")
 end)
 
 test.case("a denied harmless program raises no incident", function()
