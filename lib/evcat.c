@@ -9,7 +9,13 @@
 
 /* Fields a violation or incident raised by the policy carries
  * (core/policy/policy_act.c), before the plane's subject fields. */
-#define RAISED "action event_type event_id incident message pid tags"
+#define RAISED "action event_type event_id incident message pid technique evidence tags"
+/* What the net plugin's connection events may carry (plugins/net/conns.c),
+ * and an attempt's denied and enforcement. */
+#define NET_FIELDS                                                                                 \
+    "pid app bytes bytes_in bytes_out client direction first_us flow flows group interval_ms "     \
+    "last_us peer peer_ip peer_kind peer_workload pkts_in pkts_out port proto server state "       \
+    "workload denied enforcement"
 #define WL_FIELDS "name runtime pid image groups namespace pod container cgroup"
 
 static const vg_evcat_type table[] = {
@@ -29,7 +35,7 @@ static const vg_evcat_type table[] = {
     /* proc plugin (docs/proc.md) */
     {"proc.exec", "proc plugin",
      "pid ppid name path user cmdline uid euid gid parent_name parent_euid cgroup stdio_socket "
-     "rescan gone denied enforcement ran_ns",
+     "interpreter fileless rescan gone denied enforcement ran_ns",
      "a program started; denied = true: an exec that protect mode stopped"},
     {"proc.exit", "proc plugin", "pid name exit_code signal", "a process ended"},
     {"proc.uid", "proc plugin", "pid name uid euid old_uid old_euid",
@@ -38,34 +44,44 @@ static const vg_evcat_type table[] = {
     {"proc.overflow", "proc plugin", "overflows", "the kernel dropped process events"},
     {"proc.stats", "proc plugin",
      "overflows exec_checks exec_denied exec_failed queue_overflows protected_workloads "
-     "permission_threads answer_p50_ns answer_p99_ns answer_max_ns killed kill_ran_max_ns",
+     "permission_threads answer_p50_ns answer_p99_ns answer_max_ns killed kill_ran_max_ns "
+     "pre_exec exec_probe exec_dropped exec_opens exec_opens_unclaimed tracked_workloads",
      "the proc plugin's counters"},
     {"proc.violation", "proc plugin, policy",
      RAISED " enforcement ran_ns name path user cmdline gone",
      "a program that is not allowed (action alert or deny)"},
-    {"proc.incident", "policy", RAISED " name path user", "a shipped or user incident"},
+    {"proc.incident", "proc plugin, policy", RAISED " name path user cmdline enforcement",
+     "an incident: the shipped policy's, a user's, or the proc plugin's (fileless exec)"},
     /* file plugin (docs/file.md) */
     {"file.access", "file plugin", "pid name program path access write denied enforcement",
      "a watched file was read or written (denied = true: a denied attempt)"},
     {"file.violation", "file plugin, policy", RAISED " path program access write",
      "a file access that is not allowed"},
     {"file.incident", "policy", RAISED " path program access", "an incident about a file"},
+    {"file.read", "file plugin", NULL, "a read of a watched sensitive file (not strict yet)"},
     {"file.stats", "file plugin",
      "watched protected roots watched_dirs guarded_files marks marks_refused mark_errors events "
      "events_dropped queue_overflows perm_events denied perm_failed answer_us_mean "
      "answer_us_max syscall_us_mean protection guard_threads",
      "the file plugin's counters"},
-    /* net plugin (docs/policy.md; the plugin is not in every build) */
-    {"net.connect", "net plugin", "pid direction peer port proto app denied enforcement",
-     "an outgoing connection"},
-    {"net.accept", "net plugin", "pid direction peer port proto app denied enforcement",
-     "an incoming connection"},
+    /* net plugin (docs/net.md) */
+    {"net.connect", "net plugin", NET_FIELDS, "an outgoing connection"},
+    {"net.accept", "net plugin", NET_FIELDS, "an incoming connection"},
     {"net.violation", "net plugin, policy", RAISED " direction peer port proto app",
      "a connection that is not allowed"},
     {"net.incident", "policy", RAISED " direction peer port proto app",
      "an incident about a connection"},
-    {"net.conn", "net plugin", NULL, "interval summaries of connections"},
+    {"net.conn", "net plugin", NET_FIELDS, "interval summaries of connections"},
+    {"net.stats", "net plugin",
+     "bytes error events events_dropped evicted filtered_out flows flows_total id identified "
+     "if_drops interfaces kernel_drops keys_full malformed max_bytes namespaces offset "
+     "other_linktype packets read_errors seconds size unknown workload",
+     "the net plugin's counters"},
     {"net.threat", "net plugin", NULL, "a threat the network decoders found"},
+    /* kern plugin (docs/kern.md); fields not declared here yet, so not strict */
+    {"kern.exec", "kern plugin", NULL, "an exec seen by the kernel probes"},
+    {"kern.call", "kern plugin", NULL, "a watched system call"},
+    {"kern.stats", "kern plugin", NULL, "the kern plugin's counters"},
     /* cis plugin (docs/cis.md) */
     {"bench.result", "cis plugin",
      "check benchmark title status evidence target remediation level tags summary ms pass warn "
@@ -122,6 +138,16 @@ static size_t plane_len(const char *type)
 {
     const char *dot = strchr(type, '.');
     return dot ? (size_t)(dot - type) : strlen(type);
+}
+
+bool vg_evcat_field_anywhere(const char *field)
+{
+    if (has_word(VG_EVCAT_HEADER, field))
+        return true;
+    for (size_t i = 0; i < NTABLE; i++)
+        if (table[i].fields && has_word(table[i].fields, field))
+            return true;
+    return false;
 }
 
 bool vg_evcat_plane_covered(const char *type)

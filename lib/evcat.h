@@ -45,6 +45,11 @@ const vg_evcat_type *vg_evcat_find(const char *type);
  * any field when t's fields are not known. */
 bool vg_evcat_has_field(const vg_evcat_type *t, const char *field);
 
+/* Whether `field` is a field of some type of the table (or of the header):
+ * a name no event has is a typo (ev.nmae), one of another type's fields
+ * (ev.peer of a proc.exec) may be read by code shared between handlers. */
+bool vg_evcat_field_anywhere(const char *field);
+
 /* Whether the plane of `type` (the text before its first '.') is one the
  * static table covers: such a type must be in the table to be valid. */
 bool vg_evcat_plane_covered(const char *type);

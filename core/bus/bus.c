@@ -64,6 +64,10 @@ int vg_bus_new(uv_loop_t *loop, size_t capacity, vg_bus **out)
 static void on_closed(uv_handle_t *h)
 {
     vg_bus *bus = h->data;
+    /* Events published by the handlers of the last drain (an incident
+     * raised at shutdown) are never dispatched: free them. */
+    for (size_t i = 0; i < bus->len; i++)
+        free(bus->ring[(bus->head + i) % bus->cap]);
     pthread_mutex_destroy(&bus->lock);
     free(bus->ring);
     free(bus->subs);

@@ -45,6 +45,7 @@ typedef struct vg_config {
     /* "group_aging_hours": unused service groups are removed after; 0 never; default 24 */
     uint64_t group_aging_hours;
     void *L;             /* the sandboxed lua_State, kept for plugin settings */
+    int plugins_line;    /* line of the "plugins" assignment, 0 if none */
 } vg_config;
 
 /* Built-in defaults only (no file). */
@@ -90,5 +91,24 @@ int vg_config_webhooks_pack(const vg_config *cfg, msgpack_packer *pk);
  * 0 or -ENOMEM. */
 int vg_config_webhook_names(const vg_config *cfg, char ***out);
 void vg_config_names_free(char **names);
+
+/* config_outputs.c: the schemas of the "outputs" setting (where events go
+ * besides the store: core/output/output.h) and of "metrics" (the Prometheus
+ * endpoint), checked at load like "webhooks" so that a bad output is named
+ * with its file and line. Both leave the Lua stack as they found it. */
+int vg_config_outputs_check(lua_State *L, int idx, char *err, size_t errlen);
+int vg_config_metrics_check(lua_State *L, int idx, char *err, size_t errlen);
+
+/* The output kinds the "outputs" setting accepts, NULL-terminated. */
+extern const char *const vg_config_output_kinds[];
+
+/* Packs the top-level setting `key` of cfg as msgpack (tables as maps or
+ * arrays, as checked at load); nil when it is not set or cfg has no Lua
+ * state. 0 or -ENOMEM. */
+int vg_config_pack_setting(const vg_config *cfg, const char *key, msgpack_packer *pk);
+/* The same, unpacked: up->data is the setting (nil when unset), valid while
+ * sb and up live; the caller destroys both, also on failure. 0, -ENOMEM. */
+int vg_config_unpack_setting(const vg_config *cfg, const char *key, msgpack_sbuffer *sb,
+                             msgpack_unpacked *up);
 
 #endif

@@ -10,10 +10,11 @@
  * read) would save part of the conversion for handlers that read little, at
  * the price of a C call per read. It was not needed, so not built.
  *
- * Events are strict: reading a field that the event's type does not have
- * (lib/evcat.h), `ev.nmae`, is an error that names the type's fields, so
- * that the policy error carries the file and line instead of a silent nil.
- * A field the type has but this event lacks is nil as before. The data
+ * Events are strict: reading a field that no event type has (lib/evcat.h),
+ * `ev.nmae`, is an error that names the type's fields, so that the policy
+ * error carries the file and line instead of a silent nil. A field of the
+ * type that this event lacks, or a field of another type (helpers shared
+ * by handlers of several types read ev.peer of whatever they get), is nil. The data
  * table gets a metatable per type (made once, kept in the registry) whose
  * __index is only reached for absent fields: present ones are found in the
  * table itself, so the fast path is unchanged.
@@ -38,7 +39,10 @@ static int l_absent(lua_State *L)
     const char *type = lua_tostring(L, lua_upvalueindex(1));
     const vg_evcat_type *t = vg_evcat_find(type);
     const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
-    if (!t || (key && vg_evcat_has_field(t, key)))
+    /* A field of the type, or of another type (code shared by handlers of
+     * several types reads ev.peer of whatever it gets): nil. A name no
+     * event has: a typo. */
+    if (!t || (key && (vg_evcat_has_field(t, key) || vg_evcat_field_anywhere(key))))
         return 0;
     if (!key)
         return vg_lua_error(L, "%s events have no field of type %s", type, luaL_typename(L, 2));

@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define VG_ABI_MAJOR 1
-#define VG_ABI_MINOR 3
+#define VG_ABI_MINOR 4
 
 /* Marks the one symbol a plugin exports (the build uses -fvisibility=hidden). */
 #define VG_EXPORT __attribute__((visibility("default")))
@@ -324,6 +324,25 @@ typedef struct vg_host_api {
 #define VG_HOST_HAS(api, member)                                                                   \
     ((api)->size >= offsetof(vg_host_api, member) + sizeof((api)->member))
 
+/* A setting the plugin reads (ABI 1.4): plugins.<name>.<key> in the
+ * config. With them declared, `vigild --check`, the start and every reload
+ * refuse a config that sets an undeclared key (with the nearest declared
+ * ones), a value of another type, or one out of range, with the file and
+ * line, before the plugin sees it. */
+enum vg_setting_type {
+    VG_SETTING_STRING = 1, /* a string; one of `choices` when given */
+    VG_SETTING_INT = 2,    /* an integer in [min, max] */
+    VG_SETTING_BOOL = 3,
+    VG_SETTING_LIST = 4,   /* a list of strings */
+    VG_SETTING_TABLE = 5,  /* any table; the plugin checks its content */
+};
+typedef struct vg_setting_desc {
+    const char *key;            /* NULL ends the array */
+    int type;                   /* enum vg_setting_type */
+    int64_t min, max;           /* VG_SETTING_INT */
+    const char *const *choices; /* VG_SETTING_STRING: NULL-terminated, or NULL for any */
+} vg_setting_desc;
+
 typedef struct vg_plugin_desc {
     uint16_t abi_major; /* VG_ABI_MAJOR the plugin was built with */
     uint16_t abi_minor; /* VG_ABI_MINOR the plugin was built with */
@@ -342,6 +361,13 @@ typedef struct vg_plugin_desc {
     void (*stop)(void *priv);
     /* Re-reads the plugin's configuration after SIGHUP. May be NULL. */
     int (*reload)(void *priv);
+
+    /* ---- ABI 1.4 ---------------------------------------------------- */
+
+    /* The settings the plugin reads, ended by {NULL}; NULL when the plugin
+     * declares none (its settings are then not checked). "enabled" is
+     * every plugin's and need not be declared. */
+    const vg_setting_desc *settings;
 } vg_plugin_desc;
 
 #ifdef __cplusplus

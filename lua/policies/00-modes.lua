@@ -11,11 +11,32 @@
 -- or with `vigilctl rules add`) are enforced in protect mode and alerted in
 -- the other two.
 --
+-- A connection between two known groups (net.connect / net.accept with
+-- peer_kind "group") is judged in the effective mode of the pair, the less
+-- restrictive of the two (NeuVector's rule: when the modes differ, the
+-- effective mode is the least restrictive one): learn when either side
+-- learns, monitor when one monitors and the other protects, protect only
+-- when both protect. A connection to anything else (an address, a named
+-- network, a DNS name) is judged in the workload's own group's mode.
+--
 -- The verdict returned here is carried out by the engine (learn, alert, deny)
 -- and cached, so that a plugin's permission hook gets the same answer next
 -- time without asking Lua.
 
 local behaviour = { "proc.exec", "file.access", "net.connect", "net.accept" }
+
+local strictness = { [vigil.LEARN] = 0, [vigil.MONITOR] = 1, [vigil.PROTECT] = 2 }
+
+local function effective_mode(ev)
+  local mode = vigil.mode(ev.group)
+  if ev.peer_kind == "group" and ev.peer and ev.peer ~= "" then
+    local other = vigil.mode(ev.peer)
+    if strictness[other] and strictness[other] < strictness[mode] then
+      return other
+    end
+  end
+  return mode
+end
 
 local function decide(ev)
   if ev.group == "" then
@@ -25,11 +46,19 @@ local function decide(ev)
   if allowed then
     return vigil.ALLOW
   end
-  local mode = vigil.mode(ev.group)
+  local mode = effective_mode(ev)
   if action == vigil.DENY then -- a deny rule
     return mode == vigil.PROTECT and vigil.DENY or vigil.ALERT
   end
   if mode == vigil.LEARN then
+    -- A process whose program is not known (its path could not be read)
+    -- teaches nothing: a rule without a path would allow its name
+    -- whatever file runs under it.
+    -- Nor does a fileless one (memfd_create + fexecve): its "path" is a
+    -- name its maker chose, and the plugin reports it as an incident.
+    if ev.type == "proc.exec" and ((ev.path or "") == "" or ev.fileless == true) then
+      return nil
+    end
     return vigil.LEARN
   elseif mode == vigil.MONITOR then
     return vigil.ALERT

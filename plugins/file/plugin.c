@@ -559,6 +559,20 @@ static void stop(void *priv)
     free(p);
 }
 
+static const char *const fail_modes[] = {"allow", "deny", NULL};
+
+/* What plugins.file may set (ABI 1.4: checked before the plugin runs). */
+static const vg_setting_desc settings[] = {
+    {.key = "fail_mode", .type = VG_SETTING_STRING, .choices = fail_modes},
+    {.key = "host", .type = VG_SETTING_BOOL},
+    {.key = "max_marks", .type = VG_SETTING_INT, .min = 1, .max = 1 << 24},
+    {.key = "rescan_ms", .type = VG_SETTING_INT, .min = 1, .max = 3600000},
+    {.key = "stats_interval_ms", .type = VG_SETTING_INT, .min = 0, .max = 86400000},
+    {.key = "guard_threads", .type = VG_SETTING_INT, .min = 1, .max = FAN_THREADS_MAX},
+    {.key = "paths", .type = VG_SETTING_STRING},
+    {.key = NULL},
+};
+
 static const vg_plugin_desc desc = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -568,6 +582,7 @@ static const vg_plugin_desc desc = {
     .init = init,
     .start = start,
     .stop = stop,
+    .settings = settings,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)

@@ -44,7 +44,7 @@ config "hi from $$"
 start_daemon
 
 vctl plugins --json >"$T/plugins.json"
-json '.[] | select(.name == "hello") | .state == "running" and .abi == "1.3"' "$T/plugins.json" \
+json '.[] | select(.name == "hello") | .state == "running" and .abi == "1.4"' "$T/plugins.json" \
     >/dev/null || { cat "$T/plugins.json"; fail "hello is not running"; }
 wait_for has_event hello.tick ".greeting == \"hi from $$\" and .count >= 2"
 vctl events --type hello.tick --limit 100 | grep -q "hi from $$" || fail "no tick in the human listing"
@@ -56,14 +56,21 @@ json ".greeting == \"hi from $$\" and .ticks >= 2" "$T/call.json" >/dev/null ||
 config "bye from $$"
 vctl reload >/dev/null || fail "reload refused"
 wait_for has_event hello.tick ".greeting == \"bye from $$\""
-# A setting of the wrong type is the plugin's to report: it says so in the
-# log and goes on with its default.
+# A setting of the wrong type, a misspelt one or one out of range: the
+# plugin declares what it reads (ABI 1.4), so the daemon refuses the reload
+# with the file and line and the plugin goes on with the settings it has.
 cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
-echo 'plugins = { hello = { greeting = 42, interval_ms = 50 } }' >>"$CONFIG"
-vctl reload >/dev/null || fail "reload refused"
-wait_for has_event hello.tick '.greeting == "hello"'
-grep -q 'hello: plugins.hello.greeting is not a string; using "hello"' "$LOG" ||
-    fail "no warning about the setting's type"
+echo 'plugins = { hello = { greeting = 42, intervl_ms = 5 } }' >>"$CONFIG"
+out=$(vctl reload 2>&1) && fail "a reload with bad plugin settings was accepted"
+line=$(wc -l <"$CONFIG")
+echo "$out" | grep -q "$CONFIG:$line: plugins.hello.greeting must be a string, got number" ||
+    fail "reload refusal does not name the bad type: $out"
+echo "$out" | grep -q "unknown setting 'intervl_ms'; did you mean interval_ms?" ||
+    fail "reload refusal does not name the misspelt key: $out"
+"$VIGILD" --check --config "$CONFIG" --plugin-dir "$PLUGINS" --policy-dir "$POLICIES" >/dev/null 2>&1 &&
+    fail "--check accepted the same settings"
+sleep 0.2
+wait_for has_event hello.tick ".greeting == \"bye from $$\" and .count >= 8"
 stop_daemon
 grep -q "hello" "$LOG" || fail "the daemon's log never names the plugin"
 pass

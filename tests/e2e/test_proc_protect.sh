@@ -164,10 +164,14 @@ run /bin/sh -c 'sleep 0.1 | cat'
 [ "$RC" -eq 0 ] || fail "learned commands killed without fanotify: $(cat "$T/out")"
 stop_daemon
 
-# A fail_mode that means nothing: the plugin fails, the daemon runs on.
+# A fail_mode that means nothing: refused before the plugin runs (it
+# declares its settings), by --check and at start, with the reason.
 echo 'plugins = { proc = { fail_mode = "sometimes" } }' >>"$CONFIG"
-start_daemon
-vctl plugins --json | json '.[] | select(.name == "proc") | .state == "failed"' >/dev/null \
-    || fail "a bad fail_mode was accepted: $(vctl plugins --json)"
-stop_daemon
+"$VIGIL_BUILD/vigild" --check --config "$CONFIG" --plugin-dir "$PLUGINS" --policy-dir "$POLICIES" \
+    >"$T/check.out" 2>&1 && fail "--check accepted a bad fail_mode"
+grep -q "plugins.proc.fail_mode: 'sometimes' is not one of allow, deny" "$T/check.out" ||
+    fail "a bad fail_mode was not named: $(cat "$T/check.out")"
+"$VIGIL_BUILD/vigild" --config "$CONFIG" --state-dir "$STATE" --socket "$SOCK" \
+    --plugin-dir "$PLUGINS" --policy-dir "$POLICIES" >"$T/start.out" 2>&1 &&
+    fail "vigild started with a bad fail_mode"
 pass

@@ -83,33 +83,3 @@ test.case("a renamed argv[0] does not hide the program", function()
   r = test.feed(exec("sleep", { path = "/bin/ash", stdio_socket = true }))
   test.expect(test.find(r, "proc.incident", { incident = "reverse_shell" }), "shell by file name")
 end)
-
--- A process that started as root, dropped to a user and returns to root is
--- not escalating (apt-get's _apt, daemons that seteuid()): real, effective
--- and the privileges it had at its exec count, not only the effective uid.
-test.case("privilege escalation: a root process returning to root is not one", function()
-  -- seteuid(42) and back: the real uid stayed root.
-  local r = test.feed{ type = "proc.uid", group = "web", name = "apt-get", pid = 20,
-                       uid = 0, euid = 0, old_uid = 0, old_euid = 42 }
-  test.eq(test.count(r, "proc.incident"), 0, "the real uid was root all along")
-  -- setresuid(42, 42, 0) and back: only its exec shows it started as root.
-  test.feed(exec("worker", { pid = 21, uid = 0, euid = 0, parent_euid = 0 }))
-  test.feed{ type = "proc.uid", group = "web", name = "worker", pid = 21, uid = 42, euid = 42,
-             old_uid = 0, old_euid = 0 }
-  r = test.feed{ type = "proc.uid", group = "web", name = "worker", pid = 21, uid = 0,
-                 euid = 0, old_uid = 42, old_euid = 42 }
-  test.eq(test.count(r, "proc.incident"), 0, "a process that started as root")
-  -- A setuid-root program drops to its user and regains root: reported at
-  -- its exec (when a user started it), not again.
-  r = test.feed(exec("sudo", { pid = 22, uid = 1000, euid = 0, parent_euid = 1000 }))
-  test.eq(test.count(r, "proc.incident", { incident = "privilege_escalation" }), 1, "at exec")
-  r = test.feed{ type = "proc.uid", group = "web", name = "sudo", pid = 22, uid = 1000,
-                 euid = 0, old_uid = 1000, old_euid = 1000 }
-  test.eq(test.count(r, "proc.incident"), 0, "not again when it regains root")
-  -- Once it exited, its pid is a stranger's again.
-  test.feed{ type = "proc.exit", group = "web", name = "worker", pid = 21, exit_code = 0 }
-  r = test.feed{ type = "proc.uid", group = "web", name = "other", pid = 21, uid = 0, euid = 0,
-                 old_uid = 42, old_euid = 42 }
-  test.eq(test.count(r, "proc.incident", { incident = "privilege_escalation" }), 1,
-          "a user's process that becomes root")
-end)

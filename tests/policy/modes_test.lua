@@ -76,3 +76,52 @@ test.case("host events without a group get no verdict", function()
   test.eq(r.verdict, nil, "verdict")
   test.eq(#r.events, 0, "events")
 end)
+
+-- Connections between two groups: the less restrictive mode of the pair
+-- (NeuVector's effective mode), as net.connect / net.accept carry it.
+local function conn_to(group, peer, port)
+  return { type = "net.connect", group = group, workload = group .. "-1", direction = "egress",
+           peer = peer, peer_kind = "group", port = port, proto = "tcp", app = "http" }
+end
+
+test.case("between two groups, learning wins when either side learns", function()
+  test.mode("cli", "monitor")
+  test.mode("web", "learn")
+  local r = test.feed(conn_to("cli", "web", "8081"))
+  test.eq(r.verdict, "learn", "monitor client, learning server")
+  test.eq(test.count(r, "net.violation"), 0, "violations")
+  test.expect(test.allowed{ group = "cli", plane = "net", direction = "egress", peer = "web",
+                            port = "8081", proto = "tcp", app = "http" }, "the connection was learned")
+end)
+
+test.case("between two groups, monitor and protect give monitor", function()
+  test.mode("cli", "protect")
+  test.mode("web", "monitor")
+  local r = test.feed(conn_to("cli", "web", "8082"))
+  test.eq(r.verdict, "alert", "protect client, monitoring server")
+  local v = test.find(r, "net.violation", { action = "alert", port = "8082" })
+  test.expect(v, "a net.violation with action alert")
+  test.eq(v.group, "cli", "violation group")
+  test.eq(v.peer, "web", "violation peer group")
+  test.mode("web", "protect")
+  test.eq(test.feed(conn_to("cli", "web", "8083")).verdict, "deny", "both protect")
+end)
+
+test.case("a peer that is not a group leaves the group's own mode", function()
+  test.mode("cli", "monitor")
+  test.mode("10.0.0.9", "learn") -- a group named like the address changes nothing
+  local ev = conn_to("cli", "10.0.0.9", "80")
+  ev.peer_kind = "address"
+  test.eq(test.feed(ev).verdict, "alert", "address peer")
+end)
+
+test.case("a process without a path, or a fileless one, teaches nothing", function()
+  local nopath = { type = "proc.exec", group = "web", workload = "w1", pid = 44,
+                   name = "true", path = "", user = "0", uid = 0, euid = 0, parent_euid = 0 }
+  test.eq(test.feed(nopath).verdict, nil, "verdict without a path")
+  local memfd = { type = "proc.exec", group = "web", workload = "w1", pid = 45,
+                  name = "x", path = "/memfd:x (deleted)", fileless = true, user = "0",
+                  uid = 0, euid = 0, parent_euid = 0 }
+  test.eq(test.feed(memfd).verdict, nil, "verdict of a fileless program")
+  test.eq(test.rules("web"), 0, "nothing learned")
+end)

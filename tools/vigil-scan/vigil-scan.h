@@ -20,6 +20,9 @@ int vg_scan_secrets(int argc, char **argv);
 /* tools/vigil-scan/vigil-scan-cis.c */
 int vg_scan_cis(int argc, char **argv);
 
+/* tools/vigil-scan-pcap.c */
+int vg_scan_pcap(int argc, char **argv);
+
 /* Other subcommands' entry points go here. */
 
 #endif

@@ -36,9 +36,12 @@ static const vctl_command commands[] = {
     {"status", "", "Show the daemon's state, its plugins and its event counters.", vctl_cmd_status},
     {"plugins", "", "List the plugins with their version, state and ABI.", vctl_cmd_plugins},
     {"events",
-     "[--type T] [--group G] [--workload W]\n"
+     "[--type T] [--severity MIN] [--group G] [--workload W]\n"
      "       [--since TIME] [--until TIME] [--limit N] [--follow|-f]",
      "Show stored events (oldest first), or follow new ones as they happen.\n"
+     "T is a type or a glob ('response.*', '*.violation'); MIN a severity\n"
+     "(debug, info, notice, warning, error, critical). The last 100 are shown\n"
+     "unless --limit says otherwise (up to 10000); stderr says when there are more.\n"
      "TIME is a duration ago (90s, 10m, 2h, 7d), epoch seconds, or\n"
      "YYYY-MM-DDTHH:MM:SS (local time; UTC with a trailing Z).",
      vctl_cmd_events},
@@ -75,6 +78,17 @@ static const vctl_command commands[] = {
      "secrets, or show the last reports: one line per scan, then the findings,\n"
      "masked. --json: one finding per line. Needs the secrets plugin.",
      vctl_cmd_secrets},
+    {"capture", "WORKLOAD [--seconds N] [--filter BPF] -w FILE",
+     "Capture a workload's packets into the pcap file FILE (mode 0600), for N\n"
+     "seconds (default 10) or until the daemon's size limit; the daemon writes\n"
+     "the capture, vigilctl saves it. Needs the net plugin.",
+     vctl_cmd_capture},
+    {"net",
+     "stats | sessions [--workload W] | graph [--format dot|json] [--group G]",
+     "The net plugin: capture counters, live sessions, or the graph of groups\n"
+     "and peers (learned rules solid, observed-only dashed, violations red;\n"
+     "render the DOT with `dot -Tsvg`).",
+     vctl_cmd_net},
     {"call", "NAME [KEY=VALUE]...",
      "Call a control command by name, such as one a plugin adds; the args map\n"
      "has each KEY with its VALUE as a string. Prints the result as JSON.",

@@ -8,6 +8,7 @@
  *   vigilctl_events.c  events (query and follow)
  *   vigilctl_workloads.c  workloads, groups, group show|mode
  *   vigilctl_rules.c   rules list|add|delete|export|import
+ *   vigilctl_net.c     capture, net stats|sessions|graph
  *   vigilctl_call.c    call (any command by name: those plugins add)
  *
  * Adding a command is one row in commands[] (vigilctl.c) and one function
@@ -63,6 +64,8 @@ int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_group(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv); /* vigilctl_rules.c */
 int vctl_cmd_secrets(vctl_ctx *c, int argc, char **argv); /* vigilctl_secrets.c */
+int vctl_cmd_capture(vctl_ctx *c, int argc, char **argv); /* vigilctl_net.c */
+int vctl_cmd_net(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_cis(vctl_ctx *c, int argc, char **argv); /* vigilctl_cis.c */
 int vctl_cmd_call(vctl_ctx *c, int argc, char **argv);  /* vigilctl_call.c */
 
@@ -172,6 +175,10 @@ void vctl_table_init(vctl_table *t, const char *const *heads);
 void vctl_table_add(vctl_table *t, char **row);
 /* Prints to stdout and frees the table. */
 void vctl_table_print(vctl_table *t);
+/* Columns of a cell (cells are escaped UTF-8). */
+size_t vctl_text_width(const char *s);
+/* The terminal's width when stdout is one, else $COLUMNS, else 0. */
+size_t vctl_term_cols(void);
 /* One row with given widths (for streams, whose widths cannot be known). */
 void vctl_print_row(const char *const *cells, const size_t *widths, size_t ncols);
 

@@ -153,6 +153,15 @@ static void hello_stop(void *priv)
     uv_close((uv_handle_t *)&p->timer, on_closed);
 }
 
+/* The settings it reads: declared, the daemon refuses a config that
+ * misspells one or gives it the wrong type, with the file and line, before
+ * the plugin runs (ABI 1.4). */
+static const vg_setting_desc settings[] = {
+    {.key = "greeting", .type = VG_SETTING_STRING},
+    {.key = "interval_ms", .type = VG_SETTING_INT, .min = 10, .max = 3600000},
+    {.key = NULL},
+};
+
 static const vg_plugin_desc desc = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -163,6 +172,7 @@ static const vg_plugin_desc desc = {
     .start = hello_start,
     .stop = hello_stop,
     .reload = hello_reload,
+    .settings = settings,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)

@@ -180,6 +180,8 @@ return {
     id = "6.2.2", title = "Ensure no legacy \"+\" entries exist in /etc/passwd", compliance = "accounts",
     remediation = "Remove lines starting with + from /etc/passwd.",
     run = function()
+      -- A check that cannot see its input is not a pass.
+      if not cis.read("/etc/passwd") then return "INFO", "/etc/passwd is not readable" end
       for _, l in ipairs(lines("/etc/passwd")) do
         if l:sub(1, 1) == "+" then return "WARN", "legacy entry " .. l end
       end
@@ -190,6 +192,7 @@ return {
     id = "6.2.5", title = "Ensure root is the only UID 0 account", compliance = "accounts",
     remediation = "Give every account but root a non-zero UID.",
     run = function()
+      if not cis.read("/etc/passwd") then return "INFO", "/etc/passwd is not readable" end
       local bad = {}
       for _, l in ipairs(lines("/etc/passwd")) do
         local f = cis.split(l, ":")
