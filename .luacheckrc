@@ -20,6 +20,8 @@ exclude_files = {
   -- A policy that is wrong on purpose (the misspelt vigil.DENNY of the
   -- policy/typo test).
   "tests/policy_typo/",
+  -- A misspelt event type on purpose (policy/names).
+  "tests/policy_names/",
   -- Fuzz seeds: arbitrary input, sometimes malformed on purpose.
   "tests/fuzz/corpus/**",
 }
@@ -30,13 +32,15 @@ exclude_files = {
 local vigil = {
   fields = {
     "ALERT", "ALLOW", "DENY", "LEARN", "MONITOR", "PROTECT",
-    "alert", "allowed", "default_mode", "incident_enabled", "incidents", "learn", "log", "mode",
+    "alert", "allowed", "default_mode", "exception", "incident_enabled", "incidents", "learn", "log", "mode",
     "on", "report_deny", "respond", "response", "rule", "watch", "workload",
   },
 }
 
 files["lua/policies/"] = { read_globals = { vigil = vigil } }
 files["tests/policy/"] = { read_globals = { vigil = vigil, "test" } }
+files["tests/policy_attempts/"] = { read_globals = { vigil = vigil, "test" } }
+files["tests/policy_exceptions/"] = { read_globals = { vigil = vigil, "test" } }
 
 -- CIS checks reach everything through the one table `cis`, which the
 -- helpers (lib*.lua) fill; the engine calls lib.lua's __cis_* functions.
@@ -52,7 +56,7 @@ files["lua/secrets/rules.lua"] = { max_line_length = false }
 -- The config assigns settings (core/config/config.c) as globals.
 files["etc/vigil/"] = {
   globals = {
-    "bus_queue", "control_group", "default_mode", "discovery_root", "events_max",
+    "bus_queue", "control_group", "default_mode", "discovery_root", "empty_policies", "events_max",
     "group_aging_hours", "groups", "log_level", "plugin_dir", "plugins", "policy_dirs",
     "rescan_ms", "socket", "state_dir", "store_map_mb", "store_skip", "webhooks",
   },

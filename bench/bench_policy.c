@@ -9,6 +9,7 @@
  * Run it from a release build: `bench_policy [source dir]`.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "log.h"
 #include "mp.h"
+#include "evcat.h"
 #include "policy_harness.h"
 
 #define SUBJECTS 1024
@@ -145,34 +147,68 @@ static double run_handler(vg_policy *p, vg_event **evs, long n, double *lat)
 
 static void bench_lua(char *dir)
 {
+    /* A type that a plugin declared without its fields: not strict, the
+     * path every event took before strict events. */
+    vg_evcat_declare_type("bench.plain", "bench");
     write_file(dir, "00-modes.lua",
-               "vigil.on('bench.empty', function(ev) end)\n"
-               "vigil.on('bench.three', function(ev)\n"
+               "vigil.on('secret.scan', function(ev) end)\n"
+               "vigil.on('bench.result', function(ev)\n"
                "  local name, path, euid = ev.name, ev.path, ev.euid\n"
                "  if euid == 0 and name == 'evil' and path then return 'deny' end\n"
+               "  return 'allow'\n"
+               "end)\n"
+               "vigil.on('bench.plain', function(ev)\n"
+               "  local name, path, euid = ev.name, ev.path, ev.euid\n"
+               "  if euid == 0 and name == 'evil' and path then return 'deny' end\n"
+               "  return 'allow'\n"
+               "end)\n"
+               "vigil.on('secret.finding', function(ev)\n"
+               "  local path, rule, kind = ev.path, ev.rule, ev.kind\n"
+               "  if rule == 0 and path == 'evil' and kind then return 'deny' end\n"
                "  return 'allow'\n"
                "end)\n");
     vg_harness *h = harness(dir);
     vg_policy *p = vg_harness_policy(h);
-    static vg_event *empty[SUBJECTS], *three[SUBJECTS];
+    /* Types of the catalogue, so that events are strict (lib/evcat.h), and
+     * none of a plane whose verdicts are carried out, so that only the
+     * handler's path is measured: the three fields read from bench.result
+     * events are in them; secret.finding's rule and kind are fields of the
+     * type that these events lack (each read goes to the strict __index
+     * and is nil). */
+    static vg_event *empty[SUBJECTS], *three[SUBJECTS], *absent[SUBJECTS], *plain[SUBJECTS];
     for (int i = 0; i < SUBJECTS; i++) {
-        empty[i] = make_event("bench.empty", "web", i);
-        three[i] = make_event("bench.three", "web", i);
+        plain[i] = make_event("bench.plain", "web", i);
+        empty[i] = make_event("secret.scan", "web", i);
+        three[i] = make_event("bench.result", "web", i);
+        absent[i] = make_event("secret.finding", "web", i);
     }
     const long n = 400000;
     run_handler(p, three, n / 10, NULL); /* warm up */
-    double base = run_handler(p, empty, n, NULL);
-    double rate = run_handler(p, three, n, NULL);
+    /* The machine is shared: the four are measured in turns, five rounds,
+     * and each keeps its best round, so that a busy moment does not fall
+     * on one of them only. */
+    double base = 0, rate = 0, miss = 0, loose = 0;
+    for (int round = 0; round < 5; round++) {
+        base = fmax(base, run_handler(p, empty, n / 5, NULL));
+        rate = fmax(rate, run_handler(p, three, n / 5, NULL));
+        miss = fmax(miss, run_handler(p, absent, n / 5, NULL));
+        loose = fmax(loose, run_handler(p, plain, n / 5, NULL));
+    }
     double *lat = malloc(sizeof(double) * (size_t)n);
     run_handler(p, three, n, lat);
     qsort(lat, (size_t)n, sizeof(double), cmp_double);
     printf("lua:     %.0f k events/s through a handler reading three fields "
            "(empty handler %.0f k/s, ratio %.2f); latency p50 %.2f us, p99 %.2f us\n",
            rate / 1e3, base / 1e3, rate / base, lat[n / 2] * 1e6, lat[n * 99 / 100] * 1e6);
+    printf("strict:  %.0f k events/s for the same handler on a type that is not strict (strict "
+           "ratio %.2f); %.0f k/s when two of the three fields read are absent (ratio %.2f)\n",
+           loose / 1e3, rate / loose, miss / 1e3, miss / rate);
     free(lat);
     for (int i = 0; i < SUBJECTS; i++) {
         free(empty[i]);
         free(three[i]);
+        free(absent[i]);
+        free(plain[i]);
     }
     vg_harness_free(h);
 }

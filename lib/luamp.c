@@ -200,6 +200,17 @@ static bool push_proxy_data(lua_State *L, int idx)
     return true;
 }
 
+int vg_lua_getfield_record(lua_State *L, int idx, const char *key)
+{
+    idx = lua_absindex(L, idx);
+    if (!push_proxy_data(L, idx))
+        return lua_getfield(L, idx, key);
+    lua_pushstring(L, key);
+    int t = lua_rawget(L, -2);
+    lua_remove(L, -2);
+    return t;
+}
+
 /* Whether the table at idx is a list 1..n without other keys. */
 static bool is_array(lua_State *L, int idx, size_t *n)
 {

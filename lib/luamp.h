@@ -44,4 +44,10 @@ bool vg_lua_is_record(lua_State *L, int idx);
  * (a C function has no line of its own). Never returns. */
 int vg_lua_error(lua_State *L, const char *fmt, ...);
 
+/* Pushes field `key` of the record at idx (a table, or a read-only proxy
+ * whose data table is read raw) and returns its type: for C code that
+ * reads optional fields of an event, which a policy's read of an absent
+ * field would make an error (strict events, core/policy/policy_event.c). */
+int vg_lua_getfield_record(lua_State *L, int idx, const char *key);
+
 #endif

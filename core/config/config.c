@@ -75,6 +75,7 @@ static const char *const level_names[] = {"error", "warning", "notice", "info", 
 static const char *const default_policy_dirs[] = {VIGIL_DEFAULT_POLICY_DIR, "/etc/vigil/policies.d",
                                                   NULL};
 static const char *const empty_list[] = {NULL};
+static const char *const empty_policies_names[] = {"error", "allow", NULL};
 
 #define FIELD(f) offsetof(vg_config, f)
 static const struct setting settings[] = {
@@ -82,6 +83,9 @@ static const struct setting settings[] = {
     {"socket", K_STRING, FIELD(socket_path), .def_str = "/run/vigil/vigild.sock"},
     {"plugin_dir", K_STRING, FIELD(plugin_dir), .def_str = VIGIL_DEFAULT_PLUGIN_DIR},
     {"policy_dirs", K_LIST, FIELD(policy_dirs), .def_list = default_policy_dirs},
+    /* A host without policies is unprotected: "allow" says that is meant. */
+    {"empty_policies", K_CHOICE, FIELD(empty_policies), .def_str = "error",
+     .choices = empty_policies_names},
     {"log_level", K_LEVEL, FIELD(log_level), .def_str = "info", .choices = level_names},
     {"default_mode", K_CHOICE, FIELD(default_mode), .def_str = "learn", .choices = mode_names},
     {"control_group", K_STRING, FIELD(control_group), .def_str = NULL},

@@ -32,6 +32,7 @@ typedef struct vg_config {
     char *socket_path;   /* "socket", default /run/vigil/vigild.sock */
     char *plugin_dir;    /* "plugin_dir", default VIGIL_DEFAULT_PLUGIN_DIR */
     char **policy_dirs;  /* "policy_dirs", NULL-terminated; default: shipped + /etc/vigil/policies.d */
+    char *empty_policies; /* "empty_policies": error|allow, default error (no policy file) */
     int log_level;       /* "log_level", default info */
     char *default_mode;  /* "default_mode": learn|monitor|protect, default learn */
     char *control_group; /* "control_group": group allowed on the socket besides root; NULL */
@@ -85,6 +86,11 @@ int vg_config_push_setting(const vg_config *cfg, const char *key);
  * (an empty map when not set or cfg has no Lua state): 0 or -ENOMEM. */
 int vg_config_webhooks_check(lua_State *L, int idx, char *err, size_t errlen);
 int vg_config_webhooks_pack(const vg_config *cfg, msgpack_packer *pk);
+/* The names of the configured webhook endpoints, NULL-terminated (empty
+ * without any), for the policy's load check; free with vg_config_names_free.
+ * 0 or -ENOMEM. */
+int vg_config_webhook_names(const vg_config *cfg, char ***out);
+void vg_config_names_free(char **names);
 
 /* config_outputs.c: the schemas of the "outputs" setting (where events go
  * besides the store: core/output/output.h) and of "metrics" (the Prometheus

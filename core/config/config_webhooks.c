@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mp.h"
@@ -160,4 +161,52 @@ int vg_config_webhooks_pack(const vg_config *cfg, msgpack_packer *pk)
     pack_lua(L, lua_gettop(L), pk);
     lua_pop(L, 1);
     return 0;
+}
+
+/* Appends a copy of name to the NULL-terminated *v of n names. */
+static int add_name(char ***v, size_t *n, const char *name)
+{
+    char **nv = realloc(*v, (*n + 2) * sizeof(**v));
+    if (!nv)
+        return -ENOMEM;
+    *v = nv;
+    if (!(nv[*n] = strdup(name)))
+        return -ENOMEM;
+    nv[++*n] = NULL;
+    return 0;
+}
+
+int vg_config_webhook_names(const vg_config *cfg, char ***out)
+{
+    size_t n = 0;
+    char **v = calloc(1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    int t = vg_config_push_setting(cfg, "webhooks");
+    int rc = t == -ENOMEM ? t : 0;
+    if (t >= 0) {
+        lua_State *L = cfg->L;
+        if (lua_istable(L, -1)) {
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                if (rc == 0 && lua_type(L, -2) == LUA_TSTRING)
+                    rc = add_name(&v, &n, lua_tostring(L, -2));
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    if (rc < 0) {
+        vg_config_names_free(v);
+        return rc;
+    }
+    *out = v;
+    return 0;
+}
+
+void vg_config_names_free(char **names)
+{
+    for (size_t i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
 }

@@ -88,13 +88,22 @@ static void pack_policy(const vg_ctl_env *env, msgpack_packer *pk)
     vg_policy_stats ps = {0};
     if (env->policy)
         vg_policy_stats_get(env->policy, &ps);
-    msgpack_pack_map(pk, 9);
+    const char *err = env->policy ? vg_policy_last_error(env->policy) : NULL;
+    msgpack_pack_map(pk, 12);
+    /* What a user must see first: whether the host runs with policies. */
+    vg_mp_pack_kv_bool(pk, "loaded", env->policy && vg_policy_loaded(env->policy));
+    vg_mp_pack_cstr(pk, "last_error");
+    if (err)
+        vg_mp_pack_cstr(pk, err);
+    else
+        msgpack_pack_nil(pk);
     vg_mp_pack_kv_uint(pk, "files", ps.files);
     vg_mp_pack_kv_uint(pk, "handlers", ps.handlers);
     vg_mp_pack_kv_uint(pk, "responses", ps.responses);
     vg_mp_pack_kv_uint(pk, "events", ps.events);
     vg_mp_pack_kv_uint(pk, "errors", ps.errors);
     vg_mp_pack_kv_uint(pk, "budget_cuts", ps.budget_cuts);
+    vg_mp_pack_kv_uint(pk, "excepted", ps.excepted);
     vg_mp_pack_kv_uint(pk, "cache_hits", ps.cache_hits);
     vg_mp_pack_kv_uint(pk, "cache_misses", ps.cache_misses);
     vg_mp_pack_kv_uint(pk, "lua_bytes", ps.lua_bytes);

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "ctl_int.h"
+#include "evcat.h"
 #include "log.h"
 #include "mp.h"
 #include "rules_io.h"
@@ -135,17 +136,46 @@ static int commit(const vg_ctl_env *env, vg_ctl_call *call)
     return rc;
 }
 
+/* The review filter: "origin" (learned, written, imported) and "since"
+ * (ns since the epoch); both optional. */
+static int arg_filter(vg_ctl_call *call, vg_rule_filter *f)
+{
+    static const char *const origins[] = {"learned", "written", "imported", NULL};
+    char origin[16] = "";
+    f->origin = -1;
+    f->since_ns = 0;
+    if (arg_str(call, "origin", origin, sizeof(origin)) < 0)
+        return -EINVAL;
+    for (int i = 0; origin[0] && origins[i]; i++)
+        if (strcmp(origin, origins[i]) == 0)
+            f->origin = i;
+    if (origin[0] && f->origin < 0) {
+        snprintf(call->error, sizeof(call->error),
+                 "origin must be learned, written or imported (not '%s')", origin);
+        return -EINVAL;
+    }
+    int rc = vg_mp_get_int(call->args, "since", &f->since_ns);
+    if ((rc < 0 && rc != -ENOENT) || f->since_ns < 0) {
+        snprintf(call->error, sizeof(call->error), "'since' must be a time in ns since the epoch");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* ---- ops ---------------------------------------------------------------- */
 
 typedef struct list_ctx {
     msgpack_sbuffer sb; /* the packed rules of the page */
     msgpack_packer pk;
     size_t skip, n;
+    vg_rule_filter filter;
 } list_ctx;
 
 static int pack_rule(const vg_rule *rule, void *arg)
 {
     list_ctx *lc = arg;
+    if (!vg_rule_filter_match(&lc->filter, rule))
+        return 0;
     if (lc->skip) {
         lc->skip--;
         return 0;
@@ -171,12 +201,13 @@ static int arg_offset(vg_ctl_call *call, size_t *offset)
 
 static int op_list(const vg_ctl_env *env, vg_ctl_call *call)
 {
-    static const char *const keys[] = {"op", "group", "plane", "offset", NULL};
+    static const char *const keys[] = {"op", "group", "plane", "offset", "origin", "since", NULL};
     char group[VG_GROUP_MAX] = "";
     int plane;
     list_ctx lc = {0};
     if (check_keys(call, -1, keys) < 0 || arg_str(call, "group", group, sizeof(group)) < 0 ||
-        arg_plane(call, false, &plane) < 0 || arg_offset(call, &lc.skip) < 0)
+        arg_plane(call, false, &plane) < 0 || arg_offset(call, &lc.skip) < 0 ||
+        arg_filter(call, &lc.filter) < 0)
         return -EINVAL;
     msgpack_sbuffer_init(&lc.sb);
     msgpack_packer_init(&lc.pk, &lc.sb, msgpack_sbuffer_write);
@@ -203,7 +234,13 @@ static int op_add(const vg_ctl_env *env, vg_ctl_call *call)
         return rc;
     vg_info("rule added: group %s, plane %s, %s", rule.group, vg_plane_name(rule.plane),
             vg_rule_action_name(rule.action));
-    return vg_rule_pack(&rule, call->pk);
+    /* Kept, since a plugin may come later, but said: it decides nothing yet. */
+    const char *warning = NULL;
+    if (rule.plane == VG_PLANE_NET && !vg_evcat_plane_produced("net")) {
+        warning = "no plugin producing net events is loaded: this rule has no effect until one is";
+        vg_warn("rule of group %s: %s", rule.group, warning);
+    }
+    return vg_rule_pack_warning(&rule, warning, call->pk);
 }
 
 static int op_delete(const vg_ctl_env *env, vg_ctl_call *call)
@@ -226,16 +263,17 @@ static int op_delete(const vg_ctl_env *env, vg_ctl_call *call)
 
 static int op_export(const vg_ctl_env *env, vg_ctl_call *call)
 {
-    static const char *const keys[] = {"op", "group", "offset", NULL};
+    static const char *const keys[] = {"op", "group", "offset", "origin", "since", NULL};
     char group[VG_GROUP_MAX] = "";
     size_t offset, n = 0;
+    vg_rule_filter filter;
     if (check_keys(call, -1, keys) < 0 || arg_str(call, "group", group, sizeof(group)) < 0 ||
-        arg_offset(call, &offset) < 0)
+        arg_offset(call, &offset) < 0 || arg_filter(call, &filter) < 0)
         return -EINVAL;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    int rc =
-        vg_rules_export(env->rules, group[0] ? group : NULL, now_ns(), offset, PAGE_BYTES, &sb, &n);
+    int rc = vg_rules_export_filtered(env->rules, group[0] ? group : NULL, &filter, now_ns(),
+                                      offset, PAGE_BYTES, &sb, &n);
     if (rc == 0) {
         msgpack_pack_map(call->pk, 2);
         msgpack_pack_str_with_body(call->pk, "text", 4);
@@ -281,6 +319,70 @@ static int op_import(const vg_ctl_env *env, vg_ctl_call *call)
     return 0;
 }
 
+/* The rules a review takes, copied out of the index (which a change must
+ * not see while it is listed). */
+typedef struct review_ctx {
+    vg_rule_filter filter;
+    vg_rule *v;
+    size_t n, cap;
+} review_ctx;
+
+static int take_rule(const vg_rule *rule, void *arg)
+{
+    review_ctx *rc = arg;
+    if (!vg_rule_filter_match(&rc->filter, rule))
+        return 0;
+    if (rc->n == rc->cap) {
+        size_t cap = rc->cap ? rc->cap * 2 : 64;
+        vg_rule *v = realloc(rc->v, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        rc->v = v;
+        rc->cap = cap;
+    }
+    rc->v[rc->n++] = *rule;
+    return 0;
+}
+
+/* accept or reject, in bulk, the learned rules a filter takes: rejected
+ * ones are deleted; accepted ones become "imported" rules, which group
+ * aging keeps (docs/rules.md). Only learned rules are reviewed. */
+static int op_review(const vg_ctl_env *env, vg_ctl_call *call)
+{
+    static const char *const keys[] = {"op", "group", "plane", "origin", "since", "decision",
+                                       NULL};
+    char group[VG_GROUP_MAX] = "", decision[16] = "";
+    int plane;
+    review_ctx rv = {0};
+    if (check_keys(call, -1, keys) < 0 || arg_str(call, "group", group, sizeof(group)) < 0 ||
+        arg_plane(call, false, &plane) < 0 || arg_filter(call, &rv.filter) < 0 ||
+        arg_str(call, "decision", decision, sizeof(decision)) < 0)
+        return -EINVAL;
+    bool accept = strcmp(decision, "accept") == 0;
+    if (!accept && strcmp(decision, "reject") != 0) {
+        snprintf(call->error, sizeof(call->error), "decision must be accept or reject");
+        return -EINVAL;
+    }
+    rv.filter.origin = VG_RULE_LEARNED;
+    int rc = vg_rules_each(env->rules, group[0] ? group : NULL, plane, take_rule, &rv);
+    for (size_t i = 0; rc == 0 && i < rv.n; i++) {
+        if (accept) {
+            rv.v[i].origin = VG_RULE_IMPORTED;
+            rc = vg_rules_put(env->rules, &rv.v[i], true);
+        } else {
+            rc = vg_rules_del(env->rules, &rv.v[i]);
+        }
+    }
+    free(rv.v);
+    if (rc < 0 || (rc = commit(env, call)) < 0)
+        return rc;
+    vg_info("rules review: %s %zu learned rules%s%s", accept ? "accepted" : "rejected", rv.n,
+            group[0] ? " of group " : "", group);
+    msgpack_pack_map(call->pk, 1);
+    vg_mp_pack_kv_uint(call->pk, accept ? "accepted" : "rejected", rv.n);
+    return 0;
+}
+
 static int cmd_rules(vg_ctl_call *call)
 {
     const vg_ctl_env *env = call->arg;
@@ -291,6 +393,7 @@ static int cmd_rules(vg_ctl_call *call)
                {"add", op_add},
                {"delete", op_delete},
                {"export", op_export},
+               {"review", op_review},
                {"import", op_import}};
     const msgpack_object *op = vg_mp_get(call->args, "op");
     for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++)

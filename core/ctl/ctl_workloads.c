@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl_int.h"
 #include "discovery.h"
@@ -204,6 +205,30 @@ static void publish_mode(const vg_ctl_env *env, const char *group, int mode, int
     msgpack_sbuffer_destroy(&sb);
 }
 
+/* Timed learning: "for" (ns) and "then" (monitor or protect), both or
+ * neither, and only with mode learn. *until stays 0 without them. */
+static int arg_learn_for(vg_ctl_call *call, int mode, int64_t *until, int *then)
+{
+    int64_t for_ns = 0;
+    char then_s[16] = "";
+    int rc = vg_mp_get_int(call->args, "for", &for_ns);
+    bool has_for = rc == 0, has_then = vg_mp_get_cstr(call->args, "then", then_s,
+                                                       sizeof(then_s)) == 0;
+    if (!has_for && !has_then)
+        return 0;
+    *then = vg_mode_parse(then_s);
+    if (mode != VG_MODE_LEARN || !has_for || for_ns <= 0 || !has_then ||
+        (*then != VG_MODE_MONITOR && *then != VG_MODE_PROTECT)) {
+        snprintf(call->error, sizeof(call->error),
+                 "timed learning is: mode learn, 'for' a duration, 'then' monitor or protect");
+        return -EINVAL;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *until = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + for_ns;
+    return 0;
+}
+
 /* The reply promises the mode survives a crash, so the store is committed
  * durably before it is sent. */
 static int cmd_group_mode(vg_ctl_call *call)
@@ -219,7 +244,12 @@ static int cmd_group_mode(vg_ctl_call *call)
                  "mode '%s' is not one of learn, monitor, protect", mode_s);
         return -EINVAL;
     }
-    int rc = vg_groups_set_mode(env->groups, name, mode, &old);
+    int64_t until = 0;
+    int then = -1;
+    if (arg_learn_for(call, mode, &until, &then) < 0)
+        return -EINVAL;
+    int rc = until ? vg_groups_learn_for(env->groups, name, until, then, &old)
+                   : vg_groups_set_mode(env->groups, name, mode, &old);
     if (rc == -ENOENT)
         snprintf(call->error, sizeof(call->error), "no group '%s'", name);
     if (rc == 0 && (rc = vg_store_commit(env->store, true)) < 0)
@@ -236,10 +266,14 @@ static int cmd_group_mode(vg_ctl_call *call)
         publish_mode(env, name, mode, old);
         vg_notice("group %s: mode %s (was %s)", name, vg_mode_name(mode), vg_mode_name(old));
     }
-    msgpack_pack_map(call->pk, 3);
+    msgpack_pack_map(call->pk, 3 + 2 * (until > 0));
     vg_mp_pack_kv_str(call->pk, "group", name);
     vg_mp_pack_kv_str(call->pk, "mode", vg_mode_name(mode));
     vg_mp_pack_kv_str(call->pk, "previous", vg_mode_name(old));
+    if (until) {
+        vg_mp_pack_kv_int(call->pk, "learn_until", until);
+        vg_mp_pack_kv_str(call->pk, "then", vg_mode_name(then));
+    }
     return 0;
 }
 

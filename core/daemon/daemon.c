@@ -104,9 +104,17 @@ int vg_daemon_check(const vg_opts *opts, vg_diag *diag)
     if (vg_daemon_load_config(opts, &cfg, diag) < 0)
         return -EINVAL;
     int rc = check_control_group(cfg, diag);
-    /* A full load, as a reload would do it, not only a syntax check. */
-    if (vg_policy_check(cfg->policy_dirs, diag) < 0)
+    /* A full load, as a reload would do it, not only a syntax check; no
+     * plugin is loaded, so names that may be a third-party plugin's are
+     * warnings (policy.h). */
+    char **hooks = NULL;
+    if (vg_config_webhook_names(cfg, &hooks) < 0)
+        rc = -ENOMEM;
+    vg_policy_load load = {.webhooks = (const char *const *)hooks,
+                           .allow_empty = strcmp(cfg->empty_policies, "allow") == 0};
+    if (vg_policy_check_with(cfg->policy_dirs, &load, diag) < 0)
         rc = -EINVAL;
+    vg_config_names_free(hooks);
     if (vg_groups_check_config(cfg, diag) < 0)
         rc = -EINVAL;
     /* A warning, not a problem: the config is valid, the host lacks a library. */
@@ -193,6 +201,7 @@ static void on_commit_check(uv_check_t *h)
 static void on_sync_timer(uv_timer_t *h)
 {
     vg_daemon *d = h->data;
+    vg__learn_check(d); /* timed learning: at most a second late */
     if (!d->unsynced && !vg_store_dirty(d->store))
         return;
     if (vg_store_commit(d->store, true) == 0)
@@ -287,7 +296,7 @@ static int reload(vg_daemon *d, vg_diag *diag)
     if (rc == 0 && vg_groups_check_config(cfg, diag) < 0)
         rc = -EINVAL;
     /* Last, since it swaps the new policies in when they load. */
-    if (rc == 0 && vg_policy_reload(d->policy, cfg->policy_dirs, diag) < 0)
+    if (rc == 0 && vg__policy_load(d, cfg, diag) < 0)
         rc = -EINVAL;
     if (rc < 0) {
         vg_config_free(cfg);
@@ -312,6 +321,9 @@ static int reload(vg_daemon *d, vg_diag *diag)
     int failed = vg_plugins_reload(d->plugins);
     vg_config_free(old);
     d->reloads.ok++;
+    /* Status says what is true now: this reload worked. */
+    free(d->reloads.last_error);
+    d->reloads.last_error = NULL;
     vg_info("reloaded (%d plugin reload failures)", failed);
     sd_notify(0, "READY=1\nSTATUS=running");
     return 0;
@@ -505,6 +517,8 @@ static int open_responses(vg_daemon *d)
         rc = vg_webhooks_configure(d->webhooks, d->cfg);
     if (rc == 0)
         rc = vg_webhooks_register(d->webhooks, d->actions);
+    if (rc == 0)
+        vg_webhooks_on_result(d->webhooks, vg__webhook_result, d);
     if (rc < 0)
         vg_err("cannot set up the response actions: %s", strerror(-rc));
     return rc;
@@ -632,6 +646,9 @@ static int start(vg_daemon *d)
                                     .policy = d->policy, .ctl = d->ctl};
     if ((rc = vg_plugins_load(&d->plugin_env, d->cfg->plugin_dir, &d->plugins)) < 0)
         return rc;
+    /* After the plugins' init, which declared their event types and
+     * actions, so that the load can tell a typo from a plugin's name. */
+    vg__policy_first_load(d);
     /* Before any plugin starts a thread, so that every thread inherits the
      * reduced sets (capabilities are per thread). */
     vg__caps_drop();

@@ -20,6 +20,8 @@
 #ifndef VG_DAEMON_H
 #define VG_DAEMON_H
 
+#include <stdio.h>
+
 #include "config.h"
 #include "diag.h"
 
@@ -47,5 +49,9 @@ int vg_daemon_run(const vg_opts *opts);
 /* Validates config and policies without starting anything (`vigild
  * --check`): 0 when clean, otherwise -EINVAL with every problem in diag. */
 int vg_daemon_check(const vg_opts *opts, vg_diag *diag);
+
+/* Prints the event types matching pattern (a glob; NULL: all) with their
+ * fields, for `vigild --list-fields`. 0, or -1 when none matches. */
+int vg_daemon_list_fields(const char *pattern, FILE *out);
 
 #endif

@@ -76,10 +76,29 @@ typedef struct vg_daemon {
  * negative errno is returned. */
 int vg_daemon_reload(vg_daemon *d, vg_diag *diag);
 
-/* Creates the policy engine, subscribes it to the bus and loads the
- * policies (daemon_policy.c). A policy that does not load is logged and
- * published as policy.error; the daemon then runs without policies. */
+/* Creates the policy engine and subscribes it to the bus
+ * (daemon_policy.c). */
 int vg__policy_open(vg_daemon *d);
+/* The first load, after the plugins' init. A policy that does not load is
+ * logged and published as policy.error; the daemon then runs without
+ * policies, which `vigilctl status` shows first. */
+void vg__policy_first_load(vg_daemon *d);
+/* Publishes how a webhook delivery of a response ended, as a second
+ * response.done (status "done" or "failed"; the first said "pending"). */
+void vg__webhook_result(void *arg, const vg_webhook_result *r);
+
+/* The event the policy should see: ev, or a copy (*copy, to free) with the
+ * workload and group that its cgroup names when ev came as the host's or
+ * nobody's in a container's first moments (daemon_attrib.c). */
+const vg_event *vg__attribute(vg_daemon *d, const vg_event *ev, vg_event **copy);
+
+/* Ends the timed learning of the groups whose time is over (each with a
+ * group.mode event; daemon_learn.c). Called every second. */
+void vg__learn_check(vg_daemon *d);
+
+/* Loads the policies of cfg into the engine with its name checks (the
+ * webhook endpoints, empty_policies; the plugins' names are declared). */
+int vg__policy_load(vg_daemon *d, const vg_config *cfg, vg_diag *diag);
 
 /* How often unused service groups are looked for (daemon_aging.c). */
 #define VG_GROUP_AGING_PERIOD_MS (5 * 60 * 1000)

@@ -49,7 +49,9 @@ static void policy_on_event(const vg_event *ev, void *arg)
     vg_daemon *d = arg;
     if (d->suppress && vg_suppress_check(d->suppress, ev))
         return;
-    vg_policy_on_event(ev, d->policy);
+    vg_event *copy;
+    vg_policy_on_event(vg__attribute(d, ev, &copy), d->policy);
+    free(copy);
 }
 
 int vg__policy_open(vg_daemon *d)
@@ -64,11 +66,32 @@ int vg__policy_open(vg_daemon *d)
         vg_err("cannot create the policy engine: %s", strerror(-rc));
         return rc;
     }
-    rc = vg_bus_subscribe(d->bus, -1, policy_on_event, d);
-    if (rc < 0)
+    return vg_bus_subscribe(d->bus, -1, policy_on_event, d);
+}
+
+int vg__policy_load(vg_daemon *d, const vg_config *cfg, vg_diag *diag)
+{
+    char **hooks = NULL;
+    int rc = vg_config_webhook_names(cfg, &hooks);
+    if (rc < 0) {
+        vg_diag_add(diag, "policy: not enough memory for the webhook names");
         return rc;
+    }
+    vg_policy_load load = {.webhooks = (const char *const *)hooks,
+                           .allow_empty = strcmp(cfg->empty_policies, "allow") == 0,
+                           .complete = true};
+    vg_policy_set_load(d->policy, &load);
+    rc = vg_policy_reload(d->policy, cfg->policy_dirs, diag);
+    load.webhooks = NULL; /* freed below */
+    vg_policy_set_load(d->policy, &load);
+    vg_config_names_free(hooks);
+    return rc;
+}
+
+void vg__policy_first_load(vg_daemon *d)
+{
     vg_diag diag = {0};
-    if (vg_policy_reload(d->policy, d->cfg->policy_dirs, &diag) < 0) {
+    if (vg__policy_load(d, d->cfg, &diag) < 0) {
         /* Plugins and the store keep working; `vigilctl reload` retries. */
         for (size_t i = 0; i < diag.n; i++)
             vg_err("policy: %s", diag.msgs[i]);
@@ -87,5 +110,36 @@ int vg__policy_open(vg_daemon *d)
         msgpack_sbuffer_destroy(&sb);
     }
     vg_diag_free(&diag);
-    return 0;
+}
+
+void vg__webhook_result(void *arg, const vg_webhook_result *r)
+{
+    vg_daemon *d = arg;
+    int type = vg_event_type_find("response.done");
+    if (type < 0)
+        return;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 8);
+    vg_mp_pack_kv_str(&pk, "action", "webhook");
+    vg_mp_pack_kv_str(&pk, "target", r->endpoint);
+    vg_mp_pack_kv_str(&pk, "rule", r->rule);
+    vg_mp_pack_kv_str(&pk, "status", r->delivered ? "done" : "failed");
+    vg_mp_pack_kv_str(&pk, "error", r->error);
+    vg_mp_pack_kv_str(&pk, "event_type", r->event_type);
+    vg_mp_pack_kv_int(&pk, "event_id", r->event_id);
+    vg_mp_pack_kv_uint(&pk, "attempts", r->attempts);
+    vg_event_in ev = {.type = type,
+                      .severity = r->delivered ? VG_SEV_INFO : VG_SEV_WARNING,
+                      .workload = r->workload,
+                      .group = r->group,
+                      .body = sb.data,
+                      .body_len = sb.size};
+    int rc = vg_bus_publish(d->bus, &ev);
+    if (rc < 0)
+        vg_warn("webhook %s: the result of a delivery was not published: %s", r->endpoint,
+                strerror(-rc));
+    msgpack_sbuffer_destroy(&sb);
 }

@@ -29,6 +29,8 @@ static void usage(FILE *out)
             "  -t, --check            check config and policies, print every problem, exit\n"
             "  -o, --trusted-owner U  a user besides root who may own the config, policies\n"
             "                         and plugins (e.g. the owner of a source checkout)\n"
+            "  -F, --list-fields [TYPE]  list the event types (or those matching the glob\n"
+            "                         TYPE) and their fields, exit\n"
             "  -V, --version          print the version\n"
             "  -h, --help             this text\n");
 }
@@ -42,11 +44,12 @@ int main(int argc, char **argv)
         {"shipped-policy-dir", required_argument, NULL, 'H'},
         {"check", no_argument, NULL, 't'},         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},          {"trusted-owner", required_argument, NULL, 'o'},
+        {"list-fields", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     vg_opts opts = {.config_path = DEFAULT_CONFIG};
-    int check = 0, explicit_config = 0, c;
-    while ((c = getopt_long(argc, argv, "c:s:S:p:P:l:o:tVh", longopts, NULL)) != -1) {
+    int check = 0, explicit_config = 0, list_fields = 0, c;
+    while ((c = getopt_long(argc, argv, "c:s:S:p:P:l:o:tFVh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': opts.config_path = optarg; explicit_config = 1; break;
         case 's': opts.state_dir = optarg; break;
@@ -56,6 +59,7 @@ int main(int argc, char **argv)
         case 'H': opts.shipped_policy_dir = optarg; break;
         case 'l': opts.log_level = optarg; break;
         case 't': check = 1; break;
+        case 'F': list_fields = 1; break;
         case 'o':
             if (vg_trust_set_owner(optarg) < 0) {
                 fprintf(stderr, "vigild: --trusted-owner: no user '%s'\n", optarg);
@@ -67,6 +71,8 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (list_fields)
+        return vg_daemon_list_fields(optind < argc ? argv[optind] : NULL, stdout) == 0 ? 0 : 1;
     if (optind < argc) {
         fprintf(stderr, "vigild: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);

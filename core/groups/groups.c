@@ -59,11 +59,17 @@ int vg__groups_store(vg_groups *g, const struct vg__group *gr)
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     /* "idle" (seconds without a member) is optional: records written
      * before group aging have none, and mean 0. */
-    msgpack_pack_map(&pk, 4);
+    /* "learn_until" and "then" (timed learning) are optional too. */
+    bool timed = gr->learn_until_ns > 0;
+    msgpack_pack_map(&pk, 4 + 2 * timed);
     vg_mp_pack_kv_int(&pk, "v", RECORD_VERSION);
     vg_mp_pack_kv_str(&pk, "mode", vg_mode_name(gr->mode));
     vg_mp_pack_kv_str(&pk, "kind", vg_group_kind_name(gr->kind));
     vg_mp_pack_kv_int(&pk, "idle", gr->idle_ns / NS_PER_S);
+    if (timed) {
+        vg_mp_pack_kv_int(&pk, "learn_until", gr->learn_until_ns);
+        vg_mp_pack_kv_str(&pk, "then", vg_mode_name(gr->then_mode));
+    }
     int rc = vg_store_put(g->st, TABLE, gr->name, strlen(gr->name), sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
     return rc;
@@ -108,6 +114,12 @@ static int load_one(const void *key, size_t klen, const void *val, size_t vlen, 
     if (gr && vg_mp_get_int(&up.data, "idle", &idle) == 0 && idle > 0 &&
         idle < INT64_MAX / NS_PER_S)
         gr->idle_ns = idle * NS_PER_S;
+    char then[16];
+    if (gr && vg_mp_get_int(&up.data, "learn_until", &gr->learn_until_ns) == 0 &&
+        vg_mp_get_cstr(&up.data, "then", then, sizeof(then)) == 0 && vg_mode_parse(then) >= 0)
+        gr->then_mode = vg_mode_parse(then);
+    else if (gr)
+        gr->learn_until_ns = 0;
     msgpack_unpacked_destroy(&up);
     return gr ? 0 : -ENOMEM;
 }
@@ -226,10 +238,12 @@ int vg_groups_set_mode(vg_groups *g, const char *group, int mode, int *old)
     if (old)
         *old = gr->mode;
     int prev = gr->mode;
+    int64_t until = gr->learn_until_ns;
     gr->mode = mode;
+    gr->learn_until_ns = 0; /* a mode set by hand ends a timed learning */
     int rc = vg__groups_store(g, gr);
     if (rc < 0)
-        gr->mode = prev;
+        gr->mode = prev, gr->learn_until_ns = until;
     return rc;
 }
 
@@ -270,6 +284,8 @@ static void fill(const vg_groups *g, const struct vg__group *gr, vg_group_info *
     out->kind = gr->kind;
     out->mode = gr->mode;
     out->idle_ns = gr->idle_ns;
+    out->learn_until_ns = gr->learn_until_ns;
+    out->then_mode = gr->then_mode;
     const vg__custom_def *d = find_def(g, gr->name);
     if (!d)
         return;

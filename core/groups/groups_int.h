@@ -30,6 +30,10 @@ struct vg__group {
      * member that came and went between two checks (a short Job) still
      * counts as a use. */
     bool used;
+    /* Timed learning (groups_learn.c): in learn mode until this time (ns
+     * since the epoch), then `then_mode`; 0 when not timed. Stored. */
+    int64_t learn_until_ns;
+    int then_mode;
 };
 
 struct vg_groups {

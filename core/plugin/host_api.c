@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "evcat.h"
 #include "groups.h"
 #include "log.h"
 #include "plugins.h"
@@ -27,9 +28,13 @@ static void h_log(vg_host *h, int level, const char *fmt, ...)
     vg_log(level, "%s: %s", h->name, msg);
 }
 
+/* What a plugin registers is what policies may name (lib/evcat.h). */
 static int h_event_type(vg_host *h, const char *name)
 {
-    return vg_event_type_id(name);
+    int id = vg_event_type_id(name);
+    if (id >= 0 && vg_evcat_declare_type(name, h->name) < 0)
+        vg_warn("%s: the type %s could not be added to the catalogue", h->name, name);
+    return id;
 }
 
 static int h_publish(vg_host *h, const vg_event_in *ev)

@@ -67,6 +67,9 @@ static void pstate_free(struct vg__pstate *st)
     for (size_t i = 0; i < st->capresp; i++)
         vg__response_free(&st->resp[i]);
     free(st->resp);
+    for (size_t i = 0; i < st->capexc; i++)
+        vg__exception_free(&st->exc[i]);
+    free(st->exc);
     free(st->written);
     for (size_t i = 0; i < st->nwatch; i++) {
         for (size_t j = 0; j < st->watch[i].npaths; j++)
@@ -154,6 +157,7 @@ static int pstate_new(const vg_policy_opts *o, vg_policy *engine, struct vg__pst
         return rc;
     }
     st->engine = engine;
+    st->load = o->load;
     vg_sandbox_of(st->L)->user = st;
     lua_pushcfunction(st->L, l_setup);
     if (lua_pcall(st->L, 0, 0, 0) != LUA_OK) {
@@ -271,6 +275,33 @@ static bool is_test_file(const char *path)
     return n >= 9 && strcmp(path + n - 9, "_test.lua") == 0;
 }
 
+/* A host without policies is unprotected, so a load that finds no policy
+ * file is an error unless the config allows it; each directory that does
+ * not exist is named (a typo in a path), as a warning when others hold
+ * policies (the optional /etc/vigil/policies.d). */
+static int check_found(const vg_policy_opts *o, char *const *dirs, char **files, size_t n,
+                       vg_diag *diag)
+{
+    size_t policies = 0;
+    for (size_t i = 0; i < n; i++)
+        policies += !is_test_file(files[i]);
+    for (size_t i = 0; dirs && dirs[i]; i++)
+        if (access(dirs[i], F_OK) < 0 && policies)
+            vg_warn("policy directory %s does not exist", dirs[i]);
+    if (policies || o->load.allow_empty)
+        return 0;
+    char list[1024] = "";
+    size_t off = 0;
+    for (size_t i = 0; dirs && dirs[i] && off < sizeof(list); i++)
+        off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s%s", i ? ", " : "", dirs[i],
+                                access(dirs[i], F_OK) < 0 ? " (does not exist)" : "");
+    vg_diag_add(diag,
+                "no policy file in %s: the host would run without policies (set "
+                "empty_policies = \"allow\" in the config if that is meant)",
+                *list ? list : "no policy directory");
+    return -ENOENT;
+}
+
 static int load_all(const vg_policy_opts *o, vg_policy *engine, char *const *dirs, vg_diag *diag,
                     struct vg__pstate **out)
 {
@@ -278,6 +309,10 @@ static int load_all(const vg_policy_opts *o, vg_policy *engine, char *const *dir
     size_t n = 0;
     if (vg_policy_files(dirs, &files, &n, diag) < 0)
         return -EINVAL;
+    if (check_found(o, dirs, files, n, diag) < 0) {
+        vg_policy_files_free(files, n);
+        return -EINVAL;
+    }
     struct vg__pstate *st = NULL;
     int rc = pstate_new(o, engine, &st);
     if (rc < 0)
@@ -334,6 +369,7 @@ void vg_policy_free(vg_policy *p)
         return;
     pstate_free(p->st);
     vg__cache_free(p->cache);
+    free(p->last_error);
     free(p);
 }
 
@@ -386,9 +422,13 @@ static void publish_watch(vg_policy *p, const struct vg__pstate *st)
 int vg_policy_reload(vg_policy *p, char *const *dirs, vg_diag *diag)
 {
     struct vg__pstate *st = NULL;
+    size_t before = diag->n;
     int rc = load_all(&p->o, p, dirs, diag, &st);
+    free(p->last_error);
+    p->last_error = NULL;
     if (rc < 0) {
         __atomic_add_fetch(&p->stats.reloads_failed, 1, __ATOMIC_RELAXED);
+        p->last_error = strdup(diag->n > before ? diag->msgs[before] : "the policies did not load");
         return rc;
     }
     struct vg__pstate *old = p->st;
@@ -406,11 +446,33 @@ int vg_policy_reload(vg_policy *p, char *const *dirs, vg_diag *diag)
 
 int vg_policy_check(char *const *dirs, vg_diag *diag)
 {
+    return vg_policy_check_with(dirs, NULL, diag);
+}
+
+int vg_policy_check_with(char *const *dirs, const vg_policy_load *load, vg_diag *diag)
+{
     vg_policy_opts o = {.mem_max = MEM_DEFAULT, .insn_max = INSN_DEFAULT};
+    if (load)
+        o.load = *load;
     struct vg__pstate *st = NULL;
     int rc = load_all(&o, NULL, dirs, diag, &st);
     pstate_free(st);
     return rc < 0 ? -EINVAL : 0;
+}
+
+void vg_policy_set_load(vg_policy *p, const vg_policy_load *load)
+{
+    p->o.load = *load;
+}
+
+bool vg_policy_loaded(const vg_policy *p)
+{
+    return p && p->st;
+}
+
+const char *vg_policy_last_error(const vg_policy *p)
+{
+    return p ? p->last_error : NULL;
 }
 
 void vg_policy_invalidate(vg_policy *p)
@@ -644,14 +706,11 @@ static void run_responses(vg_policy *p, struct vg__pstate *st, struct evctx *ec)
     }
 }
 
-int vg_policy_handle(vg_policy *p, const vg_event *ev)
+/* carry: whether verdicts are carried out (not for a denied attempt, see
+ * policy_attempt.c). */
+static int handle(vg_policy *p, const vg_event *ev, bool carry)
 {
     struct vg__pstate *st = p->st;
-    /* Answers depend on modes; the groups module announces each change. */
-    if (ev->type == p->t_mode)
-        vg__cache_clear(p->cache);
-    if (!st || ev->type >= VG_EVENT_TYPES_MAX)
-        return VG_VERDICT_NONE;
     const char *type = vg_event_type_name(ev->type);
     bool handlers = st->by_type[ev->type].n || st->any.n;
     bool responses = st->nresp && !no_response_type(type);
@@ -662,14 +721,30 @@ int vg_policy_handle(vg_policy *p, const vg_event *ev)
     if (handlers) {
         __atomic_add_fetch(&p->stats.events, 1, __ATOMIC_RELAXED);
         verdict = run_handlers(p, st, ev);
-        if (verdict != VG_VERDICT_NONE && vg__is_behaviour(type) && wire_of(&ec))
+        if (carry && verdict != VG_VERDICT_NONE && vg__is_behaviour(type) && wire_of(&ec))
             vg__policy_carry_out(p, wire_of(&ec), verdict);
-        if (p->o.on_verdict)
+        if (carry && p->o.on_verdict)
             p->o.on_verdict(p->o.on_verdict_arg, ev, verdict);
     }
     if (responses)
         run_responses(p, st, &ec);
     evctx_free(&ec);
+    return verdict;
+}
+
+int vg_policy_handle(vg_policy *p, const vg_event *ev)
+{
+    /* Answers depend on modes; the groups module announces each change. */
+    if (ev->type == p->t_mode)
+        vg__cache_clear(p->cache);
+    if (!p->st || ev->type >= VG_EVENT_TYPES_MAX)
+        return VG_VERDICT_NONE;
+    int verdict = handle(p, ev, true);
+    vg_event *attempt = NULL;
+    if (vg__policy_attempt(ev, &attempt) > 0) {
+        handle(p, attempt, false);
+        free(attempt);
+    }
     return verdict;
 }
 

@@ -58,6 +58,24 @@ typedef struct vg_policy_env {
     void *arg;
 } vg_policy_env;
 
+/* How strictly a load checks the names that policies use (event types,
+ * response patterns, actions, webhook endpoints; lib/evcat.h). */
+typedef struct vg_policy_load {
+    /* The names of the configured webhook endpoints (NULL-terminated), for
+     * "webhook:<name>" actions; NULL: not checked. Read during a load only. */
+    const char *const *webhooks;
+    /* No policy file at all is accepted (the config's empty_policies =
+     * "allow"); otherwise a load that finds none is an error. */
+    bool allow_empty;
+    /* Plugins have declared their types and actions (the daemon loads its
+     * policies after the plugins' init): a name that neither the catalogue
+     * nor a plugin knows is an error. Without it (vigil-policy, vigild
+     * --check: no plugins), names of planes the catalogue does not cover
+     * and actions it does not know are warnings, as they may come from a
+     * third-party plugin; names of covered planes are errors either way. */
+    bool complete;
+} vg_policy_load;
+
 typedef struct vg_policy_opts {
     vg_bus *bus;         /* where violations, response.done and policy.error go */
     vg_rules *rules;     /* learned and written rules; not owned */
@@ -70,6 +88,7 @@ typedef struct vg_policy_opts {
      * got (after the fallback); for `vigil-policy test` and counters. */
     void (*on_verdict)(void *arg, const vg_event *ev, int verdict);
     void *on_verdict_arg;
+    vg_policy_load load;
 } vg_policy_opts;
 
 typedef struct vg_policy vg_policy;
@@ -81,6 +100,7 @@ typedef struct vg_policy_stats {
     uint64_t memory_cuts; /* of those, over the memory cap */
     uint64_t cache_hits, cache_misses;
     uint64_t reloads, reloads_failed;
+    uint64_t excepted; /* alerts not raised because of a vigil.exception */
     size_t files, handlers, responses;
     size_t lua_bytes; /* memory of the Lua state */
 } vg_policy_stats;
@@ -100,6 +120,19 @@ int vg_policy_reload(vg_policy *p, char *const *dirs, vg_diag *diag);
 /* The same load and checks without an engine to swap into (`vigild
  * --check`, `vigil-policy check`): 0 or -EINVAL with diag. */
 int vg_policy_check(char *const *dirs, vg_diag *diag);
+/* The same with the load's name checks set (NULL: as vg_policy_check). */
+int vg_policy_check_with(char *const *dirs, const vg_policy_load *load, vg_diag *diag);
+
+/* Sets the name checks of the next reloads (the daemon, after a new config
+ * was read). The webhooks array is only read during a reload. */
+void vg_policy_set_load(vg_policy *p, const vg_policy_load *load);
+
+/* Whether policies are running (some load succeeded), for `vigilctl
+ * status`: an engine without them passes every event unhandled. */
+bool vg_policy_loaded(const vg_policy *p);
+/* The first problem of the last load when it failed; NULL after a load
+ * that worked. Valid until the next load. */
+const char *vg_policy_last_error(const vg_policy *p);
 
 /* The bus callback (subscribe it to every type, arg = the engine). */
 void vg_policy_on_event(const vg_event *ev, void *arg);

@@ -68,7 +68,9 @@ static void cache_answer(vg_policy *p, const vg_rule *rule, int decision)
         vg__cache_put(p->cache, gen, key, kl, decision);
 }
 
-/* opts (a Lua table index, or 0): type, name, severity, message,
+#define TAGS_MAX 16
+
+/* opts (a Lua table index, or 0): type, name, severity, message, tags,
  * technique (a MITRE ATT&CK id), evidence (a table, published as a map). */
 static void opt_str(lua_State *L, int opts, const char *key, char *buf, size_t size)
 {
@@ -76,6 +78,38 @@ static void opt_str(lua_State *L, int opts, const char *key, char *buf, size_t s
         return;
     if (lua_getfield(L, opts, key) == LUA_TSTRING)
         snprintf(buf, size, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+}
+
+/* opts.tags: a list of strings (e.g. MITRE ATT&CK ids) that the raised
+ * event carries, for response rules (match = { tags = "T1068" }). Others
+ * than strings are skipped. */
+static size_t count_tags(lua_State *L, int opts)
+{
+    size_t n = 0;
+    if (L && opts && lua_getfield(L, opts, "tags") == LUA_TTABLE) {
+        size_t len = lua_rawlen(L, -1);
+        for (size_t i = 1; i <= len && i <= TAGS_MAX; i++) {
+            n += lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TSTRING;
+            lua_pop(L, 1);
+        }
+    }
+    if (L && opts)
+        lua_pop(L, 1);
+    return n;
+}
+
+static void pack_tags(lua_State *L, int opts, size_t n, msgpack_packer *pk)
+{
+    vg_mp_pack_cstr(pk, "tags");
+    msgpack_pack_array(pk, (uint32_t)n);
+    lua_getfield(L, opts, "tags");
+    size_t len = lua_rawlen(L, -1);
+    for (size_t i = 1; i <= len && i <= TAGS_MAX; i++) {
+        if (lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TSTRING)
+            vg_mp_pack_cstr(pk, lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
     lua_pop(L, 1);
 }
 
@@ -123,6 +157,19 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
     int severity = sev[0] ? vg_severity_parse(sev) : VG_SEV_WARNING;
     if (t < 0 || severity < 0)
         return -EINVAL;
+    /* Alerts may be excepted (policy_exceptions.c); denials never are. */
+    char group[VG_GROUP_MAX] = "";
+    wire_str(wire, "group", group, sizeof(group));
+    const struct vg__exception *e =
+        strcmp(action, "deny") == 0
+            ? NULL
+            : vg__exception_find(p ? p->st : NULL, type, name[0] ? name : NULL, group, wire);
+    if (e) {
+        __atomic_add_fetch(&p->stats.excepted, 1, __ATOMIC_RELAXED);
+        vg_debug("policy: %s%s%s not raised: exception %s (%s:%d)", type, name[0] ? " " : "",
+                 name, e->name ? e->name : "", e->file, e->line);
+        return 0;
+    }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -135,8 +182,9 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
     bool has_pid = wire && vg_mp_get_int(wire, "pid", &pid) == 0;
     if (wire)
         vg_mp_get_int(wire, "id", &id);
+    size_t ntags = count_tags(L, opts);
     msgpack_pack_map(&pk, 3 + (name[0] != 0) + (msg[0] != 0) + (technique[0] != 0) + evidence +
-                              has_pid + nf);
+                              has_pid + nf + (ntags > 0));
     vg_mp_pack_kv_str(&pk, "action", action);
     vg_mp_pack_kv_str(&pk, "event_type", ev_type);
     vg_mp_pack_kv_int(&pk, "event_id", id);
@@ -156,6 +204,8 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
         vg_mp_pack_kv_int(&pk, "pid", pid);
     for (size_t i = 0; i < nf; i++)
         vg_mp_pack_kv_str(&pk, names[i], r.fields[i]);
+    if (ntags)
+        pack_tags(L, opts, ntags, &pk);
     publish(p, t, severity, wire, &sb);
     msgpack_sbuffer_destroy(&sb);
     return 0;
@@ -248,7 +298,21 @@ const char *vg__policy_run_action(vg_policy *p, const char *spec, const msgpack_
     }
     int rc = p->o.actions ? vg_actions_run(p->o.actions, name, sb.data, sb.size) : -ENOENT;
     msgpack_sbuffer_destroy(&sb);
-    const char *status = rc == 0 ? "done" : rc == -ENOENT ? "unavailable" : "failed";
+    /* "pending": the action accepted the work and publishes how it ended
+     * (a webhook delivery); "done" would say more than is known. */
+    bool deferred = rc == 0 && vg_actions_deferred(p->o.actions, name);
+    /* -ENOENT from an action that exists: its target does not (a webhook
+     * endpoint not in the config), which is a failure, not "unavailable". */
+    bool no_target = rc == -ENOENT && p->o.actions && vg_actions_owner(p->o.actions, name);
+    const char *status = deferred                  ? "pending"
+                         : rc == 0                 ? "done"
+                         : rc == -ENOENT && !no_target ? "unavailable"
+                                                   : "failed";
+    char error[400] = "";
+    if (no_target)
+        snprintf(error, sizeof(error), "%s has no target '%s'", name, target);
+    else if (rc < 0 && rc != -ENOENT)
+        snprintf(error, sizeof(error), "%s", strerror(-rc));
 
     char ev_type[VG_EVENT_TYPE_NAME_MAX];
     int64_t id = 0;
@@ -261,10 +325,11 @@ const char *vg__policy_run_action(vg_policy *p, const char *spec, const msgpack_
     vg_mp_pack_kv_str(&pk, "target", target);
     vg_mp_pack_kv_str(&pk, "rule", rule);
     vg_mp_pack_kv_str(&pk, "status", status);
-    vg_mp_pack_kv_str(&pk, "error", rc < 0 && rc != -ENOENT ? strerror(-rc) : "");
+    vg_mp_pack_kv_str(&pk, "error", error);
     vg_mp_pack_kv_str(&pk, "event_type", ev_type);
     vg_mp_pack_kv_int(&pk, "event_id", id);
-    publish(p, p->t_done, rc == 0 || rc == -ENOENT ? VG_SEV_INFO : VG_SEV_WARNING, wire, &sb);
+    publish(p, p->t_done, rc == 0 || (rc == -ENOENT && !no_target) ? VG_SEV_INFO : VG_SEV_WARNING,
+            wire, &sb);
     msgpack_sbuffer_destroy(&sb);
     return status;
 }

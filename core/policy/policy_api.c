@@ -108,6 +108,7 @@ static int l_on(lua_State *L)
         if (id < 0)
             return vg_lua_error(L, "vigil.on: '%s' is not an event type (e.g. \"proc.exec\")",
                                     type);
+        vg__check_type(L, "vigil.on", type);
         hl = &st->by_type[id];
     }
     if (hl->n == hl->cap) {
@@ -144,25 +145,47 @@ static int caller(lua_State *L, char **file)
     return 0;
 }
 
+/* The slot at n of an array of declarations (*v, *cap elements of size),
+ * grown so that the slot past it exists too, zeroed when new: a failed
+ * declaration leaves what it parsed there, for the next one (or the state's
+ * end) to free. Raises on memory. */
+static void *next_slot(lua_State *L, void **v, size_t n, size_t *cap, size_t size)
+{
+    if (n + 1 >= *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        char *nv = realloc(*v, ncap * size);
+        if (!nv)
+            luaL_error(L, "not enough memory");
+        memset(nv + *cap * size, 0, (ncap - *cap) * size);
+        *v = nv;
+        *cap = ncap;
+    }
+    return (char *)*v + n * size;
+}
+
 static int l_response(lua_State *L)
 {
     struct vg__pstate *st = state(L);
     need_loading(L, "vigil.response");
-    if (st->nresp + 1 >= st->capresp) {
-        size_t cap = st->capresp ? st->capresp * 2 : 8;
-        struct vg__response *v = realloc(st->resp, cap * sizeof(*v));
-        if (!v)
-            return luaL_error(L, "not enough memory");
-        memset(v + st->capresp, 0, (cap - st->capresp) * sizeof(*v));
-        st->resp = v;
-        st->capresp = cap;
-    }
     /* The slot past the last rule holds what an earlier failed call left. */
-    struct vg__response *r = &st->resp[st->nresp];
+    struct vg__response *r = next_slot(L, (void **)&st->resp, st->nresp, &st->capresp, sizeof(*r));
     vg__response_free(r);
     vg__response_parse(L, 1, r);
     r->line = caller(L, &r->file);
     st->nresp++;
+    return 0;
+}
+
+static int l_exception(lua_State *L)
+{
+    struct vg__pstate *st = state(L);
+    need_loading(L, "vigil.exception");
+    /* The slot past the last one holds what an earlier failed call left. */
+    struct vg__exception *e = next_slot(L, (void **)&st->exc, st->nexc, &st->capexc, sizeof(*e));
+    vg__exception_free(e);
+    vg__exception_parse(L, 1, e);
+    e->line = caller(L, &e->file);
+    st->nexc++;
     return 0;
 }
 
@@ -229,6 +252,7 @@ static int l_rule(lua_State *L)
     }
     if (!set)
         return vg_lua_error(L, "vigil.rule: name at least one field of the %s plane", plane);
+    vg__check_rule_plane(L, r.plane);
     if (st->nwritten == st->capwritten) {
         size_t cap = st->capwritten ? st->capwritten * 2 : 16;
         vg_rule *v = realloc(st->written, cap * sizeof(*v));
@@ -406,7 +430,7 @@ static int l_incident_enabled(lua_State *L)
 static const char *group_arg(lua_State *L, int idx)
 {
     if (vg_lua_is_record(L, idx)) {
-        lua_getfield(L, idx, "group");
+        vg_lua_getfield_record(L, idx, "group");
         lua_replace(L, idx);
     }
     return luaL_checkstring(L, idx);
@@ -429,7 +453,7 @@ static int l_default_mode(lua_State *L)
 /* Copies a field of the table at idx that is a string, number or boolean. */
 static bool copy_field(lua_State *L, int idx, const char *key, char *buf, size_t size)
 {
-    int t = lua_getfield(L, idx, key);
+    int t = vg_lua_getfield_record(L, idx, key); /* an event's absent field is not an error */
     bool ok = t == LUA_TSTRING || t == LUA_TNUMBER || t == LUA_TBOOLEAN;
     if (t == LUA_TBOOLEAN)
         snprintf(buf, size, "%s", lua_toboolean(L, -1) ? "true" : "false");
@@ -598,6 +622,7 @@ void vg__policy_api_open(lua_State *L)
         {"rule", l_rule},
         {"watch", l_watch},
         {"incidents", l_incidents},
+        {"exception", l_exception},
         {"incident_enabled", l_incident_enabled},
         {"mode", l_mode},
         {"default_mode", l_default_mode},

@@ -106,7 +106,11 @@ int vg_harness_new(char *const *dirs, int default_mode, vg_diag *diag, vg_harnes
                             .env = {.group_mode = group_mode, .arg = h},
                             .default_mode = default_mode,
                             .on_verdict = on_verdict,
-                            .on_verdict_arg = h};
+                            .on_verdict_arg = h,
+                            /* An engine without policies is a fixture of
+                             * its own (tests of the decision cache); no
+                             * plugin declared anything here. */
+                            .load = {.allow_empty = true}};
         rc = vg_policy_new(&o, &h->policy);
     }
     /* The harness first, so that it knows the fed event's id before the

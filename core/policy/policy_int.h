@@ -70,6 +70,25 @@ struct vg__response {
     int line;
 };
 
+#define VG__EXC_KEYS_MAX 8
+#define VG__EXC_VALUES_MAX 64
+
+/* A vigil.exception{} (policy_exceptions.c): incident or type, an optional
+ * group pattern, and per field the patterns any of which may match. */
+struct vg__exception_key {
+    char *field;
+    char *values[VG__EXC_VALUES_MAX];
+    size_t n;
+};
+
+struct vg__exception {
+    char *name, *incident, *type, *group;
+    struct vg__exception_key keys[VG__EXC_KEYS_MAX];
+    size_t nkeys;
+    char *file;
+    int line;
+};
+
 /* One loaded set of policies: a Lua state and what its files registered.
  * The engine holds one; a reload builds another and swaps. */
 struct vg__pstate {
@@ -80,11 +99,14 @@ struct vg__pstate {
     struct vg__hlist any; /* vigil.on("*", ...) */
     struct vg__response *resp;
     size_t nresp, capresp;
+    struct vg__exception *exc; /* vigil.exception */
+    size_t nexc, capexc;
     vg_rule *written; /* vigil.rule: applied when the state is swapped in */
     size_t nwritten, capwritten;
     struct vg__watch *watch; /* vigil.watch: published when the state is swapped in */
     size_t nwatch, capwatch, watch_paths;
     size_t files, handlers;
+    vg_policy_load load; /* the name checks of this load (policy.h) */
     int incidents_ref; /* registry table: incidents[group or "*"][name] = bool */
     /* Where the last error happened, filled by the message handler. */
     char err_file[512];
@@ -99,6 +121,7 @@ struct vg_policy {
     vg__cache *cache;
     const vg_event *cur; /* the event being handled, for vigil.* */
     int t_error, t_done, t_mode, t_watch;
+    char *last_error; /* the first problem of the last load, if it failed */
     vg_policy_stats stats; /* updated with __atomic operations */
 };
 
@@ -156,6 +179,29 @@ int vg__response_parse(lua_State *L, int idx, struct vg__response *r); /* raises
 void vg__response_free(struct vg__response *r);
 bool vg__response_matches(const struct vg__response *r, const vg_event *ev,
                           const msgpack_object *wire);
+
+/* policy_attempt.c: for a violation a plugin published when it denied a
+ * behaviour in the kernel's path, the attempt as an event of the
+ * behaviour's type with denied = true (malloc()ed into *out). 1 and *out,
+ * 0 when ev is no such violation, or a negative errno. */
+int vg__policy_attempt(const vg_event *ev, vg_event **out);
+
+/* policy_check.c: load-time name checks (lib/evcat.h); each raises a Lua
+ * error naming what is wrong and the nearest valid names, or logs a
+ * warning where the name may belong to a third-party plugin. */
+void vg__check_type(lua_State *L, const char *fn, const char *type);
+void vg__check_pattern(lua_State *L, const char *pattern);
+void vg__check_action(lua_State *L, const char *spec);
+void vg__check_rule_plane(lua_State *L, int plane);
+
+/* policy_exceptions.c */
+int vg__exception_parse(lua_State *L, int idx, struct vg__exception *e); /* raises Lua errors */
+void vg__exception_free(struct vg__exception *e);
+/* The exception of st that silences raising `type` (with incident name, or
+ * NULL for a plain violation) about the event `wire` of `group`, or NULL. */
+const struct vg__exception *vg__exception_find(const struct vg__pstate *st, const char *type,
+                                               const char *incident, const char *group,
+                                               const msgpack_object *wire);
 
 /* policy_cache.c */
 int vg__cache_new(size_t cap, vg__cache **out);

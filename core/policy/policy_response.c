@@ -63,6 +63,7 @@ static void parse_actions(lua_State *L, int idx, struct vg__response *r)
     for (size_t i = 1; i <= n; i++) {
         if (lua_rawgeti(L, idx, (lua_Integer)i) != LUA_TSTRING || !*lua_tostring(L, -1))
             vg_lua_error(L, "vigil.response: actions[%d] must be an action name", (int)i);
+        vg__check_action(L, lua_tostring(L, -1));
         r->actions[r->nactions++] = dup_checked(L, lua_tostring(L, -1));
         lua_pop(L, 1);
     }
@@ -88,6 +89,7 @@ int vg__response_parse(lua_State *L, int idx, struct vg__response *r)
     if (lua_getfield(L, idx, "on") != LUA_TSTRING || !*lua_tostring(L, -1))
         vg_lua_error(L,
                          "vigil.response: 'on' must name an event type (e.g. \"proc.violation\")");
+    vg__check_pattern(L, lua_tostring(L, -1));
     r->on = dup_checked(L, lua_tostring(L, -1));
     lua_pop(L, 1);
     int t = lua_getfield(L, idx, "name");
@@ -128,6 +130,21 @@ void vg__response_free(struct vg__response *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* A list field (tags) matches when one of its strings does. */
+static bool any_item_matches(const msgpack_object *list, const char *pattern)
+{
+    char buf[VG_RULE_FIELD_MAX];
+    for (uint32_t i = 0; i < list->via.array.size; i++) {
+        const msgpack_object *o = &list->via.array.ptr[i];
+        if (o->type != MSGPACK_OBJECT_STR)
+            continue;
+        snprintf(buf, sizeof(buf), "%.*s", (int)o->via.str.size, o->via.str.ptr);
+        if (fnmatch(pattern, buf, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool vg__response_matches(const struct vg__response *r, const vg_event *ev,
                           const msgpack_object *wire)
 {
@@ -137,7 +154,15 @@ bool vg__response_matches(const struct vg__response *r, const vg_event *ev,
         return false;
     char buf[VG_RULE_FIELD_MAX];
     for (size_t i = 0; i < r->nmatch; i++) {
-        if (!wire || vg_mp_field_str(wire, r->mkey[i], buf, sizeof(buf)) < 0)
+        if (!wire)
+            return false;
+        const msgpack_object *v = vg_mp_get(wire, r->mkey[i]);
+        if (v && v->type == MSGPACK_OBJECT_ARRAY) {
+            if (!any_item_matches(v, r->mval[i]))
+                return false;
+            continue;
+        }
+        if (vg_mp_field_str(wire, r->mkey[i], buf, sizeof(buf)) < 0)
             return false;
         if (fnmatch(r->mval[i], buf, 0) != 0)
             return false;

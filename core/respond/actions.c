@@ -5,10 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evcat.h"
+#include "log.h"
+
 typedef struct action {
     char *name;
     char *owner;
     vg_action_desc desc;
+    bool deferred;
 } action;
 
 /* A handful of actions exist; a flat array is the simplest right thing. */
@@ -63,7 +67,12 @@ int vg_actions_register(vg_actions *a, const char *owner, const vg_action_desc *
     }
     x->desc = *desc;
     x->desc.name = x->name;
+    x->deferred = false;
     a->n++;
+    /* Policies may name it from now on (lib/evcat.h); a full catalogue only
+     * costs the load check its name. */
+    if (vg_evcat_declare_action(desc->name) < 0)
+        vg_warn("action %s: the catalogue of actions is full", desc->name);
     return 0;
 }
 
@@ -93,4 +102,19 @@ const char *vg_actions_owner(const vg_actions *a, const char *name)
 {
     action *x = find(a, name);
     return x ? x->owner : NULL;
+}
+
+int vg_actions_set_deferred(vg_actions *a, const char *name)
+{
+    action *x = find(a, name);
+    if (!x)
+        return -ENOENT;
+    x->deferred = true;
+    return 0;
+}
+
+bool vg_actions_deferred(const vg_actions *a, const char *name)
+{
+    action *x = find(a, name);
+    return x && x->deferred;
 }

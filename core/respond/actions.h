@@ -6,6 +6,7 @@
 #ifndef VG_ACTIONS_H
 #define VG_ACTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <vigil/plugin.h>
 
@@ -20,6 +21,12 @@ int vg_actions_register(vg_actions *a, const char *owner, const vg_action_desc *
 
 /* Drops every action of `owner` (when a plugin stops). */
 void vg_actions_unregister_owner(vg_actions *a, const char *owner);
+
+/* Marks a registered action as deferred: its run() returning 0 means the
+ * work was accepted (a webhook delivery queued), and its owner publishes
+ * how it ended. 0 or -ENOENT. */
+int vg_actions_set_deferred(vg_actions *a, const char *name);
+bool vg_actions_deferred(const vg_actions *a, const char *name);
 
 /* Runs the action: its return value, or -ENOENT when no such action is
  * registered (e.g. "quarantine" without the net plugin). */

@@ -54,7 +54,18 @@ typedef struct delivery {
     uint64_t due_ms;
     CURL *easy;              /* while active */
     struct curl_slist *hdrs; /* while active: ep's headers, made for curl */
+    /* Of the "webhook" action (NULL for vg_webhooks_send()): what its
+     * result is reported with (vg_webhooks_on_result). */
+    struct origin *origin;
 } delivery;
+
+/* The response that queued a delivery: rule, event type, group and
+ * workload as one block of NUL-separated strings. */
+struct origin {
+    int64_t event_id;
+    const char *rule, *event_type, *group, *workload;
+    char text[];
+};
 
 /* One watched socket. */
 typedef struct sock {
@@ -81,6 +92,8 @@ struct vg_webhooks {
     vg_webhooks_stats stats;
     uint64_t last_warn_ms;
     bool closing;
+    void (*on_result)(void *arg, const vg_webhook_result *r);
+    void *on_result_arg;
 };
 
 /* ---- endpoints ---------------------------------------------------------- */
@@ -230,7 +243,33 @@ static void delivery_free(delivery *d)
     release_easy(d);
     endpoint_unref(d->ep);
     free(d->body);
+    free(d->origin);
     free(d);
+}
+
+/* A delivery of the action ended: say so, then free it. */
+static void delivery_end(vg_webhooks *w, delivery *d, const char *why)
+{
+    if (d->origin && w->on_result) {
+        vg_webhook_result r = {.endpoint = d->ep->name,
+                               .rule = d->origin->rule,
+                               .event_type = d->origin->event_type,
+                               .group = d->origin->group,
+                               .workload = d->origin->workload,
+                               .event_id = d->origin->event_id,
+                               .delivered = why == NULL,
+                               .attempts = d->attempts,
+                               .error = why ? why : ""};
+        w->on_result(w->on_result_arg, &r);
+    }
+    delivery_free(d);
+}
+
+void vg_webhooks_on_result(vg_webhooks *w, void (*cb)(void *arg, const vg_webhook_result *r),
+                           void *arg)
+{
+    w->on_result = cb;
+    w->on_result_arg = arg;
 }
 
 static size_t discard(char *ptr, size_t size, size_t n, void *arg)
@@ -335,7 +374,7 @@ static void give_up(vg_webhooks *w, delivery *d, const char *why)
         vg_warn("webhook %s: delivery dropped after %u attempts (%s); %llu failed so far",
                 d->ep->name, d->attempts, why, (unsigned long long)w->stats.failed);
     }
-    delivery_free(d);
+    delivery_end(w, d, why);
 }
 
 /* Starts what is due while connections are free, and sets the retry timer
@@ -417,7 +456,7 @@ static void finished(vg_webhooks *w, CURL *e, CURLcode res)
     if (res == CURLE_OK && code >= 200 && code < 300) {
         w->stats.delivered++;
         w->stats.pending--;
-        delivery_free(d);
+        delivery_end(w, d, NULL);
         return;
     }
     char why[96];
@@ -617,7 +656,8 @@ static int slack_body(const msgpack_object *ev, msgpack_sbuffer *out)
     return rc < 0 ? -ENOMEM : 0;
 }
 
-int vg_webhooks_send(vg_webhooks *w, const char *name, const msgpack_object *event)
+static int send_from(vg_webhooks *w, const char *name, const msgpack_object *event,
+                     struct origin *origin)
 {
     if (!w || w->closing || !name || !event || event->type != MSGPACK_OBJECT_MAP)
         return -EINVAL;
@@ -638,6 +678,7 @@ int vg_webhooks_send(vg_webhooks *w, const char *name, const msgpack_object *eve
     }
     d->w = w;
     d->ep = ep;
+    d->origin = origin;
     ep->refs++;
     d->len = body.size;
     d->body = msgpack_sbuffer_release(&body);
@@ -646,6 +687,33 @@ int vg_webhooks_send(vg_webhooks *w, const char *name, const msgpack_object *eve
     enqueue(d->w, d, uv_now(w->loop));
     reschedule(w);
     return 0;
+}
+
+int vg_webhooks_send(vg_webhooks *w, const char *name, const msgpack_object *event)
+{
+    return send_from(w, name, event, NULL);
+}
+
+/* The origin of an action's delivery, from its arguments (policy_act.c)
+ * and the event. NULL when out of memory (the result is then not told). */
+static struct origin *origin_of(const msgpack_object *args, const msgpack_object *ev)
+{
+    char rule[256] = "", type[64] = "", group[VG_GROUP_MAX] = "", wl[VG_WORKLOAD_MAX] = "";
+    vg_mp_get_cstr(args, "rule", rule, sizeof(rule));
+    vg_mp_get_cstr(args, "group", group, sizeof(group));
+    vg_mp_get_cstr(args, "workload", wl, sizeof(wl));
+    vg_mp_get_cstr(ev, "type", type, sizeof(type));
+    size_t lr = strlen(rule) + 1, lt = strlen(type) + 1, lg = strlen(group) + 1;
+    struct origin *o = malloc(sizeof(*o) + lr + lt + lg + strlen(wl) + 1);
+    if (!o)
+        return NULL;
+    o->event_id = 0;
+    vg_mp_get_int(ev, "id", &o->event_id);
+    o->rule = memcpy(o->text, rule, lr);
+    o->event_type = memcpy(o->text + lr, type, lt);
+    o->group = memcpy(o->text + lr + lt, group, lg);
+    o->workload = strcpy(o->text + lr + lt + lg, wl);
+    return o;
 }
 
 static int run_action(void *priv, const void *args, size_t len)
@@ -658,7 +726,10 @@ static int run_action(void *priv, const void *args, size_t len)
         (vg_mp_get_cstr(&up.data, "endpoint", name, sizeof(name)) == 0 ||
          vg_mp_get_cstr(&up.data, "target", name, sizeof(name)) == 0)) {
         const msgpack_object *ev = vg_mp_get(&up.data, "event");
-        rc = ev ? vg_webhooks_send(priv, name, ev) : -EINVAL;
+        struct origin *o = ev ? origin_of(&up.data, ev) : NULL;
+        rc = ev ? send_from(priv, name, ev, o) : -EINVAL;
+        if (rc < 0)
+            free(o); /* else the delivery owns it, and tells how it ended */
     }
     msgpack_unpacked_destroy(&up);
     return rc;
@@ -667,7 +738,8 @@ static int run_action(void *priv, const void *args, size_t len)
 int vg_webhooks_register(vg_webhooks *w, vg_actions *actions)
 {
     vg_action_desc d = {.name = "webhook", .run = run_action, .priv = w};
-    return vg_actions_register(actions, "core", &d);
+    int rc = vg_actions_register(actions, "core", &d);
+    return rc < 0 ? rc : vg_actions_set_deferred(actions, "webhook");
 }
 
 void vg_webhooks_stats_get(const vg_webhooks *w, vg_webhooks_stats *out)

@@ -84,6 +84,24 @@ int vg_webhooks_register(vg_webhooks *w, vg_actions *actions);
  * endpoint), -ENOBUFS (queue full; counted), -EINVAL, -ENOMEM. */
 int vg_webhooks_send(vg_webhooks *w, const char *endpoint, const msgpack_object *event);
 
+/* How a delivery queued by the "webhook" action ended: delivered (a 2xx),
+ * or given up after its attempts (error says why). Strings valid during
+ * the callback only. */
+typedef struct vg_webhook_result {
+    const char *endpoint, *rule, *event_type, *group, *workload;
+    int64_t event_id;
+    bool delivered;
+    unsigned attempts;
+    const char *error; /* "" when delivered */
+} vg_webhook_result;
+
+/* Called on the loop thread when a delivery of the "webhook" action ends
+ * (not for vg_webhooks_send()'s own, nor for those cancelled by close):
+ * the daemon publishes it as response.done, so that the record says what
+ * happened, not only that it was queued. NULL cb: none. */
+void vg_webhooks_on_result(vg_webhooks *w, void (*cb)(void *arg, const vg_webhook_result *r),
+                           void *arg);
+
 void vg_webhooks_stats_get(const vg_webhooks *w, vg_webhooks_stats *out);
 
 /* For `vigild --check` only (webhook_check.c): when cfg has endpoints,

@@ -98,6 +98,15 @@ int vg_rules_match_any(vg_rules *r, const char *group, int plane, const char *co
 int vg_rules_each(vg_rules *r, const char *group, int plane,
                   int (*cb)(const vg_rule *rule, void *arg), void *arg);
 
+/* Which rules a review takes (`vigilctl rules list --origin learned --since
+ * 1h`): origin -1 for any, since_ns 0 for any time (else created at or
+ * after it). NULL takes every rule. */
+typedef struct vg_rule_filter {
+    int origin;
+    int64_t since_ns;
+} vg_rule_filter;
+bool vg_rule_filter_match(const vg_rule_filter *f, const vg_rule *rule);
+
 uint64_t vg_rules_generation(const vg_rules *r);
 size_t vg_rules_count(const vg_rules *r);
 
@@ -105,6 +114,8 @@ size_t vg_rules_count(const vg_rules *r);
  * shows it: {group, plane, action, origin, created, <field>: value...,
  * comment}. */
 int vg_rule_pack(const vg_rule *rule, msgpack_packer *pk);
+/* The same with a "warning" key when warning is not NULL. */
+int vg_rule_pack_warning(const vg_rule *rule, const char *warning, msgpack_packer *pk);
 /* Reads a rule from that form; -EINVAL with a message in err. */
 int vg_rule_unpack(const msgpack_object *o, vg_rule *rule, char *err, size_t errlen);
 

@@ -67,11 +67,14 @@ static void fmt_utc(int64_t ns, char buf[32])
 typedef struct page {
     msgpack_sbuffer *sb;
     size_t skip, max, written;
+    const vg_rule_filter *filter;
 } page;
 
 static int export_one(const vg_rule *rule, void *arg)
 {
     page *pg = arg;
+    if (!vg_rule_filter_match(pg->filter, rule))
+        return 0;
     if (pg->skip) {
         pg->skip--;
         return 0;
@@ -102,31 +105,45 @@ static int export_one(const vg_rule *rule, void *arg)
 
 static int count_one(const vg_rule *rule, void *arg)
 {
-    (*(size_t *)arg)++;
+    page *pg = arg;
+    pg->written += vg_rule_filter_match(pg->filter, rule);
     return 0;
 }
 
 int vg_rules_export(vg_rules *r, const char *group, int64_t now_ns, size_t offset, size_t max_bytes,
                     msgpack_sbuffer *out, size_t *written)
 {
-    page pg = {.sb = out, .skip = offset, .max = max_bytes ? out->size + max_bytes : SIZE_MAX};
+    return vg_rules_export_filtered(r, group, NULL, now_ns, offset, max_bytes, out, written);
+}
+
+int vg_rules_export_filtered(vg_rules *r, const char *group, const vg_rule_filter *filter,
+                             int64_t now_ns, size_t offset, size_t max_bytes,
+                             msgpack_sbuffer *out, size_t *written)
+{
+    page pg = {.sb = out,
+               .skip = offset,
+               .max = max_bytes ? out->size + max_bytes : SIZE_MAX,
+               .filter = filter};
     *written = 0;
     if (offset) {
         int rc = vg_rules_each(r, group, -1, export_one, &pg);
         *written = pg.written;
         return rc;
     }
-    size_t n = 0;
-    int rc = vg_rules_each(r, group, -1, count_one, &n);
+    page counted = {.filter = filter};
+    int rc = vg_rules_each(r, group, -1, count_one, &counted);
+    size_t n = counted.written;
     if (rc < 0)
         return rc;
-    char when[32], line[512];
+    char when[32], line[512], which[32] = "";
     fmt_utc(now_ns, when);
+    if (filter && filter->origin >= 0)
+        snprintf(which, sizeof(which), "%s ", vg_rule_origin_name(filter->origin));
     snprintf(line, sizeof(line),
-             "-- vigil rules, exported %s: %zu rule%s of %s%s%s.\n"
+             "-- vigil rules, exported %s: %zu %srule%s of %s%s%s.\n"
              "-- Keep it in git, load it with `vigilctl rules import FILE`, or put it in a\n"
              "-- policy directory. The comment after each rule says how it came to be.\n\n",
-             when, n, n == 1 ? "" : "s", group ? "group \"" : "every group", group ? group : "",
+             when, n, which, n == 1 ? "" : "s", group ? "group \"" : "every group", group ? group : "",
              group ? "\"" : "");
     put(out, line);
     rc = vg_rules_each(r, group, -1, export_one, &pg);

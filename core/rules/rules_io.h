@@ -28,6 +28,11 @@
  * many rules were. 0 or -ENOMEM. Loop thread (it lists the index). */
 int vg_rules_export(vg_rules *r, const char *group, int64_t now_ns, size_t offset, size_t max_bytes,
                     msgpack_sbuffer *out, size_t *written);
+/* The same for the rules that filter takes (e.g. the learned set, to
+ * review and commit); offsets count those rules only. */
+int vg_rules_export_filtered(vg_rules *r, const char *group, const vg_rule_filter *filter,
+                             int64_t now_ns, size_t offset, size_t max_bytes,
+                             msgpack_sbuffer *out, size_t *written);
 
 /*
  * Runs `text` (named `name` in messages, e.g. the file's path) in a

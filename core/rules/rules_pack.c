@@ -96,13 +96,26 @@ int vg__rule_check(const vg_rule *r, char *err, size_t errlen)
 
 /* ---- pack / unpack ------------------------------------------------------ */
 
+bool vg_rule_filter_match(const vg_rule_filter *f, const vg_rule *rule)
+{
+    return !f || ((f->origin < 0 || rule->origin == f->origin) &&
+                  (!f->since_ns || rule->created_ns >= f->since_ns));
+}
+
 int vg_rule_pack(const vg_rule *rule, msgpack_packer *pk)
+{
+    return vg_rule_pack_warning(rule, NULL, pk);
+}
+
+int vg_rule_pack_warning(const vg_rule *rule, const char *warning, msgpack_packer *pk)
 {
     const char *plane = vg_plane_name(rule->plane);
     if (!plane || !vg_rule_action_name(rule->action) || !vg_rule_origin_name(rule->origin))
         return -EINVAL;
     int nf = vg__rule_nfields(rule->plane);
-    msgpack_pack_map(pk, (size_t)(6 + nf));
+    msgpack_pack_map(pk, (size_t)(6 + nf + (warning != NULL)));
+    if (warning)
+        vg_mp_pack_kv_str(pk, "warning", warning);
     vg_mp_pack_kv_str(pk, "group", rule->group);
     vg_mp_pack_kv_str(pk, "plane", plane);
     vg_mp_pack_kv_str(pk, "action", vg_rule_action_name(rule->action));

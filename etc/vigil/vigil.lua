@@ -61,6 +61,10 @@ store_map_mb = 64
 -- the shipped directory in the list unless you mean to drop the default policy.
 -- policy_dirs = { "/usr/share/vigil/policies", "/etc/vigil/policies.d" }
 
+-- No policy file at all in those directories is an error (a typo in a path
+-- must not leave the host unprotected); "allow" says an empty set is meant.
+-- empty_policies = "error"
+
 -- Settings of each plugin, as plugins.<name> = { key = value, ... }. Values
 -- may be strings, numbers, booleans and tables. Every plugin understands
 -- `enabled` (default true); see each plugin's documentation for the rest.

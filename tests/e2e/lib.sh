@@ -15,6 +15,10 @@ POLICIES="$T/policies"
 LOG="$T/vigild.log"
 DAEMON_PID=""
 mkdir -p "$PLUGINS" "$POLICIES"
+# vigild refuses a policy set without any file (a typo in a path must not
+# leave a host unprotected); most tests mean to run without policies, so
+# they get one file that declares nothing.
+echo "-- the e2e tests' empty policy set" >"$POLICIES/00-none.lua"
 cp "$VIGIL_BUILD"/tests/plugins/plugin_ok.so "$PLUGINS"/
 
 cleanup() {

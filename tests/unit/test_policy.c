@@ -17,6 +17,7 @@
 
 #include "log_capture.h"
 #include "mp.h"
+#include "evcat.h"
 #include "policy_harness.h"
 
 struct fx {
@@ -766,6 +767,202 @@ static void test_deny_renamed(void **state)
     assert_null(published(f, "policy.error"));
 }
 
+/* ---- names checked at load, strict events (policy_check.c, lib/evcat.h) ----
+ *
+ * A missing or empty policy set, unknown event types, response patterns
+ * that match nothing, unknown actions and webhook endpoints fail with
+ * file:line and the nearest valid names; events are strict (reading a
+ * field the type does not have is a policy.error). */
+
+/* Loads the dir as the daemon does (complete) or as a check without
+ * plugins, and returns the first problem ("" when it loaded). */
+static int load(struct fx *f, const vg_policy_load *lo, char *first, size_t size)
+{
+    vg_diag d = {0};
+    int rc = vg_policy_check_with(f->dirs, lo, &d);
+    snprintf(first, size, "%s", d.n ? d.msgs[0] : "");
+    vg_diag_free(&d);
+    return rc;
+}
+
+static void expect_problem(struct fx *f, const vg_policy_load *lo, const char *where,
+                           const char *part)
+{
+    char msg[1024], at[256];
+    assert_int_equal(load(f, lo, msg, sizeof(msg)), -EINVAL);
+    snprintf(at, sizeof(at), "%s/%s", f->dir, where);
+    if (strncmp(msg, at, strlen(at)) != 0 || !strstr(msg, part))
+        fail_msg("got '%s', expected '%s...%s'", msg, at, part);
+}
+
+static void test_empty_or_missing_policy_dir(void **state)
+{
+    struct fx *f = *state;
+    vg_evcat_reset_declared();
+    char msg[1024];
+    assert_int_equal(load(f, NULL, msg, sizeof(msg)), -EINVAL);
+    assert_non_null(strstr(msg, "no policy file in"));
+    assert_non_null(strstr(msg, f->dir));
+
+    char *missing[] = {"/nonexistent/vigil-policies", NULL};
+    vg_diag d = {0};
+    assert_int_equal(vg_policy_check(missing, &d), -EINVAL);
+    assert_non_null(strstr(d.msgs[0], "/nonexistent/vigil-policies (does not exist)"));
+    vg_diag_free(&d);
+
+    /* Test files are no policies. */
+    write_file(f, "x_test.lua", "test.case('x', function() end)\n");
+    assert_int_equal(load(f, NULL, msg, sizeof(msg)), -EINVAL);
+
+    vg_policy_load allow = {.allow_empty = true};
+    assert_int_equal(load(f, &allow, msg, sizeof(msg)), 0);
+    write_file(f, "10-a.lua", "-- nothing yet\n");
+    assert_int_equal(load(f, NULL, msg, sizeof(msg)), 0);
+}
+
+static void test_unknown_event_types(void **state)
+{
+    struct fx *f = *state;
+    vg_evcat_reset_declared();
+    write_file(f, "10-a.lua",
+               "vigil.on('proc.exec', function() end)\n"
+               "vigil.on('proc.exce', function() end)\n");
+    expect_problem(f, NULL, "10-a.lua:2: ",
+                   "vigil.on: 'proc.exce' is not an event type (nearest: proc.exec");
+
+    /* A plane of vigil's own: an error even without plugins. */
+    write_file(f, "10-a.lua", "vigil.on('file.acess', function() end)\n");
+    expect_problem(f, NULL, "10-a.lua:1: ", "(nearest: file.access)");
+
+    /* Another plane may be a third-party plugin's: a warning without
+     * plugins, an error once plugins have declared theirs. */
+    write_file(f, "10-a.lua", "vigil.on('hello.tick', function() end)\n");
+    char msg[1024];
+    assert_int_equal(load(f, NULL, msg, sizeof(msg)), 0);
+    vg_policy_load complete = {.complete = true};
+    expect_problem(f, &complete, "10-a.lua:1: ", "'hello.tick' is not an event type");
+    assert_int_equal(vg_evcat_declare_type("hello.tick", "hello"), 0);
+    assert_int_equal(load(f, &complete, msg, sizeof(msg)), 0);
+}
+
+static void test_response_patterns_and_actions(void **state)
+{
+    struct fx *f = *state;
+    vg_evcat_reset_declared();
+    write_file(f, "20-r.lua",
+               "vigil.response{ on = 'proc.incidnet', actions = { 'webhook:ops' } }\n");
+    expect_problem(f, NULL, "20-r.lua:1: ", "'proc.incidnet' is not an event type (nearest: proc.incident");
+
+    write_file(f, "20-r.lua", "vigil.response{ on = 'proc.exce*', actions = { 'webhook:ops' } }\n");
+    expect_problem(f, NULL, "20-r.lua:1: ", "'on' = 'proc.exce*' matches no event type");
+
+    const char *const hooks[] = {"ops", "local", NULL};
+    vg_policy_load lo = {.webhooks = hooks, .complete = true};
+    write_file(f, "20-r.lua",
+               "vigil.response{ on = 'proc.*', actions = { 'suppress:10m' } }\n"
+               "vigil.response{ on = '*.incident',\n"
+               "  actions = { 'webhook:locl' } }\n");
+    expect_problem(f, &lo, "20-r.lua:2: ",
+                   "webhook endpoint 'locl' is not in the config's webhooks (ops, local)");
+
+    write_file(f, "20-r.lua",
+               "vigil.response{ on = 'proc.violation', actions = { 'webhok:ops' } }\n");
+    expect_problem(f, &lo, "20-r.lua:1: ", "unknown action 'webhok' (nearest: webhook)");
+
+    /* Without plugins an unknown action may be a third-party plugin's. */
+    char msg[1024];
+    write_file(f, "20-r.lua", "vigil.response{ on = 'proc.violation', actions = { 'record' } }\n");
+    assert_int_equal(load(f, NULL, msg, sizeof(msg)), 0);
+    expect_problem(f, &lo, "20-r.lua:1: ", "unknown action 'record'");
+    assert_int_equal(vg_evcat_declare_action("record"), 0);
+    assert_int_equal(load(f, &lo, msg, sizeof(msg)), 0);
+    /* quarantine is the net plugin's: known even when it is not loaded. */
+    write_file(f, "20-r.lua",
+               "vigil.response{ on = 'proc.incident', actions = { 'quarantine', 'webhook:ops' } }\n");
+    assert_int_equal(load(f, &lo, msg, sizeof(msg)), 0);
+}
+
+static void test_strict_events(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "10-s.lua",
+               "vigil.on('proc.exec', function(ev)\n"
+               "  -- a field of proc.exec that this event lacks is nil\n"
+               "  assert(ev.stdio_socket == nil and ev.cmdline == nil)\n"
+               "  if ev.name == 'typo' then\n"
+               "    return ev.nmae == 'nc' and vigil.DENY or nil\n"
+               "  end\n"
+               "  return vigil.allowed(ev) and vigil.ALLOW or vigil.ALERT\n"
+               "end)\n");
+    start(f);
+    assert_int_equal(feed(f, "proc.exec", "web", "ls"), VG_VERDICT_ALERT);
+    assert_null(published(f, "policy.error"));
+
+    feed(f, "proc.exec", "web", "typo");
+    const msgpack_object *e = published(f, "policy.error");
+    assert_non_null(e);
+    char msg[1024], file[256], want[256];
+    int64_t line = 0;
+    vg_mp_get_cstr(e, "message", msg, sizeof(msg));
+    vg_mp_get_cstr(e, "file", file, sizeof(file));
+    vg_mp_get_int(e, "line", &line);
+    snprintf(want, sizeof(want), "%s/10-s.lua", f->dir);
+    assert_string_equal(file, want);
+    assert_int_equal(line, 5);
+    if (!strstr(msg, "proc.exec has no field 'nmae' (nearest: name); its fields: id time") ||
+        !strstr(msg, " stdio_socket "))
+        fail_msg("message: %s", msg);
+}
+
+/* Exceptions reload with the policy files, and a wrong one is a load error
+ * with its file and line. */
+static void test_exceptions_reload(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "10-alert.lua",
+               "vigil.on('proc.exec', function(ev)\n"
+               "  vigil.alert(ev, { type = 'proc.incident', name = 'odd' })\n"
+               "end)\n");
+    start(f);
+    vg_policy *p = vg_harness_policy(f->h);
+    feed(f, "proc.exec", "web", "x");
+    assert_non_null(published(f, "proc.incident"));
+
+    write_file(f, "20-exc.lua",
+               "vigil.exception{ incident = 'odd', match = { name = { 'x', 'y' } } }\n");
+    vg_diag d = {0};
+    assert_int_equal(vg_policy_reload(p, f->dirs, &d), 0);
+    feed(f, "proc.exec", "web", "x");
+    assert_null(published(f, "proc.incident"));
+    feed(f, "proc.exec", "web", "z");
+    assert_non_null(published(f, "proc.incident"));
+    vg_policy_stats st;
+    vg_policy_stats_get(p, &st);
+    assert_int_equal(st.excepted, 1);
+
+    write_file(f, "20-exc.lua",
+               "vigil.exception{ incident = 'odd',\n"
+               "  type = 'proc.violation', match = { name = 'x' } }\n");
+    assert_int_equal(vg_policy_reload(p, f->dirs, &d), -EINVAL);
+    char want[128];
+    snprintf(want, sizeof(want), "%s/20-exc.lua:1: vigil.exception: name either", f->dir);
+    if (strncmp(d.msgs[0], want, strlen(want)) != 0)
+        fail_msg("got '%s'", d.msgs[0]);
+    vg_diag_free(&d);
+    write_file(f, "20-exc.lua", "vigil.exception{ incident = 'odd', match = {} }\n");
+    assert_int_equal(vg_policy_reload(p, f->dirs, &d), -EINVAL);
+    assert_non_null(strstr(d.msgs[0], "'match' names no field"));
+    vg_diag_free(&d);
+
+    /* Removed: raised again (the refused loads kept the one that worked). */
+    feed(f, "proc.exec", "web", "x");
+    assert_null(published(f, "proc.incident"));
+    write_file(f, "20-exc.lua", "-- no exception\n");
+    assert_int_equal(vg_policy_reload(p, f->dirs, &d), 0);
+    feed(f, "proc.exec", "web", "x");
+    assert_non_null(published(f, "proc.incident"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -794,6 +991,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watch_list_follows_the_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_watch_is_a_load_error, setup, teardown),
         cmocka_unit_test(test_shipped_policy_loads),
+        cmocka_unit_test_setup_teardown(test_empty_or_missing_policy_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_event_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_response_patterns_and_actions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_strict_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exceptions_reload, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,27 @@ static void print_kv(const char *key, char *val)
     free(val);
 }
 
+/* The first line of `status`: whether the host runs with policies. A host
+ * left without them by a typo must not look healthy. */
+static void policy_state(const msgpack_object *po)
+{
+    const msgpack_object *loaded = vg_mp_get(po, "loaded");
+    const msgpack_object *le = vg_mp_get(po, "last_error");
+    bool ok = loaded && loaded->type == MSGPACK_OBJECT_BOOLEAN && loaded->via.boolean;
+    char a[32], b[32];
+    if (ok)
+        printf("%-10s loaded (%s files, %s handlers)", "POLICIES:", vctl_num(po, "files", a),
+               vctl_num(po, "handlers", b));
+    else
+        printf("%-10s NOT LOADED: the host runs without policies", "POLICIES:");
+    if (le && le->type != MSGPACK_OBJECT_NIL) {
+        char *s = vctl_cell(le, VCTL_NO_LIMIT);
+        printf(ok ? "; the last load was refused, the previous policies run: %s" : "; %s", s);
+        free(s);
+    }
+    printf("\n");
+}
+
 /* The "key: value" lines at the top of `status`. */
 static void status_lines(const msgpack_object *res)
 {
@@ -50,6 +71,7 @@ static void status_lines(const msgpack_object *res)
     int64_t up;
     bool has_up = vg_mp_get_int(res, "uptime_s", &up) == 0 && up >= 0;
 
+    policy_state(vg_mp_get(res, "policy"));
     print_kv("version:", vctl_cell_get(res, "version"));
     print_kv("pid:", vctl_cell_get(res, "pid"));
     print_kv("uptime:", vctl_strdup(has_up ? vctl_fmt_duration((uint64_t)up, a) : "-"));

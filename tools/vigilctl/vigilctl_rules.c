@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl_proto.h"
 #include "mp.h"
+#include "timeparse.h"
 #include "vigilctl.h"
 
 /* Every plane's field names: an option each. */
@@ -22,8 +24,10 @@ static const char *const field_opts[] = {"name", "path", "user",  "program", "ac
 #define FIELD_OPT0 1000 /* getopt codes of the field options, past any letter */
 
 typedef struct rules_opts {
-    const char *group, *plane, *comment;
+    const char *group, *plane, *comment, *origin;
     const char *fields[NFIELDS];
+    const char *decision; /* accept, reject: the "review" op */
+    int64_t since;        /* ns since the epoch; 0: not given */
     bool deny;
 } rules_opts;
 
@@ -148,6 +152,20 @@ static int rules_opt(void *arg, int opt, const char *val)
     case 'd':
         o->deny = true;
         return VCTL_OK;
+    case 'o':
+        o->origin = val;
+        return VCTL_OK;
+    case 'S': {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        if (vg_time_parse(val, now, &o->since) < 0 || o->since <= 0) {
+            fprintf(stderr, "vigilctl rules: bad TIME '%s' for --since (want 10m, 2h, 7d, epoch "
+                            "seconds or YYYY-MM-DDTHH:MM:SS[Z])\n", val);
+            return VCTL_USAGE;
+        }
+        return VCTL_OK;
+    }
     }
     return VCTL_USAGE;
 }
@@ -158,7 +176,8 @@ static void pack_args(const char *op, const rules_opts *o, bool with_action, siz
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    size_t n = 1 + !!o->group + !!o->plane + !!o->comment + with_action + (offset > 0);
+    size_t n = 1 + !!o->group + !!o->plane + !!o->comment + with_action + (offset > 0) +
+               !!o->origin + (o->since > 0) + !!o->decision;
     for (int i = 0; i < NFIELDS; i++)
         n += !!o->fields[i];
     int rc = msgpack_pack_map(&pk, n);
@@ -173,6 +192,12 @@ static void pack_args(const char *op, const rules_opts *o, bool with_action, siz
         rc |= vg_mp_pack_kv_str(&pk, "action", o->deny ? "deny" : "allow");
     if (offset)
         rc |= vg_mp_pack_kv_uint(&pk, "offset", offset);
+    if (o->origin)
+        rc |= vg_mp_pack_kv_str(&pk, "origin", o->origin);
+    if (o->since > 0)
+        rc |= vg_mp_pack_kv_int(&pk, "since", o->since);
+    if (o->decision)
+        rc |= vg_mp_pack_kv_str(&pk, "decision", o->decision);
     for (int i = 0; i < NFIELDS; i++)
         if (o->fields[i])
             rc |= vg_mp_pack_kv_str(&pk, field_opts[i], o->fields[i]);
@@ -244,6 +269,9 @@ static int do_change(vctl_ctx *c, const msgpack_sbuffer *args, bool add)
         char *s = subject(r.result);
         printf("added: group %s: %s %s\n", g, a, s);
         free(g), free(a), free(s);
+        const msgpack_object *w = vg_mp_get(r.result, "warning");
+        if (w && w->type == MSGPACK_OBJECT_STR)
+            fprintf(stderr, "warning: %.*s\n", (int)w->via.str.size, w->via.str.ptr);
     } else {
         puts("deleted");
     }
@@ -338,25 +366,51 @@ static int do_import(vctl_ctx *c, const char *path)
     return VCTL_OK;
 }
 
+/* accept / reject: the learned rules the options select, in bulk. */
+static int do_review(vctl_ctx *c, rules_opts *o, const char *decision)
+{
+    o->decision = decision;
+    msgpack_sbuffer args;
+    msgpack_sbuffer_init(&args);
+    pack_args("review", o, false, 0, &args);
+    vctl_reply r;
+    int rc = call(c, &args, &r, MSGPACK_OBJECT_MAP);
+    msgpack_sbuffer_destroy(&args);
+    if (rc != VCTL_OK)
+        return rc;
+    char buf[32];
+    bool accept = strcmp(decision, "accept") == 0;
+    if (c->json)
+        vctl_print_json(r.result);
+    else
+        printf("%s %s learned rules\n", accept ? "accepted" : "rejected",
+               vctl_num(r.result, accept ? "accepted" : "rejected", buf));
+    vctl_reply_free(&r);
+    return VCTL_OK;
+}
+
 int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv)
 {
     struct option lopts[8 + NFIELDS] = {{"group", required_argument, NULL, 'g'},
                                         {"plane", required_argument, NULL, 'p'},
                                         {"comment", required_argument, NULL, 'c'},
-                                        {"deny", no_argument, NULL, 'd'}};
+                                        {"deny", no_argument, NULL, 'd'},
+                                        {"origin", required_argument, NULL, 'o'},
+                                        {"since", required_argument, NULL, 'S'}};
     for (int i = 0; i < NFIELDS; i++)
-        lopts[4 + i] = (struct option){field_opts[i], required_argument, NULL, FIELD_OPT0 + i};
+        lopts[6 + i] = (struct option){field_opts[i], required_argument, NULL, FIELD_OPT0 + i};
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
             return vctl_parse_opts(c, argc, argv, NULL, NULL, NULL, NULL, NULL);
-        fprintf(stderr, "vigilctl rules: which one: list, add, delete, export or import?\n");
+        fprintf(stderr, "vigilctl rules: which one: list, add, delete, export, import, accept "
+                        "or reject?\n");
         return VCTL_USAGE;
     }
     const char *op = argv[1];
     rules_opts o = {0};
     int rest = 0;
     /* getopt sees "rules" as argv[0] and the op as the first operand. */
-    int rc = vctl_parse_opts(c, argc, argv, "g:p:c:d", lopts, rules_opt, &o, &rest);
+    int rc = vctl_parse_opts(c, argc, argv, "g:p:c:do:S:", lopts, rules_opt, &o, &rest);
     if (rc >= 0)
         return rc;
     bool is_import = strcmp(op, "import") == 0;
@@ -367,6 +421,8 @@ int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv)
     }
     if (is_import)
         return do_import(c, argv[rest + 1]);
+    if (strcmp(op, "accept") == 0 || strcmp(op, "reject") == 0)
+        return do_review(c, &o, op);
     bool add = strcmp(op, "add") == 0, del = strcmp(op, "delete") == 0;
     if (!add && !del && strcmp(op, "list") != 0 && strcmp(op, "export") != 0) {
         fprintf(stderr, "vigilctl rules: unknown operation '%s'\n", op);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mp.h"
+#include "timeparse.h"
 #include "vigilctl.h"
 
 /* Lists print one JSON object per line, so that `jq` and `grep` can work
@@ -85,14 +86,42 @@ int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv)
     return rc >= 0 ? rc : list_call(c, "groups", heads, keys);
 }
 
-static void pack_args(msgpack_sbuffer *sb, const char *name, const char *mode)
+/* group mode NAME learn --for DURATION --then monitor|protect */
+typedef struct learn_opts {
+    int64_t for_ns;
+    const char *then;
+} learn_opts;
+
+static int learn_opt(void *arg, int opt, const char *val)
+{
+    learn_opts *o = arg;
+    if (opt == 'f') {
+        if (vg_duration_parse(val, &o->for_ns) < 0 || o->for_ns <= 0) {
+            fprintf(stderr, "vigilctl group mode: bad DURATION '%s' for --for (want 30s, 10m, "
+                            "2h, 7d)\n", val);
+            return VCTL_USAGE;
+        }
+        return VCTL_OK;
+    }
+    if (opt == 't') {
+        o->then = val;
+        return VCTL_OK;
+    }
+    return VCTL_USAGE;
+}
+
+static void pack_args(msgpack_sbuffer *sb, const char *name, const char *mode, const learn_opts *lo)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, mode ? 2 : 1);
+    msgpack_pack_map(&pk, (mode ? 2 : 1) + (lo->for_ns > 0) + !!lo->then);
     vg_mp_pack_kv_str(&pk, "name", name);
     if (mode)
         vg_mp_pack_kv_str(&pk, "mode", mode);
+    if (lo->for_ns > 0)
+        vg_mp_pack_kv_int(&pk, "for", lo->for_ns);
+    if (lo->then)
+        vg_mp_pack_kv_str(&pk, "then", lo->then);
 }
 
 static void print_show(const msgpack_object *res)
@@ -118,20 +147,26 @@ static void print_show(const msgpack_object *res)
 /* group show NAME | group mode NAME MODE */
 int vctl_cmd_group(vctl_ctx *c, int argc, char **argv)
 {
+    static const struct option lopts[] = {{"for", required_argument, NULL, 'f'},
+                                          {"then", required_argument, NULL, 't'},
+                                          {NULL, 0, NULL, 0}};
+    learn_opts lo = {0};
     int rest = 0;
-    int rc = vctl_parse_opts(c, argc, argv, NULL, NULL, NULL, NULL, &rest);
+    int rc = vctl_parse_opts(c, argc, argv, "f:t:", lopts, learn_opt, &lo, &rest);
     if (rc >= 0)
         return rc;
     const char *sub = rest < argc ? argv[rest] : "";
     bool show = strcmp(sub, "show") == 0, mode = strcmp(sub, "mode") == 0;
     if (!(show && argc - rest == 2) && !(mode && argc - rest == 3)) {
         fprintf(stderr, "usage: vigilctl [--json] group show NAME\n"
-                        "       vigilctl [--json] group mode NAME learn|monitor|protect\n");
+                        "       vigilctl [--json] group mode NAME learn|monitor|protect\n"
+                        "       vigilctl [--json] group mode NAME learn --for DURATION "
+                        "--then monitor|protect\n");
         return VCTL_USAGE;
     }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    pack_args(&sb, argv[rest + 1], mode ? argv[rest + 2] : NULL);
+    pack_args(&sb, argv[rest + 1], mode ? argv[rest + 2] : NULL, &lo);
     vctl_reply r;
     rc = vctl_call(c, show ? "group.show" : "group.mode", &sb, &r, NULL);
     msgpack_sbuffer_destroy(&sb);
@@ -148,8 +183,15 @@ int vctl_cmd_group(vctl_ctx *c, int argc, char **argv)
     } else {
         char *g = vctl_cell_get(r.result, "group"), *m = vctl_cell_get(r.result, "mode"),
              *p = vctl_cell_get(r.result, "previous");
-        printf("group %s: mode %s (was %s)\n", g, m, p);
+        printf("group %s: mode %s (was %s)", g, m, p);
         free(g), free(m), free(p);
+        int64_t until;
+        if (vg_mp_get_int(r.result, "learn_until", &until) == 0 && until > 0) {
+            char buf[40], *t = vctl_cell_get(r.result, "then");
+            printf(", until %s, then %s", vctl_fmt_time(until, buf), t);
+            free(t);
+        }
+        putchar('\n');
     }
     vctl_reply_free(&r);
     return VCTL_OK;
