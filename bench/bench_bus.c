@@ -127,7 +127,8 @@ int main(void)
     double mt = two_threads(&loop, bus, type, &drops);
     printf("bus: %d events of 3 fields, msgpack-encoded by the publisher\n", N);
     printf("  baseline (encode only)        %10.0f /s\n", base);
-    printf("  publish->subscriber, 1 thread %10.0f /s  (%.2fx of baseline time)  aim >= 2000000 /s: %s\n",
+    printf("  publish->subscriber, 1 thread %10.0f /s  (%.2fx of baseline time)  aim >= 2000000 "
+           "/s: %s\n",
            st, base / st, st >= 2e6 ? "met" : "NOT met");
     printf("  publish->subscriber, 2 threads%10.0f /s  (queue-full retries: %llu)\n", mt,
            (unsigned long long)drops);

@@ -49,7 +49,9 @@ static uint32_t pkt_len;
 static void make_packet(void)
 {
     static const uint8_t dns[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
-                                 "\x03www\x07" "example\x03" "com\x00\x00\x01\x00\x01";
+                                 "\x03www\x07"
+                                 "example\x03"
+                                 "com\x00\x00\x01\x00\x01";
     uint32_t dl = sizeof(dns) - 1;
     pkt_len = 20 + 8 + dl;
     memset(pkt, 0, 28);
@@ -122,10 +124,10 @@ static int ndpi_run(uint32_t flows, run *out)
         if (!tab[i])
             return -1;
         memset(tab[i], 0, SIZEOF_FLOW_STRUCT);
-        ndpi_protocol p = ndpi_detection_process_packet(nd, tab[i], pkt, (uint16_t)pkt_len,
-                                                        1000 + i / 1000);
-        named += p.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
-                 p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
+        ndpi_protocol p =
+            ndpi_detection_process_packet(nd, tab[i], pkt, (uint16_t)pkt_len, 1000 + i / 1000);
+        named +=
+            p.app_protocol != NDPI_PROTOCOL_UNKNOWN || p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
     }
     out->secs = now_s() - t0;
     out->kib = rss_kib() - before;

@@ -58,10 +58,17 @@ static int ip_offset(int dlt, const uint8_t *p, uint32_t n)
         off += 2;
         break;
     case DLT_NULL:
-    case DLT_LOOP: off = 4; break;
-    case DLT_LINUX_SLL: off = 16; break;
-    case DLT_RAW: off = 0; break;
-    default: return -1;
+    case DLT_LOOP:
+        off = 4;
+        break;
+    case DLT_LINUX_SLL:
+        off = 16;
+        break;
+    case DLT_RAW:
+        off = 0;
+        break;
+    default:
+        return -1;
     }
     if (off >= n || ((p[off] >> 4) != 4 && (p[off] >> 4) != 6))
         return -1;
@@ -192,8 +199,8 @@ int main(int argc, char **argv)
     snprintf(file, sizeof(file), "%s/vg-bench-threat-%d.pcap",
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
     uint64_t total = write_merged(file, copies);
-    printf("merged capture: %zu packets of the corpus x %d copies = %llu packets\n", npkts,
-           copies, (unsigned long long)total);
+    printf("merged capture: %zu packets of the corpus x %d copies = %llu packets\n", npkts, copies,
+           (unsigned long long)total);
     fflush(stdout); /* before the children inherit the buffer */
     static const char *const conf[] = {"none", "default", "all"};
     double best[3] = {1e9, 1e9, 1e9}, cpu_best[3] = {1e9, 1e9, 1e9};

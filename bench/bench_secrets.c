@@ -238,8 +238,8 @@ struct noise {
 /* The rules issue 17 counted: keyword = value, not token formats. */
 static void on_noise(void *arg, const vg_sec_finding *f)
 {
-    static const char *const keyword[] = {"generic-password", "generic-api-key",
-                                          "netrc-password", "authorization-basic"};
+    static const char *const keyword[] = {"generic-password", "generic-api-key", "netrc-password",
+                                          "authorization-basic"};
     struct noise *n = arg;
     for (size_t i = 0; i < sizeof(keyword) / sizeof(keyword[0]); i++) {
         if (strcmp(f->rule->id, keyword[i]))

@@ -56,4 +56,3 @@ bool vg_type_glob_match(const char *p, const char *t)
         p++;
     return *p == '\0';
 }
-

@@ -5,7 +5,7 @@
 
 #include <vigil/plugin.h>
 
-const char *vg_mode_name(int mode); /* "learn", "monitor", "protect"; "unknown" otherwise */
+const char *vg_mode_name(int mode);  /* "learn", "monitor", "protect"; "unknown" otherwise */
 int vg_mode_parse(const char *name); /* a mode, or -EINVAL */
 
 #endif

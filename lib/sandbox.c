@@ -257,7 +257,8 @@ static bool charge_linear(lua_State *L, const char *which)
         charge(L, n, what, (size_t)n, "elements");
     } else if (strcmp(which, "table.unpack") == 0) {
         double n = table_len(L, 1, "unpack");
-        lua_Integer i = luaL_optinteger(L, 2, 1), j = luaL_opt(L, luaL_checkinteger, 3, (lua_Integer)n);
+        lua_Integer i = luaL_optinteger(L, 2, 1),
+                    j = luaL_opt(L, luaL_checkinteger, 3, (lua_Integer)n);
         double c = j >= i ? (double)j - (double)i + 1 : 0;
         charge(L, c, what, (size_t)c, "elements");
     } else if (strncmp(which, "string.", 7) == 0 || strncmp(which, "utf8.", 5) == 0) {
@@ -388,8 +389,8 @@ void vg_sandbox_open_libs(lua_State *L, int lib)
     lua_pop(L, 1);
     static const char *const str_charged[] = {"rep", "find", "match", "gmatch", "gsub", NULL};
     static const char *const tab_charged[] = {"move", "insert", "remove", NULL};
-    static const char *const str_linear[] = {"byte", "char", "format", "lower", "upper",
-                                              "reverse", "sub", NULL};
+    static const char *const str_linear[] = {"byte",  "char",    "format", "lower",
+                                             "upper", "reverse", "sub",    NULL};
     static const char *const tab_linear[] = {"concat", "unpack", "sort", NULL};
     static const char *const utf8_linear[] = {"len", "codepoint", "char", "offset", NULL};
     charge_lib(L, lib, "string", str_charged, false);

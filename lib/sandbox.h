@@ -35,18 +35,18 @@
 /* The sandbox's bookkeeping: the allocator's user data, readable (and the
  * flags clearable through vg_sandbox_reset) by the owner. */
 typedef struct vg_sandbox {
-    size_t used;      /* bytes allocated by the state now */
-    size_t mem_max;   /* the cap */
-    long insns;       /* instructions charged in the current budget */
-    long insn_max;    /* the current budget */
-    bool over_memory; /* an allocation was refused since the last reset */
-    bool over_budget; /* the budget ran out since the last reset */
-    int budget_line;  /* where it ran out */
-    bool timed_out;   /* the time limit passed (over_budget is set too) */
-    unsigned time_max_ms;  /* CPU time limit per budget; 0 none */
-    uint64_t deadline_ns;  /* CLOCK_THREAD_CPUTIME_ID; 0 none */
-    char what[40];    /* the subject of messages: "the configuration" */
-    void *user;       /* the owner's pointer, for its Lua-callable functions */
+    size_t used;          /* bytes allocated by the state now */
+    size_t mem_max;       /* the cap */
+    long insns;           /* instructions charged in the current budget */
+    long insn_max;        /* the current budget */
+    bool over_memory;     /* an allocation was refused since the last reset */
+    bool over_budget;     /* the budget ran out since the last reset */
+    int budget_line;      /* where it ran out */
+    bool timed_out;       /* the time limit passed (over_budget is set too) */
+    unsigned time_max_ms; /* CPU time limit per budget; 0 none */
+    uint64_t deadline_ns; /* CLOCK_THREAD_CPUTIME_ID; 0 none */
+    char what[40];        /* the subject of messages: "the configuration" */
+    void *user;           /* the owner's pointer, for its Lua-callable functions */
 } vg_sandbox;
 
 /* Creates a state with the allocator and the hook in place but no library

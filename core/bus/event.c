@@ -65,7 +65,7 @@ int vg_event_type_count(void)
     return atomic_load_explicit(&type_count, memory_order_acquire);
 }
 
-static const char *const severity_names[] = {"debug", "info",  "notice",
+static const char *const severity_names[] = {"debug",   "info",  "notice",
                                              "warning", "error", "critical"};
 #define SEVERITY_COUNT (int)(sizeof(severity_names) / sizeof(severity_names[0]))
 

@@ -27,25 +27,26 @@
 #include "diag.h"
 
 typedef struct vg_config {
-    char *path;          /* the file read, or NULL for built-in defaults */
-    char *state_dir;     /* "state_dir", default /var/lib/vigil */
-    char *socket_path;   /* "socket", default /run/vigil/vigild.sock */
-    char *plugin_dir;    /* "plugin_dir", default VIGIL_DEFAULT_PLUGIN_DIR */
-    char **policy_dirs;  /* "policy_dirs", NULL-terminated; default: shipped + /etc/vigil/policies.d */
-    char *empty_policies; /* "empty_policies": error|allow, default error (no policy file) */
-    int log_level;       /* "log_level", default info */
-    char *default_mode;  /* "default_mode": learn|monitor|protect, default learn */
-    char *control_group; /* "control_group": group allowed on the socket besides root; NULL */
-    uint64_t events_max; /* "events_max": events kept in the store, default 100000 */
-    uint64_t bus_queue;  /* "bus_queue": bus queue capacity, default 65536 */
+    char *path;        /* the file read, or NULL for built-in defaults */
+    char *state_dir;   /* "state_dir", default /var/lib/vigil */
+    char *socket_path; /* "socket", default /run/vigil/vigild.sock */
+    char *plugin_dir;  /* "plugin_dir", default VIGIL_DEFAULT_PLUGIN_DIR */
+    char *
+        *policy_dirs; /* "policy_dirs", NULL-terminated; default: shipped + /etc/vigil/policies.d */
+    char *empty_policies;  /* "empty_policies": error|allow, default error (no policy file) */
+    int log_level;         /* "log_level", default info */
+    char *default_mode;    /* "default_mode": learn|monitor|protect, default learn */
+    char *control_group;   /* "control_group": group allowed on the socket besides root; NULL */
+    uint64_t events_max;   /* "events_max": events kept in the store, default 100000 */
+    uint64_t bus_queue;    /* "bus_queue": bus queue capacity, default 65536 */
     uint64_t store_map_mb; /* "store_map_mb": initial LMDB map size, default 64 */
     char **store_skip;     /* "store_skip": event types/globs not stored, NULL-terminated; empty */
-    char *discovery_root; /* "discovery_root": prefix of /proc, /run, ... for tests; NULL */
-    uint64_t rescan_ms;  /* "rescan_ms": workload rescan period, default 1000 */
+    char *discovery_root;  /* "discovery_root": prefix of /proc, /run, ... for tests; NULL */
+    uint64_t rescan_ms;    /* "rescan_ms": workload rescan period, default 1000 */
     /* "group_aging_hours": unused service groups are removed after; 0 never; default 24 */
     uint64_t group_aging_hours;
-    void *L;             /* the sandboxed lua_State, kept for plugin settings */
-    int plugins_line;    /* line of the "plugins" assignment, 0 if none */
+    void *L;          /* the sandboxed lua_State, kept for plugin settings */
+    int plugins_line; /* line of the "plugins" assignment, 0 if none */
 } vg_config;
 
 /* Built-in defaults only (no file). */
@@ -62,8 +63,7 @@ void vg_config_free(vg_config *cfg);
  * Strings are owned by cfg. */
 int vg_config_plugin_string(const vg_config *cfg, const char *plugin, const char *key,
                             const char **out);
-int vg_config_plugin_int(const vg_config *cfg, const char *plugin, const char *key,
-                         int64_t *out);
+int vg_config_plugin_int(const vg_config *cfg, const char *plugin, const char *key, int64_t *out);
 int vg_config_plugin_bool(const vg_config *cfg, const char *plugin, const char *key, int *out);
 
 /* plugins.<plugin>.enabled, true when not set. */

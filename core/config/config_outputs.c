@@ -58,7 +58,7 @@ struct kind {
 };
 
 static const struct key common_keys[] = {
-    {"kind", V_STR, true},     {"name", V_STR, false},  {"types", V_GLOBS, false},
+    {"kind", V_STR, true},          {"name", V_STR, false},    {"types", V_GLOBS, false},
     {"min_severity", V_SEV, false}, {"queue", V_QUEUE, false},
 };
 
@@ -72,16 +72,14 @@ static const struct kind kinds[] = {
       {"headers", V_HEADERS, false},
       {"hostname", V_STR, false},
       {"tags", V_STRS, false}}},
-    {"kafka",
-     {{"brokers", V_STR, true},
-      {"topic", V_STR, true},
-      {"properties", V_PROPS, false}}},
+    {"kafka", {{"brokers", V_STR, true}, {"topic", V_STR, true}, {"properties", V_PROPS, false}}},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 const char *const vg_config_output_kinds[] = {"file", "stdout", "journal", "falco", "kafka", NULL};
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -124,8 +122,7 @@ static int check_strings(lua_State *L, int idx, const char *what, bool glob, cha
 
 /* A table of string = string; headers also refuse what could smuggle
  * another header into a request. */
-static int check_map(lua_State *L, int idx, const char *what, bool header, char *err,
-                     size_t errlen)
+static int check_map(lua_State *L, int idx, const char *what, bool header, char *err, size_t errlen)
 {
     if (!lua_istable(L, idx))
         return fail(err, errlen, "%s must be a table, got %s", what, luaL_typename(L, idx));

@@ -78,7 +78,7 @@ typedef struct write_req {
     char *data; /* the frame; freed with the request */
 } write_req;
 
-#define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
+#define CONTAINER_OF(p, type, field) ((type *)((char *)(p)-offsetof(type, field)))
 
 static void ctl_unref(vg_ctl *ctl)
 {

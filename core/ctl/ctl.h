@@ -43,10 +43,10 @@ typedef struct vg_ctl_cmd {
 } vg_ctl_cmd;
 
 typedef struct vg_ctl_opts {
-    const char *path;       /* socket path; its directory must exist */
-    gid_t gid;              /* group allowed besides root; (gid_t)-1 for none */
-    size_t max_frame;       /* 0 = VG_CTL_MAX_FRAME */
-    unsigned max_clients;   /* 0 = 64 */
+    const char *path;         /* socket path; its directory must exist */
+    gid_t gid;                /* group allowed besides root; (gid_t)-1 for none */
+    size_t max_frame;         /* 0 = VG_CTL_MAX_FRAME */
+    unsigned max_clients;     /* 0 = 64 */
     unsigned idle_timeout_ms; /* a half-sent request is dropped after this; 0 = 10000 */
 } vg_ctl_opts;
 

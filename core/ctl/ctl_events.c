@@ -51,11 +51,11 @@ static void send_to_follower(vg_ctl_conn *conn, void *arg)
 {
     const vg_event *ev = arg;
     const filter *f = vg_ctl_conn_data(conn);
-    if (!f || !match_header(f, vg_event_type_name(ev->type), ev->severity, ev->group,
-                            ev->workload))
+    if (!f || !match_header(f, vg_event_type_name(ev->type), ev->severity, ev->group, ev->workload))
         return;
     /* {"event": <record>}: a fixmap header and the key, then the record. */
-    static const char prefix[] = "\x81\xa5" "event";
+    static const char prefix[] = "\x81\xa5"
+                                 "event";
     size_t len = sizeof(prefix) - 1 + wire.size;
     char *frame = malloc(len);
     if (!frame)
@@ -109,7 +109,8 @@ static int read_filter(const msgpack_object *args, filter *f, char *err, size_t 
     char sev[16];
     int rc = vg_mp_get_cstr(args, "severity", sev, sizeof(sev));
     if (rc == 0 && (f->min_sev = vg_severity_parse(sev)) < 0) {
-        snprintf(err, errlen, "'severity' must be one of debug, info, notice, warning, error, critical");
+        snprintf(err, errlen,
+                 "'severity' must be one of debug, info, notice, warning, error, critical");
         return -EINVAL;
     }
     int rc1 = vg_mp_get_int(args, "since", &f->since);
@@ -133,17 +134,16 @@ typedef struct query {
     size_t limit, n;
     msgpack_object_str *hits; /* copies of matching records, newest first */
     msgpack_zone zone;
-    size_t bytes;     /* of the hits */
-    bool full;        /* the page's bytes are used up: more matches are left */
-    bool count_all;   /* go on to the end to count the matches (total) */
-    bool counted_all; /* total is exact: the count was not cut short */
-    int64_t count_until; /* CLOCK_MONOTONIC ns when the count stops */
+    size_t bytes;            /* of the hits */
+    bool full;               /* the page's bytes are used up: more matches are left */
+    bool count_all;          /* go on to the end to count the matches (total) */
+    bool counted_all;        /* total is exact: the count was not cut short */
+    int64_t count_until;     /* CLOCK_MONOTONIC ns when the count stops */
     uint64_t scanned, total; /* records read; matches seen */
-    uint64_t last_id; /* of the oldest hit, where the next page starts */
+    uint64_t last_id;        /* of the oldest hit, where the next page starts */
 } query;
 
-static const char *str_or_empty(const msgpack_object *rec, const char *key, char *buf,
-                                size_t size)
+static const char *str_or_empty(const msgpack_object *rec, const char *key, char *buf, size_t size)
 {
     return vg_mp_get_cstr(rec, key, buf, size) == 0 ? buf : "";
 }
@@ -195,9 +195,10 @@ static int query_one(const void *key, size_t klen, const void *val, size_t vlen,
 /* With `page`, the result is {events, total, total_exact, more, before}:
  * the newest matches older than `before` that fit in a frame (oldest
  * first), how many match in all (at least, when total_exact is false), and
- * whether to ask again with before = this page's `before`. Without it (older clients), the bare list of that
- * page. */
-static int run_query(const vg_ctl_env *env, query *q, uint64_t before, bool page, msgpack_packer *pk)
+ * whether to ask again with before = this page's `before`. Without it (older clients), the bare
+ * list of that page. */
+static int run_query(const vg_ctl_env *env, query *q, uint64_t before, bool page,
+                     msgpack_packer *pk)
 {
     q->hits = calloc(q->limit, sizeof(*q->hits));
     if (!q->hits || !msgpack_zone_init(&q->zone, 4096)) {
@@ -207,8 +208,8 @@ static int run_query(const vg_ctl_env *env, query *q, uint64_t before, bool page
     unsigned char key[8];
     for (int i = 0; i < 8; i++)
         key[i] = (unsigned char)((before - 1) >> (56 - 8 * i));
-    int rc = vg_store_iter(env->store, "events", before ? key : NULL, before ? sizeof(key) : 0, true,
-                           query_one, q);
+    int rc = vg_store_iter(env->store, "events", before ? key : NULL, before ? sizeof(key) : 0,
+                           true, query_one, q);
     if (rc >= 0 && page && !q->count_all) {
         vg_store_stats st = {0};
         vg_store_stats_get(env->store, &st);

@@ -349,8 +349,7 @@ static int take_rule(const vg_rule *rule, void *arg)
  * aging keeps (docs/rules.md). Only learned rules are reviewed. */
 static int op_review(const vg_ctl_env *env, vg_ctl_call *call)
 {
-    static const char *const keys[] = {"op", "group", "plane", "origin", "since", "decision",
-                                       NULL};
+    static const char *const keys[] = {"op", "group", "plane", "origin", "since", "decision", NULL};
     char group[VG_GROUP_MAX] = "", decision[16] = "";
     int plane;
     review_ctx rv = {0};
@@ -389,12 +388,8 @@ static int cmd_rules(vg_ctl_call *call)
     static const struct {
         const char *name;
         int (*fn)(const vg_ctl_env *env, vg_ctl_call *call);
-    } ops[] = {{"list", op_list},
-               {"add", op_add},
-               {"delete", op_delete},
-               {"export", op_export},
-               {"review", op_review},
-               {"import", op_import}};
+    } ops[] = {{"list", op_list},     {"add", op_add},       {"delete", op_delete},
+               {"export", op_export}, {"review", op_review}, {"import", op_import}};
     const msgpack_object *op = vg_mp_get(call->args, "op");
     for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++)
         if (vg_mp_streq(op, ops[i].name))

@@ -212,8 +212,8 @@ static int arg_learn_for(vg_ctl_call *call, int mode, int64_t *until, int *then)
     int64_t for_ns = 0;
     char then_s[16] = "";
     int rc = vg_mp_get_int(call->args, "for", &for_ns);
-    bool has_for = rc == 0, has_then = vg_mp_get_cstr(call->args, "then", then_s,
-                                                       sizeof(then_s)) == 0;
+    bool has_for = rc == 0,
+         has_then = vg_mp_get_cstr(call->args, "then", then_s, sizeof(then_s)) == 0;
     if (!has_for && !has_then)
         return 0;
     *then = vg_mode_parse(then_s);

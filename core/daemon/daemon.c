@@ -413,7 +413,7 @@ static void begin_shutdown(vg_daemon *d, int signum)
     d->discovery = NULL;
     vg_ctl_close(d->ctl);
     d->ctl = NULL;
-    sync_ctl_env(d); /* the bus's last events must not reach the closed ctl */
+    sync_ctl_env(d);      /* the bus's last events must not reach the closed ctl */
     vg_bus_close(d->bus); /* dispatches what is queued, so it reaches the store */
     d->bus = NULL;
     vg_webhooks_close(d->webhooks); /* pending deliveries are given up, counted */
@@ -529,9 +529,15 @@ static int open_responses(vg_daemon *d)
  * without it: the events are still in the store. */
 static int open_outputs(vg_daemon *d)
 {
-    vg_metrics_src src = {.bus = &d->bus, .outputs = &d->outputs, .webhooks = &d->webhooks,
-                          .plugins = &d->plugins, .groups = &d->groups, .rules = &d->rules,
-                          .policy = &d->policy, .ctl = &d->ctl, .store = &d->store};
+    vg_metrics_src src = {.bus = &d->bus,
+                          .outputs = &d->outputs,
+                          .webhooks = &d->webhooks,
+                          .plugins = &d->plugins,
+                          .groups = &d->groups,
+                          .rules = &d->rules,
+                          .policy = &d->policy,
+                          .ctl = &d->ctl,
+                          .store = &d->store};
     int rc = vg_outputs_new(&d->outputs);
     if (rc == 0)
         rc = vg_metrics_new(&d->loop, &src, &d->metrics);
@@ -640,10 +646,15 @@ static int start(vg_daemon *d)
     if ((rc = open_ctl(d)) < 0 || (rc = start_workloads(d)) < 0 || (rc = vg__policy_open(d)) < 0)
         return rc;
     vg__group_aging_start(d);
-    d->plugin_env = (vg_plugin_env){.loop = &d->loop, .bus = d->bus, .store = d->store,
-                                    .cfg = &d->cfg, .actions = d->actions,
-                                    .workloads = d->workloads, .groups = d->groups,
-                                    .policy = d->policy, .ctl = d->ctl};
+    d->plugin_env = (vg_plugin_env){.loop = &d->loop,
+                                    .bus = d->bus,
+                                    .store = d->store,
+                                    .cfg = &d->cfg,
+                                    .actions = d->actions,
+                                    .workloads = d->workloads,
+                                    .groups = d->groups,
+                                    .policy = d->policy,
+                                    .ctl = d->ctl};
     if ((rc = vg_plugins_load(&d->plugin_env, d->cfg->plugin_dir, &d->plugins)) < 0)
         return rc;
     /* After the plugins' init, which declared their event types and

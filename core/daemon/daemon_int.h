@@ -33,18 +33,18 @@ typedef struct vg_daemon {
     vg_bus *bus;
     vg_ctl *ctl;
     vg_actions *actions;
-    vg_rules *rules;         /* opened after the store, freed after it is closed */
-    vg_suppress *suppress;   /* the "suppress" action and its check */
-    vg_webhooks *webhooks;   /* the "webhook" action */
-    vg_outputs *outputs;     /* the "outputs" setting: files, journald, falco, kafka */
-    vg_metrics *metrics;     /* the "metrics" setting: Prometheus and health endpoint */
+    vg_rules *rules;       /* opened after the store, freed after it is closed */
+    vg_suppress *suppress; /* the "suppress" action and its check */
+    vg_webhooks *webhooks; /* the "webhook" action */
+    vg_outputs *outputs;   /* the "outputs" setting: files, journald, falco, kafka */
+    vg_metrics *metrics;   /* the "metrics" setting: Prometheus and health endpoint */
     vg_plugins *plugins;
     vg_plugin_env plugin_env;
     vg_ctl_env ctl_env;      /* what the control commands see (open_ctl) */
     vg_workloads *workloads; /* the registry; lookups from any thread */
     vg_groups *groups;
     vg_discovery *discovery;
-    vg_policy *policy;       /* the Lua policies; uses groups, rules, actions */
+    vg_policy *policy; /* the Lua policies; uses groups, rules, actions */
 
     int lock_fd;
     uint64_t started_ms; /* uv_now at start */
@@ -59,8 +59,8 @@ typedef struct vg_daemon {
     uv_timer_t watchdog;
     uint64_t commit_failures;       /* store commits that failed, for the log */
     uint64_t commit_fail_logged_ms; /* when that was last logged */
-    uv_timer_t aging_timer; /* removes unused service groups (daemon_aging.c) */
-    uint64_t aging_hour_ms; /* an hour of group_aging_hours: 3600000 but in tests */
+    uv_timer_t aging_timer;         /* removes unused service groups (daemon_aging.c) */
+    uint64_t aging_hour_ms;         /* an hour of group_aging_hours: 3600000 but in tests */
 
     struct {
         uint64_t ok, failed;

@@ -32,7 +32,7 @@ int vg_daemon_list_fields(const char *pattern, FILE *out)
         return 0;
     char near[160];
     vg_evcat_nearest_type(pattern, near, sizeof(near));
-    fprintf(stderr, "vigild: no event type '%s'%s%s%s\n", pattern, *near ? " (nearest: " : "",
-            near, *near ? ")" : "");
+    fprintf(stderr, "vigild: no event type '%s'%s%s%s\n", pattern, *near ? " (nearest: " : "", near,
+            *near ? ")" : "");
     return -1;
 }

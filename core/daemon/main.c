@@ -14,36 +14,40 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: vigild [options]\n"
-            "  -c, --config FILE      config file (default " DEFAULT_CONFIG ")\n"
-            "  -s, --state-dir DIR    state directory (default /var/lib/vigil)\n"
-            "  -S, --socket PATH      control socket (default /run/vigil/vigild.sock)\n"
-            "  -p, --plugin-dir DIR   plugin directory\n"
-            "  -P, --policy-dir DIR   policy directory (replaces the configured ones)\n"
-            "      --shipped-policy-dir DIR\n"
-            "                         the shipped policies are in DIR, not in\n"
-            "                         " VIGIL_DEFAULT_POLICY_DIR " (the other\n"
-            "                         configured directories stay)\n"
-            "  -l, --log-level LEVEL  error, warning, notice, info or debug\n"
-            "  -t, --check            check config and policies, print every problem, exit\n"
-            "  -o, --trusted-owner U  a user besides root who may own the config, policies\n"
-            "                         and plugins (e.g. the owner of a source checkout)\n"
-            "  -F, --list-fields [TYPE]  list the event types (or those matching the glob\n"
-            "                         TYPE) and their fields, exit\n"
-            "  -V, --version          print the version\n"
-            "  -h, --help             this text\n");
+    fprintf(out, "usage: vigild [options]\n"
+                 "  -c, --config FILE      config file (default " DEFAULT_CONFIG ")\n"
+                 "  -s, --state-dir DIR    state directory (default /var/lib/vigil)\n"
+                 "  -S, --socket PATH      control socket (default /run/vigil/vigild.sock)\n"
+                 "  -p, --plugin-dir DIR   plugin directory\n"
+                 "  -P, --policy-dir DIR   policy directory (replaces the configured ones)\n"
+                 "      --shipped-policy-dir DIR\n"
+                 "                         the shipped policies are in DIR, not in\n"
+                 "                         " VIGIL_DEFAULT_POLICY_DIR " (the other\n"
+                 "                         configured directories stay)\n"
+                 "  -l, --log-level LEVEL  error, warning, notice, info or debug\n"
+                 "  -t, --check            check config and policies, print every problem, exit\n"
+                 "  -o, --trusted-owner U  a user besides root who may own the config, policies\n"
+                 "                         and plugins (e.g. the owner of a source checkout)\n"
+                 "  -F, --list-fields [TYPE]  list the event types (or those matching the glob\n"
+                 "                         TYPE) and their fields, exit\n"
+                 "  -V, --version          print the version\n"
+                 "  -h, --help             this text\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},  {"state-dir", required_argument, NULL, 's'},
-        {"socket", required_argument, NULL, 'S'},  {"plugin-dir", required_argument, NULL, 'p'},
-        {"policy-dir", required_argument, NULL, 'P'}, {"log-level", required_argument, NULL, 'l'},
+        {"config", required_argument, NULL, 'c'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"socket", required_argument, NULL, 'S'},
+        {"plugin-dir", required_argument, NULL, 'p'},
+        {"policy-dir", required_argument, NULL, 'P'},
+        {"log-level", required_argument, NULL, 'l'},
         {"shipped-policy-dir", required_argument, NULL, 'H'},
-        {"check", no_argument, NULL, 't'},         {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},          {"trusted-owner", required_argument, NULL, 'o'},
+        {"check", no_argument, NULL, 't'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {"trusted-owner", required_argument, NULL, 'o'},
         {"list-fields", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
@@ -51,24 +55,49 @@ int main(int argc, char **argv)
     int check = 0, explicit_config = 0, list_fields = 0, c;
     while ((c = getopt_long(argc, argv, "c:s:S:p:P:l:o:tFVh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': opts.config_path = optarg; explicit_config = 1; break;
-        case 's': opts.state_dir = optarg; break;
-        case 'S': opts.socket_path = optarg; break;
-        case 'p': opts.plugin_dir = optarg; break;
-        case 'P': opts.policy_dir = optarg; break;
-        case 'H': opts.shipped_policy_dir = optarg; break;
-        case 'l': opts.log_level = optarg; break;
-        case 't': check = 1; break;
-        case 'F': list_fields = 1; break;
+        case 'c':
+            opts.config_path = optarg;
+            explicit_config = 1;
+            break;
+        case 's':
+            opts.state_dir = optarg;
+            break;
+        case 'S':
+            opts.socket_path = optarg;
+            break;
+        case 'p':
+            opts.plugin_dir = optarg;
+            break;
+        case 'P':
+            opts.policy_dir = optarg;
+            break;
+        case 'H':
+            opts.shipped_policy_dir = optarg;
+            break;
+        case 'l':
+            opts.log_level = optarg;
+            break;
+        case 't':
+            check = 1;
+            break;
+        case 'F':
+            list_fields = 1;
+            break;
         case 'o':
             if (vg_trust_set_owner(optarg) < 0) {
                 fprintf(stderr, "vigild: --trusted-owner: no user '%s'\n", optarg);
                 return 2;
             }
             break;
-        case 'V': printf("vigild %s (plugin ABI %d.%d)\n", VIGIL_VERSION, VG_ABI_MAJOR, VG_ABI_MINOR); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'V':
+            printf("vigild %s (plugin ABI %d.%d)\n", VIGIL_VERSION, VG_ABI_MAJOR, VG_ABI_MINOR);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (list_fields)

@@ -85,8 +85,7 @@ int vg_groups_set_mode(vg_groups *g, const char *group, int mode, int *old);
  * moves it to then_mode (monitor or protect) by itself. Stored, so that a
  * restart keeps the schedule. *old gets the previous mode. 0, -ENOENT,
  * -EINVAL, or a store error. vg_groups_set_mode ends it. */
-int vg_groups_learn_for(vg_groups *g, const char *group, int64_t until_ns, int then_mode,
-                        int *old);
+int vg_groups_learn_for(vg_groups *g, const char *group, int64_t until_ns, int then_mode, int *old);
 /* Moves every group whose learning time is over to its next mode and
  * calls fn(arg, group, mode) for each. Returns how many (the caller
  * commits the store and announces the changes). */
@@ -97,7 +96,7 @@ typedef struct vg_group_info {
     const char *name;
     int kind;
     int mode;
-    int64_t idle_ns; /* how long it has had no member (see vg_groups_age); 0 in use */
+    int64_t idle_ns;        /* how long it has had no member (see vg_groups_age); 0 in use */
     int64_t learn_until_ns; /* timed learning: learn until (ns since the epoch); 0: not timed */
     int then_mode;          /* the mode after it */
     /* custom groups: their criteria, for `group show` (NULL when unset) */

@@ -11,8 +11,7 @@
 #include "groups_int.h"
 #include "log.h"
 
-int vg_groups_learn_for(vg_groups *g, const char *group, int64_t until_ns, int then_mode,
-                        int *old)
+int vg_groups_learn_for(vg_groups *g, const char *group, int64_t until_ns, int then_mode, int *old)
 {
     if (until_ns <= 0 || (then_mode != VG_MODE_MONITOR && then_mode != VG_MODE_PROTECT))
         return -EINVAL;

@@ -123,11 +123,9 @@ static void output_family(vg_metrics *m, msgpack_sbuffer *b, enum out_fig fig)
             put(b, "%s{%s} %zu\n", names[fig], lab, fig == FIG_DEPTH ? st.depth : st.capacity);
             continue;
         }
-        put(b, "%s{%s,result=\"written\"} %llu\n", names[fig], lab,
-            (unsigned long long)st.written);
+        put(b, "%s{%s,result=\"written\"} %llu\n", names[fig], lab, (unsigned long long)st.written);
         put(b, "%s{%s,result=\"failed\"} %llu\n", names[fig], lab, (unsigned long long)st.failed);
-        put(b, "%s{%s,result=\"dropped\"} %llu\n", names[fig], lab,
-            (unsigned long long)st.dropped);
+        put(b, "%s{%s,result=\"dropped\"} %llu\n", names[fig], lab, (unsigned long long)st.dropped);
     }
 }
 
@@ -146,7 +144,8 @@ static void render_webhooks(vg_metrics *m, msgpack_sbuffer *b)
          "Webhook deliveries: delivered (2xx), failed (gave up), dropped (queue full).");
     put(b, "vigil_webhook_deliveries_total{result=\"delivered\"} %llu\n",
         (unsigned long long)s.delivered);
-    put(b, "vigil_webhook_deliveries_total{result=\"failed\"} %llu\n", (unsigned long long)s.failed);
+    put(b, "vigil_webhook_deliveries_total{result=\"failed\"} %llu\n",
+        (unsigned long long)s.failed);
     put(b, "vigil_webhook_deliveries_total{result=\"dropped\"} %llu\n",
         (unsigned long long)s.dropped);
     help(b, "vigil_webhook_retries_total", "counter", "Webhook attempts after a failed one.");
@@ -396,7 +395,7 @@ static char *configured_listen(const vg_config *cfg)
     if (vg_config_unpack_setting(cfg, "metrics", &sb, &up) == 0 &&
         up.data.type == MSGPACK_OBJECT_MAP)
         out = strdup(vg_mp_get_cstr(&up.data, "listen", buf, sizeof(buf)) == 0 ? buf
-                                                                                : "127.0.0.1:9464");
+                                                                               : "127.0.0.1:9464");
     msgpack_unpacked_destroy(&up);
     msgpack_sbuffer_destroy(&sb);
     return out;

@@ -69,17 +69,22 @@ static void on_written(uv_write_t *w, int status)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
     }
 }
 
-static void respond(conn *c, int status, const char *ctype, const char *body, size_t len,
-                    bool head)
+static void respond(conn *c, int status, const char *ctype, const char *body, size_t len, bool head)
 {
     char hdr[256];
     int hl = snprintf(hdr, sizeof(hdr),

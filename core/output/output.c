@@ -33,8 +33,7 @@
 #define TICK_MS 100
 
 static const vg_output_kind *const kinds[] = {
-    &vg__output_file, &vg__output_stdout, &vg__output_journal, &vg__output_falco,
-    &vg__output_kafka,
+    &vg__output_file, &vg__output_stdout, &vg__output_journal, &vg__output_falco, &vg__output_kafka,
 };
 
 typedef struct item {
@@ -63,7 +62,7 @@ typedef struct output {
     atomic_bool done;
     pthread_t thread;
 
-    uint64_t accepted, dropped;        /* loop thread */
+    uint64_t accepted, dropped;       /* loop thread */
     _Atomic uint64_t written, failed; /* the output's thread */
 } output;
 
@@ -338,9 +337,9 @@ static bool same_settings(const output *o, const msgpack_object *settings)
 {
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    bool same = msgpack_unpack_next(&up, o->settings, o->settings_len, NULL) ==
-                    MSGPACK_UNPACK_SUCCESS &&
-                same_object(&up.data, settings);
+    bool same =
+        msgpack_unpack_next(&up, o->settings, o->settings_len, NULL) == MSGPACK_UNPACK_SUCCESS &&
+        same_object(&up.data, settings);
     msgpack_unpacked_destroy(&up);
     return same;
 }
@@ -485,7 +484,7 @@ static const msgpack_sbuffer *encode(vg_outputs *s, const vg_event *ev)
     if (vg_event_encode(ev, &s->wire) < 0)
         return NULL;
     return vg__output_k8s_add(s->workloads, ev->workload, &s->wire, &s->k8s) == 1 ? &s->k8s
-                                                                                : &s->wire;
+                                                                                  : &s->wire;
 }
 
 void vg_outputs_on_event(const vg_event *ev, void *arg)

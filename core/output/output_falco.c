@@ -53,8 +53,8 @@ typedef struct falco_out {
 
 static const char *falco_priority(const char *sev, size_t len)
 {
-    static const char *const map[][2] = {{"critical", "Critical"}, {"error", "Error"},
-                                         {"warning", "Warning"},   {"notice", "Notice"},
+    static const char *const map[][2] = {{"critical", "Critical"},  {"error", "Error"},
+                                         {"warning", "Warning"},    {"notice", "Notice"},
                                          {"info", "Informational"}, {"debug", "Debug"}};
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strlen(map[i][0]) == len && memcmp(map[i][0], sev, len) == 0)
@@ -168,20 +168,20 @@ static void append_details(char *out, size_t size, size_t off, const msgpack_obj
             continue;
         int n;
         if (v->type == MSGPACK_OBJECT_STR)
-            n = snprintf(out + off, size - off, " %.*s=%.*s", (int)k->via.str.size,
-                         k->via.str.ptr, (int)v->via.str.size, v->via.str.ptr);
+            n = snprintf(out + off, size - off, " %.*s=%.*s", (int)k->via.str.size, k->via.str.ptr,
+                         (int)v->via.str.size, v->via.str.ptr);
         else if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-            n = snprintf(out + off, size - off, " %.*s=%llu", (int)k->via.str.size,
-                         k->via.str.ptr, (unsigned long long)v->via.u64);
+            n = snprintf(out + off, size - off, " %.*s=%llu", (int)k->via.str.size, k->via.str.ptr,
+                         (unsigned long long)v->via.u64);
         else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-            n = snprintf(out + off, size - off, " %.*s=%lld", (int)k->via.str.size,
-                         k->via.str.ptr, (long long)v->via.i64);
+            n = snprintf(out + off, size - off, " %.*s=%lld", (int)k->via.str.size, k->via.str.ptr,
+                         (long long)v->via.i64);
         else if (v->type == MSGPACK_OBJECT_BOOLEAN)
-            n = snprintf(out + off, size - off, " %.*s=%s", (int)k->via.str.size,
-                         k->via.str.ptr, v->via.boolean ? "true" : "false");
+            n = snprintf(out + off, size - off, " %.*s=%s", (int)k->via.str.size, k->via.str.ptr,
+                         v->via.boolean ? "true" : "false");
         else
-            n = snprintf(out + off, size - off, " %.*s=%g", (int)k->via.str.size,
-                         k->via.str.ptr, v->via.f64);
+            n = snprintf(out + off, size - off, " %.*s=%g", (int)k->via.str.size, k->via.str.ptr,
+                         v->via.f64);
         off = n > 0 ? off + (size_t)n : off;
         if (off >= size)
             off = size - 1;
@@ -189,7 +189,7 @@ static void append_details(char *out, size_t size, size_t off, const msgpack_obj
 }
 
 int vg_falco_json(const msgpack_object *ev, const char *hostname, const char *const *tags,
-                   msgpack_sbuffer *sb)
+                  msgpack_sbuffer *sb)
 {
     if (ev->type != MSGPACK_OBJECT_MAP)
         return -EINVAL;
@@ -214,8 +214,8 @@ int vg_falco_json(const msgpack_object *ev, const char *hostname, const char *co
     snprintf(when, sizeof(when), "%04d-%02d-%02dT%s.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, clock, ns);
     const char *prio = falco_priority(sev, sl);
-    int n = snprintf(output, sizeof(output), "%s.%09ld: %s vigil %.*s", clock, ns, prio, (int)tl,
-                     type);
+    int n =
+        snprintf(output, sizeof(output), "%s.%09ld: %s vigil %.*s", clock, ns, prio, (int)tl, type);
     if (gl)
         n += snprintf(output + n, sizeof(output) - (size_t)n, " in group %.*s", (int)gl, group);
     if (wll)
@@ -304,8 +304,8 @@ static int add_headers(falco_out *f, const msgpack_object *settings)
         char line[1024];
         if (kv->key.type != MSGPACK_OBJECT_STR || kv->val.type != MSGPACK_OBJECT_STR)
             continue;
-        snprintf(line, sizeof(line), "%.*s: %.*s", (int)kv->key.via.str.size,
-                 kv->key.via.str.ptr, (int)kv->val.via.str.size, kv->val.via.str.ptr);
+        snprintf(line, sizeof(line), "%.*s: %.*s", (int)kv->key.via.str.size, kv->key.via.str.ptr,
+                 (int)kv->val.via.str.size, kv->val.via.str.ptr);
         struct curl_slist *more = f->curl.slist_append(l, line);
         if (!more) {
             f->curl.slist_free_all(l);

@@ -51,8 +51,8 @@ static int priority_of(const char *sev, size_t len)
     static const struct {
         const char *name;
         int prio;
-    } map[] = {{"critical", LOG_CRIT}, {"error", LOG_ERR},   {"warning", LOG_WARNING},
-               {"notice", LOG_NOTICE}, {"info", LOG_INFO},   {"debug", LOG_DEBUG}};
+    } map[] = {{"critical", LOG_CRIT}, {"error", LOG_ERR}, {"warning", LOG_WARNING},
+               {"notice", LOG_NOTICE}, {"info", LOG_INFO}, {"debug", LOG_DEBUG}};
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strlen(map[i].name) == len && memcmp(map[i].name, sev, len) == 0)
             return map[i].prio;
@@ -146,8 +146,8 @@ static int journal_write(void *priv, const msgpack_object *ev, const char *json,
     if (gl)
         m += snprintf(msg + m, sizeof(msg) - (size_t)m, " in group %.*s", (int)gl, group);
     if (wll)
-        snprintf(msg + m, sizeof(msg) - (size_t)m, " (workload %.*s)",
-                      (int)(wll < 12 ? wll : 12), wl); /* wl: not NUL-terminated */
+        snprintf(msg + m, sizeof(msg) - (size_t)m, " (workload %.*s)", (int)(wll < 12 ? wll : 12),
+                 wl); /* wl: not NUL-terminated */
     int prio = priority_of(sev, sl);
     if (j->syslog) {
         syslog(prio, "%s: %.*s", msg, (int)len, json);

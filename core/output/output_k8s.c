@@ -23,10 +23,14 @@
 /* Keys of runtimes and Kubernetes itself, not the user's labels. */
 static bool is_system_key(const char *k)
 {
-    static const char *const prefixes[] = {"io.kubernetes.",      "annotation.io.kubernetes.",
-                                           "org.opencontainers.", "io.containerd.",
-                                           "nerdctl/",            "io.podman.",
-                                           "com.docker.",         NULL};
+    static const char *const prefixes[] = {"io.kubernetes.",
+                                           "annotation.io.kubernetes.",
+                                           "org.opencontainers.",
+                                           "io.containerd.",
+                                           "nerdctl/",
+                                           "io.podman.",
+                                           "com.docker.",
+                                           NULL};
     for (size_t i = 0; prefixes[i]; i++)
         if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0)
             return true;

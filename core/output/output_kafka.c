@@ -33,11 +33,11 @@ static int load(char *err, size_t errlen)
     snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : VIGIL_DEFAULT_OUTPUT_DIR, MODULE);
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        snprintf(err, errlen, "cannot load %s (Debian: install librdkafka1): %s", path,
-                 dlerror());
+        snprintf(err, errlen, "cannot load %s (Debian: install librdkafka1): %s", path, dlerror());
         return -ENOENT;
     }
-    const vg_output_kind *(*get)(void) = (const vg_output_kind *(*)(void))dlsym(h, "vigil_output_kafka");
+    const vg_output_kind *(*get)(void) =
+        (const vg_output_kind *(*)(void))dlsym(h, "vigil_output_kafka");
     if (!get || !(module = get())) {
         snprintf(err, errlen, "%s has no vigil_output_kafka", path);
         dlclose(h);

@@ -93,8 +93,8 @@ static int table_name(vg_host *h, const char *table, char *buf, size_t size)
     return (n < 0 || (size_t)n >= size) ? -ENAMETOOLONG : 0;
 }
 
-static int h_store_put(vg_host *h, const char *table, const void *key, size_t klen,
-                       const void *val, size_t vlen)
+static int h_store_put(vg_host *h, const char *table, const void *key, size_t klen, const void *val,
+                       size_t vlen)
 {
     char t[64];
     int rc = table_name(h, table, t, sizeof(t));

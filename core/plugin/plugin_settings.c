@@ -148,8 +148,7 @@ static void key_list(const vg_setting_desc *s, const char *near, char *buf, size
         buf[size - 1] = '\0';
 }
 
-static void check_value(struct check *k, lua_State *L, const char *plugin,
-                        const vg_setting_desc *s)
+static void check_value(struct check *k, lua_State *L, const char *plugin, const vg_setting_desc *s)
 {
     int t = lua_type(L, -1);
     const char *want = NULL;

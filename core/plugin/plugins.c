@@ -127,8 +127,7 @@ static int is_plugin_file(const char *name)
     return n > 3 && name[0] != '.' && strcmp(name + n - 3, ".so") == 0;
 }
 
-static int add_record(vg_plugins *ps, const vg_plugin_env *env, const char *dir,
-                      const char *fname)
+static int add_record(vg_plugins *ps, const vg_plugin_env *env, const char *dir, const char *fname)
 {
     struct vg_host **v = realloc(ps->v, (ps->n + 1) * sizeof(*v));
     if (!v)
@@ -200,8 +199,7 @@ int vg_plugins_reload(vg_plugins *ps)
     int failed = 0;
     for (size_t i = 0; i < ps->n; i++) {
         struct vg_host *h = ps->v[i];
-        if ((h->state != VG_PLUGIN_RUNNING && h->state != VG_PLUGIN_DEGRADED) ||
-            !h->desc->reload)
+        if ((h->state != VG_PLUGIN_RUNNING && h->state != VG_PLUGIN_DEGRADED) || !h->desc->reload)
             continue;
         int rc = h->desc->reload(h->priv);
         if (rc != 0) {

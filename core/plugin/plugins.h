@@ -26,13 +26,13 @@
 typedef struct vg_plugin_env {
     uv_loop_t *loop;
     vg_bus *bus;
-    vg_store *store;    /* NULL: store calls fail with -ENODEV */
+    vg_store *store; /* NULL: store calls fail with -ENODEV */
     vg_config **cfg;
     vg_actions *actions;
     struct vg_workloads *workloads; /* NULL: workload calls fail with -ENODEV */
     struct vg_groups *groups;
-    struct vg_policy *policy;       /* NULL: decide() answers UNKNOWN */
-    struct vg_ctl *ctl;             /* NULL: register_command fails with -ENODEV */
+    struct vg_policy *policy; /* NULL: decide() answers UNKNOWN */
+    struct vg_ctl *ctl;       /* NULL: register_command fails with -ENODEV */
 } vg_plugin_env;
 
 /* A plugin's bus subscription: the bus calls back here, and the event is
@@ -52,8 +52,8 @@ struct vg_host {
     void *priv;                 /* the plugin's state from init */
     char *file;
     char name[64];
-    int state; /* enum vg_plugin_state */
-    int inited; /* init() succeeded, so stop() is owed */
+    int state;                 /* enum vg_plugin_state */
+    int inited;                /* init() succeeded, so stop() is owed */
     struct vg_host_sub **subs; /* bus subscriptions made through subscribe() */
     size_t nsubs;
     struct vg_host_cmd **cmds; /* control commands added through register_command() */

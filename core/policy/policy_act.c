@@ -166,8 +166,8 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
             : vg__exception_find(p ? p->st : NULL, type, name[0] ? name : NULL, group, wire);
     if (e) {
         __atomic_add_fetch(&p->stats.excepted, 1, __ATOMIC_RELAXED);
-        vg_debug("policy: %s%s%s not raised: exception %s (%s:%d)", type, name[0] ? " " : "",
-                 name, e->name ? e->name : "", e->file, e->line);
+        vg_debug("policy: %s%s%s not raised: exception %s (%s:%d)", type, name[0] ? " " : "", name,
+                 e->name ? e->name : "", e->file, e->line);
         return 0;
     }
     msgpack_sbuffer sb;
@@ -304,10 +304,10 @@ const char *vg__policy_run_action(vg_policy *p, const char *spec, const msgpack_
     /* -ENOENT from an action that exists: its target does not (a webhook
      * endpoint not in the config), which is a failure, not "unavailable". */
     bool no_target = rc == -ENOENT && p->o.actions && vg_actions_owner(p->o.actions, name);
-    const char *status = deferred                  ? "pending"
-                         : rc == 0                 ? "done"
+    const char *status = deferred                      ? "pending"
+                         : rc == 0                     ? "done"
                          : rc == -ENOENT && !no_target ? "unavailable"
-                                                   : "failed";
+                                                       : "failed";
     char error[400] = "";
     if (no_target)
         snprintf(error, sizeof(error), "%s has no target '%s'", name, target);

@@ -107,7 +107,7 @@ static int l_on(lua_State *L)
         int id = strchr(type, '.') ? vg_event_type_id(type) : -EINVAL;
         if (id < 0)
             return vg_lua_error(L, "vigil.on: '%s' is not an event type (e.g. \"proc.exec\")",
-                                    type);
+                                type);
         vg__check_type(L, "vigil.on", type);
         hl = &st->by_type[id];
     }
@@ -201,8 +201,8 @@ static void rule_field(lua_State *L, const char *key, char *buf, size_t size, bo
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
     if (len >= size || strchr(s, '\x1f') || (required && len == 0))
-        vg_lua_error(L, "vigil.rule: '%s' must be a non-empty string shorter than %d bytes",
-                         key, (int)size);
+        vg_lua_error(L, "vigil.rule: '%s' must be a non-empty string shorter than %d bytes", key,
+                     (int)size);
     memcpy(buf, s, len + 1);
     lua_pop(L, 1);
 }
@@ -243,7 +243,7 @@ static int l_rule(lua_State *L)
         lua_pop(L, 1);
         if (lua_type(L, -1) != LUA_TSTRING || !known_rule_key(lua_tostring(L, -1), names))
             return vg_lua_error(L, "vigil.rule: unknown field '%s' for plane %s",
-                                    luaL_tolstring(L, -1, NULL), plane);
+                                luaL_tolstring(L, -1, NULL), plane);
     }
     int set = 0;
     for (int i = 0; names[i]; i++) {
@@ -295,14 +295,14 @@ static size_t watch_check(lua_State *L, struct vg__pstate *st, char *group, size
         const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         if (!k || (strcmp(k, "group") != 0 && strcmp(k, "paths") != 0))
             vg_lua_error(L, "vigil.watch: unknown field '%s' (group, paths)",
-                             luaL_tolstring(L, -1, NULL));
+                         luaL_tolstring(L, -1, NULL));
     }
     int t = lua_getfield(L, 1, "group");
     size_t len = 0;
     const char *g = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
     if (t != LUA_TNIL && (!g || len == 0 || len >= gsize))
         vg_lua_error(L, "vigil.watch: 'group' must be a non-empty string shorter than %d bytes",
-                         (int)gsize);
+                     (int)gsize);
     snprintf(group, gsize, "%s", g ? g : "");
     lua_pop(L, 1);
     if (lua_getfield(L, 1, "paths") != LUA_TTABLE)
@@ -317,9 +317,9 @@ static size_t watch_check(lua_State *L, struct vg__pstate *st, char *group, size
         const char *path = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
         if (!path || !plain_path(path, len))
             vg_lua_error(L,
-                             "vigil.watch: paths[%d] must be an absolute path without '.', '..' "
-                             "or empty components, shorter than %d bytes",
-                             (int)i, VG__WATCH_PATH_MAX);
+                         "vigil.watch: paths[%d] must be an absolute path without '.', '..' "
+                         "or empty components, shorter than %d bytes",
+                         (int)i, VG__WATCH_PATH_MAX);
         lua_pop(L, 1);
     }
     return n;
@@ -477,9 +477,9 @@ static void table_subject(lua_State *L, int idx, vg_rule *r, const char *fn)
                                                           : -1;
     if (r->plane < 0)
         vg_lua_error(L,
-                         "%s: expected an event of the proc, file or net plane, or "
-                         "{group=, plane=, <fields>}",
-                         fn);
+                     "%s: expected an event of the proc, file or net plane, or "
+                     "{group=, plane=, <fields>}",
+                     fn);
     copy_field(L, idx, "group", r->group, sizeof(r->group));
     const char *const *names = vg_rule_field_names(r->plane);
     int found = 0;

@@ -30,9 +30,8 @@ static void warn_at(lua_State *L, const char *what, const char *name, const char
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++)
         if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-            vg_warn("policy %s:%d: %s '%s' %s",
-                    ar.source[0] == '@' ? ar.source + 1 : ar.short_src, ar.currentline, what,
-                    name, why);
+            vg_warn("policy %s:%d: %s '%s' %s", ar.source[0] == '@' ? ar.source + 1 : ar.short_src,
+                    ar.currentline, what, name, why);
             return;
         }
     vg_warn("policy: %s '%s' %s", what, name, why);

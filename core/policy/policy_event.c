@@ -89,7 +89,6 @@ static void make_strict(lua_State *L, const vg_event *ev)
     lua_pop(L, 1); /* the registry's table */
 }
 
-
 void vg__event_push(lua_State *L, const vg_event *ev)
 {
     msgpack_unpacked up;

@@ -91,8 +91,10 @@ int vg__exception_parse(lua_State *L, int idx, struct vg__exception *e)
         for (size_t i = 0; keys[i]; i++)
             known = known || strcmp(k, keys[i]) == 0;
         if (!known)
-            vg_lua_error(L, "vigil.exception: unknown field '%s' (name, incident, type, group, "
-                            "match)", luaL_tolstring(L, -2, NULL));
+            vg_lua_error(L,
+                         "vigil.exception: unknown field '%s' (name, incident, type, group, "
+                         "match)",
+                         luaL_tolstring(L, -2, NULL));
         lua_pop(L, 1);
     }
     opt_string(L, idx, "name", &e->name);

@@ -29,7 +29,7 @@
 
 #define VG__RESP_MATCH_MAX 16
 #define VG__RESP_ACTIONS_MAX 8
-#define VG__WATCH_PATHS_MAX 64 /* paths of one vigil.watch{} */
+#define VG__WATCH_PATHS_MAX 64   /* paths of one vigil.watch{} */
 #define VG__WATCH_TOTAL_MAX 1024 /* paths of every vigil.watch{} of a load */
 #define VG__WATCH_PATH_MAX 1024
 
@@ -107,7 +107,7 @@ struct vg__pstate {
     size_t nwatch, capwatch, watch_paths;
     size_t files, handlers;
     vg_policy_load load; /* the name checks of this load (policy.h) */
-    int incidents_ref; /* registry table: incidents[group or "*"][name] = bool */
+    int incidents_ref;   /* registry table: incidents[group or "*"][name] = bool */
     /* Where the last error happened, filled by the message handler. */
     char err_file[512];
     int err_line;
@@ -121,10 +121,9 @@ struct vg_policy {
     vg__cache *cache;
     const vg_event *cur; /* the event being handled, for vigil.* */
     int t_error, t_done, t_mode, t_watch;
-    char *last_error; /* the first problem of the last load, if it failed */
+    char *last_error;      /* the first problem of the last load, if it failed */
     vg_policy_stats stats; /* updated with __atomic operations */
 };
-
 
 /* policy_api.c: pushes the `vigil` table (upvalue-free; functions find the
  * state through vg_sandbox_of(L)->user). Under lua_pcall. */

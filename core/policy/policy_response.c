@@ -43,8 +43,7 @@ static void parse_match(lua_State *L, int idx, struct vg__response *r)
         if (lua_type(L, -2) != LUA_TSTRING)
             vg_lua_error(L, "vigil.response: match keys must be field names");
         if (r->nmatch == VG__RESP_MATCH_MAX)
-            vg_lua_error(L, "vigil.response: more than %d match conditions",
-                             VG__RESP_MATCH_MAX);
+            vg_lua_error(L, "vigil.response: more than %d match conditions", VG__RESP_MATCH_MAX);
         const char *key = lua_tostring(L, -2);
         const char *val = value_str(L, top, key);
         r->mkey[r->nmatch] = dup_checked(L, key);
@@ -81,14 +80,13 @@ int vg__response_parse(lua_State *L, int idx, struct vg__response *r)
         if (strcmp(k, "on") && strcmp(k, "match") && strcmp(k, "actions") && strcmp(k, "name") &&
             strcmp(k, "min_severity"))
             vg_lua_error(L,
-                             "vigil.response: unknown field '%s' (on, match, min_severity, "
-                             "actions, name)",
-                             luaL_tolstring(L, -2, NULL));
+                         "vigil.response: unknown field '%s' (on, match, min_severity, "
+                         "actions, name)",
+                         luaL_tolstring(L, -2, NULL));
         lua_pop(L, 1);
     }
     if (lua_getfield(L, idx, "on") != LUA_TSTRING || !*lua_tostring(L, -1))
-        vg_lua_error(L,
-                         "vigil.response: 'on' must name an event type (e.g. \"proc.violation\")");
+        vg_lua_error(L, "vigil.response: 'on' must name an event type (e.g. \"proc.violation\")");
     vg__check_pattern(L, lua_tostring(L, -1));
     r->on = dup_checked(L, lua_tostring(L, -1));
     lua_pop(L, 1);
@@ -101,7 +99,7 @@ int vg__response_parse(lua_State *L, int idx, struct vg__response *r)
     if (t != LUA_TNIL &&
         (t != LUA_TSTRING || (r->min_severity = vg_severity_parse(lua_tostring(L, -1))) < 0))
         vg_lua_error(L, "vigil.response: 'min_severity' must be a severity name "
-                            "(debug, info, notice, warning, error, critical)");
+                        "(debug, info, notice, warning, error, critical)");
     lua_pop(L, 1);
     t = lua_getfield(L, idx, "match");
     if (t == LUA_TTABLE)

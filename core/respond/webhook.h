@@ -113,5 +113,4 @@ int vg_webhooks_check_curl(const vg_config *cfg, const char *soname, char *why, 
 /* The stats as a map, for `vigilctl status`. */
 int vg_webhooks_pack_stats(const vg_webhooks *w, msgpack_packer *pk);
 
-
 #endif

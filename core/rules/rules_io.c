@@ -117,8 +117,8 @@ int vg_rules_export(vg_rules *r, const char *group, int64_t now_ns, size_t offse
 }
 
 int vg_rules_export_filtered(vg_rules *r, const char *group, const vg_rule_filter *filter,
-                             int64_t now_ns, size_t offset, size_t max_bytes,
-                             msgpack_sbuffer *out, size_t *written)
+                             int64_t now_ns, size_t offset, size_t max_bytes, msgpack_sbuffer *out,
+                             size_t *written)
 {
     page pg = {.sb = out,
                .skip = offset,
@@ -143,8 +143,8 @@ int vg_rules_export_filtered(vg_rules *r, const char *group, const vg_rule_filte
              "-- vigil rules, exported %s: %zu %srule%s of %s%s%s.\n"
              "-- Keep it in git, load it with `vigilctl rules import FILE`, or put it in a\n"
              "-- policy directory. The comment after each rule says how it came to be.\n\n",
-             when, n, which, n == 1 ? "" : "s", group ? "group \"" : "every group", group ? group : "",
-             group ? "\"" : "");
+             when, n, which, n == 1 ? "" : "s", group ? "group \"" : "every group",
+             group ? group : "", group ? "\"" : "");
     put(out, line);
     rc = vg_rules_each(r, group, -1, export_one, &pg);
     *written = pg.written;

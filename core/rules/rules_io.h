@@ -31,8 +31,8 @@ int vg_rules_export(vg_rules *r, const char *group, int64_t now_ns, size_t offse
 /* The same for the rules that filter takes (e.g. the learned set, to
  * review and commit); offsets count those rules only. */
 int vg_rules_export_filtered(vg_rules *r, const char *group, const vg_rule_filter *filter,
-                             int64_t now_ns, size_t offset, size_t max_bytes,
-                             msgpack_sbuffer *out, size_t *written);
+                             int64_t now_ns, size_t offset, size_t max_bytes, msgpack_sbuffer *out,
+                             size_t *written);
 
 /*
  * Runs `text` (named `name` in messages, e.g. the file's path) in a

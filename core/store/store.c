@@ -45,7 +45,7 @@ enum op_kind { OP_PUT, OP_DEL };
 
 struct op {
     uint8_t kind;
-    uint8_t table;       /* index into vg_store.tables */
+    uint8_t table; /* index into vg_store.tables */
     uint16_t klen;
     size_t vlen;
     unsigned char *data; /* key then value, one allocation */
@@ -79,28 +79,42 @@ struct vg_store {
 static int lmdb_errno(int rc)
 {
     switch (rc) {
-    case MDB_SUCCESS: return 0;
-    case MDB_KEYEXIST: return -EEXIST;
-    case MDB_NOTFOUND: return -ENOENT;
+    case MDB_SUCCESS:
+        return 0;
+    case MDB_KEYEXIST:
+        return -EEXIST;
+    case MDB_NOTFOUND:
+        return -ENOENT;
     case MDB_PAGE_NOTFOUND:
     case MDB_CORRUPTED:
-    case MDB_INVALID: return -EBADMSG;
-    case MDB_VERSION_MISMATCH: return -EPROTO;
-    case MDB_PANIC: return -EIO;
-    case MDB_MAP_FULL: return -ENOSPC;
-    case MDB_DBS_FULL: return -EMFILE;
+    case MDB_INVALID:
+        return -EBADMSG;
+    case MDB_VERSION_MISMATCH:
+        return -EPROTO;
+    case MDB_PANIC:
+        return -EIO;
+    case MDB_MAP_FULL:
+        return -ENOSPC;
+    case MDB_DBS_FULL:
+        return -EMFILE;
     case MDB_READERS_FULL:
     case MDB_TLS_FULL:
-    case MDB_MAP_RESIZED: return -EAGAIN;
-    case MDB_TXN_FULL: return -E2BIG;
+    case MDB_MAP_RESIZED:
+        return -EAGAIN;
+    case MDB_TXN_FULL:
+        return -E2BIG;
     case MDB_CURSOR_FULL:
-    case MDB_PAGE_FULL: return -EOVERFLOW;
-    case MDB_BAD_DBI: return -EBADF;
+    case MDB_PAGE_FULL:
+        return -EOVERFLOW;
+    case MDB_BAD_DBI:
+        return -EBADF;
     case MDB_INCOMPATIBLE:
     case MDB_BAD_RSLOT:
     case MDB_BAD_TXN:
-    case MDB_BAD_VALSIZE: return -EINVAL;
-    default: return rc > 0 ? -rc : -EIO;
+    case MDB_BAD_VALSIZE:
+        return -EINVAL;
+    default:
+        return rc > 0 ? -rc : -EIO;
     }
 }
 
@@ -196,9 +210,11 @@ static int queue_op(vg_store *st, enum op_kind kind, size_t ti, const void *key,
     memcpy(data, key, klen);
     if (vlen)
         memcpy(data + klen, val, vlen);
-    st->ops[st->nops++] = (struct op){
-        .kind = (uint8_t)kind, .table = (uint8_t)ti, .klen = (uint16_t)klen, .vlen = vlen,
-        .data = data};
+    st->ops[st->nops++] = (struct op){.kind = (uint8_t)kind,
+                                      .table = (uint8_t)ti,
+                                      .klen = (uint16_t)klen,
+                                      .vlen = vlen,
+                                      .data = data};
     st->tables[ti].pending++;
     return 0;
 }
@@ -315,8 +331,7 @@ static int grow_map(vg_store *st)
         vg_info("store: map grown to %" PRIu64 " MiB", (cur * 2) >> 20);
         return 0;
     }
-    vg_err("store: cannot grow the map to %" PRIu64 " MiB: %s", (cur * 2) >> 20,
-           mdb_strerror(rc));
+    vg_err("store: cannot grow the map to %" PRIu64 " MiB: %s", (cur * 2) >> 20, mdb_strerror(rc));
     if (mdb_env_set_mapsize(st->env, (size_t)cur) != 0) {
         vg_err("store: cannot map %s again; the store is unusable", st->dir);
         st->broken = true;
@@ -369,8 +384,8 @@ bool vg_store_dirty(const vg_store *st)
 
 /* ---- queueing ----------------------------------------------------------- */
 
-int vg_store_put(vg_store *st, const char *table, const void *key, size_t klen,
-                 const void *val, size_t vlen)
+int vg_store_put(vg_store *st, const char *table, const void *key, size_t klen, const void *val,
+                 size_t vlen)
 {
     if (!st || !table_name_ok(table) || !key_ok(key, klen) || (!val && vlen) || vlen > VALUE_MAX)
         return -EINVAL;
@@ -499,8 +514,8 @@ static int iter_first(MDB_cursor *cur, MDB_val *k, MDB_val *v, const void *start
     return rc;
 }
 
-static int iter_run(vg_store *st, MDB_cursor *cur, const void *start, size_t slen,
-                    bool reverse, vg_store_iter_cb cb, void *arg)
+static int iter_run(vg_store *st, MDB_cursor *cur, const void *start, size_t slen, bool reverse,
+                    vg_store_iter_cb cb, void *arg)
 {
     MDB_val k, v;
     int rc = iter_first(cur, &k, &v, start, slen, reverse);
@@ -588,8 +603,7 @@ static int schema_check(vg_store *st)
     if (rc == -ENOENT && (rc = schema_write(st)) == 0)
         return 0;
     if (rc) {
-        vg_err("store: %s: cannot read or write the schema version: %s", st->dir,
-               strerror(-rc));
+        vg_err("store: %s: cannot read or write the schema version: %s", st->dir, strerror(-rc));
         return rc;
     }
     rc = schema_decode(val, len, &ver);
@@ -695,8 +709,7 @@ void vg_store_close(vg_store *st)
         size_t n = st->nops;
         int rc = vg_store_commit(st, true);
         if (rc)
-            vg_err("store: closing %s with %zu changes not written: %s", st->dir, n,
-                   strerror(-rc));
+            vg_err("store: closing %s with %zu changes not written: %s", st->dir, n, strerror(-rc));
     }
     store_free(st);
 }

@@ -42,11 +42,11 @@ typedef struct vg_store_opts {
 } vg_store_opts;
 
 typedef struct vg_store_stats {
-    uint64_t map_size;    /* bytes reserved */
-    uint64_t used_bytes;  /* high-water mark of pages used * page size */
-    uint64_t file_bytes;  /* size of data.mdb on disk */
-    uint64_t events;      /* entries in "events" */
-    uint64_t pending;     /* queued, not yet committed */
+    uint64_t map_size;   /* bytes reserved */
+    uint64_t used_bytes; /* high-water mark of pages used * page size */
+    uint64_t file_bytes; /* size of data.mdb on disk */
+    uint64_t events;     /* entries in "events" */
+    uint64_t pending;    /* queued, not yet committed */
     uint64_t commit_errors;
 } vg_store_stats;
 
@@ -61,8 +61,8 @@ void vg_store_close(vg_store *st);
 /* Queue a change. Table names are at most 63 bytes; keys at most 511 bytes
  * (LMDB's limit); values at most 1 GiB. Both copy their arguments. 0,
  * -EINVAL, -ENOMEM, or -EMFILE beyond 64 distinct tables. */
-int vg_store_put(vg_store *st, const char *table, const void *key, size_t klen,
-                 const void *val, size_t vlen);
+int vg_store_put(vg_store *st, const char *table, const void *key, size_t klen, const void *val,
+                 size_t vlen);
 int vg_store_del(vg_store *st, const char *table, const void *key, size_t klen);
 
 /* Reads one value, seeing queued changes (the batch is committed first if it

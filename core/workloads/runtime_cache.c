@@ -124,8 +124,8 @@ static void load_config(vg__oci_state *st, const char *root)
 {
     char path[4096];
     vg__file_key k;
-    if (!st->bundle || snprintf(path, sizeof(path), "%s%s/config.json", root, st->bundle) >=
-                           (int)sizeof(path) ||
+    if (!st->bundle ||
+        snprintf(path, sizeof(path), "%s%s/config.json", root, st->bundle) >= (int)sizeof(path) ||
         file_key(path, &k) < 0) {
         json_decref(st->annotations);
         st->annotations = NULL;

@@ -24,13 +24,13 @@ typedef struct vg__file_key {
 
 /* The fields discovery uses of one state.json and its config.json. */
 typedef struct vg__oci_state {
-    char *path; /* state.json's, the key */
+    char *path;    /* state.json's, the key */
     uint64_t seen; /* the last scan that asked for it */
     vg__file_key state_key, config_key;
     long long pid, start; /* init_process_pid, init_process_start */
     int64_t created_ns;
-    char *bundle;         /* from config.labels "bundle=", or NULL */
-    json_t *annotations;  /* the bundle's config.json annotations, or NULL */
+    char *bundle;        /* from config.labels "bundle=", or NULL */
+    json_t *annotations; /* the bundle's config.json annotations, or NULL */
 } vg__oci_state;
 
 typedef struct vg__oci_cache {

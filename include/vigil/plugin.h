@@ -209,8 +209,7 @@ typedef struct vg_host_api {
     uint32_t size; /* sizeof(vg_host_api) of the daemon */
 
     /* Any thread. Messages are prefixed with the plugin's name. */
-    void (*log)(vg_host *h, int level, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    void (*log)(vg_host *h, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
     /* Loop thread. Returns the id of the event type `name` ("plane.what"),
      * registering it on first use, or -EINVAL / -ENOSPC. */
@@ -243,8 +242,8 @@ typedef struct vg_host_api {
      * committed at the end of the loop iteration; get returns a malloc()ed
      * copy that the caller frees. All return 0 or a negative errno
      * (-ENOENT for a missing key). */
-    int (*store_put)(vg_host *h, const char *table, const void *key, size_t klen,
-                     const void *val, size_t vlen);
+    int (*store_put)(vg_host *h, const char *table, const void *key, size_t klen, const void *val,
+                     size_t vlen);
     int (*store_get)(vg_host *h, const char *table, const void *key, size_t klen, void **val,
                      size_t *vlen);
     int (*store_del)(vg_host *h, const char *table, const void *key, size_t klen);
@@ -333,8 +332,8 @@ enum vg_setting_type {
     VG_SETTING_STRING = 1, /* a string; one of `choices` when given */
     VG_SETTING_INT = 2,    /* an integer in [min, max] */
     VG_SETTING_BOOL = 3,
-    VG_SETTING_LIST = 4,   /* a list of strings */
-    VG_SETTING_TABLE = 5,  /* any table; the plugin checks its content */
+    VG_SETTING_LIST = 4,  /* a list of strings */
+    VG_SETTING_TABLE = 5, /* any table; the plugin checks its content */
 };
 typedef struct vg_setting_desc {
     const char *key;            /* NULL ends the array */

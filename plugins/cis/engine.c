@@ -476,7 +476,8 @@ void cis_report_free(cis_report *rep)
         return;
     for (size_t i = 0; i < rep->n; i++) {
         cis_result *res = &rep->results[i];
-        free(res->id), free(res->benchmark), free(res->version), free(res->description), free(res->title), free(res->target);
+        free(res->id), free(res->benchmark), free(res->version), free(res->description),
+            free(res->title), free(res->target);
         free(res->remediation), free(res->evidence), free(res->file);
         for (size_t j = 0; j < res->ntags; j++)
             free(res->tags[j].framework), free(res->tags[j].control);

@@ -106,12 +106,12 @@ static json_t *tags_json(const cis_result *x)
 
 static json_t *result_json(const cis_result *x)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:s, s:o, s:s}", "id",
-                          s(x->id), "benchmark", s(x->benchmark), "title", s(x->title), "target",
-                          s(x->target), "status", cis_status_name(x->status), "evidence",
-                          s(x->evidence), "level", x->level, "automated", x->automated, "scored",
-                          x->scored, "remediation", s(x->remediation), "tags", tags_json(x),
-                          "file", s(x->file));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:s, s:o, s:s}", "id", s(x->id),
+                  "benchmark", s(x->benchmark), "title", s(x->title), "target", s(x->target),
+                  "status", cis_status_name(x->status), "evidence", s(x->evidence), "level",
+                  x->level, "automated", x->automated, "scored", x->scored, "remediation",
+                  s(x->remediation), "tags", tags_json(x), "file", s(x->file));
     if (o && x->version)
         json_object_set_new(o, "version", json_string(x->version));
     if (o && x->description)
@@ -148,11 +148,11 @@ int cis_print_sarif(FILE *f, const cis_report *r)
         const cis_result *x = &r->results[i];
         char rule[160];
         snprintf(rule, sizeof(rule), "%s/%s", x->benchmark ? x->benchmark : "custom", s(x->id));
-        json_array_append_new(
-            rules, json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:o, s:i, s:s}}", "id", rule,
-                             "shortDescription", "text", s(x->title), "help", "text",
-                             s(x->remediation), "properties", "tags", tags_json(x), "level",
-                             x->level, "benchmarkVersion", s(x->version)));
+        json_array_append_new(rules,
+                              json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:o, s:i, s:s}}", "id", rule,
+                                        "shortDescription", "text", s(x->title), "help", "text",
+                                        s(x->remediation), "properties", "tags", tags_json(x),
+                                        "level", x->level, "benchmarkVersion", s(x->version)));
         if (x->status != CIS_WARN && x->status != CIS_ERROR)
             continue;
         json_array_append_new(

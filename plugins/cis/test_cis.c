@@ -330,8 +330,8 @@ static void test_if_applicable(void **state)
     (void)state;
     char root[256];
     sub(root, "applicable");
-    const char *dockerd[] = {"/usr/bin/dockerd", "--data-root", "/srv/dk", "--exec-root",
-                             "/srv/dkx", NULL};
+    const char *dockerd[] = {"/usr/bin/dockerd", "--data-root", "/srv/dk",
+                             "--exec-root",      "/srv/dkx",    NULL};
     put_proc(root, 300, "dockerd", dockerd);
     put(root, "srv/dkx/runtime-runc/moby/c1/state.json", 0600,
         "{\"init_process_pid\":0,\"config\":{\"labels\":[\"bundle=/srv/b/c1\"]}}");
@@ -582,7 +582,8 @@ static void make_kubelet18(const char *root, bool good)
             "eventRecordQPS: -1\n"
             "tlsCertFile: /var/lib/kubelet/pki/kubelet.crt\n"
             "rotateCertificates: false\n"
-            "tlsCipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_128_CBC_SHA]\n");
+            "tlsCipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "
+            "TLS_RSA_WITH_AES_128_CBC_SHA]\n");
     put(root, "etc/systemd/system/kubelet.service.d/10-kubeadm.conf", mode, "[Service]\n");
     put(root, "etc/kubernetes/kubelet.conf", mode, "apiVersion: v1\n");
     put(root, "etc/kubernetes/proxy.conf", mode, "apiVersion: v1\n");
@@ -600,10 +601,10 @@ static void make_kubelet18(const char *root, bool good)
 static void test_kubelet_node_section(void **state)
 {
     (void)state;
-    static const char *const ids[] = {
-        "4.1.1", "4.1.2", "4.1.3", "4.1.5", "4.1.6", "4.1.9", "4.2.1",  "4.2.2",  "4.2.3",
-        "4.2.4", "4.2.5", "4.2.6", "4.2.7", "4.2.8", "4.2.9", "4.2.10", "4.2.11", "4.2.12",
-        "4.2.13", NULL};
+    static const char *const ids[] = {"4.1.1",  "4.1.2",  "4.1.3",  "4.1.5",  "4.1.6",
+                                      "4.1.9",  "4.2.1",  "4.2.2",  "4.2.3",  "4.2.4",
+                                      "4.2.5",  "4.2.6",  "4.2.7",  "4.2.8",  "4.2.9",
+                                      "4.2.10", "4.2.11", "4.2.12", "4.2.13", NULL};
     char bad[256], good[256];
     sub(bad, "kubelet18-bad");
     sub(good, "kubelet18-good");
@@ -616,7 +617,8 @@ static void test_kubelet_node_section(void **state)
     expect(r, "kubernetes", "4.1.7", CIS_INFO); /* no CA file: not a finding, not a pass */
     expect(r, "kubernetes", "4.1.8", CIS_INFO);
     expect_evidence(r, "kubernetes", "4.2.1", "--anonymous-auth = true"); /* the flag wins */
-    expect_evidence(r, "kubernetes", "4.2.11", "--feature-gates RotateKubeletServerCertificate = false");
+    expect_evidence(r, "kubernetes", "4.2.11",
+                    "--feature-gates RotateKubeletServerCertificate = false");
     expect_evidence(r, "kubernetes", "4.2.12", "TLS_RSA_WITH_AES_128_CBC_SHA");
     expect_evidence(r, "kubernetes", "4.1.2", "owned by 1000:1000");
     const cis_result *x = find(r, "kubernetes", "4.2.1");
@@ -628,7 +630,8 @@ static void test_kubelet_node_section(void **state)
     for (int i = 0; ids[i]; i++)
         expect(r, "kubernetes", ids[i], CIS_PASS);
     expect(r, "kubernetes", "4.1.7", CIS_PASS);
-    expect_evidence(r, "kubernetes", "4.2.4", "--read-only-port = 0"); /* over readOnlyPort: 10255 */
+    expect_evidence(r, "kubernetes", "4.2.4",
+                    "--read-only-port = 0"); /* over readOnlyPort: 10255 */
     cis_report_free(r);
 }
 
@@ -645,7 +648,8 @@ static void test_kubelet(void **state)
         expect(r, "kubernetes", ids[i], CIS_WARN);
     expect(r, "kubernetes", "4.2.3", CIS_PASS);
     expect(r, "kubernetes", "4.1.7", CIS_PASS);
-    expect(r, "kubernetes", "4.2.6", CIS_PASS); /* makeIPTablesUtilChains unset: the default, true */
+    expect(r, "kubernetes", "4.2.6",
+           CIS_PASS); /* makeIPTablesUtilChains unset: the default, true */
     cis_report_free(r);
     r = run(good, CIS_KUBERNETES, NULL, NULL);
     for (int i = 0; ids[i]; i++)
@@ -1097,16 +1101,21 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_host_bad),         cmocka_unit_test(test_host_good),
+        cmocka_unit_test(test_host_bad),
+        cmocka_unit_test(test_host_good),
         cmocka_unit_test(test_missing_input_is_not_a_pass),
-        cmocka_unit_test(test_root_confinement), cmocka_unit_test(test_containers),
+        cmocka_unit_test(test_root_confinement),
+        cmocka_unit_test(test_containers),
         cmocka_unit_test(test_if_applicable),
-        cmocka_unit_test(test_manifests),        cmocka_unit_test(test_kubelet),
+        cmocka_unit_test(test_manifests),
+        cmocka_unit_test(test_kubelet),
         cmocka_unit_test(test_kubelet_node_section),
         cmocka_unit_test(test_images),
         cmocka_unit_test(test_store_images),
-        cmocka_unit_test(test_compliance_sources),           cmocka_unit_test(test_custom_checks),
-        cmocka_unit_test(test_all_checks),       cmocka_unit_test(test_tag_filter),
+        cmocka_unit_test(test_compliance_sources),
+        cmocka_unit_test(test_custom_checks),
+        cmocka_unit_test(test_all_checks),
+        cmocka_unit_test(test_tag_filter),
         cmocka_unit_test(test_cis_api),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -36,13 +36,12 @@ char LICENSE[] SEC("license") = "GPL";
 /* Filled by the loader before the programs load. */
 const volatile __u32 self_tgid = 0;
 const volatile __s64 boot_to_real_ns = 0; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
-const volatile long nr_mount = -1, nr_umount2 = -1, nr_unshare = -1, nr_setns = -1,
-                    nr_chroot = -1, nr_pivot_root = -1, nr_init_module = -1,
-                    nr_finit_module = -1, nr_delete_module = -1, nr_ptrace = -1,
-                    nr_socket = -1, nr_symlink = -1, nr_symlinkat = -1, nr_link = -1,
-                    nr_linkat = -1, nr_open = -1, nr_openat = -1, nr_openat2 = -1,
-                    nr_creat = -1, nr_unlink = -1, nr_unlinkat = -1, nr_truncate = -1,
-                    nr_rename = -1, nr_renameat = -1, nr_renameat2 = -1;
+const volatile long nr_mount = -1, nr_umount2 = -1, nr_unshare = -1, nr_setns = -1, nr_chroot = -1,
+                    nr_pivot_root = -1, nr_init_module = -1, nr_finit_module = -1,
+                    nr_delete_module = -1, nr_ptrace = -1, nr_socket = -1, nr_symlink = -1,
+                    nr_symlinkat = -1, nr_link = -1, nr_linkat = -1, nr_open = -1, nr_openat = -1,
+                    nr_openat2 = -1, nr_creat = -1, nr_unlink = -1, nr_unlinkat = -1,
+                    nr_truncate = -1, nr_rename = -1, nr_renameat = -1, nr_renameat2 = -1;
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -271,13 +270,12 @@ int BPF_PROG(vg_sys_enter, struct pt_regs *regs, long id)
         return on_open((void *)PT_REGS_PARM2_SYSCALL(regs), (long)PT_REGS_PARM3_SYSCALL(regs));
     /* Everything else but the calls below returns here, at the price of a
      * few comparisons. */
-    if (id != nr_open && id != nr_openat2 && id != nr_creat && id != nr_mount &&
-        id != nr_umount2 && id != nr_unshare && id != nr_setns && id != nr_chroot &&
-        id != nr_pivot_root && id != nr_init_module && id != nr_finit_module &&
-        id != nr_delete_module && id != nr_ptrace && id != nr_socket && id != nr_symlink &&
-        id != nr_symlinkat && id != nr_link && id != nr_linkat && id != nr_unlink &&
-        id != nr_unlinkat && id != nr_truncate && id != nr_rename && id != nr_renameat &&
-        id != nr_renameat2)
+    if (id != nr_open && id != nr_openat2 && id != nr_creat && id != nr_mount && id != nr_umount2 &&
+        id != nr_unshare && id != nr_setns && id != nr_chroot && id != nr_pivot_root &&
+        id != nr_init_module && id != nr_finit_module && id != nr_delete_module &&
+        id != nr_ptrace && id != nr_socket && id != nr_symlink && id != nr_symlinkat &&
+        id != nr_link && id != nr_linkat && id != nr_unlink && id != nr_unlinkat &&
+        id != nr_truncate && id != nr_rename && id != nr_renameat && id != nr_renameat2)
         return 0;
     if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
         return 0;

@@ -52,8 +52,8 @@ static int mark_mount(const char *path, bool root, void *arg)
 static int unmark_mount(const char *path, bool root, void *arg)
 {
     execwatch *ew = arg;
-    return fanotify_mark(ew->fd, FAN_MARK_REMOVE | FAN_MARK_MOUNT, FAN_OPEN_EXEC, AT_FDCWD,
-                         path) < 0
+    return fanotify_mark(ew->fd, FAN_MARK_REMOVE | FAN_MARK_MOUNT, FAN_OPEN_EXEC, AT_FDCWD, path) <
+                   0
                ? -errno
                : 0;
 }

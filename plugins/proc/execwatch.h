@@ -32,7 +32,7 @@
 typedef struct exec_chain {
     pid_t pid;
     int n;
-    int64_t ns; /* CLOCK_MONOTONIC when its first open was read */
+    int64_t ns;                     /* CLOCK_MONOTONIC when its first open was read */
     char workload[VG_WORKLOAD_MAX]; /* whose mount the file is on */
     char group[VG_GROUP_MAX];
     bool open; /* the last file wants an interpreter still to come */

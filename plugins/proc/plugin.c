@@ -255,8 +255,8 @@ static const char *exec_paths(proc_plugin *p, procinfo *pi, exec_chain *c,
         return NULL;
     /* The probe says which file the exec ran: the kernel's dev_t is
      * major << 20 | minor. */
-    if (e ? !execwatch_take_file(p->ew, pi->pid, e->exe_dev >> 20, e->exe_dev & 0xfffff,
-                                 e->exe_ino, c)
+    if (e ? !execwatch_take_file(p->ew, pi->pid, e->exe_dev >> 20, e->exe_dev & 0xfffff, e->exe_ino,
+                                 c)
           : !execwatch_take(p->ew, pi->pid, c, &later))
         return NULL;
     const char *prog = exec_chain_program(c);
@@ -327,7 +327,9 @@ static void report_exec(proc_plugin *p, procinfo *pi, const char *interp, bool r
      * for its euid: the table may not have seen its last uid change yet. */
     kv_str(&pk, "parent_name", parent ? parent->name : pi->parent_name);
     kv_int(&pk, "parent_euid",
-           pi->parent_euid >= 0 ? pi->parent_euid : parent ? (int64_t)parent->euid : -1);
+           pi->parent_euid >= 0 ? pi->parent_euid
+           : parent             ? (int64_t)parent->euid
+                                : -1);
     kv_str(&pk, "cgroup", pi->cgroup);
     kv_bool(&pk, "stdio_socket", pi->stdio_socket);
     if (interp)

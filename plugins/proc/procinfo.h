@@ -15,13 +15,13 @@ typedef struct procinfo {
     pid_t pid, ppid;
     uid_t uid, euid;
     gid_t gid, egid;
-    char name[16];      /* argv[0]'s last component (comm if empty), truncated */
-    char path[4096];    /* /proc/<pid>/exe, "" if unreadable */
-    char cmdline[1024]; /* arguments joined by spaces, truncated */
-    char cgroup[512];   /* the unified (v2) path, or the first v1 line's */
-    bool stdio_socket;  /* stdin or stdout is a TCP/UDP socket: a reverse shell's mark */
-    int64_t parent_euid;   /* from the exec probe; -1: not known here */
-    char parent_name[16];  /* from the exec probe: the parent's comm */
+    char name[16];        /* argv[0]'s last component (comm if empty), truncated */
+    char path[4096];      /* /proc/<pid>/exe, "" if unreadable */
+    char cmdline[1024];   /* arguments joined by spaces, truncated */
+    char cgroup[512];     /* the unified (v2) path, or the first v1 line's */
+    bool stdio_socket;    /* stdin or stdout is a TCP/UDP socket: a reverse shell's mark */
+    int64_t parent_euid;  /* from the exec probe; -1: not known here */
+    char parent_name[16]; /* from the exec probe: the parent's comm */
 } procinfo;
 
 /* Reads everything about pid under `proc_root` ("/proc" on a real host).

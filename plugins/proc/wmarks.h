@@ -35,7 +35,7 @@ typedef struct wmarks {
     wmarks_ops ops;
     wmarks_entry *v;
     size_t n, cap;
-    atomic_size_t count; /* n, for other threads */
+    atomic_size_t count;   /* n, for other threads */
     pthread_mutex_t olock; /* guards owners: written by the loop, read anywhere */
     wmarks_mount *owners;
     size_t nowners, capowners;
@@ -54,6 +54,6 @@ void wmarks_own(wmarks *m, const char *path, const vg_workload_view *w);
 /* Any thread. The workload whose marked mount holds the open file fd:
  * fills id and group (mode and pid are the caller's); false if none. */
 bool wmarks_owner(wmarks *m, int fd, vg_workload_view *w);
-void wmarks_free(wmarks *m);   /* frees the set; the marks go with the group */
+void wmarks_free(wmarks *m); /* frees the set; the marks go with the group */
 
 #endif

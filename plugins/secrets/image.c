@@ -59,8 +59,8 @@ static void hold(void *arg, const vg_sec_finding *f)
         return;
     ly->held = h;
     h += ly->nheld;
-    *h = (struct held){f->rule,       f->kind,   strdup(f->path),
-                       f->line,       f->column, malloc(f->secret_len ? f->secret_len : 1),
+    *h = (struct held){f->rule,       f->kind,    strdup(f->path),
+                       f->line,       f->column,  malloc(f->secret_len ? f->secret_len : 1),
                        f->secret_len, f->entropy, f->context,
                        f->severity};
     if (!h->path || !h->secret) {
@@ -76,9 +76,8 @@ static void release(struct layer *ly, const char *digest)
 {
     for (size_t i = 0; i < ly->nheld; i++) {
         struct held *h = &ly->held[i];
-        vg_sec_finding f = {h->rule,   h->kind,   h->path,       digest,     h->line,
-                            h->column, h->secret, h->secret_len, h->entropy, h->context,
-                            h->severity};
+        vg_sec_finding f = {h->rule,   h->kind,       h->path,    digest,     h->line,    h->column,
+                            h->secret, h->secret_len, h->entropy, h->context, h->severity};
         if (ly->cb && digest)
             ly->cb(ly->arg, &f);
         /* Wipe the copy: it is a secret. */

@@ -193,9 +193,9 @@ static bool doc_is_secret(const char *p, const char *end)
 /* A block scalar (`key: |`, `key: >-`...): the value is on the following
  * lines indented deeper than the key; base64 split over them is joined.
  * Returns where the block ends and scans the value. */
-static const char *block_value(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *l,
-                               size_t ind, size_t klen, const char *p, const char *end,
-                               unsigned *line_no, int *rc)
+static const char *block_value(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *l, size_t ind,
+                               size_t klen, const char *p, const char *end, unsigned *line_no,
+                               int *rc)
 {
     char *val = malloc(MAX_VALUE);
     size_t vl = 0;

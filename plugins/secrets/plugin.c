@@ -384,8 +384,8 @@ static void on_workload_start(void *arg, const void *rec, size_t len)
         vg_mp_get_cstr(&u.data, "group", group, sizeof(group));
         unsigned slot = p->nimages++ % 256;
         snprintf(p->images[slot].id, sizeof(p->images[slot].id), "%s", id);
-        if (vg_mp_get_cstr(&u.data, "image", p->images[slot].image,
-                           sizeof(p->images[slot].image)) < 0)
+        if (vg_mp_get_cstr(&u.data, "image", p->images[slot].image, sizeof(p->images[slot].image)) <
+            0)
             p->images[slot].image[0] = 0;
         if (enqueue(p, id, group, (int)pid, NULL) < 0)
             p->api->log(p->h, VG_LOG_WARN, "cannot scan workload %s", id);

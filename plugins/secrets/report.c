@@ -129,9 +129,9 @@ static json_t *item_json(const struct item *it)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:f}", "rule", it->rule->id,
                           "description", it->rule->description, "severity",
-                          vg_sec_severity_name(it->severity), "kind",
-                          vg_sec_kind_name(it->kind), "path", it->path, "line", (int)it->line,
-                          "column", (int)it->column, "secret", it->secret, "entropy", it->entropy);
+                          vg_sec_severity_name(it->severity), "kind", vg_sec_kind_name(it->kind),
+                          "path", it->path, "line", (int)it->line, "column", (int)it->column,
+                          "secret", it->secret, "entropy", it->entropy);
     if (o && it->layer)
         json_object_set_new(o, "layer", json_string(it->layer));
     if (o && it->context)
@@ -156,16 +156,14 @@ int vg_sec_report_json(const vg_sec_report *r, const vg_sec_stats *st, FILE *out
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < r->n; i++)
         json_array_append_new(arr, item_json(&r->v[i]));
-    json_t *stats =
-        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "files",
-                  (json_int_t)st->files,
-                  "bytes", (json_int_t)st->bytes, "findings", (json_int_t)st->findings,
-                  "skipped_binary", (json_int_t)st->skipped_binary, "skipped_large",
-                  (json_int_t)st->skipped_large, "skipped_symlink", (json_int_t)st->skipped_symlink,
-                  "skipped_other", (json_int_t)st->skipped_other, "layers", (json_int_t)st->layers,
-                  "baselined", (json_int_t)st->baselined, "skipped_tests",
-                  (json_int_t)st->skipped_tests, "examples", (json_int_t)st->examples,
-                  "truncated", st->truncated);
+    json_t *stats = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "files",
+        (json_int_t)st->files, "bytes", (json_int_t)st->bytes, "findings", (json_int_t)st->findings,
+        "skipped_binary", (json_int_t)st->skipped_binary, "skipped_large",
+        (json_int_t)st->skipped_large, "skipped_symlink", (json_int_t)st->skipped_symlink,
+        "skipped_other", (json_int_t)st->skipped_other, "layers", (json_int_t)st->layers,
+        "baselined", (json_int_t)st->baselined, "skipped_tests", (json_int_t)st->skipped_tests,
+        "examples", (json_int_t)st->examples, "truncated", st->truncated);
     return dump(json_pack("{s:o, s:o}", "findings", arr, "stats", stats), out);
 }
 
@@ -204,8 +202,8 @@ static json_t *sarif_result(const struct item *it)
     snprintf(msg, sizeof(msg), "%s (%s%s%s): %s", it->rule->description, vg_sec_kind_name(it->kind),
              it->layer ? ", layer " : "", it->layer ? it->layer : "", it->secret);
     json_t *res = json_pack("{s:s, s:s, s:{s:s}, s:[{s:{s:{s:s}, s:{s:i, s:i}}}]}", "ruleId",
-                            it->rule->id, "level", sarif_level(it->severity), "message",
-                            "text", msg, "locations", "physicalLocation", "artifactLocation", "uri",
+                            it->rule->id, "level", sarif_level(it->severity), "message", "text",
+                            msg, "locations", "physicalLocation", "artifactLocation", "uri",
                             it->path, "region", "startLine", (int)(it->line ? it->line : 1),
                             "startColumn", (int)(it->column ? it->column : 1));
     if (res && it->layer)
@@ -231,9 +229,9 @@ int vg_sec_report_baseline(const vg_sec_report *r, FILE *out)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < r->n; i++) {
         const struct item *it = &r->v[i];
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i}", "fingerprint",
-                                             it->fingerprint, "rule", it->rule->id, "path",
-                                             it->path, "line", (int)it->line));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i}", "fingerprint", it->fingerprint,
+                                             "rule", it->rule->id, "path", it->path, "line",
+                                             (int)it->line));
     }
     return dump(json_pack("{s:i, s:o}", "version", 1, "findings", arr), out);
 }

@@ -301,8 +301,8 @@ static void check_match(vg_sec_scanner *s, const vg__sec_rule *r, const char *su
     size_t sl = ov[2 * g + 1] - ov[2 * g];
     if (!entropy_ok(r, subj, ov, nm))
         return;
-    if (r->literal && !vg__sec_value_is_literal(s->data, s->len, (size_t)(sec - s->data), sl,
-                                               s->ctx->path))
+    if (r->literal &&
+        !vg__sec_value_is_literal(s->data, s->len, (size_t)(sec - s->data), sl, s->ctx->path))
         return;
     /* Example data is recognised before the allow-lists, which drop most
      * of it as placeholders ("EXAMPLE"). */
@@ -451,7 +451,7 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
     s->line_no = 1;
     s->nspans = 0;
     s->npend = 0;
-    s->path_ctx = -1; /* computed at the first finding (value.c) */
+    s->path_ctx = -1;      /* computed at the first finding (value.c) */
     if (++s->epoch == 0) { /* wrapped: no stale state may look current */
         memset(s->epoch_of, 0, s->rs->n * sizeof(*s->epoch_of));
         s->epoch = 1;

@@ -159,8 +159,7 @@ int vg__sec_scan_file_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const c
 int vg__sec_scan_k8s(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len);
 
 /* Value filters of keyword rules and path contexts (value.c). */
-bool vg__sec_value_is_literal(const char *data, size_t len, size_t off, size_t n,
-                              const char *path);
+bool vg__sec_value_is_literal(const char *data, size_t len, size_t off, size_t n, const char *path);
 bool vg__sec_is_hex(const char *v, size_t n);
 bool vg__sec_path_is_code(const char *path);
 int vg__sec_path_context(const char *path);

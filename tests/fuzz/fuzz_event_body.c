@@ -41,8 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static int type = -1;
     if (type < 0)
         type = vg_event_type_id("fuzz.event");
-    vg_event_in in = {.type = type, .severity = VG_SEV_INFO, .workload = "w", .group = "g",
-                      .body = data, .body_len = size};
+    vg_event_in in = {.type = type,
+                      .severity = VG_SEV_INFO,
+                      .workload = "w",
+                      .group = "g",
+                      .body = data,
+                      .body_len = size};
     vg_event *ev = NULL;
     if (vg_event_new(&in, &ev) == 0) {
         msgpack_sbuffer sb;

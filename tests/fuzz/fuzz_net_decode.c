@@ -35,8 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     size_t sum = 0;
-    vg_net_config cfg = {.max_flows = 32, .max_inspect = 8, .max_frag_bytes = 1 << 17,
-                         .udp_timeout_ms = 2000, .tcp_syn_timeout_ms = 1000};
+    vg_net_config cfg = {.max_flows = 32,
+                         .max_inspect = 8,
+                         .max_frag_bytes = 1 << 17,
+                         .udp_timeout_ms = 2000,
+                         .tcp_syn_timeout_ms = 1000};
     vg_net_sink sink = {.arg = &sum, .flow_app = on_flow, .flow_end = on_end};
     vg_net_engine *e = vg_net_engine_new(&cfg, &sink);
     if (!e)

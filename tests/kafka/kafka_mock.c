@@ -58,8 +58,7 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
-    const char *const consumer_props[] = {"bootstrap.servers", bootstraps,
-                                          "group.id", "vigil-test",
+    const char *const consumer_props[] = {"bootstrap.servers", bootstraps, "group.id", "vigil-test",
                                           "auto.offset.reset", "earliest", NULL};
     rd_kafka_t *c = make(RD_KAFKA_CONSUMER, consumer_props);
     rd_kafka_poll_set_consumer(c);

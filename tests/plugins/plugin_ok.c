@@ -26,8 +26,11 @@ static void publish(state *s, int type, const char *key, const char *val)
     msgpack_pack_map(&pk, 1);
     msgpack_pack_str_with_body(&pk, key, strlen(key));
     msgpack_pack_str_with_body(&pk, val, strlen(val));
-    vg_event_in ev = {.type = type, .severity = VG_SEV_INFO, .group = "test",
-                      .body = sb.data, .body_len = sb.size};
+    vg_event_in ev = {.type = type,
+                      .severity = VG_SEV_INFO,
+                      .group = "test",
+                      .body = sb.data,
+                      .body_len = sb.size};
     s->api->publish(s->h, &ev);
     msgpack_sbuffer_destroy(&sb);
 }
@@ -59,7 +62,10 @@ static void on_mode_event(void *arg, const void *rec, size_t len)
 static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
 {
     state *s = priv;
-    if (len > 5 && memmem(args, len, "\xa4" "fail", 5)) {
+    if (len > 5 && memmem(args, len,
+                          "\xa4"
+                          "fail",
+                          5)) {
         s->api->reply_error(r, "asked to fail (%zu bytes of args)", len);
         return -EINVAL;
     }

@@ -149,8 +149,11 @@ static void srv_open(srv *s, vg_ctl_opts opts)
     static const struct {
         const char *name;
         vg_ctl_fn fn;
-    } cmds[] = {{"add", h_add},         {"echo", h_echo},     {"nothing", h_nothing},
-                {"fail", h_fail},       {"follow", h_follow}};
+    } cmds[] = {{"add", h_add},
+                {"echo", h_echo},
+                {"nothing", h_nothing},
+                {"fail", h_fail},
+                {"follow", h_follow}};
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         vg_ctl_cmd c = {.name = cmds[i].name, .fn = cmds[i].fn, .arg = s};
         assert_int_equal(vg_ctl_register(s->ctl, &c), 0);
@@ -403,13 +406,17 @@ static void test_request_decode(void **state)
     const char *cmd;
     msgpack_object args;
 
-    static const char status[] = "\x81\xa3" "cmd\xa6" "status";
+    static const char status[] = "\x81\xa3"
+                                 "cmd\xa6"
+                                 "status";
     assert_int_equal(decode(status, sizeof(status) - 1, &cmd, &args, &z), 0);
     assert_string_equal(cmd, "status");
     assert_int_equal(args.type, MSGPACK_OBJECT_NIL);
     msgpack_zone_destroy(&z);
 
-    static const char with_args[] = "\x82\xa3" "cmd\xa1x\xa4" "args\x81\xa1k\x07";
+    static const char with_args[] = "\x82\xa3"
+                                    "cmd\xa1x\xa4"
+                                    "args\x81\xa1k\x07";
     assert_int_equal(decode(with_args, sizeof(with_args) - 1, &cmd, &args, &z), 0);
     assert_string_equal(cmd, "x");
     int64_t k = 0;
@@ -417,7 +424,8 @@ static void test_request_decode(void **state)
     assert_int_equal(k, 7);
     msgpack_zone_destroy(&z);
 
-    char cmd63[80] = "\x81\xa3" "cmd\xd9\x3f";
+    char cmd63[80] = "\x81\xa3"
+                     "cmd\xd9\x3f";
     memset(cmd63 + 7, 'c', 63);
     assert_int_equal(decode(cmd63, 7 + 63, &cmd, &args, &z), 0);
     assert_int_equal(strlen(cmd), 63);
@@ -427,19 +435,52 @@ static void test_request_decode(void **state)
         const char *what, *bytes;
         size_t len;
     } bad[] = {
-        {"trailing byte", "\x81\xa3" "cmd\xa1x\xc0", 8},
+        {"trailing byte",
+         "\x81\xa3"
+         "cmd\xa1x\xc0",
+         8},
         {"array", "\x91\xa1x", 3},
         {"empty map", "\x80", 1},
-        {"cmd not a string", "\x81\xa3" "cmd\x01", 6},
-        {"empty cmd", "\x81\xa3" "cmd\xa0", 6},
-        {"NUL in cmd", "\x81\xa3" "cmd\xa3" "a\0b", 9},
-        {"args not a map", "\x82\xa3" "cmd\xa1x\xa4" "args\x01", 13},
-        {"args nil", "\x82\xa3" "cmd\xa1x\xa4" "args\xc0", 13},
-        {"truncated", "\x82\xa3" "cmd\xa1x", 7},
+        {"cmd not a string",
+         "\x81\xa3"
+         "cmd\x01",
+         6},
+        {"empty cmd",
+         "\x81\xa3"
+         "cmd\xa0",
+         6},
+        {"NUL in cmd",
+         "\x81\xa3"
+         "cmd\xa3"
+         "a\0b",
+         9},
+        {"args not a map",
+         "\x82\xa3"
+         "cmd\xa1x\xa4"
+         "args\x01",
+         13},
+        {"args nil",
+         "\x82\xa3"
+         "cmd\xa1x\xa4"
+         "args\xc0",
+         13},
+        {"truncated",
+         "\x82\xa3"
+         "cmd\xa1x",
+         7},
         {"unused type byte", "\xc1", 1},
-        {"map of 4 billion", "\xdf\xff\xff\xff\xff\xa3" "cmd", 9},
-        {"array of 4 billion", "\x81\xa3" "cmd\xdd\xff\xff\xff\xff", 10},
-        {"str longer than data", "\x81\xa3" "cmd\xdb\x00\x01\x00\x00x", 11},
+        {"map of 4 billion",
+         "\xdf\xff\xff\xff\xff\xa3"
+         "cmd",
+         9},
+        {"array of 4 billion",
+         "\x81\xa3"
+         "cmd\xdd\xff\xff\xff\xff",
+         10},
+        {"str longer than data",
+         "\x81\xa3"
+         "cmd\xdb\x00\x01\x00\x00x",
+         11},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = decode(bad[i].bytes, bad[i].len, &cmd, &args, &z);
@@ -448,7 +489,8 @@ static void test_request_decode(void **state)
         msgpack_zone_destroy(&z);
     }
 
-    char cmd64[80] = "\x81\xa3" "cmd\xd9\x40";
+    char cmd64[80] = "\x81\xa3"
+                     "cmd\xd9\x40";
     memset(cmd64 + 7, 'c', 64);
     assert_int_equal(decode(cmd64, 7 + 64, &cmd, &args, &z), -EBADMSG);
     msgpack_zone_destroy(&z);
@@ -457,7 +499,11 @@ static void test_request_decode(void **state)
     char deep[1200];
     size_t n = 0;
     deep[n++] = (char)0x82;
-    memcpy(deep + n, "\xa3" "cmd\xa1x\xa4" "args\x81\xa1k", 14);
+    memcpy(deep + n,
+           "\xa3"
+           "cmd\xa1x\xa4"
+           "args\x81\xa1k",
+           14);
     n += 14;
     while (n < sizeof(deep) - 1)
         deep[n++] = (char)0x91;
@@ -618,9 +664,9 @@ static void test_call_local(void **state)
         const void *args;
         size_t len;
         int rc;
-    } cases[] = {{"add", ab.data, ab.size, 0},   {"add", NULL, 0, -EINVAL},
-                 {"fail", NULL, 0, -EPERM},      {"nothing", NULL, 0, 0},
-                 {"echo", ab.data, ab.size, 0},  {"nope", NULL, 0, -ENOSYS}};
+    } cases[] = {{"add", ab.data, ab.size, 0},  {"add", NULL, 0, -EINVAL},
+                 {"fail", NULL, 0, -EPERM},     {"nothing", NULL, 0, 0},
+                 {"echo", ab.data, ab.size, 0}, {"nope", NULL, 0, -ENOSYS}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         assert_int_equal(vg_ctl_send_request(fd, cases[i].cmd, cases[i].args, cases[i].len), 0);
         reply r;

@@ -41,9 +41,12 @@ static void test_encode_is_flat_map(void **state)
     msgpack_sbuffer body;
     msgpack_sbuffer_init(&body);
     pack_body(&body);
-    vg_event_in in = {.type = vg_event_type_id("proc.exec"), .severity = VG_SEV_WARNING,
-                      .workload = "abc123", .group = "nginx.default",
-                      .body = body.data, .body_len = body.size};
+    vg_event_in in = {.type = vg_event_type_id("proc.exec"),
+                      .severity = VG_SEV_WARNING,
+                      .workload = "abc123",
+                      .group = "nginx.default",
+                      .body = body.data,
+                      .body_len = body.size};
     vg_event *ev;
     assert_int_equal(vg_event_new(&in, &ev), 0);
     ev->id = 77;

@@ -35,8 +35,8 @@ static void on_event(const vg_event *ev, void *arg)
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     f->last_greeting[0] = '\0';
-    if (ev->body_len &&
-        msgpack_unpack_next(&u, (const char *)ev->body, ev->body_len, NULL) == MSGPACK_UNPACK_SUCCESS)
+    if (ev->body_len && msgpack_unpack_next(&u, (const char *)ev->body, ev->body_len, NULL) ==
+                            MSGPACK_UNPACK_SUCCESS)
         vg_mp_get_cstr(&u.data, "greeting", f->last_greeting, sizeof(f->last_greeting));
     msgpack_unpacked_destroy(&u);
 }
@@ -66,8 +66,8 @@ static fixture *setup(const char *config_text)
         assert_int_equal(vg_config_defaults(&f->cfg), 0);
     }
     vg_actions_new(&f->actions);
-    f->env = (vg_plugin_env){.loop = &f->loop, .bus = f->bus, .store = f->store,
-                             .cfg = &f->cfg, .actions = f->actions};
+    f->env = (vg_plugin_env){
+        .loop = &f->loop, .bus = f->bus, .store = f->store, .cfg = &f->cfg, .actions = f->actions};
     return f;
 }
 

@@ -827,8 +827,8 @@ static void test_unknown_event_types(void **state)
     write_file(f, "10-a.lua",
                "vigil.on('proc.exec', function() end)\n"
                "vigil.on('proc.exce', function() end)\n");
-    expect_problem(f, NULL, "10-a.lua:2: ",
-                   "vigil.on: 'proc.exce' is not an event type (nearest: proc.exec");
+    expect_problem(
+        f, NULL, "10-a.lua:2: ", "vigil.on: 'proc.exce' is not an event type (nearest: proc.exec");
 
     /* A plane of vigil's own: an error even without plugins. */
     write_file(f, "10-a.lua", "vigil.on('file.acess', function() end)\n");
@@ -851,7 +851,8 @@ static void test_response_patterns_and_actions(void **state)
     vg_evcat_reset_declared();
     write_file(f, "20-r.lua",
                "vigil.response{ on = 'proc.incidnet', actions = { 'webhook:ops' } }\n");
-    expect_problem(f, NULL, "20-r.lua:1: ", "'proc.incidnet' is not an event type (nearest: proc.incident");
+    expect_problem(f, NULL,
+                   "20-r.lua:1: ", "'proc.incidnet' is not an event type (nearest: proc.incident");
 
     write_file(f, "20-r.lua", "vigil.response{ on = 'proc.exce*', actions = { 'webhook:ops' } }\n");
     expect_problem(f, NULL, "20-r.lua:1: ", "'on' = 'proc.exce*' matches no event type");
@@ -877,8 +878,9 @@ static void test_response_patterns_and_actions(void **state)
     assert_int_equal(vg_evcat_declare_action("record"), 0);
     assert_int_equal(load(f, &lo, msg, sizeof(msg)), 0);
     /* quarantine is the net plugin's: known even when it is not loaded. */
-    write_file(f, "20-r.lua",
-               "vigil.response{ on = 'proc.incident', actions = { 'quarantine', 'webhook:ops' } }\n");
+    write_file(
+        f, "20-r.lua",
+        "vigil.response{ on = 'proc.incident', actions = { 'quarantine', 'webhook:ops' } }\n");
     assert_int_equal(load(f, &lo, msg, sizeof(msg)), 0);
 }
 

@@ -116,9 +116,8 @@ static int seen_cb(const void *key, size_t klen, const void *val, size_t vlen, v
 static struct seen iterate(vg_store *st, const char *table, const char *start, bool reverse)
 {
     struct seen s = {.n = 0};
-    assert_int_equal(vg_store_iter(st, table, start, start ? strlen(start) : 0, reverse, seen_cb,
-                                   &s),
-                     0);
+    assert_int_equal(
+        vg_store_iter(st, table, start, start ? strlen(start) : 0, reverse, seen_cb, &s), 0);
     return s;
 }
 
@@ -542,7 +541,8 @@ static void test_full_disk(void **state)
     const char *dir = *state;
     if (mount("tmpfs", dir, "tmpfs", 0, "size=512k,mode=0700") != 0) {
         print_message("skipping test_full_disk: cannot mount a tmpfs on %s: %s "
-                      "(needs root)\n", dir, strerror(errno));
+                      "(needs root)\n",
+                      dir, strerror(errno));
         skip();
         return;
     }
@@ -604,7 +604,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iterate, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_schema, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_file, dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_pending_reserve_keeps_findings, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_reserve_keeps_findings, dir_setup,
+                                        dir_teardown),
         cmocka_unit_test_setup_teardown(test_pending_bound, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, dir_setup, dir_teardown),
     };

@@ -254,9 +254,12 @@ static void test_list_is_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_glob),           cmocka_unit_test(test_glob_many_stars),
-        cmocka_unit_test(test_protected),      cmocka_unit_test(test_check_pattern),
-        cmocka_unit_test(test_skip_and_count), cmocka_unit_test(test_list_is_bounded),
+        cmocka_unit_test(test_glob),
+        cmocka_unit_test(test_glob_many_stars),
+        cmocka_unit_test(test_protected),
+        cmocka_unit_test(test_check_pattern),
+        cmocka_unit_test(test_skip_and_count),
+        cmocka_unit_test(test_list_is_bounded),
         cmocka_unit_test(test_important_and_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

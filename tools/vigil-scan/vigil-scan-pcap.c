@@ -42,20 +42,21 @@ struct scan {
 
 static void help(FILE *out)
 {
-    fprintf(out, "usage: vigil-scan pcap [options] FILE...\n"
-                 "\n"
-                 "Reads capture files (pcap, pcapng) and prints every flow with the\n"
-                 "application named from its bytes (not its port) and the protocol's fields.\n"
-                 "\n"
-                 "  --json            one JSON object per line\n"
-                 "  --max-flows N     session table bound (65536); the oldest is evicted\n"
-                 "  --quiet           print the summary only\n"
-                 "  --threats LIST    threats to detect: ids separated by commas, 'all'\n"
-                 "                    (the default), 'default' (the daemon's set) or 'none'\n"
-                 "  --extip ADDR      a Service external IP no workload should reach\n"
-                 "                    (k8s-extip-mitm); repeatable\n"
-                 "\n"
-                 "Exit status: 0 no threat, 1 threats seen, 2 error (a file that cannot be read).\n");
+    fprintf(out,
+            "usage: vigil-scan pcap [options] FILE...\n"
+            "\n"
+            "Reads capture files (pcap, pcapng) and prints every flow with the\n"
+            "application named from its bytes (not its port) and the protocol's fields.\n"
+            "\n"
+            "  --json            one JSON object per line\n"
+            "  --max-flows N     session table bound (65536); the oldest is evicted\n"
+            "  --quiet           print the summary only\n"
+            "  --threats LIST    threats to detect: ids separated by commas, 'all'\n"
+            "                    (the default), 'default' (the daemon's set) or 'none'\n"
+            "  --extip ADDR      a Service external IP no workload should reach\n"
+            "                    (k8s-extip-mitm); repeatable\n"
+            "\n"
+            "Exit status: 0 no threat, 1 threats seen, 2 error (a file that cannot be read).\n");
 }
 
 static const char *end_name(int reason)
@@ -147,8 +148,8 @@ static void print_flow(struct scan *s, const vg_net_flow *f, int reason)
     json_str(o, f->app);
     fprintf(o,
             ",\"first\":\"%s\",\"last\":\"%s\",\"client_packets\":%" PRIu64
-            ",\"server_packets\":%" PRIu64 ",\"client_bytes\":%" PRIu64
-            ",\"server_bytes\":%" PRIu64 ",\"end\":\"%s\"",
+            ",\"server_packets\":%" PRIu64 ",\"client_bytes\":%" PRIu64 ",\"server_bytes\":%" PRIu64
+            ",\"end\":\"%s\"",
             t0, t1, f->pkts[0], f->pkts[1], f->bytes[0], f->bytes[1], end_name(reason));
     json_fields(o, f);
     fputs("}\n", o);
@@ -168,13 +169,14 @@ static void on_threat(void *arg, const vg_net_threat *t)
     }
     FILE *o = s->out;
     if (!s->json) {
-        fprintf(o, "threat %s %s %s -> %s %s\n", t->name, vg_net_severity_name(t->severity), c,
-                sv, t->detail);
+        fprintf(o, "threat %s %s %s -> %s %s\n", t->name, vg_net_severity_name(t->severity), c, sv,
+                t->detail);
         return;
     }
     iso_time(ts, sizeof(ts), t->ts_us);
-    fprintf(o, "{\"type\":\"threat\",\"name\":\"%s\",\"severity\":\"%s\",\"time\":\"%s\","
-               "\"l4\":\"%s\",\"client\":",
+    fprintf(o,
+            "{\"type\":\"threat\",\"name\":\"%s\",\"severity\":\"%s\",\"time\":\"%s\","
+            "\"l4\":\"%s\",\"client\":",
             t->name, vg_net_severity_name(t->severity), ts, vg_net_l4_name(t->l4));
     json_str(o, c);
     fputs(",\"server\":", o);
@@ -344,10 +346,9 @@ int vg_scan_pcap(int argc, char **argv)
             " unsupported, %" PRIu64 " fragments (%" PRIu64 " reassembled, %" PRIu64
             " dropped), %" PRIu64 " evicted, %" PRIu64 " not inspected (pool full), %" PRIu64
             " threats, %.3f s (%.0f packets/s)\n",
-            argc - optind, st.packets, st.flows_total, st.identified, st.unknown,
-            st.malformed, st.unsupported, st.fragments, st.reassembled, st.frag_dropped,
-            st.evicted, st.inspect_full, s.threats, secs,
-            secs > 0 ? (double)st.packets / secs : 0.0);
+            argc - optind, st.packets, st.flows_total, st.identified, st.unknown, st.malformed,
+            st.unsupported, st.fragments, st.reassembled, st.frag_dropped, st.evicted,
+            st.inspect_full, s.threats, secs, secs > 0 ? (double)st.packets / secs : 0.0);
     vg_net_engine_free(e);
     return failed ? VG_SCAN_ERROR : s.threats ? VG_SCAN_FOUND : VG_SCAN_CLEAN;
 }

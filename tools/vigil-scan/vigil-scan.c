@@ -29,8 +29,7 @@ static const vg_scan_cmd commands[] = {
     {"bench", "CIS benchmark checks (Docker, Kubernetes, Linux) with PCI/GDPR/HIPAA/NIST tags",
      vg_scan_cis},
     {"cis", "another name for bench", vg_scan_cis},
-    {"pcap", "flows of capture files, applications named by content (pcap, pcapng)",
-     vg_scan_pcap},
+    {"pcap", "flows of capture files, applications named by content (pcap, pcapng)", vg_scan_pcap},
     /* New subcommand rows go here. */
     {"help", "show this help", cmd_help},
 };

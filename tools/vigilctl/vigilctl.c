@@ -50,8 +50,7 @@ static const vctl_command commands[] = {
      vctl_cmd_workloads},
     {"groups", "", "List the groups with their kind, mode and member count.", vctl_cmd_groups},
     {"group", "show NAME | mode NAME learn|monitor|protect",
-     "Show a group and its members, or set its mode (stored before the reply).",
-     vctl_cmd_group},
+     "Show a group and its members, or set its mode (stored before the reply).", vctl_cmd_group},
     {"rules",
      "list [--group G] [--plane proc|file|net]\n"
      "       rules add|delete --group G --plane P [--name N] [--path P] [--user U]\n"
@@ -83,8 +82,7 @@ static const vctl_command commands[] = {
      "seconds (default 10) or until the daemon's size limit; the daemon writes\n"
      "the capture, vigilctl saves it. Needs the net plugin.",
      vctl_cmd_capture},
-    {"net",
-     "stats | sessions [--workload W] | graph [--format dot|json] [--group G]",
+    {"net", "stats | sessions [--workload W] | graph [--format dot|json] [--group G]",
      "The net plugin: capture counters, live sessions, or the graph of groups\n"
      "and peers (learned rules solid, observed-only dashed, violations red;\n"
      "render the DOT with `dot -Tsvg`).",

@@ -40,11 +40,12 @@ static bool is_header_key(const msgpack_object *k)
 /* The body keys that say most about an event of a kind, shown first in
  * DETAIL (the rest follow in their order): for a violation, what was done
  * and why (the verdict, the mode or rule that decided), then what. */
-static const char *const violation_keys[] = {
-    "action", "verdict", "mode", "rule", "incident", "reason", "message", "name", "path",
-    "program", "access", "direction", "peer", "port", "proto", "app", "user", "pid", NULL};
-static const char *const response_keys[] = {"rule", "action", "target", "status", "error",
-                                            "event_type", NULL};
+static const char *const violation_keys[] = {"action", "verdict",   "mode", "rule", "incident",
+                                             "reason", "message",   "name", "path", "program",
+                                             "access", "direction", "peer", "port", "proto",
+                                             "app",    "user",      "pid",  NULL};
+static const char *const response_keys[] = {"rule",  "action",     "target", "status",
+                                            "error", "event_type", NULL};
 static const char *const error_keys[] = {"message", NULL};
 static const char *const no_keys[] = {NULL};
 
@@ -322,8 +323,8 @@ static void pack_args(const events_opts *o, int64_t limit, int64_t before, msgpa
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
     int rc = msgpack_pack_map(&pk, 1 + !!o->type + !!o->group + !!o->workload + !!o->severity +
-                                       o->has_since + o->has_until + (limit > 0) +
-                                       !o->follow + (before > 0));
+                                       o->has_since + o->has_until + (limit > 0) + !o->follow +
+                                       (before > 0));
     if (o->type)
         rc |= vg_mp_pack_kv_str(&pk, "type", o->type);
     if (o->group)
@@ -409,9 +410,8 @@ static int fetch(const vctl_ctx *c, const events_opts *o, pages *p)
         msgpack_sbuffer_destroy(&args);
         if (rc != VCTL_OK)
             return rc;
-        const msgpack_object *list = r.result->type == MSGPACK_OBJECT_ARRAY
-                                         ? r.result
-                                         : vg_mp_get(r.result, "events");
+        const msgpack_object *list =
+            r.result->type == MSGPACK_OBJECT_ARRAY ? r.result : vg_mp_get(r.result, "events");
         if (!list || list->type != MSGPACK_OBJECT_ARRAY) {
             vctl_reply_free(&r);
             return vctl_bad_result("events", "a list");
@@ -442,12 +442,15 @@ static int fetch(const vctl_ctx *c, const events_opts *o, pages *p)
 
 int vctl_cmd_events(vctl_ctx *c, int argc, char **argv)
 {
-    static const struct option lopts[] = {
-        {"type", required_argument, NULL, 't'},     {"group", required_argument, NULL, 'g'},
-        {"workload", required_argument, NULL, 'w'}, {"since", required_argument, NULL, 'S'},
-        {"until", required_argument, NULL, 'U'},    {"limit", required_argument, NULL, 'n'},
-        {"severity", required_argument, NULL, 'L'}, {"follow", no_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0}};
+    static const struct option lopts[] = {{"type", required_argument, NULL, 't'},
+                                          {"group", required_argument, NULL, 'g'},
+                                          {"workload", required_argument, NULL, 'w'},
+                                          {"since", required_argument, NULL, 'S'},
+                                          {"until", required_argument, NULL, 'U'},
+                                          {"limit", required_argument, NULL, 'n'},
+                                          {"severity", required_argument, NULL, 'L'},
+                                          {"follow", no_argument, NULL, 'f'},
+                                          {NULL, 0, NULL, 0}};
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     events_opts o = {.now = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec};

@@ -160,8 +160,10 @@ static int rules_opt(void *arg, int opt, const char *val)
         clock_gettime(CLOCK_REALTIME, &ts);
         int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
         if (vg_time_parse(val, now, &o->since) < 0 || o->since <= 0) {
-            fprintf(stderr, "vigilctl rules: bad TIME '%s' for --since (want 10m, 2h, 7d, epoch "
-                            "seconds or YYYY-MM-DDTHH:MM:SS[Z])\n", val);
+            fprintf(stderr,
+                    "vigilctl rules: bad TIME '%s' for --since (want 10m, 2h, 7d, epoch "
+                    "seconds or YYYY-MM-DDTHH:MM:SS[Z])\n",
+                    val);
             return VCTL_USAGE;
         }
         return VCTL_OK;
@@ -391,12 +393,10 @@ static int do_review(vctl_ctx *c, rules_opts *o, const char *decision)
 
 int vctl_cmd_rules(vctl_ctx *c, int argc, char **argv)
 {
-    struct option lopts[8 + NFIELDS] = {{"group", required_argument, NULL, 'g'},
-                                        {"plane", required_argument, NULL, 'p'},
-                                        {"comment", required_argument, NULL, 'c'},
-                                        {"deny", no_argument, NULL, 'd'},
-                                        {"origin", required_argument, NULL, 'o'},
-                                        {"since", required_argument, NULL, 'S'}};
+    struct option lopts[8 + NFIELDS] = {
+        {"group", required_argument, NULL, 'g'},   {"plane", required_argument, NULL, 'p'},
+        {"comment", required_argument, NULL, 'c'}, {"deny", no_argument, NULL, 'd'},
+        {"origin", required_argument, NULL, 'o'},  {"since", required_argument, NULL, 'S'}};
     for (int i = 0; i < NFIELDS; i++)
         lopts[6 + i] = (struct option){field_opts[i], required_argument, NULL, FIELD_OPT0 + i};
     if (argc < 2 || argv[1][0] == '-') {

@@ -97,8 +97,10 @@ static int learn_opt(void *arg, int opt, const char *val)
     learn_opts *o = arg;
     if (opt == 'f') {
         if (vg_duration_parse(val, &o->for_ns) < 0 || o->for_ns <= 0) {
-            fprintf(stderr, "vigilctl group mode: bad DURATION '%s' for --for (want 30s, 10m, "
-                            "2h, 7d)\n", val);
+            fprintf(stderr,
+                    "vigilctl group mode: bad DURATION '%s' for --for (want 30s, 10m, "
+                    "2h, 7d)\n",
+                    val);
             return VCTL_USAGE;
         }
         return VCTL_OK;

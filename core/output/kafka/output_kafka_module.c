@@ -40,8 +40,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         k->delivered++;
 }
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *val, char *err,
-               size_t errlen)
+static int set(rd_kafka_conf_t *conf, const char *name, const char *val, char *err, size_t errlen)
 {
     char why[256];
     if (rd_kafka_conf_set(conf, name, val, why, sizeof(why)) == RD_KAFKA_CONF_OK)

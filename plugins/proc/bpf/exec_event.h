@@ -15,11 +15,11 @@ struct exec_event {
     unsigned long long cgroup_id; /* the process's cgroup (v2) */
     unsigned int pid, ppid;       /* thread-group ids */
     unsigned int uid, euid, gid, egid;
-    unsigned int parent_euid; /* the parent's, at the exec */
-    unsigned int stdio_socket; /* stdin or stdout is a TCP/UDP socket */
-    unsigned int exe_dev;      /* the program's file (a script's interpreter): */
+    unsigned int parent_euid;   /* the parent's, at the exec */
+    unsigned int stdio_socket;  /* stdin or stdout is a TCP/UDP socket */
+    unsigned int exe_dev;       /* the program's file (a script's interpreter): */
     unsigned long long exe_ino; /* its device (the kernel's encoding), inode */
-    unsigned int args_len;    /* bytes of args used */
+    unsigned int args_len;      /* bytes of args used */
     char comm[EXEC_COMM_MAX];
     char parent_comm[EXEC_COMM_MAX];
     char filename[EXEC_FILENAME_MAX]; /* the name given to execve, as given */
