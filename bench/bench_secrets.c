@@ -8,12 +8,21 @@
  *   bench_secrets [MB [DIR]]  (DIR: scan an existing tree instead of a
  *                            generated one; VG_BENCH_KEEP=1 keeps the corpus, VG_BENCH_NO_RG=1
  *                            skips ripgrep, which is slow with many expressions)
+ *   bench_secrets --noise [DIR...]
  *
  * Prints the three rates, the ratios, the planted secrets found (recall on
  * the corpus), and the peak RSS.
+ *
+ * --noise: the false alarms of the keyword rules on library code, which
+ * holds no secrets: over each DIR (default: /usr/include, the system's
+ * /usr/lib/python3*, and every pyenv Python library present), the findings
+ * of generic-password, generic-api-key, netrc-password and
+ * authorization-basic, in all and outside test paths, with the first of
+ * them. Exit status 1 when a tree has more than 5 outside test paths.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -218,8 +227,92 @@ static void on_finding(void *arg, const vg_sec_finding *f)
     snprintf(t->other_rule, sizeof(t->other_rule), "%s", f->rule->id);
 }
 
+#define NOISE_MAX 5
+
+struct noise {
+    long all, outside;
+    char first[8][256];
+    int nfirst;
+};
+
+/* The rules issue 17 counted: keyword = value, not token formats. */
+static void on_noise(void *arg, const vg_sec_finding *f)
+{
+    static const char *const keyword[] = {"generic-password", "generic-api-key",
+                                          "netrc-password", "authorization-basic"};
+    struct noise *n = arg;
+    for (size_t i = 0; i < sizeof(keyword) / sizeof(keyword[0]); i++) {
+        if (strcmp(f->rule->id, keyword[i]))
+            continue;
+        n->all++;
+        if (f->context == VG_SEC_CTX_TEST)
+            return;
+        n->outside++;
+        if (n->nfirst < 8) {
+            char masked[32];
+            vg_sec_mask(f->secret, f->secret_len, masked, sizeof(masked));
+            snprintf(n->first[n->nfirst++], sizeof(n->first[0]), "%s:%u %s %s", f->path, f->line,
+                     f->rule->id, masked);
+        }
+        return;
+    }
+}
+
+static int noise_tree(const vg_sec_rules *rs, const char *dir)
+{
+    struct noise n = {0};
+    vg_sec_scanner *s = NULL;
+    vg_sec_limits lim = {.max_total_bytes = (uint64_t)1 << 40};
+    if (vg_sec_scanner_new(rs, &lim, on_noise, &n, &s) < 0)
+        return 2;
+    double t0 = now();
+    int rc = vg_sec_scan_dir(s, dir);
+    double t = now() - t0;
+    const vg_sec_stats *st = vg_sec_scanner_stats(s);
+    printf("%s: %llu files, %.1f MB in %.2f s; keyword-rule findings: %ld, outside test paths: "
+           "%ld (at most %d)%s\n",
+           dir, (unsigned long long)st->files, (double)st->bytes / 1048576.0, t, n.all, n.outside,
+           NOISE_MAX, rc < 0 ? " (scan error)" : "");
+    for (int i = 0; i < n.nfirst; i++)
+        printf("    %s\n", n.first[i]);
+    vg_sec_scanner_free(s);
+    return rc < 0 ? 2 : n.outside > NOISE_MAX;
+}
+
+static int noise(int ndirs, char **dirs)
+{
+    const char *files[] = {vg_sec_default_rules_path()};
+    char err[512];
+    vg_sec_rules *rs = NULL;
+    if (vg_sec_rules_load(files, 1, &rs, err, sizeof(err)) < 0) {
+        fprintf(stderr, "rules: %s\n", err);
+        return 2;
+    }
+    int worst = 0;
+    if (ndirs) {
+        for (int i = 0; i < ndirs; i++) {
+            int rc = noise_tree(rs, dirs[i]);
+            worst = rc > worst ? rc : worst;
+        }
+    } else {
+        glob_t g = {0};
+        glob("/usr/include", 0, NULL, &g);
+        glob("/usr/lib/python3*", GLOB_APPEND, NULL, &g);
+        glob("/root/.pyenv/versions/*/lib/python3*", GLOB_APPEND, NULL, &g);
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            int rc = noise_tree(rs, g.gl_pathv[i]);
+            worst = rc > worst ? rc : worst;
+        }
+        globfree(&g);
+    }
+    vg_sec_rules_free(rs);
+    return worst;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--noise"))
+        return noise(argc - 2, argv + 2);
     size_t mb = argc > 1 ? (size_t)atol(argv[1]) : 512;
     char tmp[] = "/tmp/vg-bench-secrets-XXXXXX";
     const char *dir = argc > 2 ? argv[2] : tmp;

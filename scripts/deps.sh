@@ -18,6 +18,9 @@ PKGS="$PKGS libndpi-dev libndpi-bin tshark"
 # plugins/net, live side: graphviz renders `vigilctl net graph` in its test,
 # tcpreplay is the generator of the live capture bench
 PKGS="$PKGS graphviz tcpreplay"
+# plugins/cis: a real Docker host for its e2e test (dockerd started by the
+# test on its own data root; docker import, docker run, docker swarm)
+PKGS="$PKGS docker.io"
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done

@@ -12,6 +12,8 @@
 --     compliance = "least-privilege",-- key(s) of compliance.lua, or:
 --     tags = { PCI = {"2.2.5"}, NIST = {"800-53: AC-6"} },
 --     remediation = "Do not run containers with --privileged.",
+--     description = "...",           -- optional: where and why vigil differs from the benchmark
+--     version = "...",               -- default: BENCHMARK_VERSIONS[benchmark]
 --     run = function(ctx) return cis.result(cis.WARN, "evidence") end }
 --
 -- run(ctx) returns cis.result(status, evidence) or status, evidence, with
@@ -36,6 +38,17 @@ for name in pairs(STATUS) do cis[name] = name end -- cis.WARN == "WARN"
 local TARGETS = { host = true, containers = true, kubernetes = true, images = true }
 local FRAMEWORKS = { PCI = true, GDPR = true, HIPAA = true, NIST = true }
 
+-- The published benchmark each shipped section follows, named in every
+-- result (and so in every report and --json): an auditor asking for "5.16"
+-- must know which edition's 5.16 it is. The Docker checks follow the
+-- numbering docker-bench-security prints, the Kubernetes node checks
+-- kube-bench's cfg/cis-1.8.
+local BENCHMARK_VERSIONS = {
+  docker = "CIS Docker Benchmark v1.6.0",
+  kubernetes = "CIS Kubernetes Benchmark v1.8.0",
+  linux = "CIS Distribution Independent Linux Benchmark v2.0.0",
+}
+
 function cis.result(status, evidence)
   return { status = status, evidence = evidence }
 end
@@ -47,11 +60,13 @@ local seen = {}
 
 local function merge_tags(into, tags)
   for fw, controls in pairs(tags) do
+    if fw == "source" then goto next end -- compliance.lua's provenance, not a tag
     if not FRAMEWORKS[fw] then error("unknown framework " .. tostring(fw)) end
     into[fw] = into[fw] or {}
     for _, c in ipairs(type(controls) == "table" and controls or { controls }) do
       into[fw][#into[fw] + 1] = tostring(c)
     end
+    ::next::
   end
 end
 
@@ -84,6 +99,9 @@ local function validate(c, file, section)
   if c.benchmark == nil then
     c.benchmark = section or "custom"
   end
+  need(c.description == nil or type(c.description) == "string", where .. "description must be a string")
+  if c.version == nil then c.version = BENCHMARK_VERSIONS[c.benchmark] end
+  need(c.version == nil or type(c.version) == "string", where .. "version must be a string")
   local ok, tags = pcall(resolve_tags, c)
   need(ok, where .. tostring(tags))
   c.tags = tags
@@ -144,10 +162,16 @@ function __cis_context(target)
     ctx.manifests_given = opts.manifests ~= nil
     ctx.objects, ctx.pods, ctx.manifest_errors = cis.load_manifests()
   elseif target == "images" then
-    if not opts.image then return nil end
-    local img, err = cis.image()
-    if not img then return nil, err end
-    ctx.image = img
+    if opts.image then
+      local img, err = cis.image()
+      if not img then return nil, err end
+      img.name = opts.image
+      ctx.image, ctx.images = img, { img }
+    else
+      -- A live host: the images of the engine's stores (lib_images.lua).
+      ctx.images = cis.store_images()
+      ctx.image = ctx.images[1]
+    end
   end
   return ctx
 end

@@ -3,7 +3,7 @@
 
 -- ---- containers (OCI bundles) -----------------------------------------------
 
-local STATE_DIRS = { "/run/runc", "/run/docker/runtime-runc/moby" }
+local STATE_DIRS = { "/run/runc" }
 local TASK_DIRS = { "/run/containerd/io.containerd.runtime.v2.task" }
 
 local function bundle_of(state)
@@ -36,6 +36,10 @@ function cis.find_containers(only)
     end
   end
   for _, d in ipairs(STATE_DIRS) do state_dir(d) end
+  -- dockerd's runc state, one directory per containerd namespace ("moby",
+  -- or --containerd-namespace), under its exec root.
+  local runc = cis.docker_exec_root() .. "/runtime-runc"
+  for _, ns in ipairs(cis.list(runc) or {}) do state_dir(runc .. "/" .. ns) end
   for _, ns in ipairs(cis.list("/run/containerd/runc") or {}) do state_dir("/run/containerd/runc/" .. ns) end
   for _, d in ipairs(TASK_DIRS) do
     for _, ns in ipairs(cis.list(d) or {}) do
@@ -48,6 +52,11 @@ function cis.find_containers(only)
     local keep = {}
     for _, c in ipairs(list) do if c.id == only or c.id:sub(1, #only) == only then keep[#keep + 1] = c end end
     list = keep
+  end
+  -- Docker names its containers ("/web"): say that rather than the id.
+  for _, c in ipairs(list) do
+    local dc = c.name == c.id:sub(1, 12) and cis.docker_config(c)
+    if dc and type(dc.Name) == "string" and dc.Name ~= "" then c.name = dc.Name:gsub("^/", "") end
   end
   return list
 end
@@ -99,3 +108,17 @@ function cis.bind_mounts(cfg)
   end
   return out
 end
+
+-- Docker's own record of a container (hostconfig.json: what was asked on
+-- the command line; config.v2.json: the container's config and state),
+-- when Docker runs it; nil for other runtimes. Read once per container.
+local function docker_record(c, file)
+  c.docker = c.docker or {}
+  if c.docker[file] == nil then
+    c.docker[file] = cis.read_json(cis.docker_root() .. "/containers/" .. c.id .. "/" .. file) or false
+  end
+  return c.docker[file] or nil
+end
+
+function cis.docker_host_config(c) return docker_record(c, "hostconfig.json") end
+function cis.docker_config(c) return docker_record(c, "config.v2.json") end

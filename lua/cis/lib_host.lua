@@ -166,6 +166,40 @@ function cis.daemon_json()
   return daemon_json_cache or nil
 end
 
+-- Where dockerd keeps its data and its runtime state: --data-root and
+-- --exec-root (or daemon.json), else the defaults. Containers, images and the
+-- swarm state are read there, so a daemon with its own roots is checked as
+-- it runs.
+function cis.docker_root()
+  local v = cis.daemon_opt("data-root")
+  if v == nil or v == true or v == "" then v = cis.daemon_opt("graph") end -- the old name
+  return (type(v) == "string" and v ~= "") and v or "/var/lib/docker"
+end
+
+function cis.docker_exec_root()
+  local v = cis.daemon_opt("exec-root")
+  return (type(v) == "string" and v ~= "") and v or "/run/docker"
+end
+
+-- Swarm mode: dockerd keeps the node's swarm state in <data-root>/swarm
+-- only while the node is part of a swarm ("docker swarm leave" removes it).
+function cis.swarm_active()
+  local dir = cis.docker_root() .. "/swarm"
+  return cis.exists(dir .. "/docker-state.json") or cis.exists(dir .. "/state.json")
+end
+
+-- The kernel's mandatory access control, as the runtimes see it: AppArmor
+-- when the module is enabled, SELinux when selinuxfs is mounted. A check
+-- that says "if applicable" does not apply without them.
+function cis.apparmor_enabled()
+  local v = cis.read("/sys/module/apparmor/parameters/enabled", 16)
+  return v ~= nil and cis.trim(v) == "Y"
+end
+
+function cis.selinux_enabled()
+  return cis.exists("/sys/fs/selinux/enforce")
+end
+
 function cis.docker_present()
   return cis.process_args("dockerd") ~= nil or cis.exists("/etc/docker") or cis.exists("/usr/bin/dockerd")
 end

@@ -19,12 +19,20 @@
 --                 miss one); for expressions vectorscan runs slowly
 --   window        for an expression that spans lines: how many bytes around
 --                 a candidate the precise check reads (others: its line)
+--   value         "literal": the value must look like a literal secret (not a
+--                 name, call, template, environment lookup...; see
+--                 plugins/secrets/value.c); for keyword = value rules
+--   kind          "k8s-secret": the rule sees only the decoded data values of
+--                 Kubernetes Secret manifests ("key: value")
 --   examples      { hit = text the rule must report, miss = a near miss it
 --                 must not report, path = where the text lives }; checked by
 --                 tests/unit of plugins/secrets for every rule
 -- A user's --rules file has the same shape: its rules add to these or
--- replace them by id, `disable = { "id", ... }` drops rules, and `allow` and
--- `exclude_paths` extend the global lists.
+-- replace them by id, `disable = { "id", ... }` drops rules, and `allow`,
+-- `exclude_paths` and `example_values` extend the global lists.
+-- Rules tagged "generic" yield to the others: where a specific rule reports
+-- a secret, a generic one reports nothing. Rules tagged "key" are reported
+-- in test paths even when these are left out.
 -- The tokens in the examples are random strings in each format, not
 -- credentials of anyone.
 return {
@@ -32,7 +40,29 @@ return {
   allow = {
     [[example]], [[\$\{[^}]*\}]], [[^\$[A-Za-z_][A-Za-z0-9_]*$]], [[<[A-Za-z _-]*>]],
     [[changeme]], [[change_me]], [[x{4,}]], [[\*{4,}]], [[^(?:password|secret|dummy|sample|placeholder|redacted|test|none|null)$]],
-    [[^your[_-]?]], [[\{\{[^}]*\}\}]], [=[^\{[A-Za-z_][\w.!:\[\]]*\}]=], [[^%\(]], [[0{8,}]], [[(?:abcdef|123456|qwerty)]],
+    [[^your[_-]?]], [[\{\{[^}]*\}\}]], [[^ENC\[AES256_GCM]], [=[^\{[A-Za-z_][\w.!:\[\]]*\}]=], [[^%\(]], [[0{8,}]], [[(?:abcdef|123456|qwerty)]],
+  },
+  -- Values published as examples in documentation and standards: a finding
+  -- whose secret holds one is example data, not a leak. It is counted, and
+  -- reported (at low severity, context "example") only when asked for
+  -- (`vigil-scan secrets --example-data`, plugin setting example_data).
+  example_values = {
+    -- AWS documentation (IAM user guide, CLI configuration)
+    "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    -- RFC 6749 (OAuth 2.0) and RFC 6750: client, codes and tokens of the examples
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW", "s6BhdRkqt3", "7Fjfp0ZBr1KtDRbnfVdmIw",
+    "SplxlOBeZQQYbYS6WxSbIA", "2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA",
+    "8xLOxBtZp8", "mF_9.B5f-4.1JqM",
+    -- RFC 5849 (OAuth 1.0): consumer, temporary and token credentials
+    "dpf43f3p2l4k3l03", "kd94hf93k423kf44", "hh5s93j4hdidpola", "hdhd0244k9j7ao03",
+    "hfdp7dh39dks9884", "nnch734d00sl2jdk", "pfkkdhi9sl3r4s00", "ad180jjd733klru7",
+    -- Firebase SDK documentation's sample web configuration
+    "AIzaSyDOCAbC123dEf456GhI789jKl01-MnO",
+    -- jwt.io's example token and PyJWT's README token (HS256, key "secret")
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", "4twFt5NiznN84AWoo1d7KO1T_yoc0Z6XOpOVswacPZg",
+    -- Stripe API reference test key, NuGet config reference passwords
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "33f!!lloppa", "hal+9ooo_da!sY",
   },
   -- Paths no rule looks at: lock files are full of hashes, not secrets, and
   -- this file is full of examples.
@@ -149,6 +179,8 @@ Z3CL7csGZaF31DDxp63OHm1FZuG296c0xPbX+neGBuzSm6A8cVR06AxYpThGJWZh
       description = "WireGuard private key",
       regex = [[(?i)\bPrivateKey\s*=\s*([A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=)]],
       keywords = { "PrivateKey" },
+      -- An identifier in many APIs: the key's shape after it too.
+      prefilter_regex = [[(?i)PrivateKey\s*=\s*[A-Za-z0-9+/]{42}]],
       severity = "critical", tags = { "key", "vpn" },
       examples = { hit = [[[Interface]
 PrivateKey = P3zcCr1Y6ffeIIemGpb3EfKoNSvphIk7s4pqL0KJFlA=
@@ -236,6 +268,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       regex = [[\b(AAAAAAAAAAAAAAAAAAAAA[A-Za-z0-9%]{30,})]],
       keywords = { "AAAAAAAAAAAAAAAAAAAAA" },
       severity = "high", tags = { "social" },
+      entropy = 3.0,
       examples = { hit = [[TWITTER_BEARER=AAAAAAAAAAAAAAAAAAAAAShVG6LKf2AReZCi3GJGT1W8hO9UGgD1RzIk99mKEXfixXNdzpdxcaSM9nDthTiB64fN3mKh6U3wkxV1v]], miss = [[padding=AAAAAAAAAAAAAAAAAAAAA==]] },
     },
     {
@@ -439,7 +472,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
     {
       id = "slack-bot-token",
       description = "Slack bot token",
-      regex = [[\b(xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24})\b]],
+      regex = [[\b(xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24,34})\b]],
       keywords = { "xoxb-" },
       severity = "critical", tags = { "slack", "chat" },
       examples = { hit = [[SLACK_BOT_TOKEN=xoxb-252333510707-8519130561592-Z9FRXVFiq1S7t5dVD1YZRLkB]], miss = [[SLACK_BOT_TOKEN=xoxb-684981143339-DJp4FK67R4TdzQYzYORX8v0y]] },
@@ -463,10 +496,10 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
     {
       id = "slack-legacy-token",
       description = "Slack legacy workspace or refresh token",
-      regex = [[\b(xox[aor]-\d+-[A-Za-z0-9-]{20,})\b]],
-      keywords = { "xoxa-", "xoxo-", "xoxr-" },
+      regex = [[\b(xox[aors]-\d+-[A-Za-z0-9-]{20,})\b]],
+      keywords = { "xoxa-", "xoxo-", "xoxr-", "xoxs-" },
       severity = "high", tags = { "slack", "chat" },
-      entropy = 3.5,
+      entropy = 3.0,
       examples = { hit = [[legacy=xoxa-2-I0DhEosO7v9vHKonJY0ns1ZKITboXlbZGrBxe9Or]], miss = [[legacy=xoxa-2-short]] },
     },
     {
@@ -621,12 +654,17 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
     {
       id = "generic-password",
       description = "Password in a key/value or YAML file",
-      regex = [[(?i)\b(?:password|passwd|pwd|db_?pass|admin_?pass|root_?pass)\b["']?\s*[:=]\s*["']?([^\s"'#;,`]{8,64})]],
+      -- The name may have a prefix (smtp_password, DB_PASSWORD, dbPassword):
+      -- no letter or digit before it, or a camel-case boundary.
+      regex = [[(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z]))(?i:password|passwd|passphrase|pwd|db_?pass|admin_?pass|root_?pass)(?![A-Za-z0-9])["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([^\s"'#;,`]{8,64})]],
       keywords = { "pass", "pwd" },
       severity = "high", tags = { "password", "generic" },
       entropy = 3.0,
-      prefilter = "regex",
-      allow = { [[^\$]], [[^%\(]], [[^\{\{]], [[^<.*>$]], [[^(?:true|false|null|none|required|optional)$]], [[^[a-z]+(?:_[a-z]+)+$]], [[^\*+$]], [[^(?:os\.|process\.env|env\.|getenv)]], [[\w\(|->|::]], [=[^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[^\]]*\])+$]=], [[^(?:/|\./|~/)[\w./-]+$]] },
+      -- What vectorscan looks for: the name's end, the assignment and the
+      -- first 8 characters of a value; cheaper than the expression itself.
+      prefilter_regex = [=[(?i)(?:pass(?:word|wd|phrase)?|pwd)["']?[ \t]*[:=][=>]?[ \t]*["']?[^\s"'#;,`]{8}]=],
+      value = "literal",
+      allow = { [[^(?:true|false|null|none|required|optional)$]], [[^[a-z]+(?:_[a-z]+)+$]], [[^(?:/|\./|~/)[\w./-]+$]] },
       examples = { hit = [[db:
   password: "Tr0ub4dor&3horse"
 ]], miss = [[db:
@@ -636,20 +674,32 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
     {
       id = "generic-api-key",
       description = "API key, token or secret in an assignment",
-      regex = [[(?i)\b(?:api[_-]?key|apikey|api[_-]?secret|access[_-]?token|auth[_-]?token|secret[_-]?key|client[_-]?secret|app[_-]?secret|private[_-]?token)\b["']?\s*[:=]\s*["']?([A-Za-z0-9_.+/=~-]{16,128})]],
+      -- STRIPE_API_KEY, GITHUB_TOKEN, authToken, client_secret...: the name
+      -- may have a prefix, as for generic-password. A hex value has its own,
+      -- lower entropy floor (scan.c).
+      regex = [[(?i)(?<!::)(?:(?<![a-z0-9])|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<!next|page|change|purchase|request|update|verification|continuation|cursor|csrf|xsrf|sync|client|session|idempotency|marker|resume|cancel|reset|invite|confirmation|public|pub)(?<!next[_.-]|page[_.-]|change[_.-]|request[_.-]|update[_.-]|continuation[_.-]|cursor[_.-]|csrf[_.-]|xsrf[_.-]|sync[_.-]|client[_.-]|session[_.-]|idempotency[_.-]|reset[_.-]|public[_.-])(?:api[_.-]?key|apikey|api[_.-]?secret|access[_.-]?key|secret[_.-]?key|client[_.-]?secret|app[_.-]?secret|auth[_.-]?key|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|api[_.-]?token|private[_.-]?token|token|secret|credentials?|creds)(?![a-z0-9])["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([A-Za-z0-9_.+/=~-]{16,128})]],
       keywords = { "key", "token", "secret" },
       severity = "medium", tags = { "generic" },
-      entropy = 4.0,
-      prefilter = "regex",
-      allow = { [[^\$]], [[^[a-z]+(?:[_.][a-z]+)+$]], [[^(?:os\.|process\.env|env\.)]] },
-      examples = { hit = [[api_key = "kkjjhLYZhktGKKgJFADIWaUdpBip7Wap"]], miss = [[api_key = "lhycpsmnkpybhvboqhbtfgcicykyckuc"]] },
+      entropy = 3.5,
+      -- Every name above ends in one of these words.
+      -- (":=" and "=>" as an operator of one or two characters.)
+      prefilter_regex = [=[(?i)(?:key|token|secret|creds|credentials?)["']?[ \t]*[:=][=>]?[ \t]*["']?[A-Za-z0-9_.+/=~-]{16}]=],
+      value = "literal",
+      -- A random key of 16 characters or more holds a digit (94 % at 16).
+      -- A UUID names a thing (a request, a lock, a resource) far more often
+      -- than it is a key; providers whose keys are UUIDs have their own rule.
+      allow = { [[^[^0-9]+$]], [[^[a-z]+(?:[_.][a-z]+)+$]], [[^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$]] },
+      examples = { hit = [[STRIPE_API_KEY="kkjjhLYZhktGKKgJFADIWa7dpBip7Wap"]], miss = [[api_key = "lhycpsmnkpybhvboqhbtfgcicykyckuc"]] },
     },
     {
       id = "basic-auth-url",
       description = "URL with a password",
       regex = [[\bhttps?://[^\s:/@"'$]{1,64}:([^\s:/@"']{3,64})@[A-Za-z0-9.-]+]],
       keywords = { "://" },
-      severity = "high", tags = { "password", "url" },
+      -- "://" is in every URL of every comment: vectorscan looks for the
+      -- user:password@ part as well.
+      prefilter_regex = [=[://[^\s:/@"'$]{1,64}:[^\s:/@"']{3,64}@]=],
+      severity = "high", tags = { "password", "url", "generic" },
       entropy = 2.5,
       examples = { hit = [[REGISTRY=https://ci:BWteGX7CpRjltBu76gTG@registry.corp.internal/v2]], miss = [[REGISTRY=https://ci@registry.corp.internal/v2]] },
     },
@@ -658,6 +708,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       description = "Database URL with a password",
       regex = [[\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|clickhouse|cockroachdb|couchdb|neo4j)://[^\s:/@"']*:([^\s:/@"']{3,})@[^\s"']+]],
       keywords = { "://" },
+      prefilter_regex = [=[://[^\s:/@"']*:[^\s:/@"']{3,}@]=],
       severity = "critical", tags = { "database", "password" },
       entropy = 2.5,
       examples = { hit = [[DATABASE_URL=postgres://app:B7kLcFh2VPVk0OYdsG@db.internal:5432/shop]], miss = [[DATABASE_URL=postgres://app@db.internal:5432/shop]] },
@@ -683,8 +734,10 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
     {
       id = "authorization-basic",
       description = "Basic credentials in an Authorization header",
-      regex = [[(?i)authorization["']?\s*[:=]\s*["']?basic\s+([A-Za-z0-9+/]{12,}={0,2})]],
+      regex = [[(?i)authorization["']?\s*[:=]\s*["']?basic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=.])]],
       keywords = { "basic" },
+      -- The header's name, not the common word "basic".
+      prefilter_regex = [=[(?i)authorization["']?\s*[:=]\s*["']?basic\s+[A-Za-z0-9+/]{8}]=],
       severity = "high", tags = { "http", "password" },
       entropy = 3.0,
       examples = { hit = [[Authorization: Basic 8qsi93qdxfjoPEgCISvU0Ju44waq==]], miss = [[Authorization: Basic $CREDS]] },
@@ -694,7 +747,10 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       description = ".netrc machine password",
       regex = [[(?i)\bmachine\s+\S+\s+login\s+\S+\s+password\s+(\S{4,})]],
       keywords = { "machine" },
+      -- "login ... password ...", rarer than the word "machine".
+      prefilter_regex = [[(?i)\slogin\s+\S+\s+password\s+\S{4}]],
       severity = "high", tags = { "password" },
+      value = "literal",
       entropy = 2.0,
       examples = { hit = [[machine api.heroku.com login ops@corp.io password fIUB3pO6jQ3qThhZyfQo]], miss = [[machine api.heroku.com login ops@corp.io]] },
     },
@@ -934,7 +990,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
     {
       id = "hashicorp-vault-token",
       description = "HashiCorp Vault service or batch token",
-      regex = [[\b(hv[sb]\.[A-Za-z0-9_-]{90,120})(?![A-Za-z0-9_-])]],
+      regex = [[\b(hvs\.[A-Za-z0-9_-]{90,120}|hvb\.[A-Za-z0-9_-]{90,300})(?![A-Za-z0-9_-])]],
       keywords = { "hvs.", "hvb." },
       severity = "critical", tags = { "vault" },
       entropy = 3.5,
@@ -1064,10 +1120,11 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       id = "discord-bot-token",
       description = "Discord bot token",
       regex = [[\b([MN][A-Za-z\d]{23,25}\.[\w-]{6}\.[\w-]{27,38})\b]],
-      keywords = { "." },
-      -- Every match holds 24 letters or digits, a dot, 6 characters and a
-      -- dot; the long tail and the variable head cost vectorscan dearly.
-      prefilter_regex = [[[A-Za-z\d]{24}\.[\w-]{6}\.]],
+      -- Found where the line names Discord, as gitleaks and TruffleHog do:
+      -- the token has no literal part, and an expression of character
+      -- classes alone makes vectorscan run its slowest engine over every
+      -- byte of every file (a third of the whole scan on /usr/include).
+      keywords = { "discord" },
       severity = "high", tags = { "chat" },
       entropy = 3.5,
       examples = { hit = [[DISCORD_TOKEN=MJXudfjF7HW0PnylGtmZdonO.rek-To.8OYe1fXSfKxWgzerucXcvCo3wb0]], miss = [[DISCORD_TOKEN=M9YF32cn18EfnhzYeLLDocSD.wX9k2L]] },
@@ -1264,7 +1321,7 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
     {
       id = "okta-api-token",
       description = "Okta API token",
-      regex = [[(?i)okta[\w.-]{0,20}["']?\s*[:=]\s*["']?(00[A-Za-z0-9_-]{40})(?![A-Za-z0-9_-])]],
+      regex = [[(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=O))(?i:okta)[\w.-]{0,20}["']?\s*[:=]\s*["']?(00[A-Za-z0-9_-]{40})(?![A-Za-z0-9_-])]],
       keywords = { "okta" },
       severity = "critical", tags = { "identity" },
       entropy = 3.5,
@@ -1583,6 +1640,317 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       keywords = { "Server=", "Data Source=" },
       severity = "high", tags = { "database", "password" },
       examples = { hit = [[ConnectionStrings__Db="Server=sql.internal;Database=shop;User Id=app;Password=p4viZNTV7TKjxuqQ;"]], miss = [[ConnectionStrings__Db="Server=sql.internal;Database=shop;Integrated Security=true;"]] },
+    },
+    {
+      id = "slack-legacy-bot-token",
+      description = "Slack legacy bot token",
+      regex = [[\b(xoxb-[0-9]{8,14}-[A-Za-z0-9]{18,26})\b]],
+      keywords = { "xoxb-" },
+      severity = "critical", tags = { "slack", "chat" },
+      entropy = 2.0,
+      examples = { hit = [[SLACK_TOKEN=xoxb-233108392848-CC3PPxl5wEXBbTFYXDYS6a3a]], miss = [[SLACK_TOKEN=xoxb-281838361336-z1FG4WzkUd]] },
+    },
+    {
+      id = "slack-config-token",
+      description = "Slack app configuration access or refresh token",
+      regex = [[(?i)\b(xoxe\.xox[bp]-\d-[A-Z0-9]{163,166}|xoxe-\d-[A-Z0-9]{146})\b]],
+      keywords = { "xoxe" },
+      severity = "critical", tags = { "slack", "chat" },
+      entropy = 2.0,
+      examples = { hit = [[SLACK_CONFIG_TOKEN=xoxe.xoxp-1-xXE25D99UbnilshbdE1beeo87TGYVJ7pjblRRZ5YEcIhF0XZFKopJuvSHNrN6qcpi7EWGB9sQQTiCwS094ev9IoKbt2MJwBPod98JUpEWhHC0rj6X28fpZKejYL59ezLjtaCskntVLd3ro9XdZma9tGPpKeAD8kQsIoH]], miss = [[SLACK_CONFIG_TOKEN=xoxe.xoxp-1-Jgmrb5eZmoVUmD0hHCh6Nbp5RkmrIpZclpePlRPK]] },
+    },
+    {
+      id = "slack-workflow-webhook",
+      description = "Slack workflow webhook URL",
+      regex = [[https://hooks\.slack\.com/(?:workflows|triggers)/([A-Za-z0-9+/]{43,56})]],
+      keywords = { "hooks.slack.com/" },
+      severity = "high", tags = { "slack", "webhook" },
+      examples = { hit = [[url: https://hooks.slack.com/workflows/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]], miss = [[url: https://hooks.slack.com/workflows/]] },
+    },
+    {
+      id = "aws-bedrock-api-key",
+      description = "Amazon Bedrock API key",
+      regex = [[\b(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?![A-Za-z0-9+/=])]],
+      keywords = { "ABSK" },
+      severity = "critical", tags = { "aws", "cloud", "ai" },
+      entropy = 3.0,
+      examples = { hit = [[AWS_BEARER_TOKEN_BEDROCK=ABSKzBG52m+dQUyUZQF8NtdtWFy6OO5CizFTpEXCkBK7/QlvQsdbl/4RUUkSGCYvUT5LQdG5HcLyME5ppMPnXIi9S8fwvyWRbyTCmU01sjuQUyDFvTZE1fka1/7v3X3QPFOqaNAn]], miss = [[AWS_BEARER_TOKEN_BEDROCK=ABSKCJioUXtOIZaK3iF/29yK9wyhNHYCKKXPwQeQZT6H]] },
+    },
+    {
+      id = "aws-bedrock-short-term-key",
+      description = "Amazon Bedrock short-term API key",
+      regex = [[\b(bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/]{40,}={0,2})]],
+      keywords = { "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t" },
+      severity = "critical", tags = { "aws", "cloud", "ai" },
+      entropy = 3.0,
+      examples = { hit = [[export AWS_BEARER_TOKEN_BEDROCK=bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29tm2hSLm6vKjMu8WXRnoKxKlbtQHevtjO/URo9slkhA3dltWW3PGWAaXZw2M31atfDwhSIoNk+5zx0sT2ubI9ciUYu45dGEDTnR2hvAToItOEJjOZeT/yd4/LmXsWRVf1svusYxVQoorhQk64pYoewmGo4D7wcbKNlB+ngvS4CaG/1IGYfzHwI]], miss = [[export AWS_BEARER_TOKEN_BEDROCK=bedrock-api-key-]] },
+    },
+    {
+      id = "huggingface-org-token",
+      description = "Hugging Face organisation API token",
+      regex = [[\b(api_org_[A-Za-z]{34})\b]],
+      keywords = { "api_org_" },
+      severity = "high", tags = { "ai" },
+      entropy = 3.0,
+      examples = { hit = [[HF_ORG_TOKEN=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]], miss = [[const api_org_controller = require('./api')]] },
+    },
+    {
+      id = "perplexity-api-key",
+      description = "Perplexity API key",
+      regex = [[\b(pplx-[A-Za-z0-9]{48})\b]],
+      keywords = { "pplx-" },
+      severity = "high", tags = { "ai" },
+      entropy = 3.0,
+      examples = { hit = [[PERPLEXITY_API_KEY=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]], miss = [[model: pplx-70b-online]] },
+    },
+    {
+      id = "clickhouse-cloud-api-secret",
+      description = "ClickHouse Cloud API secret key",
+      regex = [[\b(4b1d[A-Za-z0-9]{38})\b]],
+      keywords = { "4b1d" },
+      severity = "high", tags = { "database" },
+      entropy = 3.0,
+      examples = { hit = [[CLICKHOUSE_KEY_SECRET=4b1dyfer6qzdKqbfnbJPLI6XH4qJKRpbX63NdWBWHm]], miss = [[key = adf4b1dKhYjho9nRdTwbbNHTfoNObGkv0xTqyK2wup7ZM]] },
+    },
+    {
+      id = "maxmind-license-key",
+      description = "MaxMind license key",
+      regex = [[\b([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)\b]],
+      keywords = { "_mmk" },
+      severity = "medium", tags = { "geoip" },
+      entropy = 3.5,
+      examples = { hit = [[MAXMIND_LICENSE_KEY=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]], miss = [[MAXMIND_LICENSE_KEY=MDhxdmq7J2lu_mmk]] },
+    },
+    {
+      id = "notion-api-token",
+      description = "Notion integration token",
+      regex = [[\b(ntn_[0-9]{11}[A-Za-z0-9]{35})\b]],
+      keywords = { "ntn_" },
+      severity = "high", tags = { "productivity" },
+      entropy = 3.0,
+      examples = { hit = [[NOTION_TOKEN=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]], miss = [[NOTION_TOKEN=ntn_3AWzLg07vmsTHqTYliAO]] },
+    },
+    {
+      id = "sourcegraph-access-token",
+      description = "Sourcegraph access token",
+      regex = [[\b(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40})\b]],
+      keywords = { "sgp_" },
+      severity = "high", tags = { "scm" },
+      entropy = 3.0,
+      examples = { hit = [[SRC_ACCESS_TOKEN=sgp_4c683ffee0a999cc_92540defbcdbaf2b700cf2494123ef16f47e550e]], miss = [[SRC_ACCESS_TOKEN=sgp_local_9c0683953b500f838010]] },
+    },
+    {
+      id = "onepassword-secret-key",
+      description = "1Password account secret key",
+      regex = [[\b(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})\b]],
+      keywords = { "A3-" },
+      -- Case matters: caseless "a3-" is frequent in C headers.
+      prefilter_regex = [[A3-[A-Z0-9]{6}-]],
+      severity = "critical", tags = { "password-manager" },
+      entropy = 3.8,
+      examples = { hit = [[OP_SECRET_KEY=A3-9K310W-PFRZ8TB9RUB-IQPFY-FZ431-Y8MTX]], miss = [[OP_SECRET_KEY=A3-XXXXXX-XXXXXXXXXXX-XXXXX-XXXXX-XXXXX]] },
+    },
+    {
+      id = "cloudflare-global-api-key",
+      description = "Cloudflare global API key",
+      regex = [[(?i)cloudflare[\w.-]{0,20}["']?\s*[:=]\s*["']?([a-f0-9]{37})(?![A-Za-z0-9])]],
+      keywords = { "cloudflare" },
+      severity = "critical", tags = { "cloud" },
+      entropy = 2.0,
+      examples = { hit = [[CLOUDFLARE_GLOBAL_API_KEY=f0ba44e504f5fdbd6201ca27e0057aa7b003b]], miss = [[CLOUDFLARE_ACCOUNT_ID=e9e41264405d704f59a70be5e0af590d]] },
+    },
+    {
+      id = "facebook-page-access-token",
+      description = "Facebook page or user access token",
+      regex = [[\b(EAA[MC][A-Za-z0-9]{100,})]],
+      keywords = { "EAAM", "EAAC" },
+      -- Case matters: caseless "eaac" is common in tables of hex numbers.
+      prefilter_regex = [[EAA[MC][A-Za-z0-9]{100}]],
+      severity = "high", tags = { "social" },
+      entropy = 3.5,
+      examples = { hit = [[FB_PAGE_TOKEN=EAAM3afiGhRRGwMkRbhVXF8sJXQzUeDbwPUvyTnOlayCRznded8ZLprQexOSCB49ErhZ54u4wzfeHk0qVKBPYD3FJSNHzPpBaFU7oU3FLtzB9rnfarG3RzszGbteXyMYoUIDXHqDIODgSrJfNyrVgTCkCK3ARJvBnYqs]], miss = [[FB_PAGE_TOKEN=EAAMob6TLpOkxoIVFi5VssvEyayHxx7ci5]] },
+    },
+    {
+      id = "facebook-app-access-token",
+      description = "Facebook app access token (app id|secret)",
+      regex = [[(?<![0-9A-Za-z])(\d{15,16}(?:\||%7C)[0-9a-zA-Z_-]{27,40})(?![0-9a-zA-Z_-])]],
+      -- Where the line names the token or Facebook: like discord-bot-token,
+      -- the format has no literal part to find it by.
+      keywords = { "access_token", "facebook" }, -- not "fb_": linux/fb.h
+      severity = "high", tags = { "social" },
+      entropy = 3.0,
+      examples = { hit = [[access_token=148550027918523|Ye8FLY0wMLJN44nDGAhvjVxdxRkB0oHd]], miss = [[access_token=282456975948407|z0hcp-bnHLIA]] },
+    },
+    {
+      id = "vault-legacy-token",
+      description = "HashiCorp Vault token (old s. format)",
+      regex = [[(?i)(?:vault|token)[\w.-]{0,20}["']?\s*[:=]\s*["']?(s\.[A-Za-z0-9]{24})(?![A-Za-z0-9])]],
+      keywords = { "vault", "token" },
+      severity = "critical", tags = { "vault" },
+      entropy = 3.5,
+      -- The token itself: "vault" and "token" are frequent words.
+      prefilter_regex = [[s\.[A-Za-z0-9]{24}]],
+      -- Allow-lists are caseless; these three say what they mean with (?-i).
+      allow = { [[(?-i)^s\.[A-Za-z]+$]], [[(?-i)^s\.[a-z0-9]+$]], [[(?-i)^s\.[A-Z0-9]+$]] },
+      examples = { hit = [[VAULT_TOKEN=s.67RL2SPZZviH5gbNKSA2N3v7]], miss = [[VAULT_TOKEN=s.AcceptanceTimeoutSeconds]] },
+    },
+    {
+      id = "openshift-user-token",
+      description = "OpenShift user token",
+      regex = [[\b(sha256~[\w-]{43})(?![\w-])]],
+      keywords = { "sha256~" },
+      severity = "critical", tags = { "k8s" },
+      entropy = 3.5,
+      examples = { hit = [[oc login --token=sha256~XrdkBZBbKTEDe59YwpTYNso6l70mjVOeIShe9P9qTvS --server=https://api.ocp:6443]], miss = [[oc login --token=sha256~XXXXXXXXXX_PUT_YOUR_TOKEN_HERE_XXXXXXXXXXXX]] },
+    },
+    {
+      id = "flyio-macaroon-token",
+      description = "Fly.io macaroon token",
+      regex = [[\b((?:fm1[ar]|fm2)_[A-Za-z0-9+/]{100,}={0,3})]],
+      keywords = { "fm1a_", "fm1r_", "fm2_" },
+      severity = "high", tags = { "cloud" },
+      entropy = 4.0,
+      examples = { hit = [[FLY_API_TOKEN="FlyV1 fm2_fHzWRGrKGGQfh4HIjTpPXZ7GVf0UjU/i9bSVNQyXLxkKdx4rVfFCXidGWZ+fznbO0guS0xJo4QeMxpDIFbkzknsoUkNoxGrD3TmegFXrpVVE/Ln0M6ufdMXg5EbU59TxABd4OMiMbCZh9FlG9E15oIweX8CfzDDlMYTwJV+aQ/f76ZuPguYk"]], miss = [[FLY_API_TOKEN="FlyV1 fm2_00C+OtJzfbfX3g8FFOLH4vAZoVC40S"]] },
+    },
+    {
+      id = "sumologic-access-id",
+      description = "Sumo Logic access id",
+      regex = [[(?i)sumo[\w.-]{0,20}["']?\s*[:=]\s*["']?(su[A-Za-z0-9]{12})\b]],
+      keywords = { "sumo" },
+      severity = "medium", tags = { "monitoring" },
+      entropy = 3.0,
+      allow = { [[^su[^0-9]+$]] },
+      examples = { hit = [[SUMO_ACCESS_ID="suwl1rou6Dq11j"]], miss = [[SUMO_ACCESS_ID="${SUMO_ACCESS_ID}"]] },
+    },
+    {
+      id = "sumologic-access-key",
+      description = "Sumo Logic access key",
+      regex = [[(?i)sumo[\w.-]{0,20}["']?\s*[:=]\s*["']?([A-Za-z0-9]{64})\b]],
+      keywords = { "sumo" },
+      severity = "high", tags = { "monitoring" },
+      entropy = 3.0,
+      examples = { hit = [[SUMO_ACCESS_KEY=ZQFOYRklwWXFiNBzAtN0bA8MikVWMZDj2RvILn7Vr5BJdqOXo0SROnIiU95iX3wb]], miss = [[SUMO_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx]] },
+    },
+    {
+      id = "infracost-api-token",
+      description = "Infracost API token",
+      regex = [[\b(ico-[A-Za-z0-9]{32})\b]],
+      keywords = { "ico-" },
+      severity = "high", tags = { "cloud" },
+      entropy = 3.0,
+      allow = { [[^ico-[a-f0-9]{32}$]] },
+      examples = { hit = [[INFRACOST_API_KEY=ico-KkFcvHt97NhTOkN2fw0TyS01XRp6fj3Y]], miss = [[favicon.ico-39585110476b5e45c0e3c9214241dd2f.png]] },
+    },
+    {
+      id = "scalingo-api-token",
+      description = "Scalingo API token",
+      regex = [[\b(tk-us-[\w-]{48})(?![\w-])]],
+      keywords = { "tk-us-" },
+      severity = "high", tags = { "cloud" },
+      entropy = 2.0,
+      examples = { hit = [[SCALINGO_API_TOKEN=tk-us-Pi8UWXmA0OpZ1ck-nnXNcVhvTQAwhgy-vpzQYiC0V047aJ1O]], miss = [[SCALINGO_API_TOKEN=tk-us-WVwkzuWVAE3xOT5-fk_V]] },
+    },
+    {
+      id = "sidekiq-secret",
+      description = "Sidekiq Pro/Enterprise gem credentials",
+      regex = [[(?i)\b(?:BUNDLE_ENTERPRISE__CONTRIBSYS__COM|BUNDLE_GEMS__CONTRIBSYS__COM)["']?\s*[:=]\s*["']?([a-f0-9]{8}:[a-f0-9]{8})\b]],
+      keywords = { "CONTRIBSYS__COM" },
+      severity = "high", tags = { "registry" },
+      examples = { hit = [[export BUNDLE_GEMS__CONTRIBSYS__COM=c5d01aff:06a11a82]], miss = [[export BUNDLE_GEMS__CONTRIBSYS__COM=${SIDEKIQ_CREDS}]] },
+    },
+    {
+      id = "sidekiq-sensitive-url",
+      description = "Sidekiq Pro/Enterprise gem server URL with credentials",
+      regex = [[(?i)\bhttps?://([a-f0-9]{8}:[a-f0-9]{8})@(?:gems|enterprise)\.contribsys\.com]],
+      keywords = { "contribsys.com" },
+      severity = "high", tags = { "registry" },
+      examples = { hit = [[source "https://b1c4cb55:b08a50bd@gems.contribsys.com/"]], miss = [[source "https://gems.contribsys.com/"]] },
+    },
+    {
+      id = "nuget-config-password",
+      description = "Password in a NuGet config file",
+      regex = [=[(?i)<add\s+key=["'](?:ClearText)?Password["']\s+value=["']([^"']{8,})["']]=],
+      keywords = { "<add key=" },
+      severity = "high", tags = { "registry", "password" },
+      entropy = 1.0,
+      allow = { [[^%\S.*%$]] },
+      -- The spellings NuGet itself looks for (plain globs: a character class
+      -- would cost an fnmatch() call for every file scanned).
+      paths = { "*nuget.config", "*NuGet.config", "*NuGet.Config", "*Nuget.config", "*Nuget.Config" },
+      examples = { hit = [[<add key="ClearTextPassword" value="8u1jibnyS7o1Cq1y" />]], miss = [[<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />]], path = "src/nuget.config" },
+    },
+    {
+      id = "terraform-password",
+      description = "Password in Terraform or HCL",
+      regex = [[(?i)(?<![a-z0-9])(?:[a-z0-9]+_)*(?:password|passwd)\s*=\s*"([^"\s$]{8,64})"]],
+      -- No keywords: checked whole, on .tf/.tfvars/.hcl files only (a keyword
+      -- "password" would send every file of a tree to the check).
+      severity = "high", tags = { "password", "terraform" },
+      entropy = 2.0,
+      paths = { "*.tf", "*.tfvars", "*.hcl" },
+
+      examples = { hit = [[administrator_login_password = "mkQdBiDMDxUpC1"]], miss = [[administrator_login_password = var.db_password]], path = "infra/main.tf" },
+    },
+    {
+      id = "openai-api-key-named",
+      description = "OpenAI API key in an OPENAI_* setting",
+      regex = [[(?i)openai[\w.-]{0,20}["']?\s*[:=]\s*["']?(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,})(?![A-Za-z0-9_-])]],
+      keywords = { "openai" },
+      severity = "critical", tags = { "ai" },
+      entropy = 3.5,
+      examples = { hit = [[OPENAI_API_KEY=sk-proj-iUKeV4wdvI2KpnPZNgvT1orm7aXebx8M0dUPBXbiX6g9bkvq4CT88hUtn8o3lUWmLrJxMo2LKaIH7Ww9JPPCWwVt3apfB-mexoTGtIRKnM5sjPtBlSNXIoJH]], miss = [[OPENAI_API_KEY=sk-proj-...]] },
+    },
+    {
+      id = "curl-auth-user",
+      description = "Credentials on a curl command line (-u user:password)",
+      regex = [[\bcurl\b(?:[^\n]*\\\r?\n){0,5}[^\n]*?\s(?:-u|--user)(?:=|[ \t]+)["']?((?:[^\s"':]*:[^\s"']{3,})|(?:[^\s"':]{3,}:))(?=["'\s]|$)]],
+      keywords = { "curl" },
+      -- vectorscan looks for the option, rarer than the word "curl" (every
+      -- libcurl header is full of CURL...).
+      prefilter_regex = [=[(?:-u|--user)(?:=|[ \t]+)["']?[^\s"':]*:]=],
+      severity = "high", tags = { "password", "http" },
+      entropy = 2.0,
+      window = 1024,
+      allow = { [[:(?:change(?:it|me)|pass(?:word)?|pwd|test|token|\*+|x+|yyy)$]], [[(?:^|:)\$]], [=[[<\[{]]=], [[^(?:test|xxx|user(?:name)?):]] },
+      examples = { hit = [[curl -s --user 'api:rdNTRiwxW1zVz1Bp' https://api.mailgun.net/v3/domains]], miss = [[curl -sL --user "$GITHUB_USERNAME:$GITHUB_PASSWORD" "$GITHUB_URL"]] },
+    },
+    {
+      id = "curl-auth-header",
+      description = "Token in a curl header (Authorization, Token, X-Api-Key)",
+      regex = [[(?i)\bcurl\b(?:[^\n]*\\\r?\n){0,5}[^\n]*?\s(?:-H|--header)(?:=|[ \t]*)["'](?:authorization:[ \t]*(?:(?:api-)?token[ \t]+)?(?!bearer\b|basic\b)|(?:x-(?:[a-z]+-)?)?(?:api-?)?(?:key|token):[ \t]*)([\w=~@.+/-]{8,})]],
+      keywords = { "curl" },
+      prefilter_regex = [=[(?i)(?:-H|--header)(?:=|[ \t]*)["'](?:authorization:|(?:x-(?:[a-z]+-)?)?(?:api-?)?(?:key|token):)]=],
+      severity = "high", tags = { "http", "token", "generic" },
+      entropy = 2.75,
+      window = 1024,
+      examples = { hit = [[curl -H "Authorization: Token 17129df8a726c433ea61cdd45ba8922ead17e0b9" https://api.corp/v1/use]], miss = [[curl -H "Authorization: Token $API_TOKEN" https://api.corp/v1/use]] },
+    },
+    {
+      id = "k8s-secret-value",
+      description = "Value of a Kubernetes Secret (decoded data)",
+      -- Only on the decoded data values of Secret manifests (k8s.c), whatever
+      -- the key (token, api-key, *.pem...); keys that name public or
+      -- non-secret data are left out.
+      regex = [[(?m)^(?!(?i:user(?:name)?|login|host(?:name)?|port|database|db|namespace|email|url|endpoint|region|ca\.crt|tls\.crt|[\w.-]*\.(?:crt|pub))\b:)[\w.-]+: ([^\n]{8,})$]],
+      kind = "k8s-secret",
+      severity = "high", tags = { "k8s", "generic" },
+      entropy = 3.0,
+      examples = { hit = [[apiVersion: v1
+kind: Secret
+metadata:
+  name: api
+type: Opaque
+data:
+  webhook-signing.key: enltTWxvcGlXZnFVeUhSU0lmOE5GbUFVTkxuWTVZeDA=
+]], miss = [[apiVersion: v1
+kind: Secret
+metadata:
+  name: api
+type: Opaque
+data:
+  username: YWRtaW4=
+  host: ZGIuaW50ZXJuYWwuc3ZjLmNsdXN0ZXIubG9jYWw=
+]], path = "deploy/secret.yaml" },
     },
   },
 }

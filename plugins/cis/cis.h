@@ -60,6 +60,8 @@ typedef struct cis_tag {
 typedef struct cis_result {
     char *id;        /* the benchmark's own numbering, "5.4" */
     char *benchmark; /* "docker", "kubernetes", "linux", or the custom check's */
+    char *version;   /* "CIS Docker Benchmark v1.6.0", or NULL (a custom check's) */
+    char *description; /* where and why vigil differs from the benchmark, or NULL */
     char *title;
     char *target; /* "host", "containers", "kubernetes", "images" */
     char *remediation;

@@ -137,6 +137,8 @@ static cis_result *check_result(run *r, int t, int status, const char *evidence)
         return NULL;
     res->id = field_str(L, t, "id");
     res->benchmark = field_str(L, t, "benchmark");
+    res->version = field_str(L, t, "version");
+    res->description = field_str(L, t, "description");
     res->title = field_str(L, t, "title");
     res->target = field_str(L, t, "target");
     res->remediation = field_str(L, t, "remediation");
@@ -474,7 +476,7 @@ void cis_report_free(cis_report *rep)
         return;
     for (size_t i = 0; i < rep->n; i++) {
         cis_result *res = &rep->results[i];
-        free(res->id), free(res->benchmark), free(res->title), free(res->target);
+        free(res->id), free(res->benchmark), free(res->version), free(res->description), free(res->title), free(res->target);
         free(res->remediation), free(res->evidence), free(res->file);
         for (size_t j = 0; j < res->ntags; j++)
             free(res->tags[j].framework), free(res->tags[j].control);

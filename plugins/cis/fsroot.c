@@ -74,7 +74,8 @@ static int read_fd(int fd, size_t max, char **out, size_t *len)
             }
             buf = nb, cap = ncap;
         }
-        ssize_t r = read(fd, buf + n, cap - n);
+        /* Never past max, even within the first buffer. */
+        ssize_t r = read(fd, buf + n, (cap < max ? cap : max) - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)

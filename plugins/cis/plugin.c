@@ -8,7 +8,7 @@
  * stores the last report of each subject in the table "reports" (key
  * "container:<id>", else the target's name: "host", "containers", ...) as
  * a msgpack map: v, time, ms, a count per status (pass, warn, ...) and
- * results (check, benchmark, title, status, evidence, target, remediation,
+ * results (check, benchmark, version, title, status, evidence, target, remediation,
  * level, tags). The action "cis" (also "bench", its old name) runs the
  * checks on demand, and so does the control command "bench" (`vigilctl
  * bench|cis run|show`), which also shows the stored reports.
@@ -125,9 +125,10 @@ static void kv_int(msgpack_packer *pk, const char *k, int64_t v)
 
 static void pack_result(msgpack_packer *pk, const cis_result *r)
 {
-    msgpack_pack_map(pk, 9);
+    msgpack_pack_map(pk, 10);
     kv_str(pk, "check", r->id);
     kv_str(pk, "benchmark", r->benchmark);
+    kv_str(pk, "version", r->version);
     kv_str(pk, "title", r->title);
     kv_str(pk, "status", cis_status_name(r->status));
     kv_str(pk, "evidence", r->evidence);

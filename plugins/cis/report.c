@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "cis.h"
@@ -21,12 +22,44 @@ static int first_line(const char *ev)
     return nl ? (int)(nl - ev) : (int)strlen(s(ev));
 }
 
+static void benchmarks_line(FILE *f, const cis_report *r);
+
+/* Which benchmarks (and editions) the results follow, then the counts. */
 static void summary(FILE *f, const cis_report *r)
 {
+    benchmarks_line(f, r);
     fprintf(f, "%zu checks:", r->n);
     for (int i = 0; i < CIS_NSTATUS; i++)
         fprintf(f, "%s %zu %s", i ? "," : "", r->counts[i], cis_status_name(i));
     fprintf(f, " (%.3f s)\n", r->seconds);
+}
+
+/* The benchmarks the results follow, each once, in the order met:
+ * "CIS Docker Benchmark v1.6.0 (docker)". Custom checks name none. */
+static void benchmarks_line(FILE *f, const cis_report *r)
+{
+    int shown = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const cis_result *x = &r->results[i];
+        bool seen = !x->version;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = r->results[j].version && !strcmp(r->results[j].version, x->version);
+        if (seen)
+            continue;
+        fprintf(f, "%s%s (%s)", shown++ ? ", " : "Benchmarks: ", x->version, s(x->benchmark));
+    }
+    if (shown)
+        fputc('\n', f);
+}
+
+/* {"docker": "CIS Docker Benchmark v1.6.0", ...} */
+static json_t *benchmarks_json(const cis_report *r)
+{
+    json_t *b = json_object();
+    for (size_t i = 0; i < r->n; i++)
+        if (r->results[i].version && r->results[i].benchmark)
+            json_object_set_new(b, r->results[i].benchmark, json_string(r->results[i].version));
+    return b;
 }
 
 int cis_print_table(FILE *f, const cis_report *r)
@@ -73,11 +106,17 @@ static json_t *tags_json(const cis_result *x)
 
 static json_t *result_json(const cis_result *x)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:s, s:o, s:s}", "id", s(x->id),
-                     "benchmark", s(x->benchmark), "title", s(x->title), "target", s(x->target),
-                     "status", cis_status_name(x->status), "evidence", s(x->evidence), "level",
-                     x->level, "automated", x->automated, "scored", x->scored, "remediation",
-                     s(x->remediation), "tags", tags_json(x), "file", s(x->file));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:b, s:s, s:o, s:s}", "id",
+                          s(x->id), "benchmark", s(x->benchmark), "title", s(x->title), "target",
+                          s(x->target), "status", cis_status_name(x->status), "evidence",
+                          s(x->evidence), "level", x->level, "automated", x->automated, "scored",
+                          x->scored, "remediation", s(x->remediation), "tags", tags_json(x),
+                          "file", s(x->file));
+    if (o && x->version)
+        json_object_set_new(o, "version", json_string(x->version));
+    if (o && x->description)
+        json_object_set_new(o, "description", json_string(x->description));
+    return o;
 }
 
 static int dump(FILE *f, json_t *doc)
@@ -97,8 +136,8 @@ int cis_print_json(FILE *f, const cis_report *r)
         json_array_append_new(res, result_json(&r->results[i]));
     for (int i = 0; i < CIS_NSTATUS; i++)
         json_object_set_new(sum, cis_status_name(i), json_integer((json_int_t)r->counts[i]));
-    return dump(
-        f, json_pack("{s:o, s:o, s:f}", "summary", sum, "results", res, "seconds", r->seconds));
+    return dump(f, json_pack("{s:o, s:o, s:o, s:f}", "benchmarks", benchmarks_json(r), "summary",
+                             sum, "results", res, "seconds", r->seconds));
 }
 
 /* SARIF: one rule per check, one result per WARN (warning) or ERROR. */
@@ -109,10 +148,11 @@ int cis_print_sarif(FILE *f, const cis_report *r)
         const cis_result *x = &r->results[i];
         char rule[160];
         snprintf(rule, sizeof(rule), "%s/%s", x->benchmark ? x->benchmark : "custom", s(x->id));
-        json_array_append_new(rules, json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:o, s:i}}", "id", rule,
-                                               "shortDescription", "text", s(x->title), "help",
-                                               "text", s(x->remediation), "properties", "tags",
-                                               tags_json(x), "level", x->level));
+        json_array_append_new(
+            rules, json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:o, s:i, s:s}}", "id", rule,
+                             "shortDescription", "text", s(x->title), "help", "text",
+                             s(x->remediation), "properties", "tags", tags_json(x), "level",
+                             x->level, "benchmarkVersion", s(x->version)));
         if (x->status != CIS_WARN && x->status != CIS_ERROR)
             continue;
         json_array_append_new(

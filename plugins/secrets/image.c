@@ -34,6 +34,7 @@ struct held {
     char *secret;
     size_t secret_len;
     double entropy;
+    int context, severity;
 };
 
 struct layer {
@@ -60,7 +61,8 @@ static void hold(void *arg, const vg_sec_finding *f)
     h += ly->nheld;
     *h = (struct held){f->rule,       f->kind,   strdup(f->path),
                        f->line,       f->column, malloc(f->secret_len ? f->secret_len : 1),
-                       f->secret_len, f->entropy};
+                       f->secret_len, f->entropy, f->context,
+                       f->severity};
     if (!h->path || !h->secret) {
         free(h->path);
         free(h->secret);
@@ -74,8 +76,9 @@ static void release(struct layer *ly, const char *digest)
 {
     for (size_t i = 0; i < ly->nheld; i++) {
         struct held *h = &ly->held[i];
-        vg_sec_finding f = {h->rule,   h->kind,   h->path,       digest,    h->line,
-                            h->column, h->secret, h->secret_len, h->entropy};
+        vg_sec_finding f = {h->rule,   h->kind,   h->path,       digest,     h->line,
+                            h->column, h->secret, h->secret_len, h->entropy, h->context,
+                            h->severity};
         if (ly->cb && digest)
             ly->cb(ly->arg, &f);
         /* Wipe the copy: it is a secret. */

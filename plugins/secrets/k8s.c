@@ -190,6 +190,54 @@ static bool doc_is_secret(const char *p, const char *end)
     return false;
 }
 
+/* A block scalar (`key: |`, `key: >-`...): the value is on the following
+ * lines indented deeper than the key; base64 split over them is joined.
+ * Returns where the block ends and scans the value. */
+static const char *block_value(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *l,
+                               size_t ind, size_t klen, const char *p, const char *end,
+                               unsigned *line_no, int *rc)
+{
+    char *val = malloc(MAX_VALUE);
+    size_t vl = 0;
+    unsigned first = *line_no + 1, col = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        size_t li = indent_of(p, ll);
+        if (li < ll && li <= ind)
+            break;
+        if (!col && li < ll)
+            col = (unsigned)li + 1;
+        for (size_t i = li; val && i < ll && vl < MAX_VALUE; i++)
+            if (p[i] != ' ' && p[i] != '\r')
+                val[vl++] = p[i];
+        (*line_no)++;
+        p = nl ? nl + 1 : end;
+    }
+    if (!val)
+        *rc = -ENOMEM;
+    else if (vl < MAX_VALUE)
+        *rc = decode_scan(s, ctx, l + ind, klen, val, vl, first, col ? col : 1);
+    free(val);
+    return p;
+}
+
+/* `key: |`, `key: >`, with an optional chomping indicator. */
+static bool is_block_start(const char *l, size_t len, size_t *ind, size_t *klen)
+{
+    *ind = indent_of(l, len);
+    const char *colon = memchr(l + *ind, ':', len - *ind);
+    if (!colon)
+        return false;
+    *klen = (size_t)(colon - (l + *ind));
+    const char *v = colon + 1, *e = l + len;
+    while (v < e && *v == ' ')
+        v++;
+    while (e > v && (e[-1] == ' ' || e[-1] == '\r'))
+        e--;
+    return e > v && (*v == '|' || *v == '>') && e - v <= 2 && (e - v == 1 || strchr("+-", v[1]));
+}
+
 static int doc_data(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *p, const char *end,
                     unsigned line_no)
 {
@@ -197,11 +245,15 @@ static int doc_data(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *p, co
     int rc = 0;
     for (; p < end && rc == 0; line_no++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (ll && p[0] != ' ' && p[0] != '#')
+        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p), ind, klen;
+        if (ll && p[0] != ' ' && p[0] != '#') {
             in_data = starts(p, ll, "data:") && indent_of(p + 5, ll - 5) == ll - 5;
-        else if (in_data && ll)
+        } else if (in_data && ll && is_block_start(p, ll, &ind, &klen)) {
+            p = block_value(s, ctx, p, ind, klen, nl ? nl + 1 : end, end, &line_no, &rc);
+            continue;
+        } else if (in_data && ll) {
             rc = data_line(s, ctx, p, ll, line_no);
+        }
         p = nl ? nl + 1 : end;
     }
     return rc;

@@ -53,3 +53,8 @@ const char *vg_sec_kind_name(int kind)
     static const char *const names[] = {"file", "env", "k8s-secret"};
     return kind >= 0 && kind < 3 ? names[kind] : "unknown";
 }
+
+const char *vg_sec_context_name(int context)
+{
+    return context == VG_SEC_CTX_TEST ? "test" : context == VG_SEC_CTX_EXAMPLE ? "example" : "";
+}

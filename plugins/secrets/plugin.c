@@ -27,6 +27,7 @@
  * scan, 120000).
  */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <msgpack.h>
 #include <pthread.h>
@@ -51,6 +52,7 @@ struct job {
     char group[VG_GROUP_MAX];
     int pid;
     char *path;        /* a host directory to scan instead (pid 0), owned */
+    char image[256];   /* the workload's image, "" when unknown */
     int64_t requested; /* the request's id: its time in ms, unique */
     /* Filled by the worker. */
     int rc;
@@ -67,6 +69,7 @@ typedef struct sec_plugin {
     int t_finding, t_scan;
     bool scan_new, scan_env;
     char *extra_rules;
+    char *baselines; /* directory of per-image baseline files, or NULL */
     vg_sec_limits lim;
     _Atomic int cancel;
 
@@ -81,6 +84,13 @@ typedef struct sec_plugin {
     int64_t last_request;     /* loop thread: the last request id given */
     char **paths;             /* loop thread: host directories with a report */
     size_t npaths;
+    /* Loop thread: the images of the last workloads started (from
+     * workload.start), for the baseline of a scan asked for later. */
+    struct {
+        char id[VG_WORKLOAD_MAX];
+        char image[256];
+    } images[256];
+    unsigned nimages;
 } sec_plugin;
 
 static int event_severity(int sev)
@@ -98,10 +108,10 @@ static void keep_finding(struct job *j, const vg_sec_finding *f, const char *mas
         return;
     msgpack_packer pk;
     msgpack_packer_init(&pk, &j->items, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, f->layer ? 9 : 8);
+    msgpack_pack_map(&pk, 8 + (f->layer != NULL) + (f->context != 0));
     vg_mp_pack_kv_str(&pk, j->path ? "target" : "workload", j->path ? j->path : j->workload);
     vg_mp_pack_kv_str(&pk, "rule", f->rule->id);
-    vg_mp_pack_kv_str(&pk, "level", vg_sec_severity_name(f->rule->severity));
+    vg_mp_pack_kv_str(&pk, "level", vg_sec_severity_name(f->severity));
     vg_mp_pack_kv_str(&pk, "kind", vg_sec_kind_name(f->kind));
     vg_mp_pack_kv_str(&pk, "path", f->path);
     vg_mp_pack_kv_uint(&pk, "line", f->line);
@@ -109,6 +119,8 @@ static void keep_finding(struct job *j, const vg_sec_finding *f, const char *mas
     vg_mp_pack_kv_str(&pk, "secret", masked);
     if (f->layer)
         vg_mp_pack_kv_str(&pk, "layer", f->layer);
+    if (f->context)
+        vg_mp_pack_kv_str(&pk, "context", vg_sec_context_name(f->context));
     j->nitems++;
 }
 
@@ -122,10 +134,10 @@ static void on_finding(void *arg, const vg_sec_finding *f)
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, f->layer ? 11 : 10);
+    msgpack_pack_map(&pk, 10 + (f->layer != NULL) + (f->context != 0));
     vg_mp_pack_kv_str(&pk, "rule", f->rule->id);
     vg_mp_pack_kv_str(&pk, "description", f->rule->description);
-    vg_mp_pack_kv_str(&pk, "level", vg_sec_severity_name(f->rule->severity));
+    vg_mp_pack_kv_str(&pk, "level", vg_sec_severity_name(f->severity));
     vg_mp_pack_kv_str(&pk, "kind", vg_sec_kind_name(f->kind));
     vg_mp_pack_kv_str(&pk, "path", f->path);
     vg_mp_pack_kv_uint(&pk, "line", f->line);
@@ -135,7 +147,9 @@ static void on_finding(void *arg, const vg_sec_finding *f)
     vg_mp_pack_kv_str(&pk, "tags", f->rule->tags);
     if (f->layer)
         vg_mp_pack_kv_str(&pk, "layer", f->layer);
-    vg_event_in ev = {p->t_finding,     event_severity(f->rule->severity),
+    if (f->context)
+        vg_mp_pack_kv_str(&pk, "context", vg_sec_context_name(f->context));
+    vg_event_in ev = {p->t_finding,     event_severity(f->severity),
                       p->cur->workload, p->cur->group,
                       sb.data,          sb.size};
     p->api->publish(p->h, &ev);
@@ -149,10 +163,11 @@ static void publish_summary(sec_plugin *p, const struct job *j)
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 7);
+    msgpack_pack_map(&pk, 8);
     vg_mp_pack_kv_int(&pk, "pid", j->pid);
     vg_mp_pack_kv_int(&pk, "error", j->rc);
     vg_mp_pack_kv_uint(&pk, "findings", j->st.findings);
+    vg_mp_pack_kv_uint(&pk, "baselined", j->st.baselined);
     vg_mp_pack_kv_uint(&pk, "files", j->st.files);
     vg_mp_pack_kv_uint(&pk, "bytes", j->st.bytes);
     vg_mp_pack_kv_bool(&pk, "truncated", j->st.truncated);
@@ -186,11 +201,34 @@ static void scan_other_envs(sec_plugin *p, vg_sec_scanner *s, const struct job *
         closedir(d);
 }
 
+/* Worker thread: the baseline of the job's image, `<baselines>/<image>.json`
+ * with '/' and ':' of the image name as '_' (what `vigil-scan secrets
+ * --write-baseline` wrote for that image); NULL when there is none. */
+static vg_sec_baseline *image_baseline(sec_plugin *p, const struct job *j)
+{
+    if (!p->baselines || !j->image[0])
+        return NULL;
+    char name[256], file[PATH_MAX], err[512];
+    snprintf(name, sizeof(name), "%s", j->image);
+    for (char *c = name; *c; c++)
+        if (*c == '/' || *c == ':' || *c == '@')
+            *c = '_';
+    snprintf(file, sizeof(file), "%s/%s.json", p->baselines, name);
+    vg_sec_baseline *b = NULL;
+    int rc = vg_sec_baseline_load(file, &b, err, sizeof(err));
+    if (rc < 0 && rc != -ENOENT)
+        p->api->log(p->h, VG_LOG_WARN, "baseline of %s: %s", j->image, err);
+    return rc < 0 ? NULL : b;
+}
+
 static void run_job(sec_plugin *p, struct job *j)
 {
     vg_sec_scanner *s = NULL;
     p->cur = j;
+    vg_sec_baseline *base = image_baseline(p, j);
     j->rc = vg_sec_scanner_new(p->rules, &p->lim, on_finding, p, &s);
+    if (j->rc == 0)
+        vg_sec_scanner_set_baseline(s, base);
     if (j->rc == 0 && j->path) {
         j->rc = vg_sec_scan_dir(s, j->path);
         j->st = *vg_sec_scanner_stats(s);
@@ -205,6 +243,7 @@ static void run_job(sec_plugin *p, struct job *j)
         j->st = *vg_sec_scanner_stats(s);
     }
     vg_sec_scanner_free(s);
+    vg_sec_baseline_free(base);
     j->finished = (int64_t)time(NULL);
     publish_summary(p, j);
     p->cur = NULL;
@@ -274,12 +313,13 @@ static void drain(sec_plugin *p)
         msgpack_sbuffer_init(&sb);
         msgpack_packer pk;
         msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        msgpack_pack_map(&pk, 9);
+        msgpack_pack_map(&pk, 10);
         vg_mp_pack_kv_str(&pk, j->path ? "target" : "workload", job_key(j));
         vg_mp_pack_kv_int(&pk, "requested", j->requested);
         vg_mp_pack_kv_int(&pk, "time", j->finished);
         vg_mp_pack_kv_int(&pk, "error", j->rc);
         vg_mp_pack_kv_uint(&pk, "findings", j->st.findings);
+        vg_mp_pack_kv_uint(&pk, "baselined", j->st.baselined);
         vg_mp_pack_kv_uint(&pk, "files", j->st.files);
         vg_mp_pack_kv_uint(&pk, "bytes", j->st.bytes);
         vg_mp_pack_kv_bool(&pk, "truncated", j->st.truncated);
@@ -311,6 +351,9 @@ static int64_t enqueue(sec_plugin *p, const char *workload, const char *group, i
     snprintf(j->workload, sizeof(j->workload), "%s", workload);
     snprintf(j->group, sizeof(j->group), "%s", group ? group : "");
     j->pid = pid;
+    for (unsigned i = 0; i < p->nimages && i < 256 && *workload; i++)
+        if (!strcmp(p->images[i].id, workload))
+            snprintf(j->image, sizeof(j->image), "%s", p->images[i].image);
     /* Milliseconds, kept increasing: `vigilctl secrets scan --wait` waits
      * for a report whose "requested" is at least the id it was given. */
     struct timespec ts;
@@ -339,6 +382,11 @@ static void on_workload_start(void *arg, const void *rec, size_t len)
         vg_mp_get_cstr(&u.data, "workload", id, sizeof(id)) == 0 && *id &&
         vg_mp_get_int(&u.data, "pid", &pid) == 0) {
         vg_mp_get_cstr(&u.data, "group", group, sizeof(group));
+        unsigned slot = p->nimages++ % 256;
+        snprintf(p->images[slot].id, sizeof(p->images[slot].id), "%s", id);
+        if (vg_mp_get_cstr(&u.data, "image", p->images[slot].image,
+                           sizeof(p->images[slot].image)) < 0)
+            p->images[slot].image[0] = 0;
         if (enqueue(p, id, group, (int)pid, NULL) < 0)
             p->api->log(p->h, VG_LOG_WARN, "cannot scan workload %s", id);
     }
@@ -550,6 +598,12 @@ static void read_config(sec_plugin *p)
         p->lim.max_ms = (uint64_t)v;
     if (p->api->config_string(p->h, "rules", &s) == 0 && *s)
         p->extra_rules = strdup(s);
+    if (p->api->config_string(p->h, "baselines", &s) == 0 && *s)
+        p->baselines = strdup(s);
+    if (p->api->config_bool(p->h, "skip_tests", &b) == 0 && b)
+        p->lim.flags |= VG_SEC_SKIP_TESTS;
+    if (p->api->config_bool(p->h, "example_data", &b) == 0 && b)
+        p->lim.flags |= VG_SEC_SHOW_EXAMPLES;
     p->lim.cancel = &p->cancel;
 }
 
@@ -586,6 +640,7 @@ static int sec_init(const vg_host_api *api, vg_host *h, void **priv)
     }
     if (rc < 0) {
         free(p->extra_rules);
+        free(p->baselines);
         free(p);
         return rc;
     }
@@ -625,6 +680,7 @@ static void sec_stop(void *priv)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p->extra_rules);
+    free(p->baselines);
     free(p);
 }
 
@@ -636,6 +692,9 @@ static const vg_setting_desc settings[] = {
     {.key = "max_bytes", .type = VG_SETTING_INT, .min = 1, .max = INT64_MAX},
     {.key = "timeout_ms", .type = VG_SETTING_INT, .min = 1, .max = 86400000},
     {.key = "rules", .type = VG_SETTING_STRING},
+    {.key = "baselines", .type = VG_SETTING_STRING},
+    {.key = "skip_tests", .type = VG_SETTING_BOOL},
+    {.key = "example_data", .type = VG_SETTING_BOOL},
     {.key = NULL},
 };
 

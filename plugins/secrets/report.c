@@ -15,10 +15,11 @@
 
 struct item {
     const vg_sec_rule_info *rule;
-    int kind;
+    int kind, context, severity;
     char *path, *layer, *secret;
     unsigned line, column;
     double entropy;
+    char fingerprint[VG_SEC_FINGERPRINT_LEN + 1];
 };
 
 struct vg_sec_report {
@@ -67,8 +68,18 @@ void vg_sec_report_add(void *report, const vg_sec_finding *f)
         r->cap = cap;
     }
     struct item *it = &r->v[r->n];
-    *it = (struct item){f->rule, f->kind, strdup(f->path), f->layer ? strdup(f->layer) : NULL,
-                        NULL,    f->line, f->column,       f->entropy};
+    *it = (struct item){
+        .rule = f->rule,
+        .kind = f->kind,
+        .context = f->context,
+        .severity = f->severity,
+        .path = strdup(f->path),
+        .layer = f->layer ? strdup(f->layer) : NULL,
+        .line = f->line,
+        .column = f->column,
+        .entropy = f->entropy,
+    };
+    vg_sec_fingerprint(f, it->fingerprint);
     if (r->reveal) {
         /* Whole, but printable: JSON needs valid text and a terminal
          * should not get control bytes. */
@@ -88,14 +99,28 @@ void vg_sec_report_add(void *report, const vg_sec_finding *f)
     r->n++;
 }
 
+static void text_line(const struct item *it, FILE *out)
+{
+    fprintf(out, "%s:%u:%u: %s %s: %s%s%s [%s%s%s] secret=%s entropy=%.2f\n", it->path, it->line,
+            it->column, vg_sec_severity_name(it->severity), it->rule->id, it->rule->description,
+            it->layer ? " in layer " : "", it->layer ? it->layer : "", vg_sec_kind_name(it->kind),
+            it->context ? ", " : "", vg_sec_context_name(it->context), it->secret, it->entropy);
+}
+
+/* Findings in test paths and example data after the others, under a
+ * heading each: they are listed, but a reader starts with the rest. */
 int vg_sec_report_text(const vg_sec_report *r, FILE *out)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        const struct item *it = &r->v[i];
-        fprintf(out, "%s:%u:%u: %s %s: %s%s%s [%s] secret=%s entropy=%.2f\n", it->path, it->line,
-                it->column, vg_sec_severity_name(it->rule->severity), it->rule->id,
-                it->rule->description, it->layer ? " in layer " : "", it->layer ? it->layer : "",
-                vg_sec_kind_name(it->kind), it->secret, it->entropy);
+    static const char *const heading[] = {NULL, "in test paths", "known example values"};
+    for (int ctx = VG_SEC_CTX_NONE; ctx <= VG_SEC_CTX_EXAMPLE; ctx++) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->n; i++)
+            n += r->v[i].context == ctx;
+        if (n && heading[ctx])
+            fprintf(out, "\n%zu finding(s) %s:\n", n, heading[ctx]);
+        for (size_t i = 0; i < r->n; i++)
+            if (r->v[i].context == ctx)
+                text_line(&r->v[i], out);
     }
     return ferror(out) ? -EIO : 0;
 }
@@ -104,11 +129,15 @@ static json_t *item_json(const struct item *it)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:f}", "rule", it->rule->id,
                           "description", it->rule->description, "severity",
-                          vg_sec_severity_name(it->rule->severity), "kind",
+                          vg_sec_severity_name(it->severity), "kind",
                           vg_sec_kind_name(it->kind), "path", it->path, "line", (int)it->line,
                           "column", (int)it->column, "secret", it->secret, "entropy", it->entropy);
     if (o && it->layer)
         json_object_set_new(o, "layer", json_string(it->layer));
+    if (o && it->context)
+        json_object_set_new(o, "context", json_string(vg_sec_context_name(it->context)));
+    if (o)
+        json_object_set_new(o, "fingerprint", json_string(it->fingerprint));
     return o;
 }
 
@@ -128,11 +157,14 @@ int vg_sec_report_json(const vg_sec_report *r, const vg_sec_stats *st, FILE *out
     for (size_t i = 0; arr && i < r->n; i++)
         json_array_append_new(arr, item_json(&r->v[i]));
     json_t *stats =
-        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "files", (json_int_t)st->files,
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "files",
+                  (json_int_t)st->files,
                   "bytes", (json_int_t)st->bytes, "findings", (json_int_t)st->findings,
                   "skipped_binary", (json_int_t)st->skipped_binary, "skipped_large",
                   (json_int_t)st->skipped_large, "skipped_symlink", (json_int_t)st->skipped_symlink,
                   "skipped_other", (json_int_t)st->skipped_other, "layers", (json_int_t)st->layers,
+                  "baselined", (json_int_t)st->baselined, "skipped_tests",
+                  (json_int_t)st->skipped_tests, "examples", (json_int_t)st->examples,
                   "truncated", st->truncated);
     return dump(json_pack("{s:o, s:o}", "findings", arr, "stats", stats), out);
 }
@@ -172,7 +204,7 @@ static json_t *sarif_result(const struct item *it)
     snprintf(msg, sizeof(msg), "%s (%s%s%s): %s", it->rule->description, vg_sec_kind_name(it->kind),
              it->layer ? ", layer " : "", it->layer ? it->layer : "", it->secret);
     json_t *res = json_pack("{s:s, s:s, s:{s:s}, s:[{s:{s:{s:s}, s:{s:i, s:i}}}]}", "ruleId",
-                            it->rule->id, "level", sarif_level(it->rule->severity), "message",
+                            it->rule->id, "level", sarif_level(it->severity), "message",
                             "text", msg, "locations", "physicalLocation", "artifactLocation", "uri",
                             it->path, "region", "startLine", (int)(it->line ? it->line : 1),
                             "startColumn", (int)(it->column ? it->column : 1));
@@ -192,4 +224,16 @@ int vg_sec_report_sarif(const vg_sec_report *r, const vg_sec_rules *rs, FILE *ou
                   "version", VIGIL_VERSION, "informationUri", "https://github.com/vigil/vigil",
                   "rules", sarif_rules(rs), "results", results);
     return dump(doc, out);
+}
+
+int vg_sec_report_baseline(const vg_sec_report *r, FILE *out)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < r->n; i++) {
+        const struct item *it = &r->v[i];
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i}", "fingerprint",
+                                             it->fingerprint, "rule", it->rule->id, "path",
+                                             it->path, "line", (int)it->line));
+    }
+    return dump(json_pack("{s:i, s:o}", "version", 1, "findings", arr), out);
 }

@@ -37,28 +37,6 @@ const char *vg_sec_default_rules_path(void)
     return VIGIL_SECRETS_RULES_SOURCE;
 }
 
-void vg__sec_rule_clear(vg__sec_rule *r)
-{
-    free(r->id);
-    free(r->description);
-    free(r->tags);
-    free(r->hit);
-    free(r->miss);
-    free(r->expath);
-    free(r->regex);
-    free(r->pre_regex);
-    vg__sec_strv_free(&r->keywords);
-    vg__sec_strv_free(&r->paths);
-    vg__sec_strv_free(&r->exclude_paths);
-    if (r->allow_re)
-        for (size_t i = 0; i < r->allow.n; i++)
-            pcre2_code_free(r->allow_re[i]);
-    free(r->allow_re);
-    vg__sec_strv_free(&r->allow);
-    pcre2_code_free(r->re);
-    memset(r, 0, sizeof(*r));
-}
-
 void vg_sec_rules_free(vg_sec_rules *rs)
 {
     if (!rs)
@@ -72,6 +50,7 @@ void vg_sec_rules_free(vg_sec_rules *rs)
     free(rs->allow_re);
     vg__sec_strv_free(&rs->allow);
     vg__sec_strv_free(&rs->exclude_paths);
+    vg__sec_strv_free(&rs->examples);
     hs_free_database(rs->db);
     free(rs->id_rule);
     free(rs->id_kw);
@@ -125,6 +104,20 @@ static int allow_compile(vg__sec_strv *sv, pcre2_code ***out, char *err, size_t 
     return 0;
 }
 
+/* tags is "a,b,c". */
+static bool has_tag(const char *tags, const char *tag)
+{
+    size_t n = strlen(tag);
+    for (const char *p = tags; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && !strncmp(p, tag, n))
+            return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
 /* Sets the info view and the defaults that depend on the expression. */
 static int rule_finish(vg__sec_rule *r, char *err, size_t errlen)
 {
@@ -154,7 +147,8 @@ static int rule_finish(vg__sec_rule *r, char *err, size_t errlen)
     int rc = allow_compile(&r->allow, &r->allow_re, err, errlen, what);
     if (rc < 0)
         return rc;
-    r->generic = r->tags && (!strncmp(r->tags, "generic", 7) || strstr(r->tags, ",generic"));
+    r->generic = has_tag(r->tags, "generic");
+    r->is_key = has_tag(r->tags, "key");
     r->info.id = r->id;
     r->info.description = r->description ? r->description : r->id;
     r->info.tags = r->tags ? r->tags : "";
@@ -257,7 +251,7 @@ static int build_patterns(vg_sec_rules *rs, struct patterns *p, char *err, size_
         int rc = 0;
         /* A rule for a few named files (.pgpass) without good keywords is
          * checked in full on those files only (scan.c), not prefiltered. */
-        r->whole_file = r->paths.n && !keywords_usable(r) && !r->pre_regex;
+        r->whole_file = (r->paths.n || r->kind_only) && !keywords_usable(r) && !r->pre_regex;
         if (r->whole_file)
             continue;
         /* The rule's own cheaper superset of its expression: like a
@@ -300,7 +294,7 @@ static int index_by_path(vg_sec_rules *rs)
     rs->nby_path = 0;
     for (size_t i = 0; i < rs->n; i++) {
         const vg__sec_rule *r = &rs->r[i];
-        if (r->paths.n || r->exclude_paths.n || r->whole_file)
+        if (r->paths.n || r->exclude_paths.n || r->whole_file || r->kind_only)
             rs->by_path[rs->nby_path++] = (unsigned)i;
     }
     return 0;

@@ -21,7 +21,7 @@
 
 #include "secrets_int.h"
 
-#define MAGIC "VGSC0004"
+#define MAGIC "VGSC0005"
 #define MAX_DB (256u << 20)
 
 struct header {
@@ -52,6 +52,8 @@ uint64_t vg__sec_cache_key(const vg_sec_rules *rs)
             h = fnv(h, rs->r[i].keywords.v[k], strlen(rs->r[i].keywords.v[k]) + 1);
         char pf = (char)('0' + rs->r[i].prefilter);
         h = fnv(h, &pf, 1);
+        char kind = (char)('0' + rs->r[i].kind_only + 4 * (rs->r[i].paths.n > 0));
+        h = fnv(h, &kind, 1);
         if (rs->r[i].pre_regex)
             h = fnv(h, rs->r[i].pre_regex, strlen(rs->r[i].pre_regex) + 1);
         h = fnv(h, "\x01", 1);

@@ -17,27 +17,6 @@
 #define RULES_MEM_MAX (64u << 20)
 #define RULES_INSN_MAX 50000000L
 
-int vg__sec_strv_push(vg__sec_strv *sv, const char *s)
-{
-    char **v = realloc(sv->v, (sv->n + 2) * sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    sv->v = v;
-    if (!(v[sv->n] = strdup(s)))
-        return -ENOMEM;
-    v[++sv->n] = NULL;
-    return 0;
-}
-
-void vg__sec_strv_free(vg__sec_strv *sv)
-{
-    for (size_t i = 0; i < sv->n; i++)
-        free(sv->v[i]);
-    free(sv->v);
-    sv->v = NULL;
-    sv->n = 0;
-}
-
 static int sev_parse(const char *s)
 {
     static const char *const names[] = {"low", "medium", "high", "critical"};
@@ -173,6 +152,18 @@ static void read_rule(lua_State *L, int t, vg__sec_rule *r, const char *file, lu
     lua_getfield(L, t, "window");
     r->window = lua_isinteger(L, -1) ? (unsigned)lua_tointeger(L, -1) : 0;
     lua_pop(L, 1);
+    char *value = opt_str(L, t, "value", ctx);
+    bool bad_value = value && strcmp(value, "literal") && strcmp(value, "any");
+    r->literal = value && !strcmp(value, "literal");
+    free(value);
+    if (bad_value)
+        luaL_error(L, "%s: value must be \"literal\" or \"any\"", ctx);
+    char *kind = opt_str(L, t, "kind", ctx);
+    bool bad_kind = kind && strcmp(kind, "k8s-secret");
+    r->kind_only = kind && !bad_kind ? 1 + VG_SEC_KIND_K8S : 0;
+    free(kind);
+    if (bad_kind)
+        luaL_error(L, "%s: kind must be \"k8s-secret\"", ctx);
     entropy_spec(L, t, r, ctx);
     examples(L, t, r, ctx);
 }
@@ -252,6 +243,7 @@ static int l_collect(lua_State *L)
     }
     str_list(L, 1, "allow", &c->rs->allow, c->file);
     str_list(L, 1, "exclude_paths", &c->rs->exclude_paths, c->file);
+    str_list(L, 1, "example_values", &c->rs->examples, c->file);
     disable_rules(L, c->rs, c->file);
     return 0;
 }

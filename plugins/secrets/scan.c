@@ -23,6 +23,8 @@
 #define DEFAULT_MAX_DEPTH 64
 /* How far a long line (minified code) is followed from a candidate. */
 #define LINE_MAX_SCAN 4096
+/* The entropy floor of a hex value of a keyword rule (see value.c). */
+#define HEX_ENTROPY 3.0
 
 int vg_sec_scanner_new(const vg_sec_rules *rs, const vg_sec_limits *lim, vg_sec_finding_cb cb,
                        void *arg, vg_sec_scanner **out)
@@ -44,9 +46,10 @@ int vg_sec_scanner_new(const vg_sec_rules *rs, const vg_sec_limits *lim, vg_sec_
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->scanned_to = calloc(rs->n * 2, sizeof(*s->scanned_to));
     s->reported_to = s->scanned_to + rs->n;
+    s->epoch_of = calloc(rs->n, sizeof(*s->epoch_of));
     s->md = pcre2_match_data_create(VG__SEC_MAX_GROUPS, NULL);
     s->amd = pcre2_match_data_create(1, NULL);
-    if (!s->scanned_to || !s->md || !s->amd ||
+    if (!s->scanned_to || !s->epoch_of || !s->md || !s->amd ||
         hs_alloc_scratch(rs->db, &s->scratch) != HS_SUCCESS) {
         vg_sec_scanner_free(s);
         return -ENOMEM;
@@ -63,8 +66,14 @@ void vg_sec_scanner_free(vg_sec_scanner *s)
     pcre2_match_data_free(s->md);
     pcre2_match_data_free(s->amd);
     free(s->scanned_to);
+    free(s->epoch_of);
     free(s->buf);
     free(s);
+}
+
+void vg_sec_scanner_set_baseline(vg_sec_scanner *s, const vg_sec_baseline *b)
+{
+    s->baseline = b;
 }
 
 const vg_sec_stats *vg_sec_scanner_stats(const vg_sec_scanner *s)
@@ -168,33 +177,42 @@ static bool entropy_ok(const vg__sec_rule *r, const char *subj, const PCRE2_SIZE
             continue;
         if (ov[2 * g] == PCRE2_UNSET)
             return false;
-        double e = vg_sec_entropy(subj + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
-        if (e < r->ent_min[g] || (r->ent_max[g] > 0 && e > r->ent_max[g]))
+        const char *v = subj + ov[2 * g];
+        size_t n = ov[2 * g + 1] - ov[2 * g];
+        double e = vg_sec_entropy(v, n), min = r->ent_min[g];
+        /* A keyword rule's value in hex can never reach a base64 floor. */
+        if (r->literal && g == r->secret_group && min > HEX_ENTROPY && vg__sec_is_hex(v, n))
+            min = HEX_ENTROPY;
+        if (e < min || (r->ent_max[g] > 0 && e > r->ent_max[g]))
             return false;
     }
     return true;
 }
 
-/* A generic rule (a password in key=value) reports nothing that a specific
- * rule already reported at the same place: one secret, one finding. */
-static bool seen(vg_sec_scanner *s, const vg__sec_rule *r, size_t off, size_t len)
+static bool overlaps(size_t (*spans)[2], unsigned n, size_t off, size_t len)
 {
-    unsigned n = s->nspans < 32 ? s->nspans : 32;
-    bool dup = false;
-    for (unsigned i = 0; i < n && r->generic && !dup; i++)
-        dup = off < s->spans[i][1] && s->spans[i][0] < off + len;
-    if (!dup) {
-        s->spans[s->nspans % 32][0] = off;
-        s->spans[s->nspans % 32][1] = off + len;
-        s->nspans++;
-    }
-    return dup;
+    for (unsigned i = 0; i < n; i++)
+        if (off < spans[i][1] && spans[i][0] < off + len)
+            return true;
+    return false;
 }
 
-static void report(vg_sec_scanner *s, const vg__sec_rule *r, const char *sec, size_t len)
+/* A published example value (the AWS documentation key...) inside the
+ * secret. */
+static bool example_value(const vg_sec_scanner *s, const char *sec, size_t len)
 {
-    if (seen(s, r, (size_t)(sec - s->data), len))
-        return;
+    const vg__sec_strv *ex = &s->rs->examples;
+    for (size_t i = 0; i < ex->n; i++)
+        if (memmem(sec, len, ex->v[i], strlen(ex->v[i])))
+            return true;
+    return false;
+}
+
+/* A finding that passed every check of its rule, to the callback (unless
+ * the options or the baseline leave it out). */
+static void emit(vg_sec_scanner *s, const vg__sec_rule *r, size_t off, size_t len, bool example)
+{
+    const char *sec = s->data + off;
     vg_sec_finding f = {
         .rule = &r->info,
         .kind = s->ctx->kind,
@@ -203,11 +221,110 @@ static void report(vg_sec_scanner *s, const vg__sec_rule *r, const char *sec, si
         .secret = sec,
         .secret_len = len,
         .entropy = vg_sec_entropy(sec, len),
+        .context = VG_SEC_CTX_EXAMPLE,
+        .severity = example ? VG_SEC_LOW : r->info.severity,
     };
-    line_col(s, (size_t)(sec - s->data), &f.line, &f.column);
+    if (!example) {
+        if (s->path_ctx < 0)
+            s->path_ctx = vg__sec_path_context(s->ctx->path);
+        f.context = s->path_ctx;
+    }
+    if (example) {
+        s->st.examples++;
+        if (!(s->lim.flags & VG_SEC_SHOW_EXAMPLES))
+            return;
+    }
+    if (f.context == VG_SEC_CTX_TEST && (s->lim.flags & VG_SEC_SKIP_TESTS) && !r->is_key) {
+        s->st.skipped_tests++;
+        return;
+    }
+    if (s->baseline) {
+        char fp[VG_SEC_FINGERPRINT_LEN + 1];
+        vg_sec_fingerprint(&f, fp);
+        if (vg_sec_baseline_has(s->baseline, fp)) {
+            s->st.baselined++;
+            return;
+        }
+    }
+    line_col(s, off, &f.line, &f.column);
     s->st.findings++;
     if (s->cb)
         s->cb(s->arg, &f);
+}
+
+/* One secret, one finding: a generic rule (a password in key=value)
+ * reports nothing that a specific rule reports at the same place, in
+ * whichever order the two matched, so generic findings wait for the end
+ * of the buffer (flush_generic). */
+static void report(vg_sec_scanner *s, const vg__sec_rule *r, const char *sec, size_t len,
+                   bool example)
+{
+    size_t off = (size_t)(sec - s->data);
+    unsigned nspec = s->nspans < VG__SEC_SPANS ? s->nspans : VG__SEC_SPANS;
+    if (!r->generic) {
+        s->spans[s->nspans % VG__SEC_SPANS][0] = off;
+        s->spans[s->nspans % VG__SEC_SPANS][1] = off + len;
+        s->nspans++;
+        emit(s, r, off, len, example);
+        return;
+    }
+    if (overlaps(s->spans, nspec, off, len))
+        return;
+    for (unsigned i = 0; i < s->npend; i++)
+        if (off < s->pend[i].off + s->pend[i].len && s->pend[i].off < off + len)
+            return;
+    if (s->npend == VG__SEC_PENDING) {
+        emit(s, r, off, len, example);
+        return;
+    }
+    s->pend[s->npend++] = (struct vg__sec_pending){r, off, len, example};
+}
+
+static void flush_generic(vg_sec_scanner *s)
+{
+    unsigned nspec = s->nspans < VG__SEC_SPANS ? s->nspans : VG__SEC_SPANS;
+    for (unsigned i = 0; i < s->npend; i++)
+        if (!overlaps(s->spans, nspec, s->pend[i].off, s->pend[i].len))
+            emit(s, s->pend[i].r, s->pend[i].off, s->pend[i].len, s->pend[i].example);
+    s->npend = 0;
+}
+
+/* The checks after a match: entropy, the value filters of keyword rules,
+ * example data, the allow-lists. */
+static void check_match(vg_sec_scanner *s, const vg__sec_rule *r, const char *subj,
+                        const PCRE2_SIZE *ov, int nm)
+{
+    int g = r->secret_group;
+    if (g >= nm || ov[2 * g] == PCRE2_UNSET || ov[2 * g + 1] == ov[2 * g])
+        return;
+    const char *sec = subj + ov[2 * g];
+    size_t sl = ov[2 * g + 1] - ov[2 * g];
+    if (!entropy_ok(r, subj, ov, nm))
+        return;
+    if (r->literal && !vg__sec_value_is_literal(s->data, s->len, (size_t)(sec - s->data), sl,
+                                               s->ctx->path))
+        return;
+    /* Example data is recognised before the allow-lists, which drop most
+     * of it as placeholders ("EXAMPLE"). */
+    if (example_value(s, sec, sl)) {
+        report(s, r, sec, sl, true);
+        return;
+    }
+    if (!allowed(s, r->allow_re, r->allow.n, sec, sl) &&
+        !allowed(s, s->rs->allow_re, s->rs->allow.n, sec, sl))
+        report(s, r, sec, sl, false);
+}
+
+/* Rule ri's progress in the current buffer, reset on first use: clearing
+ * the arrays of every rule for every file cost more than scanning a small
+ * file. */
+static void rule_state(vg_sec_scanner *s, size_t ri)
+{
+    if (s->epoch_of[ri] != s->epoch) {
+        s->epoch_of[ri] = s->epoch;
+        s->scanned_to[ri] = 0;
+        s->reported_to[ri] = 0;
+    }
 }
 
 /* Runs the precise expression of rule r over [from, to) of the buffer. */
@@ -215,13 +332,13 @@ static void precise(vg_sec_scanner *s, const vg__sec_rule *r, size_t from, size_
 {
     const char *subj = s->data + from;
     size_t len = to - from, at = 0;
+    rule_state(s, (size_t)(r - s->rs->r));
     while (at <= len) {
         int nm = pcre2_match(r->re, (PCRE2_SPTR)subj, len, at, 0, s->md, NULL);
         if (nm < 0)
             return;
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
         size_t next = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-        int g = r->secret_group;
         size_t ri = (size_t)(r - s->rs->r);
         /* Regions of one rule overlap; a match is reported once. */
         if (from + ov[0] < s->reported_to[ri]) {
@@ -229,13 +346,7 @@ static void precise(vg_sec_scanner *s, const vg__sec_rule *r, size_t from, size_
             continue;
         }
         s->reported_to[ri] = from + ov[1];
-        if (g < nm && ov[2 * g] != PCRE2_UNSET && entropy_ok(r, subj, ov, nm)) {
-            const char *sec = subj + ov[2 * g];
-            size_t sl = ov[2 * g + 1] - ov[2 * g];
-            if (sl && !allowed(s, r->allow_re, r->allow.n, sec, sl) &&
-                !allowed(s, s->rs->allow_re, s->rs->allow.n, sec, sl))
-                report(s, r, sec, sl);
-        }
+        check_match(s, r, subj, ov, nm);
         at = next;
     }
 }
@@ -260,6 +371,7 @@ static int on_candidate(unsigned id, unsigned long long from, unsigned long long
     vg_sec_scanner *s = ctx;
     unsigned ri = s->rs->id_rule[id];
     const vg__sec_rule *r = &s->rs->r[ri];
+    rule_state(s, ri);
     if (to <= s->scanned_to[ri] && s->scanned_to[ri])
         return 0;
     size_t w = r->window, start, end;
@@ -338,7 +450,12 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
     s->line_off = 0;
     s->line_no = 1;
     s->nspans = 0;
-    memset(s->scanned_to, 0, 2 * s->rs->n * sizeof(*s->scanned_to));
+    s->npend = 0;
+    s->path_ctx = -1; /* computed at the first finding (value.c) */
+    if (++s->epoch == 0) { /* wrapped: no stale state may look current */
+        memset(s->epoch_of, 0, s->rs->n * sizeof(*s->epoch_of));
+        s->epoch = 1;
+    }
     /* Per-rule path filters: a rule that does not apply to this path has
      * its candidates muted by pretending it already looked at everything. */
     for (size_t j = 0; j < s->rs->nby_path; j++) {
@@ -347,13 +464,22 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
         bool in = !r->paths.n;
         for (size_t k = 0; k < r->paths.n && !in; k++)
             in = glob_match(r->paths.v[k], ctx->path);
+        if (r->kind_only && r->kind_only != 1 + ctx->kind)
+            in = false;
+        rule_state(s, i);
         if (!in || path_excluded(&r->exclude_paths, ctx->path))
             s->scanned_to[i] = (size_t)-1;
-        else if (r->whole_file)
-            precise(s, r, 0, len);
     }
     hs_error_t he =
         len ? hs_scan(s->rs->db, buf, (unsigned)len, 0, s->scratch, on_candidate, s) : HS_SUCCESS;
+    /* Rules checked whole come last: a generic one among them (the value
+     * of any key of a Kubernetes Secret) yields to the keyword rules. */
+    for (size_t j = 0; j < s->rs->nby_path; j++) {
+        size_t i = s->rs->by_path[j];
+        if (s->rs->r[i].whole_file && s->scanned_to[i] != (size_t)-1)
+            precise(s, &s->rs->r[i], 0, len);
+    }
+    flush_generic(s);
     s->ctx = NULL;
     s->data = NULL;
     s->st.files++;

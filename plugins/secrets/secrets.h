@@ -36,8 +36,15 @@ enum vg_sec_kind {
     VG_SEC_KIND_K8S,      /* a decoded value of a Kubernetes Secret's data */
 };
 
+/* Where a finding sits, beyond its path: ordinary content, a test path
+ * (test/, tests/, testdata/, fixtures/, a file named *example*), or a
+ * value published as example data (the AWS documentation key, RFC 6749's
+ * tokens...; see `example_values` in lua/secrets/rules.lua). */
+enum vg_sec_context { VG_SEC_CTX_NONE = 0, VG_SEC_CTX_TEST, VG_SEC_CTX_EXAMPLE };
+
 typedef struct vg_sec_rules vg_sec_rules;
 typedef struct vg_sec_scanner vg_sec_scanner;
+typedef struct vg_sec_baseline vg_sec_baseline;
 
 /* One rule as the Lua file describes it (read-only view). */
 typedef struct vg_sec_rule_info {
@@ -61,6 +68,8 @@ typedef struct vg_sec_finding {
     const char *secret; /* the secret's bytes (not NUL-terminated) */
     size_t secret_len;
     double entropy; /* Shannon entropy of the secret, bits per byte */
+    int context;    /* enum vg_sec_context */
+    int severity;   /* the rule's, or low for example data */
 } vg_sec_finding;
 
 typedef void (*vg_sec_finding_cb)(void *arg, const vg_sec_finding *f);
@@ -74,7 +83,15 @@ typedef struct vg_sec_limits {
     /* When set and *cancel becomes non-zero (from any thread), the scan
      * stops at the next file, as if a limit had been reached. */
     const _Atomic int *cancel;
+    unsigned flags; /* VG_SEC_SKIP_TESTS | VG_SEC_SHOW_EXAMPLES */
 } vg_sec_limits;
+
+/* Findings in test paths are dropped, except private keys (rules tagged
+ * "key"): a key in a test directory may still be a real one. */
+#define VG_SEC_SKIP_TESTS 0x1u
+/* Known example values are reported (low severity, context example);
+ * by default they are not. */
+#define VG_SEC_SHOW_EXAMPLES 0x2u
 
 /* What a scan did, for the report and the tests. */
 typedef struct vg_sec_stats {
@@ -86,6 +103,9 @@ typedef struct vg_sec_stats {
     uint64_t skipped_symlink; /* symlinks met (never followed) */
     uint64_t skipped_other;   /* devices, fifos, unreadable files */
     uint64_t layers;          /* image layers opened */
+    uint64_t baselined;       /* findings left out because the baseline has them */
+    uint64_t skipped_tests;   /* findings in test paths left out (VG_SEC_SKIP_TESTS) */
+    uint64_t examples;        /* known example values seen (reported or not) */
     bool truncated;           /* a total-bytes or time limit stopped the scan */
 } vg_sec_stats;
 
@@ -116,6 +136,10 @@ int vg_sec_scanner_new(const vg_sec_rules *rs, const vg_sec_limits *lim, vg_sec_
                        void *arg, vg_sec_scanner **out);
 void vg_sec_scanner_free(vg_sec_scanner *s);
 const vg_sec_stats *vg_sec_scanner_stats(const vg_sec_scanner *s);
+
+/* Findings whose fingerprint is in b are counted (stats.baselined) and
+ * not reported. b must outlive the scanner; NULL: none. */
+void vg_sec_scanner_set_baseline(vg_sec_scanner *s, const vg_sec_baseline *b);
 
 /* Scans bytes already in memory as the content of `path` (used for file
  * contents, environments and decoded values). Binary content is skipped
@@ -163,6 +187,25 @@ int vg_sec_report_json(const vg_sec_report *r, const vg_sec_stats *st, FILE *out
 /* SARIF 2.1.0 for GitHub code scanning; rs provides the rule metadata. */
 int vg_sec_report_sarif(const vg_sec_report *r, const vg_sec_rules *rs, FILE *out);
 
+/* A finding's fingerprint: SHA-256 (hex) of its rule, path and secret, so
+ * that it stays the same when lines move and never reveals the secret. */
+#define VG_SEC_FINGERPRINT_LEN 64
+void vg_sec_fingerprint(const vg_sec_finding *f, char out[VG_SEC_FINGERPRINT_LEN + 1]);
+
+/* Writes the report's findings as a baseline file (JSON: fingerprint,
+ * rule, path, line of each; never a secret). */
+int vg_sec_report_baseline(const vg_sec_report *r, FILE *out);
+
+/* ---- baselines (baseline.c) --------------------------------------- */
+
+/* Reads a baseline file written by vg_sec_report_baseline() (or by
+ * `vigil-scan secrets --write-baseline`). -ENOENT when missing, -EINVAL
+ * with a message in err when it is not one. */
+int vg_sec_baseline_load(const char *file, vg_sec_baseline **out, char *err, size_t errlen);
+void vg_sec_baseline_free(vg_sec_baseline *b);
+size_t vg_sec_baseline_count(const vg_sec_baseline *b);
+bool vg_sec_baseline_has(const vg_sec_baseline *b, const char *fingerprint);
+
 /* ---- helpers (mask.c) ---------------------------------------------- */
 
 /* Writes a masked form of the secret into out (at most a few leading
@@ -174,5 +217,6 @@ double vg_sec_entropy(const char *s, size_t len);
 
 const char *vg_sec_severity_name(int severity);
 const char *vg_sec_kind_name(int kind);
+const char *vg_sec_context_name(int context); /* "", "test", "example" */
 
 #endif

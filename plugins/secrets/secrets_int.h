@@ -13,6 +13,8 @@
 #include "secrets.h"
 
 #define VG__SEC_MAX_GROUPS 8
+#define VG__SEC_SPANS 256  /* specific findings remembered per buffer */
+#define VG__SEC_PENDING 64 /* generic findings held per buffer */
 
 /* A NULL-terminated growable array of owned strings. */
 typedef struct vg__sec_strv {
@@ -41,6 +43,9 @@ typedef struct vg__sec_rule {
     bool multiline;                     /* matches may span lines (window given) */
     int prefilter;                      /* 0 auto, 1 keywords, 2 expression */
     bool generic;                       /* tagged "generic": yields to specific rules */
+    bool literal;                       /* value = "literal": see value.c */
+    bool is_key;                        /* tagged "key": reported in test paths too */
+    int kind_only;                      /* kind = "k8s-secret": 1 + that kind, else 0 */
 
     pcre2_code *re;
     pcre2_code **allow_re;
@@ -53,6 +58,7 @@ struct vg_sec_rules {
     size_t n, cap;
     vg__sec_strv allow;         /* allow-list for every rule */
     vg__sec_strv exclude_paths; /* paths no rule looks at */
+    vg__sec_strv examples;      /* example_values: published example data */
     pcre2_code **allow_re;
     hs_database_t *db;
     /* Vectorscan pattern id -> rule index (one rule may own several ids
@@ -105,6 +111,8 @@ struct vg_sec_scanner {
     struct timespec t0;
     size_t *scanned_to;  /* per rule, during one buffer: checked up to */
     size_t *reported_to; /* per rule: end of the last match */
+    unsigned *epoch_of;  /* per rule: the buffer its two values are of */
+    unsigned epoch;      /* the current buffer's number */
     char *buf;           /* file read buffer */
     size_t bufcap;
     /* During one buffer. */
@@ -114,10 +122,18 @@ struct vg_sec_scanner {
     uint64_t env_seen[64]; /* hashes of environments scanned (inherited ones
                             * are identical: scanned once) */
     unsigned nenv;
-    size_t spans[32][2]; /* the last secrets reported in this buffer */
+    size_t spans[VG__SEC_SPANS][2]; /* the last specific secrets of this buffer */
     unsigned nspans;
+    struct vg__sec_pending {
+        const vg__sec_rule *r;
+        size_t off, len;
+        bool example;
+    } pend[VG__SEC_PENDING]; /* generic findings waiting for the buffer's end */
+    unsigned npend;
     size_t line_off; /* line-count cache: offset and its line */
     unsigned line_no;
+    int path_ctx; /* enum vg_sec_context of the current path, -1: not yet known */
+    const vg_sec_baseline *baseline;
 };
 
 /* Scans content with its context; the one entry every target goes
@@ -141,6 +157,13 @@ int vg__sec_scan_file_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const c
 /* Decodes the data values of Kubernetes Secret manifests in buf and scans
  * each as "key: value" (k8s.c). */
 int vg__sec_scan_k8s(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len);
+
+/* Value filters of keyword rules and path contexts (value.c). */
+bool vg__sec_value_is_literal(const char *data, size_t len, size_t off, size_t n,
+                              const char *path);
+bool vg__sec_is_hex(const char *v, size_t n);
+bool vg__sec_path_is_code(const char *path);
+int vg__sec_path_context(const char *path);
 
 /* Binary content: a NUL byte in the first 8 KiB (as git decides). */
 bool vg__sec_is_binary(const char *buf, size_t len);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CIS Docker 5.4 on real runc containers: a privileged one (every
+# CIS Docker 5.5 on real runc containers: a privileged one (every
 # capability, as `docker run --privileged` gives) is reported by
 # `vigil-scan bench --target containers` and by the bench plugin when the
 # container starts; runc's default container is not.
@@ -48,15 +48,15 @@ PRIV=$(ct_id priv)
 ct_start plain
 PLAIN=$(ct_id plain)
 
-[ "$(status_of "$PRIV" 5.4)" = WARN ] || fail "privileged container not reported by 5.4: $(cat "$T/out.json")"
-jq -e '.results[] | select(.id == "5.4") | .evidence | test("privileged")' "$T/out.json" >/dev/null \
-    || fail "5.4 evidence"
-[ "$(status_of "$PLAIN" 5.4)" = PASS ] || fail "runc's default container reported by 5.4"
-[ "$(status_of "$PLAIN" 5.12)" = PASS ] || fail "read-only rootfs not seen"
+[ "$(status_of "$PRIV" 5.5)" = WARN ] || fail "privileged container not reported by 5.5: $(cat "$T/out.json")"
+jq -e '.results[] | select(.id == "5.5") | .evidence | test("privileged")' "$T/out.json" >/dev/null \
+    || fail "5.5 evidence"
+[ "$(status_of "$PLAIN" 5.5)" = PASS ] || fail "runc's default container reported by 5.5"
+[ "$(status_of "$PLAIN" 5.13)" = PASS ] || fail "read-only rootfs not seen"
 
 # The daemon runs the container checks when it discovers the container.
-wait_for has_event bench.result ".workload == \"$PRIV\" and .check == \"5.4\" and .status == \"WARN\""
-has_event bench.result ".workload == \"$PLAIN\" and .check == \"5.4\"" && fail "5.4 raised for the plain container"
+wait_for has_event bench.result ".workload == \"$PRIV\" and .check == \"5.5\" and .status == \"WARN\""
+has_event bench.result ".workload == \"$PLAIN\" and .check == \"5.5\"" && fail "5.5 raised for the plain container"
 wait_for has_event bench.result ".workload == \"$PLAIN\" and .summary == true"
 stop_daemon
 pass

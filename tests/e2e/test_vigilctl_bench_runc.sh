@@ -21,9 +21,9 @@ report_of() { vctl bench show --workload "$1" --json; }
 wait_for report_of "$ID"
 report_of "$ID" >"$T/show.json"
 status_of() { jq -r --arg id "$1" 'select(.id == $id and .target == "containers") | .status' "$T/show.json"; }
-# runc's default container: not privileged (5.4), read-only root (5.12).
-[ "$(status_of 5.4)" = PASS ] || fail "5.4 of $ID: $(status_of 5.4)"
-[ "$(status_of 5.12)" = PASS ] || fail "5.12 of $ID: $(status_of 5.12)"
+# runc's default container: not privileged (5.5), read-only root (5.13).
+[ "$(status_of 5.5)" = PASS ] || fail "5.5 of $ID: $(status_of 5.5)"
+[ "$(status_of 5.13)" = PASS ] || fail "5.13 of $ID: $(status_of 5.13)"
 json_any '.target != "containers"' "$T/show.json" && fail "a host check in the container's report"
 vctl bench show --workload "$ID" | tail -n1 | grep -q "(container:$ID report of " \
     || fail "table summary: $(vctl bench show --workload "$ID" | tail -n1)"

@@ -23,6 +23,8 @@ struct opts {
     int pids[64];
     size_t npids;
     vg_sec_limits lim;
+    const char *baseline;       /* --baseline: report only what it lacks */
+    const char *write_baseline; /* --write-baseline: accept today's findings */
 };
 
 static void help(FILE *out)
@@ -40,8 +42,16 @@ static void help(FILE *out)
                  "  --max-file-size N   skip files larger than N bytes (10 MiB)\n"
                  "  --max-bytes N       stop after N bytes in all (8 GiB)\n"
                  "  --timeout SECONDS   stop after this long\n"
+                 "  --skip-tests        leave out findings in test paths (test/, tests/,\n"
+                 "                      testdata/, fixtures/, __tests__/, examples/, files\n"
+                 "                      named *example*), except private keys\n"
+                 "  --example-data      also report published example values (AWS docs key,\n"
+                 "                      RFC 6749 tokens...) at low severity\n"
+                 "  --baseline FILE     report only findings that FILE does not hold\n"
+                 "  --write-baseline FILE  write every finding of this scan to FILE (to be\n"
+                 "                      given to --baseline later); exit status 0\n"
                  "\n"
-                 "Exit status: 0 no findings, 1 findings, 2 error.\n");
+                 "Exit status: 0 no (new) findings, 1 findings, 2 error.\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -68,6 +78,10 @@ static int parse(int argc, char **argv, struct opts *o)
         {"max-file-size", required_argument, NULL, 'F'},
         {"max-bytes", required_argument, NULL, 'B'},
         {"timeout", required_argument, NULL, 't'},
+        {"skip-tests", no_argument, NULL, 'T'},
+        {"example-data", no_argument, NULL, 'E'},
+        {"baseline", required_argument, NULL, 'b'},
+        {"write-baseline", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -84,6 +98,18 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'R':
             o->reveal = true;
+            break;
+        case 'T':
+            o->lim.flags |= VG_SEC_SKIP_TESTS;
+            break;
+        case 'E':
+            o->lim.flags |= VG_SEC_SHOW_EXAMPLES;
+            break;
+        case 'b':
+            o->baseline = optarg;
+            break;
+        case 'w':
+            o->write_baseline = optarg;
             break;
         case 'r':
             if (o->nrules == MAX_RULE_FILES) {
@@ -120,6 +146,10 @@ static int parse(int argc, char **argv, struct opts *o)
             return -1;
         }
     }
+    if (o->baseline && o->write_baseline) {
+        fprintf(stderr, "vigil-scan: --baseline and --write-baseline exclude each other\n");
+        return -1;
+    }
     return optind;
 }
 
@@ -134,11 +164,32 @@ static int output(const struct opts *o, vg_sec_report *rep, vg_sec_scanner *s,
     int rc = vg_sec_report_text(rep, stdout);
     fprintf(stderr,
             "vigil-scan: %zu finding(s); %llu files, %llu bytes, %llu layers; skipped %llu binary, "
-            "%llu too large, %llu symlinks%s\n",
+            "%llu too large, %llu symlinks; %llu in the baseline, %llu in test paths left out, "
+            "%llu example values%s\n",
             vg_sec_report_count(rep), (unsigned long long)st->files, (unsigned long long)st->bytes,
             (unsigned long long)st->layers, (unsigned long long)st->skipped_binary,
             (unsigned long long)st->skipped_large, (unsigned long long)st->skipped_symlink,
-            st->truncated ? "; stopped at a limit" : "");
+            (unsigned long long)st->baselined, (unsigned long long)st->skipped_tests,
+            (unsigned long long)st->examples, st->truncated ? "; stopped at a limit" : "");
+    return rc;
+}
+
+/* Writes every finding of the scan as a baseline. */
+static int write_baseline(const char *file, const vg_sec_report *rep)
+{
+    FILE *f = fopen(file, "we");
+    if (!f) {
+        fprintf(stderr, "vigil-scan: %s: %s\n", file, strerror(errno));
+        return -errno;
+    }
+    int rc = vg_sec_report_baseline(rep, f);
+    if (fclose(f) != 0 && rc == 0)
+        rc = -EIO;
+    if (rc < 0)
+        fprintf(stderr, "vigil-scan: %s: %s\n", file, strerror(-rc));
+    else
+        fprintf(stderr, "vigil-scan: %zu finding(s) written to the baseline %s\n",
+                vg_sec_report_count(rep), file);
     return rc;
 }
 
@@ -154,12 +205,18 @@ static int run(struct opts *o, int argc, char **argv, int first)
     }
     vg_sec_report *rep = NULL;
     vg_sec_scanner *s = NULL;
+    vg_sec_baseline *base = NULL;
     int status = VG_SCAN_ERROR;
+    if (o->baseline && vg_sec_baseline_load(o->baseline, &base, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vigil-scan: baseline: %s\n", err);
+        goto out;
+    }
     if (vg_sec_report_new(o->reveal, &rep) < 0 ||
         vg_sec_scanner_new(rs, &o->lim, vg_sec_report_add, rep, &s) < 0) {
         fprintf(stderr, "vigil-scan: out of memory\n");
         goto out;
     }
+    vg_sec_scanner_set_baseline(s, base);
     bool failed = false;
     for (int i = first; i < argc; i++) {
         int rc = vg_sec_scan_path(s, argv[i]);
@@ -175,10 +232,17 @@ static int run(struct opts *o, int argc, char **argv, int first)
             failed = true;
         }
     }
+    if (o->write_baseline) {
+        if (write_baseline(o->write_baseline, rep) < 0)
+            failed = true;
+        status = failed ? VG_SCAN_ERROR : VG_SCAN_CLEAN;
+        goto out;
+    }
     if (output(o, rep, s, rs) < 0)
         failed = true;
     status = failed ? VG_SCAN_ERROR : vg_sec_report_count(rep) ? VG_SCAN_FOUND : VG_SCAN_CLEAN;
 out:
+    vg_sec_baseline_free(base);
     vg_sec_scanner_free(s);
     vg_sec_report_free(rep);
     vg_sec_rules_free(rs);

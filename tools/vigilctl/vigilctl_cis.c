@@ -72,6 +72,29 @@ static char *evidence_cell(const msgpack_object *x)
     return vctl_cell(&first, EVIDENCE_COLS);
 }
 
+/* The benchmark editions the results follow, each once ("CIS Docker
+ * Benchmark v1.6.0"): an auditor's "5.16" means one edition's 5.16. */
+static void print_versions(const msgpack_object *results)
+{
+    const msgpack_object *seen[8];
+    size_t nseen = 0;
+    for (uint32_t i = 0; i < results->via.array.size && nseen < 8; i++) {
+        const msgpack_object *v = vg_mp_get(&results->via.array.ptr[i], "version");
+        if (!v || v->type != MSGPACK_OBJECT_STR || !v->via.str.size)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < nseen && !dup; j++)
+            dup = seen[j]->via.str.size == v->via.str.size &&
+                  !memcmp(seen[j]->via.str.ptr, v->via.str.ptr, v->via.str.size);
+        if (dup)
+            continue;
+        printf("%s%.*s", nseen ? ", " : "\nBenchmarks: ", (int)v->via.str.size, v->via.str.ptr);
+        seen[nseen++] = v;
+    }
+    if (nseen)
+        putchar('\n');
+}
+
 static void print_report(const msgpack_object *res, const msgpack_object *results)
 {
     static const char *const heads[] = {"STATUS", "ID", "TITLE", "EVIDENCE", NULL};
@@ -84,6 +107,7 @@ static void print_report(const msgpack_object *res, const msgpack_object *result
         vctl_table_add(&t, row);
     }
     vctl_table_print(&t);
+    print_versions(results);
     /* The counts are of the results shown (the plugin counts after the
      * --tag filter). */
     static const char *const counts[] = {"pass", "warn", "info", "note", "manual", "error"};

@@ -1,12 +1,16 @@
 -- CIS Docker Benchmark 1.6.0, section 1: host configuration (the partition
 -- for containers and the audit rules for the runtime's files and binaries).
 
-local function audit(id, title, paths)
+-- paths: where the file is; or `where`, a function naming it at run time
+-- (dockerd's --data-root for 1.1.5).
+local function audit(id, title, paths, where)
+  local run = cis.audit_check(paths)
+  if where then run = function(ctx) return cis.audit_check({ where() })(ctx) end end
   return {
     id = id, title = title, level = 2, automated = true, scored = true, target = "host",
     compliance = "audit",
     remediation = "Add `-w " .. paths[1] .. " -k docker` to /etc/audit/rules.d/docker.rules and restart auditd.",
-    run = cis.docker_check(cis.audit_check(paths)),
+    run = cis.docker_check(run),
   }
 end
 
@@ -22,11 +26,28 @@ return {
       return "WARN", "/var/lib/docker is not a mount point"
     end),
   },
+  {
+    id = "1.1.2", title = "Ensure only trusted users are allowed to control Docker daemon", level = 1,
+    automated = true, scored = true, target = "host", compliance = "access-control",
+    description = "INFO listing the members of the docker group, as docker-bench does: whether they "
+        .. "are trusted is the reviewer's call.",
+    remediation = "Remove untrusted users from the docker group (gpasswd -d <user> docker).",
+    run = cis.docker_check(function()
+      for _, line in ipairs(cis.lines("/etc/group") or {}) do
+        local f = cis.split(line, ":")
+        if f[1] == "docker" then
+          local users = f[4] and f[4] ~= "" and f[4] or "none"
+          return "INFO", "docker group (gid " .. tostring(f[3]) .. ") members: " .. users
+        end
+      end
+      return "INFO", "no docker group: only root can use the socket"
+    end),
+  },
   audit("1.1.3", "Ensure auditing is configured for the Docker daemon", { "/usr/bin/dockerd", "/usr/bin/docker" }),
   audit("1.1.4", "Ensure auditing is configured for Docker files and directories - /run/containerd",
         { "/run/containerd" }),
   audit("1.1.5", "Ensure auditing is configured for Docker files and directories - /var/lib/docker",
-        { "/var/lib/docker" }),
+        { "/var/lib/docker" }, cis.docker_root),
   audit("1.1.6", "Ensure auditing is configured for Docker files and directories - /etc/docker", { "/etc/docker" }),
   audit("1.1.7", "Ensure auditing is configured for Docker files and directories - docker.service",
         { "/lib/systemd/system/docker.service", "/usr/lib/systemd/system/docker.service" }),

@@ -27,6 +27,10 @@ return {
     compliance = "network-segmentation",
     remediation = "Run dockerd with --icc=false or set \"icc\": false in daemon.json.",
     run = function()
+      -- No default bridge at all (--bridge=none): nothing to restrict, as
+      -- docker-bench finds no bridge network with icc on.
+      local br, bwhere = cis.daemon_opt("bridge")
+      if br == "none" then return "PASS", bwhere .. " = none: there is no default bridge" end
       local v, where = cis.daemon_opt("icc")
       if v == false or v == "false" then return "PASS", where .. " = false" end
       return "WARN", where .. (v ~= nil and (" = " .. tostring(v)) or " (default true)")

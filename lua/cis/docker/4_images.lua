@@ -1,11 +1,14 @@
 -- CIS Docker Benchmark 1.6.0, section 4: images and their Dockerfiles, read
 -- from a `docker save` tarball (--image): the image config (USER,
 -- HEALTHCHECK, ENV), its history (the Dockerfile's instructions) and the
--- metadata of every file of every layer.
+-- metadata of every file of every layer; or, on a live host, from the
+-- configs of every image in the engine's stores (lib_images.lua), whose
+-- layers are not read.
 
 -- PASS only when every layer was read: a compressed layer (an OCI layout
 -- written by another tool) is not walked, so nothing can be said of it.
 local function files_pass(ctx, evidence)
+  if ctx.image.unread_reason then return "INFO", ctx.image.unread_reason end
   local unread = ctx.image.unread or {}
   if #unread > 0 then
     local l = {}
@@ -21,8 +24,14 @@ local function img(t)
   t.automated = true
   t.scored = true
   t.target = "images"
+  local per_image = t.run
+  t.run = function(ctx) return cis.each_image(ctx, per_image) end
   return t
 end
+
+-- The places a host sets an environment variable for every login: where
+-- DOCKER_CONTENT_TRUST=1 makes every docker client verify what it pulls.
+local ENV_FILES = { "/etc/environment", "/etc/default/docker" }
 
 -- Names that say "secret" in an ENV key or a build argument.
 local SECRET_KEY = { "PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY",
@@ -64,7 +73,33 @@ local function has_seq(w, a, b)
   return false
 end
 
+local function content_trust()
+  local files = { table.unpack(ENV_FILES) }
+  for _, f in ipairs(cis.list("/etc/profile.d") or {}) do files[#files + 1] = "/etc/profile.d/" .. f end
+  for _, f in ipairs(files) do
+    for _, line in ipairs(cis.lines(f) or {}) do
+      local w = cis.words((line:gsub("^%s*export%s+", "")))[1] or ""
+      local v = w:match("^DOCKER_CONTENT_TRUST=[\"']?([^\"']*)")
+      if v then return v, f end
+    end
+  end
+  return nil
+end
+
 return {
+  {
+    id = "4.5", title = "Ensure Content trust for Docker is Enabled", level = 2, automated = true, scored = true,
+    target = "images", compliance = "trusted-images",
+    description = "docker-bench reads DOCKER_CONTENT_TRUST in its own environment; vigil, which runs as a "
+        .. "daemon, reads where the host sets it for every login (/etc/environment, /etc/profile.d).",
+    remediation = "Set DOCKER_CONTENT_TRUST=1 in /etc/environment (or a file of /etc/profile.d).",
+    run = cis.docker_check(function()
+      local v, f = content_trust()
+      if v == "1" then return "PASS", "DOCKER_CONTENT_TRUST=1 in " .. f end
+      if v then return "WARN", "DOCKER_CONTENT_TRUST=" .. v .. " in " .. f end
+      return "WARN", "DOCKER_CONTENT_TRUST is not set for the host's logins"
+    end),
+  },
   img {
     id = "4.1", title = "Ensure that a user for the container has been created", compliance = "least-privilege",
     remediation = "Add `USER <non-root>` to the Dockerfile.",

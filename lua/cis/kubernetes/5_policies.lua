@@ -1,4 +1,4 @@
--- CIS Kubernetes Benchmark 1.7.0, section 5: policies, checked on the
+-- CIS Kubernetes Benchmark 1.8.0 (kube-bench cfg/cis-1.8), section 5: policies, checked on the
 -- manifests given with --manifests (Pods and every workload that embeds a
 -- pod template). Two checks that CIS leaves to the Pod Security Standards
 -- (read-only root filesystem, AppArmor) are numbered in the "vigil"
@@ -112,7 +112,7 @@ return {
     end,
   },
   pol {
-    id = "5.3.2", title = "Ensure that all Namespaces have Network Policies defined",
+    id = "5.3.2", title = "Ensure that all Namespaces have NetworkPolicies defined",
     compliance = "network-segmentation",
     remediation = "Add a NetworkPolicy (default deny, then allow) to each namespace.",
     run = function(ctx)
@@ -144,7 +144,7 @@ return {
     end,
   },
   pol {
-    id = "5.7.2", title = "Ensure that the seccomp profile is set to docker/default in your pod definitions", level = 2,
+    id = "5.7.2", title = "Ensure that the seccomp profile is set to docker/default in your Pod definitions", level = 2,
     compliance = "mandatory-access-control",
     remediation = "Set securityContext.seccompProfile.type: RuntimeDefault.",
     container = function(p, _, sc)
@@ -158,7 +158,7 @@ return {
     end,
   },
   pol {
-    id = "5.7.3", title = "Apply Security Context to Your Pods and Containers", level = 2,
+    id = "5.7.3", title = "Apply SecurityContext to your Pods and Containers", level = 2,
     compliance = "least-privilege", remediation = "Give every pod and container a securityContext.",
     container = function(p, c)
       if not c.securityContext and not p.spec.securityContext then return "has no securityContext" end
