@@ -64,6 +64,13 @@ int vg_bus_new(uv_loop_t *loop, size_t capacity, vg_bus **out)
 static void on_closed(uv_handle_t *h)
 {
     vg_bus *bus = h->data;
+    /* Events a subscriber published during the last drain (a violation
+     * judged at shutdown) are not dispatched any more, but freed. */
+    while (bus->len > 0) {
+        free(bus->ring[bus->head]);
+        bus->head = (bus->head + 1) % bus->cap;
+        bus->len--;
+    }
     pthread_mutex_destroy(&bus->lock);
     free(bus->ring);
     free(bus->subs);
