@@ -48,7 +48,7 @@ S_IP="$NT_NET.1"
 
 start_daemon
 CT_NETNS=$(nt_ns srv) ct_start srv-1 /bin/sh -c \
-    "httpd -p 80 -h /www && exec nc -ll -p 8080 -e /bin/http-reply"
+    "httpd -p 80 -h /www && (nc -ll -p 9000 -e /bin/cat &) && exec nc -ll -p 8080 -e /bin/http-reply"
 CT_NETNS=$(nt_ns cla) ct_start cla-1
 CT_NETNS=$(nt_ns clb) ct_start clb-1
 S=$(ct_id srv-1) A=$(ct_id cla-1) B=$(ct_id clb-1)
@@ -60,7 +60,8 @@ cgroup_of() { # the cgroup v2 directory of a container's init
 }
 CG_S=$(cgroup_of "$S") CG_A=$(cgroup_of "$A")
 progs() { # progs CGROUP NAME: how many programs NAME are attached there
-    bpftool -j cgroup show "$1" 2>/dev/null | jq --arg n "$2" '[.[] | select(.name == $n)] | length'
+    # (bpftool prints nothing at all for a cgroup without programs)
+    bpftool -j cgroup show "$1" 2>/dev/null | jq -s --arg n "$2" '[.[][]? | select(.name == $n)] | length'
 }
 captured() {
     vctl net stats --json | jq -e --arg id "$1" '.captures[] | select(.workload == $id and .interfaces == 1)'
@@ -76,6 +77,10 @@ count() { vctl events --json --limit 10000 --type "$1" | jq -s "map(select($2)) 
 get "$A" 80 || fail "A cannot get the page while learning: $(cat "$T/page")"
 learned() { vctl rules list --plane net --json | json_any "$1"; }
 wait_for learned ".group == \"$GA\" and .direction == \"egress\" and .peer == \"$GS\" and .port == \"80\""
+# A -> S:9000 (an echo service) is learned too: a long connection for the quarantine.
+echo hi | runc exec "$A" /bin/timeout 2 /bin/nc "$S_IP" 9000 >"$T/echo" 2>&1 || true
+grep -q hi "$T/echo" || fail "the echo service did not answer: $(cat "$T/echo")"
+wait_for learned ".group == \"$GA\" and .peer == \"$GS\" and .port == \"9000\""
 # B learns 8080 too (it is not protected below; this only gives S's side a rule).
 get "$B" 8080 || fail "B cannot reach 8080 while learning"
 
@@ -118,14 +123,22 @@ closed() { ! get "$A" 8080 && grep -q "Operation not permitted" "$T/page"; }
 wait_for closed
 
 # ---- quarantine ---------------------------------------------------------------------
-# An established connection first: A holds a connection to S:80 open (nc
-# reading from a pipe), and it must stop too.
+# An established connection first: A sends a line every 0.1 s to S's echo
+# service over one connection; its echoes must stop with the quarantine.
+runc exec "$A" /bin/sh -c 'i=0; while [ $i -lt 200 ]; do echo $i; i=$((i+1)); sleep 0.1; done |
+    nc '"$S_IP"' 9000' </dev/null >"$T/stream" 2>&1 &
+STREAM=$!
+wait_for eval "[ \$(wc -l <'$T/stream') -ge 3 ]"
 vctl quarantine "$S" on >"$T/q.out" || fail "vigilctl quarantine on failed: $(cat "$T/q.out")"
 grep -q "quarantined" "$T/q.out" || fail "quarantine output: $(cat "$T/q.out")"
 [ "$(progs "$CG_S" vg_quar_in)" -eq 1 ] && [ "$(progs "$CG_S" vg_quar_out)" -eq 1 ] \
     || fail "no drop programs on S's cgroup: $(bpftool cgroup show "$CG_S")"
 get "$A" 80 && fail "A reached S:80 with S quarantined"
 get "$B" 8080 && fail "B reached S:8080 with S quarantined"
+n=$(wc -l <"$T/stream")
+sleep 1
+[ "$(wc -l <"$T/stream")" -eq "$n" ] || fail "the established connection went on in quarantine"
+kill "$STREAM" 2>/dev/null || true
 vctl --json quarantine "$S" off | jq -e '.quarantined == false' >/dev/null || fail "quarantine off"
 get "$A" 80 || fail "A cannot reach S:80 after the release: $(cat "$T/page")"
 [ "$(progs "$CG_S" vg_quar_in)" -eq 0 ] && [ "$(progs "$CG_S" vg_quar_out)" -eq 0 ] \
@@ -157,7 +170,20 @@ vctl quarantine "$S" off >/dev/null
 get "$A" 80 || fail "A cannot reach S:80 after the restart and release: $(cat "$T/page")"
 [ "$(progs "$CG_S" vg_quar_in)" -eq 0 ] || fail "release after the restart left a program"
 
-# ---- on_stop = "open": SIGTERM removes everything ---------------------------------------
 stop_daemon
 [ "$(progs "$CG_A" vg_connect4)" -eq 1 ] || fail "SIGTERM with on_stop = keep removed the programs"
+
+# ---- on_stop = "open": SIGTERM removes everything ---------------------------------------
+sed -i 's/interval_ms = 1000/interval_ms = 1000, on_stop = "open"/' "$CONFIG"
+vctl quarantine "$S" on >/dev/null 2>&1 && fail "vigilctl answered with no daemon"
+start_daemon
+wait_for one "$CG_A" vg_connect4
+vctl quarantine "$S" on >/dev/null
+one "$CG_S" vg_quar_in || fail "no quarantine program"
+stop_daemon
+for h in vg_connect4 vg_sendmsg4 vg_quar_in vg_quar_out; do
+    [ "$(progs "$CG_A" "$h")" -eq 0 ] && [ "$(progs "$CG_S" "$h")" -eq 0 ] \
+        || fail "on_stop = open left $h attached: $(bpftool cgroup show "$CG_A"; bpftool cgroup show "$CG_S")"
+done
+get "$A" 8080 || fail "A -> S:8080 still refused after the daemon stopped with on_stop = open"
 pass
