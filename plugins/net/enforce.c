@@ -24,12 +24,16 @@
 #include "enforce.skel.h"
 #include <vigil/plugin.h>
 
-enum { AT_C4, AT_C6, AT_S4, AT_S6, AT_QIN, AT_QOUT, AT_N };
+/* The programs, in the order they are attached: the protect ones (egress
+ * hooks, then ingress), then quarantine's. */
+enum { AT_C4, AT_C6, AT_S4, AT_S6, AT_IN, AT_QIN, AT_QOUT, AT_N };
 static const enum bpf_attach_type at_type[AT_N] = {
     BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT, BPF_CGROUP_UDP4_SENDMSG,
-    BPF_CGROUP_UDP6_SENDMSG,  BPF_CGROUP_INET_INGRESS,  BPF_CGROUP_INET_EGRESS};
-static const char *const at_name[AT_N] = {"vg_connect4", "vg_connect6", "vg_sendmsg4",
-                                          "vg_sendmsg6", "vg_quar_in",  "vg_quar_out"};
+    BPF_CGROUP_UDP6_SENDMSG,  BPF_CGROUP_INET_INGRESS,  BPF_CGROUP_INET_INGRESS,
+    BPF_CGROUP_INET_EGRESS};
+static const char *const at_name[AT_N] = {"vg_connect4", "vg_connect6",   "vg_sendmsg4",
+                                          "vg_sendmsg6", "vg_in_protect", "vg_quar_in",
+                                          "vg_quar_out"};
 
 typedef struct enf_wl {
     struct enf_wl *next;
@@ -98,7 +102,7 @@ static int on_denial(void *ctx, void *data, size_t len)
         return 0;
     for (enf_wl *w = e->wls; w; w = w->next)
         if (w->cgid == d->cgroup) {
-            e->cb(e->arg, w->id, &d->key);
+            e->cb(e->arg, w->id, &d->key, d->ingress != 0);
             break;
         }
     return 0;
@@ -188,9 +192,10 @@ static int wl_cgroup(net_enf *e, enf_wl *w, int pid, char *err, size_t errlen)
 
 static struct bpf_program *prog_of(struct vg_enforce *s, int at)
 {
-    struct bpf_program *v[AT_N] = {s->progs.vg_connect4, s->progs.vg_connect6,
-                                   s->progs.vg_sendmsg4, s->progs.vg_sendmsg6,
-                                   s->progs.vg_quar_in,  s->progs.vg_quar_out};
+    struct bpf_program *v[AT_N] = {s->progs.vg_connect4,   s->progs.vg_connect6,
+                                   s->progs.vg_sendmsg4,   s->progs.vg_sendmsg6,
+                                   s->progs.vg_in_protect, s->progs.vg_quar_in,
+                                   s->progs.vg_quar_out};
     return v[at];
 }
 
@@ -224,26 +229,40 @@ static int set_attached(enf_wl *w, int at, bool on)
 
 /* Detaches the programs of ours (by name) on the cgroup that are not this
  * daemon's: an earlier daemon's, left attached when it stopped or died. */
+static bool ours(const char *name)
+{
+    for (int at = 0; at < AT_N; at++)
+        if (!strcmp(name, at_name[at]))
+            return true;
+    return false;
+}
+
+static __u32 prog_id(int fd)
+{
+    struct bpf_prog_info info = {0};
+    __u32 len = sizeof(info);
+    return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+}
+
 static void sweep(enf_wl *w)
 {
     for (int at = 0; at < AT_N; at++) {
-        __u32 ids[64], cnt = 64, mine = 0;
+        if (at > 0 && at_type[at] == at_type[at - 1])
+            continue; /* the same hook as the one before */
+        __u32 ids[64], cnt = 64, mine[AT_N] = {0};
         if (bpf_prog_query(w->cg_fd, at_type[at], 0, NULL, ids, &cnt) < 0)
             continue;
-        if (w->skel && w->attached[at]) {
-            struct bpf_prog_info info = {0};
-            __u32 len = sizeof(info);
-            if (bpf_obj_get_info_by_fd(bpf_program__fd(prog_of(w->skel, at)), &info, &len) == 0)
-                mine = info.id;
-        }
+        for (int m = 0; w->skel && m < AT_N; m++)
+            if (w->attached[m] && at_type[m] == at_type[at])
+                mine[m] = prog_id(bpf_program__fd(prog_of(w->skel, m)));
         for (__u32 i = 0; i < cnt; i++) {
-            if (ids[i] == mine)
-                continue;
-            int fd = bpf_prog_get_fd_by_id(ids[i]);
+            bool keep = false;
+            for (int m = 0; m < AT_N; m++)
+                keep |= mine[m] == ids[i];
+            int fd = keep ? -1 : bpf_prog_get_fd_by_id(ids[i]);
             struct bpf_prog_info info = {0};
             __u32 len = sizeof(info);
-            if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-                !strcmp(info.name, at_name[at]))
+            if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && ours(info.name))
                 bpf_prog_detach2(fd, w->cg_fd, at_type[at]);
             if (fd >= 0)
                 close(fd);
@@ -258,9 +277,8 @@ static int key_cmp(const void *a, const void *b)
 }
 
 /* The allow map becomes keys: those missing added, the others removed. */
-static int sync_map(enf_wl *w, const struct vg_enf_key *keys, size_t n)
+static int sync_map(int fd, const struct vg_enf_key *keys, size_t n)
 {
-    int fd = bpf_map__fd(w->skel->maps.allow);
     struct vg_enf_key *sorted = malloc((n ? n : 1) * sizeof(*sorted));
     if (!sorted)
         return -ENOMEM;
@@ -287,8 +305,8 @@ static int sync_map(enf_wl *w, const struct vg_enf_key *keys, size_t n)
 }
 
 int net_enf_apply(net_enf *e, const char *id, int pid, bool protect,
-                  const struct vg_enf_key *keys, size_t n, bool quarantine, char *err,
-                  size_t errlen)
+                  const struct vg_enf_key *keys, size_t n, const struct vg_enf_key *keys_in,
+                  size_t n_in, bool quarantine, char *err, size_t errlen)
 {
     err[0] = '\0';
     enf_wl *w = wl_find(e, id);
@@ -305,7 +323,9 @@ int net_enf_apply(net_enf *e, const char *id, int pid, bool protect,
         return rc;
     if ((protect || quarantine) && !w->skel && (rc = wl_load(e, w, err, errlen)) < 0)
         return rc;
-    if (w->skel && protect && (rc = sync_map(w, keys, n)) < 0) {
+    if (w->skel && protect &&
+        ((rc = sync_map(bpf_map__fd(w->skel->maps.allow), keys, n)) < 0 ||
+         (rc = sync_map(bpf_map__fd(w->skel->maps.allow_in), keys_in, n_in)) < 0)) {
         snprintf(err, errlen, "cannot update the allow map: %s", strerror(-rc));
         return rc;
     }

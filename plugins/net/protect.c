@@ -2,13 +2,15 @@
  * Protect mode and quarantine, enforced in the kernel (enforce.c holds the
  * BPF objects; docs/net.md "Protect mode" is the user's page).
  *
- * What a protected workload may connect to is computed here, every
- * resync (100 ms, and at once when the workloads change), from:
- *  - the egress connections its group was seen making (net.connect events,
- *    kept in the plugin's store so that a restarted daemon has them before
- *    any traffic), each asked of the rules with api->decide: an allowed one
- *    becomes (peer address, port, proto) keys, a peer group resolved to its
- *    workloads' addresses (the address table of the captures);
+ * What a protected workload may connect to, and accept connections from,
+ * is computed here, every resync (100 ms, and at once when the workloads
+ * change), from:
+ *  - the connections its group was seen making or accepting (net.connect,
+ *    net.accept, and the kernel's own denials; kept in the plugin's store
+ *    so that a restarted daemon has them before any traffic), each asked of
+ *    the rules with api->decide: an allowed one becomes (peer address, port,
+ *    proto) keys, a peer group resolved to its workloads' addresses (the
+ *    address table of the captures);
  *  - every address of a workload whose group does not protect (the
  *    effective mode of a pair is the less restrictive one: docs/net.md).
  * A rule the host cannot be asked about without a subject (a rule written
@@ -40,11 +42,13 @@
 #define RESYNC_MS 100
 
 typedef struct cand {
+    char dir[8]; /* "egress" or "ingress" */
     char group[VG_GROUP_MAX], peer[NET_PEER_MAX], kind[16], port[8], proto[8], app[32];
 } cand;
 
 typedef struct rate {
     char workload[VG_WORKLOAD_MAX];
+    bool ingress;
     struct vg_enf_key key;
     uint64_t last_us, held;
 } rate;
@@ -70,12 +74,13 @@ struct net_protect {
     char warned[64][VG_WORKLOAD_MAX + 128]; /* "id\terror" logged already */
     size_t nwarned;
     uv_timer_t *timer;
-    struct vg_enf_key keys[KEYS_MAX];
+    struct vg_enf_key keys[KEYS_MAX], keys_in[KEYS_MAX];
 };
 
 /* ---- the store ------------------------------------------------------------ */
 
 /* Candidates as one blob: one line per candidate, fields split by \t. */
+#define CAND_FIELDS 7
 static void cand_save(struct net_protect *x)
 {
     size_t size = x->nc * sizeof(cand) + 1, len = 0;
@@ -84,8 +89,8 @@ static void cand_save(struct net_protect *x)
         return;
     for (size_t i = 0; i < x->nc; i++) {
         const cand *c = &x->c[i];
-        len += (size_t)snprintf(buf + len, size - len, "%s\t%s\t%s\t%s\t%s\t%s\n", c->group,
-                                c->peer, c->kind, c->port, c->proto, c->app);
+        len += (size_t)snprintf(buf + len, size - len, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c->dir,
+                                c->group, c->peer, c->kind, c->port, c->proto, c->app);
     }
     x->p->api->store_put(x->p->h, "protect", "egress", 6, buf, len);
     free(buf);
@@ -106,18 +111,20 @@ static void cand_load(struct net_protect *x)
         for (char *ln = strtok_r(s, "\n", &save); ln && x->nc < CAND_MAX;
              ln = strtok_r(NULL, "\n", &save)) {
             cand *c = &x->c[x->nc];
-            char *f[6], *fs = NULL;
+            char *f[CAND_FIELDS], *fs = NULL;
             int k = 0;
-            for (char *t = strtok_r(ln, "\t", &fs); t && k < 6; t = strtok_r(NULL, "\t", &fs))
+            for (char *t = strtok_r(ln, "\t", &fs); t && k < CAND_FIELDS;
+                 t = strtok_r(NULL, "\t", &fs))
                 f[k++] = t;
-            if (k != 6)
+            if (k != CAND_FIELDS)
                 continue;
-            snprintf(c->group, sizeof(c->group), "%s", f[0]);
-            snprintf(c->peer, sizeof(c->peer), "%s", f[1]);
-            snprintf(c->kind, sizeof(c->kind), "%s", f[2]);
-            snprintf(c->port, sizeof(c->port), "%s", f[3]);
-            snprintf(c->proto, sizeof(c->proto), "%s", f[4]);
-            snprintf(c->app, sizeof(c->app), "%s", f[5]);
+            snprintf(c->dir, sizeof(c->dir), "%s", f[0]);
+            snprintf(c->group, sizeof(c->group), "%s", f[1]);
+            snprintf(c->peer, sizeof(c->peer), "%s", f[2]);
+            snprintf(c->kind, sizeof(c->kind), "%s", f[3]);
+            snprintf(c->port, sizeof(c->port), "%s", f[4]);
+            snprintf(c->proto, sizeof(c->proto), "%s", f[5]);
+            snprintf(c->app, sizeof(c->app), "%s", f[6]);
             x->nc++;
         }
     }
@@ -172,7 +179,8 @@ static void cand_add(struct net_protect *x, const cand *c)
     if (strcmp(c->kind, "address") != 0 && strcmp(c->kind, "group") != 0)
         return; /* named networks and DNS names: not resolved here (docs/net.md) */
     for (size_t i = 0; i < x->nc; i++)
-        if (!strcmp(x->c[i].group, c->group) && !strcmp(x->c[i].peer, c->peer) &&
+        if (!strcmp(x->c[i].dir, c->dir) && !strcmp(x->c[i].group, c->group) &&
+            !strcmp(x->c[i].peer, c->peer) &&
             !strcmp(x->c[i].port, c->port) && !strcmp(x->c[i].proto, c->proto) &&
             !strcmp(x->c[i].app, c->app))
             return;
@@ -193,7 +201,9 @@ static void on_connect(void *arg, const void *rec, size_t len)
     }
     cand c;
     const msgpack_object *m = &u.data;
-    bool ok = net_mp_str(m, "group", c.group, sizeof(c.group)) == 0 && c.group[0] &&
+    bool ok = net_mp_str(m, "direction", c.dir, sizeof(c.dir)) == 0 &&
+              (!strcmp(c.dir, "egress") || !strcmp(c.dir, "ingress")) &&
+              net_mp_str(m, "group", c.group, sizeof(c.group)) == 0 && c.group[0] &&
               net_mp_str(m, "peer", c.peer, sizeof(c.peer)) == 0 &&
               net_mp_str(m, "peer_kind", c.kind, sizeof(c.kind)) == 0 &&
               net_mp_str(m, "port", c.port, sizeof(c.port)) == 0 &&
@@ -221,7 +231,10 @@ static size_t add_addrs(struct vg_enf_key *k, size_t n, const int *fam,
     return n;
 }
 
-static size_t keys_of(struct net_protect *x, const wl_seen *w)
+/* The keys of workload w in direction dir ("egress": destinations;
+ * "ingress": peers and local ports) into k. */
+static size_t keys_of(struct net_protect *x, const wl_seen *w, const char *dir,
+                      struct vg_enf_key *k)
 {
     net_plugin *p = x->p;
     size_t n = 0;
@@ -229,10 +242,10 @@ static size_t keys_of(struct net_protect *x, const wl_seen *w)
     uint8_t addrs[NET_ADDRS_MAX][16];
     for (size_t i = 0; i < x->nc && n < KEYS_MAX; i++) {
         const cand *c = &x->c[i];
-        if (strcmp(c->group, w->group) != 0)
+        if (strcmp(c->group, w->group) != 0 || strcmp(c->dir, dir) != 0)
             continue;
         vg_subject s = {.plane = VG_PLANE_NET, .group = w->group,
-                        .net = {.direction = "egress", .peer = c->peer, .port = atoi(c->port),
+                        .net = {.direction = dir, .peer = c->peer, .port = atoi(c->port),
                                 .proto = c->proto, .app = c->app}};
         if (p->api->decide(p->h, &s) != VG_DECIDE_ALLOW)
             continue;
@@ -248,14 +261,14 @@ static size_t keys_of(struct net_protect *x, const wl_seen *w)
             fam[0] = AF_INET6;
             na = 1;
         }
-        n = add_addrs(x->keys, n, fam, addrs, na, proto, port);
+        n = add_addrs(k, n, fam, addrs, na, proto, port);
     }
     /* Peers whose group does not protect: the pair's mode is theirs. */
     for (size_t i = 0; i < x->nwl && n < KEYS_MAX; i++) {
         if (x->wl[i].mode == VG_MODE_PROTECT || !strcmp(x->wl[i].group, w->group))
             continue;
         size_t na = net_peers_of_workload(p->peers, x->wl[i].id, fam, addrs, NET_ADDRS_MAX);
-        n = add_addrs(x->keys, n, fam, addrs, na, 0, 0);
+        n = add_addrs(k, n, fam, addrs, na, 0, 0);
     }
     return n;
 }
@@ -305,9 +318,11 @@ static void resync(struct net_protect *x)
         const wl_seen *w = &x->wl[i];
         bool protect = x->enforce && w->mode == VG_MODE_PROTECT;
         bool quar = quarantined(x, w->id);
-        size_t n = protect ? keys_of(x, w) : 0;
+        size_t n = protect ? keys_of(x, w, "egress", x->keys) : 0;
+        size_t n_in = protect ? keys_of(x, w, "ingress", x->keys_in) : 0;
         char err[256];
-        int rc = net_enf_apply(x->enf, w->id, w->pid, protect, x->keys, n, quar, err, sizeof(err));
+        int rc = net_enf_apply(x->enf, w->id, w->pid, protect, x->keys, n, x->keys_in, n_in, quar,
+                               err, sizeof(err));
         if (rc < 0 && (protect || quar))
             warn_once(x, w->id, err);
         if (ids)
@@ -343,13 +358,14 @@ static const wl_seen *wl_by_id(const struct net_protect *x, const char *id)
 
 /* Whether to report now; *held: the denials of the key held back since. */
 static bool rate_ok(struct net_protect *x, const char *workload, const struct vg_enf_key *k,
-                    uint64_t *held)
+                    bool ingress, uint64_t *held)
 {
     uint64_t now = net_now_us(), every = (uint64_t)x->p->cfg.interval_ms * 1000;
     rate *oldest = &x->rates[0];
     for (size_t i = 0; i < RATE_MAX; i++) {
         rate *r = &x->rates[i];
-        if (!strcmp(r->workload, workload) && !memcmp(&r->key, k, sizeof(*k))) {
+        if (!strcmp(r->workload, workload) && r->ingress == ingress &&
+            !memcmp(&r->key, k, sizeof(*k))) {
             if (now - r->last_us < every) {
                 r->held++;
                 return false;
@@ -364,18 +380,20 @@ static bool rate_ok(struct net_protect *x, const char *workload, const struct vg
     }
     snprintf(oldest->workload, sizeof(oldest->workload), "%s", workload);
     oldest->key = *k;
+    oldest->ingress = ingress;
     oldest->last_us = now;
     oldest->held = 0;
     *held = 0;
     return true;
 }
 
-static void on_denial(void *arg, const char *workload, const struct vg_enf_key *k)
+static void on_denial(void *arg, const char *workload, const struct vg_enf_key *k, bool ingress)
 {
     struct net_protect *x = arg;
     net_plugin *p = x->p;
     uint64_t held = 0;
-    if (!rate_ok(x, workload, k, &held))
+    const char *dir = ingress ? "ingress" : "egress";
+    if (!rate_ok(x, workload, k, ingress, &held))
         return;
     const wl_seen *w = wl_by_id(x, workload);
     int fam = k->family == VG_ENF_V4 ? AF_INET : AF_INET6;
@@ -389,8 +407,8 @@ static void on_denial(void *arg, const char *workload, const struct vg_enf_key *
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 11);
     net_kv_str(&pk, "action", "deny");
-    net_kv_str(&pk, "event_type", "net.connect");
-    net_kv_str(&pk, "direction", "egress");
+    net_kv_str(&pk, "event_type", ingress ? "net.accept" : "net.connect");
+    net_kv_str(&pk, "direction", dir);
     net_kv_str(&pk, "peer", known ? group : ip);
     net_kv_str(&pk, "peer_kind", known ? "group" : "address");
     net_kv_str(&pk, "peer_ip", ip);
@@ -403,6 +421,7 @@ static void on_denial(void *arg, const char *workload, const struct vg_enf_key *
      * application) opens it at the next resync. */
     if (w) {
         cand c;
+        snprintf(c.dir, sizeof(c.dir), "%s", dir);
         snprintf(c.group, sizeof(c.group), "%s", w->group);
         snprintf(c.peer, sizeof(c.peer), "%s", known ? group : ip);
         snprintf(c.kind, sizeof(c.kind), "%s", known ? "group" : "address");
@@ -551,8 +570,9 @@ void net_protect_start(net_plugin *p)
     }
     cand_load(x);
     quar_load(x);
-    if (api->subscribe(p->h, "net.connect", on_connect, x) < 0)
-        api->log(p->h, VG_LOG_WARN, "cannot follow net.connect: protect allows nothing new");
+    if (api->subscribe(p->h, "net.connect", on_connect, x) < 0 ||
+        api->subscribe(p->h, "net.accept", on_connect, x) < 0)
+        api->log(p->h, VG_LOG_WARN, "cannot follow connections: protect allows nothing new");
     vg_action_desc a = {.name = "quarantine", .run = action_quarantine, .priv = x};
     if ((rc = api->register_action(p->h, &a)) < 0)
         api->log(p->h, VG_LOG_WARN, "no quarantine action: %s", strerror(-rc));

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Protect mode and quarantine, enforced in the kernel, with real runc
 # containers on veth pairs joined by a bridge (all in namespaces this test
-# makes): server S (busybox httpd on 80, HTTP from nc on 8080), clients A
-# and B.
+# makes): server S (busybox httpd on 80, HTTP from nc on 8080, an echo
+# service on 9000), clients A and B, and X, a client in a namespace of its
+# own that is no workload (an address outside every group).
 #  - learn A -> S:80; protect A and S (B stays learning): A still gets the
 #    page; A -> S:8080 (never learned) fails at connect() with EPERM, at
 #    once, and a net.violation (action deny, from the kernel) names A's
 #    group, S's group and port 8080, once per interval however often A
 #    tries; B (not protected) still reaches S:8080;
-#  - a rule added with `vigilctl rules add` for a connection seen before
-#    lets it through within a second;
+#  - ingress: X's connection to protected S:80 never completes its
+#    handshake, and a net.violation (deny, ingress) names S and X's address;
+#  - rules added with `vigilctl rules add` (A's egress and S's ingress) for
+#    the connection refused let it through within seconds; deleted, it is
+#    refused again;
 #  - quarantine S: A's connection to S:80 fails, an established one stops;
 #    release: A works again and no program is left on S's cgroup;
 #  - kill -9 the daemon (net.on_stop = "keep"): A -> S:8080 still fails
@@ -31,7 +35,7 @@ ip netns add "$BR" && NT_NAMES+=("$BR")
 ip -n "$BR" link add br0 type bridge
 ip -n "$BR" link set br0 up
 host=1
-for n in srv cla clb; do
+for n in srv cla clb ext; do
     ns=$(nt_ns "$n")
     ip netns add "$ns" && NT_NAMES+=("$ns")
     ip link add "v$$$n" type veth peer name "b$$$n" || fail "cannot create a veth pair"
@@ -109,12 +113,22 @@ m=$(count net.violation "$DENY")
 [ "$m" -le $((n + 1)) ] || fail "$((m - n)) reports for 5 denials of one key in an interval"
 get "$B" 8080 || fail "B, not protected, was stopped too: $(cat "$T/page")"
 
+# ---- ingress -------------------------------------------------------------------------
+X_IP="$NT_NET.4"
+ip netns exec "$(nt_ns ext)" busybox timeout 3 busybox wget -q -O - "http://$S_IP:80/" \
+    >"$T/x" 2>&1 && fail "X, allowed by no rule, got S's page: S protects"
+wait_for has_event net.violation ".workload == \"$S\" and .group == \"$GS\" and .action == \"deny\"
+    and .direction == \"ingress\" and .peer == \"$X_IP\" and .port == \"80\" and .enforced_by == \"kernel\""
+get "$A" 80 || fail "A lost S:80 when X was refused"
+
 # A rule written for the connection refused (any application) opens it
 # within a second; deleting it closes it again.
 vctl rules add --group "$GA" --plane net --direction egress --peer "$GS" --port 8080 \
     --proto tcp >/dev/null || fail "vigilctl rules add failed"
+vctl rules add --group "$GS" --plane net --direction ingress --peer "$GA" --port 8080 \
+    --proto tcp >/dev/null || fail "vigilctl rules add failed"
 opened() { get "$A" 8080; }
-for _ in $(seq 1 20); do opened && break; sleep 0.05; done
+for _ in $(seq 1 5); do opened && break; sleep 0.05; done
 opened || fail "the rule added did not open A -> S:8080: $(cat "$T/page")"
 grep -q "odd!" "$T/page" || fail "A -> S:8080 did not get nc's answer"
 vctl rules delete --group "$GA" --plane net --direction egress --peer "$GS" --port 8080 \

@@ -19,9 +19,13 @@ struct vg_enf_key {
     __u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
 };
 
+/* A refusal. Egress: key is the destination. Ingress: key holds the
+ * peer's address and the workload's own (local) port. */
 struct vg_enf_denial {
     struct vg_enf_key key;
-    __u64 cgroup; /* the cgroup v2 id of the process refused */
+    __u32 ingress;
+    __u32 pad;
+    __u64 cgroup; /* the cgroup v2 id of the workload refused */
 };
 
 #endif
