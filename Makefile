@@ -5,6 +5,9 @@
 #   make run     build and run vigild in the foreground on this host
 #   make test    build with ASan+UBSan and run every test, then the fuzz smoke run
 #   make bench   build optimised and run the benchmarks
+#   make install install (DESTDIR= for a staging directory); a user's
+#                /etc/vigil/vigil.lua is never overwritten
+#   make package build/vigil_<version>_<arch>.deb
 
 JOBS      ?= $(shell nproc)
 BUILD     ?= build
@@ -13,7 +16,7 @@ FUZZ      ?= build-fuzz
 RUN_DIR   ?= $(CURDIR)/$(BUILD)/run
 FUZZ_TIME ?= 20
 
-.PHONY: all deps build run test unit e2e fuzz bench clean
+.PHONY: all deps build run test unit e2e fuzz bench install package clean
 
 all: build
 
@@ -25,13 +28,21 @@ build: deps
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Runs on this host with the shipped config and policies, with state, socket
-# and plugins in the build tree so that nothing needs installing.
+# and plugins in the build tree so that nothing needs installing. The
+# config's policy_dirs apply, with the shipped policies taken from the
+# source tree (and its outputs' modules from the build tree).
 run: build
 	mkdir -p $(RUN_DIR)
-	exec $(BUILD)/vigild --config etc/vigil/vigil.lua \
+	VIGIL_OUTPUT_DIR=$(CURDIR)/$(BUILD)/outputs exec $(BUILD)/vigild --config etc/vigil/vigil.lua \
 	  --state-dir $(RUN_DIR)/state --socket $(RUN_DIR)/vigild.sock \
-	  --plugin-dir $(BUILD)/plugins --policy-dir lua/policies \
+	  --plugin-dir $(BUILD)/plugins --shipped-policy-dir lua/policies \
 	  --trusted-owner $$(stat -c %u .)
+
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 # The fuzz smoke run goes first so that ctest's closing summary is the one of
 # the whole suite; the optimised build (what `make run` uses) is built too,

@@ -10,8 +10,10 @@
 #      receiving interface counted;
 #   2. the same with vigild capturing S: the rate, what vigild captured and
 #      classified (its net.stats: packets, flows) with the kernel's drops
-#      (pcap_stats ps_drop, summed over the rings), and vigild's CPU time
-#      (utime + stime from /proc) per 10k packets;
+#      (pcap_stats ps_drop, summed over the rings), and the CPU time (utime
+#      + stime from /proc) per 10k packets of the capture threads (named
+#      net-capture) and of the whole daemon (which also serves the other
+#      workloads of a shared host);
 #   (1 and 2 alternated ROUNDS times, the daemon started afresh in each;
 #   medians compared)
 #   3. if step 2 dropped packets, the generator paced (tcpreplay --pps) at
@@ -72,6 +74,17 @@ PY
 
 rx() { ip -n "$NSS" -j -s link show eth0 | jq '.[0].stats64.rx.packets'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+# The capture threads' CPU alone (the daemon's other threads also serve the
+# other workloads of a shared host).
+capture_ticks() {
+    local t v n=0
+    for t in /proc/$PID/task/*; do
+        [ "$(cat "$t/comm" 2>/dev/null)" = net-capture ] || continue
+        v=$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null) || continue # a thread just gone
+        n=$((n + ${v:-0}))
+    done
+    echo "$n"
+}
 TCK=$(getconf CLK_TCK)
 # send [PPS]: runs the generator for SECONDS_EACH; prints "frames seconds".
 send() {
@@ -112,14 +125,17 @@ run_captured() {
     local s0 s1 c0 c1 ms
     s0=$(stats)
     c0=$(cpu_ticks)
+    k0=$(capture_ticks)
     read -r N ms < <(send "${1:-}")
     sleep 1.5 # the last blocks reach the thread; its counters are published each second
     c1=$(cpu_ticks)
+    k1=$(capture_ticks)
     s1=$(stats)
     GOT=$(( $(jq .packets <<<"$s1") - $(jq .packets <<<"$s0") ))
     DROPS=$(( $(jq .kernel_drops <<<"$s1") - $(jq .kernel_drops <<<"$s0") ))
     FLOWS=$(jq .flows_total <<<"$s1")
     CPU_MS=$(( (c1 - c0) * 1000 / TCK ))
+    CAP_MS=$(( (k1 - k0) * 1000 / TCK ))
     RATE=$(pps "$N" "$ms")
 }
 per10k() { awk -v c="$1" -v p="$2" 'BEGIN { printf "%.2f", p ? c * 10000 / p : 0 }'; }
@@ -135,8 +151,9 @@ for r in $(seq 1 "$ROUNDS"); do
     daemon_down
     with+=("$RATE")
     drops_total=$((drops_total + DROPS))
-    printf 'round %d: alone %8s pps | with vigild %8s pps, captured %s of %s, kernel drops %s, flows %s, vigild CPU %s ms = %s ms per 10k packets\n' \
-        "$r" "${alone[-1]}" "$RATE" "$GOT" "$N" "$DROPS" "$FLOWS" "$CPU_MS" "$(per10k "$CPU_MS" "$GOT")"
+    printf 'round %d: alone %8s pps | with vigild %8s pps, captured %s of %s, kernel drops %s, flows %s, CPU per 10k packets: capture threads %s ms, all of vigild %s ms\n' \
+        "$r" "${alone[-1]}" "$RATE" "$GOT" "$N" "$DROPS" "$FLOWS" "$(per10k "$CAP_MS" "$GOT")" \
+        "$(per10k "$CPU_MS" "$GOT")"
 done
 A=$(printf '%s\n' "${alone[@]}" | median)
 W=$(printf '%s\n' "${with[@]}" | median)

@@ -6,11 +6,14 @@ set -eu
 # libcurl4 is named on its own although the -dev package pulls it in: vigild
 # does not link libcurl but loads libcurl.so.4 at its first webhook delivery,
 # so nothing else would tell a host that runs the daemon that it needs it.
+# librdkafka1 likewise: only the kafka output's module (loaded when such an
+# output is configured) links it.
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libuv1-dev liblua5.4-dev lua5.4 libmsgpack-dev liblmdb-dev lmdb-utils
 libcmocka-dev libnl-3-dev libnl-genl-3-dev libpcap-dev libcurl4-openssl-dev libcurl4
-libsystemd-dev libjansson-dev libyaml-dev zlib1g-dev jq python3 runc busybox-static iproute2 util-linux procps
-libvectorscan-dev libpcre2-dev libarchive-dev libssl-dev ripgrep lua-check"
+libsystemd-dev libjansson-dev libyaml-dev zlib1g-dev jq python3 python3-yaml runc busybox-static iproute2 util-linux procps
+libvectorscan-dev libpcre2-dev libarchive-dev libssl-dev ripgrep lua-check
+librdkafka-dev librdkafka1"
 missing=""
 # plugins/net: nDPI, the yardstick of its benches (libndpi-dev, ndpiReader), and
 # the capture tools they and its tests use (mergecap, editcap, capinfos)

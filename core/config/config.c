@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -52,7 +53,7 @@ enum kind {
     K_LIST,    /* a list of strings into a NULL-terminated char **; max > 0 bounds it */
     K_PLUGINS, /* plugins.<name> = { ... }; stays in the Lua state */
     K_TABLE,   /* any table; stays in the Lua state, checked by its user */
-    K_WEBHOOKS, /* webhooks.<name> = { url = ... }; stays in the Lua state */
+    K_CHECKED, /* a table checked by s->check_table; stays in the Lua state */
 };
 
 struct setting {
@@ -65,6 +66,8 @@ struct setting {
     int64_t def_int, min, max;
     /* K_LIST: checks one item; 0, or -EINVAL with a message in err. */
     int (*check_item)(const char *item, char *err, size_t errlen);
+    /* K_CHECKED: checks the table at idx; 0, or -EINVAL with a message in err. */
+    int (*check_table)(lua_State *L, int idx, char *err, size_t errlen);
 };
 
 static const char *const mode_names[] = {"learn", "monitor", "protect", NULL};
@@ -100,15 +103,31 @@ static const struct setting settings[] = {
      * keeps hours * 3600e9 far from overflowing. */
     {"group_aging_hours", K_UINT, FIELD(group_aging_hours), .def_int = 24, .min = 0, .max = 8760},
     /* Endpoints of the webhook action (webhook.h). */
-    {"webhooks", K_WEBHOOKS, .offset = 0},
+    {"webhooks", K_CHECKED, .offset = 0, .check_table = vg_config_webhooks_check},
+    /* Where events go besides the store (core/output) and the metrics
+     * endpoint (config_outputs.c). */
+    {"outputs", K_CHECKED, .offset = 0, .check_table = vg_config_outputs_check},
+    {"metrics", K_CHECKED, .offset = 0, .check_table = vg_config_metrics_check},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
+/* Drop-ins: the *.lua files of conf.d beside the config, run after it in
+ * name order, in the same sandbox (docs/config.md). */
+#define DROPINS_MAX 64
+
+struct src_file {
+    char *path, *buf; /* owned, except the main file's path */
+    size_t len;
+};
+
 /* What one vg_config_load() needs while the chunk runs. */
 struct load_ctx {
-    const char *path;
-    const char *src; /* the file's text */
+    const char *path; /* the file being run, or of the setting being checked */
+    const char *src;  /* its text */
     size_t src_len;
+    struct src_file files[1 + DROPINS_MAX]; /* the config, then its drop-ins */
+    int nfiles, cur;
+    int file_of[N_SETTINGS]; /* index in files of each setting's last assignment */
     vg_diag *diag;
     int errors;
     int hidden;                 /* problems past REPORT_MAX, counted but not listed */
@@ -191,6 +210,15 @@ static int caller_line(lua_State *L)
         if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
             return ar.currentline;
     return 0;
+}
+
+/* Messages and statement lines are about files[i] from now on. */
+static void use_file(struct load_ctx *ctx, int i)
+{
+    ctx->cur = i;
+    ctx->path = ctx->files[i].path;
+    ctx->src = ctx->files[i].buf;
+    ctx->src_len = ctx->files[i].len;
 }
 
 static const struct setting *find_setting(const char *key)
@@ -277,7 +305,7 @@ static bool check_value(lua_State *L, int idx, struct load_ctx *ctx, const struc
     case K_LIST:
     case K_PLUGINS:
     case K_TABLE:
-    case K_WEBHOOKS:
+    case K_CHECKED:
         if (lua_istable(L, idx))
             return true;
         report(ctx, line, "setting '%s' must be a table, got %s", s->key, luaL_typename(L, idx));
@@ -310,6 +338,7 @@ static int l_newindex(lua_State *L)
     if (!ok)
         return 0;
     ctx->lines[s - settings] = line;
+    ctx->file_of[s - settings] = ctx->cur;
     lua_settop(L, 3);
     lua_rawset(L, lua_upvalueindex(1));
     return 0;
@@ -408,7 +437,7 @@ static bool set_default(vg_config *cfg, const struct setting *s)
         return *(char ***)p != NULL;
     case K_PLUGINS:
     case K_TABLE:
-    case K_WEBHOOKS:
+    case K_CHECKED:
         return true;
     }
     return true;
@@ -623,10 +652,10 @@ static void take_setting(lua_State *L, struct load_ctx *ctx, const struct settin
         return;
     case K_TABLE:
         return;
-    case K_WEBHOOKS: {
+    case K_CHECKED: {
         char err[300];
         ctx->key = s->key;
-        if (vg_config_webhooks_check(L, top, err, sizeof(err)) < 0)
+        if (s->check_table(L, top, err, sizeof(err)) < 0)
             report(ctx, ctx->lines[s - settings], "%s", err);
         ctx->key = NULL;
         return;
@@ -649,6 +678,7 @@ static int l_finish(lua_State *L)
     int tab = lua_gettop(L);
     for (size_t i = 0; i < N_SETTINGS; i++) {
         lua_pushstring(L, settings[i].key);
+        use_file(a->ctx, a->ctx->file_of[i]);
         if (lua_rawget(L, tab) != LUA_TNIL)
             take_setting(L, a->ctx, &settings[i], a->cfg);
         lua_settop(L, tab);
@@ -765,12 +795,51 @@ static bool run_file(lua_State *L, struct load_ctx *ctx, const char *buf, size_t
     return loaded && !sb->over_budget && !sb->over_memory && !ctx->oom;
 }
 
+static int is_dropin(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+    return e->d_name[0] != '.' && n > 4 && strcmp(e->d_name + n - 4, ".lua") == 0;
+}
+
+/* Runs the drop-ins after the file; false when one of them stops the
+ * checks (a syntax error, a limit). A missing conf.d is no drop-in. */
+static bool run_dropins(lua_State *L, struct load_ctx *ctx, const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof(dir), "%.*sconf.d", slash ? (int)(slash - path + 1) : 0, path);
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, is_dropin, alphasort);
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        if (ctx->nfiles > DROPINS_MAX) {
+            report(ctx, 0, "more than %d drop-ins in %s; %s and later ones are not read",
+                   DROPINS_MAX, dir, names[i]->d_name);
+            ok = false;
+        }
+        struct src_file *f = &ctx->files[ctx->nfiles];
+        if (ok && asprintf(&f->path, "%s/%s", dir, names[i]->d_name) < 0) {
+            f->path = NULL;
+            ctx->oom = true;
+            ok = false;
+        }
+        if (ok) {
+            use_file(ctx, ctx->nfiles++);
+            ok = read_file(ctx, &f->buf, &f->len) == 0 && run_file(L, ctx, f->buf, f->len);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return ok;
+}
+
 int vg_config_load(const char *path, vg_config **out, vg_diag *diag)
 {
     if (!path || !out)
         return -EINVAL;
     vg_diag own = {0};
-    struct load_ctx ctx = {.path = path, .diag = diag ? diag : &own};
+    struct load_ctx ctx = {.path = path, .diag = diag ? diag : &own, .nfiles = 1};
+    ctx.files[0].path = (char *)path;
     char *buf = NULL;
     size_t len = 0;
     lua_State *L = NULL;
@@ -782,11 +851,12 @@ int vg_config_load(const char *path, vg_config **out, vg_diag *diag)
     if (rc == 0) {
         vg_sandbox *sb = vg_sandbox_of(L);
         sb->user = &ctx;
-        ctx.src = buf;
-        ctx.src_len = len;
+        ctx.files[0].buf = buf;
+        ctx.files[0].len = len;
+        use_file(&ctx, 0);
         /* Table contents are checked even after other problems, so that
          * one run of `vigild --check` lists everything. */
-        if (run_file(L, &ctx, buf, len)) {
+        if (run_file(L, &ctx, buf, len) && run_dropins(L, &ctx, path)) {
             struct finish_args a = {&ctx, cfg};
             lua_pushcfunction(L, l_finish);
             lua_pushlightuserdata(L, &a);
@@ -800,9 +870,14 @@ int vg_config_load(const char *path, vg_config **out, vg_diag *diag)
         cfg->path = strdup(path);
         rc = ctx.oom || !cfg->path ? -ENOMEM : ctx.errors ? -EINVAL : 0;
     }
+    use_file(&ctx, 0);
     if (rc < 0 && !ctx.errors)
         report(&ctx, 0, "%s", strerror(-rc)); /* every failure says why */
     free(buf);
+    for (int i = 1; i < ctx.nfiles; i++) {
+        free(ctx.files[i].path);
+        free(ctx.files[i].buf);
+    }
     vg_diag_free(&own);
     if (rc < 0) {
         vg_config_free(cfg);

@@ -86,4 +86,23 @@ int vg_config_push_setting(const vg_config *cfg, const char *key);
 int vg_config_webhooks_check(lua_State *L, int idx, char *err, size_t errlen);
 int vg_config_webhooks_pack(const vg_config *cfg, msgpack_packer *pk);
 
+/* config_outputs.c: the schemas of the "outputs" setting (where events go
+ * besides the store: core/output/output.h) and of "metrics" (the Prometheus
+ * endpoint), checked at load like "webhooks" so that a bad output is named
+ * with its file and line. Both leave the Lua stack as they found it. */
+int vg_config_outputs_check(lua_State *L, int idx, char *err, size_t errlen);
+int vg_config_metrics_check(lua_State *L, int idx, char *err, size_t errlen);
+
+/* The output kinds the "outputs" setting accepts, NULL-terminated. */
+extern const char *const vg_config_output_kinds[];
+
+/* Packs the top-level setting `key` of cfg as msgpack (tables as maps or
+ * arrays, as checked at load); nil when it is not set or cfg has no Lua
+ * state. 0 or -ENOMEM. */
+int vg_config_pack_setting(const vg_config *cfg, const char *key, msgpack_packer *pk);
+/* The same, unpacked: up->data is the setting (nil when unset), valid while
+ * sb and up live; the caller destroys both, also on failure. 0, -ENOMEM. */
+int vg_config_unpack_setting(const vg_config *cfg, const char *key, msgpack_sbuffer *sb,
+                             msgpack_unpacked *up);
+
 #endif

@@ -115,7 +115,7 @@ static int cmd_status(vg_ctl_call *call)
     msgpack_packer *pk = call->pk;
     vg_ctl_daemon_info di = {0};
     env->daemon_info(env->arg, &di);
-    msgpack_pack_map(pk, 15);
+    msgpack_pack_map(pk, 16);
     vg_mp_pack_kv_str(pk, "version", VIGIL_VERSION);
     vg_mp_pack_kv_int(pk, "pid", getpid());
     vg_mp_pack_kv_uint(pk, "uptime_s", di.uptime_s);
@@ -138,6 +138,9 @@ static int cmd_status(vg_ctl_call *call)
     pack_plugins(env, pk);
     vg_mp_pack_cstr(pk, "events");
     pack_event_counts(env, pk);
+    /* [{name, kind, accepted, written, failed, dropped, depth, capacity}] */
+    vg_mp_pack_cstr(pk, "outputs");
+    vg_outputs_pack_stats(env->outputs, pk);
     pack_responses(env, pk);
     vg_mp_pack_cstr(pk, "policy");
     pack_policy(env, pk);

@@ -30,6 +30,7 @@
 #include "diag.h"
 #include "discovery.h"
 #include "groups.h"
+#include "output.h"
 #include "plugins.h"
 #include "policy.h"
 #include "rules.h"
@@ -60,6 +61,7 @@ typedef struct vg_ctl_env {
     vg_plugins *plugins;     /* NULL until they are loaded: an empty list */
     vg_suppress *suppress;   /* suppressed events are neither stored nor streamed */
     vg_webhooks *webhooks;
+    vg_outputs *outputs;     /* the "outputs" setting; NULL: none */
 
     /* Re-reads config, policies and plugin settings. On a refusal: a
      * negative errno, every problem in diag, the running set unchanged. */

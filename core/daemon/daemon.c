@@ -53,6 +53,9 @@ static int apply_overrides(const vg_opts *o, vg_config *c)
         free(c->policy_dirs);
         c->policy_dirs = dirs;
     }
+    for (size_t i = 0; o->shipped_policy_dir && c->policy_dirs && c->policy_dirs[i]; i++)
+        if (strcmp(c->policy_dirs[i], VIGIL_DEFAULT_POLICY_DIR) == 0)
+            rc |= replace_str(&c->policy_dirs[i], o->shipped_policy_dir);
     if (o->log_level) {
         int level = vg_log_parse_level(o->log_level);
         if (level < 0)
@@ -301,6 +304,8 @@ static int reload(vg_daemon *d, vg_diag *diag)
     vg_config *old = d->cfg;
     d->cfg = cfg;
     vg_webhooks_configure(d->webhooks, cfg);
+    vg_outputs_configure(d->outputs, cfg);
+    vg_metrics_configure(d->metrics, cfg);
     vg_log_set_level(cfg->log_level);
     apply_store_skip(d);
     reload_groups(d, diag);
@@ -362,6 +367,7 @@ static void sync_ctl_env(vg_daemon *d)
                               .plugins = d->plugins,
                               .suppress = d->suppress,
                               .webhooks = d->webhooks,
+                              .outputs = d->outputs,
                               .reload = ctl_reload,
                               .daemon_info = ctl_daemon_info,
                               .arg = d};
@@ -400,15 +406,27 @@ static void begin_shutdown(vg_daemon *d, int signum)
     d->bus = NULL;
     vg_webhooks_close(d->webhooks); /* pending deliveries are given up, counted */
     d->webhooks = NULL;
+    vg_outputs_close(d->outputs); /* after the bus: what it dispatched is written */
+    d->outputs = NULL;
+    vg_metrics_close(d->metrics);
+    d->metrics = NULL;
     if (!d->handles_ready)
         return;
     close_handle((uv_handle_t *)&d->sig_hup);
     close_handle((uv_handle_t *)&d->sig_term);
     close_handle((uv_handle_t *)&d->sig_int);
+    close_handle((uv_handle_t *)&d->sig_usr1);
     close_handle((uv_handle_t *)&d->commit_check);
     close_handle((uv_handle_t *)&d->sync_timer);
     close_handle((uv_handle_t *)&d->watchdog);
     close_handle((uv_handle_t *)&d->aging_timer);
+}
+
+static void on_sigusr1(uv_signal_t *h, int signum)
+{
+    vg_daemon *d = h->data;
+    vg_info("SIGUSR1: reopening the outputs' files");
+    vg_outputs_reopen(d->outputs);
 }
 
 static void on_sigterm(uv_signal_t *h, int signum)
@@ -423,16 +441,18 @@ static int init_handles(vg_daemon *d)
     uv_signal_init(&d->loop, &d->sig_hup);
     uv_signal_init(&d->loop, &d->sig_term);
     uv_signal_init(&d->loop, &d->sig_int);
+    uv_signal_init(&d->loop, &d->sig_usr1);
     uv_check_init(&d->loop, &d->commit_check);
     uv_timer_init(&d->loop, &d->sync_timer);
     uv_timer_init(&d->loop, &d->watchdog);
     uv_timer_init(&d->loop, &d->aging_timer);
-    d->sig_hup.data = d->sig_term.data = d->sig_int.data = d;
+    d->sig_hup.data = d->sig_term.data = d->sig_int.data = d->sig_usr1.data = d;
     d->commit_check.data = d->sync_timer.data = d->watchdog.data = d;
     d->aging_timer.data = d;
     uv_signal_start(&d->sig_hup, on_sighup, SIGHUP);
     uv_signal_start(&d->sig_term, on_sigterm, SIGTERM);
     uv_signal_start(&d->sig_int, on_sigterm, SIGINT);
+    uv_signal_start(&d->sig_usr1, on_sigusr1, SIGUSR1);
     uv_check_start(&d->commit_check, on_commit_check);
     uv_timer_start(&d->sync_timer, on_sync_timer, 1000, 1000);
     /* Neither the sync timer nor the watchdog alone should keep the loop
@@ -488,6 +508,30 @@ static int open_responses(vg_daemon *d)
     if (rc < 0)
         vg_err("cannot set up the response actions: %s", strerror(-rc));
     return rc;
+}
+
+/* Outputs and metrics see every event the store sees. An output or a
+ * metrics address that cannot be opened is logged, and the daemon runs on
+ * without it: the events are still in the store. */
+static int open_outputs(vg_daemon *d)
+{
+    vg_metrics_src src = {.bus = &d->bus, .outputs = &d->outputs, .webhooks = &d->webhooks,
+                          .plugins = &d->plugins, .groups = &d->groups, .rules = &d->rules,
+                          .policy = &d->policy, .ctl = &d->ctl, .store = &d->store};
+    int rc = vg_outputs_new(&d->outputs);
+    if (rc == 0)
+        rc = vg_metrics_new(&d->loop, &src, &d->metrics);
+    if (rc == 0)
+        rc = vg_bus_subscribe(d->bus, -1, vg_outputs_on_event, d->outputs);
+    if (rc >= 0)
+        rc = vg_bus_subscribe(d->bus, -1, vg_metrics_on_event, d->metrics);
+    if (rc < 0) {
+        vg_err("cannot set up the outputs: %s", strerror(-rc));
+        return rc;
+    }
+    vg_outputs_configure(d->outputs, d->cfg);
+    vg_metrics_configure(d->metrics, d->cfg);
+    return 0;
 }
 
 static int open_ctl(vg_daemon *d)
@@ -559,6 +603,8 @@ static int start_workloads(vg_daemon *d)
     }
     if (rc < 0)
         vg_err("cannot start workload discovery: %s", strerror(-rc));
+    else
+        vg_outputs_set_workloads(d->outputs, d->workloads);
     return rc;
 }
 
@@ -574,7 +620,7 @@ static int start(vg_daemon *d)
     if ((rc = open_store(d)) < 0 || (rc = vg_rules_open(d->store, &d->rules)) < 0 ||
         (rc = open_bus(d)) < 0 || (rc = vg_actions_new(&d->actions)))
         return rc;
-    if ((rc = open_responses(d)) < 0)
+    if ((rc = open_responses(d)) < 0 || (rc = open_outputs(d)) < 0)
         return rc;
     init_handles(d);
     if ((rc = open_ctl(d)) < 0 || (rc = start_workloads(d)) < 0 || (rc = vg__policy_open(d)) < 0)

@@ -31,6 +31,9 @@ typedef struct vg_opts {
     const char *socket_path;
     const char *plugin_dir;
     const char *policy_dir; /* replaces the config's policy_dirs */
+    /* where the shipped policies are, wherever policy_dirs names their
+     * installed directory (make run, a DESTDIR) */
+    const char *shipped_policy_dir;
     const char *log_level;
 } vg_opts;
 

@@ -20,6 +20,8 @@
 #include "actions.h"
 #include "ctl_env.h"
 #include "daemon.h"
+#include "metrics.h"
+#include "output.h"
 #include "plugins.h"
 
 typedef struct vg_daemon {
@@ -34,6 +36,8 @@ typedef struct vg_daemon {
     vg_rules *rules;         /* opened after the store, freed after it is closed */
     vg_suppress *suppress;   /* the "suppress" action and its check */
     vg_webhooks *webhooks;   /* the "webhook" action */
+    vg_outputs *outputs;     /* the "outputs" setting: files, journald, falco, kafka */
+    vg_metrics *metrics;     /* the "metrics" setting: Prometheus and health endpoint */
     vg_plugins *plugins;
     vg_plugin_env plugin_env;
     vg_ctl_env ctl_env;      /* what the control commands see (open_ctl) */
@@ -49,6 +53,7 @@ typedef struct vg_daemon {
     bool unsynced;       /* committed since the last fsync */
 
     uv_signal_t sig_hup, sig_term, sig_int;
+    uv_signal_t sig_usr1;    /* reopens the outputs' files (logrotate) */
     uv_check_t commit_check; /* commits the store batch once per iteration */
     uv_timer_t sync_timer;   /* fsyncs the store every second */
     uv_timer_t watchdog;

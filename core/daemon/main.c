@@ -21,6 +21,10 @@ static void usage(FILE *out)
             "  -S, --socket PATH      control socket (default /run/vigil/vigild.sock)\n"
             "  -p, --plugin-dir DIR   plugin directory\n"
             "  -P, --policy-dir DIR   policy directory (replaces the configured ones)\n"
+            "      --shipped-policy-dir DIR\n"
+            "                         the shipped policies are in DIR, not in\n"
+            "                         " VIGIL_DEFAULT_POLICY_DIR " (the other\n"
+            "                         configured directories stay)\n"
             "  -l, --log-level LEVEL  error, warning, notice, info or debug\n"
             "  -t, --check            check config and policies, print every problem, exit\n"
             "  -o, --trusted-owner U  a user besides root who may own the config, policies\n"
@@ -35,6 +39,7 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},  {"state-dir", required_argument, NULL, 's'},
         {"socket", required_argument, NULL, 'S'},  {"plugin-dir", required_argument, NULL, 'p'},
         {"policy-dir", required_argument, NULL, 'P'}, {"log-level", required_argument, NULL, 'l'},
+        {"shipped-policy-dir", required_argument, NULL, 'H'},
         {"check", no_argument, NULL, 't'},         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},          {"trusted-owner", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
@@ -48,6 +53,7 @@ int main(int argc, char **argv)
         case 'S': opts.socket_path = optarg; break;
         case 'p': opts.plugin_dir = optarg; break;
         case 'P': opts.policy_dir = optarg; break;
+        case 'H': opts.shipped_policy_dir = optarg; break;
         case 'l': opts.log_level = optarg; break;
         case 't': check = 1; break;
         case 'o':

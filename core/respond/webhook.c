@@ -595,8 +595,9 @@ static int slack_body(const msgpack_object *ev, msgpack_sbuffer *out)
     if (vg_mp_get_str(ev, "group", &group, &l) == 0 && l)
         n += snprintf(head + n, sizeof(head) - (size_t)n, " in group %.*s", (int)l, group);
     l = 0;
+    /* wl is not NUL-terminated: it points into the event's msgpack. */
     if (vg_mp_get_str(ev, "workload", &wl, &l) == 0 && l)
-        snprintf(head + n, sizeof(head) - (size_t)n, " (workload %.12s)", wl);
+        snprintf(head + n, sizeof(head) - (size_t)n, " (workload %.*s)", (int)(l < 12 ? l : 12), wl);
     msgpack_sbuffer_write(&text, head, strlen(head));
     /* Then the whole event, so that nothing is lost to the summary. */
     msgpack_sbuffer_write(&text, ": ", 2);

@@ -32,6 +32,7 @@ int vg__curl_load(const char *soname, vg__curl_api *api, char *err, size_t errle
     RESOLVE(easy_setopt, curl_easy_setopt);
     RESOLVE(easy_getinfo, curl_easy_getinfo);
     RESOLVE(easy_cleanup, curl_easy_cleanup);
+    RESOLVE(easy_perform, curl_easy_perform);
     RESOLVE(easy_strerror, curl_easy_strerror);
     RESOLVE(multi_init, curl_multi_init);
     RESOLVE(multi_setopt, curl_multi_setopt);

@@ -10,7 +10,8 @@
  * from curl's own prototypes (curl/curl.h is still what the code compiles
  * against), so every call is checked as a direct call would be.
  *
- * Loop thread only, like the webhooks.
+ * Loop thread only, like the webhooks; core/output's falco output also
+ * loads it, on a thread of its own.
  */
 #ifndef VG_WEBHOOK_CURL_H
 #define VG_WEBHOOK_CURL_H
@@ -30,6 +31,7 @@ typedef struct vg__curl_api {
     __typeof__(curl_easy_setopt) *easy_setopt;
     __typeof__(curl_easy_getinfo) *easy_getinfo;
     __typeof__(curl_easy_cleanup) *easy_cleanup;
+    __typeof__(curl_easy_perform) *easy_perform; /* core/output's threads; never on the loop */
     __typeof__(curl_easy_strerror) *easy_strerror;
     __typeof__(curl_multi_init) *multi_init;
     __typeof__(curl_multi_setopt) *multi_setopt;

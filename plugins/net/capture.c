@@ -118,8 +118,8 @@ static int rescan_here(net_ctx *cx)
     int fam[NET_ADDRS_MAX];
     uint8_t addrs[NET_ADDRS_MAX][16];
     size_t naddrs = 0;
-    int n = net_ifaces_list(cx->p->cfg.loopback, ifs, NET_IFACES_MAX, fam, addrs,
-                            NET_ADDRS_MAX, &naddrs);
+    int n = net_ifaces_list(cx->p->cfg.loopback, ifs, NET_IFACES_MAX, fam, addrs, NET_ADDRS_MAX,
+                            &naddrs);
     if (n < 0)
         return n;
     for (size_t i = cx->nifs; i-- > 0;)
@@ -340,6 +340,8 @@ static void run(net_ctx *cx)
 static void *capture_main(void *arg)
 {
     net_ctx *cx = arg;
+    /* Named for top -H and the bench, which counts these threads' CPU. */
+    pthread_setname_np(pthread_self(), "net-capture");
     run(cx);
     /* Flows still open are reported before the thread goes. */
     vg_net_flush(cx->eng);

@@ -19,7 +19,7 @@ typedef struct net_iface {
 /* The last `vigilctl capture` of the namespace (capture thread; read
  * through net_ns_call). */
 typedef struct net_dump_state {
-    uint64_t id;      /* 0: none yet */
+    uint64_t id; /* 0: none yet */
     bool running;
     net_dump_result result;
 } net_dump_state;

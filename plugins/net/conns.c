@@ -25,8 +25,8 @@
 #include <string.h>
 
 #include "flowmap.h"
-#include "sockown.h"
 #include "net.h"
+#include "sockown.h"
 
 #define DNS_NAMES 1024
 #define DNS_TTL_MIN_S 60 /* a name outlives a tiny TTL: the connection follows the answer */
@@ -38,7 +38,7 @@ typedef struct conn_key {
     const char *kind, *app, *proto;
     int egress;
     uint16_t port;
-    bool announced; /* an event went out in this interval */
+    bool announced;                    /* an event went out in this interval */
     uint64_t flows, pkts[2], bytes[2]; /* [0] out of the workload, [1] in */
 } conn_key;
 
@@ -199,8 +199,8 @@ static uint32_t fnv(const char *s)
 static bool housekeeping(const vg_net_flow *f, const uint8_t *peer)
 {
     if (f->family == AF_INET)
-        return (peer[0] & 0xf0) == 0xe0 || (peer[0] == 255 && peer[1] == 255 && peer[2] == 255 &&
-                                            peer[3] == 255);
+        return (peer[0] & 0xf0) == 0xe0 ||
+               (peer[0] == 255 && peer[1] == 255 && peer[2] == 255 && peer[3] == 255);
     if (peer[0] == 0xff)
         return true;
     return f->l4 == IPPROTO_ICMPV6 && peer[0] == 0xfe && (peer[1] & 0xc0) == 0x80;
@@ -281,8 +281,7 @@ static void pack_key(msgpack_packer *pk, const conn_key *k)
 }
 #define KEY_FIELDS 8
 
-static void publish(net_conns *c, const conn_key *k, int type, int severity,
-                    msgpack_sbuffer *sb)
+static void publish(net_conns *c, const conn_key *k, int type, int severity, msgpack_sbuffer *sb)
 {
     vg_event_in ev = {.type = type,
                       .severity = severity,
@@ -305,8 +304,10 @@ static void announce(net_conns *c, const conn_key *k, const vg_net_flow *f)
     msgpack_pack_map(&pk, KEY_FIELDS + 3 + f->nfields);
     pack_key(&pk, k);
     char ep[64];
-    net_kv_str(&pk, "client", vg_net_endpoint(ep, sizeof(ep), f->family, f->client, f->client_port));
-    net_kv_str(&pk, "server", vg_net_endpoint(ep, sizeof(ep), f->family, f->server, f->server_port));
+    net_kv_str(&pk, "client",
+               vg_net_endpoint(ep, sizeof(ep), f->family, f->client, f->client_port));
+    net_kv_str(&pk, "server",
+               vg_net_endpoint(ep, sizeof(ep), f->family, f->server, f->server_port));
     net_kv_int(&pk, "flow", (int64_t)f->id);
     /* The protocol's fields (http.host, tls.sni, ...), for responses and
      * incidents; keys never clash with the ones above (they have a dot). */

@@ -7,11 +7,10 @@
  * saves it where the user said, with the user's rights. So the daemon, which
  * runs as root, never writes to a path a client chose, and the service's
  * sandbox (PrivateTmp, ProtectHome, ProtectSystem in vigild.service) does
- * not decide where captures may go. The optional filter is compiled by libpcap for the file's link type
- * and applied to each packet (pcap_offline_filter); the namespace's own
- * capture filter applies before it. Packets of an interface of another link
- * type than the first interface's are counted, not written (a pcap file has
- * one link type).
+ * not decide where captures may go. The optional filter is compiled by libpcap for the file's link
+ * type and applied to each packet (pcap_offline_filter); the namespace's own capture filter applies
+ * before it. Packets of an interface of another link type than the first interface's are counted,
+ * not written (a pcap file has one link type).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -10,14 +10,14 @@
 #include <stdint.h>
 
 typedef struct net_flowrec {
-    uint64_t id;       /* the engine's flow id; 0 marks a free slot */
+    uint64_t id;                /* the engine's flow id; 0 marks a free slot */
     uint64_t pkts[2], bytes[2]; /* counts already added to a summary */
-    uint32_t key;      /* index in the key table, valid while gen matches */
+    uint32_t key;               /* index in the key table, valid while gen matches */
     uint32_t gen;
-    uint8_t ignored;   /* neither side is this namespace's: no events */
-    uint8_t named;     /* the engine named its application (or gave up) */
-    uint8_t pending;   /* named, its event waits for the protocol's fields */
-    uint8_t owner;     /* 1 + the member owning its socket; 0: the namespace's owner */
+    uint8_t ignored; /* neither side is this namespace's: no events */
+    uint8_t named;   /* the engine named its application (or gave up) */
+    uint8_t pending; /* named, its event waits for the protocol's fields */
+    uint8_t owner;   /* 1 + the member owning its socket; 0: the namespace's owner */
 } net_flowrec;
 
 typedef struct net_flowmap {

@@ -43,8 +43,8 @@ static void add_addr(const struct sockaddr *sa, int *family, uint8_t (*addrs)[16
     family[(*n)++] = sa->sa_family;
 }
 
-int net_ifaces_list(bool loopback, net_if *ifs, size_t max_ifs, int *family,
-                    uint8_t (*addrs)[16], size_t max_addrs, size_t *naddrs)
+int net_ifaces_list(bool loopback, net_if *ifs, size_t max_ifs, int *family, uint8_t (*addrs)[16],
+                    size_t max_addrs, size_t *naddrs)
 {
     struct ifaddrs *all;
     if (getifaddrs(&all) < 0)

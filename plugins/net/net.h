@@ -53,18 +53,18 @@ typedef struct net_network {
 } net_network;
 
 typedef struct net_config {
-    char filter[1024];    /* BPF for every capture, "" = everything */
-    int64_t snaplen;      /* bytes kept per packet */
-    int64_t buffer_kb;    /* ring per interface */
-    int64_t timeout_ms;   /* TPACKET_V3 block timeout */
-    bool immediate;       /* every packet at once (libpcap then uses TPACKET_V2) */
-    bool loopback;        /* capture "lo" too */
-    bool nodes;           /* capture the host's interfaces as group "nodes" */
-    int64_t interval_ms;  /* events once per key per interval; net.conn period */
+    char filter[1024];   /* BPF for every capture, "" = everything */
+    int64_t snaplen;     /* bytes kept per packet */
+    int64_t buffer_kb;   /* ring per interface */
+    int64_t timeout_ms;  /* TPACKET_V3 block timeout */
+    bool immediate;      /* every packet at once (libpcap then uses TPACKET_V2) */
+    bool loopback;       /* capture "lo" too */
+    bool nodes;          /* capture the host's interfaces as group "nodes" */
+    int64_t interval_ms; /* events once per key per interval; net.conn period */
     int64_t stats_interval_ms;
-    int64_t rescan_ms;    /* interfaces looked up again */
-    int64_t max_flows;    /* per namespace (engine table) */
-    int64_t max_keys;     /* connection keys per namespace and interval */
+    int64_t rescan_ms; /* interfaces looked up again */
+    int64_t max_flows; /* per namespace (engine table) */
+    int64_t max_keys;  /* connection keys per namespace and interval */
     int64_t capture_max_seconds, capture_max_mb;
     net_network networks[NET_NETWORKS_MAX];
     size_t nnetworks;
@@ -111,8 +111,7 @@ int net_peers_set(net_peers *t, const void *owner, const char *workload, const c
                   const int *family, const uint8_t (*addrs)[16], size_t n);
 /* The group of the workload with address addr into group (size VG_GROUP_MAX)
  * and its id into workload (may be NULL): 0, or -ENOENT. Any thread. */
-int net_peers_group(net_peers *t, int family, const uint8_t *addr, char *group,
-                    char *workload);
+int net_peers_group(net_peers *t, int family, const uint8_t *addr, char *group, char *workload);
 /* The addresses (up to max) of the workloads of group, or of workload. */
 size_t net_peers_of_group(net_peers *t, const char *group, int *family, uint8_t (*addrs)[16],
                           size_t max);
@@ -132,8 +131,8 @@ typedef struct net_if {
 
 /* The interfaces that are up (lo only with loopback) and the addresses of
  * all of them. Returns the number of interfaces or -errno. */
-int net_ifaces_list(bool loopback, net_if *ifs, size_t max_ifs, int *family,
-                    uint8_t (*addrs)[16], size_t max_addrs, size_t *naddrs);
+int net_ifaces_list(bool loopback, net_if *ifs, size_t max_ifs, int *family, uint8_t (*addrs)[16],
+                    size_t max_addrs, size_t *naddrs);
 
 /* ---- capture.c: one thread per network namespace ---- */
 
@@ -229,9 +228,9 @@ bool net_dump_expired(const net_dump *d, uint64_t now_us);
  * file (size bytes) and belongs to the caller. */
 typedef struct net_dump_result {
     uint64_t packets, bytes, filtered_out, other_linktype;
-    int fd;        /* the memfd, -1 when there is none */
-    uint64_t size; /* of the file */
-    int error;     /* 0 or -errno of the last write */
+    int fd;         /* the memfd, -1 when there is none */
+    uint64_t size;  /* of the file */
+    int error;      /* 0 or -errno of the last write */
     bool truncated; /* ended by the size bound */
 } net_dump_result;
 void net_dump_close(net_dump *d, net_dump_result *res);

@@ -12,13 +12,22 @@
 
 #include "capture_int.h"
 
-net_ns *net_ns_next(net_ns *ns) { return ns->next; }
-void net_ns_set_next(net_ns *ns, net_ns *next) { ns->next = next; }
+net_ns *net_ns_next(net_ns *ns)
+{
+    return ns->next;
+}
+void net_ns_set_next(net_ns *ns, net_ns *next)
+{
+    ns->next = next;
+}
 bool net_ns_is(const net_ns *ns, uint64_t dev, uint64_t ino)
 {
     return ns->dev == dev && ns->ino == ino;
 }
-const char *net_ns_workload(const net_ns *ns) { return ns->members[0]; }
+const char *net_ns_workload(const net_ns *ns)
+{
+    return ns->members[0];
+}
 
 bool net_ns_member_has(const net_ns *ns, const char *workload)
 {

@@ -16,13 +16,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pcap/pcap.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <pcap/pcap.h>
 #include <uv.h>
 
 #include "net.h"
@@ -124,7 +124,7 @@ typedef struct seen {
     struct {
         net_ns *ns;
         char id[VG_WORKLOAD_MAX];
-    } *v;
+    } * v;
     size_t n, cap;
 } seen;
 
@@ -159,7 +159,8 @@ static void follow(void *arg, const vg_workload_view *w)
         uint64_t dev2, ino2;
         struct stat st;
         /* The fd must be the namespace just looked at, not a recycled pid's. */
-        if (fd < 0 || fstat(fd, &st) < 0 || (dev2 = st.st_dev) != dev || (ino2 = st.st_ino) != ino) {
+        if (fd < 0 || fstat(fd, &st) < 0 || (dev2 = st.st_dev) != dev ||
+            (ino2 = st.st_ino) != ino) {
             if (fd >= 0)
                 close(fd);
             return;
@@ -408,7 +409,8 @@ static int cmd_capture(net_plugin *p, vg_reply *r, const msgpack_object *a, cons
         p->api->reply_error(r, "capture: filter: a BPF expression expected");
         rc = -EINVAL;
     } else if (rq->seconds < 1 || rq->seconds > p->cfg.capture_max_seconds) {
-        p->api->reply_error(r, "capture: seconds must be 1 to %lld (plugins.net.capture_max_seconds)",
+        p->api->reply_error(r,
+                            "capture: seconds must be 1 to %lld (plugins.net.capture_max_seconds)",
                             (long long)p->cfg.capture_max_seconds);
         rc = -EINVAL;
     }
@@ -475,9 +477,9 @@ static int cmd_capture_read(net_plugin *p, vg_reply *r, const msgpack_object *a,
     void *buf = malloc(CAPTURE_CHUNK);
     if (!buf)
         return -ENOMEM;
-    ssize_t n = ns && offset >= 0 ? net_ns_dump_read(ns, (uint64_t)id, (uint64_t)offset, buf,
-                                                     CAPTURE_CHUNK)
-                                  : -ENOENT;
+    ssize_t n = ns && offset >= 0
+                    ? net_ns_dump_read(ns, (uint64_t)id, (uint64_t)offset, buf, CAPTURE_CHUNK)
+                    : -ENOENT;
     int rc = n < 0 ? (int)n : 0;
     if (rc < 0) {
         p->api->reply_error(r, "capture %lld of %s: %s", (long long)id, workload,
@@ -507,7 +509,8 @@ static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
     int rc = -EINVAL;
     if (msgpack_unpack_next(&u, args, len, NULL) != MSGPACK_UNPACK_SUCCESS ||
         net_mp_str(&u.data, "op", op, sizeof(op)) < 0) {
-        p->api->reply_error(r, "net: args {op = \"stats\"|\"sessions\"|\"graph\"|\"capture\"} expected");
+        p->api->reply_error(
+            r, "net: args {op = \"stats\"|\"sessions\"|\"graph\"|\"capture\"} expected");
     } else if (net_mp_str(&u.data, "workload", workload, sizeof(workload)) == -EINVAL ||
                net_mp_str(&u.data, "group", group, sizeof(group)) == -EINVAL) {
         p->api->reply_error(r, "net: workload and group must be names");

@@ -53,8 +53,7 @@ static bool any_addr(const uint8_t *a)
 }
 
 /* The inode of the socket of the flow, from one table; 0 if none. */
-static unsigned long find_inode(int pid, const char *table, int family,
-                                const net_sock_query *q)
+static unsigned long find_inode(int pid, const char *table, int family, const net_sock_query *q)
 {
     char path[64], line[512];
     snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, table);
@@ -68,7 +67,8 @@ static unsigned long find_inode(int pid, const char *table, int family,
         unsigned int st;
         unsigned long inode;
         if (sscanf(line, " %*d: %63s %63s %x %*s %*s %*s %*s %*s %lu", local, remote, &st,
-                   &inode) != 4 || !inode)
+                   &inode) != 4 ||
+            !inode)
             continue;
         uint8_t la[16], ra[16];
         uint16_t lp, rp;

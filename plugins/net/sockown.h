@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 typedef struct net_sock_query {
-    int family;   /* AF_INET or AF_INET6 */
-    uint8_t l4;   /* IPPROTO_TCP or IPPROTO_UDP */
+    int family;                   /* AF_INET or AF_INET6 */
+    uint8_t l4;                   /* IPPROTO_TCP or IPPROTO_UDP */
     uint8_t laddr[16], raddr[16]; /* the namespace's end, the peer's */
     uint16_t lport, rport;
 } net_sock_query;

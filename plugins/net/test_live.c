@@ -68,7 +68,8 @@ static void peers_by_owner(void **state)
     memset(addrs[2], 0, 16);
     inet_pton(AF_INET6, "fd00::5", addrs[2]);
     int owner_a, owner_b;
-    assert_int_equal(net_peers_set(t, &owner_a, "wa", "ga", fam, (const uint8_t(*)[16])addrs, 3), 0);
+    assert_int_equal(net_peers_set(t, &owner_a, "wa", "ga", fam, (const uint8_t(*)[16])addrs, 3),
+                     0);
     uint8_t b[1][16];
     a4(b[0], "10.1.0.6");
     assert_int_equal(net_peers_set(t, &owner_b, "wb", "gb", fam, (const uint8_t(*)[16])b, 1), 0);
@@ -94,8 +95,8 @@ static void networks(void **state)
     (void)state;
     net_config c = {0};
     char msg[200] = "";
-    assert_int_equal(net_networks_parse(&c, "corp=10.0.0.0/8, db=10.1.2.0/24,v6=fd00::/8", msg,
-                                        sizeof(msg)), 0);
+    assert_int_equal(
+        net_networks_parse(&c, "corp=10.0.0.0/8, db=10.1.2.0/24,v6=fd00::/8", msg, sizeof(msg)), 0);
     assert_int_equal(c.nnetworks, 3);
     uint8_t a[16];
     a4(a, "10.1.2.3");
@@ -108,7 +109,7 @@ static void networks(void **state)
     inet_pton(AF_INET6, "fd12::1", a);
     assert_string_equal(net_network_of(&c, AF_INET6, a)->name, "v6");
 
-    static const char *const bad[] = {"corp", "=10.0.0.0/8", "x=10.0.0.0", "x=10.0.0.0/33",
+    static const char *const bad[] = {"corp",       "=10.0.0.0/8",  "x=10.0.0.0",   "x=10.0.0.0/33",
                                       "x=10.0.0/8", "x=fd00::/129", "x=10.0.0.0/8x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         msg[0] = '\0';

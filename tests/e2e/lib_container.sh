@@ -51,6 +51,8 @@ ct_id() {
 # of the shared read-only root; see ct_writable_root.)
 # (CT_NETNS=NAME ct_start ...: the container joins network namespace NAME,
 # made with `ip netns add`, instead of a new empty one; see lib_net.sh.)
+# (CT_ANNOTATIONS=JSON ct_start ...: the bundle's OCI annotations, as a CRI
+# runtime writes them.)
 ct_start() {
     local id bundle
     id=$(ct_id "$1")
@@ -69,10 +71,12 @@ ct_start() {
     args=$(jq -nc '$ARGS.positional' --args -- "$@")
     jq --arg root "$root" --argjson ro "$readonly" --arg host "$id" \
         --arg netns "${CT_NETNS:-}" --argjson args "$args" \
+        --argjson ann "${CT_ANNOTATIONS:-null}" \
         '.root.path = $root | .root.readonly = $ro | .process.terminal = false
          | .process.args = $args | .hostname = $host
          | if $netns != "" then .linux.namespaces |= map(if .type == "network"
-             then .path = "/var/run/netns/" + $netns else . end) else . end' \
+             then .path = "/var/run/netns/" + $netns else . end) else . end
+         | if $ann then .annotations = $ann else . end' \
         <"$bundle/config.json" >"$bundle/config.json.new"
     mv "$bundle/config.json.new" "$bundle/config.json"
     CT_IDS+=("$id")

@@ -36,9 +36,12 @@ static const vctl_command commands[] = {
     {"status", "", "Show the daemon's state, its plugins and its event counters.", vctl_cmd_status},
     {"plugins", "", "List the plugins with their version, state and ABI.", vctl_cmd_plugins},
     {"events",
-     "[--type T] [--group G] [--workload W]\n"
+     "[--type T] [--severity MIN] [--group G] [--workload W]\n"
      "       [--since TIME] [--until TIME] [--limit N] [--follow|-f]",
      "Show stored events (oldest first), or follow new ones as they happen.\n"
+     "T is a type or a glob ('response.*', '*.violation'); MIN a severity\n"
+     "(debug, info, notice, warning, error, critical). The last 100 are shown\n"
+     "unless --limit says otherwise (up to 10000); stderr says when there are more.\n"
      "TIME is a duration ago (90s, 10m, 2h, 7d), epoch seconds, or\n"
      "YYYY-MM-DDTHH:MM:SS (local time; UTC with a trailing Z).",
      vctl_cmd_events},

@@ -176,6 +176,10 @@ void vctl_table_init(vctl_table *t, const char *const *heads);
 void vctl_table_add(vctl_table *t, char **row);
 /* Prints to stdout and frees the table. */
 void vctl_table_print(vctl_table *t);
+/* Columns of a cell (cells are escaped UTF-8). */
+size_t vctl_text_width(const char *s);
+/* The terminal's width when stdout is one, else $COLUMNS, else 0. */
+size_t vctl_term_cols(void);
 /* One row with given widths (for streams, whose widths cannot be known). */
 void vctl_print_row(const char *const *cells, const size_t *widths, size_t ncols);
 

@@ -82,6 +82,19 @@ static void status_lines(const msgpack_object *res)
     printf("%-10s %s delivered, %s failed, %s retries, %s dropped, %s pending\n", "webhooks:",
            vctl_num(wh, "delivered", a), vctl_num(wh, "failed", b), vctl_num(wh, "retries", d),
            vctl_num(wh, "dropped", e), vctl_num(wh, "pending", f));
+    /* One line per output: a queue that drops shows here first. */
+    const msgpack_object *outs = vg_mp_get(res, "outputs");
+    for (uint32_t i = 0; outs && outs->type == MSGPACK_OBJECT_ARRAY && i < outs->via.array.size;
+         i++) {
+        const msgpack_object *o = &outs->via.array.ptr[i];
+        char *name = vctl_cell_get(o, "name"), *kind = vctl_cell_get(o, "kind");
+        printf("%-10s %s (%s): %s written, %s failed, %s dropped, queue %s/%s\n",
+               i ? "" : "outputs:", name, kind, vctl_num(o, "written", a),
+               vctl_num(o, "failed", b), vctl_num(o, "dropped", d), vctl_num(o, "depth", e),
+               vctl_num(o, "capacity", f));
+        free(name);
+        free(kind);
+    }
     const msgpack_object *po = vg_mp_get(res, "policy");
     printf("%-10s %s files, %s handlers, %s events, %s errors (%s over budget)\n", "policy:",
            vctl_num(po, "files", a), vctl_num(po, "handlers", b), vctl_num(po, "events", d),

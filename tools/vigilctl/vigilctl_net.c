@@ -53,8 +53,7 @@ static int net_opt(void *arg, int opt, const char *val)
     case 's':
         o->seconds = strtol(val, &end, 10);
         if (*end || o->seconds <= 0) {
-            fprintf(stderr, "vigilctl capture: --seconds wants a positive number, not '%s'\n",
-                    val);
+            fprintf(stderr, "vigilctl capture: --seconds wants a positive number, not '%s'\n", val);
             return VCTL_USAGE;
         }
         return VCTL_OK;
@@ -111,8 +110,7 @@ static void sleep_ms(long ms)
 
 /* Waits for the end of capture id; returns its status (free it) or the
  * exit status. */
-static int capture_wait(vctl_ctx *c, const char *workload, int64_t id, long seconds,
-                        vctl_reply *st)
+static int capture_wait(vctl_ctx *c, const char *workload, int64_t id, long seconds, vctl_reply *st)
 {
     const char *str[] = {"workload", workload};
     const char *ik[] = {"id"};
@@ -255,8 +253,8 @@ static int do_stats(vctl_ctx *c)
         vctl_reply_free(&r);
         return VCTL_OK;
     }
-    static const char *const heads[] = {"WORKLOAD", "INTERFACES", "PACKETS", "BYTES",
-                                        "KERNEL_DROPS", "FLOWS", "EVENTS", NULL};
+    static const char *const heads[] = {"WORKLOAD",     "INTERFACES", "PACKETS", "BYTES",
+                                        "KERNEL_DROPS", "FLOWS",      "EVENTS",  NULL};
     vctl_table t;
     vctl_table_init(&t, heads);
     const msgpack_object *caps = vg_mp_get(r.result, "captures");
@@ -291,8 +289,9 @@ static int do_sessions(vctl_ctx *c, const net_opts *o)
     int rc = net_call(c, "sessions", &a, &r, MSGPACK_OBJECT_ARRAY);
     if (rc != VCTL_OK)
         return rc;
-    static const char *const heads[] = {"WORKLOAD", "DIRECTION", "PEER", "CLIENT", "SERVER",
-                                        "PROTO", "APP", "STATE", "PKTS", "BYTES", NULL};
+    static const char *const heads[] = {"WORKLOAD", "DIRECTION", "PEER", "CLIENT",
+                                        "SERVER",   "PROTO",     "APP",  "STATE",
+                                        "PKTS",     "BYTES",     NULL};
     vctl_table t;
     if (!c->json)
         vctl_table_init(&t, heads);
@@ -309,11 +308,16 @@ static int do_sessions(vctl_ctx *c, const net_opts *o)
             vg_mp_get_int(s, "pkts_s2c", &down);
             char pk[32], by[32];
             snprintf(pk, sizeof(pk), "%lld", (long long)(up + down));
-            char *row[10] = {vctl_cell_get(s, "workload"), vctl_cell_get(s, "direction"),
-                             vctl_cell_get(s, "peer"),     vctl_cell_get(s, "client"),
-                             vctl_cell_get(s, "server"),   vctl_cell_get(s, "proto"),
-                             vctl_cell_get(s, "app"),      vctl_cell_get(s, "state"),
-                             vctl_strdup(pk),              vctl_strdup(vctl_bytes(s, "bytes", by))};
+            char *row[10] = {vctl_cell_get(s, "workload"),
+                             vctl_cell_get(s, "direction"),
+                             vctl_cell_get(s, "peer"),
+                             vctl_cell_get(s, "client"),
+                             vctl_cell_get(s, "server"),
+                             vctl_cell_get(s, "proto"),
+                             vctl_cell_get(s, "app"),
+                             vctl_cell_get(s, "state"),
+                             vctl_strdup(pk),
+                             vctl_strdup(vctl_bytes(s, "bytes", by))};
             vctl_table_add(&t, row);
         }
     }
@@ -378,10 +382,13 @@ static void add_observed(gedges *g, const msgpack_object *arr)
 {
     for (uint32_t i = 0; i < arr->via.array.size; i++) {
         const msgpack_object *m = &arr->via.array.ptr[i];
-        gedge k = {.from = str_of(m, "from", "?"), .to = str_of(m, "to", "?"),
+        gedge k = {.from = str_of(m, "from", "?"),
+                   .to = str_of(m, "to", "?"),
                    .from_kind = str_of(m, "from_kind", "group"),
-                   .to_kind = str_of(m, "to_kind", "group"), .port = str_of(m, "port", "*"),
-                   .proto = str_of(m, "proto", "*"), .app = str_of(m, "app", "*"),
+                   .to_kind = str_of(m, "to_kind", "group"),
+                   .port = str_of(m, "port", "*"),
+                   .proto = str_of(m, "proto", "*"),
+                   .app = str_of(m, "app", "*"),
                    .action = str_of(m, "action", "")};
         gedge *e = edge_find(g, &k);
         if (e->from != k.from)
@@ -414,8 +421,10 @@ static void add_rule(gedges *g, const msgpack_object *m, const char *only)
                .to = egress ? peer : vctl_strdup(group),
                .from_kind = vctl_strdup(egress ? "group" : "peer"),
                .to_kind = vctl_strdup(egress ? "peer" : "group"),
-               .port = str_of(m, "port", "*"), .proto = str_of(m, "proto", "*"),
-               .app = str_of(m, "app", "*"), .action = vctl_strdup("")};
+               .port = str_of(m, "port", "*"),
+               .proto = str_of(m, "proto", "*"),
+               .app = str_of(m, "app", "*"),
+               .action = vctl_strdup("")};
     gedge *e = edge_find(g, &k);
     if (e->from != k.from)
         edge_free(&k);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "json.h"
@@ -192,7 +194,7 @@ const char *vctl_bytes(const msgpack_object *map, const char *key, char buf[32])
 /* ---- tables ------------------------------------------------------------- */
 
 /* Cells are escaped, so valid UTF-8: one column per character. */
-static size_t text_width(const char *s)
+size_t vctl_text_width(const char *s)
 {
     size_t w = 0;
     for (; *s; s++)
@@ -225,7 +227,7 @@ void vctl_print_row(const char *const *cells, const size_t *widths, size_t ncols
     while (ncols > 1 && !*cells[ncols - 1])
         ncols--;
     for (size_t i = 0; i < ncols; i++) {
-        size_t w = text_width(cells[i]);
+        size_t w = vctl_text_width(cells[i]);
         fputs(cells[i], stdout);
         if (i + 1 < ncols)
             printf("%*s", (int)(widths[i] > w ? widths[i] - w + 2 : 2), "");
@@ -238,7 +240,7 @@ void vctl_table_print(vctl_table *t)
     size_t widths[VCTL_TABLE_COLS] = {0};
     for (size_t r = 0; r < t->nrows; r++)
         for (size_t i = 0; i < t->ncols; i++) {
-            size_t w = text_width(t->cells[r * t->ncols + i]);
+            size_t w = vctl_text_width(t->cells[r * t->ncols + i]);
             widths[i] = w > widths[i] ? w : widths[i];
         }
     for (size_t r = 0; r < t->nrows; r++)
@@ -247,4 +249,14 @@ void vctl_table_print(vctl_table *t)
         free(t->cells[i]);
     free(t->cells);
     *t = (vctl_table){0};
+}
+
+size_t vctl_term_cols(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *env = getenv("COLUMNS");
+    long n = env ? strtol(env, NULL, 10) : 0;
+    return n > 0 && n < 10000 ? (size_t)n : 0;
 }
