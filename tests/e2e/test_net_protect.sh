@@ -14,6 +14,8 @@
 #  - rules added with `vigilctl rules add` (A's egress and S's ingress) for
 #    the connection refused let it through within seconds; deleted, it is
 #    refused again;
+#  - the `quarantine` response action: a rule on the kernel's denial of
+#    X's SYN to S:81 quarantines S (response.done status "done");
 #  - quarantine S: A's connection to S:80 fails, an established one stops;
 #    release: A works again and no program is left on S's cgroup;
 #  - kill -9 the daemon (net.on_stop = "keep"): A -> S:8080 still fails
@@ -50,6 +52,15 @@ for n in srv cla clb ext; do
 done
 S_IP="$NT_NET.1"
 
+# A response rule: a refused connection to S's port 81 quarantines S.
+cat >"$POLICIES/90-contain.lua" <<'LUA'
+vigil.response{
+  name = "contain-81",
+  on = "net.violation",
+  match = { direction = "ingress", port = "81", action = "deny" },
+  actions = { "quarantine" },
+}
+LUA
 start_daemon
 CT_NETNS=$(nt_ns srv) ct_start srv-1 /bin/sh -c \
     "httpd -p 80 -h /www && (nc -ll -p 9000 -e /bin/cat &) && exec nc -ll -p 8080 -e /bin/http-reply"
@@ -120,6 +131,14 @@ ip netns exec "$(nt_ns ext)" busybox timeout 3 busybox wget -q -O - "http://$S_I
 wait_for has_event net.violation ".workload == \"$S\" and .group == \"$GS\" and .action == \"deny\"
     and .direction == \"ingress\" and .peer == \"$X_IP\" and .port == \"80\" and .enforced_by == \"kernel\""
 get "$A" 80 || fail "A lost S:80 when X was refused"
+
+# ---- the quarantine response action ------------------------------------------------------
+ip netns exec "$(nt_ns ext)" busybox timeout 2 busybox nc "$S_IP" 81 </dev/null >/dev/null 2>&1 || true
+wait_for has_event response.done ".action == \"quarantine\" and .rule == \"contain-81\" and .status == \"done\""
+[ "$(progs "$CG_S" vg_quar_in)" -eq 1 ] || fail "the response did not quarantine S"
+get "$A" 80 && fail "A reached S:80 with S quarantined by the response"
+vctl quarantine "$S" off >/dev/null
+get "$A" 80 || fail "A cannot reach S:80 after the response's quarantine was lifted"
 
 # A rule written for the connection refused (any application) opens it
 # within a second; deleting it closes it again.
