@@ -154,6 +154,15 @@ int net_enf_new(uv_loop_t *loop, net_enf_denial_cb cb, void *arg, net_enf **out,
     return 0;
 }
 
+static struct bpf_program *prog_of(struct vg_enforce *s, int at)
+{
+    struct bpf_program *v[AT_N] = {s->progs.vg_connect4,   s->progs.vg_connect6,
+                                   s->progs.vg_sendmsg4,   s->progs.vg_sendmsg6,
+                                   s->progs.vg_in_protect, s->progs.vg_quar_in,
+                                   s->progs.vg_quar_out};
+    return v[at];
+}
+
 /* The workload's cgroup v2 directory, from the "0::" line of its init's
  * /proc/PID/cgroup. The root cgroup is refused: that would be the host. */
 static int wl_cgroup(net_enf *e, enf_wl *w, int pid, char *err, size_t errlen)
@@ -182,21 +191,21 @@ static int wl_cgroup(net_enf *e, enf_wl *w, int pid, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
         return rc;
     }
+    if (w->cg_fd >= 0 && w->cgid != st.st_ino) {
+        /* A new cgroup (the workload restarted under its id): what was
+         * attached to the old one goes, and everything is attached anew. */
+        for (int at = 0; w->skel && at < AT_N; at++)
+            if (w->attached[at])
+                bpf_prog_detach2(bpf_program__fd(prog_of(w->skel, at)), w->cg_fd, at_type[at]);
+        memset(w->attached, 0, sizeof(w->attached));
+        w->swept = false;
+    }
     if (w->cg_fd >= 0)
         close(w->cg_fd);
     w->cg_fd = fd;
     w->cgid = st.st_ino; /* the kernfs id bpf_get_current_cgroup_id() gives */
     w->pid = pid;
     return 0;
-}
-
-static struct bpf_program *prog_of(struct vg_enforce *s, int at)
-{
-    struct bpf_program *v[AT_N] = {s->progs.vg_connect4,   s->progs.vg_connect6,
-                                   s->progs.vg_sendmsg4,   s->progs.vg_sendmsg6,
-                                   s->progs.vg_in_protect, s->progs.vg_quar_in,
-                                   s->progs.vg_quar_out};
-    return v[at];
 }
 
 static int wl_load(net_enf *e, enf_wl *w, char *err, size_t errlen)

@@ -74,6 +74,8 @@ struct net_protect {
     char warned[64][VG_WORKLOAD_MAX + 128]; /* "id\terror" logged already */
     size_t nwarned;
     uv_timer_t *timer;
+    uint64_t started_us;
+    bool ready; /* the captures have listed their addresses (or 3 s passed) */
     struct vg_enf_key keys[KEYS_MAX], keys_in[KEYS_MAX];
 };
 
@@ -335,14 +337,36 @@ static void resync(struct net_protect *x)
         cand_save(x);
 }
 
+/*
+ * Peers that are groups are resolved through the captures' address table,
+ * which each capture fills when it has listed its namespace's interfaces.
+ * Until every capture has (at most 3 s), the maps are not built: after a
+ * restart the programs the last daemon left keep enforcing with their maps
+ * meanwhile, rather than new ones that would refuse a peer not yet listed.
+ */
+static bool ready(struct net_protect *x)
+{
+    if (x->ready)
+        return true;
+    bool all = true;
+    for (net_ns *ns = x->p->nss; ns && all; ns = net_ns_next(ns)) {
+        net_ns_stats st;
+        net_ns_stats_get(ns, &st);
+        all = st.interfaces > 0;
+    }
+    x->ready = all || net_now_us() - x->started_us > 3000000;
+    return x->ready;
+}
+
 static void on_timer(uv_timer_t *t)
 {
-    resync(t->data);
+    if (ready(t->data))
+        resync(t->data);
 }
 
 void net_protect_sync(net_plugin *p)
 {
-    if (p->protect && p->protect->enf)
+    if (p->protect && p->protect->enf && ready(p->protect))
         resync(p->protect);
 }
 
@@ -558,6 +582,7 @@ void net_protect_start(net_plugin *p)
         return;
     }
     x->p = p;
+    x->started_us = net_now_us();
     p->protect = x;
     read_settings(x);
     x->t_violation = api->event_type(p->h, "net.violation");
@@ -586,7 +611,6 @@ void net_protect_start(net_plugin *p)
         uv_unref((uv_handle_t *)x->timer);
         uv_timer_start(x->timer, on_timer, RESYNC_MS, RESYNC_MS);
     }
-    resync(x);
 }
 
 static void free_timer(uv_handle_t *h)
