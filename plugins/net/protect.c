@@ -71,7 +71,7 @@ struct net_protect {
     rate rates[RATE_MAX];
     wl_seen *wl;
     size_t nwl, capwl;
-    char warned[64][VG_WORKLOAD_MAX + 128]; /* "id\terror" logged already */
+    char warned[64][VG_WORKLOAD_MAX + 260]; /* "id\terror" logged already */
     size_t nwarned;
     uv_timer_t *timer;
     uint64_t started_us;
@@ -301,7 +301,7 @@ static void collect(void *arg, const vg_workload_view *w)
 static void warn_once(struct net_protect *x, const char *id, const char *err)
 {
     char key[sizeof(x->warned[0])];
-    snprintf(key, sizeof(key), "%s\t%s", id, err);
+    snprintf(key, sizeof(key), "%s\t%.255s", id, err);
     for (size_t i = 0; i < x->nwarned; i++)
         if (!strcmp(x->warned[i], key))
             return;
