@@ -10,6 +10,8 @@
  * programs by name (bpf_prog_query) and detaches them once its own are in
  * place. The cost: the old programs keep their last allow map until then.
  */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,8 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "enforce.h"
 #include "enforce.skel.h"
@@ -156,10 +156,9 @@ int net_enf_new(uv_loop_t *loop, net_enf_denial_cb cb, void *arg, net_enf **out,
 
 static struct bpf_program *prog_of(struct vg_enforce *s, int at)
 {
-    struct bpf_program *v[AT_N] = {s->progs.vg_connect4,   s->progs.vg_connect6,
-                                   s->progs.vg_sendmsg4,   s->progs.vg_sendmsg6,
-                                   s->progs.vg_in_protect, s->progs.vg_quar_in,
-                                   s->progs.vg_quar_out};
+    struct bpf_program *v[AT_N] = {
+        s->progs.vg_connect4,   s->progs.vg_connect6, s->progs.vg_sendmsg4, s->progs.vg_sendmsg6,
+        s->progs.vg_in_protect, s->progs.vg_quar_in,  s->progs.vg_quar_out};
     return v[at];
 }
 
@@ -313,9 +312,9 @@ static int sync_map(int fd, const struct vg_enf_key *keys, size_t n)
     return rc;
 }
 
-int net_enf_apply(net_enf *e, const char *id, int pid, bool protect,
-                  const struct vg_enf_key *keys, size_t n, const struct vg_enf_key *keys_in,
-                  size_t n_in, bool quarantine, char *err, size_t errlen)
+int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struct vg_enf_key *keys,
+                  size_t n, const struct vg_enf_key *keys_in, size_t n_in, bool quarantine,
+                  char *err, size_t errlen)
 {
     err[0] = '\0';
     enf_wl *w = wl_find(e, id);

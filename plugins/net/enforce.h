@@ -18,8 +18,8 @@
 typedef struct net_enf net_enf;
 
 /* A denial the kernel reported, for the workload (id) it refused. */
-typedef void (*net_enf_denial_cb)(void *arg, const char *workload,
-                                  const struct vg_enf_key *key, bool ingress);
+typedef void (*net_enf_denial_cb)(void *arg, const char *workload, const struct vg_enf_key *key,
+                                  bool ingress);
 
 /* 0, or -errno with err set (no BPF here, no cgroup v2 mount). */
 int net_enf_new(uv_loop_t *loop, net_enf_denial_cb cb, void *arg, net_enf **out, char *err,
@@ -37,9 +37,9 @@ void net_enf_free(net_enf *e, bool detach);
  * the programs an earlier daemon left there (after attaching its own, so
  * that a protected workload is never open). 0 or -errno with err set.
  */
-int net_enf_apply(net_enf *e, const char *id, int pid, bool protect,
-                  const struct vg_enf_key *keys, size_t n, const struct vg_enf_key *keys_in,
-                  size_t n_in, bool quarantine, char *err, size_t errlen);
+int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struct vg_enf_key *keys,
+                  size_t n, const struct vg_enf_key *keys_in, size_t n_in, bool quarantine,
+                  char *err, size_t errlen);
 /* Forgets the workloads not in ids[0..n) (stopped): their objects are closed. */
 void net_enf_keep(net_enf *e, const char *const *ids, size_t n);
 /* Whether workload id has its protect / quarantine programs attached. */

@@ -66,6 +66,7 @@ struct net_protect {
     cand *c;
     size_t nc;
     bool cand_dirty;
+    size_t evict; /* where the search for a denial's candidate to replace goes on */
     char quar[QUAR_MAX][VG_WORKLOAD_MAX];
     size_t nq;
     rate rates[RATE_MAX];
@@ -182,13 +183,25 @@ static void cand_add(struct net_protect *x, const cand *c)
         return; /* named networks and DNS names: not resolved here (docs/net.md) */
     for (size_t i = 0; i < x->nc; i++)
         if (!strcmp(x->c[i].dir, c->dir) && !strcmp(x->c[i].group, c->group) &&
-            !strcmp(x->c[i].peer, c->peer) &&
-            !strcmp(x->c[i].port, c->port) && !strcmp(x->c[i].proto, c->proto) &&
-            !strcmp(x->c[i].app, c->app))
+            !strcmp(x->c[i].peer, c->peer) && !strcmp(x->c[i].port, c->port) &&
+            !strcmp(x->c[i].proto, c->proto) && !strcmp(x->c[i].app, c->app))
             return;
     if (x->nc < CAND_MAX) {
         x->c[x->nc++] = *c;
         x->cand_dirty = true;
+        return;
+    }
+    /* Full: the candidates that came from denials (app "*": a workload
+     * scanning ports makes many) give way, the oldest first, so that they
+     * cannot crowd out connections seen. */
+    for (size_t n = 0; n < CAND_MAX; n++) {
+        size_t i = (x->evict + n) % CAND_MAX;
+        if (!strcmp(x->c[i].app, "*")) {
+            x->c[i] = *c;
+            x->evict = i + 1;
+            x->cand_dirty = true;
+            return;
+        }
     }
 }
 
@@ -219,8 +232,8 @@ static void on_connect(void *arg, const void *rec, size_t len)
 
 /* ---- the keys of one protected workload -------------------------------------- */
 
-static size_t add_addrs(struct vg_enf_key *k, size_t n, const int *fam,
-                        const uint8_t (*a)[16], size_t na, uint8_t proto, uint16_t port)
+static size_t add_addrs(struct vg_enf_key *k, size_t n, const int *fam, const uint8_t (*a)[16],
+                        size_t na, uint8_t proto, uint16_t port)
 {
     for (size_t i = 0; i < na && n < KEYS_MAX; i++) {
         struct vg_enf_key *e = &k[n++];
@@ -246,9 +259,13 @@ static size_t keys_of(struct net_protect *x, const wl_seen *w, const char *dir,
         const cand *c = &x->c[i];
         if (strcmp(c->group, w->group) != 0 || strcmp(c->dir, dir) != 0)
             continue;
-        vg_subject s = {.plane = VG_PLANE_NET, .group = w->group,
-                        .net = {.direction = dir, .peer = c->peer, .port = atoi(c->port),
-                                .proto = c->proto, .app = c->app}};
+        vg_subject s = {.plane = VG_PLANE_NET,
+                        .group = w->group,
+                        .net = {.direction = dir,
+                                .peer = c->peer,
+                                .port = atoi(c->port),
+                                .proto = c->proto,
+                                .app = c->app}};
         if (p->api->decide(p->h, &s) != VG_DECIDE_ALLOW)
             continue;
         uint8_t proto = !strcmp(c->proto, "tcp") ? IPPROTO_TCP : IPPROTO_UDP;
@@ -454,8 +471,12 @@ static void on_denial(void *arg, const char *workload, const struct vg_enf_key *
         snprintf(c.app, sizeof(c.app), "*");
         cand_add(x, &c);
     }
-    vg_event_in ev = {.type = x->t_violation, .severity = VG_SEV_WARNING, .workload = workload,
-                      .group = w ? w->group : "", .body = sb.data, .body_len = sb.size};
+    vg_event_in ev = {.type = x->t_violation,
+                      .severity = VG_SEV_WARNING,
+                      .workload = workload,
+                      .group = w ? w->group : "",
+                      .body = sb.data,
+                      .body_len = sb.size};
     p->api->publish(p->h, &ev);
     msgpack_sbuffer_destroy(&sb);
 }

@@ -20,14 +20,14 @@
  * Written against the uapi headers (no CO-RE): struct bpf_sock_addr and
  * __sk_buff are stable ABI.
  */
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
 
 #include "enforce_abi.h"
 
@@ -96,16 +96,16 @@ static __always_inline int v4(struct bpf_sock_addr *ctx)
     __u32 a = ctx->user_ip4;
     if ((bpf_ntohl(a) >> 24) == 127)
         return 1;
-    struct vg_enf_key k = {.family = VG_ENF_V4, .proto = l4(ctx),
-                           .port = bpf_ntohs((__u16)ctx->user_port)};
+    struct vg_enf_key k = {
+        .family = VG_ENF_V4, .proto = l4(ctx), .port = bpf_ntohs((__u16)ctx->user_port)};
     __builtin_memcpy(k.addr, &a, 4);
     return judge(&k);
 }
 
 static __always_inline int v6(struct bpf_sock_addr *ctx)
 {
-    struct vg_enf_key k = {.family = VG_ENF_V6, .proto = l4(ctx),
-                           .port = bpf_ntohs((__u16)ctx->user_port)};
+    struct vg_enf_key k = {
+        .family = VG_ENF_V6, .proto = l4(ctx), .port = bpf_ntohs((__u16)ctx->user_port)};
     __u32 w[4];
     w[0] = ctx->user_ip6[0];
     w[1] = ctx->user_ip6[1];

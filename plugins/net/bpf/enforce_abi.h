@@ -13,9 +13,9 @@
 
 /* An allowed destination. port 0 with proto 0: every port of the address. */
 struct vg_enf_key {
-    __u8 family; /* VG_ENF_V4 / VG_ENF_V6 */
-    __u8 proto;  /* IPPROTO_TCP / IPPROTO_UDP */
-    __u16 port;  /* host order */
+    __u8 family;   /* VG_ENF_V4 / VG_ENF_V6 */
+    __u8 proto;    /* IPPROTO_TCP / IPPROTO_UDP */
+    __u16 port;    /* host order */
     __u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
 };
 
