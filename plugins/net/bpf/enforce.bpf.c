@@ -20,14 +20,16 @@
  * Written against the uapi headers (no CO-RE): struct bpf_sock_addr and
  * __sk_buff are stable ABI.
  */
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
+/* The uapi headers first: libbpf's helpers use their types. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
 
 #include "enforce_abi.h"
 
