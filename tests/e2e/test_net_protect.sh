@@ -103,7 +103,7 @@ get "$B" 8080 || fail "B cannot reach 8080 while learning"
 vctl group mode "$GA" protect >/dev/null
 vctl group mode "$GS" protect >/dev/null
 wait_for eval "[ \$(progs '$CG_A' vg_connect4) -eq 1 ]"
-[ "$(progs "$CG_S" vg_connect4)" -eq 1 ] || fail "S is protected but has no program"
+wait_for eval "[ \$(progs '$CG_S' vg_connect4) -eq 1 ] && [ \$(progs '$CG_S' vg_in_protect) -eq 1 ]"
 get "$A" 80 || fail "protect stopped the learned connection: $(cat "$T/page")"
 grep -q "hello from vigil" "$T/page" || fail "A did not get the page"
 
