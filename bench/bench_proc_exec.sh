@@ -14,40 +14,7 @@
 N=${N:-2000}
 ROUNDS=${ROUNDS:-5}
 
-# The spawner: forks and execs /bin/true n times, prints the elapsed ns.
-cat >"$T/spawn.c" <<'C'
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-int main(int argc, char **argv)
-{
-    int n = argc > 1 ? atoi(argv[1]) : 1000;
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    for (int i = 0; i < n; i++) {
-        pid_t p = fork();
-        if (p == 0) {
-            execl("/bin/true", "true", (char *)NULL);
-            _exit(127);
-        }
-        int st;
-        waitpid(p, &st, 0);
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            fprintf(stderr, "true failed: %d\n", st);
-            return 1;
-        }
-    }
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    printf("%lld\n", (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
-    return 0;
-}
-C
-mkdir -p "$R"/{bin,proc,sys,dev,tmp,etc}
-gcc -O2 -static -o "$R/bin/spawn" "$T/spawn.c"
-cp /bin/busybox "$R/bin/busybox"
-for a in sh sleep true; do ln -s busybox "$R/bin/$a"; done
+bench_spawn_root
 
 bench_daemon proc 'plugins = { proc = { stats_interval_ms = 200 } }'
 bench_container '.root.readonly = true'
@@ -55,30 +22,20 @@ bench_container '.root.readonly = true'
 # Learn the spawner and true (a few rounds: a process gone before /proc was
 # read teaches nothing).
 for _ in $(seq 1 20); do
-    runc exec "$CT" /bin/spawn 20 >/dev/null
+    runc exec "$CT" /bin/spawn /bin/true 20 >/dev/null
     n=$(ctl rules list --group "$G" --json | jq -s '[.[] | select(.name == "true" or .name == "spawn")] | length')
     [ "$n" -ge 2 ] && break
     sleep 0.2
 done
 [ "$n" -ge 2 ] || { echo "learning failed" >&2; exit 1; }
 
-protected() {
-    [ "$(ctl events --json --limit 1 --type proc.stats | jq -r .protected_workloads)" = "$1" ]
-}
-mode() { # mode MODE MARKS
-    ctl group mode "$G" "$1" >/dev/null
-    for _ in $(seq 1 100); do protected "$2" && return 0; sleep 0.05; done
-    echo "mode $1 not in effect" >&2
-    exit 1
-}
-
 : >"$T/base"
 : >"$T/prot"
 for _ in $(seq 1 "$ROUNDS"); do
-    mode monitor 0
-    runc exec "$CT" /bin/spawn "$N" >>"$T/base"
-    mode protect 1
-    runc exec "$CT" /bin/spawn "$N" >>"$T/prot"
+    bench_mode monitor 0
+    runc exec "$CT" /bin/spawn /bin/true "$N" >>"$T/base"
+    bench_mode protect 1
+    runc exec "$CT" /bin/spawn /bin/true "$N" >>"$T/prot"
 done
 base=$(median <"$T/base")
 prot=$(median <"$T/prot")

@@ -13,7 +13,7 @@ libuv1-dev liblua5.4-dev lua5.4 libmsgpack-dev liblmdb-dev lmdb-utils
 libcmocka-dev libnl-3-dev libnl-genl-3-dev libpcap-dev libcurl4-openssl-dev libcurl4
 libsystemd-dev libjansson-dev libyaml-dev zlib1g-dev jq python3 python3-yaml runc busybox-static iproute2 util-linux procps
 libvectorscan-dev libpcre2-dev libarchive-dev libssl-dev ripgrep lua-check
-librdkafka-dev librdkafka1"
+librdkafka-dev librdkafka1 libbpf-dev bpftool clang-format"
 missing=""
 # plugins/net: nDPI, the yardstick of its benches (libndpi-dev, ndpiReader), and
 # the capture tools they and its tests use (mergecap, editcap, capinfos)

@@ -9,6 +9,11 @@
 #                                  SETTINGS; waits until it answers
 #   bench_container JQ             runs $CT on $R (the jq filter JQ edits the
 #                                  runc spec further) and sets G, its group
+#   bench_daemon_stop              stops it (its state stays for the next)
+#   bench_mode MODE MARKS          puts group $G in MODE and waits until the
+#                                  proc plugin has MARKS workloads protected
+#   bench_spawn_root               fills $R: busybox (sh, sleep, true) and
+#                                  the spawner (bench/lib/spawn.c) as /bin/spawn
 #   median                         the median of the numbers on stdin
 set -euo pipefail
 B=$(realpath "${VIGIL_BUILD:-build}")
@@ -55,4 +60,29 @@ bench_container() {
     runc run -d --bundle "$T/bundle" "$CT" </dev/null >/dev/null 2>&1
     G=$(until ctl workloads --json | jq -r --arg id "$CT" 'select(.id == $id) | .group' | grep .; do
         sleep 0.1; done)
+}
+
+# bench_daemon_stop: stops the daemon started by bench_daemon (its state
+# stays in $T/state for the next bench_daemon).
+bench_daemon_stop() {
+    kill -TERM "$PID"
+    wait "$PID" 2>/dev/null || true
+    PID=""
+}
+
+bench_mode() {
+    ctl group mode "$G" "$1" >/dev/null
+    for _ in $(seq 1 100); do
+        [ "$(ctl events --json --limit 1 --type proc.stats | jq -r .protected_workloads)" = "$2" ] && return 0
+        sleep 0.05
+    done
+    echo "mode $1 not in effect" >&2
+    exit 1
+}
+
+bench_spawn_root() {
+    mkdir -p "$R"/{bin,proc,sys,dev,tmp,etc}
+    gcc -O2 -static -o "$R/bin/spawn" "$SRC/bench/lib/spawn.c"
+    cp /bin/busybox "$R/bin/busybox"
+    for a in sh sleep true; do ln -s busybox "$R/bin/$a"; done
 }

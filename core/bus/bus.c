@@ -64,13 +64,10 @@ int vg_bus_new(uv_loop_t *loop, size_t capacity, vg_bus **out)
 static void on_closed(uv_handle_t *h)
 {
     vg_bus *bus = h->data;
-    /* Events a subscriber published during the last drain (a violation
-     * judged at shutdown) are not dispatched any more, but freed. */
-    while (bus->len > 0) {
-        free(bus->ring[bus->head]);
-        bus->head = (bus->head + 1) % bus->cap;
-        bus->len--;
-    }
+    /* Events published by the handlers of the last drain (an incident
+     * raised at shutdown) are never dispatched: free them. */
+    for (size_t i = 0; i < bus->len; i++)
+        free(bus->ring[(bus->head + i) % bus->cap]);
     pthread_mutex_destroy(&bus->lock);
     free(bus->ring);
     free(bus->subs);

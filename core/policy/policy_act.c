@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "luamp.h"
 #include "mp.h"
 #include "policy_int.h"
 
@@ -67,7 +68,8 @@ static void cache_answer(vg_policy *p, const vg_rule *rule, int decision)
         vg__cache_put(p->cache, gen, key, kl, decision);
 }
 
-/* opts (a Lua table index, or 0): type, name, severity, message. */
+/* opts (a Lua table index, or 0): type, name, severity, message,
+ * technique (a MITRE ATT&CK id), evidence (a table, published as a map). */
 static void opt_str(lua_State *L, int opts, const char *key, char *buf, size_t size)
 {
     if (!L || !opts)
@@ -75,6 +77,22 @@ static void opt_str(lua_State *L, int opts, const char *key, char *buf, size_t s
     if (lua_getfield(L, opts, key) == LUA_TSTRING)
         snprintf(buf, size, "%s", lua_tostring(L, -1));
     lua_pop(L, 1);
+}
+
+/* Whether the table at idx maps strings to strings, numbers and booleans
+ * only: evidence is packed after the body has begun, where an error (and
+ * its longjmp) would leak the buffer. */
+static bool flat_table(lua_State *L, int idx)
+{
+    bool ok = true;
+    lua_pushnil(L);
+    while (ok && lua_next(L, idx) != 0) {
+        int t = lua_type(L, -1);
+        ok = lua_type(L, -2) == LUA_TSTRING &&
+             (t == LUA_TSTRING || t == LUA_TNUMBER || t == LUA_TBOOLEAN);
+        lua_pop(L, ok ? 1 : 2);
+    }
+    return ok;
 }
 
 int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire, const char *action,
@@ -91,6 +109,12 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
     opt_str(L, opts, "name", name, sizeof(name));
     opt_str(L, opts, "severity", sev, sizeof(sev));
     opt_str(L, opts, "message", msg, sizeof(msg));
+    char technique[32] = "";
+    opt_str(L, opts, "technique", technique, sizeof(technique));
+    bool evidence = L && opts && lua_getfield(L, opts, "evidence") == LUA_TTABLE &&
+                    flat_table(L, lua_gettop(L));
+    if (L && opts)
+        lua_pop(L, 1);
     if (!type[0]) {
         int plane = has_subject ? r.plane : vg__type_plane(ev_type);
         snprintf(type, sizeof(type), "%s.violation", plane >= 0 ? vg_plane_name(plane) : "policy");
@@ -111,7 +135,8 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
     bool has_pid = wire && vg_mp_get_int(wire, "pid", &pid) == 0;
     if (wire)
         vg_mp_get_int(wire, "id", &id);
-    msgpack_pack_map(&pk, 3 + (name[0] != 0) + (msg[0] != 0) + has_pid + nf);
+    msgpack_pack_map(&pk, 3 + (name[0] != 0) + (msg[0] != 0) + (technique[0] != 0) + evidence +
+                              has_pid + nf);
     vg_mp_pack_kv_str(&pk, "action", action);
     vg_mp_pack_kv_str(&pk, "event_type", ev_type);
     vg_mp_pack_kv_int(&pk, "event_id", id);
@@ -119,6 +144,14 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
         vg_mp_pack_kv_str(&pk, "incident", name);
     if (msg[0])
         vg_mp_pack_kv_str(&pk, "message", msg);
+    if (technique[0])
+        vg_mp_pack_kv_str(&pk, "technique", technique);
+    if (evidence) {
+        msgpack_pack_str_with_body(&pk, "evidence", 8);
+        lua_getfield(L, opts, "evidence");
+        vg_lua_pack(L, lua_gettop(L), &pk, 1);
+        lua_pop(L, 1);
+    }
     if (has_pid)
         vg_mp_pack_kv_int(&pk, "pid", pid);
     for (size_t i = 0; i < nf; i++)

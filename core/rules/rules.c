@@ -546,7 +546,10 @@ int vg_rules_match(vg_rules *r, const char *group, int plane, const char *const 
 }
 
 /* A rule of `group` and `plane` matches a query whose "" fields stand for
- * "some value": the rule's field there may be anything. */
+ * "some value": the rule's field there may be anything. Where the query
+ * gives a value, an allow rule must name it: a rule learned without a path
+ * (or written with "*" for it) allows no file before its exec. A deny
+ * rule's "*" covers every value. */
 static bool any_matches(const entry *e, const char *group, int plane, const char *const *fields,
                         int nf, bool *covers_all)
 {
@@ -559,7 +562,7 @@ static bool any_matches(const entry *e, const char *group, int plane, const char
             *covers_all = *covers_all && wild;
             continue;
         }
-        if (!wild && strcmp(e->fields[i], fields[i]) != 0)
+        if (wild ? e->action == VG_RULE_ALLOW : strcmp(e->fields[i], fields[i]) != 0)
             return false;
     }
     return true;

@@ -85,7 +85,8 @@ int vg_rules_match(vg_rules *r, const char *group, int plane, const char *const 
 
 /* Any thread. Like vg_rules_match, but a "" field of the query stands for
  * "some value" (a multi-call binary's exec is seen before its name is):
- * ALLOW when some allow rule matches the other fields, unless a deny rule
+ * ALLOW when some allow rule names the other fields (its "*" names
+ * nothing: a rule without a path allows no file), unless a deny rule
  * matching them has "*" wherever the query has ""; DENY when only deny
  * rules match. Returns 1 and fills *action, or 0 when no rule matches.
  * O(rules); cache the answer. */

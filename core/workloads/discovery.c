@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mp.h"
 #include "runtime.h"
+#include "runtime_cache.h"
 
 #define MAX_WATCHES 16
 #define KICK_DELAY_MS 20
@@ -34,6 +35,7 @@ struct vg_discovery {
     bool dead[MAX_WATCHES]; /* closed already (its start failed) */
     int nwatches, open_handles, burst;
     bool started, closing;
+    struct vg__oci_cache *oci; /* runc states between scans */
 };
 
 int vg_discovery_new(const vg_discovery_opts *opts, vg_discovery **out)
@@ -45,6 +47,7 @@ int vg_discovery_new(const vg_discovery_opts *opts, vg_discovery **out)
     }
     d->o = *opts;
     d->o.root = d->root;
+    d->oci = vg__oci_cache_new(); /* without it, every scan reads everything */
     if (!d->o.rescan_ms)
         d->o.rescan_ms = 1000;
     d->start_type = vg_event_type_id("workload.start");
@@ -228,6 +231,8 @@ int vg_discovery_scan(vg_discovery *d)
     uint64_t t0 = now_us();
     vg__scan s;
     vg__scan_init(&s, d->root);
+    s.oci = d->oci;
+    vg__oci_cache_begin(d->oci);
     vg_wl_index *idx = vg_wl_index_new();
     size_t before = vg_workloads_count(d->o.reg);
     int rc = idx ? 0 : -ENOMEM;
@@ -255,6 +260,8 @@ int vg_discovery_scan(vg_discovery *d)
         vg_err("discovery: scan failed: %s", strerror(-rc));
     }
     vg__scan_free(&s);
+    if (rc == 0)
+        vg__oci_cache_sweep(d->oci);
     d->stats.scans++;
     d->stats.last_scan_us = now_us() - t0;
     return rc;
@@ -403,6 +410,7 @@ static void on_closed(uv_handle_t *h)
 {
     vg_discovery *d = h->data;
     if (--d->open_handles == 0) {
+        vg__oci_cache_free(d->oci);
         free(d->root);
         free(d);
     }
@@ -414,6 +422,7 @@ void vg_discovery_close(vg_discovery *d)
         return;
     d->closing = true;
     if (!d->started) {
+        vg__oci_cache_free(d->oci);
         free(d->root);
         free(d);
         return;

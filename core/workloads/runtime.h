@@ -24,8 +24,11 @@
 #include "hmap.h"
 #include "workloads.h"
 
+struct vg__oci_cache;
+
 typedef struct vg__scan {
     const char *root;
+    struct vg__oci_cache *oci; /* states kept between scans, or NULL */
     vg_hmap by_id;     /* id -> candidate (owned reference) */
     vg_hmap by_cgroup; /* cgroup key -> candidate */
     vg_workload **cands;

@@ -51,6 +51,14 @@ local function decide(ev)
     return mode == vigil.PROTECT and vigil.DENY or vigil.ALERT
   end
   if mode == vigil.LEARN then
+    -- A process whose program is not known (its path could not be read)
+    -- teaches nothing: a rule without a path would allow its name
+    -- whatever file runs under it.
+    -- Nor does a fileless one (memfd_create + fexecve): its "path" is a
+    -- name its maker chose, and the plugin reports it as an incident.
+    if ev.type == "proc.exec" and ((ev.path or "") == "" or ev.fileless == true) then
+      return nil
+    end
     return vigil.LEARN
   elseif mode == vigil.MONITOR then
     return vigil.ALERT

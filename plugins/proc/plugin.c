@@ -1,9 +1,13 @@
 /*
  * The proc plugin: every process started, changing its uid, or exiting on the
- * host becomes an event (proc.exec, proc.uid, proc.exit), enriched from /proc
- * with path, name, command line, uids, parent and cgroup.
+ * host becomes an event (proc.exec, proc.uid, proc.exit). An exec's pids,
+ * uids, argv and parent come from the BPF exec probe (bpfexec.c) when it
+ * loads, from /proc otherwise; the file a container's process exec'd from
+ * the exec opens fanotify tells (execwatch.c); its workload from its cgroup,
+ * cached by cgroup id (cgcache.c).
  *
- * A reader thread owns the netlink socket and the table of live processes;
+ * A reader thread owns the netlink socket, the probe's ring, the exec
+ * notification group and the table of live processes;
  * it publishes through the host's thread-safe publish(). Every event carries
  * the workload and group of its process. In a group in protect mode, a
  * process whose name, path and user no rule allows is killed at its exec
@@ -28,7 +32,10 @@
 #include <unistd.h>
 #include <vigil/plugin.h>
 
+#include "bpfexec.h"
+#include "cgcache.h"
 #include "connector.h"
+#include "execwatch.h"
 #include "pidtab.h"
 #include "procinfo.h"
 #include "protect.h"
@@ -46,6 +53,10 @@ typedef struct proc_plugin {
     atomic_ulong overflows;
     msgpack_sbuffer sb; /* reader thread only */
     protect *prot;      /* NULL without fanotify */
+    execwatch *ew;      /* NULL without fanotify: paths from /proc only */
+    bpfexec *bx;        /* NULL without BPF: execs from the connector and /proc */
+    cgcache *cg;        /* with bx: workloads by cgroup id */
+    int t_incident;
     int fail_verdict;   /* plugins.proc.fail_mode */
     bool protect_nodes; /* plugins.proc.protect_nodes */
     int64_t stats_interval_ms;
@@ -76,6 +87,14 @@ static void kv_bool(msgpack_packer *pk, const char *k, bool v)
     v ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 }
 
+/* Starts an event body of n keys in p->sb. */
+static void begin_body(proc_plugin *p, msgpack_packer *pk, size_t n)
+{
+    p->sb.size = 0;
+    msgpack_packer_init(pk, &p->sb, msgpack_sbuffer_write);
+    msgpack_pack_map(pk, n);
+}
+
 /* Publishes the body in p->sb with the workload and group of p->wv. */
 static void publish(proc_plugin *p, int type, int severity)
 {
@@ -98,10 +117,12 @@ static bool tag(proc_plugin *p, pid_t pid)
     return false;
 }
 
-/* Remembers a process's name. Its uids are taken from /proc only when the
- * process is new to the table: one known since its fork keeps the uids it
- * inherited, because /proc, read a moment after the exec, may already show
- * a uid change whose event has not been handled yet. */
+/* Remembers a process's name. Its uids are taken from the exec only when
+ * the process is new to the table: one known since its fork keeps the uids
+ * it inherited, changed by the uid events, because the exec may be handled
+ * before a uid change that came before it (the probe's ring and the
+ * connector are read apart; /proc, read a moment after the exec, may show a
+ * later change). */
 static void remember(proc_plugin *p, const procinfo *pi)
 {
     const pidtab_entry *old = pidtab_get(p->pids, pi->pid);
@@ -118,11 +139,22 @@ static void on_fork(proc_plugin *p, const struct proc_event *ev)
     if (f->child_pid != f->child_tgid)
         return;
     const pidtab_entry *parent = pidtab_get(p->pids, f->parent_tgid);
-    if (!parent)
+    /* The exec probe's record of the child's exec may have been read
+     * before this fork event: what the child runs now wins. */
+    if (!parent || (p->bx && pidtab_get(p->pids, f->child_tgid)))
         return;
     pidtab_entry child = *parent;
     child.pid = f->child_tgid;
     pidtab_put(p->pids, &child);
+}
+
+/* A program that is no file of any file system: memfd_create + fexecve,
+ * or a file deleted before it ran. */
+static bool fileless(const procinfo *pi)
+{
+    size_t n = strlen(pi->path);
+    return strncmp(pi->path, "/memfd:", 7) == 0 ||
+           (n > 10 && strcmp(pi->path + n - 10, " (deleted)") == 0);
 }
 
 /* Whether pid is still in the host's mount namespace (that of pid 1). The
@@ -153,13 +185,17 @@ static bool in_host_mnt(proc_plugin *p, pid_t pid)
  * is the full subject, the same fields proc.exec carries and learning
  * stored; not allowed (an UNKNOWN included: nothing allowed it) means
  * killed. */
-static bool must_kill(proc_plugin *p, const procinfo *pi, const char *user)
+static bool must_kill(proc_plugin *p, const procinfo *pi, const char *user, bool odd)
 {
     if (p->wv.mode != VG_MODE_PROTECT || (!p->wv.id[0] && !p->protect_nodes) ||
         !VG_HOST_HAS(p->api, decide))
         return false;
     if (p->wv.id[0] && in_host_mnt(p, pi->pid))
         return false;
+    /* A fileless program's "path" is a name its maker chose: no rule can
+     * name what it runs. */
+    if (odd)
+        return true;
     vg_subject s = {.plane = VG_PLANE_PROC,
                     .group = p->wv.group,
                     .proc = {.name = pi->name, .path = pi->path, .user = user}};
@@ -181,9 +217,7 @@ static void kill_denied(proc_plugin *p, const procinfo *pi, const char *user)
     if (ran > atomic_load(&p->kill_ns_max))
         atomic_store(&p->kill_ns_max, ran);
     msgpack_packer pk;
-    p->sb.size = 0;
-    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 9);
+    begin_body(p, &pk, 9);
     kv_str(&pk, "action", "deny");
     kv_str(&pk, "enforcement", "kill");
     kv_int(&pk, "ran_ns", (int64_t)ran);
@@ -196,49 +230,178 @@ static void kill_denied(proc_plugin *p, const procinfo *pi, const char *user)
     publish(p, p->t_violation, VG_SEV_WARNING);
 }
 
-/* proc.exec, or its violation when a protected group does not allow it.
- * When /proc is already gone, the event still says what the kernel told:
- * the pid, and "gone": true. */
+/* What the kernel exec'd, from the exec opens it told at the exec (when the
+ * process is in a container): the program's path, and for a script, the
+ * script as the process's path and name with its interpreter beside.
+ * These are known however soon the process exited; /proc/<pid>/exe is not
+ * (a zombie has none). Returns the script interpreter's path or NULL. */
+/* A name from a file's path: its last component, cut as comm is. */
+static void name_of_path(char *name, size_t size, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t len = strnlen(base, size - 1);
+    memcpy(name, base, len);
+    name[len] = '\0';
+}
+
+static const char *exec_paths(proc_plugin *p, procinfo *pi, exec_chain *c,
+                              const struct exec_event *e)
+{
+    bool later = false, from_proc = !e;
+    c->n = 0;
+    c->workload[0] = '\0';
+    if (!p->ew)
+        return NULL;
+    /* The probe says which file the exec ran: the kernel's dev_t is
+     * major << 20 | minor. */
+    if (e ? !execwatch_take_file(p->ew, pi->pid, e->exe_dev >> 20, e->exe_dev & 0xfffff,
+                                 e->exe_ino, c)
+          : !execwatch_take(p->ew, pi->pid, c, &later))
+        return NULL;
+    const char *prog = exec_chain_program(c);
+    const char *script = exec_chain_script(c);
+    if (later && from_proc && c->n > 0) {
+        /* /proc shows the program the process exec'd after this one: of
+         * this exec only what the kernel told is known; the name is its
+         * file's. */
+        name_of_path(pi->name, sizeof(pi->name), c->path[0]);
+        pi->cmdline[0] = '\0';
+        pi->stdio_socket = false;
+    }
+    if (script) {
+        name_of_path(pi->name, sizeof(pi->name), script);
+        snprintf(pi->path, sizeof(pi->path), "%s", script);
+        return prog ? prog : "";
+    }
+    if (prog)
+        snprintf(pi->path, sizeof(pi->path), "%s", prog);
+    return NULL;
+}
+
+static void publish_fileless(proc_plugin *p, const procinfo *pi, const char *user, bool killed)
+{
+    msgpack_packer pk;
+    begin_body(p, &pk, 8);
+    kv_str(&pk, "incident", "fileless_exec");
+    kv_str(&pk, "message", "a program ran from memory or a deleted file");
+    kv_str(&pk, "action", killed ? "deny" : "alert");
+    kv_str(&pk, "event_type", "proc.exec");
+    kv_int(&pk, "pid", pi->pid);
+    kv_str(&pk, "name", pi->name);
+    kv_str(&pk, "path", pi->path);
+    kv_str(&pk, "user", user);
+    publish(p, p->t_incident, VG_SEV_CRITICAL);
+}
+
+/* proc.exec of the process in pi (its workload in p->wv), or its violation
+ * when a protected group does not allow it. interp: a script's
+ * interpreter, or NULL. */
+static void report_exec(proc_plugin *p, procinfo *pi, const char *interp, bool rescan)
+{
+    char user[16];
+    snprintf(user, sizeof(user), "%u", (unsigned)pi->euid);
+    bool odd = p->wv.id[0] && fileless(pi) && !in_host_mnt(p, pi->pid);
+    if (must_kill(p, pi, user, odd)) {
+        kill_denied(p, pi, user);
+        if (odd)
+            publish_fileless(p, pi, user, true);
+        return;
+    }
+    if (odd)
+        publish_fileless(p, pi, user, false);
+    const pidtab_entry *parent = pidtab_get(p->pids, pi->ppid);
+    msgpack_packer pk;
+    begin_body(p, &pk, 13 + (rescan ? 1 : 0) + (interp ? 1 : 0) + (odd ? 1 : 0));
+    kv_int(&pk, "pid", pi->pid);
+    kv_str(&pk, "user", user);
+    kv_int(&pk, "ppid", pi->ppid);
+    kv_str(&pk, "name", pi->name);
+    kv_str(&pk, "path", pi->path);
+    kv_str(&pk, "cmdline", pi->cmdline);
+    kv_int(&pk, "uid", pi->uid);
+    kv_int(&pk, "euid", pi->euid);
+    kv_int(&pk, "gid", pi->gid);
+    /* The parent as the table knows it (its argv[0] name); the probe's
+     * view of it at the exec when the table does not know it, and always
+     * for its euid: the table may not have seen its last uid change yet. */
+    kv_str(&pk, "parent_name", parent ? parent->name : pi->parent_name);
+    kv_int(&pk, "parent_euid",
+           pi->parent_euid >= 0 ? pi->parent_euid : parent ? (int64_t)parent->euid : -1);
+    kv_str(&pk, "cgroup", pi->cgroup);
+    kv_bool(&pk, "stdio_socket", pi->stdio_socket);
+    if (interp)
+        kv_str(&pk, "interpreter", interp);
+    if (odd)
+        kv_bool(&pk, "fileless", true);
+    if (rescan)
+        kv_bool(&pk, "rescan", true);
+    remember(p, pi);
+    publish(p, p->t_exec, VG_SEV_INFO);
+}
+
+/* An exec told by the proc connector (no BPF probe), or found by a rescan:
+ * its details from /proc. When /proc is already gone, the event still says
+ * what the kernel told: the pid, and "gone": true. */
 static void on_exec(proc_plugin *p, pid_t pid, bool rescan)
 {
     procinfo pi;
-    bool gone = procinfo_read(p->proc_root, pid, &pi) < 0;
-    tag(p, pid);
-    char user[16];
-    snprintf(user, sizeof(user), "%u", gone ? 0u : (unsigned)pi.euid);
-    if (!gone && must_kill(p, &pi, user)) {
-        kill_denied(p, &pi, user);
-        return;
-    }
-    msgpack_packer pk;
-    p->sb.size = 0;
-    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
-    if (gone) {
-        msgpack_pack_map(&pk, 2);
+    if (procinfo_read(p->proc_root, pid, &pi) < 0) {
+        tag(p, pid);
+        msgpack_packer pk;
+        begin_body(p, &pk, 2);
         kv_int(&pk, "pid", pid);
         kv_bool(&pk, "gone", true);
         publish(p, p->t_exec, VG_SEV_INFO);
         return;
     }
-    const pidtab_entry *parent = pidtab_get(p->pids, pi.ppid);
-    msgpack_pack_map(&pk, 13 + (rescan ? 1 : 0));
-    kv_int(&pk, "pid", pi.pid);
-    kv_str(&pk, "user", user);
-    kv_int(&pk, "ppid", pi.ppid);
-    kv_str(&pk, "name", pi.name);
-    kv_str(&pk, "path", pi.path);
-    kv_str(&pk, "cmdline", pi.cmdline);
-    kv_int(&pk, "uid", pi.uid);
-    kv_int(&pk, "euid", pi.euid);
-    kv_int(&pk, "gid", pi.gid);
-    kv_str(&pk, "parent_name", parent ? parent->name : "");
-    kv_int(&pk, "parent_euid", parent ? (int64_t)parent->euid : -1);
-    kv_str(&pk, "cgroup", pi.cgroup);
-    kv_bool(&pk, "stdio_socket", pi.stdio_socket);
-    if (rescan)
-        kv_bool(&pk, "rescan", true);
-    remember(p, &pi);
-    publish(p, p->t_exec, VG_SEV_INFO);
+    exec_chain chain;
+    const char *interp = exec_paths(p, &pi, &chain, NULL);
+    tag(p, pid);
+    report_exec(p, &pi, interp, rescan);
+}
+
+/* An exec told by the BPF probe: who, as whom and with which arguments
+ * are the kernel's at the exec; what it ran, from the exec opens of a
+ * container, or /proc/<pid>/exe on the host; the workload from the
+ * process's cgroup, or from the file's mount when it is gone already. */
+static void on_bpf_exec(const struct exec_event *e, void *arg)
+{
+    proc_plugin *p = arg;
+    procinfo pi;
+    memset(&pi, 0, sizeof(pi));
+    pi.pid = (pid_t)e->pid;
+    pi.ppid = (pid_t)e->ppid;
+    pi.uid = e->uid;
+    pi.euid = e->euid;
+    pi.gid = e->gid;
+    pi.egid = e->egid;
+    pi.parent_euid = e->parent_euid;
+    memcpy(pi.name, e->comm, sizeof(pi.name));
+    pi.name[sizeof(pi.name) - 1] = '\0';
+    memcpy(pi.parent_name, e->parent_comm, sizeof(pi.parent_name));
+    pi.parent_name[sizeof(pi.parent_name) - 1] = '\0';
+    procinfo_set_args(&pi, e->args, e->args_len < sizeof(e->args) ? e->args_len : 0);
+    exec_chain chain;
+    const char *interp = exec_paths(p, &pi, &chain, e);
+    if (!chain.n)
+        procinfo_read_exe(p->proc_root, pi.pid, &pi);
+    pi.stdio_socket = e->stdio_socket;
+    p->event_ns = e->ns;
+    const cgcache_entry *known = cgcache_get(p->cg, e->cgroup_id);
+    if (known) {
+        snprintf(pi.cgroup, sizeof(pi.cgroup), "%s", known->cgroup);
+        p->wv = known->wv;
+    } else {
+        procinfo_read_cgroup(p->proc_root, pi.pid, &pi);
+        if (tag(p, pi.pid) && pi.cgroup[0])
+            cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv);
+        else if (chain.workload[0]) {
+            memcpy(p->wv.id, chain.workload, sizeof(p->wv.id));
+            memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
+        }
+    }
+    report_exec(p, &pi, interp, false);
 }
 
 /* proc.uid: the uids before (from the table) and after, so a policy can see
@@ -250,9 +413,7 @@ static void on_uid(proc_plugin *p, const struct proc_event *ev)
     pidtab_entry e = old ? *old : (pidtab_entry){.pid = pid};
     tag(p, pid);
     msgpack_packer pk;
-    p->sb.size = 0;
-    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 6);
+    begin_body(p, &pk, 6);
     kv_int(&pk, "pid", pid);
     kv_str(&pk, "name", e.name);
     kv_int(&pk, "uid", ev->event_data.id.r.ruid);
@@ -274,9 +435,7 @@ static void on_gid(proc_plugin *p, const struct proc_event *ev)
     const pidtab_entry *e = pidtab_get(p->pids, pid);
     tag(p, pid);
     msgpack_packer pk;
-    p->sb.size = 0;
-    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 4);
+    begin_body(p, &pk, 4);
     kv_int(&pk, "pid", pid);
     kv_str(&pk, "name", e ? e->name : "");
     kv_int(&pk, "gid", ev->event_data.id.r.rgid);
@@ -295,9 +454,7 @@ static void on_exit_event(proc_plugin *p, const struct proc_event *ev)
     /* /proc still has the exiting process (a zombie) most of the time. */
     tag(p, pid);
     msgpack_packer pk;
-    p->sb.size = 0;
-    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 4);
+    begin_body(p, &pk, 4);
     kv_int(&pk, "pid", pid);
     kv_str(&pk, "name", e ? e->name : "");
     kv_int(&pk, "exit_code", (status >> 8) & 0xff);
@@ -315,7 +472,9 @@ static void on_event(const struct proc_event *ev, void *arg)
         on_fork(p, ev);
         break;
     case PROC_EVENT_EXEC:
-        if (ev->event_data.exec.process_pid == ev->event_data.exec.process_tgid)
+        /* With the probe, execs come from it, with what /proc would be
+         * too late to tell. */
+        if (!p->bx && ev->event_data.exec.process_pid == ev->event_data.exec.process_tgid)
             on_exec(p, ev->event_data.exec.process_tgid, false);
         break;
     case PROC_EVENT_UID:
@@ -325,6 +484,10 @@ static void on_event(const struct proc_event *ev, void *arg)
         on_gid(p, ev);
         break;
     case PROC_EVENT_EXIT:
+        /* The probe's record of an exec is written before the exit is
+         * sent: handled first, so that the exit finds what it ran. */
+        if (p->bx)
+            bpfexec_drain(p->bx);
         on_exit_event(p, ev);
         break;
     default:
@@ -359,9 +522,7 @@ static void note_overflow(proc_plugin *p)
 {
     unsigned long n = atomic_fetch_add(&p->overflows, 1) + 1;
     msgpack_packer pk;
-    p->sb.size = 0;
-    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
+    begin_body(p, &pk, 1);
     kv_int(&pk, "overflows", (int64_t)n);
     memset(&p->wv, 0, sizeof(p->wv));
     publish(p, p->t_overflow, VG_SEV_WARNING);
@@ -383,11 +544,16 @@ static void publish_stats(proc_plugin *p)
 {
     protect_stats st;
     protect_stats_get(p->prot, &st);
+    execwatch_stats es;
+    execwatch_stats_get(p->ew, &es);
     msgpack_packer pk;
-    p->sb.size = 0;
-    msgpack_packer_init(&pk, &p->sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 12);
+    begin_body(p, &pk, 17);
     kv_bool(&pk, "pre_exec", p->prot != NULL);
+    kv_bool(&pk, "exec_probe", p->bx != NULL);
+    kv_int(&pk, "exec_dropped", p->bx ? (int64_t)bpfexec_dropped(p->bx) : 0);
+    kv_int(&pk, "exec_opens", (int64_t)es.opens);
+    kv_int(&pk, "exec_opens_unclaimed", (int64_t)es.unclaimed);
+    kv_int(&pk, "tracked_workloads", (int64_t)es.marked);
     kv_int(&pk, "exec_checks", (int64_t)st.events);
     kv_int(&pk, "exec_denied", (int64_t)st.denied);
     kv_int(&pk, "exec_failed", (int64_t)st.failed);
@@ -419,14 +585,22 @@ static int stats_due(proc_plugin *p)
 static void *reader(void *arg)
 {
     proc_plugin *p = arg;
-    struct pollfd fds[2] = {{.fd = cn_fd(p->sk), .events = POLLIN},
-                            {.fd = p->stop_fd, .events = POLLIN}};
+    struct pollfd fds[4] = {{.fd = cn_fd(p->sk), .events = POLLIN},
+                            {.fd = p->stop_fd, .events = POLLIN},
+                            {.fd = p->ew ? execwatch_fd(p->ew) : -1, .events = POLLIN},
+                            {.fd = p->bx ? bpfexec_fd(p->bx) : -1, .events = POLLIN}};
     p->next_stats_ms = now_ms() + p->stats_interval_ms;
     for (;;) {
-        if (poll(fds, 2, stats_due(p)) < 0 && errno != EINTR)
+        if (poll(fds, 4, stats_due(p)) < 0 && errno != EINTR)
             break;
         if (fds[1].revents)
             break;
+        /* Exec opens are read as they come, so that few wait for their
+         * exec event; those of an exec event being handled are read then. */
+        if (fds[2].revents & POLLIN)
+            execwatch_drain(p->ew);
+        if (fds[3].revents & POLLIN)
+            bpfexec_drain(p->bx);
         if (!(fds[0].revents & POLLIN))
             continue;
         int rc;
@@ -476,6 +650,7 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     p->t_overflow = api->event_type(h, "proc.overflow");
     p->t_violation = api->event_type(h, "proc.violation");
     p->t_stats = api->event_type(h, "proc.stats");
+    p->t_incident = api->event_type(h, "proc.incident");
     const char *fail_mode = "allow";
     api->config_string(h, "fail_mode", &fail_mode);
     if (strcmp(fail_mode, "allow") != 0 && strcmp(fail_mode, "deny") != 0) {
@@ -505,16 +680,33 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
 static void on_workloads_changed(void *arg, const void *rec, size_t len)
 {
     proc_plugin *p = arg;
+    if (p->cg)
+        cgcache_bump(p->cg);
     protect_sync(p->prot);
+    execwatch_sync(p->ew);
 }
 
-/* Pre-exec protection, when the kernel and our capabilities allow it; the
- * kill at the exec event works without it. */
+static void follow_workloads(proc_plugin *p)
+{
+    static const char *const types[] = {"workload.start", "workload.stop", "group.mode"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (p->api->subscribe(p->h, types[i], on_workloads_changed, p) < 0)
+            p->api->log(p->h, VG_LOG_WARN, "cannot follow %s: exec protection may lag", types[i]);
+}
+
+/* Pre-exec protection, and the exec opens that name what containers exec,
+ * when the kernel and our capabilities allow them; the kill at the exec
+ * event and paths from /proc work without. */
 static void start_protection(proc_plugin *p)
 {
     if (!VG_HOST_HAS(p->api, decide))
         return;
+    /* Exec opens are read by the reader thread: none without it. */
+    if (!p->sk || execwatch_new(p->api, p->h, &p->ew) < 0)
+        p->ew = NULL;
     int rc = protect_new(p->api, p->h, p->fail_verdict, p->protect_nodes, &p->prot);
+    follow_workloads(p); /* also for the exec probe's cache of workloads */
+    execwatch_sync(p->ew);
     if (rc < 0) {
         p->api->set_state(p->h, VG_PLUGIN_DEGRADED,
                           rc == -EPERM
@@ -524,10 +716,6 @@ static void start_protection(proc_plugin *p)
                                 "on this kernel; protect mode kills at exec instead");
         return;
     }
-    static const char *const types[] = {"workload.start", "workload.stop", "group.mode"};
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-        if (p->api->subscribe(p->h, types[i], on_workloads_changed, p) < 0)
-            p->api->log(p->h, VG_LOG_WARN, "cannot follow %s: exec protection may lag", types[i]);
     protect_sync(p->prot);
 }
 
@@ -545,6 +733,14 @@ static int start(void *priv)
         return 0;
     }
     start_protection(p);
+    p->cg = calloc(1, sizeof(*p->cg));
+    int brc = p->cg ? bpfexec_open(on_bpf_exec, p, &p->bx) : -ENOMEM;
+    if (brc < 0) {
+        p->bx = NULL;
+        p->api->log(p->h, brc == -ENOSYS ? VG_LOG_DEBUG : VG_LOG_INFO,
+                    "no BPF exec probe (%s): execs from the proc connector and /proc",
+                    brc == -ENOSYS ? "not built in" : strerror(-brc));
+    }
     prime(p);
     p->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (p->stop_fd < 0 || pthread_create(&p->thread, NULL, reader, p) != 0) {
@@ -568,6 +764,9 @@ static void stop(void *priv)
     if (p->stop_fd >= 0)
         close(p->stop_fd);
     protect_free(p->prot);
+    execwatch_free(p->ew);
+    bpfexec_close(p->bx);
+    free(p->cg);
     cn_close(p->sk);
     pidtab_free(p->pids);
     msgpack_sbuffer_destroy(&p->sb);

@@ -53,13 +53,13 @@ static int read_status(const char *root, pid_t pid, procinfo *pi)
     return 0;
 }
 
-static void read_cmdline(const char *root, pid_t pid, procinfo *pi)
+void procinfo_set_args(procinfo *pi, const char *args, size_t len)
 {
-    ssize_t n = slurp(root, pid, "cmdline", pi->cmdline, sizeof(pi->cmdline));
-    if (n <= 0) {
-        pi->cmdline[0] = '\0';
-        return;
-    }
+    if (len >= sizeof(pi->cmdline))
+        len = sizeof(pi->cmdline) - 1;
+    memcpy(pi->cmdline, args, len);
+    pi->cmdline[len] = '\0';
+    ssize_t n = (ssize_t)len;
     /* The name is argv[0]'s last component: what a multi-call binary
      * (busybox) goes by to choose its applet, and what a shell passes.
      * comm would say "exe" for busybox's sh running an applet through
@@ -67,9 +67,9 @@ static void read_cmdline(const char *root, pid_t pid, procinfo *pi)
     if (pi->cmdline[0]) {
         const char *slash = strrchr(pi->cmdline, '/');
         const char *base = slash ? slash + 1 : pi->cmdline;
-        size_t len = strnlen(base, sizeof(pi->name) - 1);
-        memcpy(pi->name, base, len);
-        pi->name[len] = '\0';
+        size_t blen = strnlen(base, sizeof(pi->name) - 1);
+        memcpy(pi->name, base, blen);
+        pi->name[blen] = '\0';
     }
     for (ssize_t i = 0; i < n; i++)
         if (pi->cmdline[i] == '\0')
@@ -78,9 +78,20 @@ static void read_cmdline(const char *root, pid_t pid, procinfo *pi)
         pi->cmdline[--n] = '\0';
 }
 
+static void read_cmdline(const char *root, pid_t pid, procinfo *pi)
+{
+    char buf[sizeof(pi->cmdline)];
+    ssize_t n = slurp(root, pid, "cmdline", buf, sizeof(buf));
+    if (n <= 0) {
+        pi->cmdline[0] = '\0';
+        return;
+    }
+    procinfo_set_args(pi, buf, (size_t)n);
+}
+
 /* The unified hierarchy's line ("0::/path") names the container on cgroup
  * v2 hosts; on v1 hosts (no such line) the first controller's line does. */
-static void read_cgroup(const char *root, pid_t pid, procinfo *pi)
+void procinfo_read_cgroup(const char *root, pid_t pid, procinfo *pi)
 {
     char buf[4096];
     pi->cgroup[0] = '\0';
@@ -157,13 +168,31 @@ int procinfo_read(const char *root, pid_t pid, procinfo *pi)
 {
     memset(pi, 0, sizeof(*pi));
     pi->pid = pid;
+    pi->parent_euid = -1;
     if (read_status(root, pid, pi) < 0)
         return -ESRCH;
     if (slurp(root, pid, "comm", pi->name, sizeof(pi->name)) > 0)
         pi->name[strcspn(pi->name, "\n")] = '\0';
-    read_link(root, pid, "exe", pi->path, sizeof(pi->path));
+    procinfo_read_exe(root, pid, pi);
     read_cmdline(root, pid, pi); /* argv[0] for the name, comm if none */
-    read_cgroup(root, pid, pi);
-    pi->stdio_socket = fd_is_net_socket(root, pid, 0) || fd_is_net_socket(root, pid, 1);
+    procinfo_read_cgroup(root, pid, pi);
+    procinfo_read_stdio(root, pid, pi);
     return 0;
+}
+
+void procinfo_read_exe(const char *root, pid_t pid, procinfo *pi)
+{
+    read_link(root, pid, "exe", pi->path, sizeof(pi->path));
+    /* A program is never a directory: "/" is a file that is the root of a
+     * mount outside the daemon's namespace, which d_path can name no
+     * better. runc 1.1 runs `runc init` from such a file (a read-only bind
+     * mount of its own binary, detached, against CVE-2019-5736). Not a
+     * path to learn: unknown. */
+    if (strcmp(pi->path, "/") == 0)
+        pi->path[0] = '\0';
+}
+
+void procinfo_read_stdio(const char *root, pid_t pid, procinfo *pi)
+{
+    pi->stdio_socket = fd_is_net_socket(root, pid, 0) || fd_is_net_socket(root, pid, 1);
 }

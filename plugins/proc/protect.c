@@ -9,53 +9,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/fanotify.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "execfile.h"
 #include "fanotify_engine.h"
+#include "mounts.h"
 #include "procinfo.h"
+#include "wmarks.h"
 
 /* Answer times in microsecond buckets; the last bucket holds everything
  * slower. Enough to tell a p99 of 20 us from one of 200 us. */
 #define LAT_BUCKETS 4096
 
-typedef struct marked {
-    char id[VG_WORKLOAD_MAX];
-    int pid;
-    bool seen;
-} marked;
-
-/* A marked mount and its workload: an exec permission event names the file,
- * whose mount says whose file system it is in one statx(), cheaper than
- * finding the process's workload from its cgroup. */
-typedef struct mount_owner {
-    uint64_t mnt_id;
-    char id[VG_WORKLOAD_MAX];
-    char group[VG_GROUP_MAX];
-} mount_owner;
-
 /* What decide() found out, for after(), which runs next on the same
  * permission thread: the engine's per-thread context. */
 typedef struct thread_ctx {
     bool valid;
+    bool loader; /* a dynamic loader run as a program: an incident too */
     vg_workload_view w;
     msgpack_sbuffer sb; /* the violation's body */
 } thread_ctx;
+
+/* An interpreter the kernel is about to open for an exec that was allowed:
+ * a dynamic program's loader (PT_INTERP), a script's "#!" interpreter. Its
+ * exec open is allowed as part of that exec, once, by the same process,
+ * shortly after; never on its own. */
+typedef struct pending {
+    pid_t pid; /* 0: free */
+    dev_t dev;
+    ino_t ino;
+    int64_t ns; /* when the exec that wants it was allowed */
+} pending;
+
+#define PENDING_SLOTS 256 /* execs between two opens of one execve, host-wide */
+#define PENDING_PROBE 8
+#define PENDING_NS 1000000000 /* the interpreter is opened microseconds later */
 
 struct protect {
     const vg_host_api *api;
     vg_host *h;
     fan_engine *fan;
     bool protect_nodes;
-    int t_violation;
-    marked *v; /* loop thread */
-    size_t n, cap;
-    pthread_mutex_t mlock; /* guards mounts: written by the loop, read by the engine */
-    mount_owner *mounts;
-    size_t nmounts, capmounts;
+    int t_violation, t_incident;
+    wmarks marks; /* loop thread */
     _Atomic uint64_t lat[LAT_BUCKETS];
     _Atomic uint64_t lat_max;
-    _Atomic uint64_t nmarked; /* pr->n, for other threads */
+    pthread_mutex_t plock; /* guards pend: every permission thread */
+    pending pend[PENDING_SLOTS];
 };
 
 /* ---- decisions (engine thread) ------------------------------------------ */
@@ -66,23 +71,84 @@ struct protect {
  * rules. */
 static bool owner_of(protect *pr, int fd, vg_workload_view *w)
 {
-    struct statx stx;
-    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) < 0 ||
-        !(stx.stx_mask & STATX_MNT_ID))
+    if (!wmarks_owner(&pr->marks, fd, w))
         return false;
-    bool found = false;
-    pthread_mutex_lock(&pr->mlock);
-    for (size_t i = 0; i < pr->nmounts && !found; i++) {
-        if (pr->mounts[i].mnt_id == stx.stx_mnt_id) {
-            memcpy(w->id, pr->mounts[i].id, sizeof(w->id));
-            memcpy(w->group, pr->mounts[i].group, sizeof(w->group));
-            w->mode = VG_MODE_PROTECT;
-            w->pid = 0;
-            found = true;
+    w->mode = VG_MODE_PROTECT; /* only protected workloads are marked */
+    w->pid = 0;
+    return true;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The file an exec of `ef` by pid will open next: its interpreter as the
+ * process sees it. Resolved inside the process's root (RESOLVE_IN_ROOT):
+ * through /proc/<pid>/root alone, an absolute symlink on the way (Debian's
+ * /lib64/ld-linux-x86-64.so.2) would lead to the host's file. A relative
+ * name is taken from the process's working directory. */
+static int interp_id(pid_t pid, const execfile *ef, struct stat *st)
+{
+    if (!ef->interp[0])
+        return -ENOENT;
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/%s", (int)pid, ef->interp[0] == '/' ? "root" : "cwd");
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+    int fd = (int)syscall(SYS_openat2, dfd, ef->interp, &how, sizeof(how));
+    int rc = fd < 0 || fstat(fd, st) < 0 ? -errno : 0;
+    if (fd >= 0)
+        close(fd);
+    close(dfd);
+    return rc;
+}
+
+/* Remembers that pid's exec, just allowed, will open this interpreter. */
+static void expect_interp(protect *pr, pid_t pid, const execfile *ef)
+{
+    struct stat st;
+    if (interp_id(pid, ef, &st) < 0)
+        return; /* its open is judged on its own, and fails */
+    int64_t now = mono_ns();
+    pthread_mutex_lock(&pr->plock);
+    pending *slot = NULL;
+    for (size_t i = 0; i < PENDING_PROBE; i++) {
+        pending *c = &pr->pend[((size_t)pid + i) % PENDING_SLOTS];
+        if (c->pid == pid || c->pid == 0 || now - c->ns > PENDING_NS) {
+            slot = c;
+            break;
+        }
+        if (!slot || c->ns < slot->ns)
+            slot = c; /* all busy: the oldest gives way */
+    }
+    *slot = (pending){.pid = pid, .dev = st.st_dev, .ino = st.st_ino, .ns = now};
+    pthread_mutex_unlock(&pr->plock);
+}
+
+/* Whether this exec open is the interpreter an allowed exec of pid is
+ * waiting for; the expectation is used up either way. */
+static bool interp_expected(protect *pr, pid_t pid, int fd)
+{
+    pending want = {0};
+    int64_t now = mono_ns();
+    pthread_mutex_lock(&pr->plock);
+    for (size_t i = 0; i < PENDING_PROBE; i++) {
+        pending *c = &pr->pend[((size_t)pid + i) % PENDING_SLOTS];
+        if (c->pid == pid) {
+            want = *c;
+            c->pid = 0;
+            break;
         }
     }
-    pthread_mutex_unlock(&pr->mlock);
-    return found;
+    pthread_mutex_unlock(&pr->plock);
+    struct stat st;
+    return want.pid && now - want.ns <= PENDING_NS && fstat(fd, &st) == 0 &&
+           st.st_dev == want.dev && st.st_ino == want.ino;
 }
 
 static int decide(void *arg, fan_request *req)
@@ -90,6 +156,7 @@ static int decide(void *arg, fan_request *req)
     protect *pr = arg;
     thread_ctx *cur = req->ctx;
     cur->valid = false;
+    cur->loader = false;
     if (!(req->mask & FAN_OPEN_EXEC_PERM))
         return FAN_VERDICT_ALLOW;
     vg_workload_view *w = &cur->w;
@@ -102,15 +169,34 @@ static int decide(void *arg, fan_request *req)
      * /proc/<pid>/root) is judged as a host process. */
     if (w->mode != VG_MODE_PROTECT || (!w->id[0] && !pr->protect_nodes))
         return FAN_VERDICT_ALLOW;
+    execfile ef;
+    execfile_read(req->fd, &ef);
+    /* The loader of an allowed dynamic program, the interpreter of an
+     * allowed script: part of that exec, which was judged. */
+    if (interp_expected(pr, req->pid, req->fd)) {
+        if (execfile_wants_interp(&ef))
+            expect_interp(pr, req->pid, &ef); /* a script's dynamic interpreter */
+        return FAN_VERDICT_ALLOW;
+    }
     if (!req->path[0])
         return -ENOENT;
+    /* A loader run as a program runs whatever file it is given, which the
+     * kernel never sees exec'd: refused whatever the rules say. */
+    if (execfile_is_loader(&ef, req->path)) {
+        cur->valid = cur->loader = true;
+        return FAN_VERDICT_DENY;
+    }
     /* The name the file will run as is not known yet: leaving it (and the
      * user) out asks whether some allowed process of the group runs this
      * file. The name is checked at the exec event (plugin.c). */
     vg_subject s = {.plane = VG_PLANE_PROC, .group = w->group, .proc = {.path = req->path}};
     int d = pr->api->decide(pr->h, &s);
     cur->valid = true;
-    return d == VG_DECIDE_ALLOW ? FAN_VERDICT_ALLOW : FAN_VERDICT_DENY;
+    if (d != VG_DECIDE_ALLOW)
+        return FAN_VERDICT_DENY;
+    if (execfile_wants_interp(&ef))
+        expect_interp(pr, req->pid, &ef);
+    return FAN_VERDICT_ALLOW;
 }
 
 static void kv_str(msgpack_packer *pk, const char *k, const char *v)
@@ -153,6 +239,29 @@ static void publish_denied(protect *pr, const fan_request *req)
                       .body = cur->sb.data,
                       .body_len = cur->sb.size};
     pr->api->publish(pr->h, &ev);
+    if (!cur->loader)
+        return;
+    /* The arguments the loader was given are not known here (the exec
+     * failed before they were copied): the command line is that of the
+     * process that tried, a shell's, which often tells. */
+    char cmd[1024] = "";
+    if (procinfo_read("/proc", req->pid, &pi) == 0)
+        snprintf(cmd, sizeof(cmd), "%s", pi.cmdline);
+    cur->sb.size = 0;
+    msgpack_pack_map(&pk, 8);
+    kv_str(&pk, "incident", "loader_exec");
+    kv_str(&pk, "message", "a program run through the dynamic loader was refused");
+    kv_str(&pk, "action", "deny");
+    kv_str(&pk, "event_type", "proc.exec");
+    kv_int(&pk, "pid", req->pid);
+    kv_str(&pk, "path", req->path);
+    kv_str(&pk, "user", user);
+    kv_str(&pk, "cmdline", cmd);
+    ev.type = pr->t_incident;
+    ev.severity = VG_SEV_CRITICAL;
+    ev.body = cur->sb.data;
+    ev.body_len = cur->sb.size;
+    pr->api->publish(pr->h, &ev);
 }
 
 static void after(void *arg, const fan_request *req, int verdict, int64_t answer_ns)
@@ -177,161 +286,46 @@ static void ctx_end(void *arg, void *ctx)
 
 /* ---- marks (loop thread) ------------------------------------------------ */
 
-static void owner_add(protect *pr, const char *path, const vg_workload_view *w)
-{
-    struct statx stx;
-    if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) < 0 ||
-        !(stx.stx_mask & STATX_MNT_ID))
-        return; /* events on it fall back to the process's workload */
-    pthread_mutex_lock(&pr->mlock);
-    if (pr->nmounts == pr->capmounts) {
-        size_t cap = pr->capmounts ? pr->capmounts * 2 : 16;
-        mount_owner *v = realloc(pr->mounts, cap * sizeof(*v));
-        if (!v) {
-            pthread_mutex_unlock(&pr->mlock);
-            return;
-        }
-        pr->mounts = v;
-        pr->capmounts = cap;
-    }
-    mount_owner *o = &pr->mounts[pr->nmounts++];
-    o->mnt_id = stx.stx_mnt_id;
-    snprintf(o->id, sizeof(o->id), "%s", w->id);
-    snprintf(o->group, sizeof(o->group), "%s", w->group);
-    pthread_mutex_unlock(&pr->mlock);
-}
+typedef struct mark_arg {
+    protect *pr;
+    const vg_workload_view *w; /* NULL: unmark */
+} mark_arg;
 
-static void owner_del(protect *pr, const char *id)
+/* One exec-capable mount of the workload: marked and owned, or unmarked.
+ * Mounts that refuse permission events (proc, sysfs) are skipped. */
+static int mark_mount(const char *path, bool root, void *arg)
 {
-    pthread_mutex_lock(&pr->mlock);
-    for (size_t i = 0; i < pr->nmounts;) {
-        if (strcmp(pr->mounts[i].id, id) == 0)
-            pr->mounts[i] = pr->mounts[--pr->nmounts];
-        else
-            i++;
-    }
-    pthread_mutex_unlock(&pr->mlock);
-}
-
-/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-    char *o = s;
-    for (; *s; s++) {
-        if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
-            *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-            s += 3;
-        } else {
-            *o++ = *s;
-        }
-    }
-    *o = '\0';
-}
-
-/* Marks (or unmarks) the workload's root mount, then every other mount of
- * its namespace that allows exec: a binary copied to a writable tmpfs
- * (/dev in a runc container) must not escape the check. Mounts that refuse
- * permission events (proc, sysfs) are skipped. Returns the root's result. */
-static int mark_workload(protect *pr, int pid, const vg_workload_view *w)
-{
-    bool add = w != NULL;
-    char path[4200];
-    snprintf(path, sizeof(path), "/proc/%d/root", pid);
-    int (*op)(fan_engine *, const char *, uint64_t, bool) =
-        add ? fan_engine_mark : fan_engine_unmark;
-    int rc = op(pr->fan, path, FAN_OPEN_EXEC_PERM, false);
-    if (rc == 0 && add)
-        owner_add(pr, path, w);
-    snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
-    FILE *f = fopen(path, "re");
-    char line[4096];
-    while (f && fgets(line, sizeof(line), f)) {
-        /* id parent major:minor root mountpoint options ... */
-        char *save, *tok = strtok_r(line, " ", &save);
-        char *mp = NULL, *opts = NULL;
-        for (int i = 0; tok && i < 6; i++, tok = strtok_r(NULL, " ", &save)) {
-            if (i == 4)
-                mp = tok;
-            else if (i == 5)
-                opts = tok;
-        }
-        if (!mp || !opts || strcmp(mp, "/") == 0 || strstr(opts, "noexec"))
-            continue;
-        unescape(mp);
-        snprintf(path, sizeof(path), "/proc/%d/root%s", pid, mp);
-        int r = op(pr->fan, path, FAN_OPEN_EXEC_PERM, false);
-        if (r < 0 && add)
-            pr->api->log(pr->h, VG_LOG_DEBUG, "no exec mark on %s: %s", path, strerror(-r));
-        else if (r == 0 && add)
-            owner_add(pr, path, w);
-    }
-    if (f)
-        fclose(f);
+    mark_arg *a = arg;
+    int rc = a->w ? fan_engine_mark(a->pr->fan, path, FAN_OPEN_EXEC_PERM, false)
+                  : fan_engine_unmark(a->pr->fan, path, FAN_OPEN_EXEC_PERM, false);
+    if (rc == 0 && a->w)
+        wmarks_own(&a->pr->marks, path, a->w);
+    else if (rc < 0 && a->w && !root)
+        a->pr->api->log(a->pr->h, VG_LOG_DEBUG, "no exec mark on %s: %s", path, strerror(-rc));
     return rc;
 }
 
-static marked *find(protect *pr, const char *id)
+static bool wants_marks(const vg_workload_view *w, void *arg)
 {
-    for (size_t i = 0; i < pr->n; i++)
-        if (strcmp(pr->v[i].id, id) == 0)
-            return &pr->v[i];
-    return NULL;
+    return w->mode == VG_MODE_PROTECT;
 }
 
-static void sync_one(void *arg, const vg_workload_view *w)
+static int mark_workload(int pid, const vg_workload_view *w, void *arg)
 {
-    protect *pr = arg;
-    if (w->mode != VG_MODE_PROTECT || !w->id[0] || w->pid <= 0)
-        return;
-    marked *m = find(pr, w->id);
-    if (m && m->pid == w->pid) {
-        m->seen = true;
-        return;
-    }
-    if (!m) {
-        if (pr->n == pr->cap) {
-            size_t cap = pr->cap ? pr->cap * 2 : 16;
-            marked *v = realloc(pr->v, cap * sizeof(*v));
-            if (!v)
-                return; /* retried at the next sync */
-            pr->v = v;
-            pr->cap = cap;
-        }
-        m = &pr->v[pr->n++];
-        snprintf(m->id, sizeof(m->id), "%s", w->id);
-    } else {
-        owner_del(pr, m->id); /* the same id with a new init: marked anew */
-    }
-    m->pid = w->pid;
-    m->seen = true;
-    int rc = mark_workload(pr, w->pid, w);
-    if (rc < 0)
-        pr->api->log(pr->h, VG_LOG_WARN, "cannot protect %s (pid %d): %s", w->id, w->pid,
-                     strerror(-rc));
-    else
-        pr->api->log(pr->h, VG_LOG_INFO, "exec protection on for %s", w->id);
+    mark_arg a = {.pr = arg, .w = w};
+    return exec_mounts_each(pid, mark_mount, &a);
+}
+
+static void unmark_workload(int pid, const char *id, void *arg)
+{
+    mark_arg a = {.pr = arg, .w = NULL};
+    exec_mounts_each(pid, mark_mount, &a);
 }
 
 void protect_sync(protect *pr)
 {
-    if (!pr)
-        return;
-    for (size_t i = 0; i < pr->n; i++)
-        pr->v[i].seen = false;
-    pr->api->workloads_each(pr->h, sync_one, pr);
-    for (size_t i = 0; i < pr->n;) {
-        if (pr->v[i].seen) {
-            i++;
-            continue;
-        }
-        /* A workload gone takes its mounts and marks along; one that left
-         * protect mode keeps running and is unmarked. */
-        mark_workload(pr, pr->v[i].pid, NULL);
-        owner_del(pr, pr->v[i].id);
-        pr->api->log(pr->h, VG_LOG_INFO, "exec protection off for %s", pr->v[i].id);
-        pr->v[i] = pr->v[--pr->n];
-    }
-    atomic_store(&pr->nmarked, pr->n);
+    if (pr)
+        wmarks_sync(&pr->marks);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -346,7 +340,14 @@ int protect_new(const vg_host_api *api, vg_host *h, int fail_verdict, bool prote
     pr->h = h;
     pr->protect_nodes = protect_nodes;
     pr->t_violation = api->event_type(h, "proc.violation");
-    pthread_mutex_init(&pr->mlock, NULL);
+    pr->t_incident = api->event_type(h, "proc.incident");
+    pthread_mutex_init(&pr->plock, NULL);
+    wmarks_ops mops = {.wants = wants_marks,
+                       .mark = mark_workload,
+                       .unmark = unmark_workload,
+                       .arg = pr,
+                       .what = "exec protection"};
+    wmarks_init(&pr->marks, api, h, &mops);
     /* A zeroed msgpack_sbuffer is an empty one: the context needs no init. */
     fan_ops ops = {.decide = decide,
                    .after = after,
@@ -358,7 +359,8 @@ int protect_new(const vg_host_api *api, vg_host *h, int fail_verdict, bool prote
     if (rc == 0 && (rc = fan_engine_start(pr->fan)) < 0)
         fan_engine_free(pr->fan);
     if (rc < 0) {
-        pthread_mutex_destroy(&pr->mlock);
+        pthread_mutex_destroy(&pr->plock);
+        wmarks_free(&pr->marks);
         free(pr);
         return rc;
     }
@@ -389,7 +391,7 @@ void protect_stats_get(protect *pr, protect_stats *out)
     out->failed = fs.failed;
     out->overflows = fs.queue_overflows;
     out->threads = fs.threads;
-    out->marked = atomic_load(&pr->nmarked);
+    out->marked = wmarks_count(&pr->marks);
     uint64_t lat[LAT_BUCKETS];
     uint64_t total = 0;
     for (size_t i = 0; i < LAT_BUCKETS; i++)
@@ -406,8 +408,7 @@ void protect_free(protect *pr)
     if (!pr)
         return;
     fan_engine_free(pr->fan);
-    pthread_mutex_destroy(&pr->mlock);
-    free(pr->mounts);
-    free(pr->v);
+    pthread_mutex_destroy(&pr->plock);
+    wmarks_free(&pr->marks);
     free(pr);
 }

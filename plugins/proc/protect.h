@@ -5,7 +5,10 @@
  * exec of a file that no allow rule of the workload's group names (by path,
  * whatever the name: see docs/proc.md on multi-call binaries) fails with
  * EPERM, and a proc.violation with action "deny" is published after the
- * answer was written.
+ * answer was written. The exec open of a dynamic program's loader or a
+ * script's interpreter is allowed as part of the allowed exec that names
+ * it (same process, same inode, once); a loader exec'd as a program is
+ * refused whatever the rules say (proc.incident "loader_exec").
  *
  * Threads: protect_new, protect_sync and protect_free on the loop thread;
  * the decisions run on the engine's permission threads (one per CPU, so

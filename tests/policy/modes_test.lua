@@ -114,3 +114,14 @@ test.case("a peer that is not a group leaves the group's own mode", function()
   ev.peer_kind = "address"
   test.eq(test.feed(ev).verdict, "alert", "address peer")
 end)
+
+test.case("a process without a path, or a fileless one, teaches nothing", function()
+  local nopath = { type = "proc.exec", group = "web", workload = "w1", pid = 44,
+                   name = "true", path = "", user = "0", uid = 0, euid = 0, parent_euid = 0 }
+  test.eq(test.feed(nopath).verdict, nil, "verdict without a path")
+  local memfd = { type = "proc.exec", group = "web", workload = "w1", pid = 45,
+                  name = "x", path = "/memfd:x (deleted)", fileless = true, user = "0",
+                  uid = 0, euid = 0, parent_euid = 0 }
+  test.eq(test.feed(memfd).verdict, nil, "verdict of a fileless program")
+  test.eq(test.rules("web"), 0, "nothing learned")
+end)

@@ -78,9 +78,14 @@ static void test_deny_rules(void **state)
     /* A deny of every name and user of the file wins over any allow. */
     put(r, proc_rule("web", "*", "/bin/busybox", "*", VG_RULE_DENY));
     assert_int_equal(any3(r, "web", "", "/bin/busybox", ""), VG_RULE_DENY);
-    /* A rule with "*" for the path fits any file. */
+    /* A rule without a path (learned from a process whose program was not
+     * known, or written so) allows no file before its exec. */
     put(r, proc_rule("web", "tool", "*", "0", VG_RULE_ALLOW));
-    assert_int_equal(any3(r, "web", "", "/opt/anything", ""), VG_RULE_ALLOW);
+    assert_int_equal(any3(r, "web", "", "/opt/anything", ""), -1);
+    assert_int_equal(any3(r, "web", "", "/bin/cat", ""), -1);
+    /* A rule naming the file, whatever the name and user, does. */
+    put(r, proc_rule("web", "*", "/opt/tool", "*", VG_RULE_ALLOW));
+    assert_int_equal(any3(r, "web", "", "/opt/tool", ""), VG_RULE_ALLOW);
     vg_rules_free(r);
 }
 

@@ -1,0 +1,29 @@
+/*
+ * The record the exec probe (exec.bpf.c) writes into its ring buffer for
+ * each exec, read by bpfexec.c. Shared by the BPF program and the plugin:
+ * fixed-size fields only.
+ */
+#ifndef PROC_EXEC_EVENT_H
+#define PROC_EXEC_EVENT_H
+
+#define EXEC_COMM_MAX 16
+#define EXEC_FILENAME_MAX 256
+#define EXEC_ARGS_MAX 1024 /* argv, NUL-separated, cut there */
+
+struct exec_event {
+    unsigned long long ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+    unsigned long long cgroup_id; /* the process's cgroup (v2) */
+    unsigned int pid, ppid;       /* thread-group ids */
+    unsigned int uid, euid, gid, egid;
+    unsigned int parent_euid; /* the parent's, at the exec */
+    unsigned int stdio_socket; /* stdin or stdout is a TCP/UDP socket */
+    unsigned int exe_dev;      /* the program's file (a script's interpreter): */
+    unsigned long long exe_ino; /* its device (the kernel's encoding), inode */
+    unsigned int args_len;    /* bytes of args used */
+    char comm[EXEC_COMM_MAX];
+    char parent_comm[EXEC_COMM_MAX];
+    char filename[EXEC_FILENAME_MAX]; /* the name given to execve, as given */
+    char args[EXEC_ARGS_MAX];
+};
+
+#endif

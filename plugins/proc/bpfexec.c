@@ -1,0 +1,109 @@
+/* The BPF exec event source; see bpfexec.h. */
+#include "bpfexec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#ifdef VIGIL_BPF
+#include <bpf/libbpf.h>
+
+#include "exec.skel.h"
+
+struct bpfexec {
+    struct exec_bpf *skel;
+    struct ring_buffer *rb;
+    bpfexec_cb cb;
+    void *arg;
+};
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+    bpfexec *b = ctx;
+    if (size >= sizeof(struct exec_event))
+        b->cb(data, b->arg);
+    return 0;
+}
+
+/* libbpf speaks on stderr by default; the plugin reports what failed. */
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    return 0;
+}
+
+int bpfexec_open(bpfexec_cb cb, void *arg, bpfexec **out)
+{
+    libbpf_set_print(quiet);
+    bpfexec *b = calloc(1, sizeof(*b));
+    if (!b)
+        return -ENOMEM;
+    b->cb = cb;
+    b->arg = arg;
+    int rc = 0;
+    b->skel = exec_bpf__open_and_load();
+    if (!b->skel)
+        rc = errno ? -errno : -EINVAL;
+    if (rc == 0 && exec_bpf__attach(b->skel) < 0)
+        rc = errno ? -errno : -EINVAL;
+    if (rc == 0) {
+        b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.events), on_record, b, NULL);
+        if (!b->rb)
+            rc = errno ? -errno : -ENOMEM;
+    }
+    if (rc < 0) {
+        bpfexec_close(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+int bpfexec_fd(bpfexec *b)
+{
+    return ring_buffer__epoll_fd(b->rb);
+}
+
+void bpfexec_drain(bpfexec *b)
+{
+    ring_buffer__consume(b->rb);
+}
+
+uint64_t bpfexec_dropped(bpfexec *b)
+{
+    return __atomic_load_n(&b->skel->bss->dropped, __ATOMIC_RELAXED);
+}
+
+void bpfexec_close(bpfexec *b)
+{
+    if (!b)
+        return;
+    ring_buffer__free(b->rb);
+    exec_bpf__destroy(b->skel);
+    free(b);
+}
+
+#else /* built without BPF */
+
+int bpfexec_open(bpfexec_cb cb, void *arg, bpfexec **out)
+{
+    return -ENOSYS;
+}
+
+int bpfexec_fd(bpfexec *b)
+{
+    return -1;
+}
+
+void bpfexec_drain(bpfexec *b)
+{
+}
+
+uint64_t bpfexec_dropped(bpfexec *b)
+{
+    return 0;
+}
+
+void bpfexec_close(bpfexec *b)
+{
+}
+
+#endif

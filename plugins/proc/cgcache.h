@@ -1,0 +1,36 @@
+/*
+ * The workload and cgroup path of a cgroup, by the cgroup's id (which the
+ * exec probe reads at the exec): asked of /proc and the daemon once per
+ * cgroup, not once per exec. Entries are valid for one generation: the
+ * plugin starts a new one whenever workloads or modes change
+ * (workload.start, workload.stop, group.mode). Bounded; a full table
+ * replaces what is in the slot. Reader thread only, but cgcache_bump.
+ */
+#ifndef PROC_CGCACHE_H
+#define PROC_CGCACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vigil/plugin.h>
+
+#define CGCACHE_SLOTS 1024
+
+typedef struct cgcache_entry {
+    uint64_t cgroup_id; /* 0: empty */
+    uint64_t gen;
+    char cgroup[512];
+    vg_workload_view wv;
+} cgcache_entry;
+
+typedef struct cgcache {
+    _Atomic uint64_t gen;
+    cgcache_entry slot[CGCACHE_SLOTS];
+} cgcache;
+
+/* NULL when the cgroup is not known in this generation. */
+const cgcache_entry *cgcache_get(cgcache *c, uint64_t cgroup_id);
+void cgcache_put(cgcache *c, uint64_t cgroup_id, const char *cgroup, const vg_workload_view *wv);
+/* Any thread: everything known so far is stale. */
+void cgcache_bump(cgcache *c);
+
+#endif

@@ -1,0 +1,49 @@
+# Helpers for the proc plugin's end-to-end tests with containers. Source
+# after lib.sh and lib_container.sh.
+: "${T:?source lib.sh first}"
+
+# proc_setup: the proc plugin, the shipped policies and config, with stats
+# every 300 ms.
+proc_setup() {
+    cp "$VIGIL_BUILD/plugins/proc.so" "$PLUGINS/"
+    cp "$VIGIL_SRC"/lua/policies/*.lua "$POLICIES/"
+    CONFIG="$T/vigil.lua"
+    cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
+    echo 'plugins = { proc = { stats_interval_ms = 300 } }' >>"$CONFIG"
+}
+
+# proc_container NAME ROOT: starts container NAME on ROOT, sets CT (its id)
+# and G (its group), and waits until the plugin has been told of it.
+proc_container() {
+    CT_ROOT="$2" ct_start "$1"
+    CT=$(ct_id "$1")
+    G="$CT_PREFIX-${1%-*}"
+    wait_for eval "vctl workloads --json | json_any --arg id '$CT' '.id == \$id'"
+    wait_for has_event workload.start ".workload == \"$CT\""
+}
+
+# run CMD...: runs CMD in container $CT; its output in $T/out, status in RC.
+run() {
+    RC=0
+    runc exec "$CT" "$@" >"$T/out" 2>&1 </dev/null || RC=$?
+}
+
+# rule NAME PATH: a proc rule of group $G names NAME and PATH.
+rule() {
+    vctl rules list --group "$G" --json |
+        json_any --arg n "$1" --arg p "$2" '.plane == "proc" and .name == $n and .path == $p'
+}
+
+# protect_group: puts $G in protect mode and waits until its container is
+# marked.
+protect_group() {
+    local before
+    before=$(grep -c "exec protection on for $CT\$" "$LOG" || true)
+    vctl group mode "$G" protect >/dev/null
+    wait_for eval "[ \$(grep -c 'exec protection on for $CT\$' '$LOG') -gt $before ]"
+}
+
+# refused: the last run's exec failed with EPERM, as a shell reports it.
+refused() {
+    [ "$RC" -ne 0 ] && grep -qiE 'permission denied|not permitted' "$T/out"
+}
