@@ -9,6 +9,7 @@
 #    once, and a net.violation (action deny, from the kernel) names A's
 #    group, S's group and port 8080, once per interval however often A
 #    tries; B (not protected) still reaches S:8080;
+#    the same over IPv6;
 #  - ingress: X's connection to protected S:80 never completes its
 #    handshake, and a net.violation (deny, ingress) names S and X's address;
 #  - rules added with `vigilctl rules add` (A's egress and S's ingress) for
@@ -36,6 +37,8 @@ BR=$(nt_ns br)
 ip netns add "$BR" && NT_NAMES+=("$BR")
 ip -n "$BR" link add br0 type bridge
 ip -n "$BR" link set br0 up
+# IPv6 too: a unique-local /64 of this run.
+V6NET="fd42:$(printf %x $(($$ % 65535)))::"
 host=1
 for n in srv cla clb ext; do
     ns=$(nt_ns "$n")
@@ -46,6 +49,7 @@ for n in srv cla clb ext; do
     ip -n "$BR" link set "b$$$n" master br0 up
     ip -n "$ns" link set "v$$$n" name eth0
     ip -n "$ns" addr add "$NT_NET.$host/24" dev eth0
+    ip -n "$ns" addr add "$V6NET$host/64" dev eth0 nodad
     ip -n "$ns" link set lo up
     ip -n "$ns" link set eth0 up
     host=$((host + 1))
@@ -123,6 +127,11 @@ sleep 0.3
 m=$(count net.violation "$DENY")
 [ "$m" -le $((n + 1)) ] || fail "$((m - n)) reports for 5 denials of one key in an interval"
 get "$B" 8080 || fail "B, not protected, was stopped too: $(cat "$T/page")"
+# The same over IPv6 (connect6): the learned peer group holds S's IPv6 address.
+get6() { runc exec "$1" /bin/timeout 3 /bin/wget -q -O - "http://[${V6NET}1]:$2/" </dev/null >"$T/page" 2>&1; }
+get6 "$A" 80 || fail "A cannot get S's page over IPv6: $(cat "$T/page")"
+get6 "$A" 8080 && fail "A reached S:8080 over IPv6"
+grep -q "Operation not permitted" "$T/page" || fail "IPv6 not refused with EPERM: $(cat "$T/page")"
 
 # ---- ingress -------------------------------------------------------------------------
 X_IP="$NT_NET.4"
