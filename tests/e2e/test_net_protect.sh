@@ -9,7 +9,9 @@
 #    once, and a net.violation (action deny, from the kernel) names A's
 #    group, S's group and port 8080, once per interval however often A
 #    tries; B (not protected) still reaches S:8080;
-#    the same over IPv6;
+#    the same over IPv6; a request echoed by S:9000 (learned as unknown)
+#    connects (the kernel enforces ports) and is reported as a violation (deny) by the
+#    policy, from the application the capture names;
 #  - ingress: X's connection to protected S:80 never completes its
 #    handshake, and a net.violation (deny, ingress) names S and X's address;
 #  - rules added with `vigilctl rules add` (A's egress and S's ingress) for
@@ -132,6 +134,22 @@ get6() { runc exec "$1" /bin/timeout 3 /bin/wget -q -O - "http://[${V6NET}1]:$2/
 get6 "$A" 80 || fail "A cannot get S's page over IPv6: $(cat "$T/page")"
 get6 "$A" 8080 && fail "A reached S:8080 over IPv6"
 grep -q "Operation not permitted" "$T/page" || fail "IPv6 not refused with EPERM: $(cat "$T/page")"
+
+# Application rules are enforced at port level in the kernel: a request to
+# S's echo service on 9000 (learned with application unknown: "hi" was too
+# short to be named) connects, and the policy, judging the application the
+# capture names from the bytes (echo), reports it as a violation with
+# action deny; the connection is not reset.
+printf 'GET / HTTP/1.0\r\nHost: s\r\n\r\n' | runc exec "$A" /bin/timeout 2 /bin/nc -w 1 "$S_IP" 9000 \
+    >"$T/ssh" 2>&1 || true
+grep -q "not permitted" "$T/ssh" && fail "the kernel refused a port that a rule allows"
+SSHV=".workload == \"$A\" and .action == \"deny\" and .port == \"9000\" and .app == \"echo\"
+    and .enforced_by == null"
+for _ in $(seq 1 60); do has_event net.violation "$SSHV" && break; sleep 0.1; done
+if ! has_event net.violation "$SSHV"; then
+    vctl events --json --limit 10000 | jq -c 'select(.port == "9000") | [.type, .app, .action, .workload]' >&2
+    fail "no violation for the echo on S:9000"
+fi
 
 # ---- ingress -------------------------------------------------------------------------
 X_IP="$NT_NET.4"
