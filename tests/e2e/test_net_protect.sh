@@ -24,7 +24,9 @@
 #  - kill -9 the daemon (net.on_stop = "keep"): A -> S:8080 still fails
 #    with EPERM and S stays quarantined; restart: the same, with exactly one
 #    program of ours per hook on each cgroup (bpftool cgroup tree); off
-#    after the restart releases S.
+#    after the restart releases S;
+#  - on_stop = "open": SIGTERM removes every program; enforce = false:
+#    protect mode attaches nothing (a stored quarantine still applies).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_container.sh"
 . "$(dirname "$0")/lib_net.sh"
@@ -254,4 +256,15 @@ for h in vg_connect4 vg_sendmsg4 vg_quar_in vg_quar_out; do
         || fail "on_stop = open left $h attached: $(bpftool cgroup show "$CG_A"; bpftool cgroup show "$CG_S")"
 done
 get "$A" 8080 || fail "A -> S:8080 still refused after the daemon stopped with on_stop = open"
+
+# ---- enforce = false: protect mode reports only ------------------------------------------
+sed -i 's/on_stop = "open"/on_stop = "open", enforce = false/' "$CONFIG"
+start_daemon
+# S's quarantine was stored on: it is enforced whatever `enforce` says.
+wait_for one "$CG_S" vg_quar_in
+vctl quarantine "$S" off >/dev/null
+sleep 1.5 # the captures list their addresses, a few resyncs
+[ "$(progs "$CG_A" vg_connect4)" -eq 0 ] || fail "enforce = false attached programs"
+get "$A" 8080 || fail "enforce = false still refused A -> S:8080: $(cat "$T/page")"
+stop_daemon
 pass
