@@ -314,7 +314,7 @@ static int sync_map(int fd, const struct vg_enf_key *keys, size_t n)
 
 int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struct vg_enf_key *keys,
                   size_t n, const struct vg_enf_key *keys_in, size_t n_in, bool quarantine,
-                  char *err, size_t errlen)
+                  bool may_sweep, char *err, size_t errlen)
 {
     err[0] = '\0';
     enf_wl *w = wl_find(e, id);
@@ -343,7 +343,7 @@ int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struc
             snprintf(err, errlen, "cannot %s %s: %s", on ? "attach" : "detach", at_name[at],
                      strerror(-rc));
     }
-    if (!w->swept)
+    if (!w->swept && may_sweep)
         sweep(w);
     return rc;
 }

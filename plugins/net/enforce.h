@@ -33,13 +33,16 @@ void net_enf_free(net_enf *e, bool detach);
  * and UDP sendmsg() are allowed to keys[0..n) only, and TCP connections in
  * from the (peer, local port, proto) of keys_in[0..n_in); with quarantine, every
  * packet is dropped. The map is filled before the programs are attached, so
- * nothing allowed is refused meanwhile. The first call for a cgroup removes
- * the programs an earlier daemon left there (after attaching its own, so
- * that a protected workload is never open). 0 or -errno with err set.
+ * nothing allowed is refused meanwhile. The first call for a cgroup with
+ * may_sweep removes the programs an earlier daemon left there (after
+ * attaching its own, so that a protected workload is never open): the
+ * caller allows it for the workloads it enforces or its predecessor did,
+ * not for another daemon's (a test host runs several). 0 or -errno with
+ * err set.
  */
 int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struct vg_enf_key *keys,
                   size_t n, const struct vg_enf_key *keys_in, size_t n_in, bool quarantine,
-                  char *err, size_t errlen);
+                  bool may_sweep, char *err, size_t errlen);
 /* Forgets the workloads not in ids[0..n) (stopped): their objects are closed. */
 void net_enf_keep(net_enf *e, const char *const *ids, size_t n);
 /* Whether workload id has its protect / quarantine programs attached. */

@@ -69,6 +69,8 @@ struct net_protect {
     size_t evict; /* where the search for a denial's candidate to replace goes on */
     char quar[QUAR_MAX][VG_WORKLOAD_MAX];
     size_t nq;
+    char *prev;     /* the workloads the last daemon enforced, one per line */
+    char *enforced; /* those this one enforces, as last stored */
     rate rates[RATE_MAX];
     wl_seen *wl;
     size_t nwl, capwl;
@@ -165,6 +167,35 @@ static void quar_load(struct net_protect *x)
         i += n + 1;
     }
     free(v);
+}
+
+/* Whether id is a line of list. */
+static bool listed(const char *list, const char *id)
+{
+    size_t n = strlen(id);
+    for (const char *s = list; s && *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        if (len == n && !memcmp(s, id, n))
+            return true;
+        s += len + (nl != NULL);
+    }
+    return false;
+}
+
+static char *stored_list(struct net_protect *x, const char *key)
+{
+    void *v = NULL;
+    size_t len = 0;
+    if (x->p->api->store_get(x->p->h, "protect", key, strlen(key), &v, &len) < 0)
+        return NULL;
+    char *s = malloc(len + 1);
+    if (s) {
+        memcpy(s, v, len);
+        s[len] = '\0';
+    }
+    free(v);
+    return s;
 }
 
 static bool quarantined(const struct net_protect *x, const char *id)
@@ -333,6 +364,8 @@ static void resync(struct net_protect *x)
     x->nwl = 0;
     x->p->api->workloads_each(x->p->h, collect, x);
     const char **ids = calloc(x->nwl ? x->nwl : 1, sizeof(*ids));
+    msgpack_sbuffer now;
+    msgpack_sbuffer_init(&now);
     for (size_t i = 0; i < x->nwl; i++) {
         const wl_seen *w = &x->wl[i];
         bool protect = x->enforce && w->mode == VG_MODE_PROTECT;
@@ -340,8 +373,13 @@ static void resync(struct net_protect *x)
         size_t n = protect ? keys_of(x, w, "egress", x->keys) : 0;
         size_t n_in = protect ? keys_of(x, w, "ingress", x->keys_in) : 0;
         char err[256];
+        bool mine = protect || quar || listed(x->prev, w->id);
         int rc = net_enf_apply(x->enf, w->id, w->pid, protect, x->keys, n, x->keys_in, n_in, quar,
-                               err, sizeof(err));
+                               mine, err, sizeof(err));
+        if (rc == 0 && (protect || quar)) {
+            msgpack_sbuffer_write(&now, w->id, strlen(w->id));
+            msgpack_sbuffer_write(&now, "\n", 1);
+        }
         if (rc < 0 && (protect || quar))
             warn_once(x, w->id, err);
         if (ids)
@@ -350,6 +388,17 @@ static void resync(struct net_protect *x)
     if (ids)
         net_enf_keep(x->enf, ids, x->nwl);
     free(ids);
+    /* What this daemon enforces, for the next one's clean-up. */
+    msgpack_sbuffer_write(&now, "", 1);
+    if (now.data && (!x->enforced || strcmp(x->enforced, now.data) != 0)) {
+        if (now.size > 1)
+            x->p->api->store_put(x->p->h, "protect", "enforced", 8, now.data, now.size - 1);
+        else
+            x->p->api->store_del(x->p->h, "protect", "enforced", 8);
+        free(x->enforced);
+        x->enforced = strdup(now.data);
+    }
+    msgpack_sbuffer_destroy(&now);
     if (x->cand_dirty)
         cand_save(x);
 }
@@ -616,6 +665,7 @@ void net_protect_start(net_plugin *p)
     }
     cand_load(x);
     quar_load(x);
+    x->prev = stored_list(x, "enforced");
     if (api->subscribe(p->h, "net.connect", on_connect, x) < 0 ||
         api->subscribe(p->h, "net.accept", on_connect, x) < 0)
         api->log(p->h, VG_LOG_WARN, "cannot follow connections: protect allows nothing new");
@@ -651,6 +701,8 @@ void net_protect_stop(net_plugin *p)
     net_enf_free(x->enf, x->open_on_stop);
     free(x->c);
     free(x->wl);
+    free(x->prev);
+    free(x->enforced);
     free(x);
     p->protect = NULL;
 }
