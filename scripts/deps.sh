@@ -21,6 +21,10 @@ PKGS="$PKGS libndpi-dev libndpi-bin tshark"
 # plugins/net, live side: graphviz renders `vigilctl net graph` in its test,
 # tcpreplay is the generator of the live capture bench
 PKGS="$PKGS graphviz tcpreplay"
+# plugins/net, enforcement: the BPF programs are built with clang against the
+# uapi headers and embedded as a libbpf skeleton (bpftool gen skeleton); the
+# e2e test counts attached programs with bpftool
+PKGS="$PKGS libbpf-dev bpftool linux-libc-dev"
 # plugins/cis: a real Docker host for its e2e test (dockerd started by the
 # test on its own data root; docker import, docker run, docker swarm)
 PKGS="$PKGS docker.io"

@@ -87,6 +87,7 @@ typedef struct net_plugin {
     struct net_graph *graph;
     struct uv_timer_s *stats_timer;
     uint64_t host_ino, host_dev; /* the daemon's own namespace */
+    struct net_protect *protect; /* protect.c: kernel enforcement, quarantine */
 } net_plugin;
 
 /* ---- threats.c: net.threat events, threat settings per group ---- */
@@ -100,6 +101,17 @@ void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group);
 void net_threats_publish(net_plugin *p, const char *workload, const char *group,
                          const char *direction, const vg_net_threat *t);
 
+/* ---- protect.c: protect mode and quarantine in the kernel ---- */
+
+struct net_protect;
+/* From start(): the enforcer, the quarantine action and command. Without
+ * BPF or cgroup v2 the plugin runs on DEGRADED (capture only). */
+void net_protect_start(net_plugin *p);
+/* The workloads changed: enforcement follows at once. */
+void net_protect_sync(net_plugin *p);
+/* From stop(): with plugins.net.on_stop = "open" the programs are removed. */
+void net_protect_stop(net_plugin *p);
+
 /* ---- peers.c: the address table and the named networks ---- */
 
 typedef struct net_peers net_peers;
@@ -112,6 +124,11 @@ int net_peers_set(net_peers *t, const void *owner, const char *workload, const c
 /* The group of the workload with address addr into group (size VG_GROUP_MAX)
  * and its id into workload (may be NULL): 0, or -ENOENT. Any thread. */
 int net_peers_group(net_peers *t, int family, const uint8_t *addr, char *group, char *workload);
+/* The addresses (up to max) of the workloads of group, or of workload. */
+size_t net_peers_of_group(net_peers *t, const char *group, int *family, uint8_t (*addrs)[16],
+                          size_t max);
+size_t net_peers_of_workload(net_peers *t, const char *workload, int *family,
+                             uint8_t (*addrs)[16], size_t max);
 /* The most specific named network holding addr, or NULL. */
 const net_network *net_network_of(const net_config *c, int family, const uint8_t *addr);
 /* Parses "name=cidr[,name=cidr]..." into c->networks. 0 or -EINVAL (msg set). */

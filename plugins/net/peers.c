@@ -179,3 +179,31 @@ int net_networks_parse(net_config *c, const char *spec, char *msg, size_t msglen
     free(copy);
     return rc;
 }
+
+size_t net_peers_of_group(net_peers *t, const char *group, int *family, uint8_t (*addrs)[16],
+                          size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < t->n && n < max; i++)
+        if (!strcmp(t->e[i].group, group)) {
+            family[n] = t->e[i].family;
+            memcpy(addrs[n++], t->e[i].addr, 16);
+        }
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
+size_t net_peers_of_workload(net_peers *t, const char *workload, int *family,
+                             uint8_t (*addrs)[16], size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < t->n && n < max; i++)
+        if (!strcmp(t->e[i].workload, workload)) {
+            family[n] = t->e[i].family;
+            memcpy(addrs[n++], t->e[i].addr, 16);
+        }
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}

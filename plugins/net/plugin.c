@@ -209,6 +209,7 @@ static void on_workloads_changed(void *arg, const void *rec, size_t len)
     (void)rec;
     (void)len;
     sync_all(arg);
+    net_protect_sync(arg);
 }
 
 static void on_net_event(void *arg, const void *rec, size_t len)
@@ -535,6 +536,7 @@ static int run_command(void *priv, const void *args, size_t len, vg_reply *r)
 /* ---- configuration ------------------------------------------------------------- */
 
 /* What plugins.net may hold (docs/net.md, Configuration). */
+static const char *const on_stop_choices[] = {"keep", "open", NULL};
 static const vg_setting_desc settings[] = {
     {.key = "filter", .type = VG_SETTING_STRING},
     {.key = "snaplen", .type = VG_SETTING_INT, .min = 64, .max = 262144},
@@ -552,6 +554,8 @@ static const vg_setting_desc settings[] = {
     {.key = "capture_max_seconds", .type = VG_SETTING_INT, .min = 1, .max = 86400},
     {.key = "capture_max_mb", .type = VG_SETTING_INT, .min = 1, .max = 1 << 16},
     {.key = "threats", .type = VG_SETTING_STRING},
+    {.key = "enforce", .type = VG_SETTING_BOOL},
+    {.key = "on_stop", .type = VG_SETTING_STRING, .choices = on_stop_choices},
     {.key = NULL},
 };
 
@@ -741,6 +745,7 @@ static int start(void *priv)
     uv_unref((uv_handle_t *)t);
     p->stats_timer = t;
     begin(p);
+    net_protect_start(p);
     return 0;
 }
 
@@ -774,6 +779,7 @@ static void stop(void *priv)
     net_plugin *p = priv;
     if (p->stats_timer)
         uv_close((uv_handle_t *)p->stats_timer, free_handle);
+    net_protect_stop(p);
     end_captures(p);
     net_peers_free(p->peers);
     net_graph_free(p->graph);

@@ -87,6 +87,11 @@ static const vctl_command commands[] = {
      "and peers (learned rules solid, observed-only dashed, violations red;\n"
      "render the DOT with `dot -Tsvg`).",
      vctl_cmd_net},
+    {"quarantine", "WORKLOAD on|off",
+     "Stop every packet in and out of a workload (its established connections\n"
+     "too), in the kernel, until off; kept across daemon restarts. Needs the\n"
+     "net plugin.",
+     vctl_cmd_quarantine},
     {"call", "NAME [KEY=VALUE]...",
      "Call a control command by name, such as one a plugin adds; the args map\n"
      "has each KEY with its VALUE as a string. Prints the result as JSON.",

@@ -1,0 +1,210 @@
+/*
+ * Kernel side of protect mode and quarantine (plugins/net/enforce.c loads
+ * it, one instance per enforced workload, attached to the workload's cgroup
+ * (cgroup v2); docs/net.md "Protect mode").
+ *
+ * - vg_connect4/6, vg_sendmsg4/6 (cgroup_sock_addr): a connect() or a UDP
+ *   sendmsg() from the workload to a destination that is not in `allow` is
+ *   refused at once (the caller gets EPERM) and reported in `denials`.
+ *   A key with port 0 and proto 0 allows every port of the address (a peer
+ *   whose group is not protecting: the effective mode of the pair is the
+ *   less restrictive one). Loopback is always allowed: it names no peer.
+ * - vg_in_protect (cgroup_skb ingress): a TCP SYN (without ACK) from a peer
+ *   address to a local port not in `allow_in` is dropped, so the handshake
+ *   never completes; reported in `denials`. Other packets pass (an
+ *   established connection, UDP, ICMP).
+ * - vg_quar_in/out (cgroup_skb): every packet in and out of the workload
+ *   is dropped, established connections included; attached only while the
+ *   workload is quarantined.
+ *
+ * Written against the uapi headers (no CO-RE): struct bpf_sock_addr and
+ * __sk_buff are stable ABI.
+ */
+/* The uapi headers first: libbpf's helpers use their types. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "enforce_abi.h"
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VG_ENF_ALLOW_MAX);
+    __type(key, struct vg_enf_key);
+    __type(value, __u8);
+} allow SEC(".maps");
+
+/* Ingress: (peer address, local port, proto); port 0 / proto 0: any. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VG_ENF_ALLOW_MAX);
+    __type(key, struct vg_enf_key);
+    __type(value, __u8);
+} allow_in SEC(".maps");
+
+/* Shared by every instance (the loader reuses the first one's fd). */
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 64 * 1024);
+} denials SEC(".maps");
+
+static __always_inline int allowed(void *map, struct vg_enf_key *k)
+{
+    if (bpf_map_lookup_elem(map, k))
+        return 1;
+    __u16 port = k->port;
+    __u8 proto = k->proto;
+    k->port = 0;
+    k->proto = 0;
+    int any = bpf_map_lookup_elem(map, k) != 0;
+    k->port = port;
+    k->proto = proto;
+    return any;
+}
+
+static __always_inline void report(const struct vg_enf_key *k, __u32 ingress, __u64 cgroup)
+{
+    struct vg_enf_denial *d = bpf_ringbuf_reserve(&denials, sizeof(*d), 0);
+    if (!d)
+        return; /* full: the daemon is behind; the refusal stands */
+    d->key = *k;
+    d->ingress = ingress;
+    d->pad = 0;
+    d->cgroup = cgroup;
+    bpf_ringbuf_submit(d, 0);
+}
+
+static __always_inline int judge(struct vg_enf_key *k)
+{
+    if (allowed(&allow, k))
+        return 1;
+    report(k, 0, bpf_get_current_cgroup_id());
+    return 0; /* connect() / sendmsg() fail with EPERM */
+}
+
+static __always_inline __u8 l4(const struct bpf_sock_addr *ctx)
+{
+    return ctx->type == 1 /* SOCK_STREAM */ ? IPPROTO_TCP : IPPROTO_UDP;
+}
+
+static __always_inline int v4(struct bpf_sock_addr *ctx)
+{
+    __u32 a = ctx->user_ip4;
+    if ((bpf_ntohl(a) >> 24) == 127)
+        return 1;
+    struct vg_enf_key k = {
+        .family = VG_ENF_V4, .proto = l4(ctx), .port = bpf_ntohs((__u16)ctx->user_port)};
+    __builtin_memcpy(k.addr, &a, 4);
+    return judge(&k);
+}
+
+static __always_inline int v6(struct bpf_sock_addr *ctx)
+{
+    struct vg_enf_key k = {
+        .family = VG_ENF_V6, .proto = l4(ctx), .port = bpf_ntohs((__u16)ctx->user_port)};
+    __u32 w[4];
+    w[0] = ctx->user_ip6[0];
+    w[1] = ctx->user_ip6[1];
+    w[2] = ctx->user_ip6[2];
+    w[3] = ctx->user_ip6[3];
+    if (!w[0] && !w[1] && !w[2] && w[3] == bpf_htonl(1))
+        return 1; /* ::1 */
+    if (!w[0] && !w[1] && w[2] == bpf_htonl(0xffff)) {
+        /* v4-mapped: judged as the IPv4 address */
+        if ((bpf_ntohl(w[3]) >> 24) == 127)
+            return 1;
+        k.family = VG_ENF_V4;
+        __builtin_memcpy(k.addr, &w[3], 4);
+        return judge(&k);
+    }
+    __builtin_memcpy(k.addr, w, 16);
+    return judge(&k);
+}
+
+SEC("cgroup/connect4")
+int vg_connect4(struct bpf_sock_addr *ctx)
+{
+    return v4(ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int vg_sendmsg4(struct bpf_sock_addr *ctx)
+{
+    return v4(ctx);
+}
+
+SEC("cgroup/connect6")
+int vg_connect6(struct bpf_sock_addr *ctx)
+{
+    return v6(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int vg_sendmsg6(struct bpf_sock_addr *ctx)
+{
+    return v6(ctx);
+}
+
+SEC("cgroup_skb/ingress")
+int vg_in_protect(struct __sk_buff *skb)
+{
+    struct vg_enf_key k = {.proto = IPPROTO_TCP};
+    struct tcphdr th;
+    __u32 off;
+    if (skb->protocol == bpf_htons(ETH_P_IP)) {
+        struct iphdr ip;
+        if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0 || ip.protocol != IPPROTO_TCP ||
+            (bpf_ntohl(ip.saddr) >> 24) == 127)
+            return 1;
+        off = ip.ihl * 4;
+        k.family = VG_ENF_V4;
+        __builtin_memcpy(k.addr, &ip.saddr, 4);
+    } else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+        struct ipv6hdr ip6;
+        if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) < 0 || ip6.nexthdr != IPPROTO_TCP)
+            return 1; /* extension headers: not judged here */
+        off = sizeof(ip6);
+        k.family = VG_ENF_V6;
+        __builtin_memcpy(k.addr, &ip6.saddr, 16);
+        __u32 w3;
+        __builtin_memcpy(&w3, &k.addr[12], 4);
+        __u64 w01;
+        __builtin_memcpy(&w01, k.addr, 8);
+        __u32 w2;
+        __builtin_memcpy(&w2, &k.addr[8], 4);
+        if (!w01 && !w2 && w3 == bpf_htonl(1))
+            return 1; /* ::1 */
+    } else {
+        return 1;
+    }
+    if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)) < 0 || !th.syn || th.ack)
+        return 1;
+    k.port = bpf_ntohs(th.dest);
+    if (allowed(&allow_in, &k))
+        return 1;
+    /* softirq: the current task is anyone; the socket's cgroup is ours */
+    report(&k, 1, bpf_skb_cgroup_id(skb));
+    return 0; /* dropped: the peer's handshake never completes */
+}
+
+SEC("cgroup_skb/ingress")
+int vg_quar_in(struct __sk_buff *skb)
+{
+    (void)skb;
+    return 0;
+}
+
+SEC("cgroup_skb/egress")
+int vg_quar_out(struct __sk_buff *skb)
+{
+    (void)skb;
+    return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

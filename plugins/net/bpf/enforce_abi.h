@@ -1,0 +1,31 @@
+/*
+ * What the enforcement programs (enforce.bpf.c) and their loader
+ * (enforce.c) share: the key of the allow map and a denial record.
+ */
+#ifndef VIGIL_NET_ENFORCE_ABI_H
+#define VIGIL_NET_ENFORCE_ABI_H
+
+#include <linux/types.h>
+
+#define VG_ENF_V4 4
+#define VG_ENF_V6 6
+#define VG_ENF_ALLOW_MAX 4096
+
+/* An allowed destination. port 0 with proto 0: every port of the address. */
+struct vg_enf_key {
+    __u8 family;   /* VG_ENF_V4 / VG_ENF_V6 */
+    __u8 proto;    /* IPPROTO_TCP / IPPROTO_UDP */
+    __u16 port;    /* host order */
+    __u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
+};
+
+/* A refusal. Egress: key is the destination. Ingress: key holds the
+ * peer's address and the workload's own (local) port. */
+struct vg_enf_denial {
+    struct vg_enf_key key;
+    __u32 ingress;
+    __u32 pad;
+    __u64 cgroup; /* the cgroup v2 id of the workload refused */
+};
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * Kernel enforcement of one plugin (enforce.c): per workload, the programs
+ * of bpf/enforce.bpf.c loaded and attached to the workload's cgroup v2
+ * (legacy multi-attach, so that they stay when the daemon dies: see
+ * docs/net.md "Failure semantics"), its allow map kept equal to the keys
+ * given, and the denials read from one shared ring buffer on the loop.
+ * Loop thread only.
+ */
+#ifndef VIGIL_NET_ENFORCE_H
+#define VIGIL_NET_ENFORCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "bpf/enforce_abi.h"
+
+typedef struct net_enf net_enf;
+
+/* A denial the kernel reported, for the workload (id) it refused. */
+typedef void (*net_enf_denial_cb)(void *arg, const char *workload, const struct vg_enf_key *key,
+                                  bool ingress);
+
+/* 0, or -errno with err set (no BPF here, no cgroup v2 mount). */
+int net_enf_new(uv_loop_t *loop, net_enf_denial_cb cb, void *arg, net_enf **out, char *err,
+                size_t errlen);
+/* Frees everything; with detach, removes the programs from every cgroup
+ * first (net.on_stop = "open"), else they stay attached and enforcing. */
+void net_enf_free(net_enf *e, bool detach);
+
+/*
+ * The enforcement of workload id (init pid pid): with protect, connect()
+ * and UDP sendmsg() are allowed to keys[0..n) only, and TCP connections in
+ * from the (peer, local port, proto) of keys_in[0..n_in); with quarantine, every
+ * packet is dropped. The map is filled before the programs are attached, so
+ * nothing allowed is refused meanwhile. The first call for a cgroup with
+ * may_sweep removes the programs an earlier daemon left there (after
+ * attaching its own, so that a protected workload is never open): the
+ * caller allows it for the workloads it enforces or its predecessor did,
+ * not for another daemon's (a test host runs several). 0 or -errno with
+ * err set.
+ */
+int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struct vg_enf_key *keys,
+                  size_t n, const struct vg_enf_key *keys_in, size_t n_in, bool quarantine,
+                  bool may_sweep, char *err, size_t errlen);
+/* Forgets the workloads not in ids[0..n) (stopped): their objects are closed. */
+void net_enf_keep(net_enf *e, const char *const *ids, size_t n);
+/* Whether workload id has its protect / quarantine programs attached. */
+bool net_enf_state(const net_enf *e, const char *id, bool *protect, bool *quarantine);
+
+#endif
