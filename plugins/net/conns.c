@@ -442,7 +442,7 @@ static void on_end(void *arg, const vg_net_flow *f, int reason)
 static void on_threat(void *arg, const vg_net_threat *t)
 {
     net_conns *c = arg;
-    const char *dir = !t->family                              ? ""
+    const char *dir = !t->family                          ? ""
                       : is_local(c, t->family, t->client) ? "egress"
                       : is_local(c, t->family, t->server) ? "ingress"
                                                           : "";

@@ -99,8 +99,8 @@ const vg_net_flow *vg_flow_view(vg_net_engine *e, const vg_flow *f)
 void vg_anomaly(vg_net_engine *e, const vg_flow *f, const char *id)
 {
     if (e->sink.anomaly)
-        e->sink.anomaly(e->sink.arg, e->frame_source, f ? vg_flow_view(e, f) : NULL, id,
-                        e->frame, e->frame_len);
+        e->sink.anomaly(e->sink.arg, e->frame_source, f ? vg_flow_view(e, f) : NULL, id, e->frame,
+                        e->frame_len);
     vg_threat_anomaly(e, f, id);
 }
 
@@ -115,14 +115,22 @@ static int bad(vg_net_engine *e, int rc)
     return rc;
 }
 
-static void observe(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, const vg_flow *f,
-                    int dir)
+static void observe(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, const vg_flow *f, int dir)
 {
     vg_net_pkt p = {
-        .source = e->frame_source, .ts_us = e->now_us, .family = l3->family, .l4 = l3->l4,
-        .sport = l4->sport, .dport = l4->dport, .tcp_flags = l4->flags,
-        .tcp_window = l4->window, .tcp_mss = l4->mss, .ip_len = l3->ip_len,
-        .reassembled = l3->reassembled, .payload = l4->data, .payload_len = l4->len,
+        .source = e->frame_source,
+        .ts_us = e->now_us,
+        .family = l3->family,
+        .l4 = l3->l4,
+        .sport = l4->sport,
+        .dport = l4->dport,
+        .tcp_flags = l4->flags,
+        .tcp_window = l4->window,
+        .tcp_mss = l4->mss,
+        .ip_len = l3->ip_len,
+        .reassembled = l3->reassembled,
+        .payload = l4->data,
+        .payload_len = l4->len,
         .dir = dir,
     };
     memcpy(p.src, l3->src, 16);
@@ -135,8 +143,8 @@ static void observe(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, const vg
     e->sink.packet(e->sink.arg, &p);
 }
 
-int vg_net_feed(vg_net_engine *e, int dlt, uint64_t ts_us, const uint8_t *pkt,
-                uint32_t caplen, uint32_t wirelen, uint32_t source)
+int vg_net_feed(vg_net_engine *e, int dlt, uint64_t ts_us, const uint8_t *pkt, uint32_t caplen,
+                uint32_t wirelen, uint32_t source)
 {
     if (!e || (!pkt && caplen))
         return -EINVAL;
@@ -245,11 +253,16 @@ const char *vg_net_flow_field(const vg_net_flow *f, const char *key)
 const char *vg_net_l4_name(uint8_t l4)
 {
     switch (l4) {
-    case IPPROTO_TCP: return "tcp";
-    case IPPROTO_UDP: return "udp";
-    case IPPROTO_ICMP: return "icmp";
-    case IPPROTO_ICMPV6: return "icmpv6";
-    default: return "ip";
+    case IPPROTO_TCP:
+        return "tcp";
+    case IPPROTO_UDP:
+        return "udp";
+    case IPPROTO_ICMP:
+        return "icmp";
+    case IPPROTO_ICMPV6:
+        return "icmpv6";
+    default:
+        return "ip";
     }
 }
 

@@ -68,7 +68,7 @@ typedef struct net_config {
     int64_t capture_max_seconds, capture_max_mb;
     net_network networks[NET_NETWORKS_MAX];
     size_t nnetworks;
-    char threats[2048];   /* switches and thresholds per group (threats.c) */
+    char threats[2048]; /* switches and thresholds per group (threats.c) */
 } net_config;
 
 struct net_peers;
@@ -127,8 +127,8 @@ int net_peers_group(net_peers *t, int family, const uint8_t *addr, char *group, 
 /* The addresses (up to max) of the workloads of group, or of workload. */
 size_t net_peers_of_group(net_peers *t, const char *group, int *family, uint8_t (*addrs)[16],
                           size_t max);
-size_t net_peers_of_workload(net_peers *t, const char *workload, int *family,
-                             uint8_t (*addrs)[16], size_t max);
+size_t net_peers_of_workload(net_peers *t, const char *workload, int *family, uint8_t (*addrs)[16],
+                             size_t max);
 /* The most specific named network holding addr, or NULL. */
 const net_network *net_network_of(const net_config *c, int family, const uint8_t *addr);
 /* Parses "name=cidr[,name=cidr]..." into c->networks. 0 or -EINVAL (msg set). */

@@ -194,8 +194,8 @@ size_t net_peers_of_group(net_peers *t, const char *group, int *family, uint8_t 
     return n;
 }
 
-size_t net_peers_of_workload(net_peers *t, const char *workload, int *family,
-                             uint8_t (*addrs)[16], size_t max)
+size_t net_peers_of_workload(net_peers *t, const char *workload, int *family, uint8_t (*addrs)[16],
+                             size_t max)
 {
     size_t n = 0;
     pthread_mutex_lock(&t->mu);

@@ -649,8 +649,8 @@ static int read_config(net_plugin *p, net_config *c)
     }
     rc = api->config_string(p->h, "threats", &s);
     if (rc == -EINVAL || (rc == 0 && net_threats_config(c, s, msg, sizeof(msg)) < 0)) {
-        api->log(p->h, VG_LOG_ERR, "plugins.net.threats (\"group: id=on|off, id.param=N; ...\"): %s",
-                 msg);
+        api->log(p->h, VG_LOG_ERR,
+                 "plugins.net.threats (\"group: id=on|off, id.param=N; ...\"): %s", msg);
         return -EINVAL;
     }
     return 0;
@@ -676,10 +676,10 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     p->t_conn = api->event_type(h, "net.conn");
     p->t_stats = api->event_type(h, "net.stats");
     p->t_threat = api->event_type(h, "net.threat");
-    int rc = p->t_connect < 0 || p->t_accept < 0 || p->t_conn < 0 || p->t_stats < 0 ||
-                     p->t_threat < 0
-                 ? -EINVAL
-                 : read_config(p, &p->cfg);
+    int rc =
+        p->t_connect < 0 || p->t_accept < 0 || p->t_conn < 0 || p->t_stats < 0 || p->t_threat < 0
+            ? -EINVAL
+            : read_config(p, &p->cfg);
     uint64_t dev = 0, ino = 0;
     if (rc == 0 && (rc = ns_id(getpid(), &dev, &ino)) == 0) {
         p->host_dev = dev;

@@ -17,7 +17,10 @@
 
 #include "test_util.h"
 
-#define M(from, lit) {from, lit, sizeof(lit) - 1}
+#define M(from, lit)                                                                               \
+    {                                                                                              \
+        from, lit, sizeof(lit) - 1                                                                 \
+    }
 #define CLI "10.1.0.1"
 #define SRV "10.1.0.2"
 
@@ -41,10 +44,10 @@ static const rec_flow *tcp_app(uint16_t sport, const tcp_msg *m, size_t n, const
     return &R.flows[0];
 }
 
-#define TCP_APP(port, app, ...)                                                              \
-    ({                                                                                       \
-        static const tcp_msg msgs_[] = {__VA_ARGS__};                                        \
-        tcp_app(port, msgs_, sizeof(msgs_) / sizeof(msgs_[0]), app);                         \
+#define TCP_APP(port, app, ...)                                                                    \
+    ({                                                                                             \
+        static const tcp_msg msgs_[] = {__VA_ARGS__};                                              \
+        tcp_app(port, msgs_, sizeof(msgs_) / sizeof(msgs_[0]), app);                               \
     })
 
 /* UDP datagrams alternating from the client (even) and the server (odd). */
@@ -66,10 +69,10 @@ static const rec_flow *udp_app(uint16_t sport, const tcp_msg *m, size_t n, const
     return &R.flows[0];
 }
 
-#define UDP_APP(port, app, ...)                                                              \
-    ({                                                                                       \
-        static const tcp_msg msgs_[] = {__VA_ARGS__};                                        \
-        udp_app(port, msgs_, sizeof(msgs_) / sizeof(msgs_[0]), app);                         \
+#define UDP_APP(port, app, ...)                                                                    \
+    ({                                                                                             \
+        static const tcp_msg msgs_[] = {__VA_ARGS__};                                              \
+        udp_app(port, msgs_, sizeof(msgs_) / sizeof(msgs_[0]), app);                               \
     })
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -80,12 +83,17 @@ static void t_http2_grpc(void **st)
     /* HEADERS: literal without indexing, new name content-type */
     TCP_APP(8080, "grpc",
             M(0, H2_PREFACE H2_SETTINGS "\x00\x00\x1f\x01\x04\x00\x00\x00\x01"
-                 "\x00\x0c" "content-type" "\x10" "application/grpc"),
+                                        "\x00\x0c"
+                                        "content-type"
+                                        "\x10"
+                                        "application/grpc"),
             M(1, H2_SETTINGS));
     /* No content-type, but a DATA frame holding one gRPC message. */
     TCP_APP(443, "grpc",
             M(0, H2_PREFACE H2_SETTINGS "\x00\x00\x01\x01\x04\x00\x00\x00\x01\x83"
-                 "\x00\x00\x08\x00\x01\x00\x00\x00\x01" "\x00\x00\x00\x00\x03" "abc"),
+                                        "\x00\x00\x08\x00\x01\x00\x00\x00\x01"
+                                        "\x00\x00\x00\x00\x03"
+                                        "abc"),
             M(1, H2_SETTINGS));
     /* Indexed :method GET, :path / ; the answer :status 200 */
     TCP_APP(3306, "http2",
@@ -95,21 +103,23 @@ static void t_http2_grpc(void **st)
 
 static void t_etcd(void **st)
 {
-    const rec_flow *f = TCP_APP(80, "etcd",
-            M(0, "GET /v2/keys/message HTTP/1.1\r\nHost: db\r\n\r\n"),
-            M(1, "HTTP/1.1 200 OK\r\nX-Etcd-Cluster-Id: cdf818194e3a8c32\r\n\r\n"));
+    const rec_flow *f =
+        TCP_APP(80, "etcd", M(0, "GET /v2/keys/message HTTP/1.1\r\nHost: db\r\n\r\n"),
+                M(1, "HTTP/1.1 200 OK\r\nX-Etcd-Cluster-Id: cdf818194e3a8c32\r\n\r\n"));
     assert_true(has_field(f, "http.path", "/v2/keys/message"));
     TCP_APP(2380, "etcd",
             M(0, H2_PREFACE H2_SETTINGS "\x00\x00\x1e\x01\x04\x00\x00\x00\x01"
-                 "\x04\x16" "/etcdserverpb.KV/Range" "\x83\x86"),
+                                        "\x04\x16"
+                                        "/etcdserverpb.KV/Range"
+                                        "\x83\x86"),
             M(1, H2_SETTINGS));
 }
 
 static void t_elasticsearch(void **st)
 {
-    const rec_flow *f = TCP_APP(8080, "elasticsearch",
-            M(0, "GET /_cluster/health HTTP/1.1\r\nHost: es\r\n\r\n"),
-            M(1, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{}"));
+    const rec_flow *f =
+        TCP_APP(8080, "elasticsearch", M(0, "GET /_cluster/health HTTP/1.1\r\nHost: es\r\n\r\n"),
+                M(1, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{}"));
     assert_true(has_field(f, "http.path", "/_cluster/health"));
     TCP_APP(80, "elasticsearch", M(0, "GET / HTTP/1.1\r\nHost: es\r\n\r\n"),
             M(1, "HTTP/1.1 200 OK\r\n\r\n{\"name\":\"n1\",\"tagline\":\"You Know, for Search\"}"));
@@ -129,8 +139,8 @@ static void t_http_long_fields(void **st)
     path[200] = 0;
     memset(ua, 'u', 300);
     ua[300] = 0;
-    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nUser-Agent: %s\r\nHost: h.example\r\n\r\n",
-             path, ua);
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nUser-Agent: %s\r\nHost: h.example\r\n\r\n", path,
+             ua);
     tcp_msg m[] = {{0, req, 0}, M(1, "HTTP/1.1 503 Busy\r\nServer: x\r\n\r\n")};
     const rec_flow *f = tcp_app(80, m, 2, "http");
     assert_true(has_field(f, "http.host", "h.example"));
@@ -143,19 +153,20 @@ static void t_http_long_fields(void **st)
 
 static void t_mongodb(void **st)
 {
-    const rec_flow *f = TCP_APP(5432, "mongodb",
-            M(0, "\x1a\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\xdd\x07\x00\x00"
-                 "\x00\x00\x00\x00\x00\x05\x00\x00\x00\x00"),
-            M(1, "\x1a\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\xdd\x07\x00\x00"
-                 "\x00\x00\x00\x00\x00\x05\x00\x00\x00\x00"));
+    const rec_flow *f =
+        TCP_APP(5432, "mongodb",
+                M(0, "\x1a\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\xdd\x07\x00\x00"
+                     "\x00\x00\x00\x00\x00\x05\x00\x00\x00\x00"),
+                M(1, "\x1a\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\xdd\x07\x00\x00"
+                     "\x00\x00\x00\x00\x00\x05\x00\x00\x00\x00"));
     assert_true(has_field(f, "mongodb.op", "msg"));
 }
 
 static void t_kafka(void **st)
 {
-    const rec_flow *f = TCP_APP(80, "kafka",
-            M(0, "\x00\x00\x00\x11\x00\x12\x00\x03\x00\x00\x00\x07\x00\x07rdkafka"),
-            M(1, "\x00\x00\x00\x06\x00\x00\x00\x07\x00\x00"));
+    const rec_flow *f = TCP_APP(
+        80, "kafka", M(0, "\x00\x00\x00\x11\x00\x12\x00\x03\x00\x00\x00\x07\x00\x07rdkafka"),
+        M(1, "\x00\x00\x00\x06\x00\x00\x00\x07\x00\x00"));
     assert_true(has_field(f, "kafka.client_id", "rdkafka"));
     assert_true(has_field(f, "kafka.api", "18"));
 }
@@ -169,11 +180,16 @@ static void t_cassandra(void **st)
 static void t_zookeeper(void **st)
 {
     TCP_APP(8000, "zookeeper",
-            M(0, "\x00\x00\x00\x2c\x00\x00\x00\x00" "\x00\x00\x00\x00\x00\x00\x00\x00"
-                 "\x00\x00\x75\x30" "\x00\x00\x00\x00\x00\x00\x00\x00" "\x00\x00\x00\x10"
+            M(0, "\x00\x00\x00\x2c\x00\x00\x00\x00"
+                 "\x00\x00\x00\x00\x00\x00\x00\x00"
+                 "\x00\x00\x75\x30"
+                 "\x00\x00\x00\x00\x00\x00\x00\x00"
+                 "\x00\x00\x00\x10"
                  "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
-            M(1, "\x00\x00\x00\x24\x00\x00\x00\x00" "\x00\x00\x75\x30"
-                 "\x01\x02\x03\x04\x05\x06\x07\x08" "\x00\x00\x00\x10"
+            M(1, "\x00\x00\x00\x24\x00\x00\x00\x00"
+                 "\x00\x00\x75\x30"
+                 "\x01\x02\x03\x04\x05\x06\x07\x08"
+                 "\x00\x00\x00\x10"
                  "\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11"));
     const rec_flow *f = TCP_APP(2181, "zookeeper", M(0, "ruok"), M(1, "imok"));
     assert_true(has_field(f, "zookeeper.command", "ruok"));
@@ -181,8 +197,8 @@ static void t_zookeeper(void **st)
 
 static void t_memcached_couchbase(void **st)
 {
-    const rec_flow *f = TCP_APP(6379, "memcached", M(0, "set k 0 0 5\r\nhello\r\n"),
-                                M(1, "STORED\r\n"));
+    const rec_flow *f =
+        TCP_APP(6379, "memcached", M(0, "set k 0 0 5\r\nhello\r\n"), M(1, "STORED\r\n"));
     assert_true(has_field(f, "memcached.command", "set"));
     /* binary GET */
     TCP_APP(11211, "memcached",
@@ -191,13 +207,17 @@ static void t_memcached_couchbase(void **st)
             M(1, "\x81\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00"
                  "\x00\x00\x00\x00\x00\x00\x00\x00"));
     UDP_APP(53, "memcached", M(0, "\x00\x01\x00\x00\x00\x01\x00\x00get k\r\n"),
-            M(1, "\x00\x01\x00\x00\x00\x01\x00\x00" "END\r\n"));
+            M(1, "\x00\x01\x00\x00\x00\x01\x00\x00"
+                 "END\r\n"));
     /* Couchbase: HELLO with the agent as key, two features */
     f = TCP_APP(11211, "couchbase",
                 M(0, "\x80\x1f\x00\x05\x00\x00\x00\x00\x00\x00\x00\x09\x00\x00\x00\x01"
-                     "\x00\x00\x00\x00\x00\x00\x00\x00" "sdk/3" "\x00\x01\x00\x02"),
+                     "\x00\x00\x00\x00\x00\x00\x00\x00"
+                     "sdk/3"
+                     "\x00\x01\x00\x02"),
                 M(1, "\x81\x1f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x04\x00\x00\x00\x01"
-                     "\x00\x00\x00\x00\x00\x00\x00\x00" "\x00\x01\x00\x02"));
+                     "\x00\x00\x00\x00\x00\x00\x00\x00"
+                     "\x00\x01\x00\x02"));
     assert_true(has_field(f, "couchbase.agent", "sdk/3"));
 }
 
@@ -205,21 +225,32 @@ static void t_mssql(void **st)
 {
     /* PRELOGIN: VERSION at 11 (6 bytes), ENCRYPTION at 17 (1 byte: on) */
     const rec_flow *f = TCP_APP(1521, "mssql",
-            M(0, "\x12\x01\x00\x1a\x00\x00\x01\x00" "\x00\x00\x0b\x00\x06"
-                 "\x01\x00\x11\x00\x01" "\xff" "\x0f\x00\x07\xd0\x00\x00" "\x01"),
-            M(1, "\x04\x01\x00\x1a\x00\x00\x01\x00" "\x00\x00\x0b\x00\x06"
-                 "\x01\x00\x11\x00\x01" "\xff" "\x0f\x00\x07\xd0\x00\x00" "\x01"));
+                                M(0, "\x12\x01\x00\x1a\x00\x00\x01\x00"
+                                     "\x00\x00\x0b\x00\x06"
+                                     "\x01\x00\x11\x00\x01"
+                                     "\xff"
+                                     "\x0f\x00\x07\xd0\x00\x00"
+                                     "\x01"),
+                                M(1, "\x04\x01\x00\x1a\x00\x00\x01\x00"
+                                     "\x00\x00\x0b\x00\x06"
+                                     "\x01\x00\x11\x00\x01"
+                                     "\xff"
+                                     "\x0f\x00\x07\xd0\x00\x00"
+                                     "\x01"));
     assert_true(has_field(f, "mssql.encryption", "on"));
 }
 
 static void t_oracle(void **st)
 {
-    const rec_flow *f = TCP_APP(1433, "oracle",
-            M(0, "\x00\x5a\x00\x00\x01\x00\x00\x00" "\x01\x3a\x01\x2c\x00\x00\x08\x00"
-                 "(DESCRIPTION=(CONNECT_DATA=(SERVICE_NAME=ORCLPDB1))"
-                 "(ADDRESS=(PROTOCOL=TCP)(HOST=db)(PORT=1521)))"),
-            M(1, "\x00\x20\x00\x00\x02\x00\x00\x00" "\x01\x3a\x00\x00\x08\x00\x7f\xff"
-                 "\x01\x00\x00\x00\x00\x20\x61\x61\x00\x00\x00\x00\x00\x00\x00\x00"));
+    const rec_flow *f =
+        TCP_APP(1433, "oracle",
+                M(0, "\x00\x5a\x00\x00\x01\x00\x00\x00"
+                     "\x01\x3a\x01\x2c\x00\x00\x08\x00"
+                     "(DESCRIPTION=(CONNECT_DATA=(SERVICE_NAME=ORCLPDB1))"
+                     "(ADDRESS=(PROTOCOL=TCP)(HOST=db)(PORT=1521)))"),
+                M(1, "\x00\x20\x00\x00\x02\x00\x00\x00"
+                     "\x01\x3a\x00\x00\x08\x00\x7f\xff"
+                     "\x01\x00\x00\x00\x00\x20\x61\x61\x00\x00\x00\x00\x00\x00\x00\x00"));
     assert_true(has_field(f, "oracle.service", "ORCLPDB1"));
 }
 
@@ -263,7 +294,10 @@ static void t_udp_apps(void **st)
     f = UDP_APP(69, "tftp", M(0, "\x00\x01pxelinux.0\x00octet\x00"));
     assert_true(has_field(f, "tftp.file", "pxelinux.0"));
     assert_true(has_field(f, "tftp.op", "read"));
-    UDP_APP(40999, "tftp", M(1, "\x00\x03\x00\x01" "data"), M(0, "\x00\x04\x00\x01"));
+    UDP_APP(40999, "tftp",
+            M(1, "\x00\x03\x00\x01"
+                 "data"),
+            M(0, "\x00\x04\x00\x01"));
     UDP_APP(123, "echo", M(0, "ping 12345"), M(1, "ping 12345"));
     UDP_APP(69, "unknown", M(0, "\x01\x02\x03\x04\x05\x06\x07"));
     f = UDP_APP(4433, "dtls",
@@ -289,13 +323,19 @@ static void t_tcp_out_of_order(void **st)
     int order[] = {2, 0, 0, 1};
     for (int i = 0; i < 4; i++) {
         int k = order[i];
-        s = (tcp_spec){CLI, SRV, 40000, 8080, seq[k], 901, VG_NET_TCP_ACK, parts[k],
+        s = (tcp_spec){CLI,
+                       SRV,
+                       40000,
+                       8080,
+                       seq[k],
+                       901,
+                       VG_NET_TCP_ACK,
+                       parts[k],
                        (uint32_t)strlen(parts[k])};
         feed_raw(e, 3 + (uint64_t)i, pkt, build_tcp(pkt, &s));
     }
     const char *resp = "HTTP/1.1 204 No Content\r\n\r\n";
-    s = (tcp_spec){SRV, CLI, 8080, 40000, 901, end, VG_NET_TCP_ACK, resp,
-                   (uint32_t)strlen(resp)};
+    s = (tcp_spec){SRV, CLI, 8080, 40000, 901, end, VG_NET_TCP_ACK, resp, (uint32_t)strlen(resp)};
     feed_raw(e, 10, pkt, build_tcp(pkt, &s));
     vg_net_stats stt;
     vg_net_stats_get(e, &stt);
@@ -368,8 +408,10 @@ static void t_table_bound(void **st)
 
 static void t_timeouts(void **st)
 {
-    vg_net_config cfg = {.udp_timeout_ms = 5000, .tcp_syn_timeout_ms = 2000,
-                         .tcp_closed_timeout_ms = 1000, .tcp_established_timeout_ms = 60000};
+    vg_net_config cfg = {.udp_timeout_ms = 5000,
+                         .tcp_syn_timeout_ms = 2000,
+                         .tcp_closed_timeout_ms = 1000,
+                         .tcp_established_timeout_ms = 60000};
     vg_net_engine *e = engine(&cfg);
     uint8_t pkt[256];
     const uint64_t s = 1000000;
@@ -380,18 +422,18 @@ static void t_timeouts(void **st)
     tcp_conversation(e, CLI, SRV, 3000, 81, m, 2); /* at 1 s, closed by FIN both ways */
     tcp_spec est = {CLI, SRV, 4000, 82, 1, 0, VG_NET_TCP_ACK, "x", 1};
     feed_raw(e, 1 * s, pkt, build_tcp(pkt, &est));
-    vg_net_expire(e, 2 * s + 500000);  /* closed (1 s) ends */
+    vg_net_expire(e, 2 * s + 500000); /* closed (1 s) ends */
     assert_int_equal(R.nflows, 1);
     assert_int_equal(R.flows[0].sport, 81);
     assert_int_equal(R.flows[0].reason, VG_NET_END_CLOSED);
-    vg_net_expire(e, 3 * s + 500000);  /* SYN-only (2 s) */
+    vg_net_expire(e, 3 * s + 500000); /* SYN-only (2 s) */
     assert_int_equal(R.nflows, 2);
     assert_int_equal(R.flows[1].sport, 80);
     assert_int_equal(R.flows[1].reason, VG_NET_END_TIMEOUT);
-    vg_net_expire(e, 6 * s + 500000);  /* UDP (5 s) */
+    vg_net_expire(e, 6 * s + 500000); /* UDP (5 s) */
     assert_int_equal(R.nflows, 3);
     assert_int_equal(R.flows[2].sport, 9);
-    vg_net_expire(e, 60 * s);          /* established: 60 s idle not yet */
+    vg_net_expire(e, 60 * s); /* established: 60 s idle not yet */
     assert_int_equal(R.nflows, 3);
     vg_net_expire(e, 62 * s);
     assert_int_equal(R.nflows, 4);
@@ -476,7 +518,7 @@ static void t_idle_inspection_reclaimed(void **st)
     assert_int_equal(s.inspect_full, 1);
     vg_net_flush(e);
     vg_net_engine_free(e);
-    assert_int_equal(count_app(&R, "http"), 1);  /* the request alone, decided */
+    assert_int_equal(count_app(&R, "http"), 1); /* the request alone, decided */
     assert_int_equal(count_app(&R, "ssh"), 1);
     assert_int_equal(count_app(&R, "unknown"), 1);
 }
@@ -520,16 +562,25 @@ static void t_tcp_anomalies(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_http2_grpc),        cmocka_unit_test(t_etcd),
-        cmocka_unit_test(t_elasticsearch),     cmocka_unit_test(t_http_long_fields),
+        cmocka_unit_test(t_http2_grpc),
+        cmocka_unit_test(t_etcd),
+        cmocka_unit_test(t_elasticsearch),
+        cmocka_unit_test(t_http_long_fields),
         cmocka_unit_test(t_mongodb),
-        cmocka_unit_test(t_kafka),             cmocka_unit_test(t_cassandra),
-        cmocka_unit_test(t_zookeeper),         cmocka_unit_test(t_memcached_couchbase),
-        cmocka_unit_test(t_mssql),             cmocka_unit_test(t_oracle),
-        cmocka_unit_test(t_tcp_wrong_ports),   cmocka_unit_test(t_udp_apps),
-        cmocka_unit_test(t_tcp_out_of_order),  cmocka_unit_test(t_tcp_midstream),
-        cmocka_unit_test(t_table_bound),       cmocka_unit_test(t_timeouts),
-        cmocka_unit_test(t_inspect_bound),     cmocka_unit_test(t_inspect_budget),
+        cmocka_unit_test(t_kafka),
+        cmocka_unit_test(t_cassandra),
+        cmocka_unit_test(t_zookeeper),
+        cmocka_unit_test(t_memcached_couchbase),
+        cmocka_unit_test(t_mssql),
+        cmocka_unit_test(t_oracle),
+        cmocka_unit_test(t_tcp_wrong_ports),
+        cmocka_unit_test(t_udp_apps),
+        cmocka_unit_test(t_tcp_out_of_order),
+        cmocka_unit_test(t_tcp_midstream),
+        cmocka_unit_test(t_table_bound),
+        cmocka_unit_test(t_timeouts),
+        cmocka_unit_test(t_inspect_bound),
+        cmocka_unit_test(t_inspect_budget),
         cmocka_unit_test(t_close_frees_inspection),
         cmocka_unit_test(t_idle_inspection_reclaimed),
         cmocka_unit_test(t_tcp_anomalies),

@@ -26,7 +26,12 @@ static vg_net_engine *engine(const vg_net_config *cfg)
 
 /* A DNS query for example.com, as UDP payload. */
 static const uint8_t dns_query[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
-                                   "\x07" "example" "\x03" "com" "\x00" "\x00\x01\x00\x01";
+                                   "\x07"
+                                   "example"
+                                   "\x03"
+                                   "com"
+                                   "\x00"
+                                   "\x00\x01\x00\x01";
 #define DNS_LEN (sizeof(dns_query) - 1)
 
 static uint32_t wrap(uint8_t *out, int dlt, const uint8_t *ip, uint32_t len, int v6)
@@ -69,8 +74,8 @@ static uint32_t wrap(uint8_t *out, int dlt, const uint8_t *ip, uint32_t len, int
 
 static void t_link_types(void **st)
 {
-    static const int dlts[] = {VG_NET_DLT_EN10MB, VG_NET_DLT_LINUX_SLL, VG_NET_DLT_LINUX_SLL2,
-                               VG_NET_DLT_NULL,   VG_NET_DLT_LOOP,      VG_NET_DLT_RAW,
+    static const int dlts[] = {VG_NET_DLT_EN10MB,  VG_NET_DLT_LINUX_SLL, VG_NET_DLT_LINUX_SLL2,
+                               VG_NET_DLT_NULL,    VG_NET_DLT_LOOP,      VG_NET_DLT_RAW,
                                VG_NET_DLT_RAW_ALT, VG_NET_DLT_IPV4};
     uint8_t ip[512], frame[600];
     for (int v6 = 0; v6 < 2; v6++)
@@ -123,7 +128,7 @@ static void t_ipv6_ext_headers(void **st)
     uint8_t ip[512], out[600];
     uint32_t n = build_udp(ip, "fd00::1", "fd00::2", 5000, 53, dns_query, DNS_LEN);
     memcpy(out, ip, 40);
-    out[6] = 0;                                        /* hop-by-hop */
+    out[6] = 0;                                              /* hop-by-hop */
     memcpy(out + 40, "\x3c\x00\x01\x04\x00\x00\x00\x00", 8); /* next: dest opts */
     memcpy(out + 48, "\x11\x01\x01\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 16);
     memcpy(out + 64, ip + 40, n - 40);
@@ -167,7 +172,7 @@ static void t_ipv4_fragments(void **st)
     uint8_t ip[512], f[512];
     uint32_t n = build_udp(ip, "10.0.0.1", "10.0.0.2", 5000, 53, dns_query, DNS_LEN);
     const uint8_t *udp = ip + 20;
-    uint32_t ul = n - 20;                     /* 8 + 29 = 37 bytes */
+    uint32_t ul = n - 20; /* 8 + 29 = 37 bytes */
     vg_net_engine *e = engine(NULL);
     /* last first, then the middle, then the first, the middle again */
     assert_int_equal(feed_raw(e, 1, f, frag4(f, udp, 32, ul - 32, 0, 7, 17)), 0);
@@ -268,7 +273,7 @@ static void t_truncated_and_random(void **st)
     assert_true(st1.malformed >= 14 + 20 + 20);
     srand(42);
     static const int dlts[] = {VG_NET_DLT_EN10MB, VG_NET_DLT_LINUX_SLL, VG_NET_DLT_LINUX_SLL2,
-                               VG_NET_DLT_NULL, VG_NET_DLT_LOOP, VG_NET_DLT_RAW};
+                               VG_NET_DLT_NULL,   VG_NET_DLT_LOOP,      VG_NET_DLT_RAW};
     for (int i = 0; i < 20000; i++, fed++) {
         uint32_t len = (uint32_t)rand() % sizeof(frame);
         for (uint32_t k = 0; k < len; k++)
@@ -293,9 +298,9 @@ static void t_truncated_and_random(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_link_types),      cmocka_unit_test(t_vlan),
-        cmocka_unit_test(t_ipv6_ext_headers), cmocka_unit_test(t_ipv4_fragments),
-        cmocka_unit_test(t_ipv6_fragments),  cmocka_unit_test(t_fragment_bounds),
+        cmocka_unit_test(t_link_types),           cmocka_unit_test(t_vlan),
+        cmocka_unit_test(t_ipv6_ext_headers),     cmocka_unit_test(t_ipv4_fragments),
+        cmocka_unit_test(t_ipv6_fragments),       cmocka_unit_test(t_fragment_bounds),
         cmocka_unit_test(t_truncated_and_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,8 +48,8 @@ static void on_end(void *arg, const vg_net_flow *f, int reason)
     fields_text(x->fields, sizeof(x->fields), f);
 }
 
-static void on_dns(void *arg, uint32_t source, const char *name, int family,
-                   const uint8_t *addr, uint32_t ttl)
+static void on_dns(void *arg, uint32_t source, const char *name, int family, const uint8_t *addr,
+                   uint32_t ttl)
 {
     recorder *r = arg;
     char a[64];
@@ -75,8 +75,12 @@ static void on_anomaly(void *arg, uint32_t source, const vg_net_flow *f, const c
 vg_net_sink recorder_sink(recorder *r)
 {
     memset(r, 0, sizeof(*r));
-    return (vg_net_sink){.arg = r, .flow_start = on_start, .flow_app = on_app,
-                         .flow_end = on_end, .dns_answer = on_dns, .packet = on_packet,
+    return (vg_net_sink){.arg = r,
+                         .flow_start = on_start,
+                         .flow_app = on_app,
+                         .flow_end = on_end,
+                         .dns_answer = on_dns,
+                         .packet = on_packet,
                          .anomaly = on_anomaly};
 }
 
@@ -224,8 +228,8 @@ uint32_t build_tcp(uint8_t *out, const tcp_spec *s)
     return hl + 20 + s->len;
 }
 
-uint32_t build_udp(uint8_t *out, const char *src, const char *dst, uint16_t sport,
-                   uint16_t dport, const void *payload, uint32_t len)
+uint32_t build_udp(uint8_t *out, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+                   const void *payload, uint32_t len)
 {
     uint32_t hl = ip_header(out, src, dst, 17, 8 + len);
     uint8_t *u = out + hl;
@@ -254,8 +258,8 @@ void tcp_conversation(vg_net_engine *e, const char *cli, const char *srv, uint16
     uint64_t ts = 1000000;
     tcp_spec s = {cli, srv, cport, sport, seq[0], 0, VG_NET_TCP_SYN, NULL, 0};
     feed_raw(e, ts++, pkt, build_tcp(pkt, &s));
-    s = (tcp_spec){srv, cli, sport, cport, seq[1], seq[0] + 1,
-                   VG_NET_TCP_SYN | VG_NET_TCP_ACK, NULL, 0};
+    s = (tcp_spec){srv,  cli, sport, cport, seq[1], seq[0] + 1, VG_NET_TCP_SYN | VG_NET_TCP_ACK,
+                   NULL, 0};
     feed_raw(e, ts++, pkt, build_tcp(pkt, &s));
     seq[0]++;
     seq[1]++;
@@ -264,20 +268,34 @@ void tcp_conversation(vg_net_engine *e, const char *cli, const char *srv, uint16
     for (size_t i = 0; i < n; i++) {
         int d = msgs[i].from;
         uint32_t len = msgs[i].len ? msgs[i].len : (uint32_t)strlen(msgs[i].data);
-        s = (tcp_spec){d ? srv : cli, d ? cli : srv, d ? sport : cport, d ? cport : sport,
-                       seq[d], seq[!d], VG_NET_TCP_ACK | VG_NET_TCP_PSH, msgs[i].data, len};
+        s = (tcp_spec){d ? srv : cli,
+                       d ? cli : srv,
+                       d ? sport : cport,
+                       d ? cport : sport,
+                       seq[d],
+                       seq[!d],
+                       VG_NET_TCP_ACK | VG_NET_TCP_PSH,
+                       msgs[i].data,
+                       len};
         feed_raw(e, ts++, pkt, build_tcp(pkt, &s));
         seq[d] += len;
     }
     for (int d = 0; d < 2; d++) {
-        s = (tcp_spec){d ? srv : cli, d ? cli : srv, d ? sport : cport, d ? cport : sport,
-                       seq[d], seq[!d], VG_NET_TCP_ACK | VG_NET_TCP_FIN, NULL, 0};
+        s = (tcp_spec){d ? srv : cli,
+                       d ? cli : srv,
+                       d ? sport : cport,
+                       d ? cport : sport,
+                       seq[d],
+                       seq[!d],
+                       VG_NET_TCP_ACK | VG_NET_TCP_FIN,
+                       NULL,
+                       0};
         feed_raw(e, ts++, pkt, build_tcp(pkt, &s));
     }
 }
 
-uint32_t build_ip(uint8_t *out, const char *src, const char *dst, uint8_t proto,
-                  const void *l4, uint32_t l4len)
+uint32_t build_ip(uint8_t *out, const char *src, const char *dst, uint8_t proto, const void *l4,
+                  uint32_t l4len)
 {
     uint32_t hl = ip_header(out, src, dst, proto, l4len);
     memcpy(out + hl, l4, l4len);

@@ -20,17 +20,17 @@ typedef struct rec_flow {
     uint16_t cport, sport;
     uint64_t pkts[2], bytes[2];
     int reason;
-    char fields[1024];      /* "key=value\n" lines */
+    char fields[1024]; /* "key=value\n" lines */
 } rec_flow;
 
 typedef struct recorder {
     rec_flow flows[REC_MAX];
     size_t nflows;
     size_t started, named;
-    char app_fields[1024];  /* the fields of the last flow_app, "key=value\n" */
-    char anomalies[2048];   /* "id\n" lines */
+    char app_fields[1024]; /* the fields of the last flow_app, "key=value\n" */
+    char anomalies[2048];  /* "id\n" lines */
     size_t nanomalies;
-    char dns[1024];         /* "name=addr\n" lines */
+    char dns[1024]; /* "name=addr\n" lines */
     size_t npackets;
 } recorder;
 
@@ -51,7 +51,7 @@ int has_anomaly(const recorder *r, const char *id);
 
 /* Crafted packets: raw IP (DLT_RAW) into out; returns the length. */
 typedef struct tcp_spec {
-    const char *src, *dst;  /* IPv4 or IPv6 literal */
+    const char *src, *dst; /* IPv4 or IPv6 literal */
     uint16_t sport, dport;
     uint32_t seq, ack;
     uint8_t flags;
@@ -59,11 +59,11 @@ typedef struct tcp_spec {
     uint32_t len;
 } tcp_spec;
 uint32_t build_tcp(uint8_t *out, const tcp_spec *s);
-uint32_t build_udp(uint8_t *out, const char *src, const char *dst, uint16_t sport,
-                   uint16_t dport, const void *payload, uint32_t len);
+uint32_t build_udp(uint8_t *out, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+                   const void *payload, uint32_t len);
 /* An IP packet (IPv4 or IPv6 by the literal) around an L4 made by the caller. */
-uint32_t build_ip(uint8_t *out, const char *src, const char *dst, uint8_t proto,
-                  const void *l4, uint32_t l4len);
+uint32_t build_ip(uint8_t *out, const char *src, const char *dst, uint8_t proto, const void *l4,
+                  uint32_t l4len);
 /* Feeds a raw IP packet. */
 int feed_raw(vg_net_engine *e, uint64_t ts_us, const uint8_t *p, uint32_t len);
 
@@ -72,7 +72,7 @@ int feed_raw(vg_net_engine *e, uint64_t ts_us, const uint8_t *p, uint32_t len);
 typedef struct tcp_msg {
     int from;
     const char *data;
-    uint32_t len;           /* 0: strlen(data) */
+    uint32_t len; /* 0: strlen(data) */
 } tcp_msg;
 void tcp_conversation(vg_net_engine *e, const char *cli, const char *srv, uint16_t cport,
                       uint16_t sport, const tcp_msg *msgs, size_t n);

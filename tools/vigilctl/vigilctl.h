@@ -67,8 +67,8 @@ int vctl_cmd_secrets(vctl_ctx *c, int argc, char **argv); /* vigilctl_secrets.c 
 int vctl_cmd_capture(vctl_ctx *c, int argc, char **argv); /* vigilctl_net.c */
 int vctl_cmd_net(vctl_ctx *c, int argc, char **argv);
 int vctl_cmd_quarantine(vctl_ctx *c, int argc, char **argv); /* vigilctl_quarantine.c */
-int vctl_cmd_cis(vctl_ctx *c, int argc, char **argv);  /* vigilctl_cis.c */
-int vctl_cmd_call(vctl_ctx *c, int argc, char **argv); /* vigilctl_call.c */
+int vctl_cmd_cis(vctl_ctx *c, int argc, char **argv);        /* vigilctl_cis.c */
+int vctl_cmd_call(vctl_ctx *c, int argc, char **argv);       /* vigilctl_call.c */
 
 /* ---- options and calls (vigilctl.c) ---- */
 

@@ -23,9 +23,11 @@ typedef struct frag_slot {
     uint8_t l4;
     uint32_t id;
     uint64_t first_us;
-    uint32_t total;             /* known once the last fragment came; 0 before */
+    uint32_t total; /* known once the last fragment came; 0 before */
     int nr;
-    struct { uint32_t off, len; } r[FRAG_RANGES]; /* sorted, merged */
+    struct {
+        uint32_t off, len;
+    } r[FRAG_RANGES]; /* sorted, merged */
     uint8_t buf[FRAG_DGRAM_MAX];
 } frag_slot;
 
@@ -105,8 +107,7 @@ static int overlap_differs(const frag_slot *s, uint32_t off, const uint8_t *d, u
 {
     for (int i = 0; i < s->nr; i++) {
         uint32_t a = s->r[i].off > off ? s->r[i].off : off;
-        uint32_t b = s->r[i].off + s->r[i].len < off + len ? s->r[i].off + s->r[i].len
-                                                          : off + len;
+        uint32_t b = s->r[i].off + s->r[i].len < off + len ? s->r[i].off + s->r[i].len : off + len;
         if (a < b && memcmp(s->buf + a, d + (a - off), b - a))
             return 1;
     }

@@ -11,7 +11,10 @@
 
 #define IPV6_EXT_MAX 8 /* extension headers walked before giving up */
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -62,8 +65,8 @@ static int ipv6_decode(const uint8_t *p, uint32_t caplen, vg_l3 *o)
         if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
             if (off + 8 > end)
                 return -EPROTO;
-            uint32_t len = nh == 51 ? ((uint32_t)p[off + 1] + 2) * 4
-                                    : ((uint32_t)p[off + 1] + 1) * 8;
+            uint32_t len =
+                nh == 51 ? ((uint32_t)p[off + 1] + 2) * 4 : ((uint32_t)p[off + 1] + 1) * 8;
             nh = p[off];
             off += len;
             if (off > end)

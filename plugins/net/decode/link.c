@@ -14,7 +14,10 @@
 #define ETH_P_QINQ 0x9100
 #define VLAN_DEPTH_MAX 4
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 /* The IP version of an ethertype, after stepping over VLAN tags at *off. */
 static int ethertype_ip(const uint8_t *p, uint32_t caplen, uint32_t *off, uint16_t type)
@@ -60,12 +63,12 @@ int vg_link_decode(int dlt, const uint8_t *p, uint32_t caplen, uint32_t *off)
             return -EPROTO;
         *off = 14;
         return ethertype_ip(p, caplen, off, be16(p + 12));
-    case VG_NET_DLT_LINUX_SLL:   /* type 2, addr type 2, addr len 2, addr 8, proto 2 */
+    case VG_NET_DLT_LINUX_SLL: /* type 2, addr type 2, addr len 2, addr 8, proto 2 */
         if (caplen < 16)
             return -EPROTO;
         *off = 16;
         return ethertype_ip(p, caplen, off, be16(p + 14));
-    case VG_NET_DLT_LINUX_SLL2:  /* proto 2, reserved 2, ifindex 4, ... 20 bytes */
+    case VG_NET_DLT_LINUX_SLL2: /* proto 2, reserved 2, ifindex 4, ... 20 bytes */
         if (caplen < 20)
             return -EPROTO;
         *off = 20;
@@ -73,8 +76,8 @@ int vg_link_decode(int dlt, const uint8_t *p, uint32_t caplen, uint32_t *off)
     case VG_NET_DLT_NULL: {
         if (caplen < 4)
             return -EPROTO;
-        uint32_t af = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                      (uint32_t)p[3] << 24;
+        uint32_t af =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
         if (af > 0xffff) /* written on a host of the other byte order */
             af = __builtin_bswap32(af);
         *off = 4;
@@ -84,8 +87,7 @@ int vg_link_decode(int dlt, const uint8_t *p, uint32_t caplen, uint32_t *off)
         if (caplen < 4)
             return -EPROTO;
         *off = 4;
-        return bsd_family((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-                          p[3]);
+        return bsd_family((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
     }
     case VG_NET_DLT_RAW:
     case VG_NET_DLT_RAW_ALT:

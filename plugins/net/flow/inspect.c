@@ -272,8 +272,7 @@ void vg_inspect(vg_net_engine *e, vg_flow *f, int dir, const vg_l4 *l4)
     }
     f->payload_pkts++;
     int last = f->payload_pkts >= e->cfg.inspect_packets ||
-               (f->l4 == IPPROTO_TCP && s->d[0].len >= VG_INSP_BUF &&
-                s->d[1].len >= VG_INSP_BUF);
+               (f->l4 == IPPROTO_TCP && s->d[0].len >= VG_INSP_BUF && s->d[1].len >= VG_INSP_BUF);
     vg_pctx c;
     ctx_fill(&c, e, f, s, dir);
     c.final = last;
@@ -329,8 +328,7 @@ void vg_p_anomaly(vg_pctx *c, const char *id)
     vg_anomaly(c->e, c->f, id);
 }
 
-void vg_p_dns_answer(vg_pctx *c, const char *name, int family, const uint8_t *addr,
-                     uint32_t ttl)
+void vg_p_dns_answer(vg_pctx *c, const char *name, int family, const uint8_t *addr, uint32_t ttl)
 {
     if (c->e->sink.dns_answer)
         c->e->sink.dns_answer(c->e->sink.arg, c->f->source, name, family, addr, ttl);

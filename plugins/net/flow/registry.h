@@ -10,8 +10,8 @@ struct vg_net_proto;
 void vg_registry_init(void);
 size_t vg_proto_count(void);
 const struct vg_net_proto *vg_proto_at(size_t i); /* by priority */
-int vg_proto_app(size_t i);                        /* the app index of its name */
-int vg_app_index(const char *name);                /* 0 when unknown */
+int vg_proto_app(size_t i);                       /* the app index of its name */
+int vg_app_index(const char *name);               /* 0 when unknown */
 const char *vg_app_name(int idx);
 
 #endif

@@ -35,8 +35,8 @@ static uint64_t endpoint_hash(const uint8_t *a, int alen, uint16_t port)
 }
 
 /* Symmetric: the sum of the two endpoints' hashes. */
-static uint32_t flow_hash(const vg_net_engine *e, const uint8_t *a, uint16_t ap,
-                          const uint8_t *b, uint16_t bp, int v6, uint8_t l4, uint32_t src)
+static uint32_t flow_hash(const vg_net_engine *e, const uint8_t *a, uint16_t ap, const uint8_t *b,
+                          uint16_t bp, int v6, uint8_t l4, uint32_t src)
 {
     int alen = v6 ? 16 : 4;
     uint64_t h = endpoint_hash(a, alen, ap) + endpoint_hash(b, alen, bp);
@@ -135,8 +135,8 @@ void vg_table_free(vg_net_engine *e)
     free(e->buckets);
 }
 
-static int matches(const vg_flow *f, const uint8_t *a, uint16_t ap, const uint8_t *b,
-                   uint16_t bp, int alen)
+static int matches(const vg_flow *f, const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,
+                   int alen)
 {
     return f->cport == ap && f->sport == bp && !memcmp(f->c, a, alen) && !memcmp(f->s, b, alen);
 }
@@ -182,8 +182,7 @@ static vg_flow *oldest(vg_net_engine *e)
     return best;
 }
 
-static vg_flow *create(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, int swap,
-                       uint32_t h)
+static vg_flow *create(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, int swap, uint32_t h)
 {
     if (!e->free_head && e->flows_touched == e->cfg.max_flows) {
         vg_flow *victim = oldest(e);
@@ -230,8 +229,7 @@ static vg_flow *create(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, int s
 vg_flow *vg_table_get(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, int *dir)
 {
     int v6 = l3->family == AF_INET6, alen = v6 ? 16 : 4;
-    uint32_t h = flow_hash(e, l3->src, l4->sport, l3->dst, l4->dport, v6, l3->l4,
-                           e->frame_source);
+    uint32_t h = flow_hash(e, l3->src, l4->sport, l3->dst, l4->dport, v6, l3->l4, e->frame_source);
     for (vg_flow *f = at(e, e->buckets[h]); f; f = at(e, f->hnext)) {
         if (f->l4 != l3->l4 || f->v6 != v6 || f->source != e->frame_source)
             continue;
@@ -246,8 +244,7 @@ vg_flow *vg_table_get(vg_net_engine *e, const vg_l3 *l3, const vg_l4 *l4, int *d
     }
     /* The client is the sender of the first packet, except of a SYN-ACK. */
     int swap = l3->l4 == IPPROTO_TCP &&
-               (l4->flags & (VG_NET_TCP_SYN | VG_NET_TCP_ACK)) ==
-                   (VG_NET_TCP_SYN | VG_NET_TCP_ACK);
+               (l4->flags & (VG_NET_TCP_SYN | VG_NET_TCP_ACK)) == (VG_NET_TCP_SYN | VG_NET_TCP_ACK);
     *dir = swap;
     return create(e, l3, l4, swap, h);
 }

@@ -53,5 +53,9 @@ static int parse(vg_pctx *c)
 }
 
 VG_NET_PROTO(cassandra) = {
-    .name = "cassandra", .tcp = 1, .prio = 20, .detect = detect, .parse = parse,
+    .name = "cassandra",
+    .tcp = 1,
+    .prio = 20,
+    .detect = detect,
+    .parse = parse,
 };

@@ -41,5 +41,9 @@ static int parse(vg_pctx *c)
 }
 
 VG_NET_PROTO(couchbase) = {
-    .name = "couchbase", .tcp = 1, .prio = 10, .detect = detect, .parse = parse,
+    .name = "couchbase",
+    .tcp = 1,
+    .prio = 10,
+    .detect = detect,
+    .parse = parse,
 };

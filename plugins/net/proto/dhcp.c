@@ -19,8 +19,8 @@ static int detect(vg_pctx *c)
 
 static int parse(vg_pctx *c)
 {
-    static const char *const types[] = {"?", "DISCOVER", "OFFER", "REQUEST", "DECLINE",
-                                        "ACK", "NAK", "RELEASE", "INFORM"};
+    static const char *const types[] = {"?",   "DISCOVER", "OFFER",   "REQUEST", "DECLINE",
+                                        "ACK", "NAK",      "RELEASE", "INFORM"};
     const uint8_t *p = c->data[c->dir];
     uint32_t n = c->len[c->dir];
     for (uint32_t i = OPTIONS_OFF; i < n && p[i] != 255;) {

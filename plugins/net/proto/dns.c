@@ -71,11 +71,14 @@ static int read_name(const uint8_t *m, uint32_t n, uint32_t *off, char *out)
 
 static const char *qtype_name(uint16_t t, char *buf, size_t len)
 {
-    static const struct { uint16_t t; const char *n; } names[] = {
-        {1, "A"}, {2, "NS"}, {5, "CNAME"}, {6, "SOA"}, {10, "NULL"}, {12, "PTR"},
-        {15, "MX"}, {16, "TXT"}, {28, "AAAA"}, {33, "SRV"}, {35, "NAPTR"}, {43, "DS"},
-        {46, "RRSIG"}, {48, "DNSKEY"}, {64, "SVCB"}, {65, "HTTPS"}, {249, "TKEY"},
-        {250, "TSIG"}, {251, "IXFR"}, {252, "AXFR"}, {255, "ANY"}, {257, "CAA"},
+    static const struct {
+        uint16_t t;
+        const char *n;
+    } names[] = {
+        {1, "A"},      {2, "NS"},      {5, "CNAME"}, {6, "SOA"},    {10, "NULL"},  {12, "PTR"},
+        {15, "MX"},    {16, "TXT"},    {28, "AAAA"}, {33, "SRV"},   {35, "NAPTR"}, {43, "DS"},
+        {46, "RRSIG"}, {48, "DNSKEY"}, {64, "SVCB"}, {65, "HTTPS"}, {249, "TKEY"}, {250, "TSIG"},
+        {251, "IXFR"}, {252, "AXFR"},  {255, "ANY"}, {257, "CAA"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (names[i].t == t)
@@ -249,5 +252,10 @@ static int parse(vg_pctx *c)
 }
 
 VG_NET_PROTO(dns) = {
-    .name = "dns", .tcp = 1, .udp = 1, .prio = 20, .detect = detect, .parse = parse,
+    .name = "dns",
+    .tcp = 1,
+    .udp = 1,
+    .prio = 20,
+    .detect = detect,
+    .parse = parse,
 };

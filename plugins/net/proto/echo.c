@@ -13,8 +13,7 @@ static int detect(vg_pctx *c)
     if (!a || !b)
         return c->final ? VG_P_NO : VG_P_MORE;
     if (c->l4 == IPPROTO_UDP)
-        return a == b && a >= ECHO_MIN && !memcmp(c->data[0], c->data[1], a) ? VG_P_YES
-                                                                            : VG_P_NO;
+        return a == b && a >= ECHO_MIN && !memcmp(c->data[0], c->data[1], a) ? VG_P_YES : VG_P_NO;
     if (b > a || memcmp(c->data[0], c->data[1], b))
         return VG_P_NO;
     return b >= ECHO_MIN ? VG_P_YES : (c->final ? VG_P_NO : VG_P_MORE);

@@ -8,11 +8,11 @@
 
 static int api_path(const uint8_t *p, uint32_t n)
 {
-    static const char *const apis[] = {"/_search", "/_bulk", "/_doc", "/_cat/", "/_cluster/",
-                                       "/_nodes", "/_mapping", "/_count", "/_msearch",
-                                       "/_aliases", "/_template", "/_index_template",
-                                       "/_ingest/", "/_security/", "/_xpack", "/_update",
-                                       "/_refresh", "/_snapshot", "/_all", NULL};
+    static const char *const apis[] = {
+        "/_search",   "/_bulk",           "/_doc",      "/_cat/",      "/_cluster/",
+        "/_nodes",    "/_mapping",        "/_count",    "/_msearch",   "/_aliases",
+        "/_template", "/_index_template", "/_ingest/",  "/_security/", "/_xpack",
+        "/_update",   "/_refresh",        "/_snapshot", "/_all",       NULL};
     const uint8_t *end = memchr(p, ' ', n);
     uint32_t len = end ? (uint32_t)(end - p) : n;
     for (uint32_t i = 0; i < len; i++)
@@ -39,5 +39,9 @@ static int detect(vg_pctx *c)
 }
 
 VG_NET_PROTO(elasticsearch) = {
-    .name = "elasticsearch", .tcp = 1, .prio = 5, .detect = detect, .parse = vg_http_parse,
+    .name = "elasticsearch",
+    .tcp = 1,
+    .prio = 5,
+    .detect = detect,
+    .parse = vg_http_parse,
 };

@@ -6,9 +6,9 @@
  */
 #include "proto.h"
 
-static const char *const paths[] = {"/v2/keys", "/v2/members", "/v2/stats", "/v3/kv/",
-                                    "/v3/watch", "/v3/lease/", "/v3/maintenance/",
-                                    "/v3/cluster/", "/v3/auth/", NULL};
+static const char *const paths[] = {"/v2/keys",  "/v2/members", "/v2/stats",        "/v3/kv/",
+                                    "/v3/watch", "/v3/lease/",  "/v3/maintenance/", "/v3/cluster/",
+                                    "/v3/auth/", NULL};
 
 static int http1(vg_pctx *c)
 {
@@ -29,7 +29,8 @@ static int http1(vg_pctx *c)
 
 static int detect(vg_pctx *c)
 {
-    if (c->len[0] && c->data[0][0] == 'P' && vg_prefix(c->data[0], c->len[0], "PRI * ") != VG_P_NO) {
+    if (c->len[0] && c->data[0][0] == 'P' &&
+        vg_prefix(c->data[0], c->len[0], "PRI * ") != VG_P_NO) {
         if (vg_h2_has(c->data[0], c->len[0], "/etcdser"))
             return VG_P_YES;
         return c->final || c->len[1] > 64 ? VG_P_NO : VG_P_MORE;
@@ -38,5 +39,9 @@ static int detect(vg_pctx *c)
 }
 
 VG_NET_PROTO(etcd) = {
-    .name = "etcd", .tcp = 1, .prio = 5, .detect = detect, .parse = vg_http_parse,
+    .name = "etcd",
+    .tcp = 1,
+    .prio = 5,
+    .detect = detect,
+    .parse = vg_http_parse,
 };

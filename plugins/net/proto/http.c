@@ -12,9 +12,9 @@
 #define HEAD_MAX 2048 /* a request line not ended by then is not HTTP */
 
 static const char *const methods[] = {
-    "GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", "PATCH ", "CONNECT ",
-    "TRACE ", "PROPFIND ", "PROPPATCH ", "MKCOL ", "COPY ", "MOVE ", "LOCK ", "UNLOCK ",
-    "REPORT ", "SEARCH ", NULL,
+    "GET ",     "POST ",   "PUT ",      "DELETE ",    "HEAD ",  "OPTIONS ", "PATCH ",
+    "CONNECT ", "TRACE ",  "PROPFIND ", "PROPPATCH ", "MKCOL ", "COPY ",    "MOVE ",
+    "LOCK ",    "UNLOCK ", "REPORT ",   "SEARCH ",    NULL,
 };
 
 int vg_http_request(const uint8_t *p, uint32_t n)
@@ -111,5 +111,9 @@ int vg_http_parse(vg_pctx *c)
 }
 
 VG_NET_PROTO(http) = {
-    .name = "http", .tcp = 1, .prio = 20, .detect = detect, .parse = vg_http_parse,
+    .name = "http",
+    .tcp = 1,
+    .prio = 20,
+    .detect = detect,
+    .parse = vg_http_parse,
 };

@@ -94,7 +94,8 @@ static void scan(const uint8_t *p, uint32_t n, uint32_t off, h2scan *o)
 
 int vg_h2_has(const uint8_t *p, uint32_t n, const char *s)
 {
-    return n > PREFACE_LEN && vg_starts(p, n, PREFACE) && has_in(p + PREFACE_LEN, n - PREFACE_LEN, s);
+    return n > PREFACE_LEN && vg_starts(p, n, PREFACE) &&
+           has_in(p + PREFACE_LEN, n - PREFACE_LEN, s);
 }
 
 static int detect(vg_pctx *c)

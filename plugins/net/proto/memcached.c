@@ -12,16 +12,34 @@
 #define BIN_HDR 24
 #define LINE_MAX_LEN 2048
 
-static const char *const cmds[] = {"get ", "gets ", "set ", "add ", "replace ", "append ",
-                                   "prepend ", "cas ", "incr ", "decr ", "delete ", "touch ",
-                                   "gat ", "gats ", "stats", "version", "flush_all",
-                                   "verbosity ", "mg ", "ms ", "md ", "ma ", "mn\r", "me ",
-                                   "lru_crawler ", "watch", NULL};
-static const char *const replies[] = {"VALUE ", "END\r\n", "STORED\r\n", "NOT_STORED\r\n",
-                                      "EXISTS\r\n", "NOT_FOUND\r\n", "DELETED\r\n",
-                                      "TOUCHED\r\n", "STAT ", "VERSION ", "OK\r\n", "ERROR",
-                                      "CLIENT_ERROR ", "SERVER_ERROR ", "HD", "VA ", "EN\r\n",
-                                      "NF", "NS", "EX", "MN\r\n", "ME ", NULL};
+static const char *const cmds[] = {
+    "get ",  "gets ",   "set ",      "add ",         "replace ", "append ", "prepend ",
+    "cas ",  "incr ",   "decr ",     "delete ",      "touch ",   "gat ",    "gats ",
+    "stats", "version", "flush_all", "verbosity ",   "mg ",      "ms ",     "md ",
+    "ma ",   "mn\r",    "me ",       "lru_crawler ", "watch",    NULL};
+static const char *const replies[] = {"VALUE ",
+                                      "END\r\n",
+                                      "STORED\r\n",
+                                      "NOT_STORED\r\n",
+                                      "EXISTS\r\n",
+                                      "NOT_FOUND\r\n",
+                                      "DELETED\r\n",
+                                      "TOUCHED\r\n",
+                                      "STAT ",
+                                      "VERSION ",
+                                      "OK\r\n",
+                                      "ERROR",
+                                      "CLIENT_ERROR ",
+                                      "SERVER_ERROR ",
+                                      "HD",
+                                      "VA ",
+                                      "EN\r\n",
+                                      "NF",
+                                      "NS",
+                                      "EX",
+                                      "MN\r\n",
+                                      "ME ",
+                                      NULL};
 
 static int one_of(const char *const *list, const uint8_t *p, uint32_t n)
 {
@@ -103,5 +121,10 @@ static int parse(vg_pctx *c)
 }
 
 VG_NET_PROTO(memcached) = {
-    .name = "memcached", .tcp = 1, .udp = 1, .prio = 30, .detect = detect, .parse = parse,
+    .name = "memcached",
+    .tcp = 1,
+    .udp = 1,
+    .prio = 30,
+    .detect = detect,
+    .parse = parse,
 };

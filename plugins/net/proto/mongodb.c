@@ -12,16 +12,26 @@
 static const char *op_name(uint32_t op)
 {
     switch (op) {
-    case 1: return "reply";
-    case 2001: return "update";
-    case 2002: return "insert";
-    case 2004: return "query";
-    case 2005: return "getmore";
-    case 2006: return "delete";
-    case 2007: return "killcursors";
-    case 2012: return "compressed";
-    case 2013: return "msg";
-    default: return NULL;
+    case 1:
+        return "reply";
+    case 2001:
+        return "update";
+    case 2002:
+        return "insert";
+    case 2004:
+        return "query";
+    case 2005:
+        return "getmore";
+    case 2006:
+        return "delete";
+    case 2007:
+        return "killcursors";
+    case 2012:
+        return "compressed";
+    case 2013:
+        return "msg";
+    default:
+        return NULL;
     }
 }
 
@@ -60,5 +70,9 @@ static int parse(vg_pctx *c)
 }
 
 VG_NET_PROTO(mongodb) = {
-    .name = "mongodb", .tcp = 1, .prio = 20, .detect = detect, .parse = parse,
+    .name = "mongodb",
+    .tcp = 1,
+    .prio = 20,
+    .detect = detect,
+    .parse = parse,
 };

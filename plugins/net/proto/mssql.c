@@ -27,7 +27,7 @@ static int header(const uint8_t *p, uint32_t n, int server)
     if (n < HDR + 5)
         return VG_P_MORE;
     return p[HDR] == 0 && vg_be16(p + HDR + 1) < len && vg_be16(p + HDR + 3) == 6 ? VG_P_YES
-                                                                               : VG_P_NO;
+                                                                                  : VG_P_NO;
 }
 
 static int detect(vg_pctx *c)

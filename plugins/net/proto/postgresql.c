@@ -51,7 +51,9 @@ static int detect(vg_pctx *c)
 
 static void startup_params(vg_pctx *c, const uint8_t *p, uint32_t len)
 {
-    static const struct { const char *param, *key; } keep[] = {
+    static const struct {
+        const char *param, *key;
+    } keep[] = {
         {"user", "postgresql.user"},
         {"database", "postgresql.database"},
         {"application_name", "postgresql.application"},
@@ -140,5 +142,9 @@ static int parse(vg_pctx *c)
 }
 
 VG_NET_PROTO(postgresql) = {
-    .name = "postgresql", .tcp = 1, .prio = 20, .detect = detect, .parse = parse,
+    .name = "postgresql",
+    .tcp = 1,
+    .prio = 20,
+    .detect = detect,
+    .parse = parse,
 };

@@ -36,25 +36,25 @@ enum { VG_P_NO = 0, VG_P_MORE = 1, VG_P_YES = 2 };
 typedef struct vg_pctx {
     vg_net_engine *e;
     vg_flow *f;
-    uint8_t l4;                 /* IPPROTO_TCP / IPPROTO_UDP */
-    int dir;                    /* direction of the bytes that just came */
-    int final;                  /* no more bytes will come: decide now */
+    uint8_t l4; /* IPPROTO_TCP / IPPROTO_UDP */
+    int dir;    /* direction of the bytes that just came */
+    int final;  /* no more bytes will come: decide now */
     /* TCP: the first bytes of each direction, in order, contiguous.
      * UDP: the latest datagram of each direction. */
     const uint8_t *data[2];
     uint32_t len[2];
-    int full[2];                /* TCP: the buffer of that direction is full */
-    uint8_t *state;             /* 64 bytes of the named protocol's own, zeroed at naming */
-    const char *as;             /* detect: set to one of .also to name the flow so */
+    int full[2];    /* TCP: the buffer of that direction is full */
+    uint8_t *state; /* 64 bytes of the named protocol's own, zeroed at naming */
+    const char *as; /* detect: set to one of .also to name the flow so */
 } vg_pctx;
 
 typedef struct vg_net_proto {
-    const char *name;           /* the application name it gives */
-    const char *const *also;    /* other names detect may give (c->as), NULL-ended */
-    uint8_t tcp, udp;           /* the transports it runs on */
-    int prio;                   /* lower first: specific protocols before generic ones */
+    const char *name;        /* the application name it gives */
+    const char *const *also; /* other names detect may give (c->as), NULL-ended */
+    uint8_t tcp, udp;        /* the transports it runs on */
+    int prio;                /* lower first: specific protocols before generic ones */
     int (*detect)(vg_pctx *c);
-    int (*parse)(vg_pctx *c);   /* optional */
+    int (*parse)(vg_pctx *c); /* optional */
 } vg_net_proto;
 
 #define VG_NET_PROTO(id) const vg_net_proto vg_proto_##id
@@ -64,10 +64,12 @@ void vg_p_field(vg_pctx *c, const char *key, const uint8_t *val, size_t len);
 void vg_p_field_str(vg_pctx *c, const char *key, const char *val);
 void vg_p_field_u(vg_pctx *c, const char *key, unsigned long v);
 void vg_p_anomaly(vg_pctx *c, const char *id);
-void vg_p_dns_answer(vg_pctx *c, const char *name, int family, const uint8_t *addr,
-                     uint32_t ttl);
+void vg_p_dns_answer(vg_pctx *c, const char *name, int family, const uint8_t *addr, uint32_t ttl);
 
-static inline uint16_t vg_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t vg_be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t vg_be24(const uint8_t *p)
 {
     return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
@@ -76,7 +78,10 @@ static inline uint32_t vg_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline uint16_t vg_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint16_t vg_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 static inline uint32_t vg_le24(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;

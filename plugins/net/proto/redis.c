@@ -13,12 +13,14 @@
 
 /* Inline commands (telnet style): the common ones, any case. */
 static const char *const inline_cmds[] = {
-    "PING", "INFO", "AUTH", "SELECT", "GET", "SET", "KEYS", "CONFIG", "SUBSCRIBE",
-    "PSUBSCRIBE", "UNSUBSCRIBE", "PUBLISH", "MONITOR", "HELLO", "CLIENT", "QUIT", "DEL",
-    "EXISTS", "INCR", "DECR", "LPUSH", "RPUSH", "LPOP", "RPOP", "LRANGE", "HSET", "HGET",
-    "HGETALL", "SADD", "SMEMBERS", "ZADD", "ZRANGE", "EXPIRE", "TTL", "MGET", "MSET",
-    "FLUSHALL", "FLUSHDB", "DBSIZE", "SCAN", "TYPE", "ECHO", "MULTI", "EXEC", "EVAL",
-    "SAVE", "BGSAVE", "SLAVEOF", "REPLICAOF", "SHUTDOWN", "COMMAND", "SCRIPT", NULL,
+    "PING",     "INFO",      "AUTH",       "SELECT",      "GET",     "SET",     "KEYS",
+    "CONFIG",   "SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE", "PUBLISH", "MONITOR", "HELLO",
+    "CLIENT",   "QUIT",      "DEL",        "EXISTS",      "INCR",    "DECR",    "LPUSH",
+    "RPUSH",    "LPOP",      "RPOP",       "LRANGE",      "HSET",    "HGET",    "HGETALL",
+    "SADD",     "SMEMBERS",  "ZADD",       "ZRANGE",      "EXPIRE",  "TTL",     "MGET",
+    "MSET",     "FLUSHALL",  "FLUSHDB",    "DBSIZE",      "SCAN",    "TYPE",    "ECHO",
+    "MULTI",    "EXEC",      "EVAL",       "SAVE",        "BGSAVE",  "SLAVEOF", "REPLICAOF",
+    "SHUTDOWN", "COMMAND",   "SCRIPT",     NULL,
 };
 
 /* A whole inline command line: a known command word, then space or end. */
@@ -78,9 +80,8 @@ static int detect(vg_pctx *c)
     if (c->len[1] < 3)
         return c->final ? VG_P_NO : VG_P_MORE;
     const uint8_t *s = c->data[1];
-    return strchr("+-:$*_%~>,#(!=|", s[0]) && s[0] && vg_line_end(s, c->len[1]) > 0
-               ? VG_P_YES
-               : VG_P_NO;
+    return strchr("+-:$*_%~>,#(!=|", s[0]) && s[0] && vg_line_end(s, c->len[1]) > 0 ? VG_P_YES
+                                                                                    : VG_P_NO;
 }
 
 static void command(vg_pctx *c, const uint8_t *p, uint32_t n)

@@ -15,16 +15,26 @@
 static const char *version_name(uint16_t v, int dtls)
 {
     switch (v) {
-    case 0x0002: return "sslv2";
-    case 0x0300: return "sslv3";
-    case 0x0301: return "tls1.0";
-    case 0x0302: return "tls1.1";
-    case 0x0303: return "tls1.2";
-    case 0x0304: return "tls1.3";
-    case 0xfeff: return "dtls1.0";
-    case 0xfefd: return "dtls1.2";
-    case 0xfefc: return "dtls1.3";
-    default: return dtls ? "dtls" : "unknown";
+    case 0x0002:
+        return "sslv2";
+    case 0x0300:
+        return "sslv3";
+    case 0x0301:
+        return "tls1.0";
+    case 0x0302:
+        return "tls1.1";
+    case 0x0303:
+        return "tls1.2";
+    case 0x0304:
+        return "tls1.3";
+    case 0xfeff:
+        return "dtls1.0";
+    case 0xfefd:
+        return "dtls1.2";
+    case 0xfefc:
+        return "dtls1.3";
+    default:
+        return dtls ? "dtls" : "unknown";
     }
 }
 
@@ -87,18 +97,18 @@ void vg_tls_hello(vg_pctx *c, const uint8_t *p, uint32_t n, int server, int dtls
         return;
     uint16_t version = vg_be16(p);
     uint32_t i = 34;
-    i += 1 + p[i];                      /* session id */
+    i += 1 + p[i]; /* session id */
     if (dtls && !server && i < n)
-        i += 1 + p[i];                  /* cookie */
+        i += 1 + p[i]; /* cookie */
     if (server) {
-        i += 3;                         /* cipher suite, compression */
+        i += 3; /* cipher suite, compression */
     } else {
         if (i + 2 > n)
             goto out;
-        i += 2 + vg_be16(p + i);        /* cipher suites */
+        i += 2 + vg_be16(p + i); /* cipher suites */
         if (i + 1 > n)
             goto out;
-        i += 1 + p[i];                  /* compression methods */
+        i += 1 + p[i]; /* compression methods */
     }
     if (i + 2 <= n) {
         uint32_t end = i + 2 + vg_be16(p + i);
@@ -135,8 +145,7 @@ static int client_hello(const uint8_t *p, uint32_t n)
         if (n < 6)
             return VG_P_MORE;
         uint32_t l = vg_be16(p + 3);
-        return p[1] == 3 && p[2] <= 4 && l >= 4 && l <= REC_MAX && p[5] == 1 ? VG_P_YES
-                                                                            : VG_P_NO;
+        return p[1] == 3 && p[2] <= 4 && l >= 4 && l <= REC_MAX && p[5] == 1 ? VG_P_YES : VG_P_NO;
     }
     if (p[0] & 0x80) {
         if (n < 5)
@@ -196,9 +205,9 @@ static int parse(vg_pctx *c)
 {
     uint8_t *done = c->state;
     for (int d = 0; d < 2; d++)
-        if (!(done[0] & (1 << d)) && c->len[d] >= 7 && (c->full[d] || c->final ||
-                                                       c->len[d] >= 5u + vg_be16(c->data[d] + 3) ||
-                                                       (c->data[d][0] & 0x80))) {
+        if (!(done[0] & (1 << d)) && c->len[d] >= 7 &&
+            (c->full[d] || c->final || c->len[d] >= 5u + vg_be16(c->data[d] + 3) ||
+             (c->data[d][0] & 0x80))) {
             first_hello(c, d);
             done[0] |= (uint8_t)(1 << d);
         }

@@ -7,9 +7,9 @@
  */
 #include "proto.h"
 
-static const char *const words[] = {"ruok", "stat", "srvr", "mntr", "conf", "cons", "crst",
-                                    "dump", "envi", "wchs", "wchc", "wchp", "dirs", "isro",
-                                    "gtmk", "stmk", "srst", NULL};
+static const char *const words[] = {"ruok", "stat", "srvr", "mntr", "conf", "cons",
+                                    "crst", "dump", "envi", "wchs", "wchc", "wchp",
+                                    "dirs", "isro", "gtmk", "stmk", "srst", NULL};
 
 static int four_letter(const uint8_t *p, uint32_t n)
 {
@@ -27,7 +27,7 @@ static int connect_request(const uint8_t *p, uint32_t n)
         return VG_P_MORE;
     uint32_t len = vg_be32(p);
     return (len == 44 || len == 45) && vg_be32(p + 4) == 0 && vg_be32(p + 28) == 16 ? VG_P_YES
-                                                                                   : VG_P_NO;
+                                                                                    : VG_P_NO;
 }
 
 static int detect(vg_pctx *c)
@@ -45,7 +45,7 @@ static int detect(vg_pctx *c)
         return c->final ? VG_P_YES : VG_P_MORE;
     uint32_t len = vg_be32(b);
     return (len == 36 || len == 37) && vg_be32(b + 4) == 0 && vg_be32(b + 20) == 16 ? VG_P_YES
-                                                                                  : VG_P_NO;
+                                                                                    : VG_P_NO;
 }
 
 static int parse(vg_pctx *c)
@@ -56,5 +56,9 @@ static int parse(vg_pctx *c)
 }
 
 VG_NET_PROTO(zookeeper) = {
-    .name = "zookeeper", .tcp = 1, .prio = 15, .detect = detect, .parse = parse,
+    .name = "zookeeper",
+    .tcp = 1,
+    .prio = 15,
+    .detect = detect,
+    .parse = parse,
 };

@@ -31,9 +31,9 @@ typedef struct vg_tflow {
     uint16_t tls_hb_len;     /* length of the client's last encrypted heartbeat */
     uint8_t counted;
     uint8_t wscale[2];
-        /* window scale per direction, 0x80 once its SYN was seen */ /* counted in its client's
-                                                                        sessions (ip-session-limit)
-                                                                      */
+    /* window scale per direction, 0x80 once its SYN was seen */ /* counted in its client's
+                                                                    sessions (ip-session-limit)
+                                                                  */
 } vg_tflow;
 
 #define TLS_CCS_CLIENT 0x01 /* the client's records are encrypted from here */
