@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nearest.h"
+
 /* Fields a violation or incident raised by the policy carries
  * (core/policy/policy_act.c), before the plane's subject fields. */
 #define RAISED "action event_type event_id incident message pid technique evidence tags"
@@ -242,27 +244,6 @@ void vg_evcat_reset_declared(void)
 #define NEAR_MAX 3
 #define NAME_CMP_MAX 64
 
-/* Levenshtein distance, on the first NAME_CMP_MAX bytes. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strnlen(a, NAME_CMP_MAX), lb = strnlen(b, NAME_CMP_MAX);
-    size_t row[NAME_CMP_MAX + 1];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t sub = diag + (a[i - 1] != b[j - 1]);
-            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 struct nearest {
     const char *name;
     size_t limit;
@@ -274,7 +255,7 @@ static void near_add(struct nearest *nr, const char *cand, size_t len)
 {
     char tmp[NAME_CMP_MAX + 1];
     snprintf(tmp, sizeof(tmp), "%.*s", (int)(len < NAME_CMP_MAX ? len : NAME_CMP_MAX), cand);
-    size_t d = distance(nr->name, tmp);
+    size_t d = vg_edit_distance(nr->name, tmp);
     if (d > nr->limit)
         return;
     size_t at;

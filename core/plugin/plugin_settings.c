@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nearest.h"
 #include "trust.h"
 #include <vigil/plugin.h>
 
@@ -87,32 +88,6 @@ static const vg_setting_desc *declared(const vg_plugin_desc *d)
     return d->abi_minor >= 4 ? d->settings : NULL;
 }
 
-/* Levenshtein distance, capped: enough to tell a typo from another word. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 64;
-    size_t row[64];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 struct check {
     const vg_config *cfg;
     const struct catalog *cat;
@@ -142,7 +117,7 @@ static void key_list(const vg_setting_desc *s, const char *near, char *buf, size
     size_t off = 0;
     buf[0] = '\0';
     for (; s->key && off < size; s++)
-        if (!near || distance(near, s->key) <= 3)
+        if (!near || vg_edit_distance(near, s->key) <= 3)
             off += (size_t)snprintf(buf + off, size - off, "%s%s", off ? ", " : "", s->key);
     if (off >= size)
         buf[size - 1] = '\0';
@@ -216,7 +191,7 @@ static void check_plugin(struct check *k, lua_State *L, const char *plugin)
         /* A name close to an installed plugin's is a typo; another may
          * configure a plugin this host does not have, which is allowed. */
         for (size_t i = 0; i < k->cat->n; i++)
-            if (distance(plugin, k->cat->desc[i]->name) <= 2) {
+            if (vg_edit_distance(plugin, k->cat->desc[i]->name) <= 2) {
                 problem(k, "plugins.%s: no such plugin; did you mean '%s'?", plugin,
                         k->cat->desc[i]->name);
                 return;
