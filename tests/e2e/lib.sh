@@ -26,6 +26,12 @@ cleanup() {
     if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
         kill -9 "$DAEMON_PID" 2>/dev/null || true
     fi
+    # Background helpers (receivers, listeners) go too: one left running
+    # holds ctest's pipe open until it ends on its own.
+    local job
+    for job in $(jobs -p); do
+        kill "$job" 2>/dev/null || true
+    done
     if [ $rc -ne 0 ] && [ -f "$LOG" ]; then
         echo "---- vigild log ----"
         tail -n 50 "$LOG"
@@ -38,6 +44,13 @@ trap cleanup EXIT
 fail() {
     echo "FAIL: $*" >&2
     exit 1
+}
+
+# has [grep options] PATTERN: grep -q that reads its whole input. Under
+# pipefail, `producer | grep -q` fails when grep exits at the first match
+# and the producer dies of SIGPIPE writing the rest (curl, a long listing).
+has() {
+    grep "$@" >/dev/null
 }
 
 vctl() {

@@ -86,6 +86,6 @@ json_any '.id == "2.2" and .status == "WARN"' "$T/cis.show" \
 json_any '.id == "ACME-2" and .status == "PASS"' "$T/cis.show" \
     || fail "ACME-2 missing: plugins.bench's checks_dir was not used"
 # `vigilctl cis` is listed, and says what it is.
-vctl help | grep -q "^  cis " || fail "vigilctl help does not list cis"
+vctl help | has "^  cis " || fail "vigilctl help does not list cis"
 stop_daemon
 pass

@@ -28,7 +28,7 @@ grep -q -- "-I$INST/include" "$T/hello-build/compile_commands.json" ||
 if grep -q "$VIGIL_SRC\|$VIGIL_BUILD" "$T/hello-build/compile_commands.json"; then
     fail "the example's build reaches into vigil's tree"
 fi
-nm -D --defined-only "$T/hello-build/hello.so" | grep -q " vigil_plugin$" ||
+nm -D --defined-only "$T/hello-build/hello.so" | has " vigil_plugin$" ||
     fail "hello.so does not export vigil_plugin"
 
 # The installed daemon and client, with only this plugin (and the test one).
@@ -47,7 +47,7 @@ vctl plugins --json >"$T/plugins.json"
 json '.[] | select(.name == "hello") | .state == "running" and .abi == "1.4"' "$T/plugins.json" \
     >/dev/null || { cat "$T/plugins.json"; fail "hello is not running"; }
 wait_for has_event hello.tick ".greeting == \"hi from $$\" and .count >= 2"
-vctl events --type hello.tick --limit 100 | grep -q "hi from $$" || fail "no tick in the human listing"
+vctl events --type hello.tick --limit 100 | has "hi from $$" || fail "no tick in the human listing"
 vctl call hello >"$T/call.json" || fail "vigilctl call hello"
 json ".greeting == \"hi from $$\" and .ticks >= 2" "$T/call.json" >/dev/null ||
     fail "command answered $(cat "$T/call.json")"
@@ -63,9 +63,9 @@ cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
 echo 'plugins = { hello = { greeting = 42, intervl_ms = 5 } }' >>"$CONFIG"
 out=$(vctl reload 2>&1) && fail "a reload with bad plugin settings was accepted"
 line=$(wc -l <"$CONFIG")
-echo "$out" | grep -q "$CONFIG:$line: plugins.hello.greeting must be a string, got number" ||
+echo "$out" | has "$CONFIG:$line: plugins.hello.greeting must be a string, got number" ||
     fail "reload refusal does not name the bad type: $out"
-echo "$out" | grep -q "unknown setting 'intervl_ms'; did you mean interval_ms?" ||
+echo "$out" | has "unknown setting 'intervl_ms'; did you mean interval_ms?" ||
     fail "reload refusal does not name the misspelt key: $out"
 "$VIGILD" --check --config "$CONFIG" --plugin-dir "$PLUGINS" --policy-dir "$POLICIES" >/dev/null 2>&1 &&
     fail "--check accepted the same settings"

@@ -100,13 +100,13 @@ cp "$T/cm-vigil-policies-50-site.lua" "$T/site/50-site.lua"
     { cat "$T/pcheck.out"; fail "the policies ConfigMap does not load"; }
 
 # What the pods run is what the package installs.
-DESTDIR="$T/inst" cmake --install "$VIGIL_BUILD" >/dev/null
+DESTDIR="$T/inst" cmake --install "$VIGIL_BUILD" --prefix /usr >/dev/null
 while read -r cmd; do
     [ -x "$T/inst$cmd" ] || fail "the package does not install $cmd"
 done <"$T/commands"
 # The image: Debian slim, the package, vigild as its entry point.
 DF="$VIGIL_SRC/Dockerfile"
-[ "$(grep -c '^FROM ' "$DF")" -ge 1 ] && grep '^FROM ' "$DF" | tail -1 | grep -q '^FROM debian:[a-z]*-slim$' ||
+[ "$(grep -c '^FROM ' "$DF")" -ge 1 ] && grep '^FROM ' "$DF" | tail -1 | has '^FROM debian:[a-z]*-slim$' ||
     fail "the image is not on Debian slim"
 grep -q 'apt-get install .*/tmp/vigil.deb' "$DF" || fail "the image does not install the package"
 grep -q '^ENTRYPOINT \["/usr/sbin/vigild"\]' "$DF" || fail "the image's entry point"

@@ -11,7 +11,7 @@ json --arg pid "$DAEMON_PID" '.pid == ($pid | tonumber)' "$T/status.json" >/dev/
 json '.plugins[] | select(.name == "testok" and .state == "running" and .version == "1.2.3")' \
     "$T/status.json" >/dev/null || fail "testok plugin not running in status"
 json '.store.map_size > 0' "$T/status.json" >/dev/null || fail "no store size"
-vctl status | grep -q "testok" || fail "human status does not list the plugin"
+vctl status | has "testok" || fail "human status does not list the plugin"
 
 vctl plugins --json | json '.[] | select(.name == "testok") | .description == "test plugin that behaves"' \
     >/dev/null || fail "plugins --json"
@@ -20,7 +20,7 @@ vctl plugins --json | json '.[] | select(.name == "testok") | .description == "t
 wait_for sh -c "'$VIGILCTL' --socket '$SOCK' events --type test.started --json | grep -q hello"
 vctl events --json --type daemon.status | json 'select(.status == "started")' >/dev/null \
     || fail "daemon.status started not stored"
-vctl events | grep -q "test.started" || fail "human events table lacks test.started"
+vctl events | has "test.started" || fail "human events table lacks test.started"
 
 # Plugin ABI 1.1: the plugin looked up its own process (a host process, so
 # group "nodes") and hears of mode changes through its subscription.

@@ -56,7 +56,7 @@ wait_for seen "$B1"
 AW=$(vctl net stats --json | jq -r --arg a "$A1" --arg b "$A2" \
     '.captures[] | select(.workload == $a or .workload == $b) | .workload')
 wait_for seen "$AW"
-vctl net stats | grep -q "^$B1 *1 " || fail "vigilctl net stats has no row for $B1: $(vctl net stats)"
+vctl net stats | has "^$B1 *1 " || fail "vigilctl net stats has no row for $B1: $(vctl net stats)"
 has_event net.stats ".namespaces >= 2" || fail "no net.stats event published"
 
 # ---- a capture larger than one chunk read over the control socket ----------------

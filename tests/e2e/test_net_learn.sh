@@ -122,7 +122,7 @@ vctl net sessions --workload "$CLI" --json >"$T/sessions"
 json_any ".workload == \"$CLI\" and .server == \"$WEB_IP:80\" and .app == \"http\"
     and .direction == \"egress\" and .peer == \"$GWEB\"" "$T/sessions" \
     || fail "no live session cli -> web:80: $(cat "$T/sessions")"
-vctl net sessions | grep -q "$WEB_IP:80" || fail "the session table has no web:80 row"
+vctl net sessions | has "$WEB_IP:80" || fail "the session table has no web:80 row"
 
 # ---- capture -------------------------------------------------------------------------
 ( for _ in 1 2 3 4 5 6; do sleep 0.3; get 80; done ) &
@@ -134,7 +134,7 @@ grep -q "written to $T/web.pcap" "$T/capture.out" || fail "capture summary: $(ca
 [ "$(stat -c %a "$T/web.pcap")" = 600 ] || fail "the capture file is not private"
 gets=$(tshark -r "$T/web.pcap" -Y 'http.request.method == "GET"' 2>/dev/null | wc -l)
 [ "$gets" -ge 1 ] || fail "tshark finds no HTTP GET in the capture"
-tshark -r "$T/web.pcap" -Y "tcp.port != 80" 2>/dev/null | grep -q . \
+tshark -r "$T/web.pcap" -Y "tcp.port != 80" 2>/dev/null | has . \
     && fail "the capture filter let other ports through"
 n=$(jq -r .packets <(vctl --json capture "$WEB" --seconds 1 -w "$T/quiet.pcap"))
 [ "$(tshark -r "$T/quiet.pcap" 2>/dev/null | wc -l)" -eq "$n" ] \

@@ -29,7 +29,7 @@ cp "$CONFIG" "$T/bad.lua"
 echo 'plugins.net.bufer_kb = 64' >>"$T/bad.lua"
 out=$("$VIGILD" --check --config "$T/bad.lua" --plugin-dir "$PLUGINS" --policy-dir "$POLICIES" 2>&1) \
     && fail "a misspelt setting of the net plugin accepted: $out"
-echo "$out" | grep -q "plugins.net: unknown setting 'bufer_kb'; did you mean buffer_kb?" \
+echo "$out" | has "plugins.net: unknown setting 'bufer_kb'; did you mean buffer_kb?" \
     || fail "no suggestion for the misspelt setting: $out"
 start_daemon
 CT_NETNS=$(nt_ns cli) ct_start cli-1

@@ -62,7 +62,7 @@ wait_for has_event net.threat ".workload == \"$CLI\" and .threat == \"sql-inject
 # the packet is the request: base64 of an Ethernet frame holding it
 vctl events --json --limit 10000 --type net.threat \
     | jq -r "select(.threat == \"sql-injection\") | .packet" | head -1 | base64 -d \
-    | grep -aq "GET /item?id=1%27" || fail "the event's packet is not the request"
+    | has -a "GET /item?id=1%27" || fail "the event's packet is not the request"
 wait_for has_event response.done ".action == \"quarantine\" and .rule == \"quarantine-sqli-source\"
     and .event_type == \"net.threat\""
 

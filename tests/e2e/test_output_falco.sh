@@ -121,7 +121,7 @@ done
 wait_for sh -c "curl -sf http://127.0.0.1:$METRICS_PORT/metrics | grep -E '^vigil_output_events_total\\{output=\"silent\",kind=\"falco\",result=\"dropped\"\\} [1-9]'"
 vctl status --json | jq -e '.outputs[] | select(.name == "silent") | .dropped > 0 and .depth == 16' \
     >/dev/null || fail "status does not count the silent output's drops"
-scrape /metrics | grep -q '^vigil_output_queue_depth{output="silent",kind="falco"} 16$' ||
+scrape /metrics | has '^vigil_output_queue_depth{output="silent",kind="falco"} 16$' ||
     fail "the silent output's queue is not full"
 [ ! -s "$T/rejected" ] || { cat "$T/rejected"; fail "the receiver refused an alert"; }
 

@@ -70,7 +70,7 @@ grep '^{' "$LOG" | jq -e -s 'length >= 1 and all(.[]; .type == "test.started")' 
 vctl status --json | jq -e '[.outputs[].name] == ["file", "reloads", "errors", "stdout"]
     and (.outputs[0] | .kind == "file" and .written >= 1 and .dropped == 0 and .capacity == 4096)' \
     >/dev/null || { vctl status --json | jq .outputs; fail "status: outputs"; }
-vctl status | grep -Eq '^outputs: +file \(file\): [0-9]+ written, 0 failed, 0 dropped, queue [0-9]+/4096$' ||
+vctl status | has -E '^outputs: +file \(file\): [0-9]+ written, 0 failed, 0 dropped, queue [0-9]+/4096$' ||
     { vctl status; fail "status: the outputs line"; }
 
 # Filters: reloads.json only test.re*, errors.json only error and above.

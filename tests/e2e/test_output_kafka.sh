@@ -38,8 +38,8 @@ outputs = {
 }
 LUA
 vctl reload >/dev/null
-maps_of "$DAEMON_PID" | grep -q 'output_kafka.so' || fail "the kafka module is not loaded"
-maps_of "$DAEMON_PID" | grep -q 'librdkafka' || fail "librdkafka is not loaded"
+maps_of "$DAEMON_PID" | has 'output_kafka.so' || fail "the kafka module is not loaded"
+maps_of "$DAEMON_PID" | has 'librdkafka' || fail "librdkafka is not loaded"
 vctl reload >/dev/null
 vctl reload >/dev/null
 

@@ -21,9 +21,9 @@ HOST_ETC=$(host_etc)
 (cd "$VIGIL_BUILD" && cpack -G DEB -B "$T/pkg" >"$T/cpack.log" 2>&1) ||
     { cat "$T/cpack.log"; fail "cpack"; }
 DEB=$(ls "$T"/pkg/vigil_*.deb)
-dpkg-deb -f "$DEB" Package | grep -qx vigil || fail "package name"
-dpkg-deb -f "$DEB" Depends | grep -q libcurl4 || fail "libcurl4 (loaded with dlopen) is not a dependency"
-dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles | grep -qx /etc/vigil/vigil.lua ||
+dpkg-deb -f "$DEB" Package | has -x vigil || fail "package name"
+dpkg-deb -f "$DEB" Depends | has libcurl4 || fail "libcurl4 (loaded with dlopen) is not a dependency"
+dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles | has -x /etc/vigil/vigil.lua ||
     fail "/etc/vigil/vigil.lua is not a conffile"
 D="$T/root"
 dpkg-deb -x "$DEB" "$D"

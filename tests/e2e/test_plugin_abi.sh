@@ -11,6 +11,6 @@ json '.[] | select(.file | endswith("plugin_badabi.so")) | .state == "refused" a
 json '.[] | select(.name == "initfail") | .state == "failed"' "$T/plugins.json" >/dev/null || fail "init failure not shown"
 json '.[] | select(.name == "testok") | .state == "running"' "$T/plugins.json" >/dev/null || fail "good plugin not running"
 grep -q "built for ABI 2.7, this daemon speaks ABI 1\.[0-9]" "$LOG" || fail "both versions not logged"
-vctl plugins | grep plugin_badabi | grep -q refused || fail "human table lacks the refusal"
+vctl plugins | grep plugin_badabi | has refused || fail "human table lacks the refusal"
 stop_daemon
 pass

@@ -17,16 +17,16 @@ check() { # check SETTINGS: vigild --check on the shipped config plus SETTINGS
 line() { wc -l <"$CONFIG"; }
 
 out=$(check 'plugins = { file = { fail_mode = "yolo" } }') && fail "fail_mode yolo accepted: $out"
-echo "$out" | grep -q "$CONFIG:$(line): plugins.file.fail_mode: 'yolo' is not one of allow, deny" ||
+echo "$out" | has "$CONFIG:$(line): plugins.file.fail_mode: 'yolo' is not one of allow, deny" ||
     fail "no reason for the bad choice: $out"
 out=$(check 'plugins = { secrest = { scan_env = false } }') && fail "a misspelt plugin accepted: $out"
-echo "$out" | grep -q "plugins.secrest: no such plugin; did you mean 'secrets'?" ||
+echo "$out" | has "plugins.secrest: no such plugin; did you mean 'secrets'?" ||
     fail "no suggestion for the misspelt plugin: $out"
 out=$(check 'plugins = { proc = { stats_intervl_ms = 10 } }') && fail "a misspelt key accepted: $out"
-echo "$out" | grep -q "plugins.proc: unknown setting 'stats_intervl_ms'; did you mean stats_interval_ms?" ||
+echo "$out" | has "plugins.proc: unknown setting 'stats_intervl_ms'; did you mean stats_interval_ms?" ||
     fail "no suggestion for the misspelt key: $out"
 out=$(check 'plugins = { file = { guard_threads = 0 } }') && fail "guard_threads 0 accepted: $out"
-echo "$out" | grep -q "plugins.file.guard_threads: 0 is out of range \[1, " || fail "no range given: $out"
+echo "$out" | has "plugins.file.guard_threads: 0 is out of range \[1, " || fail "no range given: $out"
 check 'plugins = { net = { nodes = true }, file = { fail_mode = "deny" } }' >/dev/null ||
     fail "a plugin this host lacks (net) may be configured"
 
@@ -41,7 +41,7 @@ check 'plugins = { file = { fail_mode = "allow" } }' >/dev/null
 start_daemon --config "$CONFIG"
 check 'plugins = { file = { fail_mode = "yolo" } }' >/dev/null || true
 out=$(vctl reload 2>&1) && fail "a reload with fail_mode yolo was accepted"
-echo "$out" | grep -q "fail_mode: 'yolo'" || fail "the refused reload does not say why: $out"
+echo "$out" | has "fail_mode: 'yolo'" || fail "the refused reload does not say why: $out"
 vctl plugins --json >"$T/plugins.json"
 json '.[] | select(.name == "file") | .state == "running"' "$T/plugins.json" >/dev/null ||
     fail "the file plugin did not keep running"

@@ -36,7 +36,7 @@ echo 'empty_policies = "allow"' >>"$T/allow.lua"
 rm -f "$POLICIES"/*.lua
 start_daemon --config "$CONFIG"
 vctl status >"$T/status.out"
-head -1 "$T/status.out" | grep -q "^POLICIES: *NOT LOADED: the host runs without policies; no policy file in $POLICIES" ||
+head -1 "$T/status.out" | has "^POLICIES: *NOT LOADED: the host runs without policies; no policy file in $POLICIES" ||
     { cat "$T/status.out"; fail "status does not lead with the missing policies"; }
 vctl status --json | json '.policy.loaded == false' >/dev/null || fail "status --json: loaded"
 wait_for has_event policy.error '.message | test("no policy file")'
@@ -62,7 +62,7 @@ vctl status --json | json '.policy.loaded == false and (.policy.last_error | tes
 sed -i 's/webhook:oncal"/webhook:oncall"/' "$POLICIES/10-typo.lua"
 vctl reload >/dev/null || fail "reload of the fixed policy"
 vctl status >"$T/status.out"
-head -1 "$T/status.out" | grep -q "^POLICIES: *loaded (1 files, 1 handlers)$" ||
+head -1 "$T/status.out" | has "^POLICIES: *loaded (1 files, 1 handlers)$" ||
     { cat "$T/status.out"; fail "status after the fix"; }
 grep -q "last error" "$T/status.out" && { cat "$T/status.out"; fail "a stale reload error is shown"; }
 vctl status --json | json '.reloads.last_error == null and .policy.last_error == null and .reloads.failed == 2' \
@@ -86,7 +86,7 @@ vctl reload >/dev/null || fail "reload without the net rule"
 # A refused reload after that: the running policies stay, and status says both.
 echo 'vigil.on("file.acess", function() end)' >"$POLICIES/20-more.lua"
 if vctl reload 2>/dev/null; then fail "reload accepted file.acess"; fi
-head -1 <(vctl status) | grep -q "^POLICIES: *loaded (1 files, 1 handlers); the last load was refused, the previous policies run: .*nearest: file.access" ||
+head -1 <(vctl status) | has "^POLICIES: *loaded (1 files, 1 handlers); the last load was refused, the previous policies run: .*nearest: file.access" ||
     { vctl status | head -3; fail "status after a refused reload"; }
 stop_daemon
 pass

@@ -18,7 +18,7 @@ vctl rules add --group db --plane file --path /etc/passwd --program /usr/sbin/us
     --access write >/dev/null
 
 vctl rules list >"$T/list.out"
-head -n 1 "$T/list.out" | grep -q '^GROUP  *PLANE  *ACTION  *SUBJECT  *ORIGIN  *CREATED$' ||
+head -n 1 "$T/list.out" | has '^GROUP  *PLANE  *ACTION  *SUBJECT  *ORIGIN  *CREATED$' ||
     fail "table header: $(head -n 1 "$T/list.out")"
 grep -q '^web  *proc  *allow  *process curl (/usr/bin/curl) as any user  *written ' "$T/list.out" ||
     fail "proc rule row missing: $(cat "$T/list.out")"
@@ -51,26 +51,26 @@ vctl status --json | jq -e '.rules.count == 3' >/dev/null || fail "status rules.
 # ---- delete ----
 rc=0; vctl rules delete --group web --plane proc --name curl 2>"$T/err" || rc=$?
 [ $rc -eq 1 ] && grep -q "no such rule" "$T/err" || fail "delete of a non-matching subject ($rc)"
-vctl rules delete --group web --plane proc --name curl --path /usr/bin/curl | grep -q deleted
+vctl rules delete --group web --plane proc --name curl --path /usr/bin/curl | has deleted
 [ "$(vctl rules list --json | wc -l)" -eq 2 ] || fail "delete left the rule"
 
 # ---- export, then import into a fresh daemon ----
 vctl rules add --group web --plane proc --name 'odd "name"' --path '/opt/a\b' --user www \
     >/dev/null
 vctl rules export >"$T/rules.lua"
-head -n 1 "$T/rules.lua" | grep -q '^-- vigil rules, exported .*: 3 rules of every group\.$' ||
+head -n 1 "$T/rules.lua" | has '^-- vigil rules, exported .*: 3 rules of every group\.$' ||
     fail "export header: $(head -n 1 "$T/rules.lua")"
 grep -q '^vigil.rule{ group = "web", plane = "proc", name = "odd \\"name\\"", path = "/opt/a\\\\b", user = "www", action = "allow" } -- written ' "$T/rules.lua" ||
     fail "export line: $(cat "$T/rules.lua")"
 grep -q 'plane = "net", direction = "egress", peer = "10.0.0.7", port = "443", proto = "tcp", app = "\*", action = "deny"' "$T/rules.lua" ||
     fail "net export line"
-vctl rules export --group db | grep -c '^vigil.rule' | grep -qx 1 || fail "export --group db"
+vctl rules export --group db | grep -c '^vigil.rule' | has -x 1 || fail "export --group db"
 stop_daemon
 
 rm -rf "$STATE"
 start_daemon
 [ "$(vctl rules list --json | wc -l)" -eq 0 ] || fail "fresh state has rules"
-vctl rules import "$T/rules.lua" | grep -q "imported 3 rules from $T/rules.lua" || fail "import"
+vctl rules import "$T/rules.lua" | has "imported 3 rules from $T/rules.lua" || fail "import"
 vctl rules list --json >"$T/imported.json"
 [ "$(wc -l <"$T/imported.json")" -eq 3 ] || fail "3 rules after import"
 json_any '.name == "odd \"name\"" and .path == "/opt/a\\b" and .user == "www"
@@ -102,7 +102,7 @@ rc=0; vctl rules import "$T/nonexistent.lua" 2>/dev/null || rc=$?
 long=$(printf 'p%.0s' $(seq 1 240))
 for part in 1 2; do
     seq 1 2500 | awk -v part=$part -v long="$long" '{ printf "vigil.rule{ group = \"bulk\", plane = \"proc\", name = \"n%d_%d\", path = \"/%s/%d\" }\n", part, $1, long, $1 }' >"$T/bulk$part.lua"
-    vctl rules import "$T/bulk$part.lua" | grep -q "imported 2500 rules" || fail "bulk import $part"
+    vctl rules import "$T/bulk$part.lua" | has "imported 2500 rules" || fail "bulk import $part"
 done
 vctl rules list --json >"$T/all.json"
 [ "$(wc -l <"$T/all.json")" -eq 5003 ] || fail "paged list: $(wc -l <"$T/all.json") rules"

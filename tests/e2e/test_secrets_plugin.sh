@@ -58,7 +58,7 @@ for _ in $(seq 1 200); do
     sleep 0.1
 done
 env_found || fail "no env finding for $API: $(vctl events --json --type secret.finding | tail -c 2000)"
-if vctl events --json | grep -q -e "$TOKEN" -e "$ENV_TOKEN" || grep -q -e "$TOKEN" -e "$ENV_TOKEN" "$LOG"; then
+if vctl events --json | has -e "$TOKEN" -e "$ENV_TOKEN" || has -e "$TOKEN" -e "$ENV_TOKEN" "$LOG"; then
     fail "the whole token was stored or logged"
 fi
 stop_daemon

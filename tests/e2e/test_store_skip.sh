@@ -62,7 +62,7 @@ wait_for has_event test.policy_saw '.message == "one"'
 [ "$(skipped group.mode)" -eq 1 ] || fail "skipped group.mode not counted"
 [ "$(skipped test.started)" -eq 0 ] || fail "stored type counted as skipped"
 vctl status --json | json '.store.skipped == 2' >/dev/null || fail "store.skipped total"
-vctl status | grep -q "2 not stored (store_skip)" || fail "human status lacks the skipped total"
+vctl status | has "2 not stored (store_skip)" || fail "human status lacks the skipped total"
 vctl status --json | json '.store.skip == ["test.re*", "group.mode"]' >/dev/null \
     || fail "status lacks the store_skip list: $(vctl status --json | jq -c .store)"
 # An empty history of a skipped type says why, on stderr (the JSON stays a

@@ -13,7 +13,7 @@ echo "vigil.on('proc.exec', function() return 'allow' end)" >"$POLICIES/60-nobod
 chown nobody "$POLICIES/60-nobody.lua"
 out=$("$VIGILD" --check --config "$VIGIL_SRC/etc/vigil/vigil.lua" --policy-dir "$POLICIES" 2>&1) &&
     fail "--check accepted a policy file owned by nobody: $out"
-echo "$out" | grep -q "60-nobody.lua: refused: .*60-nobody.lua is owned by uid $(id -u nobody), not by root" ||
+echo "$out" | has "60-nobody.lua: refused: .*60-nobody.lua is owned by uid $(id -u nobody), not by root" ||
     fail "no reason given: $out"
 # ...unless that user is named as trusted.
 "$VIGILD" --check --trusted-owner nobody --config "$VIGIL_SRC/etc/vigil/vigil.lua" \
@@ -24,7 +24,7 @@ rm "$POLICIES/60-nobody.lua"
 chmod 0777 "$POLICIES"
 out=$("$VIGILD" --check --config "$VIGIL_SRC/etc/vigil/vigil.lua" --policy-dir "$POLICIES" 2>&1) &&
     fail "--check accepted a world-writable policy directory: $out"
-echo "$out" | grep -q "is writable by group or others (mode 0777)" || fail "no reason given: $out"
+echo "$out" | has "is writable by group or others (mode 0777)" || fail "no reason given: $out"
 chmod 0755 "$POLICIES"
 "$VIGILD" --check --config "$VIGIL_SRC/etc/vigil/vigil.lua" --policy-dir "$POLICIES" >/dev/null 2>&1 ||
     fail "--check refused the trusted policies"
@@ -34,7 +34,7 @@ cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$T/vigil.lua"
 chmod 0664 "$T/vigil.lua"
 out=$("$VIGILD" --check --config "$T/vigil.lua" --policy-dir "$POLICIES" 2>&1) &&
     fail "--check accepted a group-writable config: $out"
-echo "$out" | grep -q "vigil.lua: refused: .*writable by group or others (mode 0664)" ||
+echo "$out" | has "vigil.lua: refused: .*writable by group or others (mode 0664)" ||
     fail "no reason given: $out"
 
 # A world-writable plugin beside a trusted one: refused, the daemon runs on.

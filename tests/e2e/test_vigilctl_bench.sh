@@ -67,7 +67,7 @@ total=$(wc -l <"$T/show.json")
 
 # The table: one line per check like docker-bench's, and the counts.
 vctl bench show >"$T/show.txt"
-head -n1 "$T/show.txt" | grep -Eq '^STATUS +ID +TITLE +EVIDENCE$' || fail "table header: $(head -n1 "$T/show.txt")"
+head -n1 "$T/show.txt" | has -E '^STATUS +ID +TITLE +EVIDENCE$' || fail "table header: $(head -n1 "$T/show.txt")"
 grep -Eq '^WARN +2\.2 +Ensure network traffic is restricted between containers' "$T/show.txt" \
     || fail "no table line for 2.2"
 grep -Eq '^PASS +2\.3 +Ensure the logging level' "$T/show.txt" || fail "no table line for 2.3"
@@ -85,7 +85,7 @@ json_any '.tags | any(startswith("PCI ")) | not' "$T/pci.json" \
 [ "$(status_of ACME-1 "$T/pci.json")" = "" ] || fail "--tag PCI kept ACME-1"
 [ "$(vctl bench show --tag hipaa --json | status_of ACME-1 /dev/stdin)" = WARN ] \
     || fail "--tag hipaa (any case) lost ACME-1"
-vctl bench show --tag PCI | tail -n1 | grep -q "^$npci checks:" || fail "--tag PCI summary"
+vctl bench show --tag PCI | tail -n1 | has "^$npci checks:" || fail "--tag PCI summary"
 
 # Fixed: the next run's report says so.
 echo '{"icc": false}' > "$R/etc/docker/daemon.json"
@@ -99,7 +99,7 @@ wait_for report_has '.id == "2.2" and .status == "PASS"'
 # Another target has its own report, and the host's stays.
 vctl bench run --target containers >/dev/null
 wait_for vctl bench show --target containers --json
-vctl bench show | grep -q "host report of" || fail "the host report is gone"
+vctl bench show | has "host report of" || fail "the host report is gone"
 
 # What the plugin does not know is the daemon's error: exit 1.
 expect_err() {

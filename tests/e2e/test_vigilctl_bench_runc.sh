@@ -25,7 +25,7 @@ status_of() { jq -r --arg id "$1" 'select(.id == $id and .target == "containers"
 [ "$(status_of 5.5)" = PASS ] || fail "5.5 of $ID: $(status_of 5.5)"
 [ "$(status_of 5.13)" = PASS ] || fail "5.13 of $ID: $(status_of 5.13)"
 json_any '.target != "containers"' "$T/show.json" && fail "a host check in the container's report"
-vctl bench show --workload "$ID" | tail -n1 | grep -q "(container:$ID report of " \
+vctl bench show --workload "$ID" | tail -n1 | has "(container:$ID report of " \
     || fail "table summary: $(vctl bench show --workload "$ID" | tail -n1)"
 
 summaries() {

@@ -119,8 +119,8 @@ grep -q "^$APP: scanned .* findings$" "$T/out-wait" && grep -q "srv/app.env:2  *
 [ "$(vctl secrets show --workload "$APP" --json | jq -s 'length')" -eq "$nfind" ] ||
     fail "a rescan changed the findings"
 
-if cat "$T"/out-* "$T/err" "$LOG" | grep -q -e "$TOKEN" -e "$ENV_TOKEN" -e "$HOST_TOKEN" ||
-    vctl events --json | grep -q -e "$TOKEN" -e "$ENV_TOKEN" -e "$HOST_TOKEN"; then
+if cat "$T"/out-* "$T/err" "$LOG" | has -e "$TOKEN" -e "$ENV_TOKEN" -e "$HOST_TOKEN" ||
+    vctl events --json | has -e "$TOKEN" -e "$ENV_TOKEN" -e "$HOST_TOKEN"; then
     fail "a whole token was shown, stored or logged"
 fi
 stop_daemon

@@ -20,7 +20,7 @@ start_daemon
 vctl status --json | json '.webhooks.endpoints == 2 and .webhooks.delivered == 0
     and .webhooks.failed == 0 and .webhooks.pending == 0' >/dev/null ||
     fail "status: $(vctl status --json | jq -c .webhooks)"
-vctl status | grep -q '^webhooks:  *0 delivered, 0 failed, 0 retries, 0 dropped, 0 pending$' ||
+vctl status | has '^webhooks:  *0 delivered, 0 failed, 0 retries, 0 dropped, 0 pending$' ||
     fail "status text: $(vctl status | grep webhooks)"
 
 # A bad endpoint: refused with the line of the assignment, the old ones stay.

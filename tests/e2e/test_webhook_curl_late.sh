@@ -5,7 +5,7 @@
 # delivery reaches the receiver, libcurl is there.
 . "$(dirname "$0")/lib.sh"
 
-readelf -d "$VIGILD" | grep NEEDED | grep -q libcurl && fail "vigild links libcurl"
+readelf -d "$VIGILD" | grep NEEDED | has libcurl && fail "vigild links libcurl"
 
 start_http_receiver
 

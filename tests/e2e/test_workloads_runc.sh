@@ -52,7 +52,7 @@ DB_PID=$CT_PID
 within 1000 listed "$DB" "$CT_PREFIX-db" || fail "$DB not listed within 1 s"
 vctl workloads --json | any '.id == $id and .pid == $pid and .name == $id' \
     --arg id "$DB" --argjson pid "$DB_PID" || fail "wrong pid or name for $DB"
-vctl workloads | grep -q "$CT_PREFIX-db" || fail "human workloads table lacks $DB"
+vctl workloads | has "$CT_PREFIX-db" || fail "human workloads table lacks $DB"
 
 # workload.start is stored, with the id and group in the header.
 vctl events --json --type workload.start |
@@ -65,7 +65,7 @@ vctl groups --json | any '.name == $g and .kind == "service" and .mode == "learn
 vctl groups --json | any '.name == "nodes" and .kind == "nodes"' || fail "groups --json lacks nodes"
 
 # Mode changes: stored, announced, reflected in the members.
-vctl group mode "$CT_PREFIX-web" protect | grep -q "mode protect (was learn)" || fail "group mode output"
+vctl group mode "$CT_PREFIX-web" protect | has "mode protect (was learn)" || fail "group mode output"
 vctl workloads --json | any '.id == $id and .mode == "protect"' --arg id "$WEB" \
     || fail "$WEB did not take its group's mode"
 vctl events --json --type group.mode |
