@@ -14,7 +14,7 @@ local function bundle_of(state)
   return state and state.bundle
 end
 
-local function add_container(list, seen_ids, id, bundle, state)
+local function add_container(list, seen_ids, id, bundle, state, docker_data)
   if seen_ids[id] or not bundle then return end
   local cfg = cis.read_json(bundle .. "/config.json")
   if not cfg then return end
@@ -23,23 +23,25 @@ local function add_container(list, seen_ids, id, bundle, state)
   local name = ann["io.kubernetes.cri.container-name"] or ann["io.kubernetes.container.name"]
       or ann["org.opencontainers.image.ref.name"] or id:sub(1, 12)
   list[#list + 1] = { id = id, name = name, bundle = bundle, config = cfg,
-                      pid = state and state.init_process_pid }
+                      pid = state and state.init_process_pid, docker_data = docker_data }
 end
 
 -- Every container with an OCI config under the runtimes' state directories.
 function cis.find_containers(only)
   local list, ids = {}, {}
-  local function state_dir(dir)
+  local function state_dir(dir, docker_data)
     for _, id in ipairs(cis.list(dir) or {}) do
       local st = cis.read_json(dir .. "/" .. id .. "/state.json")
-      if st then add_container(list, ids, id, bundle_of(st), st) end
+      if st then add_container(list, ids, id, bundle_of(st), st, docker_data) end
     end
   end
   for _, d in ipairs(STATE_DIRS) do state_dir(d) end
-  -- dockerd's runc state, one directory per containerd namespace ("moby",
-  -- or --containerd-namespace), under its exec root.
-  local runc = cis.docker_exec_root() .. "/runtime-runc"
-  for _, ns in ipairs(cis.list(runc) or {}) do state_dir(runc .. "/" .. ns) end
+  -- Each dockerd's runc state, one directory per containerd namespace
+  -- ("moby", or --containerd-namespace), under its exec root.
+  for _, r in ipairs(cis.docker_roots()) do
+    local runc = r.exec .. "/runtime-runc"
+    for _, ns in ipairs(cis.list(runc) or {}) do state_dir(runc .. "/" .. ns, r.data) end
+  end
   for _, ns in ipairs(cis.list("/run/containerd/runc") or {}) do state_dir("/run/containerd/runc/" .. ns) end
   for _, d in ipairs(TASK_DIRS) do
     for _, ns in ipairs(cis.list(d) or {}) do
@@ -115,7 +117,8 @@ end
 local function docker_record(c, file)
   c.docker = c.docker or {}
   if c.docker[file] == nil then
-    c.docker[file] = cis.read_json(cis.docker_root() .. "/containers/" .. c.id .. "/" .. file) or false
+    local root = c.docker_data or cis.docker_root()
+    c.docker[file] = cis.read_json(root .. "/containers/" .. c.id .. "/" .. file) or false
   end
   return c.docker[file] or nil
 end

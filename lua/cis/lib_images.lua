@@ -10,8 +10,8 @@ local UNREAD = "layers of images in the engine's store are not read (give the im
 
 -- Docker: <data-root>/image/<driver>/imagedb/content/sha256/<id> is the
 -- config of each image, repositories.json names them.
-local function docker_images(out)
-  local base = cis.docker_root() .. "/image"
+local function docker_images(out, data_root)
+  local base = data_root .. "/image"
   for _, driver in ipairs(cis.list(base) or {}) do
     local names = {}
     local repos = cis.read_json(base .. "/" .. driver .. "/repositories.json") or {}
@@ -45,7 +45,9 @@ local CONFIG_MAX = 1 << 20
 
 local function containerd_images(out)
   local stores = { table.unpack(CONTAINERD_STORES) }
-  stores[#stores + 1] = cis.docker_root() .. "/containerd/daemon/io.containerd.content.v1.content"
+  for _, r in ipairs(cis.docker_roots()) do
+    stores[#stores + 1] = r.data .. "/containerd/daemon/io.containerd.content.v1.content"
+  end
   for _, store in ipairs(stores) do
     local dir = store .. "/blobs/sha256"
     for _, hex in ipairs(cis.list(dir) or {}) do
@@ -65,7 +67,7 @@ end
 -- Every image of the stores under the root.
 function cis.store_images()
   local out = {}
-  docker_images(out)
+  for _, r in ipairs(cis.docker_roots()) do docker_images(out, r.data) end
   containerd_images(out)
   return out
 end

@@ -39,7 +39,14 @@ PIDS+=($!)
 ip netns exec "$NS" openssl s_server -quiet -accept 8443 -cert "$T/cert.pem" -key "$T/key.pem" -www \
     >/dev/null 2>&1 &
 PIDS+=($!)
-sleep 1
+# Both servers listening before the first request (python3 starts slowly on
+# a loaded host: a request before it listens is a SYN answered by a RST).
+for _ in $(seq 1 300); do
+    [ "$(in_ns ss -Hltn '( sport = :8080 or sport = :8443 )' | wc -l)" -ge 2 ] && break
+    sleep 0.1
+done
+[ "$(in_ns ss -Hltn '( sport = :8080 or sport = :8443 )' | wc -l)" -ge 2 ] ||
+    { echo "FAIL: the HTTP and TLS servers did not start"; exit 1; }
 
 c() { in_ns curl -s -o /dev/null --max-time 5 "$@" || true; }
 c "http://127.0.0.1:8080/"

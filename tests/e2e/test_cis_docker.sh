@@ -8,6 +8,7 @@
 # of `vigil-scan bench` is asserted for each container, for the images of
 # the engine's store (no tarball), for the daemon, and for swarm mode on and
 # off. Skips (77) only when dockerd cannot start on this kernel.
+# resource-lock: dockerd
 . "$(dirname "$0")/lib.sh" || exit 1
 : "${T:?lib.sh sets T}"
 
