@@ -26,6 +26,29 @@ local function add_container(list, seen_ids, id, bundle, state)
                       pid = state and state.init_process_pid }
 end
 
+-- The data and exec roots of every running dockerd (its flags, else its
+-- daemon.json, else the defaults); the defaults when none runs.
+local function dockerd_roots()
+  local out, seen = {}, {}
+  for _, p in ipairs(cis.processes()) do
+    if p.comm == "dockerd" then
+      local cfg = cis.read_json(cis.flag_value(p.args, "config-file") or "/etc/docker/daemon.json") or {}
+      local function opt(name, default)
+        local v = cis.flag_value(p.args, name)
+        if type(v) ~= "string" or v == "" then v = cfg[name] end
+        return (type(v) == "string" and v ~= "") and v or default
+      end
+      local d = { data = opt("data-root", "/var/lib/docker"), exec = opt("exec-root", "/run/docker") }
+      if not seen[d.exec] then
+        seen[d.exec] = true
+        out[#out + 1] = d
+      end
+    end
+  end
+  if #out == 0 then out[1] = { data = cis.docker_root(), exec = cis.docker_exec_root() } end
+  return out
+end
+
 -- Every container with an OCI config under the runtimes' state directories.
 function cis.find_containers(only)
   local list, ids = {}, {}
@@ -37,9 +60,15 @@ function cis.find_containers(only)
   end
   for _, d in ipairs(STATE_DIRS) do state_dir(d) end
   -- dockerd's runc state, one directory per containerd namespace ("moby",
-  -- or --containerd-namespace), under its exec root.
-  local runc = cis.docker_exec_root() .. "/runtime-runc"
-  for _, ns in ipairs(cis.list(runc) or {}) do state_dir(runc .. "/" .. ns) end
+  -- or --containerd-namespace), under the exec root of every dockerd that
+  -- runs (a host may run more than one, each with its own roots); each
+  -- container keeps the data root of its daemon for Docker's records of it.
+  for _, d in ipairs(dockerd_roots()) do
+    local runc = d.exec .. "/runtime-runc"
+    local before = #list
+    for _, ns in ipairs(cis.list(runc) or {}) do state_dir(runc .. "/" .. ns) end
+    for i = before + 1, #list do list[i].docker_root = d.data end
+  end
   for _, ns in ipairs(cis.list("/run/containerd/runc") or {}) do state_dir("/run/containerd/runc/" .. ns) end
   for _, d in ipairs(TASK_DIRS) do
     for _, ns in ipairs(cis.list(d) or {}) do
@@ -115,7 +144,8 @@ end
 local function docker_record(c, file)
   c.docker = c.docker or {}
   if c.docker[file] == nil then
-    c.docker[file] = cis.read_json(cis.docker_root() .. "/containers/" .. c.id .. "/" .. file) or false
+    c.docker[file] = cis.read_json((c.docker_root or cis.docker_root()) .. "/containers/" .. c.id .. "/" .. file)
+        or false
   end
   return c.docker[file] or nil
 end

@@ -25,10 +25,10 @@ local function sorted_keys(tbl)
 end
 
 -- The config of a Docker image by id ("sha256:<hex>"), from the image db.
-local function image_config(id)
+local function image_config(root, id)
   local hex = type(id) == "string" and id:match("^sha256:(%x+)$")
   if not hex then return nil end
-  local base = cis.docker_root() .. "/image"
+  local base = root .. "/image"
   for _, driver in ipairs(cis.list(base) or {}) do
     local cfg = cis.read_json(base .. "/" .. driver .. "/imagedb/content/sha256/" .. hex)
     if type(cfg) == "table" then return cfg end
@@ -37,11 +37,11 @@ local function image_config(id)
 end
 
 -- What a repository:tag reference names now in Docker's repositories.json.
-local function image_of_ref(ref)
+local function image_of_ref(root, ref)
   local name = ref:gsub("@.*$", "")
   if not name:match(":[^/]+$") then name = name .. ":latest" end
   local repo = name:gsub(":[^/]+$", "")
-  local base = cis.docker_root() .. "/image"
+  local base = root .. "/image"
   for _, driver in ipairs(cis.list(base) or {}) do
     local repos = cis.read_json(base .. "/" .. driver .. "/repositories.json") or {}
     for _, r in ipairs({ repo, "docker.io/" .. repo, "docker.io/library/" .. repo }) do
@@ -105,7 +105,7 @@ return {
         if hc then
           local exposed = {}
           local dc = docker_config(c)
-          local img = image_config(dc and dc.Image)
+          local img = image_config(c.docker_root or cis.docker_root(), dc and dc.Image)
           for p in pairs(((img or {}).config or {}).ExposedPorts or {}) do exposed[p] = true end
           local pub = {}
           for _, port in ipairs(sorted_keys(hc.PortBindings)) do
@@ -208,7 +208,7 @@ return {
           if ref:match("^sha256:") or ref:match("^%x+$") or ref:find("@", 1, true) then
             info[#info + 1] = c.name .. ": pinned to " .. ref
           else
-            local now = image_of_ref(ref)
+            local now = image_of_ref(c.docker_root or cis.docker_root(), ref)
             if now and now ~= id then
               warn[#warn + 1] = string.format("%s: runs %s, but %s now names %s: recreate the container", c.name,
                                               short, ref, now:gsub("^sha256:", ""):sub(1, 12))
