@@ -103,7 +103,11 @@ done
 scan host.json --target host
 expect host.json PASS 2.2 2.3 2.5 2.6 2.7 2.10 2.11 2.17 2.18 7.1 7.2 7.3 7.4 7.5 7.6 7.7 7.8 7.9
 expect host.json WARN 2.4 2.9 2.12 2.13 2.14 2.15 2.16
-expect host.json INFO 1.1.2 2.1
+expect host.json INFO 1.1.2 2.1 1.2.1 1.2.2
+# dockerd bind-mounts its data root onto itself: a mount point, no partition.
+expect host.json WARN 1.1.1
+jq -e --arg d "$DK/data" '.results[] | select(.id == "1.1.1") | .evidence | startswith($d + " is a bind mount")' \
+    "$T/host.json" >/dev/null || fail "1.1.1 evidence: $(jq -c '.results[] | select(.id == "1.1.1")' "$T/host.json")"
 jq -e --arg d "$DK/data" '.results[] | select(.id == "1.1.5") | .evidence | contains($d)' \
     "$T/host.json" >/dev/null || fail "1.1.5 does not audit dockerd's data root"
 
