@@ -22,7 +22,7 @@ DOCKERD_PID=""
 docker_cleanup() {
     set +e
     if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
-        "$DOCKER" rm -f risky$$ hard$$ >/dev/null 2>&1
+        "$DOCKER" rm -f risky$$ hard$$ wild$$ >/dev/null 2>&1
         "$DOCKER" swarm leave --force >/dev/null 2>&1
         kill "$DOCKERD_PID"
         for _ in $(seq 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
@@ -81,6 +81,17 @@ docker_containers() {
     HARD=$("$DOCKER" run -d --name "hard$$" --network none --read-only --memory 64m --cpu-shares 512 \
         --pids-limit 32 --ulimit nofile=512:512 --security-opt no-new-privileges --cap-drop ALL --user 1000:1000 \
         --restart on-failure:5 "vigil-hard:$$")
+}
+
+# docker_wild_container: WILD, a container with every risk a flag can give
+# short of touching the host's cgroups or mounts (--privileged cannot start
+# where the host itself runs with a reduced capability set): an added
+# capability, the host's network, IPC and UTS namespaces, no seccomp, the
+# daemon's own socket mounted, a device, ten restarts.
+docker_wild_container() {
+    WILD=$("$DOCKER" run -d --name "wild$$" --cap-add SYS_ADMIN --network host --ipc host \
+        --uts host --security-opt seccomp=unconfined -v "$DK/docker.sock:/var/run/docker.sock" \
+        --device /dev/net/tun --restart on-failure:10 "vigil-plain:$$")
 }
 
 # scan OUT ARGS...: vigil-scan bench --json into $T/OUT (exit 1 = a WARN).

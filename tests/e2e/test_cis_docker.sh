@@ -54,6 +54,15 @@ expect hard.json PASS 5.1 5.2 5.4 5.5 5.6 5.7 5.8 5.10 5.11 5.12 5.13 5.14 5.15 
     5.20 5.21 5.22 5.25 5.26 5.27 5.29 5.30 5.31 5.32 4.1
 expect hard.json "$SEL" 5.3
 
+# A container with the host's network (which Docker gives as a network
+# namespace of its own path, <exec-root>/netns/default), IPC and UTS, an
+# added capability, no seccomp, the daemon's socket, a device, ten restarts.
+docker_wild_container
+scan wild.json --target containers --container "$WILD"
+expect wild.json WARN 5.4 5.10 5.15 5.17 5.18 5.21 5.22 5.32
+jq -e '.results[] | select(.id == "5.10") | .evidence | test("--network=host|host.s network namespace")' \
+    "$T/wild.json" >/dev/null || fail "5.10 evidence: $(jq -c '.results[] | select(.id == "5.10")' "$T/wild.json")"
+
 # The checks the benchmark calls Manual. Neither container publishes a
 # port; only the hardened one has a --ulimit; no docker exec runs yet; both
 # run the image their reference names.
