@@ -28,6 +28,9 @@ PKGS="$PKGS libbpf-dev bpftool linux-libc-dev"
 # plugins/cis: a real Docker host for its e2e test (dockerd started by the
 # test on its own data root; docker import, docker run, docker swarm)
 PKGS="$PKGS docker.io"
+# plugins/cis: a real containerd for its image e2e test (containerd started by
+# the test on its own root; ctr images import)
+PKGS="$PKGS containerd"
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done

@@ -14,7 +14,7 @@ local function bundle_of(state)
   return state and state.bundle
 end
 
-local function add_container(list, seen_ids, id, bundle, state, docker_data)
+local function add_container(list, seen_ids, id, bundle, state)
   if seen_ids[id] or not bundle then return end
   local cfg = cis.read_json(bundle .. "/config.json")
   if not cfg then return end
@@ -23,24 +23,51 @@ local function add_container(list, seen_ids, id, bundle, state, docker_data)
   local name = ann["io.kubernetes.cri.container-name"] or ann["io.kubernetes.container.name"]
       or ann["org.opencontainers.image.ref.name"] or id:sub(1, 12)
   list[#list + 1] = { id = id, name = name, bundle = bundle, config = cfg,
-                      pid = state and state.init_process_pid, docker_data = docker_data }
+                      pid = state and state.init_process_pid }
+end
+
+-- The data and exec roots of every running dockerd (its flags, else its
+-- daemon.json, else the defaults); the defaults when none runs.
+function cis.dockerd_roots()
+  local out, seen = {}, {}
+  for _, p in ipairs(cis.processes()) do
+    if p.comm == "dockerd" then
+      local cfg = cis.read_json(cis.flag_value(p.args, "config-file") or "/etc/docker/daemon.json") or {}
+      local function opt(name, default)
+        local v = cis.flag_value(p.args, name)
+        if type(v) ~= "string" or v == "" then v = cfg[name] end
+        return (type(v) == "string" and v ~= "") and v or default
+      end
+      local d = { data = opt("data-root", "/var/lib/docker"), exec = opt("exec-root", "/run/docker") }
+      if not seen[d.exec] then
+        seen[d.exec] = true
+        out[#out + 1] = d
+      end
+    end
+  end
+  if #out == 0 then out[1] = { data = cis.docker_root(), exec = cis.docker_exec_root() } end
+  return out
 end
 
 -- Every container with an OCI config under the runtimes' state directories.
 function cis.find_containers(only)
   local list, ids = {}, {}
-  local function state_dir(dir, docker_data)
+  local function state_dir(dir)
     for _, id in ipairs(cis.list(dir) or {}) do
       local st = cis.read_json(dir .. "/" .. id .. "/state.json")
-      if st then add_container(list, ids, id, bundle_of(st), st, docker_data) end
+      if st then add_container(list, ids, id, bundle_of(st), st) end
     end
   end
   for _, d in ipairs(STATE_DIRS) do state_dir(d) end
-  -- Each dockerd's runc state, one directory per containerd namespace
-  -- ("moby", or --containerd-namespace), under its exec root.
-  for _, r in ipairs(cis.docker_roots()) do
-    local runc = r.exec .. "/runtime-runc"
-    for _, ns in ipairs(cis.list(runc) or {}) do state_dir(runc .. "/" .. ns, r.data) end
+  -- dockerd's runc state, one directory per containerd namespace ("moby",
+  -- or --containerd-namespace), under the exec root of every dockerd that
+  -- runs (a host may run more than one, each with its own roots); each
+  -- container keeps the data root of its daemon for Docker's records of it.
+  for _, d in ipairs(cis.dockerd_roots()) do
+    local runc = d.exec .. "/runtime-runc"
+    local before = #list
+    for _, ns in ipairs(cis.list(runc) or {}) do state_dir(runc .. "/" .. ns) end
+    for i = before + 1, #list do list[i].docker_root = d.data end
   end
   for _, ns in ipairs(cis.list("/run/containerd/runc") or {}) do state_dir("/run/containerd/runc/" .. ns) end
   for _, d in ipairs(TASK_DIRS) do
@@ -117,8 +144,8 @@ end
 local function docker_record(c, file)
   c.docker = c.docker or {}
   if c.docker[file] == nil then
-    local root = c.docker_data or cis.docker_root()
-    c.docker[file] = cis.read_json(root .. "/containers/" .. c.id .. "/" .. file) or false
+    c.docker[file] = cis.read_json((c.docker_root or cis.docker_root()) .. "/containers/" .. c.id .. "/" .. file)
+        or false
   end
   return c.docker[file] or nil
 end

@@ -181,28 +181,6 @@ function cis.docker_exec_root()
   return (type(v) == "string" and v ~= "") and v or "/run/docker"
 end
 
--- Every Docker engine of the host: the data and exec roots of each running
--- dockerd (a rootful and a rootless one, or a second engine beside the
--- first), else the configured or default ones. Containers and images are
--- looked for under all of them; the daemon checks read the first dockerd.
-function cis.docker_roots()
-  local out, seen = {}, {}
-  for _, p in ipairs(cis.processes()) do
-    if (p.args[1] and basename(p.args[1]) == "dockerd") or p.comm == "dockerd" then
-      local data = cis.flag_value(p.args, "data-root") or cis.flag_value(p.args, "graph")
-      local exec = cis.flag_value(p.args, "exec-root")
-      data = type(data) == "string" and data ~= "" and data or cis.docker_root()
-      exec = type(exec) == "string" and exec ~= "" and exec or cis.docker_exec_root()
-      if not seen[data .. "\0" .. exec] then
-        seen[data .. "\0" .. exec] = true
-        out[#out + 1] = { data = data, exec = exec }
-      end
-    end
-  end
-  if #out == 0 then out[1] = { data = cis.docker_root(), exec = cis.docker_exec_root() } end
-  return out
-end
-
 -- Swarm mode: dockerd keeps the node's swarm state in <data-root>/swarm
 -- only while the node is part of a swarm ("docker swarm leave" removes it).
 function cis.swarm_active()

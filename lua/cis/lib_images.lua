@@ -37,27 +37,96 @@ local function docker_images(out, data_root)
   end
 end
 
--- containerd: blobs are content-addressed and untyped (their media types
--- are in the metadata database, a bbolt file); an image config is the JSON
--- blob with a layers rootfs. Large blobs (layers) are skipped by size.
-local CONTAINERD_STORES = { "/var/lib/containerd/io.containerd.content.v1.content" }
+-- containerd: blobs are content-addressed and untyped; an image config is
+-- the JSON blob with a layers rootfs. Large blobs (layers) are skipped by
+-- size. The images' names are in the metadata store (a bbolt file):
+-- v1/<namespace>/images/<name>/target/digest names a manifest (or an
+-- index of manifests), whose config digest is the config's blob.
 local CONFIG_MAX = 1 << 20
 
-local function containerd_images(out)
-  local stores = { table.unpack(CONTAINERD_STORES) }
-  for _, r in ipairs(cis.docker_roots()) do
-    stores[#stores + 1] = r.data .. "/containerd/daemon/io.containerd.content.v1.content"
+-- The root of every running containerd (--root, else its config's `root`,
+-- else the default), dockerd's own under its data root, and the default.
+local function containerd_roots()
+  local out, seen = {}, {}
+  local function add(r)
+    if r and r ~= "" and not seen[r] then
+      seen[r] = true
+      out[#out + 1] = r
+    end
   end
-  for _, store in ipairs(stores) do
-    local dir = store .. "/blobs/sha256"
-    for _, hex in ipairs(cis.list(dir) or {}) do
+  for _, p in ipairs(cis.processes()) do
+    if p.comm == "containerd" then
+      local root = cis.flag_value(p.args, "root")
+      if type(root) ~= "string" then
+        local conf = cis.flag_value(p.args, "config") or cis.flag_value(p.args, "c") or "/etc/containerd/config.toml"
+        for _, l in ipairs(type(conf) == "string" and cis.lines(conf) or {}) do
+          local w = cis.split(l, "\"")
+          if cis.trim(w[1] or "") == "root =" and w[2] then root = w[2] end
+        end
+      end
+      add(type(root) == "string" and root or "/var/lib/containerd")
+    end
+  end
+  add("/var/lib/containerd")
+  for _, d in ipairs(cis.dockerd_roots()) do add(d.data .. "/containerd/daemon") end
+  return out
+end
+
+local function blob(root, digest)
+  local hex = type(digest) == "string" and digest:match("^sha256:(%x+)$")
+  if not hex then return nil end
+  local p = root .. "/io.containerd.content.v1.content/blobs/sha256/" .. hex
+  local st = cis.stat(p)
+  if not st or st.type ~= "file" or st.size >= CONFIG_MAX then return nil end
+  return cis.read_json(p)
+end
+
+-- config digest -> the names ("name" or "namespace/name" outside
+-- "default") of the images whose manifest, or a manifest of whose index,
+-- has that config.
+local function containerd_names(root)
+  local names = {}
+  local db = cis.bolt(root .. "/io.containerd.metadata.v1.bolt/meta.db")
+  local function add(cfg_digest, name)
+    if type(cfg_digest) ~= "string" then return end
+    names[cfg_digest] = names[cfg_digest] or {}
+    local n = names[cfg_digest]
+    n[#n + 1] = name
+  end
+  for ns, nsb in pairs(type(db) == "table" and type(db.v1) == "table" and db.v1 or {}) do
+    for name, img in pairs(type(nsb) == "table" and type(nsb.images) == "table" and nsb.images or {}) do
+      local target = type(img) == "table" and img.target
+      local shown = ns == "default" and name or (ns .. "/" .. name)
+      local m = blob(root, type(target) == "table" and target.digest)
+      if type(m) == "table" and type(m.manifests) == "table" then
+        for _, d in ipairs(m.manifests) do
+          local sub = blob(root, type(d) == "table" and d.digest)
+          add(type(sub) == "table" and type(sub.config) == "table" and sub.config.digest, shown)
+        end
+      elseif type(m) == "table" and type(m.config) == "table" then
+        add(m.config.digest, shown)
+      end
+    end
+  end
+  return names
+end
+
+local function containerd_images(out)
+  for _, root in ipairs(containerd_roots()) do
+    local dir = root .. "/io.containerd.content.v1.content/blobs/sha256"
+    local hexes = cis.list(dir)
+    local names = hexes and containerd_names(root) or {}
+    for _, hex in ipairs(hexes or {}) do
       local p = dir .. "/" .. hex
       local st = cis.stat(p)
       if st and st.type == "file" and st.size < CONFIG_MAX and cis.read(p, 1) == "{" then
         local cfg = cis.read_json(p)
         if type(cfg) == "table" and type(cfg.rootfs) == "table" and cfg.rootfs.type == "layers" then
-          out[#out + 1] = { name = "sha256:" .. hex:sub(1, 12), id = "sha256:" .. hex, config = cfg,
-                            files = {}, unread_reason = UNREAD, store = "containerd" }
+          local n = names["sha256:" .. hex] or {}
+          table.sort(n)
+          out[#out + 1] = { name = #n > 0 and table.concat(n, ",") or ("sha256:" .. hex:sub(1, 12)),
+                            id = "sha256:" .. hex, config = cfg, files = {}, unread_reason = UNREAD,
+                            store = "containerd" }
         end
       end
     end
@@ -67,7 +136,7 @@ end
 -- Every image of the stores under the root.
 function cis.store_images()
   local out = {}
-  for _, r in ipairs(cis.docker_roots()) do docker_images(out, r.data) end
+  for _, d in ipairs(cis.dockerd_roots()) do docker_images(out, d.data) end
   containerd_images(out)
   return out
 end

@@ -356,6 +356,12 @@ static int l_manifests(lua_State *L)
     return 1;
 }
 
+/* cis.bolt(path) -> {bucket = {key = value, bucket = {...}}} | nil, message */
+static int l_bolt(lua_State *L)
+{
+    return cis_push_bolt(L, env_of(L)->rootfd, luaL_checkstring(L, 1));
+}
+
 static int l_image(lua_State *L)
 {
     const char *path = env_of(L)->opts->image;
@@ -381,19 +387,13 @@ static int l_warn_old(lua_State *L)
 void cis_open_api(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"read", l_read},
-        {"stat", l_stat},
-        {"list", l_list},
-        {"readlink", l_readlink},
-        {"json", l_json},
-        {"yaml", l_yaml},
-        {"split", l_split},
-        {"words", l_words},
-        {"lines", l_lines},
-        {"options", l_options},
-        {"manifests", l_manifests},
-        {"image", l_image},
-        {NULL, NULL},
+        {"read", l_read},           {"stat", l_stat},
+        {"list", l_list},           {"readlink", l_readlink},
+        {"json", l_json},           {"yaml", l_yaml},
+        {"split", l_split},         {"words", l_words},
+        {"lines", l_lines},         {"options", l_options},
+        {"manifests", l_manifests}, {"image", l_image},
+        {"bolt", l_bolt},           {NULL, NULL},
     };
     luaL_newlib(L, fns);
     lua_setglobal(L, "cis");

@@ -6,6 +6,7 @@
 
 #include <lua.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "cis.h"
 
@@ -27,6 +28,9 @@ int cis_open_root(const char *root);
 int cis_read(int rootfd, const char *path, size_t max, char **out, size_t *len);
 /* The same for a path named by the user (a manifest), not under the root. */
 int cis_read_path(const char *path, size_t max, char **out, size_t *len);
+/* Reads exactly n bytes at offset off (pread, EINTR retried): 0, -EIO at
+ * the file's end, or a negative errno. */
+int cis_read_at(int fd, void *buf, size_t n, off_t off);
 
 /* api.c: installs the global `cis` table of C functions. Raises on
  * memory errors (call under pcall). */
@@ -46,5 +50,10 @@ int cis_push_yaml(lua_State *L, const char *buf, size_t len);
  * config, and every file of every layer with its mode), or nil and a
  * message. */
 int cis_push_image(lua_State *L, const char *path);
+
+/* api_bolt.c: pushes the bbolt database at `path` under the root as nested
+ * tables (one per bucket, pairs as strings), or nil and a message. Raises
+ * on memory errors. */
+int cis_push_bolt(lua_State *L, int rootfd, const char *path);
 
 #endif

@@ -60,24 +60,10 @@ static long long num(const unsigned char *p, size_t n)
     return v;
 }
 
-static int read_at(int fd, void *buf, size_t n, off_t off)
-{
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r < 0 ? -errno : -EIO;
-        done += (size_t)r;
-    }
-    return 0;
-}
-
 static int w_read(tar_walk *w, void *buf, size_t n, off_t off)
 {
     if (!w->gz)
-        return read_at(w->fd, buf, n, off);
+        return cis_read_at(w->fd, buf, n, off);
     if (off < w->gzpos || n > INT_MAX)
         return -EINVAL;
     if (off > w->gzpos && gzseek(w->gz, (z_off_t)(off - w->gzpos), SEEK_CUR) < 0)
@@ -206,7 +192,7 @@ static json_t *load_json(const image *im, const char *name)
         return NULL;
     char *buf = malloc((size_t)e->size + 1);
     json_t *v = NULL;
-    if (buf && read_at(im->fd, buf, (size_t)e->size, e->off) == 0)
+    if (buf && cis_read_at(im->fd, buf, (size_t)e->size, e->off) == 0)
         v = json_loadb(buf, (size_t)e->size, 0, NULL);
     free(buf);
     return v;
@@ -305,7 +291,7 @@ static bool push_layer_files(lua_State *L, image *im, const tar_entry *layer, in
 {
     unsigned char magic[2] = {0};
     tar_walk w = {.fd = im->fd, .pos = layer->off, .end = layer->off + layer->size};
-    if (layer->size >= 2 && read_at(im->fd, magic, 2, layer->off) == 0 && magic[0] == 0x1f &&
+    if (layer->size >= 2 && cis_read_at(im->fd, magic, 2, layer->off) == 0 && magic[0] == 0x1f &&
         magic[1] == 0x8b) {
         /* gzdopen reads from the descriptor's offset, and closes it. */
         int fd = dup(im->fd);

@@ -12,80 +12,12 @@
 . "$(dirname "$0")/lib.sh" || exit 1
 : "${T:?lib.sh sets T}"
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to run dockerd"; exit 77; }
-command -v dockerd >/dev/null || fail "dockerd is not installed (scripts/deps.sh: docker.io)"
-DOCKER=/usr/bin/docker
-[ -x "$DOCKER" ] || DOCKER=$(command -v docker) || fail "no docker client (scripts/deps.sh: docker.io)"
-[ -x /bin/busybox ] || fail "busybox-static is not installed (scripts/deps.sh)"
+. "$(dirname "$0")/lib_docker.sh" || exit 1
 
-SCAN="$VIGIL_BUILD/vigil-scan"
-export VIGIL_CIS_DIR="$VIGIL_SRC/lua/cis"
-DK="$T/dk"                       # dockerd's roots and socket, all under the test's dir
-export DOCKER_HOST="unix://$DK/docker.sock"
-DOCKERD_PID=""
+docker_start
+docker_images
+docker_containers
 
-docker_cleanup() {
-    set +e
-    if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
-        "$DOCKER" rm -f risky$$ hard$$ >/dev/null 2>&1
-        "$DOCKER" swarm leave --force >/dev/null 2>&1
-        kill "$DOCKERD_PID"
-        for _ in $(seq 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$DOCKERD_PID" 2>/dev/null
-    fi
-    # The containerd dockerd started, should dockerd have died first.
-    local cpid
-    cpid=$(cat "$DK/exec/containerd/containerd.pid" 2>/dev/null)
-    [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null && kill -9 "$cpid"
-    # Whatever is still mounted under dockerd's directory (overlays, netns),
-    # and only there: never anything outside the test's own temporary dir.
-    case "$DK" in
-    /tmp/vigil-e2e.*/dk) ;;
-    *) return 0 ;;
-    esac
-    awk -v d="$DK/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
-}
-trap '_rc=$?; docker_cleanup; (exit $_rc); cleanup' EXIT
-
-mkdir -p "$DK"
-dockerd --iptables=false --bridge=none --data-root "$DK/data" --exec-root "$DK/exec" \
-    -H "$DOCKER_HOST" --pidfile "$DK/dockerd.pid" \
-    --containerd-namespace "vigil$$" --containerd-plugins-namespace "vigilp$$" \
-    >"$DK/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-for _ in $(seq 100); do
-    "$DOCKER" version >/dev/null 2>&1 && break
-    kill -0 "$DOCKERD_PID" 2>/dev/null || break
-    sleep 0.2
-done
-if ! "$DOCKER" version >/dev/null 2>&1; then
-    echo "SKIP: dockerd could not start on this kernel ($(uname -r)):"
-    tail -n 5 "$DK/dockerd.log"
-    exit 77
-fi
-
-# Two images from a busybox-static tree: a plain one (root, no health
-# check) and one with a user and a HEALTHCHECK.
-mkdir -p "$DK/tree/bin" "$DK/tree/etc"
-cp /bin/busybox "$DK/tree/bin/"
-for a in sh sleep true; do ln -s busybox "$DK/tree/bin/$a"; done
-echo "root:x:0:0:root:/:/bin/sh" >"$DK/tree/etc/passwd"
-tar -C "$DK/tree" -c . | "$DOCKER" import -c 'CMD ["/bin/sleep","600"]' - "vigil-plain:$$" >/dev/null
-tar -C "$DK/tree" -c . | "$DOCKER" import -c 'USER 1000' -c 'HEALTHCHECK CMD ["/bin/true"]' \
-    -c 'CMD ["/bin/sleep","600"]' - "vigil-hard:$$" >/dev/null
-
-RISKY=$("$DOCKER" run -d --name "risky$$" --network none --pid host -v /etc:/host-etc "vigil-plain:$$")
-HARD=$("$DOCKER" run -d --name "hard$$" --network none --read-only --memory 64m --cpu-shares 512 \
-    --pids-limit 32 --security-opt no-new-privileges --cap-drop ALL --user 1000:1000 \
-    --restart on-failure:5 "vigil-hard:$$")
-
-# scan OUT ARGS...: vigil-scan bench --json into $T/OUT (exit 1 = a WARN).
-scan() {
-    local out=$1 rc=0
-    shift
-    "$SCAN" bench "$@" --json >"$T/$out" || rc=$?
-    [ "$rc" -le 1 ] || fail "vigil-scan bench $* exited $rc: $(head -c 2000 "$T/$out")"
-}
 status_of() { jq -r --arg id "$2" '.results[] | select(.id == $id and .benchmark == "docker") | .status' "$T/$1"; }
 # expect OUT STATUS ID...
 expect() {
@@ -123,12 +55,52 @@ expect hard.json PASS 5.1 5.2 5.4 5.5 5.6 5.7 5.8 5.10 5.11 5.12 5.13 5.14 5.15 
     5.20 5.21 5.22 5.25 5.26 5.27 5.29 5.30 5.31 5.32 4.1
 expect hard.json "$SEL" 5.3
 
+# A container with the host's network (which Docker gives as a network
+# namespace of its own path, <exec-root>/netns/default), IPC and UTS, an
+# added capability, no seccomp, the daemon's socket, a device, ten restarts.
+docker_wild_container
+scan wild.json --target containers --container "$WILD"
+expect wild.json WARN 5.4 5.10 5.15 5.17 5.18 5.21 5.22 5.32
+jq -e '.results[] | select(.id == "5.10") | .evidence | test("--network=host|host.s network namespace")' \
+    "$T/wild.json" >/dev/null || fail "5.10 evidence: $(jq -c '.results[] | select(.id == "5.10")' "$T/wild.json")"
+
+# The checks the benchmark calls Manual. Neither container publishes a
+# port; only the hardened one has a --ulimit; no docker exec runs yet; both
+# run the image their reference names.
+expect risky.json PASS 5.9
+expect hard.json PASS 5.9 5.19
+expect risky.json INFO 5.19 5.28
+expect hard.json INFO 5.28
+expect risky.json NOTE 5.24
+expect hard.json NOTE 5.24
+jq -e '.results[] | select(.id == "5.19") | .evidence | contains("--ulimit nofile=512:512")' \
+    "$T/hard.json" >/dev/null || fail "5.19 evidence: $(status_of hard.json 5.19)"
+# A docker exec as root in the container that runs as uid 1000: 5.24 names it
+# while it runs.
+"$DOCKER" exec -d -u 0 "hard$$" /bin/sleep 300 || fail "docker exec -u 0"
+exec_seen() {
+    scan exec.json --target containers --container "$HARD"
+    [ "$(status_of exec.json 5.24)" = WARN ]
+}
+wait_for exec_seen
+jq -e --arg n "hard$$" '.results[] | select(.id == "5.24") | .evidence
+    | test("^" + $n + ": exec session [0-9]+ \\(sleep\\) runs as root")' "$T/exec.json" \
+    >/dev/null || fail "5.24 evidence: $(jq -c '.results[] | select(.id == "5.24")' "$T/exec.json")"
+# The plain image built again under the same tag: the risky container now
+# runs an image its reference no longer names.
+tar -C "$DK/tree" -c . | "$DOCKER" import -c 'CMD ["/bin/sleep","601"]' - "vigil-plain:$$" >/dev/null
+scan stale.json --target containers --container "$RISKY"
+expect stale.json WARN 5.28
+jq -e --arg r "vigil-plain:$$" '.results[] | select(.id == "5.28") | .evidence | contains($r + " now names")' \
+    "$T/stale.json" >/dev/null || fail "5.28 evidence: $(jq -c '.results[] | select(.id == "5.28")' "$T/stale.json")"
+
 # Images of the engine's store, no tarball: 4.1 and 4.6 name the plain
 # image only; 4.5 has a verdict; the file checks say the layers were not read.
 scan images.json --target images
 expect images.json WARN 4.1 4.5 4.6
 expect images.json INFO 4.8 4.10
 expect images.json PASS 4.7 4.9
+expect images.json NOTE 4.2 4.3 4.4 4.11 4.12
 for id in 4.1 4.6; do
     jq -e --arg id "$id" --arg img "vigil-plain:$$" --arg ok "vigil-hard:$$" \
         '.results[] | select(.id == $id) | .evidence | (contains($img) and (contains($ok) | not))' \
@@ -139,9 +111,13 @@ done
 # The daemon, from its command line: no iptables, no bridge (so nothing
 # for 2.2 to restrict), its data root audited (1.1.5 names it).
 scan host.json --target host
-expect host.json PASS 2.2 2.3 2.5 2.6 2.7 2.10 2.11 2.17 2.18 7.1 7.2 7.3 7.5
+expect host.json PASS 2.2 2.3 2.5 2.6 2.7 2.10 2.11 2.17 2.18 7.1 7.2 7.3 7.4 7.5 7.6 7.7 7.8 7.9
 expect host.json WARN 2.4 2.9 2.12 2.13 2.14 2.15 2.16
-expect host.json INFO 1.1.2
+expect host.json INFO 1.1.2 2.1 1.2.1 1.2.2
+# dockerd bind-mounts its data root onto itself: a mount point, no partition.
+expect host.json WARN 1.1.1
+jq -e --arg d "$DK/data" '.results[] | select(.id == "1.1.1") | .evidence | startswith($d + " is a bind mount")' \
+    "$T/host.json" >/dev/null || fail "1.1.1 evidence: $(jq -c '.results[] | select(.id == "1.1.1")' "$T/host.json")"
 jq -e --arg d "$DK/data" '.results[] | select(.id == "1.1.5") | .evidence | contains($d)' \
     "$T/host.json" >/dev/null || fail "1.1.5 does not audit dockerd's data root"
 
@@ -151,7 +127,8 @@ jq -e --arg d "$DK/data" '.results[] | select(.id == "1.1.5") | .evidence | cont
 scan swarm.json --target all --container "$HARD"
 expect swarm.json WARN 5.1 7.5
 expect swarm.json PASS 7.2
-expect swarm.json INFO 7.1 7.3
+expect swarm.json INFO 7.1 7.3 7.4 7.7 7.8 7.9
+expect swarm.json NOTE 7.6
 "$DOCKER" swarm update --autolock=true >/dev/null || fail "docker swarm update --autolock"
 scan locked.json --target host
 expect locked.json PASS 7.5

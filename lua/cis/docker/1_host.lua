@@ -18,12 +18,21 @@ return {
   {
     id = "1.1.1", title = "Ensure a separate partition for containers has been created",
     level = 2, automated = true, scored = true, target = "host", compliance = "availability",
-    remediation = "Create /var/lib/docker on its own logical volume and mount it there.",
+    description = "Reads the mount table (mountinfo): dockerd bind-mounts its data root onto itself to "
+        .. "make it private, which is a mount point but no partition of its own, so only a file system "
+        .. "mounted at its root passes (docker-bench's `mountpoint` PASSes the bind mount).",
+    remediation = "Create the data root (/var/lib/docker) on its own logical volume and mount it there.",
     run = cis.docker_check(function()
-      for _, line in ipairs(cis.lines("/proc/mounts") or {}) do
-        if cis.words(line)[2] == "/var/lib/docker" then return "PASS", line end
+      local dir = cis.docker_root()
+      for _, line in ipairs(cis.lines("/proc/self/mountinfo") or {}) do
+        local w = cis.words(line)
+        -- id parent major:minor root mount-point options ... - fstype source
+        if w[5] == dir then
+          if w[4] == "/" then return "PASS", dir .. " is a file system of its own: " .. line end
+          return "WARN", dir .. " is a bind mount of " .. tostring(w[4]) .. " (no partition of its own)"
+        end
       end
-      return "WARN", "/var/lib/docker is not a mount point"
+      return "WARN", dir .. " is not a mount point"
     end),
   },
   {
@@ -73,4 +82,34 @@ return {
         { "/usr/bin/containerd-shim-runc-v2" }),
   audit("1.1.18", "Ensure auditing is configured for Docker files and directories - /usr/bin/runc",
         { "/usr/bin/runc", "/usr/sbin/runc" }),
+  {
+    id = "1.2.1", title = "Ensure the container host has been Hardened", level = 1, automated = false,
+    scored = false, target = "host", compliance = "host-hardening",
+    remediation = "Harden the host to a security benchmark for its distribution (CIS Linux).",
+    run = function()
+      return "INFO", "the host's own hardening: see the results of benchmark `linux` in this report "
+          .. "(vigil-scan bench --target host)"
+    end,
+  },
+  {
+    id = "1.2.2", title = "Ensure that the version of Docker is up to date", level = 1, automated = false,
+    scored = false, target = "host", compliance = "patching",
+    description = "INFO with the installed package's version (dpkg): whether it has the vendor's "
+        .. "latest security fixes is for the package manager to say (docker-bench compares the version "
+        .. "number with the current month).",
+    remediation = "Keep the Docker packages up to date with your distribution's security updates.",
+    run = cis.docker_check(function()
+      local want = { ["docker.io"] = true, ["docker-ce"] = true, ["moby-engine"] = true }
+      local pkg, found = nil, {}
+      for _, l in ipairs(cis.lines("/var/lib/dpkg/status", 16 << 20) or {}) do
+        if l:sub(1, 9) == "Package: " then
+          pkg = l:sub(10)
+        elseif pkg and want[pkg] and l:sub(1, 9) == "Version: " then
+          found[#found + 1] = pkg .. " " .. l:sub(10)
+        end
+      end
+      if #found == 0 then return "INFO", "no Docker package in the dpkg database: check the version by hand" end
+      return "INFO", "installed: " .. table.concat(found, ", ") .. "; compare with your vendor's security updates"
+    end),
+  },
 }

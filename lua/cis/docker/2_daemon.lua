@@ -21,14 +21,38 @@ local function hosts()
   return h
 end
 
+-- The uid dockerd runs as (its /proc status), nil when it is not running.
+local function dockerd_uid()
+  for _, p in ipairs(cis.processes()) do
+    if p.comm == "dockerd" then
+      for _, l in ipairs(cis.lines("/proc/" .. p.pid .. "/status") or {}) do
+        if l:sub(1, 4) == "Uid:" then return tonumber(cis.words(l)[3] or "") end
+      end
+    end
+  end
+  return nil
+end
+
 return {
+  daemon {
+    id = "2.1", title = "Run the Docker daemon as a non-root user, if possible", automated = false,
+    description = "INFO when dockerd runs as root, as docker-bench: rootless mode has limits the "
+        .. "benchmark itself lists (networking, resource limits), so running as root is for a person to weigh.",
+    remediation = "Where its limits are acceptable, run Docker in rootless mode (dockerd-rootless-setuptool.sh).",
+    run = function()
+      local uid = dockerd_uid()
+      if uid == nil then return "INFO", "dockerd is not running" end
+      if uid ~= 0 then return "PASS", "dockerd runs as uid " .. uid .. " (rootless)" end
+      return "INFO", "dockerd runs as root (uid 0): consider rootless mode if its limits are acceptable"
+    end,
+  },
   daemon {
     id = "2.2", title = "Ensure network traffic is restricted between containers on the default bridge",
     compliance = "network-segmentation",
     remediation = "Run dockerd with --icc=false or set \"icc\": false in daemon.json.",
     run = function()
-      -- No default bridge at all (--bridge=none): nothing to restrict, as
-      -- docker-bench finds no bridge network with icc on.
+      -- No default bridge at all (--bridge=none): nothing to restrict.
+      -- docker-bench reads only --icc and daemon.json, and WARNs here.
       local br, bwhere = cis.daemon_opt("bridge")
       if br == "none" then return "PASS", bwhere .. " = none: there is no default bridge" end
       local v, where = cis.daemon_opt("icc")

@@ -165,7 +165,20 @@ return {
   rt {
     id = "5.10", title = "Ensure that the host's network namespace is not shared", compliance = "isolation",
     remediation = "Do not use --network=host.",
-    check = ns_shared("network", "network"),
+    check = function(c, cfg)
+      -- Docker joins a --network=host container to <exec-root>/netns/default,
+      -- its bind mount of the host's namespace: the OCI config then has a
+      -- network namespace, but it is the host's.
+      local hc = docker_host_config(c)
+      if hc and hc.NetworkMode == "host" then return "--network=host" end
+      for _, ns in ipairs(((cfg.linux or {}).namespaces) or {}) do
+        if ns.type == "network" and type(ns.path) == "string"
+            and (ns.path:sub(-14) == "/netns/default" or ns.path == "/proc/1/ns/net") then
+          return "joins the host's network namespace (" .. ns.path .. ")"
+        end
+      end
+      return ns_shared("network", "network")(c, cfg)
+    end,
   },
   rt {
     id = "5.11", title = "Ensure that the memory usage for containers is limited", compliance = "resource-limits",

@@ -1,5 +1,5 @@
--- CIS Docker Benchmark 1.6.0, section 7: swarm configuration, the automated
--- checks (7.1, 7.2, 7.3, 7.5). On a node outside a swarm none of them
+-- CIS Docker Benchmark 1.6.0, section 7: swarm configuration (7.1-7.9; 7.4
+-- and 7.6-7.9 are Manual in the benchmark). On a node outside a swarm none of them
 -- applies: PASS, saying so, as docker-bench reports them. Inside one, what
 -- the node keeps on disk (<data-root>/swarm: docker-state.json, its TLS key)
 -- is read; what only the managers' raft store holds (the manager count, the
@@ -7,8 +7,8 @@
 
 local function swarm(t)
   t.level = t.level or 1
-  t.automated = true
-  t.scored = true
+  t.automated = t.automated ~= false
+  t.scored = t.automated
   t.target = "host"
   t.compliance = t.compliance or "network-segmentation"
   local fn = t.run
@@ -59,6 +59,51 @@ return {
       -- Auto-lock encrypts the node's TLS key with the unlock key.
       if pem:find("ENCRYPTED", 1, true) then return "PASS", key .. " is encrypted (auto-lock)" end
       return "WARN", key .. " is not encrypted: auto-lock is off"
+    end,
+  },
+  swarm {
+    id = "7.4",
+    title = "Ensure that Docker's secret management commands are used for managing secrets in a swarm cluster",
+    automated = false, compliance = "secrets",
+    description = "Inside a swarm INFO: the secrets are in the managers' raft store, not on the node's disk "
+        .. "(docker-bench PASSes when `docker secret ls` lists one).",
+    remediation = "Keep the swarm's secrets in `docker secret`, not in images, environments or files.",
+    run = function() return "INFO", "list the swarm's secrets with `docker secret ls`" end,
+  },
+  swarm {
+    id = "7.6", title = "Ensure that the swarm manager auto-lock key is rotated periodically", automated = false,
+    compliance = "key-protection",
+    remediation = "Rotate the unlock key with `docker swarm unlock-key --rotate` at a set interval.",
+    run = function() return "NOTE", "keep a record of when `docker swarm unlock-key --rotate` last ran" end,
+  },
+  swarm {
+    id = "7.7", title = "Ensure that node certificates are rotated as appropriate", automated = false,
+    compliance = "key-protection",
+    description = "Inside a swarm INFO with the node certificate's file: its expiry is set in the raft "
+        .. "store (docker-bench PASSes when `docker info` shows a 2-day expiry).",
+    remediation = "Set the certificate expiry: docker swarm update --cert-expiry 48h.",
+    run = function(_, dir)
+      return "INFO", "the node certificate is " .. dir .. "/certificates/swarm-node.crt; the expiry "
+          .. "setting shows in `docker info` (CA Configuration: Expiry Duration)"
+    end,
+  },
+  swarm {
+    id = "7.8", title = "Ensure that CA certificates are rotated as appropriate", automated = false,
+    compliance = "key-protection",
+    remediation = "Rotate the swarm CA with `docker swarm ca --rotate` at a set interval.",
+    run = function(_, dir)
+      return "INFO", "the swarm's root CA is " .. dir .. "/certificates/swarm-root-ca.crt: check its age"
+    end,
+  },
+  swarm {
+    id = "7.9", title = "Ensure that management plane traffic is separated from data plane traffic",
+    automated = false,
+    remediation = "Initialise the swarm with --advertise-addr and --data-path-addr on separate interfaces.",
+    run = function(_, dir)
+      local st = cis.read_json(dir .. "/docker-state.json") or {}
+      return "INFO", string.format("management on %s, data path on %s", tostring(st.AdvertiseAddr or "?"),
+                                   tostring(st.DataPathAddr ~= nil and st.DataPathAddr ~= "" and st.DataPathAddr
+                                       or "the same address"))
     end,
   },
 }
