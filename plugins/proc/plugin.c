@@ -34,6 +34,7 @@
 
 #include "bpfexec.h"
 #include "cgcache.h"
+#include "cgpath.h"
 #include "connector.h"
 #include "execwatch.h"
 #include "pidtab.h"
@@ -56,6 +57,7 @@ typedef struct proc_plugin {
     execwatch *ew;      /* NULL without fanotify: paths from /proc only */
     bpfexec *bx;        /* NULL without BPF: execs from the connector and /proc */
     cgcache *cg;        /* with bx: workloads by cgroup id */
+    cgpath *cgp;        /* with bx: cgroup paths by id (NULL without cgroup2) */
     int t_incident;
     int fail_verdict;   /* plugins.proc.fail_mode */
     bool protect_nodes; /* plugins.proc.protect_nodes */
@@ -396,6 +398,10 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
         p->wv = known->wv;
     } else {
         procinfo_read_cgroup(p->proc_root, pi.pid, &pi);
+        /* Gone already: the cgroup the probe saw, by its id, so that the
+         * daemon can still attribute the exec to its workload. */
+        if (!pi.cgroup[0] && p->cgp)
+            cgpath_find(p->cgp, e->cgroup_id, pi.cgroup, sizeof(pi.cgroup));
         if (tag(p, pi.pid) && pi.cgroup[0])
             cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv);
         else if (chain.workload[0]) {
@@ -736,6 +742,8 @@ static int start(void *priv)
     }
     start_protection(p);
     p->cg = calloc(1, sizeof(*p->cg));
+    if (cgpath_new("/proc/self/mountinfo", &p->cgp) < 0)
+        p->cgp = NULL;
     int brc = p->cg ? bpfexec_open(on_bpf_exec, p, &p->bx) : -ENOMEM;
     if (brc < 0) {
         p->bx = NULL;
@@ -769,6 +777,7 @@ static void stop(void *priv)
     execwatch_free(p->ew);
     bpfexec_close(p->bx);
     free(p->cg);
+    cgpath_free(p->cgp);
     cn_close(p->sk);
     pidtab_free(p->pids);
     msgpack_sbuffer_destroy(&p->sb);
