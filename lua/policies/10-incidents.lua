@@ -275,15 +275,25 @@ vigil.on("proc.exec", function(ev)
   return nil
 end)
 
--- A process whose effective uid changes from a user's to root. One whose
--- real uid was root all along (a root daemon that lowered its effective
--- uid for a while, as apt does for its downloads) is returning, not
--- escalating.
+-- A process that gains root, as its effective or its saved uid, while it
+-- held root in none of its real, effective and saved uids before. Without
+-- privileges, setuid() and setresuid() only choose among the uids a process
+-- holds, so one that held root all along (a root daemon that lowered its
+-- effective uid for a while, as apt does for its downloads, keeping root
+-- as its real or saved uid) is returning, not escalating; one that held
+-- none got it from the kernel: an exploit, or a capability it should not
+-- have. (A saved uid the plugin could not read is -1: then the real and
+-- effective uids decide.)
+local function held_root(ev)
+  return ev.old_uid == 0 or ev.old_euid == 0 or ev.old_suid == 0
+end
+
 vigil.on("proc.uid", function(ev)
-  if ev.euid == 0 and is_uid(ev.old_euid) and ev.old_euid > 0 and ev.old_uid ~= 0 then
+  local gained = ev.euid == 0 or ev.suid == 0
+  if gained and is_uid(ev.old_euid) and ev.old_euid > 0 and not held_root(ev) then
     incident(ev, "privilege_escalation",
-             string.format("%s changed from uid %d to root", ev.name or "a process",
-                           ev.old_euid))
+             string.format("%s changed from uid %d to root (%s uid)", ev.name or "a process",
+                           ev.old_euid, ev.euid == 0 and "effective" or "saved"))
   end
   return nil
 end)

@@ -125,10 +125,16 @@ static bool tag(proc_plugin *p, pid_t pid)
  * before a uid change that came before it (the probe's ring and the
  * connector are read apart; /proc, read a moment after the exec, may show a
  * later change). */
-static void remember(proc_plugin *p, const procinfo *pi)
+static void remember(proc_plugin *p, const procinfo *pi, bool rescan)
 {
     const pidtab_entry *old = pidtab_get(p->pids, pi->pid);
-    pidtab_entry e = old ? *old : (pidtab_entry){.pid = pi->pid, .uid = pi->uid, .euid = pi->euid};
+    /* An exec sets the saved uid to the effective one. */
+    pidtab_entry e =
+        old ? *old
+            : (pidtab_entry){.pid = pi->pid, .uid = pi->uid, .euid = pi->euid, .suid = pi->euid};
+    /* A process found running (not at its exec) may hold another saved uid. */
+    if (!old && rescan)
+        e.suid = procinfo_read_suid(p->proc_root, pi->pid, pi->uid, pi->euid);
     memcpy(e.name, pi->name, sizeof(e.name));
     pidtab_put(p->pids, &e);
 }
@@ -340,7 +346,7 @@ static void report_exec(proc_plugin *p, procinfo *pi, const char *interp, bool r
         kv_bool(&pk, "fileless", true);
     if (rescan)
         kv_bool(&pk, "rescan", true);
-    remember(p, pi);
+    remember(p, pi, rescan);
     publish(p, p->t_exec, VG_SEV_INFO);
 }
 
@@ -418,20 +424,27 @@ static void on_uid(proc_plugin *p, const struct proc_event *ev)
 {
     pid_t pid = ev->event_data.id.process_tgid;
     const pidtab_entry *old = pidtab_get(p->pids, pid);
-    pidtab_entry e = old ? *old : (pidtab_entry){.pid = pid};
+    pidtab_entry e = old ? *old : (pidtab_entry){.pid = pid, .suid = -1};
+    uid_t ruid = ev->event_data.id.r.ruid, euid = ev->event_data.id.e.euid;
+    /* The connector tells the real and effective uids; the saved one (a
+     * setresuid may change only it) from /proc, read now. */
+    int64_t suid = procinfo_read_suid(p->proc_root, pid, ruid, euid);
     tag(p, pid);
     msgpack_packer pk;
-    begin_body(p, &pk, 6);
+    begin_body(p, &pk, 8);
     kv_int(&pk, "pid", pid);
     kv_str(&pk, "name", e.name);
-    kv_int(&pk, "uid", ev->event_data.id.r.ruid);
-    kv_int(&pk, "euid", ev->event_data.id.e.euid);
+    kv_int(&pk, "uid", ruid);
+    kv_int(&pk, "euid", euid);
+    kv_int(&pk, "suid", suid);
     kv_int(&pk, "old_uid", old ? (int64_t)old->uid : -1);
     kv_int(&pk, "old_euid", old ? (int64_t)old->euid : -1);
-    bool to_root = ev->event_data.id.e.euid == 0 && old && old->euid != 0;
+    kv_int(&pk, "old_suid", old ? old->suid : -1);
+    bool to_root = (euid == 0 || suid == 0) && old && old->euid != 0;
     publish(p, p->t_uid, to_root ? VG_SEV_WARNING : VG_SEV_INFO);
-    e.uid = ev->event_data.id.r.ruid;
-    e.euid = ev->event_data.id.e.euid;
+    e.uid = ruid;
+    e.euid = euid;
+    e.suid = suid;
     pidtab_put(p->pids, &e);
 }
 
@@ -633,7 +646,7 @@ static void prime(proc_plugin *p)
         long pid = strtol(e->d_name, &end, 10);
         procinfo pi;
         if (!*end && pid > 0 && procinfo_read(p->proc_root, (pid_t)pid, &pi) == 0)
-            remember(p, &pi);
+            remember(p, &pi, true);
     }
     if (d)
         closedir(d);
