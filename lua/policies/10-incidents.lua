@@ -84,7 +84,13 @@ local pool_ports = set{ 3333, 4444, 5555, 7777, 14433, 14444, 45560, 45700 }
 
 local metadata_peers = set{ "169.254.169.254", "fd00:ec2::254", "100.100.100.200",
                             "metadata.google.internal" }
+-- The API server's and the kubelet's ports, anywhere; and the address of
+-- the "kubernetes" service on 443, as pods reach the API (the service
+-- range's first address: kubeadm's default 10.96.0.1, k3s's 10.43.0.1,
+-- EKS's 172.20.0.1 and 10.100.0.1, kind's IPv6 fd00:10:96::1).
 local kubernetes_ports = set{ 6443, 10250, 10255 }
+local kubernetes_services = set{ "10.96.0.1", "10.43.0.1", "172.20.0.1", "10.100.0.1",
+                                 "fd00:10:96::1" }
 
 -- Sensitive files, as Lua patterns anchored at the end of a path, so that
 -- a relative link target ("../../etc/shadow") matches too; with the
@@ -462,9 +468,9 @@ vigil.on("net.connect", function(ev)
   if metadata_peers[peer] or metadata_peers[ev.peer or ""] then
     incident(ev, "metadata_access", "connection to the cloud metadata service " .. peer,
              { peer_ip = ev.peer_ip })
-  elseif kubernetes_ports[port] then
+  elseif kubernetes_ports[port] or (port == 443 and kubernetes_services[peer]) then
     incident(ev, "kubernetes_api_access", string.format(
-             "connection to %s:%s, a Kubernetes API or kubelet port", peer, tostring(port)),
+             "connection to %s:%s, the Kubernetes API or a kubelet", peer, tostring(port)),
              { peer_ip = ev.peer_ip })
   end
   return nil
