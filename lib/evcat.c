@@ -11,7 +11,7 @@
 
 /* Fields a violation or incident raised by the policy carries
  * (core/policy/policy_act.c), before the plane's subject fields. */
-#define RAISED "action event_type event_id incident message pid technique evidence tags"
+#define RAISED "action event_type event_id priority incident message pid technique evidence tags"
 /* What the net plugin's connection events may carry (plugins/net/conns.c),
  * and an attempt's denied and enforcement. */
 #define NET_FIELDS                                                                                 \

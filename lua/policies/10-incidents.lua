@@ -3,6 +3,10 @@
 --
 --   incident   its name (below)
 --   severity   warning, error or critical
+--   priority   0-100, higher first: the order to triage in, within and
+--              across severities (what the attacker already has, running
+--              code, root, a way out of the container, comes first);
+--              response rules select with min_priority
 --   technique  the MITRE ATT&CK technique id
 --   message    one line for a human
 --   evidence   { process, pid, program, cmdline, parent, ppid, user, file,
@@ -26,31 +30,31 @@
 
 local catalogue = {
   -- processes
-  suspicious_process = { severity = "warning", technique = "T1046", host = true },
-  reverse_shell = { severity = "critical", technique = "T1059.004", host = true },
-  privilege_escalation = { severity = "critical", technique = "T1068", host = true },
-  shell_from_service = { severity = "error", technique = "T1190", host = false },
-  terminal_shell = { severity = "warning", technique = "T1059.004", host = false },
-  container_drift = { severity = "error", technique = "T1105", host = false },
-  crypto_miner = { severity = "critical", technique = "T1496", host = false },
+  suspicious_process = { severity = "warning", priority = 55, technique = "T1046", host = true },
+  reverse_shell = { severity = "critical", priority = 95, technique = "T1059.004", host = true },
+  privilege_escalation = { severity = "critical", priority = 90, technique = "T1068", host = true },
+  shell_from_service = { severity = "error", priority = 80, technique = "T1190", host = false },
+  terminal_shell = { severity = "warning", priority = 45, technique = "T1059.004", host = false },
+  container_drift = { severity = "error", priority = 75, technique = "T1105", host = false },
+  crypto_miner = { severity = "critical", priority = 85, technique = "T1496", host = false },
   -- files
-  sensitive_file_read = { severity = "error", technique = "T1552.001", host = true },
-  sensitive_file_link = { severity = "error", technique = "T1555", host = true },
-  log_tampering = { severity = "error", technique = "T1070.002", host = true },
-  write_below_binary_dir = { severity = "error", technique = "T1554", host = false },
-  write_below_etc = { severity = "warning", technique = "T1543", host = false },
-  write_kernel_settings = { severity = "error", technique = "T1562", host = false },
-  cgroup_release_agent = { severity = "critical", technique = "T1611", host = true },
+  sensitive_file_read = { severity = "error", priority = 70, technique = "T1552.001", host = true },
+  sensitive_file_link = { severity = "error", priority = 65, technique = "T1555", host = true },
+  log_tampering = { severity = "error", priority = 70, technique = "T1070.002", host = true },
+  write_below_binary_dir = { severity = "error", priority = 70, technique = "T1554", host = false },
+  write_below_etc = { severity = "warning", priority = 50, technique = "T1543", host = false },
+  write_kernel_settings = { severity = "error", priority = 75, technique = "T1562", host = false },
+  cgroup_release_agent = { severity = "critical", priority = 95, technique = "T1611", host = true },
   -- namespaces, mounts, the kernel
-  mount_in_container = { severity = "critical", technique = "T1611", host = false },
-  namespace_change = { severity = "critical", technique = "T1611", host = false },
-  chroot_in_container = { severity = "error", technique = "T1611", host = false },
-  kernel_module = { severity = "critical", technique = "T1547.006", host = true },
-  ptrace_attach = { severity = "error", technique = "T1055.008", host = false },
-  raw_socket = { severity = "warning", technique = "T1040", host = false },
+  mount_in_container = { severity = "critical", priority = 85, technique = "T1611", host = false },
+  namespace_change = { severity = "critical", priority = 85, technique = "T1611", host = false },
+  chroot_in_container = { severity = "error", priority = 65, technique = "T1611", host = false },
+  kernel_module = { severity = "critical", priority = 90, technique = "T1547.006", host = true },
+  ptrace_attach = { severity = "error", priority = 70, technique = "T1055.008", host = false },
+  raw_socket = { severity = "warning", priority = 45, technique = "T1040", host = false },
   -- the network
-  metadata_access = { severity = "error", technique = "T1552.005", host = false },
-  kubernetes_api_access = { severity = "warning", technique = "T1613", host = false },
+  metadata_access = { severity = "error", priority = 75, technique = "T1552.005", host = false },
+  kubernetes_api_access = { severity = "warning", priority = 55, technique = "T1613", host = false },
 }
 
 local function set(list)
@@ -229,11 +233,10 @@ local function incident(ev, name, message, extra, technique)
   if not applies(ev, name) or repeated(ev, name, extra) then return end
   local c = catalogue[name]
   technique = technique or c.technique
-  -- tags: the same technique for engines whose response rules match tags
-  -- (an option this engine's vigil.alert does not read yet).
+  -- tags: the technique again, for response rules (match = { tags = ... }).
   vigil.alert(ev, { type = "proc.incident", name = name, severity = c.severity,
-                    technique = technique, tags = { technique }, message = message,
-                    evidence = evidence(ev, extra) })
+                    priority = c.priority, technique = technique, tags = { technique },
+                    message = message, evidence = evidence(ev, extra) })
 end
 
 -- Whether a file rule of the group allows the program this access to path.

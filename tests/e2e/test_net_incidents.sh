@@ -16,7 +16,11 @@
 #    with EPERM, and the attempt still raises the incident (denied
 #    attempts reach the rules of the behaviour: net.connect);
 #  - a learned metadata access is not raised again in monitor mode (the
-#    incident is about containers that never did).
+#    incident is about containers that never did);
+#  - priority beyond severity: a response rule with min_priority = 70
+#    posts metadata_access (priority 75) to a webhook receiver on loopback
+#    and leaves kubernetes_api_access (55) alone, which a rule without the
+#    bound posts.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_container.sh"
 . "$(dirname "$0")/lib_net.sh"
@@ -25,6 +29,14 @@ command -v bpftool >/dev/null || fail "bpftool is not installed (scripts/deps.sh
 command -v python3 >/dev/null || fail "python3 is not installed"
 nt_config
 nt_rootfs
+start_http_receiver
+printf 'webhooks = { ops = { url = "http://127.0.0.1:%s/hook", timeout_ms = 1000 } }\n' \
+    "$RECEIVER_PORT" >>"$CONFIG"
+cat >"$POLICIES/60-urgent.lua" <<'LUA'
+vigil.response{ name = "urgent", on = "proc.incident", min_priority = 70,
+                actions = { "webhook:ops" } }
+vigil.response{ name = "every", on = "proc.incident", actions = { "webhook:ops" } }
+LUA
 META=169.254.169.254
 KSVC=10.96.0.1
 
@@ -78,6 +90,15 @@ incidents_of() { # incidents_of WORKLOAD: the network incidents raised for it
             or .incident == "kubernetes_api_access"))'
 }
 
+responded() { # responded RULE INCIDENT WORKLOAD: RULE ran for an INCIDENT of WORKLOAD
+    local ids
+    ids=$(vctl events --json --limit 10000 --type proc.incident |
+        jq -s -c --arg w "$3" --arg n "$2" '[.[] | select(.workload == $w and .incident == $n) | .id]')
+    vctl events --json --limit 10000 --type response.done |
+        jq -s -e --arg r "$1" --argjson ids "$ids" \
+            'any(.[]; .rule == $r and .event_type == "proc.incident" and (.event_id as $e | $ids | index($e)))' >/dev/null
+}
+
 start_daemon
 n=1
 for mode in learn monitor protect; do
@@ -112,6 +133,12 @@ for mode in learn monitor protect; do
     has_event proc.incident ".workload == \"$W\" and .incident == \"metadata_access\"
         and .severity == \"error\" and .technique == \"T1552.005\"" ||
         fail "$mode: metadata_access without its severity and technique: $(incidents_of "$W")"
+    has_event proc.incident ".workload == \"$W\" and .incident == \"metadata_access\" and .priority == 75" ||
+        fail "$mode: metadata_access without its priority: $(incidents_of "$W")"
+    wait_for responded urgent metadata_access "$W"
+    wait_for responded every kubernetes_api_access "$W"
+    responded urgent kubernetes_api_access "$W" &&
+        fail "$mode: the min_priority = 70 rule ran for kubernetes_api_access (55)"
     if [ "$mode" = protect ]; then
         has_event net.violation ".workload == \"$W\" and .peer_ip == \"$META\" and .action == \"deny\"" ||
             fail "protect: no kernel denial of the metadata access"

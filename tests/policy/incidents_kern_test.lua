@@ -92,6 +92,8 @@ for _, mode in ipairs({ "learn", "monitor", "protect" }) do
       local i = one(test.feed(a[1]), name)
       test.eq(i.severity, a[2], "severity")
       test.eq(i.technique, a[3], "technique")
+      test.expect(math.type(i.priority) == "integer" and i.priority >= 0 and i.priority <= 100,
+                  "a priority from 0 to 100")
       test.eq(i.group, "web", "group")
       test.eq(i.workload, "w1", "workload")
       test.eq(i.pid, a[1].pid, "pid")
@@ -102,6 +104,26 @@ for _, mode in ipairs({ "learn", "monitor", "protect" }) do
     end)
   end
 end
+
+-- Priorities order the triage within a severity and never contradict it:
+-- every critical incident comes before every error, every error before
+-- every warning.
+test.case("incident priorities follow severities and order within them", function()
+  local rank = { warning = 1, error = 2, critical = 3 }
+  local seen = {}
+  for name, a in pairs(attacks) do
+    local i = one(test.feed(a[1]), name)
+    seen[#seen + 1] = { name = name, sev = rank[i.severity], prio = i.priority }
+  end
+  for _, x in ipairs(seen) do
+    for _, y in ipairs(seen) do
+      if x.sev > y.sev then
+        test.expect(x.prio > y.prio, x.name .. " (" .. x.prio .. ") before " .. y.name ..
+                    " (" .. y.prio .. ")")
+      end
+    end
+  end
+end)
 
 test.case("every incident can be switched off for a group (tests/policy/90-switches.lua)",
           function()
