@@ -2,6 +2,7 @@
 #include "cgpath.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 
 struct cgpath {
     char root[PATH_MAX_CG]; /* where cgroup2 is mounted */
+    int root_fd;            /* open on it, for open_by_handle_at */
+    bool by_handle;         /* open_by_handle_at works here */
     struct {
         uint64_t id;
         char path[PATH_MAX_CG];
@@ -55,13 +58,50 @@ int cgpath_new(const char *mountinfo, cgpath **out)
         free(c);
         return rc;
     }
+    c->root_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    c->by_handle = c->root_fd >= 0;
     *out = c;
     return 0;
 }
 
 void cgpath_free(cgpath *c)
 {
+    if (c && c->root_fd >= 0)
+        close(c->root_fd);
     free(c);
+}
+
+/* The kernel's way: a cgroup's id is its kernfs file handle
+ * (FILEID_KERNFS, 8 bytes), which open_by_handle_at() opens directly, and
+ * the descriptor's link names the directory. Needs CAP_DAC_READ_SEARCH
+ * (the daemon keeps it: docs/hardening.md). -ENOENT when no cgroup has the
+ * id; other errors when handles do not work here (then the walk). */
+#define FILEID_KERNFS 0xfe
+static int by_handle(cgpath *c, uint64_t id, char *rel, size_t size)
+{
+    struct {
+        struct file_handle fh;
+        uint64_t id;
+    } h = {.fh = {.handle_bytes = sizeof(uint64_t), .handle_type = FILEID_KERNFS}};
+    memcpy(h.fh.f_handle, &id, sizeof(id));
+    int fd = open_by_handle_at(c->root_fd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ESTALE ? -ENOENT : -errno;
+    char link[64], path[PATH_MAX_CG + 64];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof(path) - 1);
+    close(fd);
+    if (n < 0)
+        return -errno;
+    path[n] = '\0';
+    size_t rl = strlen(c->root);
+    if (strncmp(path, c->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+        return -EXDEV; /* outside the mount as this process sees it */
+    const char *p = path[rl] ? path + rl : "/";
+    if (strlen(p) >= size)
+        return -ENAMETOOLONG;
+    snprintf(rel, size, "%s", p);
+    return 0;
 }
 
 /* Depth-first search below the directory dfd (whose path relative to the
@@ -104,36 +144,46 @@ static int search(int dfd, uint64_t id, char *rel, size_t len, size_t size, int 
     return rc;
 }
 
+void cgpath_walk_only(cgpath *c)
+{
+    c->by_handle = false;
+}
+
+/* The walk: the root itself, or a search below it. */
+static int walk(cgpath *c, uint64_t id, char *rel, size_t size)
+{
+    int dfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(dfd, &st) == 0 && (uint64_t)st.st_ino == id) {
+        close(dfd);
+        snprintf(rel, size, "/");
+        return 0;
+    }
+    rel[0] = '\0';
+    return search(dfd, id, rel, 0, size, 0);
+}
+
 int cgpath_find(cgpath *c, uint64_t id, char *out, size_t size)
 {
     if (!id)
         return -ENOENT;
     size_t s = (id ^ (id >> 8)) % SLOTS;
-    if (c->slot[s].id == id) {
-        if (strlen(c->slot[s].path) >= size)
-            return -ENAMETOOLONG;
-        snprintf(out, size, "%s", c->slot[s].path);
-        return 0;
+    if (c->slot[s].id != id) {
+        char rel[PATH_MAX_CG];
+        int rc = c->by_handle ? by_handle(c, id, rel, sizeof(rel)) : -ENOTSUP;
+        if (rc < 0 && rc != -ENOENT && rc != -ENAMETOOLONG) {
+            c->by_handle = false; /* handles do not work here: walk from now on */
+            rc = walk(c, id, rel, sizeof(rel));
+        }
+        if (rc < 0)
+            return rc;
+        c->slot[s].id = id;
+        snprintf(c->slot[s].path, sizeof(c->slot[s].path), "%s", rel);
     }
-    int dfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    char rel[PATH_MAX_CG] = "";
-    struct stat st;
-    int rc;
-    if (fstat(dfd, &st) == 0 && (uint64_t)st.st_ino == id) {
-        close(dfd);
-        snprintf(rel, sizeof(rel), "/");
-        rc = 0;
-    } else {
-        rc = search(dfd, id, rel, 0, sizeof(rel), 0);
-    }
-    if (rc < 0)
-        return rc;
-    c->slot[s].id = id;
-    snprintf(c->slot[s].path, sizeof(c->slot[s].path), "%s", rel);
-    if (strlen(rel) >= size)
+    if (strlen(c->slot[s].path) >= size)
         return -ENAMETOOLONG;
-    snprintf(out, size, "%s", rel);
+    snprintf(out, size, "%s", c->slot[s].path);
     return 0;
 }
