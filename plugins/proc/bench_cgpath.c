@@ -47,31 +47,17 @@ static void collect(int dfd)
         closedir(d);
 }
 
-static int cgroup2_root(char *out, size_t size)
-{
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    char line[4096];
-    int rc = -1;
-    while (f && rc < 0 && fgets(line, sizeof(line), f)) {
-        const char *sep = strstr(line, " - ");
-        if (sep && strncmp(sep + 3, "cgroup2 ", 8) == 0 &&
-            sscanf(line, "%*s %*s %*s %*s %511s", out) == 1)
-            rc = 0;
-    }
-    if (f)
-        fclose(f);
-    (void)size;
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 5;
-    char root[512];
-    if (cgroup2_root(root, sizeof(root)) < 0) {
+    cgpath *probe;
+    if (cgpath_new("/proc/self/mountinfo", &probe) < 0) {
         fprintf(stderr, "no cgroup2 mount\n");
         return 1;
     }
+    char root[512];
+    snprintf(root, sizeof(root), "%s", cgpath_mount(probe));
+    cgpath_free(probe);
     int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
         perror(root);

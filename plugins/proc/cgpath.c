@@ -138,10 +138,16 @@ static int search(int dfd, uint64_t id, char *rel, size_t len, size_t size, int 
             rc = search(sub, id, rel, len + 1 + n, size, depth + 1);
         if (rc == -ENAMETOOLONG)
             rc = -ENOENT; /* a long branch elsewhere: not this one */
-        rel[len] = '\0';
+        if (rc < 0)
+            rel[len] = '\0'; /* not below this one: the next */
     }
     closedir(d);
     return rc;
+}
+
+const char *cgpath_mount(const cgpath *c)
+{
+    return c->root;
 }
 
 void cgpath_walk_only(cgpath *c)

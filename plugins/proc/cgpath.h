@@ -25,6 +25,9 @@ void cgpath_free(cgpath *c);
  * when no cgroup has that id (it is gone too), -ENAMETOOLONG. */
 int cgpath_find(cgpath *c, uint64_t id, char *out, size_t size);
 
+/* Where cgroup2 is mounted. */
+const char *cgpath_mount(const cgpath *c);
+
 /* Finds by the walk only, as without CAP_DAC_READ_SEARCH (tests, bench). */
 void cgpath_walk_only(cgpath *c);
 
