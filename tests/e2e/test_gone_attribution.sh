@@ -3,6 +3,7 @@
 # container. A user's handler raises an alert for each exec of a program
 # named vgq*: every one of those alerts must name the container's workload
 # and group.
+# The stored events (`vigilctl events`) name them as well.
 #  - first moments: a runc container's entrypoint runs a dozen static
 #    programs that exit at once, before discovery knows the container;
 #  - gone at once after the plugin's cache of cgroups was renewed (any
@@ -69,10 +70,17 @@ if ! settle all_attributed "$CT" "$G"; then
     vctl events --json --limit 10000 --type proc.incident | jq -c 'select(.incident == "quick_exec")'
     fail "$(alerts "$CT") of $N execs that exited at once attributed to $CT"
 fi
-# The stored execs say which cgroup they ran in although /proc was gone.
-vctl events --json --limit 10000 --type proc.exec |
-    json_any '(.name // "" | startswith("vgq")) and (.cgroup // "") == ""' &&
-    fail "an exec of a gone process carries no cgroup"
+# What a user reads says the same: every stored exec of them names the
+# container (`vigilctl events --group` finds them).
+stored_attributed() { # stored_attributed WORKLOAD GROUP
+    [ "$(vctl events --json --limit 10000 --type proc.exec --group "$2" |
+        jq -r --arg w "$1" 'select(.workload == $w and (.name // "" | startswith("vgq"))) | .name' |
+        sort -u | wc -l)" -eq "$N" ]
+}
+stored_attributed "$CT" "$G" || {
+    vctl events --json --limit 10000 --type proc.exec | jq -c 'select(.name // "" | startswith("vgq"))'
+    fail "stored execs of $CT not all attributed"
+}
 
 # The plugin remembers a cgroup's path and workload from the last exec it
 # could read there, until workloads or modes change anywhere (on a busy
@@ -107,6 +115,10 @@ done
 settle all_attributed "$CT2" "$G2" || {
     vctl events --json --limit 10000 --type proc.exec | jq -c 'select(.name // "" | startswith("vgq"))'
     fail "$(alerts "$CT2") of $N execs of runc exec attributed to $CT2"
+}
+stored_attributed "$CT2" "$G2" || {
+    vctl events --json --limit 10000 --type proc.exec | jq -c 'select(.name // "" | startswith("vgq"))'
+    fail "stored execs of $CT2 not all attributed"
 }
 stop_daemon
 pass
