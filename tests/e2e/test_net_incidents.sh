@@ -64,6 +64,21 @@ for port in (80, 443, 6443):
     threading.Thread(target=S(("0.0.0.0", port), H).serve_forever, daemon=True).start()
 threading.Event().wait()
 '
+    # Python starts slowly on a loaded host: the three ports listen before
+    # anything connects (up to 30 s).
+    local _
+    for _ in $(seq 1 300); do
+        listening "$ns" && return 0
+        sleep 0.1
+    done
+    fail "the test's HTTP server in $ns did not listen"
+}
+listening() { # listening NS: ports 80, 443 and 6443 listen in NS
+    local out
+    out=$(ip netns exec "$1" ss -Hltn 2>/dev/null) || return 1
+    for p in 80 443 6443; do
+        grep -q ":$p " <<<"$out" || return 1
+    done
 }
 
 cgroup_of() { # the cgroup v2 directory of a container's init
