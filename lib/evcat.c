@@ -11,13 +11,16 @@
 
 /* Fields a violation or incident raised by the policy carries
  * (core/policy/policy_act.c), before the plane's subject fields. */
-#define RAISED "action event_type event_id incident message pid technique evidence tags"
+#define RAISED "action event_type event_id priority incident message pid technique evidence tags"
 /* What the net plugin's connection events may carry (plugins/net/conns.c),
  * and an attempt's denied and enforcement. */
 #define NET_FIELDS                                                                                 \
     "pid app bytes bytes_in bytes_out client direction first_us flow flows group interval_ms "     \
     "last_us peer peer_ip peer_kind peer_workload pkts_in pkts_out port proto server state "       \
     "workload denied enforcement"
+/* What every event of the kern plugin says of its process
+ * (plugins/kern/plugin.c, pack_proc). */
+#define KERN_PROC "pid ppid euid name parent_name program cmdline"
 #define WL_FIELDS "name runtime pid image groups namespace pod container cgroup"
 
 static const vg_evcat_type table[] = {
@@ -39,7 +42,8 @@ static const vg_evcat_type table[] = {
      "interpreter fileless rescan gone denied enforcement ran_ns",
      "a program started; denied = true: an exec that protect mode stopped"},
     {"proc.exit", "proc plugin", "pid name exit_code signal", "a process ended"},
-    {"proc.uid", "proc plugin", "pid name uid euid old_uid old_euid", "a process changed its uids"},
+    {"proc.uid", "proc plugin", "pid name uid euid suid old_uid old_euid old_suid",
+     "a process changed its uids"},
     {"proc.gid", "proc plugin", "pid name gid egid", "a process changed its gids"},
     {"proc.overflow", "proc plugin", "overflows", "the kernel dropped process events"},
     {"proc.stats", "proc plugin",
@@ -58,7 +62,8 @@ static const vg_evcat_type table[] = {
     {"file.violation", "file plugin, policy", RAISED " path program access write",
      "a file access that is not allowed"},
     {"file.incident", "policy", RAISED " path program access", "an incident about a file"},
-    {"file.read", "file plugin", NULL, "a read of a watched sensitive file (not strict yet)"},
+    {"file.read", "kern plugin", "pid ppid name parent_name program cmdline path access",
+     "a read of a watched sensitive file (always allowed; the open held while it is read)"},
     {"file.stats", "file plugin",
      "watched protected roots watched_dirs guarded_files marks marks_refused mark_errors events "
      "events_dropped queue_overflows perm_events denied perm_failed answer_us_mean "
@@ -78,10 +83,14 @@ static const vg_evcat_type table[] = {
      "other_linktype packets read_errors seconds size unknown workload",
      "the net plugin's counters"},
     {"net.threat", "net plugin", NULL, "a threat the network decoders found"},
-    /* kern plugin (docs/kern.md); fields not declared here yet, so not strict */
-    {"kern.exec", "kern plugin", NULL, "an exec seen by the kernel probes"},
-    {"kern.call", "kern plugin", NULL, "a watched system call"},
-    {"kern.stats", "kern plugin", NULL, "the kern plugin's counters"},
+    /* kern plugin (docs/kern.md; plugins/kern/plugin.c) */
+    {"kern.exec", "kern plugin", KERN_PROC " what path file_ctime started",
+     "an exec seen by the kernel probes (what: drift or tty)"},
+    {"kern.call", "kern plugin", KERN_PROC " call path target fstype flags arg",
+     "a watched system call, at its entry"},
+    {"kern.stats", "kern plugin",
+     "bpf read_marks read_marks_refused records records_lost reads read_overflows",
+     "the kern plugin's counters"},
     /* cis plugin (docs/cis.md) */
     {"bench.result", "cis plugin",
      "check benchmark title status evidence target remediation level tags summary ms pass warn "

@@ -91,6 +91,10 @@ void vg__webhook_result(void *arg, const vg_webhook_result *r);
  * workload and group that its cgroup names when ev came as the host's or
  * nobody's in a container's first moments (daemon_attrib.c). */
 const vg_event *vg__attribute(vg_daemon *d, const vg_event *ev, vg_event **copy);
+/* Bus subscribers (arg: the daemon): the store and the outputs, given the
+ * attributed event. */
+void vg__store_on_event(const vg_event *ev, void *arg);
+void vg__outputs_on_event(const vg_event *ev, void *arg);
 
 /* Ends the timed learning of the groups whose time is over (each with a
  * group.mode event; daemon_learn.c). Called every second. */

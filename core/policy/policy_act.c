@@ -70,8 +70,9 @@ static void cache_answer(vg_policy *p, const vg_rule *rule, int decision)
 
 #define TAGS_MAX 16
 
-/* opts (a Lua table index, or 0): type, name, severity, message, tags,
- * technique (a MITRE ATT&CK id), evidence (a table, published as a map). */
+/* opts (a Lua table index, or 0): type, name, severity, priority, message,
+ * tags, technique (a MITRE ATT&CK id), evidence (a table, published as a
+ * map). */
 static void opt_str(lua_State *L, int opts, const char *key, char *buf, size_t size)
 {
     if (!L || !opts)
@@ -183,11 +184,18 @@ int vg__policy_violation(vg_policy *p, lua_State *L, const msgpack_object *wire,
     if (wire)
         vg_mp_get_int(wire, "id", &id);
     size_t ntags = count_tags(L, opts);
-    msgpack_pack_map(&pk, 3 + (name[0] != 0) + (msg[0] != 0) + (technique[0] != 0) + evidence +
+    int priority = vg__priority_of_severity(severity);
+    if (L && opts) {
+        if (lua_getfield(L, opts, "priority") == LUA_TNUMBER && lua_isinteger(L, -1))
+            priority = (int)lua_tointeger(L, -1); /* range checked by the caller */
+        lua_pop(L, 1);
+    }
+    msgpack_pack_map(&pk, 4 + (name[0] != 0) + (msg[0] != 0) + (technique[0] != 0) + evidence +
                               has_pid + nf + (ntags > 0));
     vg_mp_pack_kv_str(&pk, "action", action);
     vg_mp_pack_kv_str(&pk, "event_type", ev_type);
     vg_mp_pack_kv_int(&pk, "event_id", id);
+    vg_mp_pack_kv_int(&pk, "priority", priority);
     if (name[0])
         vg_mp_pack_kv_str(&pk, "incident", name);
     if (msg[0])

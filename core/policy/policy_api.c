@@ -553,8 +553,15 @@ static int l_learn(lua_State *L)
 static int violation(lua_State *L, const char *fn, const char *action)
 {
     const msgpack_object *w = to_wire(L, 1, fn);
-    if (!lua_isnoneornil(L, 2))
+    if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
+        int t = lua_getfield(L, 2, "priority");
+        if (t != LUA_TNIL && (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
+                              lua_tointeger(L, -1) > VG__PRIORITY_MAX))
+            return vg_lua_error(L, "vigil.%s: priority must be an integer from 0 to %d", fn,
+                                VG__PRIORITY_MAX);
+        lua_pop(L, 1);
+    }
     vg_policy *p = engine(L);
     int rc = p ? vg__policy_violation(p, L, w, action, lua_istable(L, 2) ? 2 : 0) : 0;
     if (rc == -ELOOP) { /* about a violation, incident, ...: see vg__is_consequence */

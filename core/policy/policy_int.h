@@ -64,11 +64,20 @@ struct vg__response {
     char *mkey[VG__RESP_MATCH_MAX];
     char *mval[VG__RESP_MATCH_MAX];
     int min_severity; /* -1: any */
+    int min_priority; /* -1: any */
     size_t nactions;
     char *actions[VG__RESP_ACTIONS_MAX]; /* "name" or "name:target" */
     char *file;
     int line;
 };
+
+/* Priority (0-100, higher first) orders events within and across
+ * severities: an alert's opts.priority, or else its severity's default
+ * (debug 0, info 10, notice 30, warning 50, error 70, critical 90). */
+#define VG__PRIORITY_MAX 100
+int vg__priority_of_severity(int severity);
+/* The event's priority: its body's "priority" field, or its severity's. */
+int vg__event_priority(const vg_event *ev, const msgpack_object *wire);
 
 #define VG__EXC_KEYS_MAX 8
 #define VG__EXC_VALUES_MAX 64

@@ -68,20 +68,35 @@ static void parse_actions(lua_State *L, int idx, struct vg__response *r)
     }
 }
 
+int vg__priority_of_severity(int severity)
+{
+    static const int by_severity[] = {0, 10, 30, 50, 70, 90};
+    return severity >= 0 && severity <= VG_SEV_CRITICAL ? by_severity[severity] : 0;
+}
+
+int vg__event_priority(const vg_event *ev, const msgpack_object *wire)
+{
+    int64_t v;
+    if (wire && vg_mp_get_int(wire, "priority", &v) == 0 && v >= 0 && v <= VG__PRIORITY_MAX)
+        return (int)v;
+    return vg__priority_of_severity(ev->severity);
+}
+
 /* Fields of the spec table at idx. Errors leave r partly filled: the caller
  * frees it either way. */
 int vg__response_parse(lua_State *L, int idx, struct vg__response *r)
 {
     r->min_severity = -1;
+    r->min_priority = -1;
     luaL_checktype(L, idx, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
         if (strcmp(k, "on") && strcmp(k, "match") && strcmp(k, "actions") && strcmp(k, "name") &&
-            strcmp(k, "min_severity"))
+            strcmp(k, "min_severity") && strcmp(k, "min_priority"))
             vg_lua_error(L,
                          "vigil.response: unknown field '%s' (on, match, min_severity, "
-                         "actions, name)",
+                         "min_priority, actions, name)",
                          luaL_tolstring(L, -2, NULL));
         lua_pop(L, 1);
     }
@@ -100,6 +115,15 @@ int vg__response_parse(lua_State *L, int idx, struct vg__response *r)
         (t != LUA_TSTRING || (r->min_severity = vg_severity_parse(lua_tostring(L, -1))) < 0))
         vg_lua_error(L, "vigil.response: 'min_severity' must be a severity name "
                         "(debug, info, notice, warning, error, critical)");
+    lua_pop(L, 1);
+    t = lua_getfield(L, idx, "min_priority");
+    if (t != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
+            lua_tointeger(L, -1) > VG__PRIORITY_MAX)
+            vg_lua_error(L, "vigil.response: 'min_priority' must be an integer from 0 to %d",
+                         VG__PRIORITY_MAX);
+        r->min_priority = (int)lua_tointeger(L, -1);
+    }
     lua_pop(L, 1);
     t = lua_getfield(L, idx, "match");
     if (t == LUA_TTABLE)
@@ -149,6 +173,8 @@ bool vg__response_matches(const struct vg__response *r, const vg_event *ev,
     if (fnmatch(r->on, vg_event_type_name(ev->type), 0) != 0)
         return false;
     if (r->min_severity >= 0 && ev->severity < r->min_severity)
+        return false;
+    if (r->min_priority >= 0 && vg__event_priority(ev, wire) < r->min_priority)
         return false;
     char buf[VG_RULE_FIELD_MAX];
     for (size_t i = 0; i < r->nmatch; i++) {

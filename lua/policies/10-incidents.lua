@@ -3,6 +3,10 @@
 --
 --   incident   its name (below)
 --   severity   warning, error or critical
+--   priority   0-100, higher first: the order to triage in, within and
+--              across severities (what the attacker already has, running
+--              code, root, a way out of the container, comes first);
+--              response rules select with min_priority
 --   technique  the MITRE ATT&CK technique id
 --   message    one line for a human
 --   evidence   { process, pid, program, cmdline, parent, ppid, user, file,
@@ -26,31 +30,31 @@
 
 local catalogue = {
   -- processes
-  suspicious_process = { severity = "warning", technique = "T1046", host = true },
-  reverse_shell = { severity = "critical", technique = "T1059.004", host = true },
-  privilege_escalation = { severity = "critical", technique = "T1068", host = true },
-  shell_from_service = { severity = "error", technique = "T1190", host = false },
-  terminal_shell = { severity = "warning", technique = "T1059.004", host = false },
-  container_drift = { severity = "error", technique = "T1105", host = false },
-  crypto_miner = { severity = "critical", technique = "T1496", host = false },
+  suspicious_process = { severity = "warning", priority = 55, technique = "T1046", host = true },
+  reverse_shell = { severity = "critical", priority = 95, technique = "T1059.004", host = true },
+  privilege_escalation = { severity = "critical", priority = 90, technique = "T1068", host = true },
+  shell_from_service = { severity = "error", priority = 80, technique = "T1190", host = false },
+  terminal_shell = { severity = "warning", priority = 45, technique = "T1059.004", host = false },
+  container_drift = { severity = "error", priority = 75, technique = "T1105", host = false },
+  crypto_miner = { severity = "critical", priority = 85, technique = "T1496", host = false },
   -- files
-  sensitive_file_read = { severity = "error", technique = "T1552.001", host = true },
-  sensitive_file_link = { severity = "error", technique = "T1555", host = true },
-  log_tampering = { severity = "error", technique = "T1070.002", host = true },
-  write_below_binary_dir = { severity = "error", technique = "T1554", host = false },
-  write_below_etc = { severity = "warning", technique = "T1543", host = false },
-  write_kernel_settings = { severity = "error", technique = "T1562", host = false },
-  cgroup_release_agent = { severity = "critical", technique = "T1611", host = true },
+  sensitive_file_read = { severity = "error", priority = 70, technique = "T1552.001", host = true },
+  sensitive_file_link = { severity = "error", priority = 65, technique = "T1555", host = true },
+  log_tampering = { severity = "error", priority = 70, technique = "T1070.002", host = true },
+  write_below_binary_dir = { severity = "error", priority = 70, technique = "T1554", host = false },
+  write_below_etc = { severity = "warning", priority = 50, technique = "T1543", host = false },
+  write_kernel_settings = { severity = "error", priority = 75, technique = "T1562", host = false },
+  cgroup_release_agent = { severity = "critical", priority = 95, technique = "T1611", host = true },
   -- namespaces, mounts, the kernel
-  mount_in_container = { severity = "critical", technique = "T1611", host = false },
-  namespace_change = { severity = "critical", technique = "T1611", host = false },
-  chroot_in_container = { severity = "error", technique = "T1611", host = false },
-  kernel_module = { severity = "critical", technique = "T1547.006", host = true },
-  ptrace_attach = { severity = "error", technique = "T1055.008", host = false },
-  raw_socket = { severity = "warning", technique = "T1040", host = false },
+  mount_in_container = { severity = "critical", priority = 85, technique = "T1611", host = false },
+  namespace_change = { severity = "critical", priority = 85, technique = "T1611", host = false },
+  chroot_in_container = { severity = "error", priority = 65, technique = "T1611", host = false },
+  kernel_module = { severity = "critical", priority = 90, technique = "T1547.006", host = true },
+  ptrace_attach = { severity = "error", priority = 70, technique = "T1055.008", host = false },
+  raw_socket = { severity = "warning", priority = 45, technique = "T1040", host = false },
   -- the network
-  metadata_access = { severity = "error", technique = "T1552.005", host = false },
-  kubernetes_api_access = { severity = "warning", technique = "T1613", host = false },
+  metadata_access = { severity = "error", priority = 75, technique = "T1552.005", host = false },
+  kubernetes_api_access = { severity = "warning", priority = 55, technique = "T1613", host = false },
 }
 
 local function set(list)
@@ -84,7 +88,13 @@ local pool_ports = set{ 3333, 4444, 5555, 7777, 14433, 14444, 45560, 45700 }
 
 local metadata_peers = set{ "169.254.169.254", "fd00:ec2::254", "100.100.100.200",
                             "metadata.google.internal" }
+-- The API server's and the kubelet's ports, anywhere; and the address of
+-- the "kubernetes" service on 443, as pods reach the API (the service
+-- range's first address: kubeadm's default 10.96.0.1, k3s's 10.43.0.1,
+-- EKS's 172.20.0.1 and 10.100.0.1, kind's IPv6 fd00:10:96::1).
 local kubernetes_ports = set{ 6443, 10250, 10255 }
+local kubernetes_services = set{ "10.96.0.1", "10.43.0.1", "172.20.0.1", "10.100.0.1",
+                                 "fd00:10:96::1" }
 
 -- Sensitive files, as Lua patterns anchored at the end of a path, so that
 -- a relative link target ("../../etc/shadow") matches too; with the
@@ -223,11 +233,10 @@ local function incident(ev, name, message, extra, technique)
   if not applies(ev, name) or repeated(ev, name, extra) then return end
   local c = catalogue[name]
   technique = technique or c.technique
-  -- tags: the same technique for engines whose response rules match tags
-  -- (an option this engine's vigil.alert does not read yet).
+  -- tags: the technique again, for response rules (match = { tags = ... }).
   vigil.alert(ev, { type = "proc.incident", name = name, severity = c.severity,
-                    technique = technique, tags = { technique }, message = message,
-                    evidence = evidence(ev, extra) })
+                    priority = c.priority, technique = technique, tags = { technique },
+                    message = message, evidence = evidence(ev, extra) })
 end
 
 -- Whether a file rule of the group allows the program this access to path.
@@ -275,15 +284,25 @@ vigil.on("proc.exec", function(ev)
   return nil
 end)
 
--- A process whose effective uid changes from a user's to root. One whose
--- real uid was root all along (a root daemon that lowered its effective
--- uid for a while, as apt does for its downloads) is returning, not
--- escalating.
+-- A process that gains root, as its effective or its saved uid, while it
+-- held root in none of its real, effective and saved uids before. Without
+-- privileges, setuid() and setresuid() only choose among the uids a process
+-- holds, so one that held root all along (a root daemon that lowered its
+-- effective uid for a while, as apt does for its downloads, keeping root
+-- as its real or saved uid) is returning, not escalating; one that held
+-- none got it from the kernel: an exploit, or a capability it should not
+-- have. (A saved uid the plugin could not read is -1: then the real and
+-- effective uids decide.)
+local function held_root(ev)
+  return ev.old_uid == 0 or ev.old_euid == 0 or ev.old_suid == 0
+end
+
 vigil.on("proc.uid", function(ev)
-  if ev.euid == 0 and is_uid(ev.old_euid) and ev.old_euid > 0 and ev.old_uid ~= 0 then
+  local gained = ev.euid == 0 or ev.suid == 0
+  if gained and is_uid(ev.old_euid) and ev.old_euid > 0 and not held_root(ev) then
     incident(ev, "privilege_escalation",
-             string.format("%s changed from uid %d to root", ev.name or "a process",
-                           ev.old_euid))
+             string.format("%s changed from uid %d to root (%s uid)", ev.name or "a process",
+                           ev.old_euid, ev.euid == 0 and "effective" or "saved"))
   end
   return nil
 end)
@@ -452,9 +471,9 @@ vigil.on("net.connect", function(ev)
   if metadata_peers[peer] or metadata_peers[ev.peer or ""] then
     incident(ev, "metadata_access", "connection to the cloud metadata service " .. peer,
              { peer_ip = ev.peer_ip })
-  elseif kubernetes_ports[port] then
+  elseif kubernetes_ports[port] or (port == 443 and kubernetes_services[peer]) then
     incident(ev, "kubernetes_api_access", string.format(
-             "connection to %s:%s, a Kubernetes API or kubelet port", peer, tostring(port)),
+             "connection to %s:%s, the Kubernetes API or a kubelet", peer, tostring(port)),
              { peer_ip = ev.peer_ip })
   end
   return nil

@@ -10,11 +10,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct pidtab_entry {
     pid_t pid; /* 0 = empty slot */
     uid_t uid, euid;
+    int64_t suid; /* the saved uid; -1: not known */
     char name[16];
 } pidtab_entry;
 

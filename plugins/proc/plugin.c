@@ -34,6 +34,7 @@
 
 #include "bpfexec.h"
 #include "cgcache.h"
+#include "cgpath.h"
 #include "connector.h"
 #include "execwatch.h"
 #include "pidtab.h"
@@ -56,6 +57,7 @@ typedef struct proc_plugin {
     execwatch *ew;      /* NULL without fanotify: paths from /proc only */
     bpfexec *bx;        /* NULL without BPF: execs from the connector and /proc */
     cgcache *cg;        /* with bx: workloads by cgroup id */
+    cgpath *cgp;        /* with bx: cgroup paths by id (NULL without cgroup2) */
     int t_incident;
     int fail_verdict;   /* plugins.proc.fail_mode */
     bool protect_nodes; /* plugins.proc.protect_nodes */
@@ -123,10 +125,16 @@ static bool tag(proc_plugin *p, pid_t pid)
  * before a uid change that came before it (the probe's ring and the
  * connector are read apart; /proc, read a moment after the exec, may show a
  * later change). */
-static void remember(proc_plugin *p, const procinfo *pi)
+static void remember(proc_plugin *p, const procinfo *pi, bool rescan)
 {
     const pidtab_entry *old = pidtab_get(p->pids, pi->pid);
-    pidtab_entry e = old ? *old : (pidtab_entry){.pid = pi->pid, .uid = pi->uid, .euid = pi->euid};
+    /* An exec sets the saved uid to the effective one. */
+    pidtab_entry e =
+        old ? *old
+            : (pidtab_entry){.pid = pi->pid, .uid = pi->uid, .euid = pi->euid, .suid = pi->euid};
+    /* A process found running (not at its exec) may hold another saved uid. */
+    if (!old && rescan)
+        e.suid = procinfo_read_suid(p->proc_root, pi->pid, pi->uid, pi->euid);
     memcpy(e.name, pi->name, sizeof(e.name));
     pidtab_put(p->pids, &e);
 }
@@ -338,7 +346,7 @@ static void report_exec(proc_plugin *p, procinfo *pi, const char *interp, bool r
         kv_bool(&pk, "fileless", true);
     if (rescan)
         kv_bool(&pk, "rescan", true);
-    remember(p, pi);
+    remember(p, pi, rescan);
     publish(p, p->t_exec, VG_SEV_INFO);
 }
 
@@ -396,6 +404,10 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
         p->wv = known->wv;
     } else {
         procinfo_read_cgroup(p->proc_root, pi.pid, &pi);
+        /* Gone already: the cgroup the probe saw, by its id, so that the
+         * daemon can still attribute the exec to its workload. */
+        if (!pi.cgroup[0] && p->cgp)
+            cgpath_find(p->cgp, e->cgroup_id, pi.cgroup, sizeof(pi.cgroup));
         if (tag(p, pi.pid) && pi.cgroup[0])
             cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv);
         else if (chain.workload[0]) {
@@ -412,20 +424,27 @@ static void on_uid(proc_plugin *p, const struct proc_event *ev)
 {
     pid_t pid = ev->event_data.id.process_tgid;
     const pidtab_entry *old = pidtab_get(p->pids, pid);
-    pidtab_entry e = old ? *old : (pidtab_entry){.pid = pid};
+    pidtab_entry e = old ? *old : (pidtab_entry){.pid = pid, .suid = -1};
+    uid_t ruid = ev->event_data.id.r.ruid, euid = ev->event_data.id.e.euid;
+    /* The connector tells the real and effective uids; the saved one (a
+     * setresuid may change only it) from /proc, read now. */
+    int64_t suid = procinfo_read_suid(p->proc_root, pid, ruid, euid);
     tag(p, pid);
     msgpack_packer pk;
-    begin_body(p, &pk, 6);
+    begin_body(p, &pk, 8);
     kv_int(&pk, "pid", pid);
     kv_str(&pk, "name", e.name);
-    kv_int(&pk, "uid", ev->event_data.id.r.ruid);
-    kv_int(&pk, "euid", ev->event_data.id.e.euid);
+    kv_int(&pk, "uid", ruid);
+    kv_int(&pk, "euid", euid);
+    kv_int(&pk, "suid", suid);
     kv_int(&pk, "old_uid", old ? (int64_t)old->uid : -1);
     kv_int(&pk, "old_euid", old ? (int64_t)old->euid : -1);
-    bool to_root = ev->event_data.id.e.euid == 0 && old && old->euid != 0;
+    kv_int(&pk, "old_suid", old ? old->suid : -1);
+    bool to_root = (euid == 0 || suid == 0) && old && old->euid != 0;
     publish(p, p->t_uid, to_root ? VG_SEV_WARNING : VG_SEV_INFO);
-    e.uid = ev->event_data.id.r.ruid;
-    e.euid = ev->event_data.id.e.euid;
+    e.uid = ruid;
+    e.euid = euid;
+    e.suid = suid;
     pidtab_put(p->pids, &e);
 }
 
@@ -627,7 +646,7 @@ static void prime(proc_plugin *p)
         long pid = strtol(e->d_name, &end, 10);
         procinfo pi;
         if (!*end && pid > 0 && procinfo_read(p->proc_root, (pid_t)pid, &pi) == 0)
-            remember(p, &pi);
+            remember(p, &pi, true);
     }
     if (d)
         closedir(d);
@@ -736,6 +755,8 @@ static int start(void *priv)
     }
     start_protection(p);
     p->cg = calloc(1, sizeof(*p->cg));
+    if (cgpath_new("/proc/self/mountinfo", &p->cgp) < 0)
+        p->cgp = NULL;
     int brc = p->cg ? bpfexec_open(on_bpf_exec, p, &p->bx) : -ENOMEM;
     if (brc < 0) {
         p->bx = NULL;
@@ -769,6 +790,7 @@ static void stop(void *priv)
     execwatch_free(p->ew);
     bpfexec_close(p->bx);
     free(p->cg);
+    cgpath_free(p->cgp);
     cn_close(p->sk);
     pidtab_free(p->pids);
     msgpack_sbuffer_destroy(&p->sb);

@@ -53,6 +53,18 @@ static int read_status(const char *root, pid_t pid, procinfo *pi)
     return 0;
 }
 
+int64_t procinfo_read_suid(const char *proc_root, pid_t pid, uid_t ruid, uid_t euid)
+{
+    char buf[4096];
+    if (slurp(proc_root, pid, "status", buf, sizeof(buf)) < 0)
+        return -1;
+    const char *line = strstr(buf, "\nUid:");
+    unsigned r, e, s;
+    if (!line || sscanf(line + 1, "Uid: %u %u %u", &r, &e, &s) != 3 || r != ruid || e != euid)
+        return -1;
+    return s;
+}
+
 void procinfo_set_args(procinfo *pi, const char *args, size_t len)
 {
     if (len >= sizeof(pi->cmdline))

@@ -34,6 +34,9 @@ int procinfo_read(const char *proc_root, pid_t pid, procinfo *pi);
 void procinfo_read_exe(const char *proc_root, pid_t pid, procinfo *pi);
 void procinfo_read_cgroup(const char *proc_root, pid_t pid, procinfo *pi);
 void procinfo_read_stdio(const char *proc_root, pid_t pid, procinfo *pi);
+/* pid's saved uid, when /proc shows the real and effective uids ruid and
+ * euid (so that it is the state of the change just told); else -1. */
+int64_t procinfo_read_suid(const char *proc_root, pid_t pid, uid_t ruid, uid_t euid);
 /* name and cmdline from argv as the kernel keeps it: len bytes of
  * NUL-separated arguments. */
 void procinfo_set_args(procinfo *pi, const char *args, size_t len);

@@ -92,6 +92,8 @@ for _, mode in ipairs({ "learn", "monitor", "protect" }) do
       local i = one(test.feed(a[1]), name)
       test.eq(i.severity, a[2], "severity")
       test.eq(i.technique, a[3], "technique")
+      test.expect(math.type(i.priority) == "integer" and i.priority >= 0 and i.priority <= 100,
+                  "a priority from 0 to 100")
       test.eq(i.group, "web", "group")
       test.eq(i.workload, "w1", "workload")
       test.eq(i.pid, a[1].pid, "pid")
@@ -102,6 +104,26 @@ for _, mode in ipairs({ "learn", "monitor", "protect" }) do
     end)
   end
 end
+
+-- Priorities order the triage within a severity and never contradict it:
+-- every critical incident comes before every error, every error before
+-- every warning.
+test.case("incident priorities follow severities and order within them", function()
+  local rank = { warning = 1, error = 2, critical = 3 }
+  local seen = {}
+  for name, a in pairs(attacks) do
+    local i = one(test.feed(a[1]), name)
+    seen[#seen + 1] = { name = name, sev = rank[i.severity], prio = i.priority }
+  end
+  for _, x in ipairs(seen) do
+    for _, y in ipairs(seen) do
+      if x.sev > y.sev then
+        test.expect(x.prio > y.prio, x.name .. " (" .. x.prio .. ") before " .. y.name ..
+                    " (" .. y.prio .. ")")
+      end
+    end
+  end
+end)
 
 test.case("every incident can be switched off for a group (tests/policy/90-switches.lua)",
           function()
@@ -226,6 +248,34 @@ test.case("privilege escalation: returning to root is not escalating", function(
   local back = test.feed{ type = "proc.uid", group = "web", workload = "w1", name = "apt-get",
                           pid = 90, uid = 0, euid = 0, old_uid = 0, old_euid = 42 }
   none(back, "a root process regaining root")
+  -- setresuid(65534, 65534, 0), then back: root was kept as the saved uid.
+  local saved = test.feed{ type = "proc.uid", group = "web", workload = "w1", name = "drop",
+                           pid = 92, uid = 0, euid = 0, suid = 0, old_uid = 65534,
+                           old_euid = 65534, old_suid = 0 }
+  none(saved, "a process that kept root as its saved uid, returning")
+end)
+
+test.case("kubernetes_api_access: the API service's address on 443, not any 443", function()
+  local function conn(ip, port)
+    return test.feed{ type = "net.connect", group = "web", workload = "w1", pid = 95,
+                      direction = "egress", peer = ip, peer_kind = "address", peer_ip = ip,
+                      port = port, proto = "tcp", app = "tls" }
+  end
+  local found = one(conn("10.96.0.1", "443"), "kubernetes_api_access")
+  test.eq(found.evidence.peer_ip, "10.96.0.1", "evidence names the service address")
+  none(conn("10.96.0.2", "443"), "another address on 443")
+  none(conn("10.96.0.1", "8443"), "the service address on another port")
+end)
+
+test.case("privilege escalation: root gained as the saved uid", function()
+  -- A user's process (no root in any uid) whose saved uid becomes 0.
+  one(test.feed{ type = "proc.uid", group = "web", workload = "w1", name = "gain", pid = 93,
+                 uid = 65534, euid = 65534, suid = 0, old_uid = 65534, old_euid = 65534,
+                 old_suid = 65534 }, "privilege_escalation")
+  -- The same through the effective uid, the real one staying a user's.
+  one(test.feed{ type = "proc.uid", group = "web", workload = "w1", name = "gain2", pid = 94,
+                 uid = 65534, euid = 0, suid = 0, old_uid = 65534, old_euid = 65534,
+                 old_suid = 65534 }, "privilege_escalation")
 end)
 
 test.case("a command line of 1023 characters is read without running out of budget", function()

@@ -506,6 +506,67 @@ static void test_response_rules(void **state)
     assert_null(published(f, "response.done"));
 }
 
+/* Priority beyond severity: an alert carries opts.priority, or its
+ * severity's default; a response rule with min_priority takes only events
+ * at or above it (a plugin's event without the field by its severity). */
+static void test_response_priority(void **state)
+{
+    struct fx *f = *state;
+    write_file(
+        f, "10-alert.lua",
+        "vigil.on('proc.exec', function(ev)\n"
+        "  if ev.name == 'nc' then\n"
+        "    vigil.alert(ev, { type = 'proc.incident', name = 'low', severity = 'critical',\n"
+        "                      priority = 40 })\n"
+        "  elseif ev.name == 'sh' then\n"
+        "    vigil.alert(ev, { type = 'proc.incident', name = 'high', severity = 'warning',\n"
+        "                      priority = 80 })\n"
+        "  elseif ev.name == 'cat' then\n"
+        "    vigil.alert(ev, { type = 'proc.incident', name = 'plain', severity = 'error' })\n"
+        "  elseif ev.name == 'bad' then\n"
+        "    vigil.alert(ev, { type = 'proc.incident', name = 'bad', priority = 101 })\n"
+        "  end\n"
+        "end)\n");
+    write_file(f, "20-resp.lua",
+               "vigil.response{ name = 'urgent', on = 'proc.incident', min_priority = 70,\n"
+               "  actions = { 'record:ops' } }\n");
+    start(f);
+    struct record rec = {0};
+    vg_action_desc desc = {.name = "record", .run = record_action, .priv = &rec};
+    assert_int_equal(vg_actions_register(vg_harness_actions(f->h), "test", &desc), 0);
+    int64_t prio = -1;
+
+    /* critical, but priority 40: below the rule */
+    feed(f, "proc.exec", "web", "nc");
+    assert_int_equal(vg_mp_get_int(published(f, "proc.incident"), "priority", &prio), 0);
+    assert_int_equal(prio, 40);
+    assert_int_equal(rec.calls, 0);
+    /* warning, but priority 80 */
+    feed(f, "proc.exec", "web", "sh");
+    assert_int_equal(rec.calls, 1);
+    /* error without a priority: its severity's, 70 */
+    feed(f, "proc.exec", "web", "cat");
+    assert_int_equal(rec.calls, 2);
+    const msgpack_object *plain = NULL;
+    for (size_t i = 0; i < vg_harness_nevents(f->h); i++) {
+        const msgpack_object *e = vg_harness_event(f->h, i);
+        if (vg_mp_streq(vg_mp_get(e, "incident"), "plain"))
+            plain = e;
+    }
+    assert_int_equal(vg_mp_get_int(plain, "priority", &prio), 0);
+    assert_int_equal(prio, 70);
+    /* out of range: a policy error, nothing raised */
+    feed(f, "proc.exec", "web", "bad");
+    expect_contains(published(f, "policy.error"), "message",
+                    "priority must be an integer from 0 to 100");
+    assert_int_equal(rec.calls, 2);
+
+    expect_load_error(
+        f,
+        "vigil.response{ on = 'proc.incident', min_priority = 'high', actions = { 'quarantine' } }",
+        "'min_priority' must be an integer from 0 to 100");
+}
+
 static void test_vigil_api(void **state)
 {
     struct fx *f = *state;
@@ -988,6 +1049,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reload_keeps_running_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_written_rules_follow_the_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_response_priority, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vigil_api, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_feedback_loops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_list_follows_the_policy, setup, teardown),
