@@ -54,6 +54,8 @@ struct net_enf {
     void *arg;
     char cg_root[256]; /* the cgroup v2 mount */
     enf_wl *wls;
+    struct vg_enf_key quar_allow[VG_ENF_QUAR_ALLOW_MAX];
+    size_t nquar_allow;
 };
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -337,6 +339,11 @@ int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struc
         snprintf(err, errlen, "cannot update the allow map: %s", strerror(-rc));
         return rc;
     }
+    if (w->skel && quarantine &&
+        (rc = sync_map(bpf_map__fd(w->skel->maps.quar_allow), e->quar_allow, e->nquar_allow)) < 0) {
+        snprintf(err, errlen, "cannot update the quarantine's exceptions: %s", strerror(-rc));
+        return rc;
+    }
     for (int at = 0; w->skel && at < AT_N && rc == 0; at++) {
         bool on = at >= AT_QIN ? quarantine : protect;
         if ((rc = set_attached(w, at, on)) < 0)
@@ -373,6 +380,12 @@ void net_enf_keep(net_enf *e, const char *const *ids, size_t n)
         *pp = w->next;
         wl_free(w, true); /* the workload stopped: nothing of ours stays */
     }
+}
+
+void net_enf_quar_allow(net_enf *e, const struct vg_enf_key *keys, size_t n)
+{
+    e->nquar_allow = n < VG_ENF_QUAR_ALLOW_MAX ? n : VG_ENF_QUAR_ALLOW_MAX;
+    memcpy(e->quar_allow, keys, e->nquar_allow * sizeof(*keys));
 }
 
 bool net_enf_state(const net_enf *e, const char *id, bool *protect, bool *quarantine)

@@ -45,7 +45,16 @@ int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struc
                   bool may_sweep, char *err, size_t errlen);
 /* Forgets the workloads not in ids[0..n) (stopped): their objects are closed. */
 void net_enf_keep(net_enf *e, const char *const *ids, size_t n);
+/* The peers quarantine lets through (quar_allow.c parses them), for every
+ * quarantined workload from its next net_enf_apply on. At most
+ * VG_ENF_QUAR_ALLOW_MAX. */
+void net_enf_quar_allow(net_enf *e, const struct vg_enf_key *keys, size_t n);
 /* Whether workload id has its protect / quarantine programs attached. */
 bool net_enf_state(const net_enf *e, const char *id, bool *protect, bool *quarantine);
+
+/* quar_allow.c: plugins.net.quarantine_allow ("ADDR, ADDR:PORT, [ADDR6]:PORT")
+ * into out[0..*n) (max at most): 0, or -EINVAL with msg set. */
+int net_quar_allow_parse(const char *spec, struct vg_enf_key *out, size_t max, size_t *n, char *msg,
+                         size_t msglen);
 
 #endif

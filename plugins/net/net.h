@@ -109,6 +109,8 @@ struct net_protect;
 void net_protect_start(net_plugin *p);
 /* The workloads changed: enforcement follows at once. */
 void net_protect_sync(net_plugin *p);
+/* From reload(): enforce, on_stop and quarantine_allow anew; 0 or -EINVAL. */
+int net_protect_reload(net_plugin *p);
 /* From stop(): with plugins.net.on_stop = "open" the programs are removed. */
 void net_protect_stop(net_plugin *p);
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "enforce.h"
 #include "net.h"
 
 void net_kv_str(msgpack_packer *pk, const char *k, const char *v)
@@ -556,6 +557,7 @@ static const vg_setting_desc settings[] = {
     {.key = "threats", .type = VG_SETTING_STRING},
     {.key = "enforce", .type = VG_SETTING_BOOL},
     {.key = "on_stop", .type = VG_SETTING_STRING, .choices = on_stop_choices},
+    {.key = "quarantine_allow", .type = VG_SETTING_STRING},
     {.key = NULL},
 };
 
@@ -645,6 +647,13 @@ static int read_config(net_plugin *p, net_config *c)
     char msg[200] = "a string";
     if (rc == -EINVAL || (rc == 0 && net_networks_parse(c, s, msg, sizeof(msg)) < 0)) {
         api->log(p->h, VG_LOG_ERR, "plugins.net.networks (\"name=cidr,...\"): %s", msg);
+        return -EINVAL;
+    }
+    rc = api->config_string(p->h, "quarantine_allow", &s);
+    struct vg_enf_key qa[VG_ENF_QUAR_ALLOW_MAX];
+    size_t nqa;
+    if (rc == 0 && net_quar_allow_parse(s, qa, VG_ENF_QUAR_ALLOW_MAX, &nqa, msg, sizeof(msg)) < 0) {
+        api->log(p->h, VG_LOG_ERR, "plugins.net.quarantine_allow: %s", msg);
         return -EINVAL;
     }
     rc = api->config_string(p->h, "threats", &s);
@@ -758,7 +767,7 @@ static int reload(void *priv)
     net_config c;
     memset(&c, 0, sizeof(c));
     int rc = read_config(p, &c);
-    if (rc < 0)
+    if (rc < 0 || (rc = net_protect_reload(p)) < 0)
         return rc;
     if (memcmp(&c, &p->cfg, sizeof(c)) == 0)
         return 0;

@@ -570,6 +570,32 @@ static int action_quarantine(void *priv, const void *args, size_t len)
     return rc;
 }
 
+/* Without args: the quarantined workloads, [{"workload", "enforced"}]
+ * ("enforced": the drop programs are attached; false for a workload that
+ * is not running or has no cgroup of its own), for `vigilctl workloads`. */
+static int quarantine_list(struct net_protect *x, vg_reply *r)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, (uint32_t)x->nq);
+    for (size_t i = 0; i < x->nq; i++) {
+        bool pr = false, q = false;
+        net_enf_state(x->enf, x->quar[i], &pr, &q);
+        msgpack_pack_map(&pk, 2);
+        net_kv_str(&pk, "workload", x->quar[i]);
+        msgpack_pack_str_with_body(&pk, "enforced", 8);
+        if (q)
+            msgpack_pack_true(&pk);
+        else
+            msgpack_pack_false(&pk);
+    }
+    int rc = x->p->api->reply(r, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
 /* `vigilctl quarantine WORKLOAD on|off`: args {"workload", "on": bool}. */
 static int cmd_quarantine(void *priv, const void *args, size_t len, vg_reply *r)
 {
@@ -586,6 +612,8 @@ static int cmd_quarantine(void *priv, const void *args, size_t len, vg_reply *r)
             on = o->via.boolean;
     }
     msgpack_unpacked_destroy(&u);
+    if (!id[0] && on < 0)
+        return quarantine_list(x, r);
     if (!id[0] || on < 0) {
         api->reply_error(r, "quarantine: a workload and on (true or false) expected");
         return -EINVAL;
@@ -631,15 +659,44 @@ static int cmd_quarantine(void *priv, const void *args, size_t len, vg_reply *r)
 
 /* ---- life cycle ------------------------------------------------------------------ */
 
-static void read_settings(struct net_protect *x)
+/* plugins.net.enforce, on_stop and quarantine_allow, at start and at each
+ * reload: 0, or -EINVAL (logged) with nothing changed. */
+static int read_settings(struct net_protect *x)
 {
     const vg_host_api *api = x->p->api;
     int b = 1;
-    const char *s = "keep";
+    const char *s = "keep", *qa = "";
     api->config_bool(x->p->h, "enforce", &b);
     api->config_string(x->p->h, "on_stop", &s);
+    api->config_string(x->p->h, "quarantine_allow", &qa);
+    struct vg_enf_key keys[VG_ENF_QUAR_ALLOW_MAX];
+    size_t n = 0;
+    char msg[160];
+    if (net_quar_allow_parse(qa, keys, VG_ENF_QUAR_ALLOW_MAX, &n, msg, sizeof(msg)) < 0) {
+        api->log(x->p->h, VG_LOG_ERR, "plugins.net.quarantine_allow: %s", msg);
+        return -EINVAL;
+    }
+    if (x->enf)
+        net_enf_quar_allow(x->enf, keys, n);
     x->enforce = b;
     x->open_on_stop = !strcmp(s, "open");
+    return 0;
+}
+
+int net_protect_reload(net_plugin *p)
+{
+    struct net_protect *x = p->protect;
+    if (!x || !x->enf)
+        return 0;
+    bool was = x->enforce;
+    int rc = read_settings(x);
+    if (rc == 0 && was != x->enforce)
+        p->api->log(p->h, VG_LOG_NOTICE, "enforce = %s: protect mode %s",
+                    x->enforce ? "true" : "false",
+                    x->enforce ? "is enforced in the kernel again" : "reports only from now");
+    if (rc == 0 && ready(x))
+        resync(x);
+    return rc;
 }
 
 void net_protect_start(net_plugin *p)
@@ -654,7 +711,6 @@ void net_protect_start(net_plugin *p)
     x->p = p;
     x->started_us = net_now_us();
     p->protect = x;
-    read_settings(x);
     x->t_violation = api->event_type(p->h, "net.violation");
     char err[256] = "";
     int rc = net_enf_new(api->loop(p->h), on_denial, x, &x->enf, err, sizeof(err));
@@ -663,6 +719,7 @@ void net_protect_start(net_plugin *p)
         api->set_state(p->h, VG_PLUGIN_DEGRADED, "no kernel enforcement (BPF, cgroup v2)");
         return;
     }
+    read_settings(x); /* checked by read_config() already */
     cand_load(x);
     quar_load(x);
     x->prev = stored_list(x, "enforced");

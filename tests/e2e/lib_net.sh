@@ -67,6 +67,31 @@ nt_pair() {
     done
 }
 
+# nt_star NAME...: namespace "br" holding a bridge, and a namespace per
+# NAME with eth0 on it: the i-th (from 1) gets $NT_NET.i/24 and, when
+# NT_V6NET is set (a /64 prefix ending in "::"), $NT_V6NET$i/64 too.
+nt_star() {
+    local br n ns host=1
+    br=$(nt_ns br)
+    ip netns add "$br" && NT_NAMES+=("$br")
+    ip -n "$br" link add br0 type bridge
+    ip -n "$br" link set br0 up
+    for n in "$@"; do
+        ns=$(nt_ns "$n")
+        ip netns add "$ns" && NT_NAMES+=("$ns")
+        ip link add "v$$$n" type veth peer name "b$$$n" || fail "cannot create a veth pair"
+        ip link set "v$$$n" netns "$ns"
+        ip link set "b$$$n" netns "$br"
+        ip -n "$br" link set "b$$$n" master br0 up
+        ip -n "$ns" link set "v$$$n" name eth0
+        ip -n "$ns" addr add "$NT_NET.$host/24" dev eth0
+        [ -z "${NT_V6NET:-}" ] || ip -n "$ns" addr add "$NT_V6NET$host/64" dev eth0 nodad
+        ip -n "$ns" link set lo up
+        ip -n "$ns" link set eth0 up
+        host=$((host + 1))
+    done
+}
+
 # nt_rootfs: the busybox root of lib_container.sh with the network applets,
 # a page for httpd in /www, and /bin/http-reply, a one-shot HTTP answer for
 # `nc -ll -e` (an HTTP server on any port, not known as one by its port),

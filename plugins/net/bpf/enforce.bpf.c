@@ -11,10 +11,15 @@
  *   less restrictive one). Loopback is always allowed: it names no peer.
  * - vg_in_protect (cgroup_skb ingress): a TCP SYN (without ACK) from a peer
  *   address to a local port not in `allow_in` is dropped, so the handshake
- *   never completes; reported in `denials`. Other packets pass (an
- *   established connection, UDP, ICMP).
+ *   never completes; a UDP datagram is dropped unless its (peer, local
+ *   port) is in `allow_in` or its (peer, peer's port) in `allow` (an answer
+ *   to the workload's own datagrams, judged without state); both reported
+ *   in `denials`. Other packets pass (an established connection, ICMP).
+ *   A protected UDP server's answer to an allowed client passes sendmsg
+ *   through the same `allow_in` key (the client, the socket's own port).
  * - vg_quar_in/out (cgroup_skb): every packet in and out of the workload
- *   is dropped, established connections included; attached only while the
+ *   is dropped, established connections included, but those with a peer
+ *   of `quar_allow` (plugins.net.quarantine_allow); attached only while the
  *   workload is quarantined.
  *
  * Written against the uapi headers (no CO-RE): struct bpf_sock_addr and
@@ -48,6 +53,14 @@ struct {
     __type(value, __u8);
 } allow_in SEC(".maps");
 
+/* Quarantine's exceptions: (address, port or 0), proto 0. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VG_ENF_QUAR_ALLOW_MAX);
+    __type(key, struct vg_enf_key);
+    __type(value, __u8);
+} quar_allow SEC(".maps");
+
 /* Shared by every instance (the loader reuses the first one's fd). */
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -80,10 +93,21 @@ static __always_inline void report(const struct vg_enf_key *k, __u32 ingress, __
     bpf_ringbuf_submit(d, 0);
 }
 
-static __always_inline int judge(struct vg_enf_key *k)
+static __always_inline int judge(struct bpf_sock_addr *ctx, struct vg_enf_key *k)
 {
     if (allowed(&allow, k))
         return 1;
+    if (k->proto == IPPROTO_UDP) {
+        /* A datagram to a peer that may send to the socket's own port: a
+         * protected UDP server's answer to an allowed client. */
+        struct bpf_sock *sk = ctx->sk;
+        __u16 port = k->port;
+        k->port = sk ? (__u16)sk->src_port : 0;
+        int ok = k->port && allowed(&allow_in, k);
+        k->port = port;
+        if (ok)
+            return 1;
+    }
     report(k, 0, bpf_get_current_cgroup_id());
     return 0; /* connect() / sendmsg() fail with EPERM */
 }
@@ -101,7 +125,7 @@ static __always_inline int v4(struct bpf_sock_addr *ctx)
     struct vg_enf_key k = {
         .family = VG_ENF_V4, .proto = l4(ctx), .port = bpf_ntohs((__u16)ctx->user_port)};
     __builtin_memcpy(k.addr, &a, 4);
-    return judge(&k);
+    return judge(ctx, &k);
 }
 
 static __always_inline int v6(struct bpf_sock_addr *ctx)
@@ -121,10 +145,10 @@ static __always_inline int v6(struct bpf_sock_addr *ctx)
             return 1;
         k.family = VG_ENF_V4;
         __builtin_memcpy(k.addr, &w[3], 4);
-        return judge(&k);
+        return judge(ctx, &k);
     }
     __builtin_memcpy(k.addr, w, 16);
-    return judge(&k);
+    return judge(ctx, &k);
 }
 
 SEC("cgroup/connect4")
@@ -151,60 +175,139 @@ int vg_sendmsg6(struct bpf_sock_addr *ctx)
     return v6(ctx);
 }
 
+/* The packet's peer and ports, from the IP header on (cgroup_skb data
+ * starts there). in: the peer is the source. k gets the peer's address
+ * and the L4 proto; *local / *remote the ports (0 without). 0, or -1 when
+ * the packet is not IP, or is loopback, or is IPv6 behind extension
+ * headers (not judged). */
+static __always_inline int parse(struct __sk_buff *skb, int in, struct vg_enf_key *k, __u16 *local,
+                                 __u16 *remote)
+{
+    __u32 off;
+    __u8 l4p;
+    if (skb->protocol == bpf_htons(ETH_P_IP)) {
+        struct iphdr ip;
+        if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0)
+            return -1;
+        __u32 peer = in ? ip.saddr : ip.daddr;
+        if ((bpf_ntohl(peer) >> 24) == 127)
+            return -1;
+        off = ip.ihl * 4;
+        l4p = ip.protocol;
+        k->family = VG_ENF_V4;
+        __builtin_memcpy(k->addr, &peer, 4);
+    } else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+        struct ipv6hdr ip6;
+        if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) < 0)
+            return -1;
+        off = sizeof(ip6);
+        l4p = ip6.nexthdr;
+        k->family = VG_ENF_V6;
+        if (in)
+            __builtin_memcpy(k->addr, &ip6.saddr, 16);
+        else
+            __builtin_memcpy(k->addr, &ip6.daddr, 16);
+        __u64 w01;
+        __u32 w2, w3;
+        __builtin_memcpy(&w01, k->addr, 8);
+        __builtin_memcpy(&w2, &k->addr[8], 4);
+        __builtin_memcpy(&w3, &k->addr[12], 4);
+        if (!w01 && !w2 && w3 == bpf_htonl(1))
+            return -1; /* ::1 */
+    } else {
+        return -1;
+    }
+    k->proto = l4p;
+    *local = *remote = 0;
+    if (l4p == IPPROTO_TCP || l4p == IPPROTO_UDP) {
+        __be16 ports[2]; /* source, destination: the same place in both */
+        if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)) < 0)
+            return -1;
+        *local = bpf_ntohs(ports[in ? 1 : 0]);
+        *remote = bpf_ntohs(ports[in ? 0 : 1]);
+    }
+    return (int)off;
+}
+
+/* Whether a peer-to-local datagram pair is allowed: the peer may send to
+ * that local port (allow_in), or it is a destination the workload may send
+ * to, from that port of its (a reply to the workload's own datagrams:
+ * judged without state, as a firewall rule "from port 53 of the DNS
+ * server" would). */
+static __always_inline int udp_allowed(struct vg_enf_key *k, __u16 local, __u16 remote)
+{
+    k->port = local;
+    if (allowed(&allow_in, k))
+        return 1;
+    k->port = remote;
+    int ok = allowed(&allow, k);
+    k->port = local;
+    return ok;
+}
+
 SEC("cgroup_skb/ingress")
 int vg_in_protect(struct __sk_buff *skb)
 {
-    struct vg_enf_key k = {.proto = IPPROTO_TCP};
-    struct tcphdr th;
-    __u32 off;
-    if (skb->protocol == bpf_htons(ETH_P_IP)) {
-        struct iphdr ip;
-        if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0 || ip.protocol != IPPROTO_TCP ||
-            (bpf_ntohl(ip.saddr) >> 24) == 127)
+    struct vg_enf_key k = {0};
+    __u16 local, remote;
+    int off = parse(skb, 1, &k, &local, &remote);
+    if (off < 0)
+        return 1;
+    if (k.proto == IPPROTO_UDP) {
+        if (udp_allowed(&k, local, remote))
             return 1;
-        off = ip.ihl * 4;
-        k.family = VG_ENF_V4;
-        __builtin_memcpy(k.addr, &ip.saddr, 4);
-    } else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-        struct ipv6hdr ip6;
-        if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) < 0 || ip6.nexthdr != IPPROTO_TCP)
-            return 1; /* extension headers: not judged here */
-        off = sizeof(ip6);
-        k.family = VG_ENF_V6;
-        __builtin_memcpy(k.addr, &ip6.saddr, 16);
-        __u32 w3;
-        __builtin_memcpy(&w3, &k.addr[12], 4);
-        __u64 w01;
-        __builtin_memcpy(&w01, k.addr, 8);
-        __u32 w2;
-        __builtin_memcpy(&w2, &k.addr[8], 4);
-        if (!w01 && !w2 && w3 == bpf_htonl(1))
-            return 1; /* ::1 */
+    } else if (k.proto == IPPROTO_TCP) {
+        struct tcphdr th;
+        if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)) < 0 || !th.syn || th.ack)
+            return 1; /* an established connection: judged at its SYN */
+        k.port = local;
+        if (allowed(&allow_in, &k))
+            return 1;
     } else {
-        return 1;
+        return 1; /* ICMP and the rest: not judged */
     }
-    if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)) < 0 || !th.syn || th.ack)
-        return 1;
-    k.port = bpf_ntohs(th.dest);
-    if (allowed(&allow_in, &k))
-        return 1;
     /* softirq: the current task is anyone; the socket's cgroup is ours */
     report(&k, 1, bpf_skb_cgroup_id(skb));
-    return 0; /* dropped: the peer's handshake never completes */
+    return 0; /* dropped: a TCP handshake never completes, a datagram is lost */
+}
+
+/* Quarantine's exceptions (plugins.net.quarantine_allow): a peer address
+ * with port 0 (every packet with it), or with a port that is either end's
+ * (a probe's destination port on the workload, a service's port on the
+ * peer). proto is always 0. */
+static __always_inline int quar_excepted(struct __sk_buff *skb, int in)
+{
+    struct vg_enf_key k = {0};
+    __u16 local, remote;
+    if (parse(skb, in, &k, &local, &remote) < 0)
+        return 1; /* loopback: names no peer */
+    k.proto = 0;
+    k.port = 0;
+    if (bpf_map_lookup_elem(&quar_allow, &k))
+        return 1;
+    if (local) {
+        k.port = local;
+        if (bpf_map_lookup_elem(&quar_allow, &k))
+            return 1;
+    }
+    if (remote) {
+        k.port = remote;
+        if (bpf_map_lookup_elem(&quar_allow, &k))
+            return 1;
+    }
+    return 0;
 }
 
 SEC("cgroup_skb/ingress")
 int vg_quar_in(struct __sk_buff *skb)
 {
-    (void)skb;
-    return 0;
+    return quar_excepted(skb, 1);
 }
 
 SEC("cgroup_skb/egress")
 int vg_quar_out(struct __sk_buff *skb)
 {
-    (void)skb;
-    return 0;
+    return quar_excepted(skb, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

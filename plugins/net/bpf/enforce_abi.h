@@ -10,6 +10,7 @@
 #define VG_ENF_V4 4
 #define VG_ENF_V6 6
 #define VG_ENF_ALLOW_MAX 4096
+#define VG_ENF_QUAR_ALLOW_MAX 64
 
 /* An allowed destination. port 0 with proto 0: every port of the address. */
 struct vg_enf_key {
