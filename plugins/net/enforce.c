@@ -281,42 +281,68 @@ static void sweep(enf_wl *w)
     w->swept = true;
 }
 
-static int key_cmp(const void *a, const void *b)
+static int key_cmp(const void *a, const void *b, void *size)
 {
-    return memcmp(a, b, sizeof(struct vg_enf_key));
+    return memcmp(a, b, *(const size_t *)size);
 }
 
-/* The allow map becomes keys: those missing added, the others removed. */
-static int sync_map(int fd, const struct vg_enf_key *keys, size_t n)
+/* The map becomes keys[0..n) (each ksz bytes, at most 64): those missing
+ * added, the others removed. */
+static int sync_map(int fd, const void *keys, size_t n, size_t ksz)
 {
-    struct vg_enf_key *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-    if (!sorted)
+    unsigned char *sorted = malloc((n ? n : 1) * ksz), k[64], next[64];
+    unsigned char(*gone)[64] = malloc(256 * sizeof(*gone));
+    if (!sorted || !gone || ksz > sizeof(k)) {
+        free(sorted);
+        free(gone);
         return -ENOMEM;
-    memcpy(sorted, keys, n * sizeof(*keys));
-    qsort(sorted, n, sizeof(*sorted), key_cmp);
-    struct vg_enf_key k, next, gone[256];
+    }
+    memcpy(sorted, keys, n * ksz);
+    qsort_r(sorted, n, ksz, key_cmp, &ksz);
     size_t ngone = 0;
-    bool more = bpf_map_get_next_key(fd, NULL, &k) == 0;
+    bool more = bpf_map_get_next_key(fd, NULL, k) == 0;
     while (more) {
-        more = bpf_map_get_next_key(fd, &k, &next) == 0;
-        if (!bsearch(&k, sorted, n, sizeof(*sorted), key_cmp) && ngone < 256)
-            gone[ngone++] = k;
-        k = next;
+        more = bpf_map_get_next_key(fd, k, next) == 0;
+        bool want = false;
+        for (size_t lo = 0, hi = n; lo < hi && !want;) { /* bsearch has no _r */
+            size_t mid = (lo + hi) / 2;
+            int c = memcmp(k, sorted + mid * ksz, ksz);
+            want = c == 0;
+            if (c < 0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        if (!want && ngone < 256)
+            memcpy(gone[ngone++], k, ksz);
+        memcpy(k, next, ksz);
     }
     int rc = 0;
     __u8 one = 1;
     for (size_t i = 0; i < n && rc == 0; i++)
-        if (bpf_map_update_elem(fd, &sorted[i], &one, BPF_ANY) < 0)
+        if (bpf_map_update_elem(fd, sorted + i * ksz, &one, BPF_ANY) < 0)
             rc = -errno;
     for (size_t i = 0; i < ngone; i++)
-        bpf_map_delete_elem(fd, &gone[i]);
+        bpf_map_delete_elem(fd, gone[i]);
     free(sorted);
+    free(gone);
     return rc;
 }
 
-int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struct vg_enf_key *keys,
-                  size_t n, const struct vg_enf_key *keys_in, size_t n_in, bool quarantine,
-                  bool may_sweep, char *err, size_t errlen)
+/* The four allow maps of a protected workload become k. */
+static int sync_allow(struct vg_enforce *s, const net_enf_keys *k)
+{
+    int rc;
+    if ((rc = sync_map(bpf_map__fd(s->maps.allow), k->out, k->n_out, sizeof(*k->out))) < 0 ||
+        (rc = sync_map(bpf_map__fd(s->maps.allow_in), k->in, k->n_in, sizeof(*k->in))) < 0 ||
+        (rc = sync_map(bpf_map__fd(s->maps.allow_net), k->net_out, k->n_net_out,
+                       sizeof(*k->net_out))) < 0)
+        return rc;
+    return sync_map(bpf_map__fd(s->maps.allow_net_in), k->net_in, k->n_net_in, sizeof(*k->net_in));
+}
+
+int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const net_enf_keys *k,
+                  bool quarantine, bool may_sweep, char *err, size_t errlen)
 {
     err[0] = '\0';
     enf_wl *w = wl_find(e, id);
@@ -333,14 +359,13 @@ int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struc
         return rc;
     if ((protect || quarantine) && !w->skel && (rc = wl_load(e, w, err, errlen)) < 0)
         return rc;
-    if (w->skel && protect &&
-        ((rc = sync_map(bpf_map__fd(w->skel->maps.allow), keys, n)) < 0 ||
-         (rc = sync_map(bpf_map__fd(w->skel->maps.allow_in), keys_in, n_in)) < 0)) {
+    if (w->skel && protect && (rc = sync_allow(w->skel, k)) < 0) {
         snprintf(err, errlen, "cannot update the allow map: %s", strerror(-rc));
         return rc;
     }
     if (w->skel && quarantine &&
-        (rc = sync_map(bpf_map__fd(w->skel->maps.quar_allow), e->quar_allow, e->nquar_allow)) < 0) {
+        (rc = sync_map(bpf_map__fd(w->skel->maps.quar_allow), e->quar_allow, e->nquar_allow,
+                       sizeof(*e->quar_allow))) < 0) {
         snprintf(err, errlen, "cannot update the quarantine's exceptions: %s", strerror(-rc));
         return rc;
     }

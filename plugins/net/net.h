@@ -86,8 +86,9 @@ typedef struct net_plugin {
     struct net_ns *nss; /* loop thread: the captured namespaces */
     struct net_graph *graph;
     struct uv_timer_s *stats_timer;
-    uint64_t host_ino, host_dev; /* the daemon's own namespace */
-    struct net_protect *protect; /* protect.c: kernel enforcement, quarantine */
+    uint64_t host_ino, host_dev;   /* the daemon's own namespace */
+    struct net_protect *protect;   /* protect.c: kernel enforcement, quarantine */
+    struct net_dnsnames *dnsnames; /* dnsnames.h: names resolved, per group */
 } net_plugin;
 
 /* ---- threats.c: net.threat events, threat settings per group ---- */

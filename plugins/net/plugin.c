@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "dnsnames.h"
 #include "enforce.h"
 #include "net.h"
 
@@ -558,6 +559,7 @@ static const vg_setting_desc settings[] = {
     {.key = "enforce", .type = VG_SETTING_BOOL},
     {.key = "on_stop", .type = VG_SETTING_STRING, .choices = on_stop_choices},
     {.key = "quarantine_allow", .type = VG_SETTING_STRING},
+    {.key = "dns_min_ttl_s", .type = VG_SETTING_INT, .min = 0, .max = 604800},
     {.key = NULL},
 };
 
@@ -697,7 +699,8 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     if (rc == 0) {
         p->peers = net_peers_new();
         p->graph = net_graph_new(4096);
-        rc = p->peers && p->graph ? 0 : -ENOMEM;
+        p->dnsnames = net_dnsnames_new(4096);
+        rc = p->peers && p->graph && p->dnsnames ? 0 : -ENOMEM;
     }
     vg_command_desc cmd = {"net", run_command, p};
     if (rc == 0 && (rc = api->register_command(h, &cmd)) < 0)
@@ -792,6 +795,7 @@ static void stop(void *priv)
     end_captures(p);
     net_peers_free(p->peers);
     net_graph_free(p->graph);
+    net_dnsnames_free(p->dnsnames);
     free(p);
 }
 

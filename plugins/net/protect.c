@@ -31,6 +31,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "dnsnames.h"
 #include "enforce.h"
 #include "net.h"
 
@@ -80,6 +81,8 @@ struct net_protect {
     uint64_t started_us;
     bool ready; /* the captures have listed their addresses (or 3 s passed) */
     struct vg_enf_key keys[KEYS_MAX], keys_in[KEYS_MAX];
+    struct vg_enf_net nets[VG_ENF_NET_MAX], nets_in[VG_ENF_NET_MAX];
+    uv_async_t *dns_seen; /* a capture saw a new answer: resync at once */
 };
 
 /* ---- the store ------------------------------------------------------------ */
@@ -210,8 +213,9 @@ static bool quarantined(const struct net_protect *x, const char *id)
 
 static void cand_add(struct net_protect *x, const cand *c)
 {
-    if (strcmp(c->kind, "address") != 0 && strcmp(c->kind, "group") != 0)
-        return; /* named networks and DNS names: not resolved here (docs/net.md) */
+    if (strcmp(c->kind, "address") != 0 && strcmp(c->kind, "group") != 0 &&
+        strcmp(c->kind, "dns") != 0 && strcmp(c->kind, "network") != 0)
+        return;
     for (size_t i = 0; i < x->nc; i++)
         if (!strcmp(x->c[i].dir, c->dir) && !strcmp(x->c[i].group, c->group) &&
             !strcmp(x->c[i].peer, c->peer) && !strcmp(x->c[i].port, c->port) &&
@@ -277,13 +281,36 @@ static size_t add_addrs(struct vg_enf_key *k, size_t n, const int *fam, const ui
     return n;
 }
 
+/* The named network name as an LPM key into nk[*nn] (a network the config
+ * no longer has: nothing). */
+static void add_network(const net_config *cfg, const char *name, uint8_t proto, uint16_t port,
+                        struct vg_enf_net *nk, size_t *nn)
+{
+    for (size_t i = 0; i < cfg->nnetworks && *nn < VG_ENF_NET_MAX; i++) {
+        const net_network *nw = &cfg->networks[i];
+        if (strcmp(nw->name, name) != 0)
+            continue;
+        struct vg_enf_net *e = &nk[(*nn)++];
+        memset(e, 0, sizeof(*e));
+        e->prefixlen = 32 + (uint32_t)nw->prefix;
+        e->proto = proto;
+        e->family = nw->family == AF_INET ? VG_ENF_V4 : VG_ENF_V6;
+        e->port = port;
+        memcpy(e->addr, nw->addr, nw->family == AF_INET ? 4 : 16);
+    }
+}
+
 /* The keys of workload w in direction dir ("egress": destinations;
- * "ingress": peers and local ports) into k. */
-static size_t keys_of(struct net_protect *x, const wl_seen *w, const char *dir,
-                      struct vg_enf_key *k)
+ * "ingress": peers and local ports) into k[0..*n) (addresses) and
+ * nk[0..*nn) (named networks). A peer named by DNS is the addresses the
+ * group's own DNS answers gave it, while they last (dnsnames.h). */
+static void keys_of(struct net_protect *x, const wl_seen *w, const char *dir, struct vg_enf_key *k,
+                    size_t *np, struct vg_enf_net *nk, size_t *nn)
 {
     net_plugin *p = x->p;
     size_t n = 0;
+    uint64_t now = net_now_us();
+    *nn = 0;
     int fam[NET_ADDRS_MAX];
     uint8_t addrs[NET_ADDRS_MAX][16];
     for (size_t i = 0; i < x->nc && n < KEYS_MAX; i++) {
@@ -304,6 +331,10 @@ static size_t keys_of(struct net_protect *x, const wl_seen *w, const char *dir,
         size_t na = 0;
         if (!strcmp(c->kind, "group")) {
             na = net_peers_of_group(p->peers, c->peer, fam, addrs, NET_ADDRS_MAX);
+        } else if (!strcmp(c->kind, "dns")) {
+            na = net_dnsnames_addrs(p->dnsnames, w->group, c->peer, now, fam, addrs, NET_ADDRS_MAX);
+        } else if (!strcmp(c->kind, "network")) {
+            add_network(&p->cfg, c->peer, proto, port, nk, nn);
         } else if (inet_pton(AF_INET, c->peer, addrs[0]) == 1) {
             fam[0] = AF_INET;
             na = 1;
@@ -320,7 +351,7 @@ static size_t keys_of(struct net_protect *x, const wl_seen *w, const char *dir,
         size_t na = net_peers_of_workload(p->peers, x->wl[i].id, fam, addrs, NET_ADDRS_MAX);
         n = add_addrs(k, n, fam, addrs, na, 0, 0);
     }
-    return n;
+    *np = n;
 }
 
 /* ---- resync ------------------------------------------------------------------- */
@@ -370,12 +401,14 @@ static void resync(struct net_protect *x)
         const wl_seen *w = &x->wl[i];
         bool protect = x->enforce && w->mode == VG_MODE_PROTECT;
         bool quar = quarantined(x, w->id);
-        size_t n = protect ? keys_of(x, w, "egress", x->keys) : 0;
-        size_t n_in = protect ? keys_of(x, w, "ingress", x->keys_in) : 0;
+        net_enf_keys k = {x->keys, x->keys_in, 0, 0, x->nets, x->nets_in, 0, 0};
+        if (protect) {
+            keys_of(x, w, "egress", x->keys, &k.n_out, x->nets, &k.n_net_out);
+            keys_of(x, w, "ingress", x->keys_in, &k.n_in, x->nets_in, &k.n_net_in);
+        }
         char err[256];
         bool mine = protect || quar || listed(x->prev, w->id);
-        int rc = net_enf_apply(x->enf, w->id, w->pid, protect, x->keys, n, x->keys_in, n_in, quar,
-                               mine, err, sizeof(err));
+        int rc = net_enf_apply(x->enf, w->id, w->pid, protect, &k, quar, mine, err, sizeof(err));
         if (rc == 0 && (protect || quar)) {
             msgpack_sbuffer_write(&now, w->id, strlen(w->id));
             msgpack_sbuffer_write(&now, "\n", 1);
@@ -477,6 +510,28 @@ static bool rate_ok(struct net_protect *x, const char *workload, const struct vg
     return true;
 }
 
+/* The peer of a denial named as the capture names it (conns.c): the group
+ * of a workload's address, a named network, a name the group's DNS
+ * answers gave it, else its address. Returns the peer_kind. */
+static const char *peer_name(net_plugin *p, const char *group, int fam, const uint8_t *addr,
+                             const char *ip, char out[NET_PEER_MAX])
+{
+    char g[VG_GROUP_MAX];
+    const net_network *nw;
+    if (net_peers_group(p->peers, fam, addr, g, NULL) == 0) {
+        snprintf(out, NET_PEER_MAX, "%s", g);
+        return "group";
+    }
+    if ((nw = net_network_of(&p->cfg, fam, addr))) {
+        snprintf(out, NET_PEER_MAX, "%s", nw->name);
+        return "network";
+    }
+    if (net_dnsnames_name(p->dnsnames, group, fam, addr, net_now_us(), out, NET_PEER_MAX) == 0)
+        return "dns";
+    snprintf(out, NET_PEER_MAX, "%s", ip);
+    return "address";
+}
+
 static void on_denial(void *arg, const char *workload, const struct vg_enf_key *k, bool ingress)
 {
     struct net_protect *x = arg;
@@ -487,9 +542,9 @@ static void on_denial(void *arg, const char *workload, const struct vg_enf_key *
         return;
     const wl_seen *w = wl_by_id(x, workload);
     int fam = k->family == VG_ENF_V4 ? AF_INET : AF_INET6;
-    char ip[INET6_ADDRSTRLEN] = "", group[VG_GROUP_MAX] = "", port[8];
+    char ip[INET6_ADDRSTRLEN] = "", peer[NET_PEER_MAX], port[8];
     inet_ntop(fam, k->addr, ip, sizeof(ip));
-    bool known = net_peers_group(p->peers, fam, k->addr, group, NULL) == 0;
+    const char *kind = peer_name(p, w ? w->group : "", fam, k->addr, ip, peer);
     snprintf(port, sizeof(port), "%u", k->port);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
@@ -499,8 +554,8 @@ static void on_denial(void *arg, const char *workload, const struct vg_enf_key *
     net_kv_str(&pk, "action", "deny");
     net_kv_str(&pk, "event_type", ingress ? "net.accept" : "net.connect");
     net_kv_str(&pk, "direction", dir);
-    net_kv_str(&pk, "peer", known ? group : ip);
-    net_kv_str(&pk, "peer_kind", known ? "group" : "address");
+    net_kv_str(&pk, "peer", peer);
+    net_kv_str(&pk, "peer_kind", kind);
     net_kv_str(&pk, "peer_ip", ip);
     net_kv_str(&pk, "port", port);
     net_kv_str(&pk, "proto", k->proto == IPPROTO_TCP ? "tcp" : "udp");
@@ -513,8 +568,8 @@ static void on_denial(void *arg, const char *workload, const struct vg_enf_key *
         cand c;
         snprintf(c.dir, sizeof(c.dir), "%s", dir);
         snprintf(c.group, sizeof(c.group), "%s", w->group);
-        snprintf(c.peer, sizeof(c.peer), "%s", known ? group : ip);
-        snprintf(c.kind, sizeof(c.kind), "%s", known ? "group" : "address");
+        snprintf(c.peer, sizeof(c.peer), "%s", peer);
+        snprintf(c.kind, sizeof(c.kind), "%s", kind);
         snprintf(c.port, sizeof(c.port), "%s", port);
         snprintf(c.proto, sizeof(c.proto), "%s", k->proto == IPPROTO_TCP ? "tcp" : "udp");
         snprintf(c.app, sizeof(c.app), "*");
@@ -659,6 +714,22 @@ static int cmd_quarantine(void *priv, const void *args, size_t len, vg_reply *r)
 
 /* ---- life cycle ------------------------------------------------------------------ */
 
+/* A capture thread saw a new DNS answer: a resync at once on the loop, so
+ * that a name's new address is in the map as soon as can be (the
+ * workload's own connect() may still come first: docs/net.md). */
+static void dns_answer(void *arg)
+{
+    struct net_protect *x = arg;
+    uv_async_send(x->dns_seen);
+}
+
+static void on_dns_seen(uv_async_t *a)
+{
+    struct net_protect *x = a->data;
+    if (ready(x))
+        resync(x);
+}
+
 /* plugins.net.enforce, on_stop and quarantine_allow, at start and at each
  * reload: 0, or -EINVAL (logged) with nothing changed. */
 static int read_settings(struct net_protect *x)
@@ -669,6 +740,8 @@ static int read_settings(struct net_protect *x)
     api->config_bool(x->p->h, "enforce", &b);
     api->config_string(x->p->h, "on_stop", &s);
     api->config_string(x->p->h, "quarantine_allow", &qa);
+    int64_t min_ttl = 60;
+    api->config_int(x->p->h, "dns_min_ttl_s", &min_ttl);
     struct vg_enf_key keys[VG_ENF_QUAR_ALLOW_MAX];
     size_t n = 0;
     char msg[160];
@@ -678,6 +751,7 @@ static int read_settings(struct net_protect *x)
     }
     if (x->enf)
         net_enf_quar_allow(x->enf, keys, n);
+    net_dnsnames_config(x->p->dnsnames, x->dns_seen ? dns_answer : NULL, x, (uint32_t)min_ttl);
     x->enforce = b;
     x->open_on_stop = !strcmp(s, "open");
     return 0;
@@ -719,6 +793,12 @@ void net_protect_start(net_plugin *p)
         api->set_state(p->h, VG_PLUGIN_DEGRADED, "no kernel enforcement (BPF, cgroup v2)");
         return;
     }
+    x->dns_seen = calloc(1, sizeof(*x->dns_seen));
+    if (x->dns_seen) {
+        uv_async_init(api->loop(p->h), x->dns_seen, on_dns_seen);
+        x->dns_seen->data = x;
+        uv_unref((uv_handle_t *)x->dns_seen);
+    }
     read_settings(x); /* checked by read_config() already */
     cand_load(x);
     quar_load(x);
@@ -741,7 +821,7 @@ void net_protect_start(net_plugin *p)
     }
 }
 
-static void free_timer(uv_handle_t *h)
+static void free_handle(uv_handle_t *h)
 {
     free(h);
 }
@@ -752,7 +832,10 @@ void net_protect_stop(net_plugin *p)
     if (!x)
         return;
     if (x->timer)
-        uv_close((uv_handle_t *)x->timer, free_timer);
+        uv_close((uv_handle_t *)x->timer, free_handle);
+    net_dnsnames_config(p->dnsnames, NULL, NULL, 60); /* no capture calls dns_answer after */
+    if (x->dns_seen)
+        uv_close((uv_handle_t *)x->dns_seen, free_handle);
     if (x->cand_dirty)
         cand_save(x);
     net_enf_free(x->enf, x->open_on_stop);

@@ -126,13 +126,13 @@ nt_bg() {
     NT_PIDS+=($!)
 }
 
-# nt_dns NAME ADDR QNAME ANSWER: a DNS server on ADDR:53 in namespace NAME
-# that answers the A query of QNAME with ANSWER (TTL 300), any other query
-# with no answer.
+# nt_dns NAME ADDR QNAME ANSWER [TTL]: a DNS server on ADDR:53 in namespace
+# NAME that answers the A query of QNAME with ANSWER (TTL seconds, 300 by
+# default), any other query with no answer.
 nt_dns() {
     nt_bg "$1" python3 -c '
 import socket, struct, sys
-addr, qname, answer = sys.argv[1:4]
+addr, qname, answer, ttl = sys.argv[1:5]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((addr, 53))
 while True:
@@ -147,7 +147,7 @@ while True:
     known = ".".join(labels).lower() == qname
     a = known and qtype == 1
     hdr = q[:2] + struct.pack("!HHHHH", 0x8180 if known else 0x8183, 1, 1 if a else 0, 0, 0)
-    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + socket.inet_aton(answer) if a else b""
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, int(ttl), 4) + socket.inet_aton(answer) if a else b""
     s.sendto(hdr + q[12:i + 5] + rr, peer)
-' "$2" "$3" "$4"
+' "$2" "$3" "$4" "${5:-300}"
 }

@@ -53,6 +53,23 @@ struct {
     __type(value, __u8);
 } allow_in SEC(".maps");
 
+/* Networks, egress and ingress (enforce_abi.h). */
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, VG_ENF_NET_MAX);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct vg_enf_net);
+    __type(value, __u8);
+} allow_net SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, VG_ENF_NET_MAX);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, struct vg_enf_net);
+    __type(value, __u8);
+} allow_net_in SEC(".maps");
+
 /* Quarantine's exceptions: (address, port or 0), proto 0. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -67,7 +84,9 @@ struct {
     __uint(max_entries, 64 * 1024);
 } denials SEC(".maps");
 
-static __always_inline int allowed(void *map, struct vg_enf_key *k)
+/* k in the addresses (map) or the networks (nets), on its port or on
+ * every port. */
+static __always_inline int allowed(void *map, void *nets, struct vg_enf_key *k)
 {
     if (bpf_map_lookup_elem(map, k))
         return 1;
@@ -78,7 +97,18 @@ static __always_inline int allowed(void *map, struct vg_enf_key *k)
     int any = bpf_map_lookup_elem(map, k) != 0;
     k->port = port;
     k->proto = proto;
-    return any;
+    if (any)
+        return 1;
+    struct vg_enf_net n = {.prefixlen = 32 + (k->family == VG_ENF_V4 ? 32 : 128),
+                           .proto = proto,
+                           .family = k->family,
+                           .port = port};
+    __builtin_memcpy(n.addr, k->addr, 16);
+    if (bpf_map_lookup_elem(nets, &n))
+        return 1;
+    n.proto = 0;
+    n.port = 0;
+    return bpf_map_lookup_elem(nets, &n) != 0;
 }
 
 static __always_inline void report(const struct vg_enf_key *k, __u32 ingress, __u64 cgroup)
@@ -95,7 +125,7 @@ static __always_inline void report(const struct vg_enf_key *k, __u32 ingress, __
 
 static __always_inline int judge(struct bpf_sock_addr *ctx, struct vg_enf_key *k)
 {
-    if (allowed(&allow, k))
+    if (allowed(&allow, &allow_net, k))
         return 1;
     if (k->proto == IPPROTO_UDP) {
         /* A datagram to a peer that may send to the socket's own port: a
@@ -103,7 +133,7 @@ static __always_inline int judge(struct bpf_sock_addr *ctx, struct vg_enf_key *k
         struct bpf_sock *sk = ctx->sk;
         __u16 port = k->port;
         k->port = sk ? (__u16)sk->src_port : 0;
-        int ok = k->port && allowed(&allow_in, k);
+        int ok = k->port && allowed(&allow_in, &allow_net_in, k);
         k->port = port;
         if (ok)
             return 1;
@@ -237,10 +267,10 @@ static __always_inline int parse(struct __sk_buff *skb, int in, struct vg_enf_ke
 static __always_inline int udp_allowed(struct vg_enf_key *k, __u16 local, __u16 remote)
 {
     k->port = local;
-    if (allowed(&allow_in, k))
+    if (allowed(&allow_in, &allow_net_in, k))
         return 1;
     k->port = remote;
-    int ok = allowed(&allow, k);
+    int ok = allowed(&allow, &allow_net, k);
     k->port = local;
     return ok;
 }
@@ -261,7 +291,7 @@ int vg_in_protect(struct __sk_buff *skb)
         if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)) < 0 || !th.syn || th.ack)
             return 1; /* an established connection: judged at its SYN */
         k.port = local;
-        if (allowed(&allow_in, &k))
+        if (allowed(&allow_in, &allow_net_in, &k))
             return 1;
     } else {
         return 1; /* ICMP and the rest: not judged */

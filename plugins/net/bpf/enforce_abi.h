@@ -20,6 +20,18 @@ struct vg_enf_key {
     __u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
 };
 
+/* An allowed network (a named network of plugins.net.networks, for a rule
+ * peer = "corp"): the key of an LPM trie, prefixlen = 32 + the address's
+ * prefix (proto, family and port come first and are always matched). */
+#define VG_ENF_NET_MAX 256
+struct vg_enf_net {
+    __u32 prefixlen;
+    __u8 proto; /* 0 with port 0: every port */
+    __u8 family;
+    __u16 port;
+    __u8 addr[16];
+};
+
 /* A refusal. Egress: key is the destination. Ingress: key holds the
  * peer's address and the workload's own (local) port. */
 struct vg_enf_denial {
