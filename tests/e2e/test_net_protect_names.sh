@@ -11,7 +11,10 @@
 #    answer that named it lasts (plugins.net.dns_min_ttl_s = 3 here): once
 #    it expired the GET fails with EPERM, after a new nslookup (the query
 #    and its answer pass protect mode, UDP both ways) it passes again, and
-#    expires again.
+#    expires again; the time from an answer to the first connect() allowed
+#    is measured as an application sees it (printed);
+#  - the container restarted (new cgroup): connections from it are refused
+#    again once the daemon has found it; the window is printed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_container.sh"
 . "$(dirname "$0")/lib_net.sh"
@@ -35,7 +38,8 @@ wait_for eval "vctl net stats --json | jq -e --arg id '$CLI' '.captures[] | sele
 pid=$(runc state "$CLI" | jq -r .pid)
 CG="$(awk '$0 ~ / - cgroup2 / {print $5; exit}' /proc/self/mountinfo)$(sed -n 's/^0:://p' "/proc/$pid/cgroup")"
 progs() {
-    bpftool -j cgroup show "$CG" 2>/dev/null | jq -s --arg n "$1" '[.[][]? | select(.name == $n)] | length'
+    # (a cgroup that is gone: bpftool prints {"error": ...}, no list)
+    bpftool -j cgroup show "$CG" 2>/dev/null | jq -s --arg n "$1" '[.[] | arrays | .[] | select(.name == $n)] | length'
 }
 resolve() {
     runc exec "$CLI" /bin/nslookup api.vigil.test "$NT_NET.1" </dev/null >"$T/ns" 2>&1 \
@@ -110,5 +114,60 @@ echo "connect() right after the answer: refused $refused times, allowed after $m
 awk -v ms="$ms" 'BEGIN { exit !(ms < 5000) }' || fail "the answer never opened .5 ($out)"
 wait_for expired
 get 4 || fail "lab refused after the name expired"
+
+# ---- a restarted workload: how long it is open --------------------------------------------
+# The container restarts under its name (a new init in a new cgroup). A
+# process waiting in the container's namespace joins the cgroup the moment
+# the new init shows in it, and connect()s to .6 (refused by protect) until
+# the daemon has found the workload and attached the programs: the window
+# is printed (docs/net.md "Failure semantics"), and it must close.
+cat >"$T/window.py" <<'PY'
+import ctypes, errno, os, socket, sys, time
+cg, old, dest, netns = sys.argv[1:5]
+# Enters the namespace itself (ip netns exec would hide the host's /sys/fs/cgroup).
+ns = os.open("/var/run/netns/" + netns, os.O_RDONLY)
+if ctypes.CDLL(None, use_errno=True).setns(ns, 0x40000000) != 0:
+    sys.exit("setns: %s" % os.strerror(ctypes.get_errno()))
+open(sys.argv[5], "w").close()
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    try:
+        pids = open(cg + "/cgroup.procs").read().split()
+    except OSError:
+        pids = []
+    if pids and old not in pids:
+        break
+    time.sleep(0.001)
+open(cg + "/cgroup.procs", "w").write(str(os.getpid()))
+t0, passed = time.monotonic(), 0
+while time.monotonic() - t0 < 20:
+    c = socket.socket()
+    c.settimeout(2)
+    try:
+        c.connect((dest, 80))
+        passed += 1
+    except OSError as e:
+        if e.errno == errno.EPERM:
+            print("%d %.0f" % (passed, (time.monotonic() - t0) * 1000))
+            sys.exit(0)
+    finally:
+        c.close()
+print("%d never" % passed)
+PY
+python3 "$T/window.py" "$CG" "$pid" "$NT_NET.6" "$(nt_ns cli)" "$T/polling" >"$T/window" 2>&1 &
+WINDOW=$!
+NT_PIDS+=($WINDOW)
+wait_for test -e "$T/polling"
+ct_stop cli-1
+# The daemon has seen it stop (and detached its programs) before it starts
+# again: the window measured is that of a new start.
+gone() { ! vctl workloads --json | json_any ".id == \"$CLI\""; }
+wait_for gone
+wait_for eval "[ \$(progs vg_connect4) -eq 0 ]"
+CT_NETNS=$(nt_ns cli) ct_start cli-1
+wait "$WINDOW" || fail "window.py: $(cat "$T/window")"
+read -r passed ms <"$T/window"
+echo "restarted workload: open for $ms ms after its init appeared ($passed connections passed)" >&2
+[ "$ms" != never ] || fail "the restarted workload was never protected"
 stop_daemon
 pass
