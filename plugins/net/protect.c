@@ -10,7 +10,9 @@
  *    so that a restarted daemon has them before any traffic), each asked of
  *    the rules with api->decide: an allowed one becomes (peer address, port,
  *    proto) keys, a peer group resolved to its workloads' addresses (the
- *    address table of the captures);
+ *    address table of the captures), a DNS name to the addresses the
+ *    group's own DNS answers gave it while they last (dnsnames.h), a named
+ *    network to its prefix (an LPM map);
  *  - every address of a workload whose group does not protect (the
  *    effective mode of a pair is the less restrictive one: docs/net.md).
  * A rule the host cannot be asked about without a subject (a rule written
