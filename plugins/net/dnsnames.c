@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bpf/enforce_abi.h"
 #include "dnsnames.h"
 #include "net.h"
 
@@ -112,6 +113,28 @@ size_t net_dnsnames_addrs(net_dnsnames *t, const char *group, const char *name, 
     }
     pthread_mutex_unlock(&t->mu);
     return n;
+}
+
+uint64_t net_dns_wire_hash(const char *name)
+{
+    uint64_t h = VG_ENF_FNV_OFFSET;
+    size_t total = 0;
+    for (const char *s = name; *s;) {
+        size_t len = strcspn(s, ".");
+        if (len == 0 || len > 63 || (total += len + 1) > 127)
+            return 0;
+        h = (h ^ (uint8_t)len) * VG_ENF_FNV_PRIME;
+        for (size_t i = 0; i < len; i++) {
+            uint8_t c = (uint8_t)s[i];
+            if (c >= 'A' && c <= 'Z')
+                c += 'a' - 'A';
+            h = (h ^ c) * VG_ENF_FNV_PRIME;
+        }
+        s += len;
+        if (*s == '.')
+            s++;
+    }
+    return total ? h : 0;
 }
 
 int net_dnsnames_name(net_dnsnames *t, const char *group, int family, const uint8_t *addr,

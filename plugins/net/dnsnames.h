@@ -33,4 +33,10 @@ size_t net_dnsnames_addrs(net_dnsnames *t, const char *group, const char *name, 
 int net_dnsnames_name(net_dnsnames *t, const char *group, int family, const uint8_t *addr,
                       uint64_t now_us, char *out, size_t size);
 
+/* The hash the kernel's DNS reader gives the question's name (FNV-1a 64 of
+ * its wire form, ASCII lowercased, the final zero excluded; enforce.bpf.c),
+ * for name ("api.example.com", a final dot or not). 0 for a name that is
+ * not one (an empty label, a label over 63 bytes, over 127 bytes). */
+uint64_t net_dns_wire_hash(const char *name);
+
 #endif

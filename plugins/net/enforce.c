@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "enforce.h"
@@ -286,41 +287,76 @@ static int key_cmp(const void *a, const void *b, void *size)
     return memcmp(a, b, *(const size_t *)size);
 }
 
-/* The map becomes keys[0..n) (each ksz bytes, at most 64): those missing
- * added, the others removed. */
-static int sync_map(int fd, const void *keys, size_t n, size_t ksz)
+/* Whether the key at k is one of the n records of sorted (rec bytes each,
+ * the key's ksz first). */
+static bool wanted_rec(const unsigned char *sorted, size_t n, size_t rec, size_t ksz, const void *k)
 {
-    unsigned char *sorted = malloc((n ? n : 1) * ksz), k[64], next[64];
+    for (size_t lo = 0, hi = n; lo < hi;) { /* bsearch() has no _r */
+        size_t mid = (lo + hi) / 2;
+        int c = memcmp(k, sorted + mid * rec, ksz);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
+}
+
+/* An allow key the kernel added from a DNS answer (its value is the time)
+ * less than DNS_GRACE_NS ago: kept until the capture hands the loader the
+ * same answer. */
+#define DNS_GRACE_NS 10000000000ull
+static bool fresh_from_dns(int fd, const void *k)
+{
+    __u64 v = 0;
+    struct timespec ts;
+    if (bpf_map_lookup_elem(fd, k, &v) < 0 || v <= 1 || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+        return false;
+    return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec - v < DNS_GRACE_NS;
+}
+
+/* The map becomes keys[0..n) (each ksz bytes, at most 64) with vals (vsz
+ * bytes each; NULL: the value 1 as a __u8 or __u64): those missing added,
+ * the others removed (with dns_grace, not a fresh key from a DNS answer). */
+typedef struct map_sync {
+    const void *keys, *vals;
+    size_t n, ksz, vsz;
+    bool dns_grace;
+} map_sync;
+
+static int sync_map(int fd, const map_sync *m)
+{
+    size_t n = m->n, ksz = m->ksz;
+    unsigned char *sorted = malloc((n ? n : 1) * (ksz + m->vsz)), k[64], next[64];
     unsigned char(*gone)[64] = malloc(256 * sizeof(*gone));
     if (!sorted || !gone || ksz > sizeof(k)) {
         free(sorted);
         free(gone);
         return -ENOMEM;
     }
-    memcpy(sorted, keys, n * ksz);
-    qsort_r(sorted, n, ksz, key_cmp, &ksz);
+    /* Keys with their values, sorted by key. */
+    size_t rec = ksz + m->vsz;
+    __u64 one = 1;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(sorted + i * rec, (const unsigned char *)m->keys + i * ksz, ksz);
+        memcpy(sorted + i * rec + ksz,
+               m->vals ? (const unsigned char *)m->vals + i * m->vsz : (const void *)&one, m->vsz);
+    }
+    qsort_r(sorted, n, rec, key_cmp, &ksz);
     size_t ngone = 0;
     bool more = bpf_map_get_next_key(fd, NULL, k) == 0;
     while (more) {
         more = bpf_map_get_next_key(fd, k, next) == 0;
-        bool want = false;
-        for (size_t lo = 0, hi = n; lo < hi && !want;) { /* bsearch has no _r */
-            size_t mid = (lo + hi) / 2;
-            int c = memcmp(k, sorted + mid * ksz, ksz);
-            want = c == 0;
-            if (c < 0)
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        if (!want && ngone < 256)
+        if (!wanted_rec(sorted, n, rec, ksz, k) && ngone < 256 &&
+            !(m->dns_grace && fresh_from_dns(fd, k)))
             memcpy(gone[ngone++], k, ksz);
         memcpy(k, next, ksz);
     }
     int rc = 0;
-    __u8 one = 1;
     for (size_t i = 0; i < n && rc == 0; i++)
-        if (bpf_map_update_elem(fd, sorted + i * ksz, &one, BPF_ANY) < 0)
+        if (bpf_map_update_elem(fd, sorted + i * rec, sorted + i * rec + ksz, BPF_ANY) < 0)
             rc = -errno;
     for (size_t i = 0; i < ngone; i++)
         bpf_map_delete_elem(fd, gone[i]);
@@ -329,16 +365,23 @@ static int sync_map(int fd, const void *keys, size_t n, size_t ksz)
     return rc;
 }
 
-/* The four allow maps of a protected workload become k. */
+/* The maps of a protected workload become k. */
 static int sync_allow(struct vg_enforce *s, const net_enf_keys *k)
 {
-    int rc;
-    if ((rc = sync_map(bpf_map__fd(s->maps.allow), k->out, k->n_out, sizeof(*k->out))) < 0 ||
-        (rc = sync_map(bpf_map__fd(s->maps.allow_in), k->in, k->n_in, sizeof(*k->in))) < 0 ||
-        (rc = sync_map(bpf_map__fd(s->maps.allow_net), k->net_out, k->n_net_out,
-                       sizeof(*k->net_out))) < 0)
-        return rc;
-    return sync_map(bpf_map__fd(s->maps.allow_net_in), k->net_in, k->n_net_in, sizeof(*k->net_in));
+    const map_sync m[] = {
+        {k->out, NULL, k->n_out, sizeof(*k->out), sizeof(__u64), true},
+        {k->in, NULL, k->n_in, sizeof(*k->in), 1, false},
+        {k->net_out, NULL, k->n_net_out, sizeof(*k->net_out), 1, false},
+        {k->net_in, NULL, k->n_net_in, sizeof(*k->net_in), 1, false},
+        {k->dns_names, k->dns_rules, k->n_dns, sizeof(*k->dns_names), sizeof(*k->dns_rules), false},
+    };
+    const int fds[] = {bpf_map__fd(s->maps.allow), bpf_map__fd(s->maps.allow_in),
+                       bpf_map__fd(s->maps.allow_net), bpf_map__fd(s->maps.allow_net_in),
+                       bpf_map__fd(s->maps.allow_dns)};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]) && rc == 0; i++)
+        rc = sync_map(fds[i], &m[i]);
+    return rc;
 }
 
 int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const net_enf_keys *k,
@@ -364,8 +407,9 @@ int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const net_e
         return rc;
     }
     if (w->skel && quarantine &&
-        (rc = sync_map(bpf_map__fd(w->skel->maps.quar_allow), e->quar_allow, e->nquar_allow,
-                       sizeof(*e->quar_allow))) < 0) {
+        (rc = sync_map(bpf_map__fd(w->skel->maps.quar_allow),
+                       &(map_sync){e->quar_allow, NULL, e->nquar_allow, sizeof(*e->quar_allow), 1,
+                                   false})) < 0) {
         snprintf(err, errlen, "cannot update the quarantine's exceptions: %s", strerror(-rc));
         return rc;
     }

@@ -36,6 +36,10 @@ typedef struct net_enf_keys {
     size_t n_out, n_in;
     const struct vg_enf_net *net_out, *net_in;
     size_t n_net_out, n_net_in;
+    /* The DNS names whose answers the kernel reads (vg_enf_dns). */
+    const __u64 *dns_names;
+    const struct vg_enf_dns *dns_rules;
+    size_t n_dns;
 } net_enf_keys;
 
 /*

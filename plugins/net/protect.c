@@ -84,6 +84,8 @@ struct net_protect {
     bool ready; /* the captures have listed their addresses (or 3 s passed) */
     struct vg_enf_key keys[KEYS_MAX], keys_in[KEYS_MAX];
     struct vg_enf_net nets[VG_ENF_NET_MAX], nets_in[VG_ENF_NET_MAX];
+    __u64 dns_names[VG_ENF_DNS_MAX];
+    struct vg_enf_dns dns_rules[VG_ENF_DNS_MAX];
     uv_async_t *dns_seen; /* a capture saw a new answer: resync at once */
 };
 
@@ -356,6 +358,49 @@ static void keys_of(struct net_protect *x, const wl_seen *w, const char *dir, st
     *np = n;
 }
 
+/* The DNS names the allowed egress rules of w's group name, with their
+ * (port, proto), for the kernel to read their answers (enforce.bpf.c):
+ * into x->dns_names / dns_rules, returns how many. */
+static size_t dns_rules_of(struct net_protect *x, const wl_seen *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < x->nc; i++) {
+        const cand *c = &x->c[i];
+        if (strcmp(c->kind, "dns") != 0 || strcmp(c->dir, "egress") != 0 ||
+            strcmp(c->group, w->group) != 0)
+            continue;
+        vg_subject s = {.plane = VG_PLANE_NET,
+                        .group = w->group,
+                        .net = {.direction = c->dir,
+                                .peer = c->peer,
+                                .port = atoi(c->port),
+                                .proto = c->proto,
+                                .app = c->app}};
+        uint64_t h = net_dns_wire_hash(c->peer);
+        if (!h || x->p->api->decide(x->p->h, &s) != VG_DECIDE_ALLOW)
+            continue;
+        size_t j = 0;
+        while (j < n && x->dns_names[j] != h)
+            j++;
+        if (j == n) {
+            if (n == VG_ENF_DNS_MAX)
+                continue;
+            x->dns_names[n] = h;
+            memset(&x->dns_rules[n++], 0, sizeof(x->dns_rules[0]));
+        }
+        struct vg_enf_dns *r = &x->dns_rules[j];
+        uint8_t proto = !strcmp(c->proto, "tcp") ? IPPROTO_TCP : IPPROTO_UDP;
+        uint16_t port = (uint16_t)atoi(c->port);
+        for (int k = 0; k < VG_ENF_DNS_PORTS; k++)
+            if (!r->proto[k] || (r->proto[k] == proto && r->port[k] == port)) {
+                r->proto[k] = proto;
+                r->port[k] = port;
+                break;
+            }
+    }
+    return n;
+}
+
 /* ---- resync ------------------------------------------------------------------- */
 
 static void collect(void *arg, const vg_workload_view *w)
@@ -403,10 +448,12 @@ static void resync(struct net_protect *x)
         const wl_seen *w = &x->wl[i];
         bool protect = x->enforce && w->mode == VG_MODE_PROTECT;
         bool quar = quarantined(x, w->id);
-        net_enf_keys k = {x->keys, x->keys_in, 0, 0, x->nets, x->nets_in, 0, 0};
+        net_enf_keys k = {x->keys,      x->keys_in,   0, 0, x->nets, x->nets_in, 0, 0,
+                          x->dns_names, x->dns_rules, 0};
         if (protect) {
             keys_of(x, w, "egress", x->keys, &k.n_out, x->nets, &k.n_net_out);
             keys_of(x, w, "ingress", x->keys_in, &k.n_in, x->nets_in, &k.n_net_in);
+            k.n_dns = dns_rules_of(x, w);
         }
         char err[256];
         bool mine = protect || quar || listed(x->prev, w->id);

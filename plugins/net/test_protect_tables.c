@@ -3,7 +3,8 @@
  * the user writes it (quar_allow.c: good forms, and bad ones refused with
  * the item named), and the DNS names table (dnsnames.c: per group, expiry
  * after the TTL or the minimum, a new answer announced once, the oldest
- * entry giving way when it is full).
+ * entry giving way when it is full, the hash of a name as the kernel's DNS
+ * reader computes it).
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -126,13 +127,32 @@ static void dnsnames_full(void **state)
     net_dnsnames_free(t);
 }
 
+/* The hash of a name as the kernel reads it from a DNS question (wire
+ * form, lowercased): FNV-1a 64 over "\3api\7example\3com". */
+static void dns_wire_hash(void **state)
+{
+    (void)state;
+    const char wire[] = "\3api\7example\3com";
+    uint64_t h = VG_ENF_FNV_OFFSET;
+    for (size_t i = 0; i < sizeof(wire) - 1; i++)
+        h = (h ^ (uint8_t)wire[i]) * VG_ENF_FNV_PRIME;
+    assert_true(h == net_dns_wire_hash("api.example.com"));
+    assert_true(h == net_dns_wire_hash("API.Example.COM."));
+    assert_true(h != net_dns_wire_hash("api.example.co"));
+    assert_true(net_dns_wire_hash("") == 0);
+    assert_true(net_dns_wire_hash("a..b") == 0);
+    char longlabel[80];
+    memset(longlabel, 'a', 64);
+    longlabel[64] = '\0';
+    assert_true(net_dns_wire_hash(longlabel) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(quar_allow_forms),
-        cmocka_unit_test(quar_allow_refused),
-        cmocka_unit_test(dnsnames_expiry),
-        cmocka_unit_test(dnsnames_full),
+        cmocka_unit_test(quar_allow_forms), cmocka_unit_test(quar_allow_refused),
+        cmocka_unit_test(dnsnames_expiry),  cmocka_unit_test(dnsnames_full),
+        cmocka_unit_test(dns_wire_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,8 @@
  *   in `denials`. Other packets pass (an established connection, ICMP).
  *   A protected UDP server's answer to an allowed client passes sendmsg
  *   through the same `allow_in` key (the client, the socket's own port).
+ *   A DNS answer the workload may receive, to a name in `allow_dns`, has
+ *   its addresses added to `allow` before the socket gets it (dns_learn).
  * - vg_quar_in/out (cgroup_skb): every packet in and out of the workload
  *   is dropped, established connections included, but those with a peer
  *   of `quar_allow` (plugins.net.quarantine_allow); attached only while the
@@ -38,12 +40,22 @@
 
 #include "enforce_abi.h"
 
+/* Egress: (destination, port, proto); port 0 / proto 0: any. The value is
+ * 1, or the time a DNS answer added it (enforce_abi.h). */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, VG_ENF_ALLOW_MAX);
     __type(key, struct vg_enf_key);
-    __type(value, __u8);
+    __type(value, __u64);
 } allow SEC(".maps");
+
+/* The names whose answers open `allow` (enforce_abi.h). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VG_ENF_DNS_MAX);
+    __type(key, __u64);
+    __type(value, struct vg_enf_dns);
+} allow_dns SEC(".maps");
 
 /* Ingress: (peer address, local port, proto); port 0 / proto 0: any. */
 struct {
@@ -275,6 +287,83 @@ static __always_inline int udp_allowed(struct vg_enf_key *k, __u16 local, __u16 
     return ok;
 }
 
+/* The hash of the question's name at off (wire form, ASCII lowercased,
+ * the final zero excluded) into *h; returns the offset past the name, or
+ * 0 when it is longer than 128 bytes or compressed. */
+static __always_inline __u32 dns_qname(struct __sk_buff *skb, __u32 off, __u64 *h)
+{
+    __u64 x = VG_ENF_FNV_OFFSET;
+    for (__u32 i = 0; i < 128; i++) {
+        __u8 c;
+        if (bpf_skb_load_bytes(skb, off + i, &c, 1) < 0)
+            return 0;
+        if (c == 0) {
+            *h = x;
+            return off + i + 1;
+        }
+        if (c >= 'A' && c <= 'Z')
+            c += 'a' - 'A';
+        x = (x ^ c) * VG_ENF_FNV_PRIME;
+    }
+    return 0;
+}
+
+/*
+ * A DNS answer (UDP from port 53 of a server the workload may ask) to a
+ * question whose name an allowed rule names: its A and AAAA records (the
+ * first 8 answers, each named by a compression pointer, as servers write
+ * them) are added to `allow` on the rule's ports before the socket gets
+ * the datagram, so that the workload's connect() that follows passes. The
+ * loader removes them when the answer expires (it reads the same answer
+ * from the capture).
+ */
+static __always_inline void dns_learn(struct __sk_buff *skb, __u32 off)
+{
+    struct {
+        __be16 id, flags, qd, an, ns, ar;
+    } h;
+    if (bpf_skb_load_bytes(skb, off, &h, sizeof(h)) < 0 || !(h.flags & bpf_htons(0x8000)) ||
+        h.qd != bpf_htons(1) || !h.an)
+        return;
+    __u64 name = 0;
+    __u32 p = dns_qname(skb, off + 12, &name);
+    if (!p)
+        return;
+    struct vg_enf_dns *rule = bpf_map_lookup_elem(&allow_dns, &name);
+    if (!rule)
+        return;
+    p += 4; /* qtype, qclass */
+    __u16 an = bpf_ntohs(h.an);
+    __u64 now = bpf_ktime_get_ns();
+    for (int r = 0; r < 8 && r < an; r++) {
+        struct {
+            __u8 ptr[2];
+            __be16 type, class;
+            __be32 ttl;
+            __be16 rdlen;
+        } __attribute__((packed)) rr;
+        if (bpf_skb_load_bytes(skb, p, &rr, sizeof(rr)) < 0 || (rr.ptr[0] & 0xc0) != 0xc0)
+            return;
+        p += sizeof(rr);
+        __u16 type = bpf_ntohs(rr.type), len = bpf_ntohs(rr.rdlen);
+        struct vg_enf_key k = {0};
+        if ((type == 1 && len == 4) || (type == 28 && len == 16)) {
+            k.family = type == 1 ? VG_ENF_V4 : VG_ENF_V6;
+            if (bpf_skb_load_bytes(skb, p, k.addr, type == 1 ? 4 : 16) < 0)
+                return;
+            for (int j = 0; j < VG_ENF_DNS_PORTS; j++) {
+                if (!rule->proto[j])
+                    continue;
+                k.proto = rule->proto[j];
+                k.port = rule->port[j];
+                if (!bpf_map_lookup_elem(&allow, &k))
+                    bpf_map_update_elem(&allow, &k, &now, BPF_ANY);
+            }
+        }
+        p += len;
+    }
+}
+
 SEC("cgroup_skb/ingress")
 int vg_in_protect(struct __sk_buff *skb)
 {
@@ -284,8 +373,11 @@ int vg_in_protect(struct __sk_buff *skb)
     if (off < 0)
         return 1;
     if (k.proto == IPPROTO_UDP) {
-        if (udp_allowed(&k, local, remote))
+        if (udp_allowed(&k, local, remote)) {
+            if (remote == 53)
+                dns_learn(skb, (__u32)off + 8);
             return 1;
+        }
     } else if (k.proto == IPPROTO_TCP) {
         struct tcphdr th;
         if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)) < 0 || !th.syn || th.ack)

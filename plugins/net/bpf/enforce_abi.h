@@ -32,6 +32,24 @@ struct vg_enf_net {
     __u8 addr[16];
 };
 
+/* A DNS name some allowed rule names (peer = "api.example.com"), for the
+ * ingress program to read the answers to it (enforce.bpf.c): the key is
+ * vg_enf_dns_hash() of the name, the value the (port, proto) pairs its
+ * rules allow (proto 0: unused slot). */
+#define VG_ENF_DNS_MAX 1024
+#define VG_ENF_DNS_PORTS 4
+struct vg_enf_dns {
+    __u16 port[VG_ENF_DNS_PORTS];
+    __u8 proto[VG_ENF_DNS_PORTS];
+};
+#define VG_ENF_FNV_OFFSET 0xcbf29ce484222325ULL
+#define VG_ENF_FNV_PRIME 0x100000001b3ULL
+
+/* The value of an allow key the kernel added from a DNS answer: its time
+ * (bpf_ktime_get_ns, CLOCK_MONOTONIC), so that the loader does not remove
+ * it before the capture has handed it the same answer. Keys the loader
+ * writes have the value 1. */
+
 /* A refusal. Egress: key is the destination. Ingress: key holds the
  * peer's address and the workload's own (local) port. */
 struct vg_enf_denial {
