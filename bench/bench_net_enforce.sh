@@ -97,7 +97,8 @@ connrate() { inct python3 -c "$CONNPY" "$NET.2" 5300 "$((SECONDS_EACH / 2))"; }
 
 LEARN=0
 with_daemon() {
-    bench_daemon net 'plugins = { net = { stats_interval_ms = 0, interval_ms = 1000 } }'
+    # on_stop = "open": the rounds without a daemon run without its programs
+    bench_daemon net 'plugins = { net = { stats_interval_ms = 0, interval_ms = 1000, on_stop = "open" } }'
     G=$(until ctl workloads --json | jq -r --arg id "$CT" 'select(.id == $id) | .group' | grep .; do
         sleep 0.1; done)
     ctl group mode "$G" learn >/dev/null
@@ -120,6 +121,9 @@ stop_daemon() {
 
 tp0=() tp1=() cr0=() cr1=() lt=()
 for r in $(seq 1 "$ROUNDS"); do
+    left=$(bpftool -j cgroup show "$CG" 2>/dev/null |
+        jq -s '[.[] | arrays | .[] | select(.name | startswith("vg_"))] | length')
+    [ "$left" = 0 ] || { echo "programs left on the container's cgroup: the round without a daemon is not one: $(bpftool cgroup show "$CG")" >&2; exit 1; }
     a=$(throughput) c=$(connrate)
     with_daemon
     b=$(throughput) d=$(connrate)

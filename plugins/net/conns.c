@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsnames.h"
 #include "flowmap.h"
 #include "net.h"
 #include "sockown.h"
@@ -168,6 +169,12 @@ static void on_dns(void *arg, uint32_t source, const char *name, int family, con
     memcpy(d->addr, addr, family == AF_INET ? 4 : 16);
     d->expires_us = net_now_us() + (uint64_t)(ttl > DNS_TTL_MIN_S ? ttl : DNS_TTL_MIN_S) * 1000000u;
     snprintf(d->name, sizeof(d->name), "%s", name);
+    /* For protect mode's rules by name (protect.c), per group. */
+    net_dnsnames_add(c->p->dnsnames, c->group, name, family, addr, ttl, net_now_us());
+    for (size_t i = 0; c->mixed && i < c->nmembers; i++)
+        if (strcmp(c->members[i].group, c->group) != 0)
+            net_dnsnames_add(c->p->dnsnames, c->members[i].group, name, family, addr, ttl,
+                             net_now_us());
 }
 
 static const char *dns_of(const net_conns *c, int family, const uint8_t *a, uint64_t now)

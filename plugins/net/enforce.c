@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "enforce.h"
@@ -54,6 +55,8 @@ struct net_enf {
     void *arg;
     char cg_root[256]; /* the cgroup v2 mount */
     enf_wl *wls;
+    struct vg_enf_key quar_allow[VG_ENF_QUAR_ALLOW_MAX];
+    size_t nquar_allow;
 };
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -279,42 +282,110 @@ static void sweep(enf_wl *w)
     w->swept = true;
 }
 
-static int key_cmp(const void *a, const void *b)
+static int key_cmp(const void *a, const void *b, void *size)
 {
-    return memcmp(a, b, sizeof(struct vg_enf_key));
+    return memcmp(a, b, *(const size_t *)size);
 }
 
-/* The allow map becomes keys: those missing added, the others removed. */
-static int sync_map(int fd, const struct vg_enf_key *keys, size_t n)
+/* Whether the key at k is one of the n records of sorted (rec bytes each,
+ * the key's ksz first). */
+static bool wanted_rec(const unsigned char *sorted, size_t n, size_t rec, size_t ksz, const void *k)
 {
-    struct vg_enf_key *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-    if (!sorted)
+    for (size_t lo = 0, hi = n; lo < hi;) { /* bsearch() has no _r */
+        size_t mid = (lo + hi) / 2;
+        int c = memcmp(k, sorted + mid * rec, ksz);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
+}
+
+/* An allow key the kernel added from a DNS answer (its value is the time)
+ * less than DNS_GRACE_NS ago: kept until the capture hands the loader the
+ * same answer. */
+#define DNS_GRACE_NS 10000000000ull
+static bool fresh_from_dns(int fd, const void *k)
+{
+    __u64 v = 0;
+    struct timespec ts;
+    if (bpf_map_lookup_elem(fd, k, &v) < 0 || v <= 1 || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+        return false;
+    return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec - v < DNS_GRACE_NS;
+}
+
+/* The map becomes keys[0..n) (each ksz bytes, at most 64) with vals (vsz
+ * bytes each; NULL: the value 1 as a __u8 or __u64): those missing added,
+ * the others removed (with dns_grace, not a fresh key from a DNS answer). */
+typedef struct map_sync {
+    const void *keys, *vals;
+    size_t n, ksz, vsz;
+    bool dns_grace;
+} map_sync;
+
+static int sync_map(int fd, const map_sync *m)
+{
+    size_t n = m->n, ksz = m->ksz;
+    unsigned char *sorted = malloc((n ? n : 1) * (ksz + m->vsz)), k[64], next[64];
+    unsigned char(*gone)[64] = malloc(256 * sizeof(*gone));
+    if (!sorted || !gone || ksz > sizeof(k)) {
+        free(sorted);
+        free(gone);
         return -ENOMEM;
-    memcpy(sorted, keys, n * sizeof(*keys));
-    qsort(sorted, n, sizeof(*sorted), key_cmp);
-    struct vg_enf_key k, next, gone[256];
+    }
+    /* Keys with their values, sorted by key. */
+    size_t rec = ksz + m->vsz;
+    __u64 one = 1;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(sorted + i * rec, (const unsigned char *)m->keys + i * ksz, ksz);
+        memcpy(sorted + i * rec + ksz,
+               m->vals ? (const unsigned char *)m->vals + i * m->vsz : (const void *)&one, m->vsz);
+    }
+    qsort_r(sorted, n, rec, key_cmp, &ksz);
     size_t ngone = 0;
-    bool more = bpf_map_get_next_key(fd, NULL, &k) == 0;
+    bool more = bpf_map_get_next_key(fd, NULL, k) == 0;
     while (more) {
-        more = bpf_map_get_next_key(fd, &k, &next) == 0;
-        if (!bsearch(&k, sorted, n, sizeof(*sorted), key_cmp) && ngone < 256)
-            gone[ngone++] = k;
-        k = next;
+        more = bpf_map_get_next_key(fd, k, next) == 0;
+        if (!wanted_rec(sorted, n, rec, ksz, k) && ngone < 256 &&
+            !(m->dns_grace && fresh_from_dns(fd, k)))
+            memcpy(gone[ngone++], k, ksz);
+        memcpy(k, next, ksz);
     }
     int rc = 0;
-    __u8 one = 1;
     for (size_t i = 0; i < n && rc == 0; i++)
-        if (bpf_map_update_elem(fd, &sorted[i], &one, BPF_ANY) < 0)
+        if (bpf_map_update_elem(fd, sorted + i * rec, sorted + i * rec + ksz, BPF_ANY) < 0)
             rc = -errno;
     for (size_t i = 0; i < ngone; i++)
-        bpf_map_delete_elem(fd, &gone[i]);
+        bpf_map_delete_elem(fd, gone[i]);
     free(sorted);
+    free(gone);
     return rc;
 }
 
-int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struct vg_enf_key *keys,
-                  size_t n, const struct vg_enf_key *keys_in, size_t n_in, bool quarantine,
-                  bool may_sweep, char *err, size_t errlen)
+/* The maps of a protected workload become k. */
+static int sync_allow(struct vg_enforce *s, const net_enf_keys *k)
+{
+    const map_sync m[] = {
+        {k->out, NULL, k->n_out, sizeof(*k->out), sizeof(__u64), true},
+        {k->in, NULL, k->n_in, sizeof(*k->in), 1, false},
+        {k->net_out, NULL, k->n_net_out, sizeof(*k->net_out), 1, false},
+        {k->net_in, NULL, k->n_net_in, sizeof(*k->net_in), 1, false},
+        {k->dns_names, k->dns_rules, k->n_dns, sizeof(*k->dns_names), sizeof(*k->dns_rules), false},
+    };
+    const int fds[] = {bpf_map__fd(s->maps.allow), bpf_map__fd(s->maps.allow_in),
+                       bpf_map__fd(s->maps.allow_net), bpf_map__fd(s->maps.allow_net_in),
+                       bpf_map__fd(s->maps.allow_dns)};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]) && rc == 0; i++)
+        rc = sync_map(fds[i], &m[i]);
+    return rc;
+}
+
+int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const net_enf_keys *k,
+                  bool quarantine, bool may_sweep, char *err, size_t errlen)
 {
     err[0] = '\0';
     enf_wl *w = wl_find(e, id);
@@ -331,10 +402,15 @@ int net_enf_apply(net_enf *e, const char *id, int pid, bool protect, const struc
         return rc;
     if ((protect || quarantine) && !w->skel && (rc = wl_load(e, w, err, errlen)) < 0)
         return rc;
-    if (w->skel && protect &&
-        ((rc = sync_map(bpf_map__fd(w->skel->maps.allow), keys, n)) < 0 ||
-         (rc = sync_map(bpf_map__fd(w->skel->maps.allow_in), keys_in, n_in)) < 0)) {
+    if (w->skel && protect && (rc = sync_allow(w->skel, k)) < 0) {
         snprintf(err, errlen, "cannot update the allow map: %s", strerror(-rc));
+        return rc;
+    }
+    if (w->skel && quarantine &&
+        (rc = sync_map(bpf_map__fd(w->skel->maps.quar_allow),
+                       &(map_sync){e->quar_allow, NULL, e->nquar_allow, sizeof(*e->quar_allow), 1,
+                                   false})) < 0) {
+        snprintf(err, errlen, "cannot update the quarantine's exceptions: %s", strerror(-rc));
         return rc;
     }
     for (int at = 0; w->skel && at < AT_N && rc == 0; at++) {
@@ -373,6 +449,12 @@ void net_enf_keep(net_enf *e, const char *const *ids, size_t n)
         *pp = w->next;
         wl_free(w, true); /* the workload stopped: nothing of ours stays */
     }
+}
+
+void net_enf_quar_allow(net_enf *e, const struct vg_enf_key *keys, size_t n)
+{
+    e->nquar_allow = n < VG_ENF_QUAR_ALLOW_MAX ? n : VG_ENF_QUAR_ALLOW_MAX;
+    memcpy(e->quar_allow, keys, e->nquar_allow * sizeof(*keys));
 }
 
 bool net_enf_state(const net_enf *e, const char *id, bool *protect, bool *quarantine)

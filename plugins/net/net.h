@@ -86,8 +86,9 @@ typedef struct net_plugin {
     struct net_ns *nss; /* loop thread: the captured namespaces */
     struct net_graph *graph;
     struct uv_timer_s *stats_timer;
-    uint64_t host_ino, host_dev; /* the daemon's own namespace */
-    struct net_protect *protect; /* protect.c: kernel enforcement, quarantine */
+    uint64_t host_ino, host_dev;   /* the daemon's own namespace */
+    struct net_protect *protect;   /* protect.c: kernel enforcement, quarantine */
+    struct net_dnsnames *dnsnames; /* dnsnames.h: names resolved, per group */
 } net_plugin;
 
 /* ---- threats.c: net.threat events, threat settings per group ---- */
@@ -109,6 +110,8 @@ struct net_protect;
 void net_protect_start(net_plugin *p);
 /* The workloads changed: enforcement follows at once. */
 void net_protect_sync(net_plugin *p);
+/* From reload(): enforce, on_stop and quarantine_allow anew; 0 or -EINVAL. */
+int net_protect_reload(net_plugin *p);
 /* From stop(): with plugins.net.on_stop = "open" the programs are removed. */
 void net_protect_stop(net_plugin *p);
 

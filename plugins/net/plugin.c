@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "dnsnames.h"
+#include "enforce.h"
 #include "net.h"
 
 void net_kv_str(msgpack_packer *pk, const char *k, const char *v)
@@ -556,6 +558,8 @@ static const vg_setting_desc settings[] = {
     {.key = "threats", .type = VG_SETTING_STRING},
     {.key = "enforce", .type = VG_SETTING_BOOL},
     {.key = "on_stop", .type = VG_SETTING_STRING, .choices = on_stop_choices},
+    {.key = "quarantine_allow", .type = VG_SETTING_STRING},
+    {.key = "dns_min_ttl_s", .type = VG_SETTING_INT, .min = 0, .max = 604800},
     {.key = NULL},
 };
 
@@ -647,6 +651,13 @@ static int read_config(net_plugin *p, net_config *c)
         api->log(p->h, VG_LOG_ERR, "plugins.net.networks (\"name=cidr,...\"): %s", msg);
         return -EINVAL;
     }
+    rc = api->config_string(p->h, "quarantine_allow", &s);
+    struct vg_enf_key qa[VG_ENF_QUAR_ALLOW_MAX];
+    size_t nqa;
+    if (rc == 0 && net_quar_allow_parse(s, qa, VG_ENF_QUAR_ALLOW_MAX, &nqa, msg, sizeof(msg)) < 0) {
+        api->log(p->h, VG_LOG_ERR, "plugins.net.quarantine_allow: %s", msg);
+        return -EINVAL;
+    }
     rc = api->config_string(p->h, "threats", &s);
     if (rc == -EINVAL || (rc == 0 && net_threats_config(c, s, msg, sizeof(msg)) < 0)) {
         api->log(p->h, VG_LOG_ERR,
@@ -688,7 +699,8 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     if (rc == 0) {
         p->peers = net_peers_new();
         p->graph = net_graph_new(4096);
-        rc = p->peers && p->graph ? 0 : -ENOMEM;
+        p->dnsnames = net_dnsnames_new(4096);
+        rc = p->peers && p->graph && p->dnsnames ? 0 : -ENOMEM;
     }
     vg_command_desc cmd = {"net", run_command, p};
     if (rc == 0 && (rc = api->register_command(h, &cmd)) < 0)
@@ -758,7 +770,7 @@ static int reload(void *priv)
     net_config c;
     memset(&c, 0, sizeof(c));
     int rc = read_config(p, &c);
-    if (rc < 0)
+    if (rc < 0 || (rc = net_protect_reload(p)) < 0)
         return rc;
     if (memcmp(&c, &p->cfg, sizeof(c)) == 0)
         return 0;
@@ -783,6 +795,7 @@ static void stop(void *priv)
     end_captures(p);
     net_peers_free(p->peers);
     net_graph_free(p->graph);
+    net_dnsnames_free(p->dnsnames);
     free(p);
 }
 

@@ -10,7 +10,9 @@
  *    so that a restarted daemon has them before any traffic), each asked of
  *    the rules with api->decide: an allowed one becomes (peer address, port,
  *    proto) keys, a peer group resolved to its workloads' addresses (the
- *    address table of the captures);
+ *    address table of the captures), a DNS name to the addresses the
+ *    group's own DNS answers gave it while they last (dnsnames.h), a named
+ *    network to its prefix (an LPM map);
  *  - every address of a workload whose group does not protect (the
  *    effective mode of a pair is the less restrictive one: docs/net.md).
  * A rule the host cannot be asked about without a subject (a rule written
@@ -31,6 +33,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "dnsnames.h"
 #include "enforce.h"
 #include "net.h"
 
@@ -80,6 +83,10 @@ struct net_protect {
     uint64_t started_us;
     bool ready; /* the captures have listed their addresses (or 3 s passed) */
     struct vg_enf_key keys[KEYS_MAX], keys_in[KEYS_MAX];
+    struct vg_enf_net nets[VG_ENF_NET_MAX], nets_in[VG_ENF_NET_MAX];
+    __u64 dns_names[VG_ENF_DNS_MAX];
+    struct vg_enf_dns dns_rules[VG_ENF_DNS_MAX];
+    uv_async_t *dns_seen; /* a capture saw a new answer: resync at once */
 };
 
 /* ---- the store ------------------------------------------------------------ */
@@ -210,8 +217,9 @@ static bool quarantined(const struct net_protect *x, const char *id)
 
 static void cand_add(struct net_protect *x, const cand *c)
 {
-    if (strcmp(c->kind, "address") != 0 && strcmp(c->kind, "group") != 0)
-        return; /* named networks and DNS names: not resolved here (docs/net.md) */
+    if (strcmp(c->kind, "address") != 0 && strcmp(c->kind, "group") != 0 &&
+        strcmp(c->kind, "dns") != 0 && strcmp(c->kind, "network") != 0)
+        return;
     for (size_t i = 0; i < x->nc; i++)
         if (!strcmp(x->c[i].dir, c->dir) && !strcmp(x->c[i].group, c->group) &&
             !strcmp(x->c[i].peer, c->peer) && !strcmp(x->c[i].port, c->port) &&
@@ -277,13 +285,36 @@ static size_t add_addrs(struct vg_enf_key *k, size_t n, const int *fam, const ui
     return n;
 }
 
+/* The named network name as an LPM key into nk[*nn] (a network the config
+ * no longer has: nothing). */
+static void add_network(const net_config *cfg, const char *name, uint8_t proto, uint16_t port,
+                        struct vg_enf_net *nk, size_t *nn)
+{
+    for (size_t i = 0; i < cfg->nnetworks && *nn < VG_ENF_NET_MAX; i++) {
+        const net_network *nw = &cfg->networks[i];
+        if (strcmp(nw->name, name) != 0)
+            continue;
+        struct vg_enf_net *e = &nk[(*nn)++];
+        memset(e, 0, sizeof(*e));
+        e->prefixlen = 32 + (uint32_t)nw->prefix;
+        e->proto = proto;
+        e->family = nw->family == AF_INET ? VG_ENF_V4 : VG_ENF_V6;
+        e->port = port;
+        memcpy(e->addr, nw->addr, nw->family == AF_INET ? 4 : 16);
+    }
+}
+
 /* The keys of workload w in direction dir ("egress": destinations;
- * "ingress": peers and local ports) into k. */
-static size_t keys_of(struct net_protect *x, const wl_seen *w, const char *dir,
-                      struct vg_enf_key *k)
+ * "ingress": peers and local ports) into k[0..*n) (addresses) and
+ * nk[0..*nn) (named networks). A peer named by DNS is the addresses the
+ * group's own DNS answers gave it, while they last (dnsnames.h). */
+static void keys_of(struct net_protect *x, const wl_seen *w, const char *dir, struct vg_enf_key *k,
+                    size_t *np, struct vg_enf_net *nk, size_t *nn)
 {
     net_plugin *p = x->p;
     size_t n = 0;
+    uint64_t now = net_now_us();
+    *nn = 0;
     int fam[NET_ADDRS_MAX];
     uint8_t addrs[NET_ADDRS_MAX][16];
     for (size_t i = 0; i < x->nc && n < KEYS_MAX; i++) {
@@ -304,6 +335,10 @@ static size_t keys_of(struct net_protect *x, const wl_seen *w, const char *dir,
         size_t na = 0;
         if (!strcmp(c->kind, "group")) {
             na = net_peers_of_group(p->peers, c->peer, fam, addrs, NET_ADDRS_MAX);
+        } else if (!strcmp(c->kind, "dns")) {
+            na = net_dnsnames_addrs(p->dnsnames, w->group, c->peer, now, fam, addrs, NET_ADDRS_MAX);
+        } else if (!strcmp(c->kind, "network")) {
+            add_network(&p->cfg, c->peer, proto, port, nk, nn);
         } else if (inet_pton(AF_INET, c->peer, addrs[0]) == 1) {
             fam[0] = AF_INET;
             na = 1;
@@ -319,6 +354,49 @@ static size_t keys_of(struct net_protect *x, const wl_seen *w, const char *dir,
             continue;
         size_t na = net_peers_of_workload(p->peers, x->wl[i].id, fam, addrs, NET_ADDRS_MAX);
         n = add_addrs(k, n, fam, addrs, na, 0, 0);
+    }
+    *np = n;
+}
+
+/* The DNS names the allowed egress rules of w's group name, with their
+ * (port, proto), for the kernel to read their answers (enforce.bpf.c):
+ * into x->dns_names / dns_rules, returns how many. */
+static size_t dns_rules_of(struct net_protect *x, const wl_seen *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < x->nc; i++) {
+        const cand *c = &x->c[i];
+        if (strcmp(c->kind, "dns") != 0 || strcmp(c->dir, "egress") != 0 ||
+            strcmp(c->group, w->group) != 0)
+            continue;
+        vg_subject s = {.plane = VG_PLANE_NET,
+                        .group = w->group,
+                        .net = {.direction = c->dir,
+                                .peer = c->peer,
+                                .port = atoi(c->port),
+                                .proto = c->proto,
+                                .app = c->app}};
+        uint64_t h = net_dns_wire_hash(c->peer);
+        if (!h || x->p->api->decide(x->p->h, &s) != VG_DECIDE_ALLOW)
+            continue;
+        size_t j = 0;
+        while (j < n && x->dns_names[j] != h)
+            j++;
+        if (j == n) {
+            if (n == VG_ENF_DNS_MAX)
+                continue;
+            x->dns_names[n] = h;
+            memset(&x->dns_rules[n++], 0, sizeof(x->dns_rules[0]));
+        }
+        struct vg_enf_dns *r = &x->dns_rules[j];
+        uint8_t proto = !strcmp(c->proto, "tcp") ? IPPROTO_TCP : IPPROTO_UDP;
+        uint16_t port = (uint16_t)atoi(c->port);
+        for (int k = 0; k < VG_ENF_DNS_PORTS; k++)
+            if (!r->proto[k] || (r->proto[k] == proto && r->port[k] == port)) {
+                r->proto[k] = proto;
+                r->port[k] = port;
+                break;
+            }
     }
     return n;
 }
@@ -370,12 +448,16 @@ static void resync(struct net_protect *x)
         const wl_seen *w = &x->wl[i];
         bool protect = x->enforce && w->mode == VG_MODE_PROTECT;
         bool quar = quarantined(x, w->id);
-        size_t n = protect ? keys_of(x, w, "egress", x->keys) : 0;
-        size_t n_in = protect ? keys_of(x, w, "ingress", x->keys_in) : 0;
+        net_enf_keys k = {x->keys,      x->keys_in,   0, 0, x->nets, x->nets_in, 0, 0,
+                          x->dns_names, x->dns_rules, 0};
+        if (protect) {
+            keys_of(x, w, "egress", x->keys, &k.n_out, x->nets, &k.n_net_out);
+            keys_of(x, w, "ingress", x->keys_in, &k.n_in, x->nets_in, &k.n_net_in);
+            k.n_dns = dns_rules_of(x, w);
+        }
         char err[256];
         bool mine = protect || quar || listed(x->prev, w->id);
-        int rc = net_enf_apply(x->enf, w->id, w->pid, protect, x->keys, n, x->keys_in, n_in, quar,
-                               mine, err, sizeof(err));
+        int rc = net_enf_apply(x->enf, w->id, w->pid, protect, &k, quar, mine, err, sizeof(err));
         if (rc == 0 && (protect || quar)) {
             msgpack_sbuffer_write(&now, w->id, strlen(w->id));
             msgpack_sbuffer_write(&now, "\n", 1);
@@ -477,6 +559,28 @@ static bool rate_ok(struct net_protect *x, const char *workload, const struct vg
     return true;
 }
 
+/* The peer of a denial named as the capture names it (conns.c): the group
+ * of a workload's address, a named network, a name the group's DNS
+ * answers gave it, else its address. Returns the peer_kind. */
+static const char *peer_name(net_plugin *p, const char *group, int fam, const uint8_t *addr,
+                             const char *ip, char out[NET_PEER_MAX])
+{
+    char g[VG_GROUP_MAX];
+    const net_network *nw;
+    if (net_peers_group(p->peers, fam, addr, g, NULL) == 0) {
+        snprintf(out, NET_PEER_MAX, "%s", g);
+        return "group";
+    }
+    if ((nw = net_network_of(&p->cfg, fam, addr))) {
+        snprintf(out, NET_PEER_MAX, "%s", nw->name);
+        return "network";
+    }
+    if (net_dnsnames_name(p->dnsnames, group, fam, addr, net_now_us(), out, NET_PEER_MAX) == 0)
+        return "dns";
+    snprintf(out, NET_PEER_MAX, "%s", ip);
+    return "address";
+}
+
 static void on_denial(void *arg, const char *workload, const struct vg_enf_key *k, bool ingress)
 {
     struct net_protect *x = arg;
@@ -487,9 +591,9 @@ static void on_denial(void *arg, const char *workload, const struct vg_enf_key *
         return;
     const wl_seen *w = wl_by_id(x, workload);
     int fam = k->family == VG_ENF_V4 ? AF_INET : AF_INET6;
-    char ip[INET6_ADDRSTRLEN] = "", group[VG_GROUP_MAX] = "", port[8];
+    char ip[INET6_ADDRSTRLEN] = "", peer[NET_PEER_MAX], port[8];
     inet_ntop(fam, k->addr, ip, sizeof(ip));
-    bool known = net_peers_group(p->peers, fam, k->addr, group, NULL) == 0;
+    const char *kind = peer_name(p, w ? w->group : "", fam, k->addr, ip, peer);
     snprintf(port, sizeof(port), "%u", k->port);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
@@ -499,8 +603,8 @@ static void on_denial(void *arg, const char *workload, const struct vg_enf_key *
     net_kv_str(&pk, "action", "deny");
     net_kv_str(&pk, "event_type", ingress ? "net.accept" : "net.connect");
     net_kv_str(&pk, "direction", dir);
-    net_kv_str(&pk, "peer", known ? group : ip);
-    net_kv_str(&pk, "peer_kind", known ? "group" : "address");
+    net_kv_str(&pk, "peer", peer);
+    net_kv_str(&pk, "peer_kind", kind);
     net_kv_str(&pk, "peer_ip", ip);
     net_kv_str(&pk, "port", port);
     net_kv_str(&pk, "proto", k->proto == IPPROTO_TCP ? "tcp" : "udp");
@@ -513,8 +617,8 @@ static void on_denial(void *arg, const char *workload, const struct vg_enf_key *
         cand c;
         snprintf(c.dir, sizeof(c.dir), "%s", dir);
         snprintf(c.group, sizeof(c.group), "%s", w->group);
-        snprintf(c.peer, sizeof(c.peer), "%s", known ? group : ip);
-        snprintf(c.kind, sizeof(c.kind), "%s", known ? "group" : "address");
+        snprintf(c.peer, sizeof(c.peer), "%s", peer);
+        snprintf(c.kind, sizeof(c.kind), "%s", kind);
         snprintf(c.port, sizeof(c.port), "%s", port);
         snprintf(c.proto, sizeof(c.proto), "%s", k->proto == IPPROTO_TCP ? "tcp" : "udp");
         snprintf(c.app, sizeof(c.app), "*");
@@ -570,6 +674,32 @@ static int action_quarantine(void *priv, const void *args, size_t len)
     return rc;
 }
 
+/* Without args: the quarantined workloads, [{"workload", "enforced"}]
+ * ("enforced": the drop programs are attached; false for a workload that
+ * is not running or has no cgroup of its own), for `vigilctl workloads`. */
+static int quarantine_list(struct net_protect *x, vg_reply *r)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, (uint32_t)x->nq);
+    for (size_t i = 0; i < x->nq; i++) {
+        bool pr = false, q = false;
+        net_enf_state(x->enf, x->quar[i], &pr, &q);
+        msgpack_pack_map(&pk, 2);
+        net_kv_str(&pk, "workload", x->quar[i]);
+        msgpack_pack_str_with_body(&pk, "enforced", 8);
+        if (q)
+            msgpack_pack_true(&pk);
+        else
+            msgpack_pack_false(&pk);
+    }
+    int rc = x->p->api->reply(r, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
 /* `vigilctl quarantine WORKLOAD on|off`: args {"workload", "on": bool}. */
 static int cmd_quarantine(void *priv, const void *args, size_t len, vg_reply *r)
 {
@@ -586,6 +716,8 @@ static int cmd_quarantine(void *priv, const void *args, size_t len, vg_reply *r)
             on = o->via.boolean;
     }
     msgpack_unpacked_destroy(&u);
+    if (!id[0] && on < 0)
+        return quarantine_list(x, r);
     if (!id[0] || on < 0) {
         api->reply_error(r, "quarantine: a workload and on (true or false) expected");
         return -EINVAL;
@@ -631,15 +763,63 @@ static int cmd_quarantine(void *priv, const void *args, size_t len, vg_reply *r)
 
 /* ---- life cycle ------------------------------------------------------------------ */
 
-static void read_settings(struct net_protect *x)
+/* A capture thread saw a new DNS answer: a resync at once on the loop, so
+ * that a name's new address is in the map as soon as can be (the
+ * workload's own connect() may still come first: docs/net.md). */
+static void dns_answer(void *arg)
+{
+    struct net_protect *x = arg;
+    uv_async_send(x->dns_seen);
+}
+
+static void on_dns_seen(uv_async_t *a)
+{
+    struct net_protect *x = a->data;
+    if (ready(x))
+        resync(x);
+}
+
+/* plugins.net.enforce, on_stop and quarantine_allow, at start and at each
+ * reload: 0, or -EINVAL (logged) with nothing changed. */
+static int read_settings(struct net_protect *x)
 {
     const vg_host_api *api = x->p->api;
     int b = 1;
-    const char *s = "keep";
+    const char *s = "keep", *qa = "";
     api->config_bool(x->p->h, "enforce", &b);
     api->config_string(x->p->h, "on_stop", &s);
+    api->config_string(x->p->h, "quarantine_allow", &qa);
+    int64_t min_ttl = 60;
+    api->config_int(x->p->h, "dns_min_ttl_s", &min_ttl);
+    struct vg_enf_key keys[VG_ENF_QUAR_ALLOW_MAX];
+    size_t n = 0;
+    char msg[160];
+    if (net_quar_allow_parse(qa, keys, VG_ENF_QUAR_ALLOW_MAX, &n, msg, sizeof(msg)) < 0) {
+        api->log(x->p->h, VG_LOG_ERR, "plugins.net.quarantine_allow: %s", msg);
+        return -EINVAL;
+    }
+    if (x->enf)
+        net_enf_quar_allow(x->enf, keys, n);
+    net_dnsnames_config(x->p->dnsnames, x->dns_seen ? dns_answer : NULL, x, (uint32_t)min_ttl);
     x->enforce = b;
     x->open_on_stop = !strcmp(s, "open");
+    return 0;
+}
+
+int net_protect_reload(net_plugin *p)
+{
+    struct net_protect *x = p->protect;
+    if (!x || !x->enf)
+        return 0;
+    bool was = x->enforce;
+    int rc = read_settings(x);
+    if (rc == 0 && was != x->enforce)
+        p->api->log(p->h, VG_LOG_NOTICE, "enforce = %s: protect mode %s",
+                    x->enforce ? "true" : "false",
+                    x->enforce ? "is enforced in the kernel again" : "reports only from now");
+    if (rc == 0 && ready(x))
+        resync(x);
+    return rc;
 }
 
 void net_protect_start(net_plugin *p)
@@ -654,7 +834,6 @@ void net_protect_start(net_plugin *p)
     x->p = p;
     x->started_us = net_now_us();
     p->protect = x;
-    read_settings(x);
     x->t_violation = api->event_type(p->h, "net.violation");
     char err[256] = "";
     int rc = net_enf_new(api->loop(p->h), on_denial, x, &x->enf, err, sizeof(err));
@@ -663,6 +842,13 @@ void net_protect_start(net_plugin *p)
         api->set_state(p->h, VG_PLUGIN_DEGRADED, "no kernel enforcement (BPF, cgroup v2)");
         return;
     }
+    x->dns_seen = calloc(1, sizeof(*x->dns_seen));
+    if (x->dns_seen) {
+        uv_async_init(api->loop(p->h), x->dns_seen, on_dns_seen);
+        x->dns_seen->data = x;
+        uv_unref((uv_handle_t *)x->dns_seen);
+    }
+    read_settings(x); /* checked by read_config() already */
     cand_load(x);
     quar_load(x);
     x->prev = stored_list(x, "enforced");
@@ -684,7 +870,7 @@ void net_protect_start(net_plugin *p)
     }
 }
 
-static void free_timer(uv_handle_t *h)
+static void free_handle(uv_handle_t *h)
 {
     free(h);
 }
@@ -695,7 +881,10 @@ void net_protect_stop(net_plugin *p)
     if (!x)
         return;
     if (x->timer)
-        uv_close((uv_handle_t *)x->timer, free_timer);
+        uv_close((uv_handle_t *)x->timer, free_handle);
+    net_dnsnames_config(p->dnsnames, NULL, NULL, 60); /* no capture calls dns_answer after */
+    if (x->dns_seen)
+        uv_close((uv_handle_t *)x->dns_seen, free_handle);
     if (x->cand_dirty)
         cand_save(x);
     net_enf_free(x->enf, x->open_on_stop);

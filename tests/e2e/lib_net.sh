@@ -67,6 +67,31 @@ nt_pair() {
     done
 }
 
+# nt_star NAME...: namespace "br" holding a bridge, and a namespace per
+# NAME with eth0 on it: the i-th (from 1) gets $NT_NET.i/24 and, when
+# NT_V6NET is set (a /64 prefix ending in "::"), $NT_V6NET$i/64 too.
+nt_star() {
+    local br n ns host=1
+    br=$(nt_ns br)
+    ip netns add "$br" && NT_NAMES+=("$br")
+    ip -n "$br" link add br0 type bridge
+    ip -n "$br" link set br0 up
+    for n in "$@"; do
+        ns=$(nt_ns "$n")
+        ip netns add "$ns" && NT_NAMES+=("$ns")
+        ip link add "v$$$n" type veth peer name "b$$$n" || fail "cannot create a veth pair"
+        ip link set "v$$$n" netns "$ns"
+        ip link set "b$$$n" netns "$br"
+        ip -n "$br" link set "b$$$n" master br0 up
+        ip -n "$ns" link set "v$$$n" name eth0
+        ip -n "$ns" addr add "$NT_NET.$host/24" dev eth0
+        [ -z "${NT_V6NET:-}" ] || ip -n "$ns" addr add "$NT_V6NET$host/64" dev eth0 nodad
+        ip -n "$ns" link set lo up
+        ip -n "$ns" link set eth0 up
+        host=$((host + 1))
+    done
+}
+
 # nt_rootfs: the busybox root of lib_container.sh with the network applets,
 # a page for httpd in /www, and /bin/http-reply, a one-shot HTTP answer for
 # `nc -ll -e` (an HTTP server on any port, not known as one by its port),
@@ -101,13 +126,13 @@ nt_bg() {
     NT_PIDS+=($!)
 }
 
-# nt_dns NAME ADDR QNAME ANSWER: a DNS server on ADDR:53 in namespace NAME
-# that answers the A query of QNAME with ANSWER (TTL 300), any other query
-# with no answer.
+# nt_dns NAME ADDR QNAME ANSWER [TTL]: a DNS server on ADDR:53 in namespace
+# NAME that answers the A query of QNAME with ANSWER (TTL seconds, 300 by
+# default), any other query with no answer.
 nt_dns() {
     nt_bg "$1" python3 -c '
 import socket, struct, sys
-addr, qname, answer = sys.argv[1:4]
+addr, qname, answer, ttl = sys.argv[1:5]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((addr, 53))
 while True:
@@ -122,7 +147,7 @@ while True:
     known = ".".join(labels).lower() == qname
     a = known and qtype == 1
     hdr = q[:2] + struct.pack("!HHHHH", 0x8180 if known else 0x8183, 1, 1 if a else 0, 0, 0)
-    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + socket.inet_aton(answer) if a else b""
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, int(ttl), 4) + socket.inet_aton(answer) if a else b""
     s.sendto(hdr + q[12:i + 5] + rr, peer)
-' "$2" "$3" "$4"
+' "$2" "$3" "$4" "${5:-300}"
 }

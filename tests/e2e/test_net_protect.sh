@@ -36,28 +36,10 @@ grep -q cgroup2 /proc/mounts || { echo "SKIP: no cgroup v2 mount"; exit 77; }
 nt_config
 nt_rootfs
 
-# A star: namespace br holds a bridge; srv, cla, clb each have eth0 on it.
-BR=$(nt_ns br)
-ip netns add "$BR" && NT_NAMES+=("$BR")
-ip -n "$BR" link add br0 type bridge
-ip -n "$BR" link set br0 up
-# IPv6 too: a unique-local /64 of this run.
+# A star: namespace br holds a bridge; srv, cla, clb, ext each have eth0
+# on it, with IPv6 too (a unique-local /64 of this run).
 V6NET="fd42:$(printf %x $(($$ % 65535)))::"
-host=1
-for n in srv cla clb ext; do
-    ns=$(nt_ns "$n")
-    ip netns add "$ns" && NT_NAMES+=("$ns")
-    ip link add "v$$$n" type veth peer name "b$$$n" || fail "cannot create a veth pair"
-    ip link set "v$$$n" netns "$ns"
-    ip link set "b$$$n" netns "$BR"
-    ip -n "$BR" link set "b$$$n" master br0 up
-    ip -n "$ns" link set "v$$$n" name eth0
-    ip -n "$ns" addr add "$NT_NET.$host/24" dev eth0
-    ip -n "$ns" addr add "$V6NET$host/64" dev eth0 nodad
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set eth0 up
-    host=$((host + 1))
-done
+NT_V6NET=$V6NET nt_star srv cla clb ext
 S_IP="$NT_NET.1"
 
 # A response rule: a refused connection to S's port 81 quarantines S.

@@ -46,7 +46,8 @@ static const vctl_command commands[] = {
      "YYYY-MM-DDTHH:MM:SS (local time; UTC with a trailing Z).",
      vctl_cmd_events},
     {"reload", "", "Reload the configuration and the policies, like SIGHUP.", vctl_cmd_reload},
-    {"workloads", "", "List the workloads (containers) with their runtime, group and mode.",
+    {"workloads", "",
+     "List the workloads (containers) with their runtime, group, mode and quarantine.",
      vctl_cmd_workloads},
     {"groups", "", "List the groups with their kind, mode and member count.", vctl_cmd_groups},
     {"group", "show NAME | mode NAME learn|monitor|protect",
@@ -255,7 +256,7 @@ int vctl_call(const vctl_ctx *c, const char *cmd, const msgpack_sbuffer *args, v
     bool ok = false;
     if (vg_mp_get_bool(&r->up.data, "ok", &ok) < 0)
         fputs("vigilctl: invalid reply from the daemon (no \"ok\")\n", stderr);
-    else if (!ok)
+    else if (!ok && !c->quiet)
         vctl_print_error(&r->up.data);
     if (!ok) {
         vctl_reply_free(r);

@@ -40,7 +40,8 @@ struct vctl_command;
 
 typedef struct vctl_ctx {
     const char *socket;
-    bool json; /* --json, before or after the command */
+    bool json;  /* --json, before or after the command */
+    bool quiet; /* the daemon's error replies are not printed (an optional call) */
     const struct vctl_command *cmd;
 } vctl_ctx;
 

@@ -68,14 +68,86 @@ static int list_call(vctl_ctx *c, const char *cmd, const char *const *heads,
     return VCTL_OK;
 }
 
+/* The quarantine of workload id from the net plugin's list q (NULL: no
+ * net plugin): "on", "on (not enforced)" (stored, not attached: the
+ * workload is not running in a cgroup of its own) or "off". */
+static const char *quarantine_of(const msgpack_object *q, const msgpack_object *id)
+{
+    for (uint32_t i = 0; q && id && id->type == MSGPACK_OBJECT_STR && i < q->via.array.size; i++) {
+        const msgpack_object *e = &q->via.array.ptr[i], *w = vg_mp_get(e, "workload");
+        if (!w || w->type != MSGPACK_OBJECT_STR || w->via.str.size != id->via.str.size ||
+            memcmp(w->via.str.ptr, id->via.str.ptr, id->via.str.size) != 0)
+            continue;
+        bool on = false;
+        vg_mp_get_bool(e, "enforced", &on);
+        return on ? "on" : "on (not enforced)";
+    }
+    return "off";
+}
+
+/* The workloads with the net plugin's quarantine state of each added as
+ * "quarantine" (the daemon's workload table does not hold it). */
+static void print_workloads(vctl_ctx *c, const msgpack_object *wls, const msgpack_object *q)
+{
+    static const char *const heads[] = {"ID",    "NAME",       "RUNTIME", "PID",
+                                        "GROUP", "MODE",       "IMAGE",   "NAMESPACE",
+                                        "POD",   "QUARANTINE", NULL};
+    static const char *const keys[] = {"id",    "name",       "runtime", "pid",
+                                       "group", "mode",       "image",   "namespace",
+                                       "pod",   "quarantine", NULL};
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, wls->via.array.size);
+    for (uint32_t i = 0; i < wls->via.array.size; i++) {
+        const msgpack_object *w = &wls->via.array.ptr[i];
+        if (w->type != MSGPACK_OBJECT_MAP) {
+            msgpack_pack_object(&pk, *w);
+            continue;
+        }
+        msgpack_pack_map(&pk, w->via.map.size + 1);
+        for (uint32_t k = 0; k < w->via.map.size; k++) {
+            msgpack_pack_object(&pk, w->via.map.ptr[k].key);
+            msgpack_pack_object(&pk, w->via.map.ptr[k].val);
+        }
+        vg_mp_pack_kv_str(&pk, "quarantine", quarantine_of(q, vg_mp_get(w, "id")));
+    }
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    if (msgpack_unpack_next(&u, sb.data, sb.size, NULL) == MSGPACK_UNPACK_SUCCESS) {
+        if (c->json)
+            print_json_lines(&u.data);
+        else
+            table_rows(&u.data, heads, keys);
+    }
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 int vctl_cmd_workloads(vctl_ctx *c, int argc, char **argv)
 {
-    static const char *const heads[] = {"ID",   "NAME",  "RUNTIME",   "PID", "GROUP",
-                                        "MODE", "IMAGE", "NAMESPACE", "POD", NULL};
-    static const char *const keys[] = {"id",   "name",  "runtime",   "pid", "group",
-                                       "mode", "image", "namespace", "pod", NULL};
     int rc = vctl_parse_opts(c, argc, argv, NULL, NULL, NULL, NULL, NULL);
-    return rc >= 0 ? rc : list_call(c, "workloads", heads, keys);
+    if (rc >= 0)
+        return rc;
+    vctl_reply r, qr;
+    if ((rc = vctl_call(c, "workloads", NULL, &r, NULL)) != VCTL_OK)
+        return rc;
+    if (r.result->type != MSGPACK_OBJECT_ARRAY) {
+        vctl_reply_free(&r);
+        return vctl_bad_result("workloads", "a list");
+    }
+    /* Without the net plugin (or an older one) there is no quarantine:
+     * every workload shows "off". */
+    vctl_ctx quiet = *c;
+    quiet.quiet = true;
+    bool have_q = vctl_call(&quiet, "quarantine", NULL, &qr, NULL) == VCTL_OK;
+    const msgpack_object *q = have_q && qr.result->type == MSGPACK_OBJECT_ARRAY ? qr.result : NULL;
+    print_workloads(c, r.result, q);
+    if (have_q)
+        vctl_reply_free(&qr);
+    vctl_reply_free(&r);
+    return VCTL_OK;
 }
 
 int vctl_cmd_groups(vctl_ctx *c, int argc, char **argv)
