@@ -449,21 +449,22 @@ static bool path_excluded(const vg__sec_strv *globs, const char *path)
 }
 
 /* Scans buf (a whole file, or one segment of a large one: see the
- * ownership fields of the scanner). */
+ * ownership fields of the scanner). 1 when the file is not to be scanned
+ * (excluded path, binary), 0, or a negative errno. */
 static int scan_buf(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len,
                     bool first)
 {
     if (vg__sec_over_limit(s))
         return -ECANCELED;
     if (path_excluded(&s->rs->exclude_paths, ctx->path))
-        return 0;
+        return 1;
     if (len > UINT32_MAX) {
         s->st.skipped_large++;
-        return 0;
+        return 1;
     }
     if (first && vg__sec_is_binary(buf, len)) {
         s->st.skipped_binary++;
-        return 0;
+        return 1;
     }
     s->ctx = ctx;
     s->data = buf;
@@ -515,7 +516,8 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
     s->own_from = 0;
     s->own_to = SIZE_MAX;
     s->line_base = 1;
-    return scan_buf(s, ctx, buf, len, true);
+    int rc = scan_buf(s, ctx, buf, len, true);
+    return rc > 0 ? 0 : rc;
 }
 
 int vg__sec_scan_segment(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len,

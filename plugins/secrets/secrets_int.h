@@ -150,7 +150,9 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
 /* Scans one segment of a large file: findings are reported only when
  * they start in [own_from, own_to), at lines counted from line_base;
  * `first` says whether this is the file's first segment (the binary check
- * and the file count happen there). 0, -ECANCELED (limit) or -EIO. */
+ * and the file count happen there). 0, 1 when the rest of the file is not
+ * to be read (its path is excluded, it is binary), -ECANCELED (limit) or
+ * -EIO. */
 int vg__sec_scan_segment(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len,
                          size_t own_from, size_t own_to, unsigned line_base, bool first);
 

@@ -71,12 +71,8 @@ int vg__sec_scan_stream(vg_sec_scanner *s, const vg__sec_ctx *ctx, vg__sec_read_
             break;
         eof = eof || n < CAP;
         size_t own_to = eof ? n : n - OVERLAP;
-        if (first && vg__sec_is_binary(s->buf, n)) {
-            s->st.skipped_binary++;
-            break;
-        }
         rc = vg__sec_scan_segment(s, ctx, s->buf, n, own_from, own_to, line_base, first);
-        if (rc < 0 || eof)
+        if (rc != 0 || eof)
             break;
         /* Keep two overlaps: the context before the next owned byte, and
          * the bytes this buffer left to the next one. */
@@ -91,5 +87,5 @@ int vg__sec_scan_stream(vg_sec_scanner *s, const vg__sec_ctx *ctx, vg__sec_read_
             break;
         }
     }
-    return rc;
+    return rc > 0 ? 0 : rc;
 }
