@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../unit/wl_fixture.h"
+#include "log.h"
 #include "vigil-policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -53,6 +54,9 @@ static void setup(void)
         fx_write(dir, test, "/fuzz_test.lua") < 0)
         abort();
     atexit(cleanup);
+    /* Warnings and worse, as vigil-policy sets it (the harness logs every
+     * load at info: the log would be most of the run). */
+    vg_log_set_level(VG_LOG_WARN);
     /* The runner reports on stdout; libFuzzer's own output is stderr. */
     if (!freopen("/dev/null", "w", stdout))
         abort();
