@@ -67,4 +67,17 @@ has "events missed: this client read too slowly" <"$T/follow.err" ||
 jq -e -s '[.[] | select(.type == "flood.event") | .n] | (unique | length) == length' \
     "$T/follow.json" >/dev/null || fail "an event came twice"
 status >/dev/null || fail "the daemon does not answer after the burst"
+
+# The table says it too, on a line of its own where the events went missing.
+rm -f "$T/go"
+mkfifo "$T/pipe2"
+vctl events --follow --type 'flood.*' >"$T/pipe2" 2>"$T/table.err" &
+sh -c 'while [ ! -e "$1/go" ]; do sleep 0.05; done; exec cat' sh "$T" <"$T/pipe2" >"$T/table.txt" &
+following2() { status | jq -e '.ctl.clients >= 3'; }
+until_ok 60 following2
+vctl reload >/dev/null
+until_ok 120 stored $((3 * N))
+touch "$T/go"
+table_gap() { grep -Eq '^-- [0-9]+ events missed here: this client read too slowly --$' "$T/table.txt"; }
+until_ok 120 table_gap
 pass
