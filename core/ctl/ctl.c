@@ -70,6 +70,7 @@ struct vg_ctl_conn {
     uint64_t dropped;
     void *data;
     void (*free_data)(void *);
+    void (*on_drain)(vg_ctl_conn *conn, void *data); /* streams: caught up again */
 };
 
 typedef struct write_req {
@@ -159,6 +160,11 @@ static void conn_finish(vg_ctl_conn *c)
 
 /* ---- writing ---- */
 
+static size_t backlog(vg_ctl_conn *c)
+{
+    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe);
+}
+
 static void on_write(uv_write_t *req, int status)
 {
     write_req *w = CONTAINER_OF(req, write_req, req);
@@ -168,12 +174,12 @@ static void on_write(uv_write_t *req, int status)
     if (status < 0 && status != UV_ECANCELED) {
         vg_debug("ctl: write to client failed: %s", uv_strerror(status));
         conn_close(c);
+        return;
     }
-}
-
-static size_t backlog(vg_ctl_conn *c)
-{
-    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->pipe);
+    /* A stream that fell behind and has read half its backlog is told so
+     * by its owner now, not at its next frame, which may be hours away. */
+    if (c->on_drain && !c->closing && !c->finishing && backlog(c) <= STREAM_BACKLOG_MAX / 2)
+        c->on_drain(c, c->data);
 }
 
 /* Queues a whole frame (header included); takes ownership of data. */
@@ -700,6 +706,12 @@ void vg_ctl_conn_set_data(vg_ctl_conn *conn, void *data, void (*free_fn)(void *)
     }
     conn->data = data;
     conn->free_data = free_fn;
+}
+
+void vg_ctl_conn_set_drain(vg_ctl_conn *conn, void (*fn)(vg_ctl_conn *conn, void *data))
+{
+    if (conn)
+        conn->on_drain = fn;
 }
 
 void *vg_ctl_conn_data(vg_ctl_conn *conn)

@@ -75,6 +75,11 @@ int vg_ctl_call_local(vg_ctl *ctl, const char *name, const msgpack_object *args,
  * closes (at once for a call without a connection). */
 void vg_ctl_conn_set_data(vg_ctl_conn *conn, void *data, void (*free_fn)(void *));
 void *vg_ctl_conn_data(vg_ctl_conn *conn);
+/* For streams: fn(conn, data) runs after a write completes while the
+ * connection's backlog is at most half the limit past which frames are
+ * dropped, so that a stream that fell behind can say what it dropped as
+ * soon as the peer has caught up. */
+void vg_ctl_conn_set_drain(vg_ctl_conn *conn, void (*fn)(vg_ctl_conn *conn, void *data));
 
 /* Frames and queues payload for the peer. -ENOBUFS when the peer is too far
  * behind (the frame is dropped and counted), -EPIPE when closing. */

@@ -35,6 +35,16 @@ typedef struct filter {
     int64_t since, until; /* ns since the epoch; 0 = unbounded */
 } filter;
 
+/* A follower: its filter, and how many matching events it missed because
+ * it read too slowly (the daemon never waits for a follower: past the
+ * stream backlog, frames are dropped). Once it has caught up, or before
+ * its next event, the follower is sent {"gap": {"missed": N}}, in its place
+ * in the stream, so that it knows, and how many. */
+typedef struct follower {
+    filter f;
+    uint64_t missed;
+} follower;
+
 /* The wire form of the event being dispatched, shared by the store and the
  * followers. Loop thread only. */
 static msgpack_sbuffer wire;
@@ -47,22 +57,60 @@ static bool match_header(const filter *f, const char *type, int sev, const char 
            (!f->workload[0] || strcmp(f->workload, workload) == 0);
 }
 
+/* {"gap": {"missed": N}}: 0, or a negative errno when it was not queued. */
+static int send_gap(vg_ctl_conn *conn, uint64_t missed)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "gap", 3);
+    msgpack_pack_map(&pk, 1);
+    vg_mp_pack_kv_uint(&pk, "missed", missed);
+    int rc = sb.data ? vg_ctl_conn_send(conn, sb.data, sb.size) : -ENOMEM;
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+/* The follower caught up: the gap is reported at once (ctl.h). */
+static void follower_drained(vg_ctl_conn *conn, void *data)
+{
+    follower *fl = data;
+    if (fl->missed && send_gap(conn, fl->missed) == 0)
+        fl->missed = 0;
+}
+
 static void send_to_follower(vg_ctl_conn *conn, void *arg)
 {
     const vg_event *ev = arg;
-    const filter *f = vg_ctl_conn_data(conn);
-    if (!f || !match_header(f, vg_event_type_name(ev->type), ev->severity, ev->group, ev->workload))
+    follower *fl = vg_ctl_conn_data(conn);
+    if (!fl ||
+        !match_header(&fl->f, vg_event_type_name(ev->type), ev->severity, ev->group, ev->workload))
         return;
+    /* The gap goes first, in its place in the stream; while it cannot be
+     * queued, the follower is still behind and this event is missed too. */
+    if (fl->missed) {
+        if (send_gap(conn, fl->missed) < 0) {
+            fl->missed++;
+            return;
+        }
+        fl->missed = 0;
+    }
     /* {"event": <record>}: a fixmap header and the key, then the record. */
     static const char prefix[] = "\x81\xa5"
                                  "event";
     size_t len = sizeof(prefix) - 1 + wire.size;
     char *frame = malloc(len);
-    if (!frame)
+    if (!frame) {
+        fl->missed++;
         return;
+    }
     memcpy(frame, prefix, sizeof(prefix) - 1);
     memcpy(frame + sizeof(prefix) - 1, wire.data, wire.size);
-    vg_ctl_conn_send(conn, frame, len);
+    int rc = vg_ctl_conn_send(conn, frame, len);
+    if (rc < 0 && rc != -EPIPE)
+        fl->missed++;
     free(frame);
 }
 
@@ -246,11 +294,12 @@ static int cmd_events(vg_ctl_call *call)
     bool follow = false;
     vg_mp_get_bool(call->args, "follow", &follow);
     if (follow) {
-        filter *f = malloc(sizeof(*f));
-        if (!f)
+        follower *fl = malloc(sizeof(*fl));
+        if (!fl)
             return -ENOMEM;
-        *f = q.f;
-        vg_ctl_conn_set_data(call->conn, f, free);
+        *fl = (follower){.f = q.f};
+        vg_ctl_conn_set_data(call->conn, fl, free);
+        vg_ctl_conn_set_drain(call->conn, follower_drained);
         msgpack_pack_map(call->pk, 1);
         vg_mp_pack_kv_bool(call->pk, "following", true);
         return VG_CTL_STREAM;

@@ -44,20 +44,37 @@ typedef struct tar_walk {
     bool have_long;
 } tar_walk;
 
+/* A numeric field: octal, or GNU base-256 (a leading 0x80 byte) for values
+ * that do not fit. -1 for a negative base-256 value or one above NUM_MAX
+ * (no layer is a terabyte): a damaged or hostile header, which the walk
+ * stops at instead of letting the value wrap around (a 12-byte base-256
+ * size once overflowed the 64-bit shift). */
+#define NUM_MAX ((long long)1 << 40)
 static long long num(const unsigned char *p, size_t n)
 {
-    /* GNU base-256 for values that do not fit in octal. */
-    if (p[0] & 0x80) {
-        long long v = p[0] & 0x3f;
-        for (size_t i = 1; i < n; i++)
-            v = (v << 8) | p[i];
-        return v;
-    }
     long long v = 0;
+    if (p[0] & 0x80) {
+        if (p[0] & 0x40)
+            return -1;
+        v = p[0] & 0x3f;
+        for (size_t i = 1; i < n; i++) {
+            if (v > NUM_MAX)
+                return -1;
+            v = (v << 8) | p[i];
+        }
+        return v > NUM_MAX ? -1 : v;
+    }
     for (size_t i = 0; i < n && p[i]; i++)
-        if (p[i] >= '0' && p[i] <= '7')
-            v = v * 8 + (p[i] - '0');
+        if (p[i] >= '0' && p[i] <= '7' && (v = v * 8 + (p[i] - '0')) > NUM_MAX)
+            return -1;
     return v;
+}
+
+/* mode, uid, gid: -1 when unreadable, never a wrapped value. */
+static int small_num(const unsigned char *p, size_t n)
+{
+    long long v = num(p, n);
+    return v < 0 || v > INT_MAX ? -1 : (int)v;
 }
 
 static int w_read(tar_walk *w, void *buf, size_t n, off_t off)
@@ -89,7 +106,7 @@ static void pax_path(tar_walk *w, off_t off, off_t size)
     for (char *p = buf; p < buf + size;) {
         char *sp = strchr(p, ' ');
         long len = strtol(p, NULL, 10);
-        if (!sp || len <= 0 || p + len > buf + size)
+        if (!sp || len <= 0 || len > buf + size - p)
             break;
         if (!strncmp(sp + 1, "path=", 5)) {
             size_t vlen = (size_t)(p + len - (sp + 6) - 1);
@@ -115,6 +132,8 @@ static int tar_next(tar_walk *w, tar_entry *e)
         if (!h[0])
             return 0; /* the zero blocks at the end */
         off_t size = (off_t)num(h + 124, 12);
+        if (size < 0)
+            return -EINVAL;
         off_t data = w->pos + 512;
         w->pos = data + ((size + 511) / 512) * 512;
         char type = (char)h[156];
@@ -145,8 +164,10 @@ static int tar_next(tar_walk *w, tar_entry *e)
         if (!e->name)
             return -ENOMEM;
         e->off = data, e->size = size, e->type = type ? type : '0';
-        e->mode = (int)num(h + 100, 8), e->uid = (int)num(h + 108, 8),
-        e->gid = (int)num(h + 116, 8);
+        /* An unreadable mode is no mode (0), not every bit (setuid). */
+        int mode = small_num(h + 100, 8);
+        e->mode = mode < 0 ? 0 : mode;
+        e->uid = small_num(h + 108, 8), e->gid = small_num(h + 116, 8);
         return 1;
     }
     return 0;

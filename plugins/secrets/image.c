@@ -45,6 +45,7 @@ struct layer {
     size_t npeek, peek_off;
     char chunk[CHUNK];
     bool eof;
+    bool cancelled; /* a scan limit stopped the layer's reading */
     struct held *held;
     size_t nheld;
     vg_sec_finding_cb cb; /* the scanner's own callback */
@@ -72,13 +73,15 @@ static void hold(void *arg, const vg_sec_finding *f)
     ly->nheld++;
 }
 
-static void release(struct layer *ly, const char *digest)
+/* Reports the held findings (with the layer's digest, or none when the
+ * layer was not read to its end), or only frees them. */
+static void release(struct layer *ly, const char *digest, bool report)
 {
     for (size_t i = 0; i < ly->nheld; i++) {
         struct held *h = &ly->held[i];
         vg_sec_finding f = {h->rule,   h->kind,       h->path,    digest,     h->line,    h->column,
                             h->secret, h->secret_len, h->entropy, h->context, h->severity};
-        if (ly->cb && digest)
+        if (ly->cb && report)
             ly->cb(ly->arg, &f);
         /* Wipe the copy: it is a secret. */
         memset(h->secret, 0, h->secret_len);
@@ -103,6 +106,14 @@ static la_ssize_t layer_read(struct archive *a, void *arg, const void **buf)
     }
     if (ly->eof)
         return 0;
+    /* A large member the nested archive skips is still read through here:
+     * the deadline holds there too. */
+    if (vg__sec_over_limit(ly->s)) {
+        ly->cancelled = true;
+        if (a)
+            archive_set_error(a, ECANCELED, "scan limit reached");
+        return -1;
+    }
     la_ssize_t n = archive_read_data(ly->outer, ly->chunk, sizeof(ly->chunk));
     if (n < 0) {
         archive_set_error(a, EIO, "outer archive: %s", archive_error_string(ly->outer));
@@ -141,6 +152,13 @@ static int read_entry(vg_sec_scanner *s, struct archive *a, struct archive_entry
     return 0;
 }
 
+/* The source of a large member: the entry's data, from an archive. */
+static long archive_cb(void *arg, char *buf, size_t n)
+{
+    la_ssize_t r = archive_read_data(arg, buf, n);
+    return r < 0 ? -EIO : (long)r;
+}
+
 static const char *clean_name(const char *name)
 {
     while (name[0] == '.' && name[1] == '/')
@@ -162,6 +180,12 @@ static int scan_layer_files(vg_sec_scanner *s, struct archive *a)
         const char *base = strrchr(name, '/');
         if (!strncmp(base ? base + 1 : name, ".wh.", 4))
             continue;
+        int64_t size = archive_entry_size(e);
+        if (size > (int64_t)VG__SEC_SEGMENT && (uint64_t)size <= s->lim.max_file_bytes) {
+            vg__sec_ctx ctx = {.path = name, .kind = VG_SEC_KIND_FILE};
+            rc = vg__sec_scan_stream(s, &ctx, archive_cb, a, NULL, 0);
+            continue;
+        }
         size_t len = 0;
         int r = read_entry(s, a, e, &len);
         if (r == -EFBIG) {
@@ -215,9 +239,13 @@ static int scan_layer(struct layer *ly)
     /* Hash what the nested archive did not need (tar end padding). */
     while (rc == 0 && !ly->eof && layer_read(NULL, ly, &p) > 0)
         ;
+    if (ly->cancelled)
+        rc = -ECANCELED;
+    /* A layer cut short by a limit has no digest to name (its hash covers
+     * part of it): its findings are reported without one. */
     char digest[80];
     hex_digest(ly->md, digest);
-    release(ly, rc == 0 || rc == -ECANCELED ? digest : NULL);
+    release(ly, rc == 0 ? digest : NULL, rc == 0 || rc == -ECANCELED);
     EVP_MD_CTX_free(ly->md);
     ly->md = NULL;
     s->st.layers++;
@@ -244,6 +272,7 @@ static int outer_member(struct layer *ly, struct archive_entry *e)
     ly->npeek = (size_t)n;
     ly->peek_off = 0;
     ly->eof = false;
+    ly->cancelled = false;
     if (looks_archive(ly->peek, ly->npeek))
         return scan_layer(ly);
     /* A plain member: the peeked start, then the rest. */
@@ -252,6 +281,9 @@ static int outer_member(struct layer *ly, struct archive_entry *e)
         s->st.skipped_large++;
         return 0;
     }
+    vg__sec_ctx ctx = {.path = clean_name(archive_entry_pathname(e)), .kind = VG_SEC_KIND_FILE};
+    if (size > (int64_t)VG__SEC_SEGMENT)
+        return vg__sec_scan_stream(s, &ctx, archive_cb, ly->outer, ly->peek, ly->npeek);
     if ((size_t)size + 1 > s->bufcap) {
         char *nb = realloc(s->buf, (size_t)size + 1);
         if (!nb)
@@ -264,7 +296,6 @@ static int outer_member(struct layer *ly, struct archive_entry *e)
     while (len < (size_t)size &&
            (r = archive_read_data(ly->outer, s->buf + len, (size_t)size - len)) > 0)
         len += (size_t)r;
-    vg__sec_ctx ctx = {.path = clean_name(archive_entry_pathname(e)), .kind = VG_SEC_KIND_FILE};
     return vg__sec_scan_file_content(s, &ctx, s->buf, len);
 }
 
@@ -285,7 +316,9 @@ int vg_sec_scan_image(vg_sec_scanner *s, const char *tarball)
     struct archive_entry *e;
     int ar = ARCHIVE_OK;
     while (rc == 0 && (ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-        if (archive_entry_filetype(e) == AE_IFREG)
+        if (vg__sec_over_limit(s))
+            rc = -ECANCELED;
+        else if (archive_entry_filetype(e) == AE_IFREG)
             rc = outer_member(ly, e);
     }
     if (rc == 0 && ar != ARCHIVE_EOF)

@@ -157,13 +157,14 @@ int vg_sec_report_json(const vg_sec_report *r, const vg_sec_stats *st, FILE *out
     for (size_t i = 0; arr && i < r->n; i++)
         json_array_append_new(arr, item_json(&r->v[i]));
     json_t *stats = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "files",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "files",
         (json_int_t)st->files, "bytes", (json_int_t)st->bytes, "findings", (json_int_t)st->findings,
         "skipped_binary", (json_int_t)st->skipped_binary, "skipped_large",
         (json_int_t)st->skipped_large, "skipped_symlink", (json_int_t)st->skipped_symlink,
-        "skipped_other", (json_int_t)st->skipped_other, "layers", (json_int_t)st->layers,
-        "baselined", (json_int_t)st->baselined, "skipped_tests", (json_int_t)st->skipped_tests,
-        "examples", (json_int_t)st->examples, "truncated", st->truncated);
+        "skipped_other", (json_int_t)st->skipped_other, "skipped_depth",
+        (json_int_t)st->skipped_depth, "layers", (json_int_t)st->layers, "baselined",
+        (json_int_t)st->baselined, "skipped_tests", (json_int_t)st->skipped_tests, "examples",
+        (json_int_t)st->examples, "truncated", st->truncated);
     return dump(json_pack("{s:o, s:o}", "findings", arr, "stats", stats), out);
 }
 

@@ -43,6 +43,8 @@ int vg_sec_scanner_new(const vg_sec_rules *rs, const vg_sec_limits *lim, vg_sec_
         s->lim.max_depth = DEFAULT_MAX_DEPTH;
     s->cb = cb;
     s->arg = arg;
+    s->own_to = SIZE_MAX;
+    s->line_base = 1;
     clock_gettime(CLOCK_MONOTONIC, &s->t0);
     s->scanned_to = calloc(rs->n * 2, sizeof(*s->scanned_to));
     s->reported_to = s->scanned_to + rs->n;
@@ -81,21 +83,31 @@ const vg_sec_stats *vg_sec_scanner_stats(const vg_sec_scanner *s)
     return &s->st;
 }
 
+const vg_sec_limits *vg_sec_scanner_limits(const vg_sec_scanner *s)
+{
+    return &s->lim;
+}
+
 bool vg__sec_over_limit(vg_sec_scanner *s)
 {
     if (s->st.truncated)
         return true;
+    int by = VG_SEC_STOP_NONE;
     if (s->st.bytes >= s->lim.max_total_bytes)
-        s->st.truncated = true;
-    if (s->lim.cancel && atomic_load(s->lim.cancel))
-        s->st.truncated = true;
-    if (s->lim.max_ms) {
+        by = VG_SEC_STOP_BYTES;
+    else if (s->lim.cancel && atomic_load(s->lim.cancel))
+        by = VG_SEC_STOP_CANCEL;
+    else if (s->lim.max_ms) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        uint64_t ms = (uint64_t)(now.tv_sec - s->t0.tv_sec) * 1000 +
-                      (uint64_t)((now.tv_nsec - s->t0.tv_nsec) / 1000000);
-        if (ms >= s->lim.max_ms)
-            s->st.truncated = true;
+        int64_t ms =
+            (int64_t)(now.tv_sec - s->t0.tv_sec) * 1000 + (now.tv_nsec - s->t0.tv_nsec) / 1000000;
+        if (ms >= (int64_t)s->lim.max_ms)
+            by = VG_SEC_STOP_TIME;
+    }
+    if (by != VG_SEC_STOP_NONE) {
+        s->st.truncated = true;
+        s->st.stopped_by = by;
     }
     return s->st.truncated;
 }
@@ -125,7 +137,7 @@ static unsigned lane_sum(uint64_t v)
  * integer operations, no library call): a finding deep in a file of short
  * lines would otherwise cost a memchr() call per line before it, more than
  * the vectorscan pass over those lines. */
-static unsigned count_newlines(const char *p, size_t n)
+unsigned vg__sec_count_newlines(const char *p, size_t n)
 {
     const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
     uint64_t acc = 0; /* per byte lane: newlines seen, flushed before 256 */
@@ -156,11 +168,11 @@ static void line_col(vg_sec_scanner *s, size_t off, unsigned *line, unsigned *co
 {
     if (off < s->line_off) {
         s->line_off = 0;
-        s->line_no = 1;
+        s->line_no = s->line_base;
     }
     const char *p = s->data + s->line_off;
     size_t n = off - s->line_off;
-    unsigned nl = count_newlines(p, n);
+    unsigned nl = vg__sec_count_newlines(p, n);
     if (nl) {
         s->line_no += nl;
         s->line_off = (size_t)((const char *)memrchr(p, '\n', n) + 1 - s->data);
@@ -212,6 +224,8 @@ static bool example_value(const vg_sec_scanner *s, const char *sec, size_t len)
  * the options or the baseline leave it out). */
 static void emit(vg_sec_scanner *s, const vg__sec_rule *r, size_t off, size_t len, bool example)
 {
+    if (off < s->own_from || off >= s->own_to)
+        return; /* the neighbouring segment's, which sees it whole */
     const char *sec = s->data + off;
     vg_sec_finding f = {
         .rule = &r->info,
@@ -369,6 +383,10 @@ static int on_candidate(unsigned id, unsigned long long from, unsigned long long
                         void *ctx)
 {
     vg_sec_scanner *s = ctx;
+    /* The deadline holds inside a file: a file dense with candidates can
+     * take longer than any --timeout (non-zero stops hs_scan). */
+    if ((++s->ncand & 255) == 0 && vg__sec_over_limit(s))
+        return 1;
     unsigned ri = s->rs->id_rule[id];
     const vg__sec_rule *r = &s->rs->r[ri];
     rule_state(s, ri);
@@ -430,25 +448,29 @@ static bool path_excluded(const vg__sec_strv *globs, const char *path)
     return false;
 }
 
-int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len)
+/* Scans buf (a whole file, or one segment of a large one: see the
+ * ownership fields of the scanner). 1 when the file is not to be scanned
+ * (excluded path, binary), 0, or a negative errno. */
+static int scan_buf(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len,
+                    bool first)
 {
     if (vg__sec_over_limit(s))
         return -ECANCELED;
     if (path_excluded(&s->rs->exclude_paths, ctx->path))
-        return 0;
+        return 1;
     if (len > UINT32_MAX) {
         s->st.skipped_large++;
-        return 0;
+        return 1;
     }
-    if (vg__sec_is_binary(buf, len)) {
+    if (first && vg__sec_is_binary(buf, len)) {
         s->st.skipped_binary++;
-        return 0;
+        return 1;
     }
     s->ctx = ctx;
     s->data = buf;
     s->len = len;
     s->line_off = 0;
-    s->line_no = 1;
+    s->line_no = s->line_base;
     s->nspans = 0;
     s->npend = 0;
     s->path_ctx = -1;      /* computed at the first finding (value.c) */
@@ -474,7 +496,7 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
         len ? hs_scan(s->rs->db, buf, (unsigned)len, 0, s->scratch, on_candidate, s) : HS_SUCCESS;
     /* Rules checked whole come last: a generic one among them (the value
      * of any key of a Kubernetes Secret) yields to the keyword rules. */
-    for (size_t j = 0; j < s->rs->nby_path; j++) {
+    for (size_t j = 0; j < s->rs->nby_path && he == HS_SUCCESS; j++) {
         size_t i = s->rs->by_path[j];
         if (s->rs->r[i].whole_file && s->scanned_to[i] != (size_t)-1)
             precise(s, &s->rs->r[i], 0, len);
@@ -482,9 +504,33 @@ int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *
     flush_generic(s);
     s->ctx = NULL;
     s->data = NULL;
-    s->st.files++;
-    s->st.bytes += len;
+    s->st.files += first;
+    s->st.bytes += (s->own_to < len ? s->own_to : len) - (s->own_from < len ? s->own_from : len);
+    if (he == HS_SCAN_TERMINATED)
+        return -ECANCELED;
     return he == HS_SUCCESS ? 0 : -EIO;
+}
+
+int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len)
+{
+    s->own_from = 0;
+    s->own_to = SIZE_MAX;
+    s->line_base = 1;
+    int rc = scan_buf(s, ctx, buf, len, true);
+    return rc > 0 ? 0 : rc;
+}
+
+int vg__sec_scan_segment(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len,
+                         size_t own_from, size_t own_to, unsigned line_base, bool first)
+{
+    s->own_from = own_from;
+    s->own_to = own_to;
+    s->line_base = line_base;
+    int rc = scan_buf(s, ctx, buf, len, first);
+    s->own_from = 0;
+    s->own_to = SIZE_MAX;
+    s->line_base = 1;
+    return rc;
 }
 
 int vg_sec_scan_buffer(vg_sec_scanner *s, const char *path, const char *buf, size_t len)

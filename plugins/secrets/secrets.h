@@ -93,6 +93,9 @@ typedef struct vg_sec_limits {
  * by default they are not. */
 #define VG_SEC_SHOW_EXAMPLES 0x2u
 
+/* The limit that stopped a scan. */
+enum vg_sec_stop { VG_SEC_STOP_NONE = 0, VG_SEC_STOP_BYTES, VG_SEC_STOP_TIME, VG_SEC_STOP_CANCEL };
+
 /* What a scan did, for the report and the tests. */
 typedef struct vg_sec_stats {
     uint64_t files; /* files scanned */
@@ -102,11 +105,13 @@ typedef struct vg_sec_stats {
     uint64_t skipped_large;
     uint64_t skipped_symlink; /* symlinks met (never followed) */
     uint64_t skipped_other;   /* devices, fifos, unreadable files */
+    uint64_t skipped_depth;   /* directories below max_depth, not entered */
     uint64_t layers;          /* image layers opened */
     uint64_t baselined;       /* findings left out because the baseline has them */
     uint64_t skipped_tests;   /* findings in test paths left out (VG_SEC_SKIP_TESTS) */
     uint64_t examples;        /* known example values seen (reported or not) */
     bool truncated;           /* a total-bytes or time limit stopped the scan */
+    int stopped_by;           /* enum vg_sec_stop: which limit, when truncated */
 } vg_sec_stats;
 
 /* ---- rules (rules.c, rules_lua.c) ---------------------------------- */
@@ -136,6 +141,8 @@ int vg_sec_scanner_new(const vg_sec_rules *rs, const vg_sec_limits *lim, vg_sec_
                        void *arg, vg_sec_scanner **out);
 void vg_sec_scanner_free(vg_sec_scanner *s);
 const vg_sec_stats *vg_sec_scanner_stats(const vg_sec_scanner *s);
+/* The limits in force, defaults filled in. */
+const vg_sec_limits *vg_sec_scanner_limits(const vg_sec_scanner *s);
 
 /* Findings whose fingerprint is in b are counted (stats.baselined) and
  * not reported. b must outlive the scanner; NULL: none. */

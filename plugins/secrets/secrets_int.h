@@ -133,12 +133,43 @@ struct vg_sec_scanner {
     size_t line_off; /* line-count cache: offset and its line */
     unsigned line_no;
     int path_ctx; /* enum vg_sec_context of the current path, -1: not yet known */
+    /* A large file is scanned as overlapping segments (stream.c): only
+     * findings starting in [own_from, own_to) of the current buffer are
+     * its own, and its first line is line_base of the file. A whole
+     * buffer owns everything from line 1. */
+    size_t own_from, own_to;
+    unsigned line_base;
+    unsigned ncand; /* candidates seen: the deadline is checked every 256 */
     const vg_sec_baseline *baseline;
 };
 
 /* Scans content with its context; the one entry every target goes
  * through. Returns 0 or -ECANCELED (limit). */
 int vg__sec_scan_content(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len);
+
+/* Scans one segment of a large file: findings are reported only when
+ * they start in [own_from, own_to), at lines counted from line_base;
+ * `first` says whether this is the file's first segment (the binary check
+ * and the file count happen there). 0, 1 when the rest of the file is not
+ * to be read (its path is excluded, it is binary), -ECANCELED (limit) or
+ * -EIO. */
+int vg__sec_scan_segment(vg_sec_scanner *s, const vg__sec_ctx *ctx, const char *buf, size_t len,
+                         size_t own_from, size_t own_to, unsigned line_base, bool first);
+
+/* A source of a file's bytes: fills buf with at most n bytes and returns
+ * how many, 0 at the end, or a negative errno. */
+typedef long (*vg__sec_read_fn)(void *arg, char *buf, size_t n);
+
+/* Files above this size are streamed through a buffer of this size (plus
+ * the overlap) instead of being read whole (stream.c). */
+#define VG__SEC_SEGMENT ((size_t)4 << 20)
+
+/* Scans a file of `size` bytes (above VG__SEC_SEGMENT) from rd in
+ * segments, holding at most one segment in memory; `head` is what the
+ * caller already read of it (at most VG__SEC_SEGMENT bytes). Stops at
+ * max_file_bytes. 0, -ECANCELED, or a negative errno of rd. */
+int vg__sec_scan_stream(vg_sec_scanner *s, const vg__sec_ctx *ctx, vg__sec_read_fn rd, void *arg,
+                        const char *head, size_t nhead);
 
 /* True once a total-bytes or time limit was reached (sets truncated). */
 bool vg__sec_over_limit(vg_sec_scanner *s);
@@ -163,6 +194,9 @@ bool vg__sec_value_is_literal(const char *data, size_t len, size_t off, size_t n
 bool vg__sec_is_hex(const char *v, size_t n);
 bool vg__sec_path_is_code(const char *path);
 int vg__sec_path_context(const char *path);
+
+/* The number of newlines in [p, p + n) (scan.c). */
+unsigned vg__sec_count_newlines(const char *p, size_t n);
 
 /* Binary content: a NUL byte in the first 8 KiB (as git decides). */
 bool vg__sec_is_binary(const char *buf, size_t len);

@@ -81,6 +81,16 @@ int vg__sec_read_fd(vg_sec_scanner *s, int fd, const struct stat *known, size_t 
     return 0;
 }
 
+/* The source of a large file: reads from *arg, an fd. */
+static long read_fd_cb(void *arg, char *buf, size_t n)
+{
+    for (;;) {
+        ssize_t r = read(*(int *)arg, buf, n);
+        if (r >= 0 || errno != EINTR)
+            return r < 0 ? -errno : (long)r;
+    }
+}
+
 /* Scans the regular file `name` in directory dfd; path is for reports.
  * The type is checked on the open descriptor, whatever the listing said. */
 static int scan_at(vg_sec_scanner *s, int dfd, const char *name, const char *path)
@@ -98,6 +108,17 @@ static int scan_at(vg_sec_scanner *s, int dfd, const char *name, const char *pat
     int rc = fstat(fd, &st) < 0 ? -errno : 0;
     if (rc == 0 && !S_ISREG(st.st_mode))
         rc = -EINVAL;
+    if (rc == 0 && (uint64_t)st.st_size > VG__SEC_SEGMENT &&
+        (uint64_t)st.st_size <= s->lim.max_file_bytes) {
+        vg__sec_ctx ctx = {.path = path, .kind = VG_SEC_KIND_FILE};
+        rc = vg__sec_scan_stream(s, &ctx, read_fd_cb, &fd, NULL, 0);
+        close(fd);
+        if (rc == -ECANCELED)
+            return rc;
+        if (rc < 0)
+            s->st.skipped_other++;
+        return 0;
+    }
     if (rc == 0)
         rc = vg__sec_read_fd(s, fd, &st, &len);
     close(fd);
@@ -181,7 +202,7 @@ static int walk_entry(vg_sec_scanner *s, int dfd, const char *rel, const char *n
         return 0;
     }
     if (depth + 1 >= s->lim.max_depth) {
-        s->st.skipped_other++;
+        s->st.skipped_depth++;
         return 0;
     }
     int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "secrets.h"
+#include "fuzz_secrets.h"
 
 static const char rules_lua[] =
     "return { allow = { [[example]] }, rules = {\n"
@@ -36,35 +36,10 @@ static void sink(void *arg, const vg_sec_finding *f)
     *(size_t *)arg += strlen(m) + f->line + f->column;
 }
 
-static int memfd_with(const void *data, size_t len, char *path, size_t pathlen)
-{
-    int fd = memfd_create("fuzz", MFD_CLOEXEC);
-    if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-    return fd;
-}
-
-static void load_rules(void)
-{
-    char path[64], err[256];
-    setenv("VIGIL_SECRETS_CACHE", "", 1); /* no cache files from fuzzing */
-    int fd = memfd_with(rules_lua, sizeof(rules_lua) - 1, path, sizeof(path));
-    const char *files[] = {path};
-    if (fd < 0 || vg_sec_rules_load(files, 1, &rules, err, sizeof(err)) < 0) {
-        fprintf(stderr, "fuzz_secrets_scan: rules: %s\n", fd < 0 ? "memfd" : err);
-        abort();
-    }
-    close(fd);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!rules)
-        load_rules();
+        rules = fuzz_sec_rules(rules_lua, sizeof(rules_lua) - 1, "fuzz_secrets_scan");
     size_t acc = 0;
     vg_sec_limits lim = {.max_file_bytes = 1 << 20, .max_total_bytes = 8 << 20};
     vg_sec_scanner *s = NULL;
@@ -73,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vg_sec_scan_buffer(s, "deploy/secret.yaml", (const char *)data, size);
     vg_sec_scan_buffer(s, "deploy/secret.json", (const char *)data, size);
     char path[64];
-    int fd = memfd_with(data, size, path, sizeof(path));
+    int fd = fuzz_memfd(data, size, path, sizeof(path));
     if (fd >= 0) {
         vg_sec_scan_image(s, path);
         close(fd);

@@ -153,6 +153,30 @@ static int parse(int argc, char **argv, struct opts *o)
     return optind;
 }
 
+/* What was not looked at, and why, each on its own line: a reader of the
+ * summary must not take a scan cut short for a clean one. */
+static void print_unscanned(const vg_sec_scanner *s)
+{
+    const vg_sec_stats *st = vg_sec_scanner_stats(s);
+    if (st->skipped_depth)
+        fprintf(stderr,
+                "vigil-scan: not scanned: %llu directories deeper than %u levels (the depth "
+                "limit)\n",
+                (unsigned long long)st->skipped_depth, vg_sec_scanner_limits(s)->max_depth);
+    if (st->skipped_other)
+        fprintf(stderr,
+                "vigil-scan: not scanned: %llu devices, fifos, sockets or unreadable files\n",
+                (unsigned long long)st->skipped_other);
+    if (st->skipped_large)
+        fprintf(stderr, "vigil-scan: not scanned: %llu files larger than --max-file-size\n",
+                (unsigned long long)st->skipped_large);
+    if (st->truncated)
+        fprintf(stderr, "vigil-scan: the scan stopped early: %s\n",
+                st->stopped_by == VG_SEC_STOP_TIME    ? "--timeout reached"
+                : st->stopped_by == VG_SEC_STOP_BYTES ? "--max-bytes reached"
+                                                      : "cancelled");
+}
+
 static int output(const struct opts *o, vg_sec_report *rep, vg_sec_scanner *s,
                   const vg_sec_rules *rs)
 {
@@ -165,12 +189,14 @@ static int output(const struct opts *o, vg_sec_report *rep, vg_sec_scanner *s,
     fprintf(stderr,
             "vigil-scan: %zu finding(s); %llu files, %llu bytes, %llu layers; skipped %llu binary, "
             "%llu too large, %llu symlinks; %llu in the baseline, %llu in test paths left out, "
-            "%llu example values%s\n",
+            "%llu example values\n",
             vg_sec_report_count(rep), (unsigned long long)st->files, (unsigned long long)st->bytes,
             (unsigned long long)st->layers, (unsigned long long)st->skipped_binary,
             (unsigned long long)st->skipped_large, (unsigned long long)st->skipped_symlink,
             (unsigned long long)st->baselined, (unsigned long long)st->skipped_tests,
-            (unsigned long long)st->examples, st->truncated ? "; stopped at a limit" : "");
+            (unsigned long long)st->examples);
+    print_unscanned(s);
+    return rc;
     return rc;
 }
 

@@ -185,16 +185,41 @@ static void on_stop(int sig)
     errno = saved;
 }
 
+/* {"gap": {"missed": N}}: the daemon dropped N events for this client,
+ * which read too slowly. Said in its place in the stream (a JSON line, or
+ * a line between the rows) and on stderr, so that a gap is never taken for
+ * a quiet host. */
+static void print_gap(const vctl_ctx *c, const msgpack_object *gap)
+{
+    int64_t missed = 0;
+    vg_mp_get_int(gap, "missed", &missed);
+    if (c->json) {
+        printf("{\"gap\":{\"missed\":%lld}}\n", (long long)missed);
+    } else {
+        printf("-- %lld events missed here: this client read too slowly --\n", (long long)missed);
+    }
+    fflush(stdout);
+    fprintf(stderr,
+            "vigilctl: %lld events missed: this client read too slowly and the daemon does not "
+            "wait for a follower (a file output keeps every event)\n",
+            (long long)missed);
+}
+
 /* Prints one frame of the stream; returns VCTL_OK to go on. Frames other
- * than {"event": {...}} are skipped (later daemons may send more kinds),
- * except an error, which ends the stream. */
+ * than {"event": {...}} and {"gap": {...}} are skipped (later daemons may
+ * send more kinds), except an error, which ends the stream. */
 static int print_frame(const vctl_ctx *c, const msgpack_object *frame)
 {
     const msgpack_object *ev = vg_mp_get(frame, "event");
+    const msgpack_object *gap = vg_mp_get(frame, "gap");
     bool ok = true;
     if (vg_mp_get_bool(frame, "ok", &ok) == 0 && !ok) {
         vctl_print_error(frame);
         return VCTL_ERR;
+    }
+    if (gap && gap->type == MSGPACK_OBJECT_MAP) {
+        print_gap(c, gap);
+        return VCTL_OK;
     }
     if (!ev || ev->type != MSGPACK_OBJECT_MAP)
         return VCTL_OK;
