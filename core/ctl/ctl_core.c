@@ -53,12 +53,23 @@ static void pack_event_counts(const vg_ctl_env *env, msgpack_packer *pk)
     }
 }
 
+static void count_stream(vg_ctl_conn *conn, void *arg)
+{
+    (void)conn;
+    (*(unsigned *)arg)++;
+}
+
+/* "followers": connections that asked to follow events (vigilctl events
+ * --follow) and are streaming now; "clients" counts them too. */
 static void pack_ctl(const vg_ctl_env *env, msgpack_packer *pk)
 {
     vg_ctl_stats cs;
     vg_ctl_stats_get(env->ctl, &cs);
-    msgpack_pack_map(pk, 4);
+    unsigned followers = 0;
+    vg_ctl_foreach_stream(env->ctl, count_stream, &followers);
+    msgpack_pack_map(pk, 5);
     vg_mp_pack_kv_uint(pk, "clients", cs.clients);
+    vg_mp_pack_kv_uint(pk, "followers", followers);
     vg_mp_pack_kv_uint(pk, "requests", cs.requests);
     vg_mp_pack_kv_uint(pk, "bad_requests", cs.bad_requests);
     vg_mp_pack_kv_uint(pk, "stream_drops", cs.stream_drops);

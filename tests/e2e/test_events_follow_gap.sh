@@ -33,7 +33,7 @@ until_ok 120 stored $N
 mkfifo "$T/pipe"
 vctl events --follow --json --type 'flood.*' >"$T/pipe" 2>"$T/follow.err" &
 sh -c 'while [ ! -e "$1/go" ]; do sleep 0.05; done; exec cat' sh "$T" <"$T/pipe" >"$T/follow.json" &
-following() { status | jq -e '.ctl.clients >= 2'; }
+following() { status | jq -e '.ctl.followers >= 1'; }
 until_ok 60 following
 
 # The burst, while the reader reads nothing: the daemon goes on, answering
@@ -73,7 +73,7 @@ rm -f "$T/go"
 mkfifo "$T/pipe2"
 vctl events --follow --type 'flood.*' >"$T/pipe2" 2>"$T/table.err" &
 sh -c 'while [ ! -e "$1/go" ]; do sleep 0.05; done; exec cat' sh "$T" <"$T/pipe2" >"$T/table.txt" &
-following2() { status | jq -e '.ctl.clients >= 3'; }
+following2() { status | jq -e '.ctl.followers >= 2'; }
 until_ok 60 following2
 vctl reload >/dev/null
 until_ok 120 stored $((3 * N))

@@ -43,7 +43,7 @@ start_daemon
 
 vctl events --follow --json >"$T/follow.out" &
 FOLLOW=$!
-wait_for sh -c "'$VIGILCTL' --socket '$SOCK' status --json | jq -e '.ctl.clients >= 2'"
+wait_for sh -c "'$VIGILCTL' --socket '$SOCK' status --json | jq -e '.ctl.followers >= 1'"
 
 # Types not in the list are stored as before.
 wait_for has_event test.started '.greeting == "one"'

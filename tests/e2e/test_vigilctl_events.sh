@@ -65,7 +65,7 @@ COLUMNS=100 vctl events --limit 50 | awk 'length($0) > 100 { bad = 1 } END { exi
 # --follow says so when the daemon goes away, and ends with status 1.
 vctl events --follow --type 'test.*' >"$T/follow.out" 2>"$T/follow.err" &
 FOLLOW=$!
-wait_for sh -c "'$VIGILCTL' --socket '$SOCK' status --json | jq -e '.ctl.clients >= 2'"
+wait_for sh -c "'$VIGILCTL' --socket '$SOCK' status --json | jq -e '.ctl.followers >= 1'"
 stop_daemon
 rc=0; wait "$FOLLOW" || rc=$?
 [ $rc = 1 ] || fail "--follow ended with $rc when the daemon stopped"
