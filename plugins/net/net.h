@@ -68,7 +68,8 @@ typedef struct net_config {
     int64_t capture_max_seconds, capture_max_mb;
     net_network networks[NET_NETWORKS_MAX];
     size_t nnetworks;
-    char threats[2048]; /* switches and thresholds per group (threats.c) */
+    char threats[2048];        /* switches and thresholds per group (threats.c) */
+    char policy_threats[8192]; /* the same from vigil.threat{} in policies (threat_decl.c) */
 } net_config;
 
 struct net_peers;
@@ -94,6 +95,10 @@ typedef struct net_plugin {
 
 /* Checks plugins.net.threats and keeps it in c; -1 with msg when it is wrong. */
 int net_threats_config(net_config *c, const char *spec, char *msg, size_t msglen);
+/* Reads the policies' vigil.threat{} declarations into c (threat_decl.c). */
+void net_threats_policy(net_plugin *p, net_config *c);
+/* The declaration kinds of the plugin's descriptor (threat_decl.c). */
+extern const vg_policy_decl_desc net_policy_decls[];
 /* Gives engine e the set of group (its capture thread). */
 void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group);
 /* Publishes a threat seen in the namespace of workload/group; direction is

@@ -744,6 +744,7 @@ static int start(void *priv)
     t->data = p;
     uv_unref((uv_handle_t *)t);
     p->stats_timer = t;
+    net_threats_policy(p, &p->cfg);
     begin(p);
     net_protect_start(p);
     return 0;
@@ -760,6 +761,7 @@ static int reload(void *priv)
     int rc = read_config(p, &c);
     if (rc < 0)
         return rc;
+    net_threats_policy(p, &c);
     if (memcmp(&c, &p->cfg, sizeof(c)) == 0)
         return 0;
     end_captures(p);
@@ -797,6 +799,7 @@ static const vg_plugin_desc desc = {
     .stop = stop,
     .reload = reload,
     .settings = settings,
+    .policy_decls = net_policy_decls,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)

@@ -32,7 +32,9 @@ void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group)
 {
     vg_net_threat_conf c;
     char msg[128];
-    if (net_threat_conf_for(p->cfg.threats, group, &c, msg, sizeof(msg)) == 0)
+    /* The config's sections first, then the policies' declarations. */
+    if (net_threat_conf_for(p->cfg.threats, group, &c, msg, sizeof(msg)) == 0 &&
+        net_threat_conf_apply(p->cfg.policy_threats, group, &c, msg, sizeof(msg)) == 0)
         vg_net_threat_set(e, VG_NET_SOURCE_DEFAULT, &c);
 }
 
