@@ -82,6 +82,7 @@ typedef struct net_plugin {
     const vg_host_api *api;
     vg_host *h;
     int t_connect, t_accept, t_conn, t_stats, t_threat;
+    int t_violation; /* resets.c */
     net_config cfg;
     struct net_peers *peers;
     struct net_ns *nss; /* loop thread: the captured namespaces */
@@ -102,9 +103,43 @@ extern const vg_policy_decl_desc net_policy_decls[];
 /* Gives engine e the set of group (its capture thread). */
 void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group);
 /* Publishes a threat seen in the namespace of workload/group; direction is
- * "egress" (the workload is the client), "ingress" or "". Any thread. */
+ * "egress" (the workload is the client), "ingress" or ""; action "reset"
+ * when protect mode ended the connection, else "report". Any thread. */
 void net_threats_publish(net_plugin *p, const char *workload, const char *group,
-                         const char *direction, const vg_net_threat *t);
+                         const char *direction, const char *action, const vg_net_threat *t);
+
+/* ---- reset.c: ending TCP connections in a workload's namespace ---- */
+
+/* Which connections: the local socket's and the peer's ends; a port of 0,
+ * an address not given or an accept_remote of NULL match any; family 0
+ * tries IPv4 and IPv6. */
+typedef struct net_reset_conn {
+    int family;
+    int has_local, has_remote;
+    uint8_t local[16], remote[16];
+    uint16_t local_port, remote_port;
+    int (*accept_remote)(void *arg, int family, const uint8_t *addr);
+    void *arg;
+} net_reset_conn;
+/* Destroys the matching TCP sockets (never listeners) of the namespace
+ * nsfd (-1: the daemon's own) or of process pid (SOCK_DESTROY: the socket
+ * is aborted and the peer gets a RST). How many, or a negative errno. Any
+ * thread; blocks for a few system calls. */
+int net_reset_tcp(int nsfd, const net_reset_conn *c);
+int net_reset_pid(int pid, const net_reset_conn *c);
+
+/* ---- resets.c: when protect mode resets a connection ---- */
+
+/* A threat seen in the namespace of workload process pid (0: none), in
+ * direction dir ("egress": the workload is the client): resets the
+ * threat's connection when it is one (TCP, a threat of that connection,
+ * not a rate) and the workload is in protect mode. Returns the event's
+ * action, "reset" or "report". Capture threads. */
+const char *net_threat_react(net_plugin *p, int pid, const char *dir, const vg_net_threat *t);
+/* From start(): resets the connections the policy denies for their
+ * application on a port the kernel lets through (net.violation, action
+ * deny, not from the kernel) in protected workloads. */
+void net_resets_start(net_plugin *p);
 
 /* ---- protect.c: protect mode and quarantine in the kernel ---- */
 

@@ -747,6 +747,7 @@ static int start(void *priv)
     net_threats_policy(p, &p->cfg);
     begin(p);
     net_protect_start(p);
+    net_resets_start(p);
     return 0;
 }
 

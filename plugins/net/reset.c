@@ -1,0 +1,195 @@
+/*
+ * Connection resets in protect mode (docs/net.md, docs/net-threats.md):
+ * a TCP connection of a protected workload that carried a threat, or that
+ * the policy denied for its application on a port the kernel allows, is
+ * ended with SOCK_DESTROY (inet_diag, CONFIG_INET_DIAG_DESTROY): the kernel
+ * aborts the workload's socket (its reads and writes fail with
+ * ECONNABORTED) and sends the peer a RST, so both ends see the connection
+ * end, whatever the traffic does next. Not injected RSTs: those need the
+ * live sequence numbers and race the next segment; the kernel has both.
+ *
+ * The sock_diag socket is made in the workload's namespace by a short
+ * thread that enters it (setns) and ends there, so no daemon thread ever
+ * changes namespace for this. The namespace's TCP sockets are listed
+ * (SOCK_DIAG_BY_FAMILY dump) and each that matches the connection is
+ * destroyed by its exact id (address, ports, interface, cookie).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+
+#define TCP_LISTEN_STATE 10 /* TCP_LISTEN in the kernel's numbering */
+#define RESET_MAX 64        /* connections destroyed per call */
+
+struct mk {
+    int nsfd, fd, err;
+};
+
+static void *mk_socket(void *arg)
+{
+    struct mk *m = arg;
+    if (m->nsfd >= 0 && setns(m->nsfd, CLONE_NEWNET) < 0) {
+        m->err = errno;
+        return NULL;
+    }
+    m->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    m->err = m->fd < 0 ? errno : 0;
+    return NULL;
+}
+
+/* A sock_diag socket of the namespace nsfd (-1: the daemon's own). */
+static int diag_socket(int nsfd)
+{
+    struct mk m = {.nsfd = nsfd, .fd = -1};
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, mk_socket, &m);
+    if (rc != 0)
+        return -rc;
+    pthread_join(t, NULL);
+    if (m.fd < 0)
+        return -(m.err ? m.err : EIO);
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(m.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return m.fd;
+}
+
+static int send_req(int fd, uint16_t type, uint16_t flags, const struct inet_diag_req_v2 *r)
+{
+    struct {
+        struct nlmsghdr nh;
+        struct inet_diag_req_v2 r;
+    } req = {.nh = {.nlmsg_len = sizeof(req),
+                    .nlmsg_type = type,
+                    .nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags)},
+             .r = *r};
+    struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
+    if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
+        return -errno;
+    return 0;
+}
+
+static int addr_len(int family)
+{
+    return family == AF_INET ? 4 : 16;
+}
+
+static int matches(const net_reset_conn *c, int family, const struct inet_diag_sockid *id)
+{
+    int n = addr_len(family);
+    if ((c->remote_port && ntohs(id->idiag_dport) != c->remote_port) ||
+        (c->local_port && ntohs(id->idiag_sport) != c->local_port) ||
+        (c->has_remote && memcmp(id->idiag_dst, c->remote, n) != 0) ||
+        (c->has_local && memcmp(id->idiag_src, c->local, n) != 0))
+        return 0;
+    return !c->accept_remote || c->accept_remote(c->arg, family, (const uint8_t *)id->idiag_dst);
+}
+
+/* The ids of the namespace's TCP sockets that match c (listeners never). */
+static int list(int fd, const net_reset_conn *c, int family, struct inet_diag_sockid *ids, int max)
+{
+    struct inet_diag_req_v2 r = {.sdiag_family = (uint8_t)family,
+                                 .sdiag_protocol = IPPROTO_TCP,
+                                 .idiag_states = ~(1u << TCP_LISTEN_STATE)};
+    int rc = send_req(fd, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &r);
+    if (rc < 0)
+        return rc;
+    static __thread char buf[32768] __attribute__((aligned(8)));
+    int n = 0;
+    for (;;) {
+        ssize_t got = recv(fd, buf, sizeof(buf), 0);
+        if (got < 0)
+            return -errno;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)got);
+             h = NLMSG_NEXT(h, got)) {
+            if (h->nlmsg_type == NLMSG_DONE)
+                return n;
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(h);
+                return e->error < 0 ? e->error : -EIO;
+            }
+            if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+                continue;
+            const struct inet_diag_msg *m = NLMSG_DATA(h);
+            if (n < max && matches(c, family, &m->id))
+                ids[n++] = m->id;
+        }
+    }
+}
+
+static int destroy(int fd, int family, const struct inet_diag_sockid *id)
+{
+    struct inet_diag_req_v2 r = {.sdiag_family = (uint8_t)family,
+                                 .sdiag_protocol = IPPROTO_TCP,
+                                 .idiag_states = ~0u,
+                                 .id = *id};
+    int rc = send_req(fd, SOCK_DESTROY, NLM_F_ACK, &r);
+    if (rc < 0)
+        return rc;
+    char buf[512] __attribute__((aligned(8)));
+    ssize_t got = recv(fd, buf, sizeof(buf), 0);
+    if (got < 0)
+        return -errno;
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    if (!NLMSG_OK(h, (size_t)got) || h->nlmsg_type != NLMSG_ERROR)
+        return -EIO;
+    const struct nlmsgerr *e = NLMSG_DATA(h);
+    return e->error; /* 0: destroyed (the ack) */
+}
+
+/* Destroys the sockets of one family that match c: how many, or -errno. */
+static int reset_family(int fd, const net_reset_conn *c, int family, int *err)
+{
+    struct inet_diag_sockid ids[RESET_MAX];
+    int n = list(fd, c, family, ids, RESET_MAX), done = 0;
+    if (n < 0)
+        *err = n;
+    for (int i = 0; i < n; i++) {
+        int r = destroy(fd, family, &ids[i]);
+        if (r == 0)
+            done++;
+        else if (r != -ENOENT) /* gone meanwhile */
+            *err = r;
+    }
+    return done;
+}
+
+int net_reset_tcp(int nsfd, const net_reset_conn *c)
+{
+    if (c->family != 0 && c->family != AF_INET && c->family != AF_INET6)
+        return -EAFNOSUPPORT;
+    int fd = diag_socket(nsfd);
+    if (fd < 0)
+        return fd;
+    int err = 0, done = 0;
+    if (c->family != AF_INET6)
+        done += reset_family(fd, c, AF_INET, &err);
+    if (c->family != AF_INET)
+        done += reset_family(fd, c, AF_INET6, &err);
+    close(fd);
+    return done > 0 ? done : err;
+}
+
+int net_reset_pid(int pid, const net_reset_conn *c)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+    int nsfd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (pid > 0 && nsfd < 0)
+        return -errno;
+    int rc = net_reset_tcp(nsfd, c);
+    if (nsfd >= 0)
+        close(nsfd);
+    return rc;
+}
