@@ -70,6 +70,8 @@ typedef struct net_config {
     size_t nnetworks;
     char threats[2048];        /* switches and thresholds per group (threats.c) */
     char policy_threats[8192]; /* the same from vigil.threat{} in policies (threat_decl.c) */
+    char k8s_api[512], k8s_token_file[256], k8s_ca_file[256]; /* k8s_extip.c */
+    int64_t k8s_poll_ms;
 } net_config;
 
 struct net_peers;
@@ -82,7 +84,8 @@ typedef struct net_plugin {
     const vg_host_api *api;
     vg_host *h;
     int t_connect, t_accept, t_conn, t_stats, t_threat;
-    int t_violation; /* resets.c */
+    int t_violation;     /* resets.c */
+    struct net_k8s *k8s; /* k8s_extip.c: NULL without k8s_api */
     net_config cfg;
     struct net_peers *peers;
     struct net_ns *nss; /* loop thread: the captured namespaces */
@@ -107,6 +110,16 @@ void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group);
  * when protect mode ended the connection, else "report". Any thread. */
 void net_threats_publish(net_plugin *p, const char *workload, const char *group,
                          const char *direction, const char *action, const vg_net_threat *t);
+
+/* ---- k8s_extip.c: Kubernetes Service external IPs (k8s-extip-mitm) ---- */
+
+/* Reads and checks plugins.net.k8s_* into c; -EINVAL (logged) when wrong. */
+int net_k8s_config(net_plugin *p, net_config *c);
+/* Loop thread: starts / stops fetching with p->cfg's settings. */
+void net_k8s_start(net_plugin *p);
+void net_k8s_stop(net_plugin *p);
+/* Gives engine e the current list (its capture thread). */
+void net_k8s_apply(net_plugin *p, vg_net_engine *e);
 
 /* ---- reset.c: ending TCP connections in a workload's namespace ---- */
 

@@ -36,6 +36,7 @@ void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group)
     if (net_threat_conf_for(p->cfg.threats, group, &c, msg, sizeof(msg)) == 0 &&
         net_threat_conf_apply(p->cfg.policy_threats, group, &c, msg, sizeof(msg)) == 0)
         vg_net_threat_set(e, VG_NET_SOURCE_DEFAULT, &c);
+    net_k8s_apply(p, e);
 }
 
 static int event_severity(int sev)
