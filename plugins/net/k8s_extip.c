@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ struct net_k8s {
     int64_t poll_ms;
     pthread_t thread;
     int stop_fd;
+    atomic_bool stopping; /* ends a request in flight */
     uv_async_t *async;
     pthread_mutex_t mu;
     uint8_t (*addrs)[16]; /* under mu */
@@ -73,6 +75,13 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
     b->len += n;
     d[b->len] = 0;
     return n;
+}
+
+/* curl's progress callback: a stop does not wait for the request's timeout. */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return atomic_load(&((struct net_k8s *)arg)->stopping) ? 1 : 0;
 }
 
 static int read_token(const char *path, char *out, size_t cap)
@@ -146,6 +155,9 @@ static char *get(struct net_k8s *k, const vg__curl_api *c, CURL *h, char *err, s
     c->easy_setopt(h, CURLOPT_WRITEDATA, &b);
     c->easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    c->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    c->easy_setopt(h, CURLOPT_XFERINFODATA, k);
     c->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (k->ca_file[0])
         c->easy_setopt(h, CURLOPT_CAINFO, k->ca_file);
@@ -369,6 +381,7 @@ void net_k8s_stop(net_plugin *p)
     if (!k)
         return;
     uint64_t one = 1;
+    atomic_store(&k->stopping, true);
     if (write(k->stop_fd, &one, sizeof(one)) < 0)
         p->api->log(p->h, VG_LOG_WARN, "k8s: cannot wake the fetch thread: %s", strerror(errno));
     pthread_join(k->thread, NULL);

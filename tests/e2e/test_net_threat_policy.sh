@@ -5,8 +5,8 @@
 # namespace, send the same SYN flood. The policy gives cli's group a
 # syn-flood rate of 20 and switches every threat off for quiet's group:
 # cli-1 gets net.threat syn-flood, quiet-1 nothing. A misspelt threat id is
-# refused by `vigild --check` and by a reload with the file and line of the
-# call, and the running declarations stay. A reload with new declarations
+# refused by `vigild --check`, `vigil-policy check` and a reload with the
+# file and line of the call, and the running declarations stay. A reload with new declarations
 # applies them: cli's syn-flood off, quiet's on at rate 20.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_container.sh"
@@ -30,7 +30,19 @@ out=$("$VIGILD" --check --config "$CONFIG" --plugin-dir "$PLUGINS" --policy-dir 
     && fail "a misspelt threat id accepted by --check: $out"
 echo "$out" | has "30-threats.lua:6: vigil.threat: unknown threat 'syn-flod'" \
     || fail "--check does not say where the bad declaration is: $out"
+out=$("$VIGIL_BUILD/vigil-policy" --plugin-dir "$PLUGINS" check "$POLICIES" 2>&1) \
+    && fail "vigil-policy check accepted a misspelt threat id: $out"
+echo "$out" | has "30-threats.lua:6: vigil.threat: unknown threat 'syn-flod'" \
+    || fail "vigil-policy check does not say where the bad declaration is: $out"
 cp "$T/good.lua" "$POLICIES/30-threats.lua"
+"$VIGIL_BUILD/vigil-policy" --plugin-dir "$PLUGINS" check "$POLICIES" >"$T/check" 2>&1 \
+    || fail "vigil-policy check refused good declarations: $(cat "$T/check")"
+# vigil-policy test: each case's engine loads the declarations too.
+mkdir -p "$T/ptest"
+cp "$T/good.lua" "$T/ptest/30-threats.lua"
+echo 'test.case("loads", function() test.expect(true, "ran") end)' >"$T/ptest/threats_test.lua"
+"$VIGIL_BUILD/vigil-policy" --plugin-dir "$PLUGINS" test "$T/ptest" >"$T/ptest.out" 2>&1 \
+    && has "1 passed, 0 failed" "$T/ptest.out" || fail "vigil-policy test: $(cat "$T/ptest.out")"
 "$VIGILD" --check --config "$CONFIG" --plugin-dir "$PLUGINS" --policy-dir "$POLICIES" >"$T/check" 2>&1 \
     || fail "--check refused good declarations: $(cat "$T/check")"
 
