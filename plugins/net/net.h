@@ -125,7 +125,7 @@ void net_k8s_apply(net_plugin *p, vg_net_engine *e);
 
 /* Which connections: the local socket's and the peer's ends; a port of 0,
  * an address not given or an accept_remote of NULL match any; family 0
- * tries IPv4 and IPv6. */
+ * tries IPv4 and IPv6; IPv4 addresses match IPv6 sockets' v4-mapped ones. */
 typedef struct net_reset_conn {
     int family;
     int has_local, has_remote;

@@ -85,15 +85,28 @@ static int addr_len(int family)
     return family == AF_INET ? 4 : 16;
 }
 
+static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+/* The socket's address as c gives it: an IPv4 address of c against an
+ * IPv6 socket's v4-mapped one (a dual-stack listener's connections). */
+static int same_addr(const net_reset_conn *c, int family, const void *sock, const uint8_t *want)
+{
+    if (c->family == AF_INET && family == AF_INET6)
+        return !memcmp(sock, v4mapped, 12) && !memcmp((const uint8_t *)sock + 12, want, 4);
+    return !memcmp(sock, want, addr_len(family));
+}
+
 static int matches(const net_reset_conn *c, int family, const struct inet_diag_sockid *id)
 {
-    int n = addr_len(family);
     if ((c->remote_port && ntohs(id->idiag_dport) != c->remote_port) ||
         (c->local_port && ntohs(id->idiag_sport) != c->local_port) ||
-        (c->has_remote && memcmp(id->idiag_dst, c->remote, n) != 0) ||
-        (c->has_local && memcmp(id->idiag_src, c->local, n) != 0))
+        (c->has_remote && !same_addr(c, family, id->idiag_dst, c->remote)) ||
+        (c->has_local && !same_addr(c, family, id->idiag_src, c->local)))
         return 0;
-    return !c->accept_remote || c->accept_remote(c->arg, family, (const uint8_t *)id->idiag_dst);
+    const uint8_t *dst = (const uint8_t *)id->idiag_dst;
+    if (family == AF_INET6 && !memcmp(dst, v4mapped, 12)) /* the peer's own terms */
+        family = AF_INET, dst += 12;
+    return !c->accept_remote || c->accept_remote(c->arg, family, dst);
 }
 
 /* The ids of the namespace's TCP sockets that match c (listeners never). */
@@ -172,11 +185,12 @@ int net_reset_tcp(int nsfd, const net_reset_conn *c)
     int fd = diag_socket(nsfd);
     if (fd < 0)
         return fd;
+    /* IPv6 sockets for IPv4 too: a dual-stack listener's connections are
+     * IPv6 sockets with v4-mapped addresses. */
     int err = 0, done = 0;
     if (c->family != AF_INET6)
         done += reset_family(fd, c, AF_INET, &err);
-    if (c->family != AF_INET)
-        done += reset_family(fd, c, AF_INET6, &err);
+    done += reset_family(fd, c, AF_INET6, &err);
     close(fd);
     return done > 0 ? done : err;
 }

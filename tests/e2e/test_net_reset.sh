@@ -12,7 +12,12 @@
 #    open for 60 s, and the server sees a reset;
 #  - protect: SSH spoken on the port learned for HTTP (the kernel allows the
 #    port, the policy denies the application) is reset too, with a
-#    net.violation of action "reset", and the server sees a reset.
+#    net.violation of action "reset", and the server sees a reset;
+#  - ingress: container web-1 serves HTTP on 8080 (it holds a request that
+#    carries an injection for 20 s); a Python client in namespace "ext"
+#    learns it, then in protect mode its injection is reset by web-1's side
+#    (net.threat direction ingress, action reset) and the client gets
+#    ECONNRESET at once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_container.sh"
 . "$(dirname "$0")/lib_net.sh"
@@ -20,6 +25,14 @@
 nt_config
 nt_rootfs
 nt_pair srv 1 cli 2
+nt_pair ext 3 web 4
+cat >"$CT_ROOTFS/bin/http-hold" <<'SH'
+#!/bin/sh
+read -r line
+case "$line" in *OR*) sleep 20 ;; esac
+printf 'HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n'
+SH
+chmod +x "$CT_ROOTFS/bin/http-hold"
 cat >"$T/server.py" <<'PY'
 import socket, sys, threading
 log = open(sys.argv[2], "a", buffering=1)
@@ -113,5 +126,31 @@ has_event net.violation ".workload == \"$CLI\" and .action == \"deny\" and .app 
 wait_long ended
 wait_long eval "[ \$(conns) -ge 4 ]"
 tail -1 "$T/server.log" | has "reset" || fail "the server did not see the SSH connection reset: $(cat "$T/server.log")"
+# ---- ingress: the protected workload is the server -----------------------------
+CT_NETNS=$(nt_ns web) ct_start web-1 /bin/nc -ll -p 8080 -e /bin/http-hold
+WEB=$(ct_id web-1) GW="$CT_PREFIX-web" W_IP="$NT_NET.4"
+wait_for eval "vctl net stats --json | jq -e --arg id '$WEB' '.captures[] | select(.workload == \$id and .interfaces == 1)'"
+ask() { # ask PATH: one request from namespace ext; prints answered, reset or eof
+    ip netns exec "$(nt_ns ext)" python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 8080), timeout=30)
+s.sendall(("GET %s HTTP/1.0\r\nHost: w\r\n\r\n" % sys.argv[2]).encode())
+try:
+    data = s.recv(100)
+    print("answered" if data else "eof")
+except ConnectionResetError:
+    print("reset")
+' "$W_IP" "$1"
+}
+[ "$(ask /)" = answered ] || fail "web-1 does not answer while learning"
+wait_long learned ".group == \"$GW\" and .direction == \"ingress\" and .port == \"8080\""
+vctl group mode "$GW" protect >/dev/null
+[ "$(ask /)" = answered ] || fail "protect mode stopped the learned client"
+start=$(date +%s)
+out=$(ask "/item?id=1%27%20OR%20%271%27%3D%271")
+[ "$out" = reset ] || fail "the injection into protected web-1 was not reset: $out"
+[ $(($(date +%s) - start)) -lt 15 ] || fail "the reset came only after the server's answer"
+wait_long has_event net.threat ".workload == \"$WEB\" and .threat == \"sql-injection\"
+    and .action == \"reset\" and .direction == \"ingress\""
 stop_daemon
 pass
