@@ -39,7 +39,11 @@ PIDS+=($!)
 ip netns exec "$NS" openssl s_server -quiet -accept 8443 -cert "$T/cert.pem" -key "$T/key.pem" -www \
     >/dev/null 2>&1 &
 PIDS+=($!)
-sleep 1
+# Both servers listening before the first request (on a loaded host Python
+# takes seconds to start; a fixed sleep let curl meet a closed port).
+listening() { in_ns ss -ltn | grep ":$1 " >/dev/null; }
+for _ in $(seq 1 300); do listening 8080 && listening 8443 && break; sleep 0.05; done
+listening 8080 && listening 8443 || { echo "FAIL: the servers did not start"; exit 1; }
 
 c() { in_ns curl -s -o /dev/null --max-time 5 "$@" || true; }
 c "http://127.0.0.1:8080/"
