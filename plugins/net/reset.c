@@ -178,6 +178,29 @@ static int reset_family(int fd, const net_reset_conn *c, int family, int *err)
     return done;
 }
 
+/* A connection whose four ends are known is destroyed by its id, without
+ * a dump: the kernel's TCP hash table is shared by every namespace, and a
+ * dump walks all of it (some 20 ms on a large host). An IPv4 connection
+ * may be an IPv6 socket's (v4-mapped), so both are tried. 1, or -errno. */
+static int reset_exact(int fd, const net_reset_conn *c)
+{
+    struct inet_diag_sockid id = {.idiag_sport = htons(c->local_port),
+                                  .idiag_dport = htons(c->remote_port),
+                                  .idiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}};
+    int n = addr_len(c->family);
+    memcpy(id.idiag_src, c->local, n);
+    memcpy(id.idiag_dst, c->remote, n);
+    int rc = destroy(fd, c->family, &id);
+    if (rc == -ENOENT && c->family == AF_INET) {
+        memcpy(id.idiag_src, v4mapped, 12);
+        memcpy((uint8_t *)id.idiag_src + 12, c->local, 4);
+        memcpy(id.idiag_dst, v4mapped, 12);
+        memcpy((uint8_t *)id.idiag_dst + 12, c->remote, 4);
+        rc = destroy(fd, AF_INET6, &id);
+    }
+    return rc == 0 ? 1 : rc;
+}
+
 int net_reset_tcp(int nsfd, const net_reset_conn *c)
 {
     if (c->family != 0 && c->family != AF_INET && c->family != AF_INET6)
@@ -185,6 +208,12 @@ int net_reset_tcp(int nsfd, const net_reset_conn *c)
     int fd = diag_socket(nsfd);
     if (fd < 0)
         return fd;
+    if (c->family && c->has_local && c->has_remote && c->local_port && c->remote_port &&
+        !c->accept_remote) {
+        int rc = reset_exact(fd, c);
+        close(fd);
+        return rc == -ENOENT ? 0 : rc;
+    }
     /* IPv6 sockets for IPv4 too: a dual-stack listener's connections are
      * IPv6 sockets with v4-mapped addresses. */
     int err = 0, done = 0;
