@@ -110,10 +110,16 @@ int vg_daemon_check(const vg_opts *opts, vg_diag *diag)
     char **hooks = NULL;
     if (vg_config_webhook_names(cfg, &hooks) < 0)
         rc = -ENOMEM;
+    vg_plugin_decls decls;
+    if (vg_plugin_decls_dir(cfg->plugin_dir, &decls) < 0)
+        rc = -ENOMEM;
     vg_policy_load load = {.webhooks = (const char *const *)hooks,
-                           .allow_empty = strcmp(cfg->empty_policies, "allow") == 0};
+                           .allow_empty = strcmp(cfg->empty_policies, "allow") == 0,
+                           .decls = decls.v,
+                           .ndecls = decls.n};
     if (vg_policy_check_with(cfg->policy_dirs, &load, diag) < 0)
         rc = -EINVAL;
+    vg_plugin_decls_free(&decls);
     vg_config_names_free(hooks);
     if (vg_groups_check_config(cfg, diag) < 0)
         rc = -EINVAL;
@@ -655,7 +661,8 @@ static int start(vg_daemon *d)
                                     .groups = d->groups,
                                     .policy = d->policy,
                                     .ctl = d->ctl};
-    if ((rc = vg_plugins_load(&d->plugin_env, d->cfg->plugin_dir, &d->plugins)) < 0)
+    if ((rc = vg_plugins_load(&d->plugin_env, d->cfg->plugin_dir, &d->plugins)) < 0 ||
+        (rc = vg_plugin_decls_running(d->plugins, &d->decls)) < 0)
         return rc;
     /* After the plugins' init, which declared their event types and
      * actions, so that the load can tell a typo from a plugin's name. */
@@ -676,7 +683,8 @@ static void teardown(vg_daemon *d)
     if (d->plugins || d->ctl || d->bus || d->discovery)
         begin_shutdown(d, 0);
     uv_run(&d->loop, UV_RUN_DEFAULT);
-    vg_policy_free(d->policy);        /* the bus is gone: no more events for it */
+    vg_policy_free(d->policy); /* the bus is gone: no more events for it */
+    vg_plugin_decls_free(&d->decls);
     vg_discovery_close(d->discovery); /* only left after a failed start */
     vg_groups_free(d->groups);
     vg_workloads_free(d->workloads);

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "metrics.h"
 #include "output.h"
+#include "plugin_decls.h"
 #include "plugins.h"
 
 typedef struct vg_daemon {
@@ -40,6 +41,7 @@ typedef struct vg_daemon {
     vg_metrics *metrics;   /* the "metrics" setting: Prometheus and health endpoint */
     vg_plugins *plugins;
     vg_plugin_env plugin_env;
+    vg_plugin_decls decls;   /* what policies may declare for the plugins */
     vg_ctl_env ctl_env;      /* what the control commands see (open_ctl) */
     vg_workloads *workloads; /* the registry; lookups from any thread */
     vg_groups *groups;

@@ -79,7 +79,9 @@ int vg__policy_load(vg_daemon *d, const vg_config *cfg, vg_diag *diag)
     }
     vg_policy_load load = {.webhooks = (const char *const *)hooks,
                            .allow_empty = strcmp(cfg->empty_policies, "allow") == 0,
-                           .complete = true};
+                           .complete = true,
+                           .decls = d->decls.v,
+                           .ndecls = d->decls.n};
     vg_policy_set_load(d->policy, &load);
     rc = vg_policy_reload(d->policy, cfg->policy_dirs, diag);
     load.webhooks = NULL; /* freed below */

@@ -18,7 +18,7 @@
  * loop never waits for it), one attempt per event: a receiver that is down
  * shows as counted failures, and the queue in front of it drops when full.
  * libcurl is loaded (not linked) when such an output is configured, as for
- * webhooks (core/respond/webhook_curl.h).
+ * webhooks (lib/curl_load.h).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -33,7 +33,7 @@
 #include "log.h"
 #include "mp.h"
 #include "output_int.h"
-#include "webhook_curl.h"
+#include "curl_load.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
 #define TAGS_MAX 16

@@ -12,6 +12,7 @@
 #include "evcat.h"
 #include "groups.h"
 #include "log.h"
+#include "plugin_decls.h"
 #include "plugins.h"
 #include "policy.h"
 #include "workloads.h"
@@ -348,6 +349,20 @@ static int h_decide(vg_host *h, const vg_subject *s)
     return h_decide_fields(h, s->group, s->plane, fields);
 }
 
+/* ---- ABI 1.5: declarations in policies -------------------------------- */
+
+/* Only the kinds the plugin declared: a plugin reads its own. */
+static int h_policy_decls(vg_host *h, const char *name,
+                          void (*cb)(void *arg, const void *decl, size_t len), void *arg)
+{
+    const vg_policy_decl_desc *k = vg_plugin_decls_of(h->desc);
+    while (k && k->name && (!name || strcmp(k->name, name) != 0))
+        k++;
+    if (!k || !k->name || !cb)
+        return -ENOENT;
+    return vg_policy_decls_each(h->env->policy, name, cb, arg);
+}
+
 const vg_host_api vg__host_api = {
     .abi_major = VG_ABI_MAJOR,
     .abi_minor = VG_ABI_MINOR,
@@ -372,4 +387,5 @@ const vg_host_api vg__host_api = {
     .reply = h_reply,
     .reply_error = h_reply_error,
     .decide = h_decide,
+    .policy_decls = h_policy_decls,
 };

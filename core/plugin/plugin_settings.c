@@ -4,9 +4,8 @@
  * by `vigild --check`, at start and at every reload. See plugin_settings.h.
  */
 #include "plugin_settings.h"
+#include "plugin_catalog.h"
 
-#include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -17,69 +16,7 @@
 #include <string.h>
 
 #include "nearest.h"
-#include "trust.h"
 #include <vigil/plugin.h>
-
-#define MAX_PLUGINS 64
-
-/* What the plugin directory offers: names and declared settings, valid
- * while the handles are open. */
-struct catalog {
-    size_t n;
-    void *dl[MAX_PLUGINS];
-    const vg_plugin_desc *desc[MAX_PLUGINS];
-};
-
-static bool is_plugin_file(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 3 && name[0] != '.' && strcmp(name + n - 3, ".so") == 0;
-}
-
-/* Opens each trusted plugin of dir for its descriptor only (no init); the
- * loader reports the ones it refuses. */
-static void catalog_open(struct catalog *c, const char *dir)
-{
-    memset(c, 0, sizeof(*c));
-    DIR *d = dir ? opendir(dir) : NULL;
-    struct dirent *e;
-    while (d && (e = readdir(d)) && c->n < MAX_PLUGINS) {
-        char path[4096], why[256];
-        if (!is_plugin_file(e->d_name) ||
-            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path) ||
-            vg_path_trusted(path, why, sizeof(why)) < 0)
-            continue;
-        void *dl = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
-        if (!dl)
-            continue;
-        vg_plugin_entry_fn entry;
-        *(void **)&entry = dlsym(dl, VG_PLUGIN_SYMBOL);
-        const vg_plugin_desc *desc = entry ? entry() : NULL;
-        if (!desc || desc->abi_major != VG_ABI_MAJOR || !desc->name) {
-            dlclose(dl);
-            continue;
-        }
-        c->dl[c->n] = dl;
-        c->desc[c->n++] = desc;
-    }
-    if (d)
-        closedir(d);
-}
-
-static void catalog_close(struct catalog *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        dlclose(c->dl[i]);
-    c->n = 0;
-}
-
-static const vg_plugin_desc *catalog_find(const struct catalog *c, const char *name)
-{
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->desc[i]->name, name) == 0)
-            return c->desc[i];
-    return NULL;
-}
 
 /* The declared settings, or NULL when the plugin declares none (built
  * before ABI 1.4, or with settings NULL). */
@@ -90,7 +27,7 @@ static const vg_setting_desc *declared(const vg_plugin_desc *d)
 
 struct check {
     const vg_config *cfg;
-    const struct catalog *cat;
+    const struct vg_plugin_catalog *cat;
     vg_diag *diag;
     int problems;
 };
@@ -186,7 +123,7 @@ static void check_value(struct check *k, lua_State *L, const char *plugin, const
 /* plugins.<plugin> = { ... } (the table on top) against its declaration. */
 static void check_plugin(struct check *k, lua_State *L, const char *plugin)
 {
-    const vg_plugin_desc *d = catalog_find(k->cat, plugin);
+    const vg_plugin_desc *d = vg_plugin_catalog_find(k->cat, plugin);
     if (!d) {
         /* A name close to an installed plugin's is a typo; another may
          * configure a plugin this host does not have, which is allowed. */
@@ -243,8 +180,8 @@ int vg_plugin_settings_check(const vg_config *cfg, vg_diag *diag)
 {
     if (!cfg || !cfg->L)
         return 0; /* built-in defaults set nothing */
-    struct catalog cat;
-    catalog_open(&cat, cfg->plugin_dir);
+    struct vg_plugin_catalog cat;
+    vg_plugin_catalog_open(&cat, cfg->plugin_dir);
     struct check k = {.cfg = cfg, .cat = &cat, .diag = diag};
     lua_State *L = cfg->L;
     int rc = 0;
@@ -258,6 +195,6 @@ int vg_plugin_settings_check(const vg_config *cfg, vg_diag *diag)
     }
     if (t >= 0)
         lua_settop(L, 0);
-    catalog_close(&cat);
+    vg_plugin_catalog_close(&cat);
     return rc < 0 ? rc : k.problems ? -EINVAL : 0;
 }

@@ -77,6 +77,7 @@ static void pstate_free(struct vg__pstate *st)
         free(st->watch[i].paths);
     }
     free(st->watch);
+    vg__decls_free(st);
     vg_sandbox_close(st->L);
     free(st);
 }

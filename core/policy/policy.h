@@ -33,6 +33,7 @@
 #include "bus.h"
 #include "diag.h"
 #include "rules.h"
+#include <vigil/plugin.h>
 
 enum vg_verdict {
     VG_VERDICT_NONE = -1, /* no handler had an opinion */
@@ -74,6 +75,12 @@ typedef struct vg_policy_load {
      * and actions it does not know are warnings, as they may come from a
      * third-party plugin; names of covered planes are errors either way. */
     bool complete;
+    /* The declarations plugins take from policies (ABI 1.5): each becomes
+     * vigil.<name>{...}, checked by its check() at the call. The array
+     * (ndecls entries) is read during loads; its functions must stay
+     * callable while the engine runs the loaded state's files. */
+    const vg_policy_decl_desc *decls;
+    size_t ndecls;
 } vg_policy_load;
 
 typedef struct vg_policy_opts {
@@ -122,6 +129,12 @@ int vg_policy_reload(vg_policy *p, char *const *dirs, vg_diag *diag);
 int vg_policy_check(char *const *dirs, vg_diag *diag);
 /* The same with the load's name checks set (NULL: as vg_policy_check). */
 int vg_policy_check_with(char *const *dirs, const vg_policy_load *load, vg_diag *diag);
+
+/* Loop thread. Calls cb with each vigil.<name>{...} declaration of the
+ * running policies, in the order made, as a msgpack map. Returns how many
+ * (0 when no policy is loaded). */
+int vg_policy_decls_each(const vg_policy *p, const char *name,
+                         void (*cb)(void *arg, const void *decl, size_t len), void *arg);
 
 /* Sets the name checks of the next reloads (the daemon, after a new config
  * was read). The webhooks array is only read during a reload. */

@@ -55,9 +55,8 @@ static int l_wire_gc(lua_State *L)
     return 0;
 }
 
-/* Packs the value at idx and returns its msgpack form (a map), leaving the
- * holder on the stack. */
-static const msgpack_object *to_wire(lua_State *L, int idx, const char *fn)
+const msgpack_object *vg__to_wire(lua_State *L, int idx, const char *fn,
+                                  const msgpack_sbuffer **packed)
 {
     idx = lua_absindex(L, idx);
     if (!vg_lua_is_record(L, idx))
@@ -75,6 +74,8 @@ static const msgpack_object *to_wire(lua_State *L, int idx, const char *fn)
     if (msgpack_unpack_next(&w->up, w->sb.data, w->sb.size, &off) != MSGPACK_UNPACK_SUCCESS ||
         w->up.data.type != MSGPACK_OBJECT_MAP)
         vg_lua_error(L, "%s: expected a table with named fields", fn);
+    if (packed)
+        *packed = &w->sb;
     return &w->up.data;
 }
 
@@ -145,11 +146,7 @@ static int caller(lua_State *L, char **file)
     return 0;
 }
 
-/* The slot at n of an array of declarations (*v, *cap elements of size),
- * grown so that the slot past it exists too, zeroed when new: a failed
- * declaration leaves what it parsed there, for the next one (or the state's
- * end) to free. Raises on memory. */
-static void *next_slot(lua_State *L, void **v, size_t n, size_t *cap, size_t size)
+void *vg__next_slot(lua_State *L, void **v, size_t n, size_t *cap, size_t size)
 {
     if (n + 1 >= *cap) {
         size_t ncap = *cap ? *cap * 2 : 8;
@@ -168,7 +165,8 @@ static int l_response(lua_State *L)
     struct vg__pstate *st = state(L);
     need_loading(L, "vigil.response");
     /* The slot past the last rule holds what an earlier failed call left. */
-    struct vg__response *r = next_slot(L, (void **)&st->resp, st->nresp, &st->capresp, sizeof(*r));
+    struct vg__response *r =
+        vg__next_slot(L, (void **)&st->resp, st->nresp, &st->capresp, sizeof(*r));
     vg__response_free(r);
     vg__response_parse(L, 1, r);
     r->line = caller(L, &r->file);
@@ -181,7 +179,8 @@ static int l_exception(lua_State *L)
     struct vg__pstate *st = state(L);
     need_loading(L, "vigil.exception");
     /* The slot past the last one holds what an earlier failed call left. */
-    struct vg__exception *e = next_slot(L, (void **)&st->exc, st->nexc, &st->capexc, sizeof(*e));
+    struct vg__exception *e =
+        vg__next_slot(L, (void **)&st->exc, st->nexc, &st->capexc, sizeof(*e));
     vg__exception_free(e);
     vg__exception_parse(L, 1, e);
     e->line = caller(L, &e->file);
@@ -552,7 +551,7 @@ static int l_learn(lua_State *L)
 /* vigil.<fn>(ev, opts): publishes a violation of ev with this action. */
 static int violation(lua_State *L, const char *fn, const char *action)
 {
-    const msgpack_object *w = to_wire(L, 1, fn);
+    const msgpack_object *w = vg__to_wire(L, 1, fn, NULL);
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
         int t = lua_getfield(L, 2, "priority");
@@ -589,8 +588,8 @@ static int l_respond(lua_State *L)
 {
     const char *action = luaL_checkstring(L, 1);
     lua_settop(L, 3);
-    const msgpack_object *w = lua_isnil(L, 2) ? NULL : to_wire(L, 2, "vigil.respond");
-    const msgpack_object *extra = lua_isnil(L, 3) ? NULL : to_wire(L, 3, "vigil.respond");
+    const msgpack_object *w = lua_isnil(L, 2) ? NULL : vg__to_wire(L, 2, "vigil.respond", NULL);
+    const msgpack_object *extra = lua_isnil(L, 3) ? NULL : vg__to_wire(L, 3, "vigil.respond", NULL);
     vg_policy *p = engine(L);
     char type[VG_EVENT_TYPE_NAME_MAX] = "";
     if (w && vg_mp_field_str(w, "type", type, sizeof(type)) == 0 &&
@@ -647,5 +646,6 @@ void vg__policy_api_open(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newlib(L, fns);
+    vg__decls_open(L, -1);
     vg__policy_names_open(L, -1);
 }

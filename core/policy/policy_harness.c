@@ -90,6 +90,12 @@ static void on_event(const vg_event *ev, void *arg)
 
 int vg_harness_new(char *const *dirs, int default_mode, vg_diag *diag, vg_harness **out)
 {
+    return vg_harness_new_decls(dirs, default_mode, NULL, 0, diag, out);
+}
+
+int vg_harness_new_decls(char *const *dirs, int default_mode, const vg_policy_decl_desc *decls,
+                         size_t ndecls, vg_diag *diag, vg_harness **out)
+{
     vg_harness *h = calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
@@ -108,9 +114,8 @@ int vg_harness_new(char *const *dirs, int default_mode, vg_diag *diag, vg_harnes
                             .on_verdict = on_verdict,
                             .on_verdict_arg = h,
                             /* An engine without policies is a fixture of
-                             * its own (tests of the decision cache); no
-                             * plugin declared anything here. */
-                            .load = {.allow_empty = true}};
+                             * its own (tests of the decision cache). */
+                            .load = {.allow_empty = true, .decls = decls, .ndecls = ndecls}};
         rc = vg_policy_new(&o, &h->policy);
     }
     /* The harness first, so that it knows the fed event's id before the

@@ -19,6 +19,10 @@ typedef struct vg_harness vg_harness;
 
 /* Loads the policies of dirs; on a problem, -EINVAL with diag. */
 int vg_harness_new(char *const *dirs, int default_mode, vg_diag *diag, vg_harness **out);
+/* The same with the plugins' declarations (vg_policy_load.decls; NULL, 0:
+ * none), which must outlive the harness. */
+int vg_harness_new_decls(char *const *dirs, int default_mode, const vg_policy_decl_desc *decls,
+                         size_t ndecls, vg_diag *diag, vg_harness **out);
 void vg_harness_free(vg_harness *h);
 
 /* Sets a group's mode (and drops the decision cache, as the daemon does). */

@@ -42,6 +42,15 @@ struct vg__watch {
     size_t npaths;
 };
 
+/* A plugin's declaration, vigil.<name>{...} (policy_decls.c): which of
+ * the load's kinds (vg_policy_load.decls) and the table as a msgpack map.
+ * Owned by the state. */
+struct vg__decl {
+    size_t kind;
+    char *data;
+    size_t len;
+};
+
 /* A handler registered with vigil.on: a reference into the Lua registry
  * and where it was defined, for policy.error. */
 struct vg__handler {
@@ -114,6 +123,8 @@ struct vg__pstate {
     size_t nwritten, capwritten;
     struct vg__watch *watch; /* vigil.watch: published when the state is swapped in */
     size_t nwatch, capwatch, watch_paths;
+    struct vg__decl *decls; /* plugins' declarations, in the order made */
+    size_t ndecls, capdecls;
     size_t files, handlers;
     vg_policy_load load; /* the name checks of this load (policy.h) */
     int incidents_ref;   /* registry table: incidents[group or "*"][name] = bool */
@@ -137,6 +148,22 @@ struct vg_policy {
 /* policy_api.c: pushes the `vigil` table (upvalue-free; functions find the
  * state through vg_sandbox_of(L)->user). Under lua_pcall. */
 void vg__policy_api_open(lua_State *L);
+/* policy_api.c: packs the table (or event) at idx and returns its msgpack
+ * form (a map), leaving its holder on the stack; *packed (when not NULL)
+ * gets the bytes, valid while the holder is. Raises Lua errors. */
+const msgpack_object *vg__to_wire(lua_State *L, int idx, const char *fn,
+                                  const msgpack_sbuffer **packed);
+/* policy_api.c: the slot at n of an array of declarations (*v, *cap
+ * elements of size), grown so that the slot past it exists too, zeroed when
+ * new: a failed declaration leaves what it parsed there, for the next one
+ * (or the state's end) to free. Raises on memory. */
+void *vg__next_slot(lua_State *L, void **v, size_t n, size_t *cap, size_t size);
+/* policy_decls.c: adds vigil.<name> for each declaration kind of the load
+ * to the `vigil` table at idx (before it is made strict); frees a state's
+ * declarations. */
+void vg__decls_open(lua_State *L, int idx);
+void vg__decls_free(struct vg__pstate *st);
+
 /* policy_names.c: the constants (vigil.DENY, ...) and the strictness of
  * the `vigil` table at index idx (an unknown field is an error; old names
  * of renamed functions still resolve). Under lua_pcall. */

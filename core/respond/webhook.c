@@ -14,7 +14,7 @@
  * multi). One retry timer wakes for the earliest waiting one; with at most
  * queue_max deliveries, a scan of the waiting list is cheap.
  *
- * libcurl itself is loaded at the first delivery (webhook_curl.h), so every
+ * libcurl itself is loaded at the first delivery (lib/curl_load.h), so every
  * curl call goes through w->curl, and nothing touches curl before that: an
  * endpoint keeps its headers as plain strings, and each attempt makes the
  * curl_slist it hands to curl.
@@ -29,7 +29,7 @@
 #include "json.h"
 #include "log.h"
 #include "mp.h"
-#include "webhook_curl.h"
+#include "curl_load.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
 #define GIVE_UP_LOG_MS 10000 /* at most one warning per 10 s, the rest counted */

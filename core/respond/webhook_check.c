@@ -4,13 +4,13 @@
  * the first one, in its log. The check says so before the config goes
  * live. The check is a process of its own that exits at once, so loading
  * libcurl here costs the daemon nothing: the daemon itself still loads it
- * at its first delivery (webhook_curl.h).
+ * at its first delivery (lib/curl_load.h).
  */
 #include <errno.h>
 #include <stdio.h>
 
 #include "webhook.h"
-#include "webhook_curl.h"
+#include "curl_load.h"
 
 /* How many endpoints cfg's "webhooks" setting has; 0 for none or when it
  * cannot be read (the config check reports that). */

@@ -16,7 +16,8 @@
  *
  * Version history: 1.0 the life cycle, events, actions, config, store;
  * 1.1 workloads, subscriptions and decide_fields(); 1.2 control commands;
- * 1.3 decide() on a named subject (vg_subject). A host keeps every slot of
+ * 1.3 decide() on a named subject (vg_subject); 1.4 declared settings;
+ * 1.5 declarations in policies (vigil.<name>{...}, policy_decls). A host keeps every slot of
  * every minor working for the plugins built against it: a 1.2 plugin's
  * call through decide_fields() is answered as before. 1.3 renamed that
  * slot from `decide` to `decide_fields` (same place, same type, so no
@@ -45,7 +46,7 @@ extern "C" {
 #endif
 
 #define VG_ABI_MAJOR 1
-#define VG_ABI_MINOR 4
+#define VG_ABI_MINOR 5
 
 /* Marks the one symbol a plugin exports (the build uses -fvisibility=hidden). */
 #define VG_EXPORT __attribute__((visibility("default")))
@@ -316,6 +317,19 @@ typedef struct vg_host_api {
      * outside 0-65535 is UNKNOWN. Answers from rules are kept too, so asking again is cheap.
      */
     int (*decide)(vg_host *h, const vg_subject *s);
+
+    /* ---- ABI 1.5 ---------------------------------------------------- */
+
+    /* Loop thread. Calls cb with every vigil.<name>{...} declaration of the
+     * running policies (name: one of the plugin's policy_decls), in the
+     * order the files made them, each as a msgpack map of the table's
+     * fields (valid during the call). The daemon loads its policies after
+     * the plugins' init and before their start, and on a reload before the
+     * plugins' reload(): start() and reload() read them. Returns how many,
+     * 0 when no policy is loaded, -ENOENT for a name the plugin did not
+     * declare. */
+    int (*policy_decls)(vg_host *h, const char *name,
+                        void (*cb)(void *arg, const void *decl, size_t len), void *arg);
 } vg_host_api;
 
 /* Whether a host table has the slot `member` (its daemon's minor is new
@@ -342,6 +356,19 @@ typedef struct vg_setting_desc {
     const char *const *choices; /* VG_SETTING_STRING: NULL-terminated, or NULL for any */
 } vg_setting_desc;
 
+/* A declaration policies make for the plugin (ABI 1.5): with the name
+ * "threat", policy files may call vigil.threat{ group = "web", ... }. At
+ * every load (`vigild --check` too), the policy engine hands the table to
+ * check() as a msgpack map; a refusal fails the load with the file and line
+ * of the call and msg. The declarations of a load that worked reach the
+ * plugin through api->policy_decls. */
+typedef struct vg_policy_decl_desc {
+    const char *name; /* NULL ends the array; a field of `vigil` no other takes */
+    /* Any thread, without the plugin's state (it may not be initialised):
+     * 0, or -EINVAL with the problem in msg. */
+    int (*check)(const void *decl, size_t len, char *msg, size_t msglen);
+} vg_policy_decl_desc;
+
 typedef struct vg_plugin_desc {
     uint16_t abi_major; /* VG_ABI_MAJOR the plugin was built with */
     uint16_t abi_minor; /* VG_ABI_MINOR the plugin was built with */
@@ -367,6 +394,12 @@ typedef struct vg_plugin_desc {
      * declares none (its settings are then not checked). "enabled" is
      * every plugin's and need not be declared. */
     const vg_setting_desc *settings;
+
+    /* ---- ABI 1.5 ---------------------------------------------------- */
+
+    /* The declarations policies may make for the plugin, ended by {NULL};
+     * NULL for none. */
+    const vg_policy_decl_desc *policy_decls;
 } vg_plugin_desc;
 
 #ifdef __cplusplus

@@ -453,7 +453,11 @@ static void on_threat(void *arg, const vg_net_threat *t)
                       : is_local(c, t->family, t->client) ? "egress"
                       : is_local(c, t->family, t->server) ? "ingress"
                                                           : "";
-    net_threats_publish(c->p, c->workload, c->group, dir, t);
+    int pid = 0;
+    for (size_t i = 0; i < c->nmembers && !pid; i++)
+        if (!strcmp(c->members[i].id, c->workload))
+            pid = c->members[i].pid;
+    net_threats_publish(c->p, c->workload, c->group, dir, net_threat_react(c->p, pid, dir, t), t);
 }
 
 vg_net_sink net_conns_sink(net_conns *c)

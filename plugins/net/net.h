@@ -68,7 +68,10 @@ typedef struct net_config {
     int64_t capture_max_seconds, capture_max_mb;
     net_network networks[NET_NETWORKS_MAX];
     size_t nnetworks;
-    char threats[2048]; /* switches and thresholds per group (threats.c) */
+    char threats[2048];        /* switches and thresholds per group (threats.c) */
+    char policy_threats[8192]; /* the same from vigil.threat{} in policies (threat_decl.c) */
+    char k8s_api[512], k8s_token_file[256], k8s_ca_file[256]; /* k8s_extip.c */
+    int64_t k8s_poll_ms;
 } net_config;
 
 struct net_peers;
@@ -81,6 +84,8 @@ typedef struct net_plugin {
     const vg_host_api *api;
     vg_host *h;
     int t_connect, t_accept, t_conn, t_stats, t_threat;
+    int t_violation;     /* resets.c */
+    struct net_k8s *k8s; /* k8s_extip.c: NULL without k8s_api */
     net_config cfg;
     struct net_peers *peers;
     struct net_ns *nss; /* loop thread: the captured namespaces */
@@ -95,12 +100,60 @@ typedef struct net_plugin {
 
 /* Checks plugins.net.threats and keeps it in c; -1 with msg when it is wrong. */
 int net_threats_config(net_config *c, const char *spec, char *msg, size_t msglen);
+/* Reads the policies' vigil.threat{} declarations into c (threat_decl.c). */
+void net_threats_policy(net_plugin *p, net_config *c);
+/* The declaration kinds of the plugin's descriptor (threat_decl.c). */
+extern const vg_policy_decl_desc net_policy_decls[];
 /* Gives engine e the set of group (its capture thread). */
 void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group);
 /* Publishes a threat seen in the namespace of workload/group; direction is
- * "egress" (the workload is the client), "ingress" or "". Any thread. */
+ * "egress" (the workload is the client), "ingress" or ""; action "reset"
+ * when protect mode ended the connection, else "report". Any thread. */
 void net_threats_publish(net_plugin *p, const char *workload, const char *group,
-                         const char *direction, const vg_net_threat *t);
+                         const char *direction, const char *action, const vg_net_threat *t);
+
+/* ---- k8s_extip.c: Kubernetes Service external IPs (k8s-extip-mitm) ---- */
+
+/* Reads and checks plugins.net.k8s_* into c; -EINVAL (logged) when wrong. */
+int net_k8s_config(net_plugin *p, net_config *c);
+/* Loop thread: starts / stops fetching with p->cfg's settings. */
+void net_k8s_start(net_plugin *p);
+void net_k8s_stop(net_plugin *p);
+/* Gives engine e the current list (its capture thread). */
+void net_k8s_apply(net_plugin *p, vg_net_engine *e);
+
+/* ---- reset.c: ending TCP connections in a workload's namespace ---- */
+
+/* Which connections: the local socket's and the peer's ends; a port of 0,
+ * an address not given or an accept_remote of NULL match any; family 0
+ * tries IPv4 and IPv6; IPv4 addresses match IPv6 sockets' v4-mapped ones. */
+typedef struct net_reset_conn {
+    int family;
+    int has_local, has_remote;
+    uint8_t local[16], remote[16];
+    uint16_t local_port, remote_port;
+    int (*accept_remote)(void *arg, int family, const uint8_t *addr);
+    void *arg;
+} net_reset_conn;
+/* Destroys the matching TCP sockets (never listeners) of the namespace
+ * nsfd (-1: the daemon's own) or of process pid (SOCK_DESTROY: the socket
+ * is aborted and the peer gets a RST). How many, or a negative errno. Any
+ * thread; blocks for a few system calls. */
+int net_reset_tcp(int nsfd, const net_reset_conn *c);
+int net_reset_pid(int pid, const net_reset_conn *c);
+
+/* ---- resets.c: when protect mode resets a connection ---- */
+
+/* A threat seen in the namespace of workload process pid (0: none), in
+ * direction dir ("egress": the workload is the client): resets the
+ * threat's connection when it is one (TCP, a threat of that connection,
+ * not a rate) and the workload is in protect mode. Returns the event's
+ * action, "reset" or "report". Capture threads. */
+const char *net_threat_react(net_plugin *p, int pid, const char *dir, const vg_net_threat *t);
+/* From start(): resets the connections the policy denies for their
+ * application on a port the kernel lets through (net.violation, action
+ * deny, not from the kernel) in protected workloads. */
+void net_resets_start(net_plugin *p);
 
 /* ---- protect.c: protect mode and quarantine in the kernel ---- */
 

@@ -556,6 +556,10 @@ static const vg_setting_desc settings[] = {
     {.key = "capture_max_seconds", .type = VG_SETTING_INT, .min = 1, .max = 86400},
     {.key = "capture_max_mb", .type = VG_SETTING_INT, .min = 1, .max = 1 << 16},
     {.key = "threats", .type = VG_SETTING_STRING},
+    {.key = "k8s_api", .type = VG_SETTING_STRING},
+    {.key = "k8s_token_file", .type = VG_SETTING_STRING},
+    {.key = "k8s_ca_file", .type = VG_SETTING_STRING},
+    {.key = "k8s_poll_ms", .type = VG_SETTING_INT, .min = 100, .max = 86400000},
     {.key = "enforce", .type = VG_SETTING_BOOL},
     {.key = "on_stop", .type = VG_SETTING_STRING, .choices = on_stop_choices},
     {.key = "quarantine_allow", .type = VG_SETTING_STRING},
@@ -664,7 +668,7 @@ static int read_config(net_plugin *p, net_config *c)
                  "plugins.net.threats (\"group: id=on|off, id.param=N; ...\"): %s", msg);
         return -EINVAL;
     }
-    return 0;
+    return net_k8s_config(p, c);
 }
 
 /* ---- life cycle ------------------------------------------------------------------ */
@@ -756,8 +760,11 @@ static int start(void *priv)
     t->data = p;
     uv_unref((uv_handle_t *)t);
     p->stats_timer = t;
+    net_threats_policy(p, &p->cfg);
     begin(p);
     net_protect_start(p);
+    net_resets_start(p);
+    net_k8s_start(p);
     return 0;
 }
 
@@ -772,12 +779,15 @@ static int reload(void *priv)
     int rc = read_config(p, &c);
     if (rc < 0 || (rc = net_protect_reload(p)) < 0)
         return rc;
+    net_threats_policy(p, &c);
     if (memcmp(&c, &p->cfg, sizeof(c)) == 0)
         return 0;
+    net_k8s_stop(p);
     end_captures(p);
     p->cfg = c;
     p->api->log(p->h, VG_LOG_INFO, "new settings: every capture restarts");
     begin(p);
+    net_k8s_start(p);
     return 0;
 }
 
@@ -791,6 +801,7 @@ static void stop(void *priv)
     net_plugin *p = priv;
     if (p->stats_timer)
         uv_close((uv_handle_t *)p->stats_timer, free_handle);
+    net_k8s_stop(p);
     net_protect_stop(p);
     end_captures(p);
     net_peers_free(p->peers);
@@ -810,6 +821,7 @@ static const vg_plugin_desc desc = {
     .stop = stop,
     .reload = reload,
     .settings = settings,
+    .policy_decls = net_policy_decls,
 };
 
 VG_EXPORT const vg_plugin_desc *vigil_plugin(void)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <msgpack.h>
 
 #include "threat_conf.h"
 
@@ -68,11 +69,104 @@ static void t_errors(void **st)
     }
 }
 
+/* A vigil.threat{} table as the policy engine hands it: a msgpack map of
+ * n pairs, each "key", then 's' string / 'i' integer / 'b' boolean value. */
+static int decl(char *out, size_t cap, char *msg, size_t msglen, int n, ...)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, (size_t)n);
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) {
+        const char *k = va_arg(ap, const char *);
+        msgpack_pack_str_with_body(&pk, k, strlen(k));
+        int t = va_arg(ap, int);
+        if (t == 's') {
+            const char *v = va_arg(ap, const char *);
+            msgpack_pack_str_with_body(&pk, v, strlen(v));
+        } else if (t == 'i') {
+            msgpack_pack_int64(&pk, va_arg(ap, int));
+        } else {
+            va_arg(ap, int) ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+        }
+    }
+    va_end(ap);
+    out[0] = msg[0] = 0;
+    int rc = net_threat_decl_section(sb.data, sb.size, out, cap, msg, msglen);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+static void t_decl(void **st)
+{
+    char out[256], msg[160];
+    assert_int_equal(decl(out, sizeof(out), msg, sizeof(msg), 3, "group", 's', "web*", "id", 's',
+                          "syn-flood", "rate", 'i', 5000),
+                     0);
+    assert_string_equal(out, "web*: syn-flood.rate=5000");
+    assert_int_equal(
+        decl(out, sizeof(out), msg, sizeof(msg), 2, "id", 's', "all", "enabled", 'b', 0), 0);
+    assert_string_equal(out, "*: all=off");
+    assert_int_equal(decl(out, sizeof(out), msg, sizeof(msg), 4, "enabled", 'b', 1, "group", 's',
+                          "db", "count", 'i', 3, "id", 's', "mysql-access-denied"),
+                     0);
+    assert_string_equal(out, "db: mysql-access-denied=on, mysql-access-denied.count=3");
+    /* the section gives the group what the config would */
+    vg_net_threat_conf c;
+    assert_int_equal(net_threat_conf_for("*: all=on", "db", &c, msg, sizeof(msg)), 0);
+    assert_int_equal(net_threat_conf_apply(out, "db", &c, msg, sizeof(msg)), 0);
+    assert_int_equal(c.mysql_denied, 3);
+
+    static const char *const errs[] = {
+        "unknown threat 'syn-flod'",
+        "syn-flood has no parameter 'rat'",
+        "'rate' must be a threshold (a positive integer)",
+        "'group' must be a group name or pattern without spaces or ':;,='",
+        "says nothing about syn-flood: give enabled = true|false or a threshold",
+        "'id' is missing (a threat id, e.g. \"syn-flood\", or \"all\")",
+        "syn-flood.rate wants a number from 1 to 100000000, not '0'",
+        "'enabled' must be true or false",
+    };
+    assert_int_equal(
+        decl(out, sizeof(out), msg, sizeof(msg), 2, "id", 's', "syn-flod", "rate", 'i', 5),
+        -EINVAL);
+    assert_string_equal(msg, errs[0]);
+    assert_int_equal(
+        decl(out, sizeof(out), msg, sizeof(msg), 2, "id", 's', "syn-flood", "rat", 'i', 5),
+        -EINVAL);
+    assert_string_equal(msg, errs[1]);
+    assert_int_equal(
+        decl(out, sizeof(out), msg, sizeof(msg), 2, "id", 's', "syn-flood", "rate", 's', "fast"),
+        -EINVAL);
+    assert_string_equal(msg, errs[2]);
+    assert_int_equal(decl(out, sizeof(out), msg, sizeof(msg), 3, "group", 's', "web: *", "id", 's',
+                          "syn-flood", "rate", 'i', 5),
+                     -EINVAL);
+    assert_string_equal(msg, errs[3]);
+    assert_int_equal(decl(out, sizeof(out), msg, sizeof(msg), 1, "id", 's', "syn-flood"), -EINVAL);
+    assert_string_equal(msg, errs[4]);
+    assert_int_equal(decl(out, sizeof(out), msg, sizeof(msg), 1, "rate", 'i', 5), -EINVAL);
+    assert_string_equal(msg, errs[5]);
+    assert_int_equal(
+        decl(out, sizeof(out), msg, sizeof(msg), 2, "id", 's', "syn-flood", "rate", 'i', 0),
+        -EINVAL);
+    assert_string_equal(msg, errs[6]);
+    assert_int_equal(
+        decl(out, sizeof(out), msg, sizeof(msg), 2, "id", 's', "syn-flood", "enabled", 's', "no"),
+        -EINVAL);
+    assert_string_equal(msg, errs[7]);
+    assert_string_equal(out, ""); /* nothing written on a refusal */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_groups),
         cmocka_unit_test(t_errors),
+        cmocka_unit_test(t_decl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,6 +102,12 @@ int net_threat_conf_for(const char *spec, const char *group, vg_net_threat_conf 
                         size_t msglen)
 {
     vg_net_threat_defaults(out);
+    return net_threat_conf_apply(spec, group, out, msg, msglen);
+}
+
+int net_threat_conf_apply(const char *spec, const char *group, vg_net_threat_conf *out, char *msg,
+                          size_t msglen)
+{
     if (!spec || !*spec)
         return 0;
     char *buf = strdup(spec);

@@ -14,4 +14,15 @@
 int net_threat_conf_for(const char *spec, const char *group, vg_net_threat_conf *out, char *msg,
                         size_t msglen);
 
+/* The same on top of what out holds (a set already made, e.g. the config's
+ * before the policies' declarations). */
+int net_threat_conf_apply(const char *spec, const char *group, vg_net_threat_conf *out, char *msg,
+                          size_t msglen);
+
+/* vigil.threat{...} (threat_decl.c): checks one declaration (a msgpack map)
+ * and writes it as a section of the spec above ("GROUP: ID=on|off,
+ * ID.PARAM=N") into out (NULL: only check). 0, or -EINVAL with msg. */
+int net_threat_decl_section(const void *decl, size_t len, char *out, size_t cap, char *msg,
+                            size_t msglen);
+
 #endif

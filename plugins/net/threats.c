@@ -32,8 +32,11 @@ void net_threats_apply(net_plugin *p, vg_net_engine *e, const char *group)
 {
     vg_net_threat_conf c;
     char msg[128];
-    if (net_threat_conf_for(p->cfg.threats, group, &c, msg, sizeof(msg)) == 0)
+    /* The config's sections first, then the policies' declarations. */
+    if (net_threat_conf_for(p->cfg.threats, group, &c, msg, sizeof(msg)) == 0 &&
+        net_threat_conf_apply(p->cfg.policy_threats, group, &c, msg, sizeof(msg)) == 0)
         vg_net_threat_set(e, VG_NET_SOURCE_DEFAULT, &c);
+    net_k8s_apply(p, e);
 }
 
 static int event_severity(int sev)
@@ -61,7 +64,7 @@ static void end_group(net_plugin *p, const vg_net_threat *t, const uint8_t *addr
 }
 
 void net_threats_publish(net_plugin *p, const char *workload, const char *group,
-                         const char *direction, const vg_net_threat *t)
+                         const char *direction, const char *action, const vg_net_threat *t)
 {
     char cg[VG_GROUP_MAX], cw[VG_WORKLOAD_MAX], sg[VG_GROUP_MAX], sw[VG_WORKLOAD_MAX];
     char ce[64] = "", se[64] = "";
@@ -78,8 +81,9 @@ void net_threats_publish(net_plugin *p, const char *workload, const char *group,
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 14);
+    msgpack_pack_map(&pk, 15);
     net_kv_str(&pk, "threat", t->name);
+    net_kv_str(&pk, "action", action);
     net_kv_str(&pk, "severity", vg_net_severity_name(t->severity));
     net_kv_str(&pk, "detail", t->detail);
     net_kv_str(&pk, "direction", direction);

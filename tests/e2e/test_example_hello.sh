@@ -44,7 +44,8 @@ config "hi from $$"
 start_daemon
 
 vctl plugins --json >"$T/plugins.json"
-json '.[] | select(.name == "hello") | .state == "running" and .abi == "1.4"' "$T/plugins.json" \
+abi="1.$(sed -n 's/^#define VG_ABI_MINOR //p' "$VIGIL_SRC/include/vigil/plugin.h")"
+json --arg abi "$abi" '.[] | select(.name == "hello") | .state == "running" and .abi == $abi' "$T/plugins.json" \
     >/dev/null || { cat "$T/plugins.json"; fail "hello is not running"; }
 wait_for has_event hello.tick ".greeting == \"hi from $$\" and .count >= 2"
 vctl events --type hello.tick --limit 100 | has "hi from $$" || fail "no tick in the human listing"

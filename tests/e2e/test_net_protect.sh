@@ -123,7 +123,7 @@ grep -q "Operation not permitted" "$T/page" || fail "IPv6 not refused with EPERM
 # S's echo service on 9000 (learned with application unknown: "hi" was too
 # short to be named) connects, and the policy, judging the application the
 # capture names from the bytes (echo), reports it as a violation with
-# action deny; the connection is not reset.
+# action deny, then resets the connection (test_net_reset.sh tests the reset).
 printf 'GET / HTTP/1.0\r\nHost: s\r\n\r\n' | runc exec "$A" /bin/timeout 2 /bin/nc -w 1 "$S_IP" 9000 \
     >"$T/ssh" 2>&1 || true
 grep -q "not permitted" "$T/ssh" && fail "the kernel refused a port that a rule allows"

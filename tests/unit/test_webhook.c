@@ -27,7 +27,7 @@
 #include "config.h"
 #include "mp.h"
 #include "webhook.h"
-#include "webhook_curl.h"
+#include "curl_load.h"
 
 /* ---- the receiver ------------------------------------------------------- */
 

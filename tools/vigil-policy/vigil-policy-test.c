@@ -25,6 +25,8 @@
 
 struct runner {
     char **dirs;
+    const vg_policy_decl_desc *decls;
+    size_t ndecls;
     const char *file;
     vg_harness *h; /* the running case's engine */
     int passed, failed;
@@ -105,7 +107,7 @@ static int l_case(lua_State *L)
     if (r->h)
         return luaL_error(L, "test.case() cannot be nested");
     vg_diag diag = {0};
-    int rc = vg_harness_new(r->dirs, VG_MODE_LEARN, &diag, &r->h);
+    int rc = vg_harness_new_decls(r->dirs, VG_MODE_LEARN, r->decls, r->ndecls, &diag, &r->h);
     if (rc < 0) {
         printf("%s: case '%s': the policies do not load: %s\n", r->file, name,
                diag.n ? diag.msgs[0] : strerror(-rc));
@@ -449,9 +451,9 @@ static int is_test(const struct dirent *d)
     return d->d_name[0] != '.' && n > 9 && strcmp(d->d_name + n - 9, "_test.lua") == 0;
 }
 
-int vg_policy_test_main(char **dirs)
+int vg_policy_test_main(char **dirs, const vg_policy_decl_desc *decls, size_t ndecls)
 {
-    struct runner r = {.dirs = dirs};
+    struct runner r = {.dirs = dirs, .decls = decls, .ndecls = ndecls};
     int files = 0;
     for (size_t i = 0; dirs[i]; i++) {
         struct dirent **names;

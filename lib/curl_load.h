@@ -1,5 +1,6 @@
 /*
- * libcurl, loaded when the first webhook is delivered rather than linked.
+ * libcurl, loaded when first needed rather than linked (the webhooks, the
+ * falco output, the net plugin's Kubernetes client).
  *
  * vigild does not name libcurl among its needed libraries: linked, it
  * would map libcurl and its TLS stack (OpenSSL, GnuTLS through librtmp,
@@ -10,11 +11,11 @@
  * from curl's own prototypes (curl/curl.h is still what the code compiles
  * against), so every call is checked as a direct call would be.
  *
- * Loop thread only, like the webhooks; core/output's falco output also
- * loads it, on a thread of its own.
+ * The webhooks call it on the loop thread; core/output's falco output and
+ * the net plugin load it on threads of their own.
  */
-#ifndef VG_WEBHOOK_CURL_H
-#define VG_WEBHOOK_CURL_H
+#ifndef VG_CURL_LOAD_H
+#define VG_CURL_LOAD_H
 
 #include <curl/curl.h>
 #include <stddef.h>
@@ -23,8 +24,8 @@
  * which Debian ships in the libcurl4 package. */
 #define VG_CURL_SONAME "libcurl.so.4"
 
-/* The curl functions the webhooks use; add one here (and to the list in
- * webhook_curl.c) before using it. */
+/* The curl functions vigil uses; add one here (and to the list in
+ * curl_load.c) before using it. */
 typedef struct vg__curl_api {
     __typeof__(curl_global_init) *global_init;
     __typeof__(curl_easy_init) *easy_init;

@@ -1,5 +1,5 @@
-/* Loading libcurl at the first webhook delivery; see webhook_curl.h. */
-#include "webhook_curl.h"
+/* Loading libcurl when first needed; see curl_load.h. */
+#include "curl_load.h"
 
 #include <dlfcn.h>
 #include <errno.h>
