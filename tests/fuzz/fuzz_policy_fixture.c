@@ -74,6 +74,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fwrite(data, 1, size, f);
     fclose(f);
     char *dirs[] = {dir, NULL};
-    vg_policy_test_main(dirs);
+    vg_policy_test_main(dirs, NULL, 0); /* no plugin declarations */
     return 0;
 }
