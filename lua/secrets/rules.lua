@@ -1788,8 +1788,10 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       keywords = { "vault", "token" },
       severity = "critical", tags = { "vault" },
       entropy = 3.5,
-      -- The token itself: "vault" and "token" are frequent words.
-      prefilter_regex = [[s\.[A-Za-z0-9]{24}]],
+      -- The expression without its look-ahead, the token's "s." kept
+      -- case-sensitive: "s." alone (member access in every C and Python
+      -- file) made vectorscan check more places than the names do.
+      prefilter_regex = [=[(?i:vault|token)[\w.-]{0,20}["']?\s*[:=]\s*["']?s\.[A-Za-z0-9]{24}]=],
       -- Allow-lists are caseless; these three say what they mean with (?-i).
       allow = { [[(?-i)^s\.[A-Za-z]+$]], [[(?-i)^s\.[a-z0-9]+$]], [[(?-i)^s\.[A-Z0-9]+$]] },
       examples = { hit = [[VAULT_TOKEN=s.67RL2SPZZviH5gbNKSA2N3v7]], miss = [[VAULT_TOKEN=s.AcceptanceTimeoutSeconds]] },

@@ -105,8 +105,12 @@ bool vg__sec_is_binary(const char *buf, size_t len)
     return memchr(buf, 0, len < 8192 ? len : 8192) != NULL;
 }
 
-static bool allowed(vg_sec_scanner *s, pcre2_code *const *re, size_t n, const char *sec, size_t len)
+/* slot: the rule's index, or the number of rules for the global list. */
+static bool allowed(vg_sec_scanner *s, size_t slot, pcre2_code *const *re, size_t n,
+                    const char *sec, size_t len)
 {
+    if (n)
+        vg__sec_jit(s->rs, slot, VG__SEC_JIT_ALLOW, re, n);
     for (size_t i = 0; i < n; i++)
         if (pcre2_match(re[i], (PCRE2_SPTR)sec, len, 0, 0, s->amd, NULL) >= 0)
             return true;
@@ -310,8 +314,8 @@ static void check_match(vg_sec_scanner *s, const vg__sec_rule *r, const char *su
         report(s, r, sec, sl, true);
         return;
     }
-    if (!allowed(s, r->allow_re, r->allow.n, sec, sl) &&
-        !allowed(s, s->rs->allow_re, s->rs->allow.n, sec, sl))
+    if (!allowed(s, (size_t)(r - s->rs->r), r->allow_re, r->allow.n, sec, sl) &&
+        !allowed(s, s->rs->n, s->rs->allow_re, s->rs->allow.n, sec, sl))
         report(s, r, sec, sl, false);
 }
 
@@ -333,6 +337,7 @@ static void precise(vg_sec_scanner *s, const vg__sec_rule *r, size_t from, size_
     const char *subj = s->data + from;
     size_t len = to - from, at = 0;
     rule_state(s, (size_t)(r - s->rs->r));
+    vg__sec_jit(s->rs, (size_t)(r - s->rs->r), VG__SEC_JIT_EXPR, &r->re, 1);
     while (at <= len) {
         int nm = pcre2_match(r->re, (PCRE2_SPTR)subj, len, at, 0, s->md, NULL);
         if (nm < 0)
