@@ -154,13 +154,17 @@ static unsigned count_newlines(const char *p, size_t n)
 }
 
 /* 1-based line and column of offset off in the current buffer. Findings of
- * one rule come in order, those of different rules need not: the cache
- * restarts from the beginning when asked about an earlier offset. */
+ * one rule come in order, those of different rules need not (generic ones
+ * are emitted at the buffer's end, after specific ones further on): asked
+ * about an earlier offset, the cache counts back from where it is, not
+ * again from the beginning (a restart per finding cost a count over the
+ * whole file each). */
 static void line_col(vg_sec_scanner *s, size_t off, unsigned *line, unsigned *col)
 {
     if (off < s->line_off) {
-        s->line_off = 0;
-        s->line_no = 1;
+        s->line_no -= count_newlines(s->data + off, s->line_off - off);
+        const char *nl = memrchr(s->data, '\n', off);
+        s->line_off = nl ? (size_t)(nl + 1 - s->data) : 0;
     }
     const char *p = s->data + s->line_off;
     size_t n = off - s->line_off;
