@@ -54,13 +54,23 @@ static void policy_on_event(const vg_event *ev, void *arg)
     free(copy);
 }
 
+/* Every verdict is an observation of the decision-latency histogram. */
+static void policy_verdict(void *arg, const vg_event *ev, int verdict)
+{
+    vg_daemon *d = arg;
+    if (d->metrics)
+        vg_metrics_on_verdict(d->metrics, ev, verdict);
+}
+
 int vg__policy_open(vg_daemon *d)
 {
     vg_policy_opts o = {.bus = d->bus,
                         .rules = d->rules,
                         .actions = d->actions,
                         .env = {.group_mode = group_mode, .workload_info = workload_info, .arg = d},
-                        .default_mode = default_mode(d)};
+                        .default_mode = default_mode(d),
+                        .on_verdict = policy_verdict,
+                        .on_verdict_arg = d};
     int rc = vg_policy_new(&o, &d->policy);
     if (rc < 0) {
         vg_err("cannot create the policy engine: %s", strerror(-rc));

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "decision_latency.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "mode.h"
@@ -32,6 +34,7 @@ struct vg_metrics {
     uint64_t events[VG_EVENT_TYPES_MAX][SEVERITIES];
     answers answers[ANSWERS_MAX];
     size_t nanswers;
+    vg_decision_latency *decisions;
 };
 
 /* ---- text ---------------------------------------------------------------- */
@@ -279,6 +282,28 @@ static void render_daemon(vg_metrics *m, msgpack_sbuffer *b)
     }
 }
 
+/* Cumulative buckets from the per-bucket counts. */
+static void render_decisions(vg_metrics *m, msgpack_sbuffer *b)
+{
+    const char *name = "vigil_decision_latency_seconds";
+    help(b, name, "histogram",
+         "Time from an event's publication to the policy's verdict, by plane.");
+    const vg_decision_plane *p;
+    size_t n = vg_decision_latency_planes(m->decisions, &p);
+    for (size_t i = 0; i < n; i++, p++) {
+        uint64_t cum = 0;
+        for (size_t k = 0; k < VG_DECISION_BUCKETS; k++) {
+            cum += p->in[k];
+            put(b, "%s_bucket{plane=\"%s\",le=\"%g\"} %llu\n", name, p->name, vg_decision_bounds[k],
+                (unsigned long long)cum);
+        }
+        put(b, "%s_bucket{plane=\"%s\",le=\"+Inf\"} %llu\n", name, p->name,
+            (unsigned long long)p->count);
+        put(b, "%s_sum{plane=\"%s\"} %.9f\n", name, p->name, p->sum);
+        put(b, "%s_count{plane=\"%s\"} %llu\n", name, p->name, (unsigned long long)p->count);
+    }
+}
+
 int vg_metrics_render(vg_metrics *m, msgpack_sbuffer *out)
 {
     render_daemon(m, out);
@@ -289,6 +314,7 @@ int vg_metrics_render(vg_metrics *m, msgpack_sbuffer *out)
     render_groups(m, out);
     render_policy(m, out);
     render_answers(m, out);
+    render_decisions(m, out);
     return 0;
 }
 
@@ -324,6 +350,10 @@ int vg_metrics_new(uv_loop_t *loop, const vg_metrics_src *src, vg_metrics **out)
     vg_metrics *m = calloc(1, sizeof(*m));
     if (!m)
         return -ENOMEM;
+    if (vg_decision_latency_new(&m->decisions) < 0) {
+        free(m);
+        return -ENOMEM;
+    }
     m->loop = loop;
     m->src = *src;
     m->started_ms = uv_now(loop);
@@ -432,5 +462,15 @@ void vg_metrics_close(vg_metrics *m)
     if (!m)
         return;
     stop_listening(m);
+    vg_decision_latency_free(m->decisions);
     free(m);
+}
+
+void vg_metrics_on_verdict(vg_metrics *m, const vg_event *ev, int verdict)
+{
+    (void)verdict;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    vg_decision_latency_add(m->decisions, vg_event_type_name(ev->type), ev->time_ns,
+                            (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
 }

@@ -13,7 +13,8 @@
  * depth and capacity, each output's written/failed/dropped events, webhook
  * deliveries and failures, plugin states, group modes, rules per group and
  * plane, policy handler calls and errors, control socket requests, the
- * answer times plugins report in their *.stats events. See docs/outputs.md
+ * answer times plugins report in their *.stats events, and the decision
+ * latency from an event's publication to the policy's verdict, by plane. See docs/outputs.md
  * for the list.
  *
  * The counters of events are kept here (the daemon subscribes
@@ -66,6 +67,10 @@ int vg_metrics_configure(vg_metrics *m, const vg_config *cfg);
 
 /* The bus callback (every type; arg = the metrics). */
 void vg_metrics_on_event(const vg_event *ev, void *arg);
+
+/* The policy's verdict on ev (the policy's on_verdict): one observation
+ * of the decision-latency histogram (decision_latency.h). */
+void vg_metrics_on_verdict(vg_metrics *m, const vg_event *ev, int verdict);
 
 /* The exposition text, appended to out (for the endpoint and tests). */
 int vg_metrics_render(vg_metrics *m, msgpack_sbuffer *out);

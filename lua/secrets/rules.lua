@@ -660,9 +660,10 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       keywords = { "pass", "pwd" },
       severity = "high", tags = { "password", "generic" },
       entropy = 3.0,
-      -- What vectorscan looks for: the name's end, the assignment and the
-      -- first 8 characters of a value; cheaper than the expression itself.
-      prefilter_regex = [=[(?i)(?:pass(?:word|wd|phrase)?|pwd)["']?[ \t]*[:=][=>]?[ \t]*["']?[^\s"'#;,`]{8}]=],
+      -- What vectorscan looks for: the name (whole: "pass" alone is in
+      -- every "passed" and "bypass"), the assignment and the first 8
+      -- characters of a value; cheaper than the expression itself.
+      prefilter_regex = [=[(?i)(?:password|passwd|passphrase|pwd|db_?pass|admin_?pass|root_?pass)["']?[ \t]*[:=][=>]?[ \t]*["']?[^\s"'#;,`]{8}]=],
       value = "literal",
       allow = { [[^(?:true|false|null|none|required|optional)$]], [[^[a-z]+(?:_[a-z]+)+$]], [[^(?:/|\./|~/)[\w./-]+$]] },
       examples = { hit = [[db:
@@ -681,9 +682,10 @@ PublicKey = K6CXzU6M98NdFQCyXYbTuEPP+IKBLhcuiS4hX4TnCtA=
       keywords = { "key", "token", "secret" },
       severity = "medium", tags = { "generic" },
       entropy = 3.5,
-      -- Every name above ends in one of these words.
+      -- Every name above ends in one of these; "key" with what comes
+      -- before it in the names, since "key" alone is in every C header.
       -- (":=" and "=>" as an operator of one or two characters.)
-      prefilter_regex = [=[(?i)(?:key|token|secret|creds|credentials?)["']?[ \t]*[:=][=>]?[ \t]*["']?[A-Za-z0-9_.+/=~-]{16}]=],
+      prefilter_regex = [=[(?i)(?:(?:api|access|secret|auth)[_.-]?key|token|secret|creds|credentials?)["']?[ \t]*[:=][=>]?[ \t]*["']?[A-Za-z0-9_.+/=~-]{16}]=],
       value = "literal",
       -- A random key of 16 characters or more holds a digit (94 % at 16).
       -- A UUID names a thing (a request, a lock, a resource) far more often
@@ -1788,8 +1790,10 @@ AGE-SECRET-KEY-1880H567VMFS6CS0QCSJ9UQ6V0ECTL6J6ZMEJAHWGL7QAAQDF2L7NZR59KX
       keywords = { "vault", "token" },
       severity = "critical", tags = { "vault" },
       entropy = 3.5,
-      -- The token itself: "vault" and "token" are frequent words.
-      prefilter_regex = [[s\.[A-Za-z0-9]{24}]],
+      -- The expression without its look-ahead, the token's "s." kept
+      -- case-sensitive: "s." alone (member access in every C and Python
+      -- file) made vectorscan check more places than the names do.
+      prefilter_regex = [=[(?i:vault|token)[\w.-]{0,20}["']?\s*[:=]\s*["']?s\.[A-Za-z0-9]{24}]=],
       -- Allow-lists are caseless; these three say what they mean with (?-i).
       allow = { [[(?-i)^s\.[A-Za-z]+$]], [[(?-i)^s\.[a-z0-9]+$]], [[(?-i)^s\.[A-Z0-9]+$]] },
       examples = { hit = [[VAULT_TOKEN=s.67RL2SPZZviH5gbNKSA2N3v7]], miss = [[VAULT_TOKEN=s.AcceptanceTimeoutSeconds]] },

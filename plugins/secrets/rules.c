@@ -55,6 +55,7 @@ void vg_sec_rules_free(vg_sec_rules *rs)
     free(rs->id_rule);
     free(rs->id_kw);
     free(rs->by_path);
+    free((void *)rs->jitted);
     free(rs);
 }
 
@@ -86,8 +87,7 @@ static pcre2_code *re_compile(const char *pat, uint32_t opts, char *err, size_t 
                  (char *)msg);
         return NULL;
     }
-    /* JIT is an optimisation; without it the interpreter runs. */
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    /* JIT compiled on first use (jit.c). */
     return re;
 }
 
@@ -314,7 +314,8 @@ int vg__sec_rules_compile(vg_sec_rules *rs, char *err, size_t errlen)
         snprintf(err, errlen, "no rules");
         return -EINVAL;
     }
-    if (!(rs->by_path = calloc(rs->n, sizeof(*rs->by_path))))
+    if (!(rs->by_path = calloc(rs->n, sizeof(*rs->by_path))) ||
+        !(rs->jitted = calloc(rs->n + 1, sizeof(*rs->jitted))))
         return -ENOMEM;
     uint64_t key = vg__sec_cache_key(rs);
     if (vg__sec_cache_load(rs, key) == 0)

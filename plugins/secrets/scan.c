@@ -117,8 +117,12 @@ bool vg__sec_is_binary(const char *buf, size_t len)
     return memchr(buf, 0, len < 8192 ? len : 8192) != NULL;
 }
 
-static bool allowed(vg_sec_scanner *s, pcre2_code *const *re, size_t n, const char *sec, size_t len)
+/* slot: the rule's index, or the number of rules for the global list. */
+static bool allowed(vg_sec_scanner *s, size_t slot, pcre2_code *const *re, size_t n,
+                    const char *sec, size_t len)
 {
+    if (n)
+        vg__sec_jit(s->rs, slot, VG__SEC_JIT_ALLOW, re, n);
     for (size_t i = 0; i < n; i++)
         if (pcre2_match(re[i], (PCRE2_SPTR)sec, len, 0, 0, s->amd, NULL) >= 0)
             return true;
@@ -162,13 +166,17 @@ unsigned vg__sec_count_newlines(const char *p, size_t n)
 }
 
 /* 1-based line and column of offset off in the current buffer. Findings of
- * one rule come in order, those of different rules need not: the cache
- * restarts from the beginning when asked about an earlier offset. */
+ * one rule come in order, those of different rules need not (generic ones
+ * are emitted at the buffer's end, after specific ones further on): asked
+ * about an earlier offset, the cache counts back from where it is, not
+ * again from the beginning (a restart per finding cost a count over the
+ * whole file each). */
 static void line_col(vg_sec_scanner *s, size_t off, unsigned *line, unsigned *col)
 {
     if (off < s->line_off) {
-        s->line_off = 0;
-        s->line_no = s->line_base;
+        s->line_no -= vg__sec_count_newlines(s->data + off, s->line_off - off);
+        const char *nl = memrchr(s->data, '\n', off);
+        s->line_off = nl ? (size_t)(nl + 1 - s->data) : 0;
     }
     const char *p = s->data + s->line_off;
     size_t n = off - s->line_off;
@@ -324,8 +332,8 @@ static void check_match(vg_sec_scanner *s, const vg__sec_rule *r, const char *su
         report(s, r, sec, sl, true);
         return;
     }
-    if (!allowed(s, r->allow_re, r->allow.n, sec, sl) &&
-        !allowed(s, s->rs->allow_re, s->rs->allow.n, sec, sl))
+    if (!allowed(s, (size_t)(r - s->rs->r), r->allow_re, r->allow.n, sec, sl) &&
+        !allowed(s, s->rs->n, s->rs->allow_re, s->rs->allow.n, sec, sl))
         report(s, r, sec, sl, false);
 }
 
@@ -347,6 +355,7 @@ static void precise(vg_sec_scanner *s, const vg__sec_rule *r, size_t from, size_
     const char *subj = s->data + from;
     size_t len = to - from, at = 0;
     rule_state(s, (size_t)(r - s->rs->r));
+    vg__sec_jit(s->rs, (size_t)(r - s->rs->r), VG__SEC_JIT_EXPR, &r->re, 1);
     while (at <= len) {
         int nm = pcre2_match(r->re, (PCRE2_SPTR)subj, len, at, 0, s->md, NULL);
         if (nm < 0)

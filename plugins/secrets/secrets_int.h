@@ -8,6 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <hs/hs.h>
 #include <pcre2.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "secrets.h"
@@ -70,7 +71,18 @@ struct vg_sec_rules {
      * so that a file costs a loop over these few, not over every rule. */
     unsigned *by_path;
     size_t nby_path;
+    /* Per rule, and one more slot for the global allow-list: which of its
+     * expressions are JIT compiled (VG__SEC_JIT_*; jit.c). */
+    _Atomic unsigned char *jitted;
 };
+
+#define VG__SEC_JIT_EXPR 1u
+#define VG__SEC_JIT_ALLOW 2u
+
+/* JIT compiles re[0..n) of slot's bit on its first use, once per rule set,
+ * safely from several threads (jit.c). */
+void vg__sec_jit(const vg_sec_rules *rs, size_t slot, unsigned bit, pcre2_code *const *re,
+                 size_t n);
 
 /* Frees the fields of one rule (not the rule itself). */
 void vg__sec_rule_clear(vg__sec_rule *r);

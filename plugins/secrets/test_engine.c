@@ -284,7 +284,8 @@ static void placeholders_and_excluded_paths_are_quiet(void **state)
 }
 
 /* Line and column of findings deep in a file of short lines (and empty
- * ones), as an editor would show them. */
+ * ones), as an editor would show them; a generic finding (reported at the
+ * buffer's end, after a specific one further on) too. */
 static void findings_carry_their_line_and_column(void **state)
 {
     size_t cap = 3000 * 64, n = 0;
@@ -296,6 +297,8 @@ static void findings_carry_their_line_and_column(void **state)
             n += (size_t)sprintf(buf + n, "abc %s\n", GHP);
         else if (line == 2999)
             n += (size_t)sprintf(buf + n, "\t%s\n", GHP);
+        else if (line == 1500)
+            n += (size_t)sprintf(buf + n, "  password: \"Tr0ub4dor&3horse\"\n");
         else
             n += (size_t)sprintf(buf + n, "%.*s\n", (int)(line % 23), "yyyyyyyyyyyyyyyyyyyyyyy");
     }
@@ -303,9 +306,9 @@ static void findings_carry_their_line_and_column(void **state)
     vg_sec_scanner *s = NULL;
     assert_int_equal(vg_sec_scanner_new(rules, NULL, collect, &fd, &s), 0);
     assert_int_equal(vg_sec_scan_buffer(s, "notes.txt", buf, n), 0);
-    assert_int_equal(fd.n, 3);
-    static const unsigned want[][2] = {{17, 1}, {1234, 5}, {2999, 2}};
-    for (int i = 0; i < 3; i++) {
+    assert_int_equal(fd.n, 4);
+    static const unsigned want[][2] = {{17, 1}, {1234, 5}, {2999, 2}, {1500, 14}};
+    for (int i = 0; i < 4; i++) {
         assert_int_equal(fd.f[i].line, want[i][0]);
         assert_int_equal(fd.f[i].column, want[i][1]);
     }

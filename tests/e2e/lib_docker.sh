@@ -19,48 +19,22 @@ DK="$T/dk" # dockerd's roots and socket, all under the test's dir
 export DOCKER_HOST="unix://$DK/docker.sock"
 DOCKERD_PID=""
 
+. "$(dirname "${BASH_SOURCE[0]}")/lib_dockerd.sh"
+
 docker_cleanup() {
     set +e
     if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
         "$DOCKER" rm -f risky$$ hard$$ wild$$ >/dev/null 2>&1
         "$DOCKER" swarm leave --force >/dev/null 2>&1
-        kill "$DOCKERD_PID"
-        for _ in $(seq 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$DOCKERD_PID" 2>/dev/null
     fi
-    # The containerd dockerd started, should dockerd have died first.
-    local cpid
-    cpid=$(cat "$DK/exec/containerd/containerd.pid" 2>/dev/null)
-    [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null && kill -9 "$cpid"
-    # Whatever is still mounted under dockerd's directory (overlays, netns),
-    # and only there: never anything outside the test's own temporary dir.
-    case "$DK" in
-    /tmp/vigil-e2e.*/dk) ;;
-    *) return 0 ;;
-    esac
-    awk -v d="$DK/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
+    dockerd_stop
 }
 trap '_rc=$?; docker_cleanup; (exit $_rc); cleanup' EXIT
 
 # docker_start: dockerd on the test's roots; skips (77) when it cannot start
 # on this kernel, saying why.
 docker_start() {
-    mkdir -p "$DK"
-    dockerd --iptables=false --bridge=none --data-root "$DK/data" --exec-root "$DK/exec" \
-        -H "$DOCKER_HOST" --pidfile "$DK/dockerd.pid" \
-        --containerd-namespace "vigil$$" --containerd-plugins-namespace "vigilp$$" \
-        >"$DK/dockerd.log" 2>&1 &
-    DOCKERD_PID=$!
-    for _ in $(seq 100); do
-        "$DOCKER" version >/dev/null 2>&1 && break
-        kill -0 "$DOCKERD_PID" 2>/dev/null || break
-        sleep 0.2
-    done
-    if ! "$DOCKER" version >/dev/null 2>&1; then
-        echo "SKIP: dockerd could not start on this kernel ($(uname -r)):"
-        tail -n 5 "$DK/dockerd.log"
-        exit 77
-    fi
+    dockerd_start || { echo "SKIP: dockerd cannot run here (above)"; exit 77; }
 }
 
 # docker_images: two images from a busybox-static tree, a plain one (root,

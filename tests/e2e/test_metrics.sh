@@ -6,7 +6,9 @@
 # figures are the daemon's own: events by type and severity, outputs,
 # plugin states, group modes, rules per group and plane, webhooks;
 # /healthz answers ok; anything else is a 404; a request that never ends
-# does not stop the others.
+# does not stop the others. The decision-latency histogram counts every
+# verdict by plane (buckets cumulative, +Inf = _count) and grows with the
+# events the policy decides on.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_outputs.sh"
 
@@ -15,6 +17,12 @@ cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
 # The proc plugin reports its answer times in proc.stats, here often.
 cp "$VIGIL_BUILD/plugins/proc.so" "$PLUGINS/"
 echo 'plugins = { proc = { stats_interval_ms = 200 } }' >>"$CONFIG"
+# Handlers, so that events get verdicts: test.reloaded (one per reload) and
+# every process start the proc plugin reports.
+cat >"$POLICIES/10-decide.lua" <<'LUA'
+vigil.on("test.reloaded", function(ev) return "allow" end)
+vigil.on("proc.exec", function(ev) return nil end)
+LUA
 start_daemon
 # Off by default: no listening TCP socket belongs to vigild.
 inodes=$(ls -l "/proc/$DAEMON_PID/fd" | sed -n 's/.*socket:\[\([0-9]*\)\]/\1/p')
@@ -76,8 +84,14 @@ for line in text.splitlines():
         assert lm, "bad labels: " + line
         labels[lm.group(1)] = lm.group(2)
         pos = lm.end()
-    assert name in types, "sample before its TYPE: " + line
-    if types[name] == "counter":
+    fam = name  # a histogram's samples are FAMILY_bucket, _sum and _count
+    for suf in ("_bucket", "_sum", "_count"):
+        if name.endswith(suf) and types.get(name[: -len(suf)]) in ("histogram", "summary"):
+            fam = name[: -len(suf)]
+    assert fam in types, "sample before its TYPE: " + line
+    if types[fam] == "histogram" and name.endswith("_bucket"):
+        assert "le" in labels, "bucket without le: " + line
+    if types[fam] == "counter":
         assert name.endswith("_total"), name
     samples.append((name, labels, float(m.group(4))))
 def get(name, **want):
@@ -97,6 +111,44 @@ assert get("vigil_events_dropped_total", type="test.started") == [0.0]
 q = {l["quantile"]: v for n, l, v in samples if n == "vigil_answer_latency_seconds" and l.get("plugin") == "proc"}
 assert set(q) == {"0.5", "0.99", "1"} and 0 <= q["0.5"] <= q["0.99"] <= q["1"], q
 PY
+
+# The decision-latency histogram, parsed: per plane, cumulative buckets
+# ending in +Inf = _count; the counts grow with the events decided on.
+decisions() { # PLANE -> its _count
+    scrape /metrics | sed -n "s/^vigil_decision_latency_seconds_count{plane=\"$1\"} //p"
+}
+check_histogram() {
+    scrape /metrics >"$T/hist.txt" || return 1
+    python3 - "$T/hist.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+assert "# TYPE vigil_decision_latency_seconds histogram" in text
+planes = {}
+for m in re.finditer(r'^vigil_decision_latency_seconds_(bucket|sum|count)\{plane="([^"]+)"(?:,le="([^"]+)")?\} (\S+)$', text, re.M):
+    kind, plane, le, v = m.groups()
+    p = planes.setdefault(plane, {"b": []})
+    if kind == "bucket":
+        p["b"].append((float("inf") if le == "+Inf" else float(le), float(v)))
+    else:
+        p[kind] = float(v)
+assert {"test", "proc"} <= set(planes), planes.keys()
+for plane, p in planes.items():
+    les = [le for le, _ in p["b"]]
+    counts = [c for _, c in p["b"]]
+    assert les == sorted(les) and les[-1] == float("inf"), (plane, les)
+    assert counts == sorted(counts), (plane, counts)
+    assert counts[-1] == p["count"] > 0, (plane, counts[-1], p["count"])
+    assert p["sum"] >= 0, plane
+PY
+}
+wait_for check_histogram
+test0=$(decisions test)
+proc0=$(decisions proc)
+for _ in 1 2 3; do vctl reload >/dev/null; done
+for _ in 1 2 3 4 5; do /bin/true; done
+more_decisions() { [ "$(decisions test)" -ge $((test0 + 3)) ] && [ "$(decisions proc)" -ge $((proc0 + 5)) ]; }
+wait_for more_decisions
+check_histogram || fail "the decision-latency histogram after more events"
 
 # A reload without the setting turns it off again.
 sed -i '/^metrics = /d' "$CONFIG"

@@ -27,7 +27,7 @@ static char dir[] = "/tmp/vg-oci-cache-XXXXXX";
 static void write_file(const char *path, const char *text)
 {
     char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    assert_true(snprintf(tmp, sizeof(tmp), "%s.tmp", path) < (int)sizeof(tmp));
     FILE *f = fopen(tmp, "w");
     assert_non_null(f);
     fputs(text, f);
