@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <jansson.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -36,6 +37,16 @@
 #include "capture_int.h"
 #include "curl_load.h"
 #include "net.h"
+
+/* An error message into a caller's buffer; a long URL or path is cut. */
+static void say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
 
 #define EXTIPS_MAX 4096
 #define BODY_MAX (32u << 20) /* a cluster's whole Service list */
@@ -140,7 +151,7 @@ static char *get(struct net_k8s *k, const vg__curl_api *c, CURL *h, char *err, s
         char tok[4096];
         int rc = read_token(k->token_file, tok, sizeof(tok));
         if (rc < 0) {
-            snprintf(err, errlen, "token %s: %s", k->token_file, strerror(-rc));
+            say(err, errlen, "token %s: %s", k->token_file, strerror(-rc));
             return NULL;
         }
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
@@ -167,9 +178,9 @@ static char *get(struct net_k8s *k, const vg__curl_api *c, CURL *h, char *err, s
     c->slist_free_all(hdrs);
     if (rc != CURLE_OK || status != 200 || !b.data) {
         if (rc != CURLE_OK)
-            snprintf(err, errlen, "%s: %s", url, c->easy_strerror(rc));
+            say(err, errlen, "%s: %s", url, c->easy_strerror(rc));
         else
-            snprintf(err, errlen, "%s: HTTP %ld", url, status);
+            say(err, errlen, "%s: HTTP %ld", url, status);
         free(b.data);
         return NULL;
     }
@@ -284,7 +295,7 @@ static int endpoint(const net_config *cfg, struct net_k8s *k, char *msg, size_t 
         while (n && k->url[n - 1] == '/')
             k->url[--n] = 0;
     } else {
-        snprintf(msg, msglen, "'%s' is neither \"in-cluster\" nor an http(s) URL", cfg->k8s_api);
+        say(msg, msglen, "'%s' is neither \"in-cluster\" nor an http(s) URL", cfg->k8s_api);
         return -EINVAL;
     }
     snprintf(k->token_file, sizeof(k->token_file), "%s", token);

@@ -24,8 +24,7 @@ static int own_cgroup(char *path, size_t psize)
     while (f && fgets(line, sizeof(line), f))
         if (strncmp(line, "0::", 3) == 0) {
             line[strcspn(line, "\n")] = '\0';
-            snprintf(path, psize, "%s", line + 3);
-            rc = 0;
+            rc = snprintf(path, psize, "%s", line + 3) < (int)psize ? 0 : -1;
         }
     if (f)
         fclose(f);
