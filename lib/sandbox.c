@@ -180,7 +180,9 @@ static void charge(lua_State *L, double cost, const char *what, size_t n, const 
 {
     vg_sandbox *sb = vg_sandbox_of(L);
     long left = sb->insn_max - sb->insns;
-    if (cost < (double)left && !past_deadline(sb)) {
+    /* A deadline not set yet is not looked at here: the hook sets it
+     * within INSN_STEP instructions of the library call's caller. */
+    if (cost < (double)left && (sb->deadline_due || !past_deadline(sb))) {
         sb->insns += (long)cost;
         return;
     }
