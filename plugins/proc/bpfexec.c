@@ -2,7 +2,9 @@
 #include "bpfexec.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef VIGIL_BPF
 #include <bpf/libbpf.h>
@@ -13,15 +15,22 @@ struct bpfexec {
     struct exec_bpf *skel;
     struct ring_buffer *rb;
     bpfexec_ops ops;
+    struct exec_event rec; /* the record being handled, whole */
 };
 
 static int on_record(void *ctx, void *data, size_t size)
 {
     bpfexec *b = ctx;
     unsigned kind = size >= sizeof(unsigned) ? *(const unsigned *)data : 0;
-    if (kind == EXEC_EV_EXEC && size >= sizeof(struct exec_event))
-        b->ops.exec(data, b->ops.arg);
-    else if ((kind == EXEC_EV_FORK || kind == EXEC_EV_EXIT) && size >= sizeof(struct task_event))
+    /* An exec's record ends with its arguments: only as long as they are,
+     * copied into a whole record for the callback. */
+    size_t head = offsetof(struct exec_event, args);
+    if (kind == EXEC_EV_EXEC && size >= head && size <= sizeof(b->rec)) {
+        memcpy(&b->rec, data, size);
+        if (b->rec.args_len > size - head)
+            b->rec.args_len = (unsigned)(size - head);
+        b->ops.exec(&b->rec, b->ops.arg);
+    } else if ((kind == EXEC_EV_FORK || kind == EXEC_EV_EXIT) && size >= sizeof(struct task_event))
         b->ops.task(data, b->ops.arg);
     return 0;
 }

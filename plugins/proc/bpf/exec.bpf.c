@@ -27,10 +27,22 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* 1 MiB (mapped twice into the daemon: 2 MiB of its memory): some 2,500
+ * execs with their forks and exits, since an exec's record is only as long
+ * as its arguments; a burst the reader drains. */
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 4 << 20); /* ~3000 records: a burst the reader drains */
+    __uint(max_entries, 1 << 20);
 } events SEC(".maps");
+
+/* Where an exec's record is made before its used part is copied into the
+ * ring (a ring reservation has a constant size). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct exec_event);
+} scratch SEC(".maps");
 
 __u64 dropped = 0;
 
@@ -61,11 +73,10 @@ static __always_inline int fd_is_inet(struct task_struct *p, unsigned int fd)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-    struct exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-    if (!e) {
-        __sync_fetch_and_add(&dropped, 1);
+    __u32 zero = 0;
+    struct exec_event *e = bpf_map_lookup_elem(&scratch, &zero);
+    if (!e)
         return 0;
-    }
     e->kind = EXEC_EV_EXEC;
     e->mnt_ns = BPF_CORE_READ(p, nsproxy, mnt_ns, ns.inum);
     e->ns = bpf_ktime_get_ns();
@@ -95,7 +106,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     e->args_len = len;
     /* Forced: forks and exits before it, not read yet, took no wake-up,
      * and the ring wakes on its own only when the reader has caught up. */
-    bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+    __u64 size = offsetof(struct exec_event, args) + (len & (EXEC_ARGS_MAX - 1));
+    if (bpf_ringbuf_output(&events, e, size, BPF_RB_FORCE_WAKEUP) < 0)
+        __sync_fetch_and_add(&dropped, 1);
     return 0;
 }
 

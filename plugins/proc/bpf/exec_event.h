@@ -39,7 +39,7 @@ struct exec_event {
     char comm[EXEC_COMM_MAX];
     char parent_comm[EXEC_COMM_MAX];
     char filename[EXEC_FILENAME_MAX]; /* the name given to execve, as given */
-    char args[EXEC_ARGS_MAX];
+    char args[EXEC_ARGS_MAX];         /* last: the record in the ring ends after args_len */
 };
 
 #endif
