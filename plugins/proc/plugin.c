@@ -394,18 +394,21 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
     pi.stdio_socket = e->stdio_socket;
     p->event_ns = e->ns;
     p->event_mnt_ns = e->mnt_ns;
-    const cgcache_entry *known = cgcache_get(p->cg, e->cgroup_id);
+    /* A host process's cgroup is cached too (as of no workload): its
+     * execs and exits read nothing of /proc for it. */
+    const cgcache_entry *known = cgcache_get(p->cg, e->cgroup_id, e->ns);
     if (known) {
         snprintf(pi.cgroup, sizeof(pi.cgroup), "%s", known->cgroup);
         p->wv = known->wv;
     } else {
         procinfo_read_cgroup(p->proc_root, pi.pid, &pi);
-        if (tag(p, pi.pid) && pi.cgroup[0])
-            cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv);
-        else if (chain.workload[0]) {
-            memcpy(p->wv.id, chain.workload, sizeof(p->wv.id));
-            memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
-        }
+        tag(p, pi.pid);
+        if (pi.cgroup[0])
+            cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv, e->ns);
+    }
+    if (!p->wv.id[0] && chain.workload[0]) {
+        memcpy(p->wv.id, chain.workload, sizeof(p->wv.id));
+        memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
     }
     report_exec(p, &pi, interp, false);
     p->event_mnt_ns = 0;
@@ -486,7 +489,7 @@ static void on_bpf_task(const struct task_event *t, void *arg)
         on_fork(p, (pid_t)t->pid, (pid_t)t->ppid);
         return;
     }
-    const cgcache_entry *known = cgcache_get(p->cg, t->cgroup_id);
+    const cgcache_entry *known = cgcache_get(p->cg, t->cgroup_id, t->ns);
     if (known)
         p->wv = known->wv;
     else
