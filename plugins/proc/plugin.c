@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <vigil/plugin.h>
@@ -66,7 +65,7 @@ typedef struct proc_plugin {
     vg_workload_view wv;          /* reader thread: the current event's workload */
     uint64_t event_ns;            /* reader thread: the kernel's time of the event */
     unsigned event_mnt_ns;        /* reader thread: the exec's mount namespace (probe), 0 */
-    unsigned host_mnt_ns;         /* the host's mount namespace (pid 1's), 0: unknown */
+    unsigned host_mnt_ns;         /* the host's mount namespace (pid 1's), 0: unreadable */
     _Atomic uint64_t kill_ns_max; /* the slowest kill after an exec */
 } proc_plugin;
 
@@ -166,9 +165,10 @@ static bool fileless(const procinfo *pi)
  * A process whose namespace cannot be read is gone: nothing to kill. */
 static bool in_host_mnt(proc_plugin *p, pid_t pid)
 {
-    /* The probe read the namespace at the exec: no /proc read. */
-    if (p->event_mnt_ns && p->host_mnt_ns)
-        return p->event_mnt_ns == p->host_mnt_ns;
+    /* The probe read the namespace at the exec: no /proc read. The
+     * host's, unreadable at start, is not known below either. */
+    if (p->event_mnt_ns)
+        return p->host_mnt_ns && p->event_mnt_ns == p->host_mnt_ns;
     char path[64], mine[64] = "", host[64] = "";
     snprintf(path, sizeof(path), "%s/%d/ns/mnt", p->proc_root, (int)pid);
     ssize_t n = readlink(path, mine, sizeof(mine) - 1);
@@ -772,10 +772,14 @@ static int start(void *priv)
     int brc = p->cg ? bpfexec_open(&bops, &p->bx) : -ENOMEM;
     if (brc < 0)
         p->bx = NULL;
-    /* The probe's namespace ids are the real host's. */
-    struct stat host_ns;
-    if (strcmp(p->proc_root, "/proc") == 0 && stat("/proc/1/ns/mnt", &host_ns) == 0)
-        p->host_mnt_ns = (unsigned)host_ns.st_ino;
+    /* The probe's namespace ids are the real host's. The link's name, not
+     * stat(): following it needs more than reading it. */
+    char host_ns[64];
+    ssize_t n = readlink("/proc/1/ns/mnt", host_ns, sizeof(host_ns) - 1);
+    if (strcmp(p->proc_root, "/proc") == 0 && n > 0) {
+        host_ns[n] = '\0';
+        sscanf(host_ns, "mnt:[%u]", &p->host_mnt_ns);
+    }
     /* With the probe, the connector is needed for uid and gid changes
      * alone. */
     int rc = cn_open(p->bx ? PROC_EVENT_UID | PROC_EVENT_GID : 0, &p->sk);
