@@ -60,8 +60,18 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static bool past_deadline(const vg_sandbox *sb)
+/* The deadline is set at the first look at the clock, not by
+ * vg_sandbox_reset: the thread's CPU clock is a system call (no vDSO), and
+ * most calls (a policy's decision per event) end before the first hook.
+ * What ran before that look (at most INSN_STEP instructions) is not
+ * counted. */
+static bool past_deadline(vg_sandbox *sb)
 {
+    if (sb->deadline_due) {
+        sb->deadline_due = false;
+        sb->deadline_ns = now_ns() + sb->time_max_ms * 1000000u;
+        return false;
+    }
     return sb->deadline_ns && now_ns() > sb->deadline_ns;
 }
 
@@ -92,7 +102,8 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
 {
     vg_sandbox *sb = vg_sandbox_of(L);
     sb->insns += INSN_STEP;
-    if (!sb->over_budget && (sb->insns / INSN_STEP) % TIME_CHECK_STEPS == 0 && past_deadline(sb))
+    if (!sb->over_budget && (sb->deadline_due || (sb->insns / INSN_STEP) % TIME_CHECK_STEPS == 0) &&
+        past_deadline(sb))
         sb->timed_out = true;
     else if (sb->insns <= sb->insn_max && !sb->timed_out)
         return;
@@ -169,7 +180,9 @@ static void charge(lua_State *L, double cost, const char *what, size_t n, const 
 {
     vg_sandbox *sb = vg_sandbox_of(L);
     long left = sb->insn_max - sb->insns;
-    if (cost < (double)left && !past_deadline(sb)) {
+    /* A deadline not set yet is not looked at here: the hook sets it
+     * within INSN_STEP instructions of the library call's caller. */
+    if (cost < (double)left && (sb->deadline_due || !past_deadline(sb))) {
         sb->insns += (long)cost;
         return;
     }
@@ -440,7 +453,8 @@ void vg_sandbox_reset(lua_State *L, long insn_max)
     sb->insn_max = insn_max;
     sb->over_memory = false;
     sb->timed_out = false;
-    sb->deadline_ns = sb->time_max_ms ? now_ns() + sb->time_max_ms * 1000000u : 0;
+    sb->deadline_ns = 0;
+    sb->deadline_due = sb->time_max_ms != 0;
     /* After running out, the hook fires on every instruction; put back the
      * normal step only then, since lua_sethook also restarts its count. */
     if (sb->over_budget) {
@@ -453,7 +467,8 @@ void vg_sandbox_set_time_limit(lua_State *L, unsigned ms)
 {
     vg_sandbox *sb = vg_sandbox_of(L);
     sb->time_max_ms = ms;
-    sb->deadline_ns = ms ? now_ns() + (uint64_t)ms * 1000000u : 0;
+    sb->deadline_ns = 0;
+    sb->deadline_due = ms != 0;
 }
 
 int vg_sandbox_load(lua_State *L, const char *buf, size_t len, const char *chunkname)

@@ -45,6 +45,7 @@ typedef struct vg_sandbox {
     bool timed_out;       /* the time limit passed (over_budget is set too) */
     unsigned time_max_ms; /* CPU time limit per budget; 0 none */
     uint64_t deadline_ns; /* CLOCK_THREAD_CPUTIME_ID; 0 none */
+    bool deadline_due;    /* the deadline is set at the first look */
     char what[40];        /* the subject of messages: "the configuration" */
     void *user;           /* the owner's pointer, for its Lua-callable functions */
 } vg_sandbox;

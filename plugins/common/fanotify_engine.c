@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/resource.h>
@@ -161,6 +162,46 @@ static void pin(int cpu)
     (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* The threads wait for events in epoll sets of their own where the
+ * fanotify descriptor is exclusive: an event wakes one thread, not every
+ * one (with poll() each event woke them all, and all but one went back to
+ * sleep on EAGAIN). The stop descriptor, which stays readable, reaches
+ * them all. -1 when epoll cannot be had: poll() then. */
+static int exclusive_wait_set(fan_engine *e)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return -1;
+    struct epoll_event fan = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = e->fan_fd};
+    struct epoll_event stop = {.events = EPOLLIN, .data.fd = e->stop_fd};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, e->fan_fd, &fan) < 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, e->stop_fd, &stop) < 0) {
+        close(ep);
+        return -1;
+    }
+    return ep;
+}
+
+/* Waits until an event may be read; false when the thread must stop. */
+static bool wait_ready(fan_engine *e, int ep)
+{
+    if (ep >= 0) {
+        struct epoll_event ev[2];
+        int n = epoll_wait(ep, ev, 2, -1);
+        if (n < 0)
+            return errno == EINTR;
+        for (int i = 0; i < n; i++)
+            if (ev[i].data.fd == e->stop_fd)
+                return false;
+        return true;
+    }
+    struct pollfd fds[2] = {{.fd = e->fan_fd, .events = POLLIN},
+                            {.fd = e->stop_fd, .events = POLLIN}};
+    if (poll(fds, 2, -1) < 0)
+        return errno == EINTR;
+    return !fds[1].revents;
+}
+
 static void *reader(void *arg)
 {
     fan_thread *t = arg;
@@ -181,8 +222,7 @@ static void *reader(void *arg)
     }
     req->ctx = ctx;
     char buf[16384] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
-    struct pollfd fds[2] = {{.fd = e->fan_fd, .events = POLLIN},
-                            {.fd = e->stop_fd, .events = POLLIN}};
+    int ep = exclusive_wait_set(e);
     /* The flag, not only the stop descriptor: a thread kept busy by a
      * stream of events never gets back to poll(). */
     while (!atomic_load(&e->stopping)) {
@@ -194,11 +234,11 @@ static void *reader(void *arg)
                     handle(e, req, m);
             continue;
         }
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
-            break;
-        if (fds[1].revents)
+        if (!wait_ready(e, ep))
             break;
     }
+    if (ep >= 0)
+        close(ep);
     if (e->ops.ctx_end && ctx)
         e->ops.ctx_end(e->ops.arg, ctx);
     free(ctx);

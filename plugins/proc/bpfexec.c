@@ -2,7 +2,9 @@
 #include "bpfexec.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef VIGIL_BPF
 #include <bpf/libbpf.h>
@@ -12,15 +14,24 @@
 struct bpfexec {
     struct exec_bpf *skel;
     struct ring_buffer *rb;
-    bpfexec_cb cb;
-    void *arg;
+    bpfexec_ops ops;
+    struct exec_event rec; /* the record being handled, whole */
 };
 
 static int on_record(void *ctx, void *data, size_t size)
 {
     bpfexec *b = ctx;
-    if (size >= sizeof(struct exec_event))
-        b->cb(data, b->arg);
+    unsigned kind = size >= sizeof(unsigned) ? *(const unsigned *)data : 0;
+    /* An exec's record ends with its arguments: only as long as they are,
+     * copied into a whole record for the callback. */
+    size_t head = offsetof(struct exec_event, args);
+    if (kind == EXEC_EV_EXEC && size >= head && size <= sizeof(b->rec)) {
+        memcpy(&b->rec, data, size);
+        if (b->rec.args_len > size - head)
+            b->rec.args_len = (unsigned)(size - head);
+        b->ops.exec(&b->rec, b->ops.arg);
+    } else if ((kind == EXEC_EV_FORK || kind == EXEC_EV_EXIT) && size >= sizeof(struct task_event))
+        b->ops.task(data, b->ops.arg);
     return 0;
 }
 
@@ -30,14 +41,13 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
     return 0;
 }
 
-int bpfexec_open(bpfexec_cb cb, void *arg, bpfexec **out)
+int bpfexec_open(const bpfexec_ops *ops, bpfexec **out)
 {
     libbpf_set_print(quiet);
     bpfexec *b = calloc(1, sizeof(*b));
     if (!b)
         return -ENOMEM;
-    b->cb = cb;
-    b->arg = arg;
+    b->ops = *ops;
     int rc = 0;
     b->skel = exec_bpf__open_and_load();
     if (!b->skel)
@@ -83,7 +93,7 @@ void bpfexec_close(bpfexec *b)
 
 #else /* built without BPF */
 
-int bpfexec_open(bpfexec_cb cb, void *arg, bpfexec **out)
+int bpfexec_open(const bpfexec_ops *ops, bpfexec **out)
 {
     return -ENOSYS;
 }

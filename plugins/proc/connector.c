@@ -7,9 +7,12 @@
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 
 /* libnl's own error codes, turned back into errno at this one boundary. */
 static int nl_to_errno(int nlerr)
@@ -38,26 +41,47 @@ static int nl_to_errno(int nlerr)
     }
 }
 
-static int send_op(struct nl_sock *sk, enum proc_cn_mcast_op op)
+/* Whether the kernel filters the events it sends a listener (Linux 6.6:
+ * the op may carry a mask of event types). An older one ignores an op of
+ * that size altogether, so it must not be sent one. */
+static bool kernel_filters(void)
+{
+    struct utsname u;
+    unsigned major = 0, minor = 0;
+    if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+        return false;
+    return major > 6 || (major == 6 && minor >= 6);
+}
+
+/* The op with the mask of event types to send (linux/cn_proc.h's struct
+ * proc_input, which older headers lack). */
+struct cn_proc_input {
+    unsigned op;
+    unsigned only;
+};
+
+static int send_op(struct nl_sock *sk, enum proc_cn_mcast_op op, unsigned only)
 {
     struct {
         struct nlmsghdr nl;
         struct cn_msg cn;
-        enum proc_cn_mcast_op op;
+        struct cn_proc_input in;
     } __attribute__((packed)) msg;
+    size_t len = only ? sizeof(msg.in) : sizeof(msg.in.op);
     memset(&msg, 0, sizeof(msg));
-    msg.nl.nlmsg_len = sizeof(msg);
+    msg.nl.nlmsg_len = (unsigned)(sizeof(msg) - sizeof(msg.in) + len);
     msg.nl.nlmsg_type = NLMSG_DONE;
     msg.nl.nlmsg_pid = nl_socket_get_local_port(sk);
     msg.cn.id.idx = CN_IDX_PROC;
     msg.cn.id.val = CN_VAL_PROC;
-    msg.cn.len = sizeof(op);
-    msg.op = op;
-    int rc = nl_sendto(sk, &msg, sizeof(msg));
+    msg.cn.len = (unsigned short)len;
+    msg.in.op = op;
+    msg.in.only = only;
+    int rc = nl_sendto(sk, &msg, msg.nl.nlmsg_len);
     return rc < 0 ? nl_to_errno(rc) : 0;
 }
 
-int cn_open(struct nl_sock **out)
+int cn_open(unsigned only, struct nl_sock **out)
 {
     struct nl_sock *sk = nl_socket_alloc();
     if (!sk)
@@ -76,7 +100,7 @@ int cn_open(struct nl_sock **out)
     int size = 8 << 20;
     if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
         nl_socket_set_buffer_size(sk, size, 0);
-    rc = send_op(sk, PROC_CN_MCAST_LISTEN);
+    rc = send_op(sk, PROC_CN_MCAST_LISTEN, kernel_filters() ? only : 0);
     if (rc < 0) {
         nl_socket_free(sk);
         return rc;
@@ -130,6 +154,6 @@ void cn_close(struct nl_sock *sk)
 {
     if (!sk)
         return;
-    send_op(sk, PROC_CN_MCAST_IGNORE);
+    send_op(sk, PROC_CN_MCAST_IGNORE, 0);
     nl_socket_free(sk);
 }

@@ -12,8 +12,10 @@ struct nl_sock;
 
 /* Opens the socket, joins the proc multicast group and asks the kernel to
  * start sending. 0 or a negative errno (-EPERM without privilege,
- * -EPROTONOSUPPORT on a kernel without the connector). */
-int cn_open(struct nl_sock **out);
+ * -EPROTONOSUPPORT on a kernel without the connector). `only`: a mask of
+ * PROC_EVENT_* the kernel is asked to send alone (Linux 6.6 and later
+ * filter in the kernel; older ones send everything), 0 for everything. */
+int cn_open(unsigned only, struct nl_sock **out);
 
 /* The file descriptor to poll for input. */
 int cn_fd(struct nl_sock *sk);

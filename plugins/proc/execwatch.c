@@ -193,6 +193,11 @@ void execwatch_drain(execwatch *ew)
             add_open(ew, m->pid, m->fd);
             close(m->fd);
         }
+        /* A read that did not fill the buffer had everything queued when
+         * it was made (the opens of the exec being handled among them):
+         * no second read only to be told there is nothing more. */
+        if ((size_t)n < sizeof(buf) / 2)
+            return;
     }
 }
 

@@ -1,13 +1,21 @@
 /* The table of live processes: open addressing with linear probing and
- * backward-shift deletion (no tombstones, so it never degrades). */
+ * backward-shift deletion (no tombstones, so it never degrades). It starts
+ * small and doubles as it fills, up to the bound: a table sized for the
+ * bound at once (a million processes by default) is untouched memory at
+ * first, but pids spread over it, so that every process of a busy host
+ * soon has a page of its own in the daemon's resident memory, and each
+ * new one a page fault. */
 #include "pidtab.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
+#define FIRST_SLOTS 1024 /* 32 KiB: an idle host's processes */
+
 struct pidtab {
     pidtab_entry *slots;
     size_t mask, count, max;
+    size_t bound; /* entries at most, whatever the size */
 };
 
 pidtab *pidtab_new(size_t capacity)
@@ -15,13 +23,15 @@ pidtab *pidtab_new(size_t capacity)
     size_t n = 64;
     while (n < capacity * 2)
         n <<= 1;
+    size_t first = n < FIRST_SLOTS ? n : FIRST_SLOTS;
     pidtab *t = calloc(1, sizeof(*t));
-    if (!t || !(t->slots = calloc(n, sizeof(*t->slots)))) {
+    if (!t || !(t->slots = calloc(first, sizeof(*t->slots)))) {
         free(t);
         return NULL;
     }
-    t->mask = n - 1;
-    t->max = n / 2; /* at most half full keeps probes short */
+    t->mask = first - 1;
+    t->max = first / 2; /* at most half full keeps probes short */
+    t->bound = n / 2;
     return t;
 }
 
@@ -45,12 +55,37 @@ static size_t find(const pidtab *t, pid_t pid)
     return i;
 }
 
+/* Twice the slots, every entry moved to its new home. Failing (no memory)
+ * leaves the table as it was. */
+static int grow(pidtab *t)
+{
+    size_t n = (t->mask + 1) * 2;
+    pidtab_entry *old = t->slots, *slots = calloc(n, sizeof(*slots));
+    if (!slots)
+        return -ENOMEM;
+    size_t old_n = t->mask + 1;
+    t->slots = slots;
+    t->mask = n - 1;
+    t->max = n / 2;
+    for (size_t i = 0; i < old_n; i++)
+        if (old[i].pid)
+            t->slots[find(t, old[i].pid)] = old[i];
+    free(old);
+    return 0;
+}
+
 int pidtab_put(pidtab *t, const pidtab_entry *e)
 {
     size_t i = find(t, e->pid);
     if (!t->slots[i].pid) {
-        if (t->count == t->max)
+        if (t->count == t->bound)
             return -ENOSPC;
+        if (t->count == t->max) {
+            int rc = grow(t);
+            if (rc < 0)
+                return rc;
+            i = find(t, e->pid);
+        }
         t->count++;
     }
     t->slots[i] = *e;

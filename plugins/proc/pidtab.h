@@ -22,9 +22,11 @@ typedef struct pidtab_entry {
 
 typedef struct pidtab pidtab;
 
-pidtab *pidtab_new(size_t capacity); /* rounded up to a power of two */
+/* At most about `capacity` entries (rounded up to a power of two); the
+ * memory grows with the entries. */
+pidtab *pidtab_new(size_t capacity);
 void pidtab_free(pidtab *t);
-/* Inserts or updates; -ENOSPC when the table is at its bound. */
+/* Inserts or updates; -ENOSPC when the table is at its bound, -ENOMEM. */
 int pidtab_put(pidtab *t, const pidtab_entry *e);
 /* NULL if unknown; valid until the next put or del. */
 const pidtab_entry *pidtab_get(const pidtab *t, pid_t pid);

@@ -66,6 +66,8 @@ typedef struct proc_plugin {
     atomic_ulong kills;           /* processes killed at their exec event */
     vg_workload_view wv;          /* reader thread: the current event's workload */
     uint64_t event_ns;            /* reader thread: the kernel's time of the event */
+    unsigned event_mnt_ns;        /* reader thread: the exec's mount namespace (probe), 0 */
+    unsigned host_mnt_ns;         /* the host's mount namespace (pid 1's), 0: unreadable */
     _Atomic uint64_t kill_ns_max; /* the slowest kill after an exec */
 } proc_plugin;
 
@@ -141,18 +143,15 @@ static void remember(proc_plugin *p, const procinfo *pi, bool rescan)
 
 /* A new process starts with its parent's identity. Threads are not
  * processes and are skipped. */
-static void on_fork(proc_plugin *p, const struct proc_event *ev)
+static void on_fork(proc_plugin *p, pid_t child_pid, pid_t parent_pid)
 {
-    const struct fork_proc_event *f = &ev->event_data.fork;
-    if (f->child_pid != f->child_tgid)
-        return;
-    const pidtab_entry *parent = pidtab_get(p->pids, f->parent_tgid);
+    const pidtab_entry *parent = pidtab_get(p->pids, parent_pid);
     /* The exec probe's record of the child's exec may have been read
      * before this fork event: what the child runs now wins. */
-    if (!parent || (p->bx && pidtab_get(p->pids, f->child_tgid)))
+    if (!parent || (p->bx && pidtab_get(p->pids, child_pid)))
         return;
     pidtab_entry child = *parent;
-    child.pid = f->child_tgid;
+    child.pid = child_pid;
     pidtab_put(p->pids, &child);
 }
 
@@ -174,6 +173,10 @@ static bool fileless(const procinfo *pi)
  * A process whose namespace cannot be read is gone: nothing to kill. */
 static bool in_host_mnt(proc_plugin *p, pid_t pid)
 {
+    /* The probe read the namespace at the exec: no /proc read. The
+     * host's, unreadable at start, is not known below either. */
+    if (p->event_mnt_ns)
+        return p->host_mnt_ns && p->event_mnt_ns == p->host_mnt_ns;
     char path[64], mine[64] = "", host[64] = "";
     snprintf(path, sizeof(path), "%s/%d/ns/mnt", p->proc_root, (int)pid);
     ssize_t n = readlink(path, mine, sizeof(mine) - 1);
@@ -398,7 +401,10 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
         procinfo_read_exe(p->proc_root, pi.pid, &pi);
     pi.stdio_socket = e->stdio_socket;
     p->event_ns = e->ns;
-    const cgcache_entry *known = cgcache_get(p->cg, e->cgroup_id);
+    p->event_mnt_ns = e->mnt_ns;
+    /* A host process's cgroup is cached too (as of no workload): its
+     * execs and exits read nothing of /proc for it. */
+    const cgcache_entry *known = cgcache_get(p->cg, e->cgroup_id, e->ns);
     if (known) {
         snprintf(pi.cgroup, sizeof(pi.cgroup), "%s", known->cgroup);
         p->wv = known->wv;
@@ -406,16 +412,19 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
         procinfo_read_cgroup(p->proc_root, pi.pid, &pi);
         /* Gone already: the cgroup the probe saw, by its id, so that the
          * daemon can still attribute the exec to its workload. */
-        if (!pi.cgroup[0] && p->cgp)
-            cgpath_find(p->cgp, e->cgroup_id, pi.cgroup, sizeof(pi.cgroup));
-        if (tag(p, pi.pid) && pi.cgroup[0])
-            cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv);
-        else if (chain.workload[0]) {
-            memcpy(p->wv.id, chain.workload, sizeof(p->wv.id));
-            memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
-        }
+        bool gone = !pi.cgroup[0] && p->cgp &&
+                    cgpath_find(p->cgp, e->cgroup_id, pi.cgroup, sizeof(pi.cgroup)) == 0;
+        tag(p, pi.pid);
+        /* Not cached for a gone process: no pid told its workload. */
+        if (pi.cgroup[0] && !gone)
+            cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv, e->ns);
+    }
+    if (!p->wv.id[0] && chain.workload[0]) {
+        memcpy(p->wv.id, chain.workload, sizeof(p->wv.id));
+        memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
     }
     report_exec(p, &pi, interp, false);
+    p->event_mnt_ns = 0;
 }
 
 /* proc.uid: the uids before (from the table) and after, so a policy can see
@@ -464,16 +473,10 @@ static void on_gid(proc_plugin *p, const struct proc_event *ev)
     publish(p, p->t_gid, ev->event_data.id.e.egid == 0 ? VG_SEV_NOTICE : VG_SEV_INFO);
 }
 
-static void on_exit_event(proc_plugin *p, const struct proc_event *ev)
+/* proc.exit of pid, its workload in p->wv. */
+static void report_exit(proc_plugin *p, pid_t pid, uint32_t status)
 {
-    /* Threads exit too; only a thread-group leader's exit ends a process. */
-    if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid)
-        return;
-    pid_t pid = ev->event_data.exit.process_tgid;
     const pidtab_entry *e = pidtab_get(p->pids, pid);
-    uint32_t status = ev->event_data.exit.exit_code;
-    /* /proc still has the exiting process (a zombie) most of the time. */
-    tag(p, pid);
     msgpack_packer pk;
     begin_body(p, &pk, 4);
     kv_int(&pk, "pid", pid);
@@ -484,13 +487,46 @@ static void on_exit_event(proc_plugin *p, const struct proc_event *ev)
     pidtab_del(p->pids, pid);
 }
 
+static void on_exit_event(proc_plugin *p, const struct proc_event *ev)
+{
+    /* Threads exit too; only a thread-group leader's exit ends a process. */
+    if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid)
+        return;
+    pid_t pid = ev->event_data.exit.process_tgid;
+    /* /proc still has the exiting process (a zombie) most of the time. */
+    tag(p, pid);
+    report_exit(p, pid, ev->event_data.exit.exit_code);
+}
+
+/* A fork or an exit told by the probe: the exit's workload from its
+ * cgroup id, as known from the execs; /proc and the daemon only for a
+ * cgroup no exec was seen in (the host's processes). */
+static void on_bpf_task(const struct task_event *t, void *arg)
+{
+    proc_plugin *p = arg;
+    p->event_ns = t->ns;
+    if (t->kind == EXEC_EV_FORK) {
+        on_fork(p, (pid_t)t->pid, (pid_t)t->ppid);
+        return;
+    }
+    const cgcache_entry *known = cgcache_get(p->cg, t->cgroup_id, t->ns);
+    if (known)
+        p->wv = known->wv;
+    else
+        tag(p, (pid_t)t->pid);
+    report_exit(p, (pid_t)t->pid, t->exit_code);
+}
+
 static void on_event(const struct proc_event *ev, void *arg)
 {
     proc_plugin *p = arg;
     p->event_ns = ev->timestamp_ns;
     switch (ev->what) {
     case PROC_EVENT_FORK:
-        on_fork(p, ev);
+        /* With the probe, forks and exits come from it (a kernel older
+         * than 6.6 sends them all the same). */
+        if (!p->bx && ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid)
+            on_fork(p, ev->event_data.fork.child_tgid, ev->event_data.fork.parent_tgid);
         break;
     case PROC_EVENT_EXEC:
         /* With the probe, execs come from it, with what /proc would be
@@ -505,11 +541,8 @@ static void on_event(const struct proc_event *ev, void *arg)
         on_gid(p, ev);
         break;
     case PROC_EVENT_EXIT:
-        /* The probe's record of an exec is written before the exit is
-         * sent: handled first, so that the exit finds what it ran. */
-        if (p->bx)
-            bpfexec_drain(p->bx);
-        on_exit_event(p, ev);
+        if (!p->bx)
+            on_exit_event(p, ev);
         break;
     default:
         break;
@@ -606,21 +639,32 @@ static int stats_due(proc_plugin *p)
 static void *reader(void *arg)
 {
     proc_plugin *p = arg;
+    /* With the probe, a container's exec opens are read with the exec's
+     * record, which follows them (and at the periodic look): one wake-up
+     * per exec. Without it they are read as they come, so that few wait
+     * for their exec event. */
     struct pollfd fds[4] = {{.fd = cn_fd(p->sk), .events = POLLIN},
                             {.fd = p->stop_fd, .events = POLLIN},
-                            {.fd = p->ew ? execwatch_fd(p->ew) : -1, .events = POLLIN},
+                            {.fd = p->ew && !p->bx ? execwatch_fd(p->ew) : -1, .events = POLLIN},
                             {.fd = p->bx ? bpfexec_fd(p->bx) : -1, .events = POLLIN}};
     p->next_stats_ms = now_ms() + p->stats_interval_ms;
     for (;;) {
-        if (poll(fds, 4, stats_due(p)) < 0 && errno != EINTR)
+        int timeout = stats_due(p);
+        if (p->bx && (timeout < 0 || timeout > BPFEXEC_LOOK_MS))
+            timeout = BPFEXEC_LOOK_MS;
+        int n = poll(fds, 4, timeout);
+        if (n < 0 && errno != EINTR)
             break;
         if (fds[1].revents)
             break;
-        /* Exec opens are read as they come, so that few wait for their
-         * exec event; those of an exec event being handled are read then. */
         if (fds[2].revents & POLLIN)
             execwatch_drain(p->ew);
-        if (fds[3].revents & POLLIN)
+        if (n == 0 && p->bx && p->ew)
+            execwatch_drain(p->ew); /* the opens of execs that failed */
+        /* Every wake-up reads the ring, the periodic one for the forks
+         * and exits that woke nobody, and before the connector's uid
+         * changes, which may concern a process whose fork is waiting. */
+        if (p->bx)
             bpfexec_drain(p->bx);
         if (!(fds[0].revents & POLLIN))
             continue;
@@ -743,7 +787,24 @@ static void start_protection(proc_plugin *p)
 static int start(void *priv)
 {
     proc_plugin *p = priv;
-    int rc = cn_open(&p->sk);
+    p->cg = calloc(1, sizeof(*p->cg));
+    if (cgpath_new("/proc/self/mountinfo", &p->cgp) < 0)
+        p->cgp = NULL;
+    bpfexec_ops bops = {.exec = on_bpf_exec, .task = on_bpf_task, .arg = p};
+    int brc = p->cg ? bpfexec_open(&bops, &p->bx) : -ENOMEM;
+    if (brc < 0)
+        p->bx = NULL;
+    /* The probe's namespace ids are the real host's. The link's name, not
+     * stat(): following it needs more than reading it. */
+    char host_ns[64];
+    ssize_t n = readlink("/proc/1/ns/mnt", host_ns, sizeof(host_ns) - 1);
+    if (strcmp(p->proc_root, "/proc") == 0 && n > 0) {
+        host_ns[n] = '\0';
+        sscanf(host_ns, "mnt:[%u]", &p->host_mnt_ns);
+    }
+    /* With the probe, the connector is needed for uid and gid changes
+     * alone. */
+    int rc = cn_open(p->bx ? PROC_EVENT_UID | PROC_EVENT_GID : 0, &p->sk);
     if (rc < 0) {
         /* Without the connector there is nothing to watch: say so, run on. */
         p->api->set_state(p->h, VG_PLUGIN_DEGRADED,
@@ -754,16 +815,10 @@ static int start(void *priv)
         return 0;
     }
     start_protection(p);
-    p->cg = calloc(1, sizeof(*p->cg));
-    if (cgpath_new("/proc/self/mountinfo", &p->cgp) < 0)
-        p->cgp = NULL;
-    int brc = p->cg ? bpfexec_open(on_bpf_exec, p, &p->bx) : -ENOMEM;
-    if (brc < 0) {
-        p->bx = NULL;
+    if (brc < 0)
         p->api->log(p->h, brc == -ENOSYS ? VG_LOG_DEBUG : VG_LOG_INFO,
                     "no BPF exec probe (%s): execs from the proc connector and /proc",
                     brc == -ENOSYS ? "not built in" : strerror(-brc));
-    }
     prime(p);
     p->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (p->stop_fd < 0 || pthread_create(&p->thread, NULL, reader, p) != 0) {

@@ -55,11 +55,32 @@ static void test_bound(void **state)
     pidtab_free(t);
 }
 
+/* A table that starts small and grows keeps every entry through each
+ * doubling and stops at the same bound as one sized for it at once. */
+static void test_grows_to_bound(void **state)
+{
+    pidtab *t = pidtab_new(5000); /* 16384 slots at most: 8192 entries */
+    int rc = 0;
+    pid_t pid;
+    for (pid = 1; rc == 0; pid++)
+        rc = pidtab_put(t, &(pidtab_entry){.pid = pid * 7, .uid = (uid_t)pid});
+    assert_int_equal(rc, -ENOSPC);
+    assert_int_equal(pidtab_count(t), 8192);
+    for (pid = 1; pid <= 8192; pid++) {
+        const pidtab_entry *e = pidtab_get(t, pid * 7);
+        assert_non_null(e);
+        assert_int_equal(e->uid, (uid_t)pid);
+    }
+    assert_null(pidtab_get(t, 8193 * 7));
+    pidtab_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_reference),
         cmocka_unit_test(test_bound),
+        cmocka_unit_test(test_grows_to_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

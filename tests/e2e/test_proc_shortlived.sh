@@ -45,6 +45,12 @@ run /bin/env /bin/garbage
 wait_for has_event proc.exec ".workload == \"$CT\" and .cmdline == \"/bin/sh /bin/garbage\""
 has_event proc.exec ".workload == \"$CT\" and .cmdline == \"/bin/sh /bin/garbage\" and .path == \"/bin/sh\" and .name == \"sh\"" \
     || fail "sh run by execvp after a failed exec: $(vctl events --json --limit 1000 --type proc.exec | jq -c 'select(.cmdline == "/bin/sh /bin/garbage")')"
+# Their exits too are the container's, with their status, however soon
+# they came (with the exec probe they are read from its ring, by cgroup).
+run /bin/sh -c '/bin/true; /bin/basename /a/b; exit 3'
+[ "$RC" -eq 3 ] || fail "sh -c 'exit 3' returned $RC"
+wait_for has_event proc.exit ".workload == \"$CT\" and .name == \"sh\" and .exit_code == 3"
+wait_for has_event proc.exit ".workload == \"$CT\" and .name == \"basename\" and .exit_code == 0"
 # Nothing was learned without the file it ran.
 vctl rules list --group "$G" --json | jq -s -e '[.[] | select(.plane == "proc" and (.path == "*" or .path == ""))] | length == 0' >/dev/null \
     || fail "a process rule without a path was learned: $(vctl rules list --group "$G")"

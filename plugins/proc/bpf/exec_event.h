@@ -1,7 +1,8 @@
 /*
- * The record the exec probe (exec.bpf.c) writes into its ring buffer for
- * each exec, read by bpfexec.c. Shared by the BPF program and the plugin:
- * fixed-size fields only.
+ * The records the probe (exec.bpf.c) writes into its ring buffer, read by
+ * bpfexec.c: one per exec, per new process (fork) and per process exit,
+ * in the order they happened. Each starts with its kind. Shared by the BPF
+ * program and the plugin: fixed-size fields only.
  */
 #ifndef PROC_EXEC_EVENT_H
 #define PROC_EXEC_EVENT_H
@@ -10,7 +11,22 @@
 #define EXEC_FILENAME_MAX 256
 #define EXEC_ARGS_MAX 1024 /* argv, NUL-separated, cut there */
 
+enum { EXEC_EV_EXEC = 1, EXEC_EV_FORK = 2, EXEC_EV_EXIT = 3 };
+
+/* A new process (not a thread), or the exit of a process (its thread-group
+ * leader). */
+struct task_event {
+    unsigned int kind; /* EXEC_EV_FORK or EXEC_EV_EXIT */
+    unsigned int pid;  /* the new or exiting process */
+    unsigned long long ns;
+    unsigned long long cgroup_id; /* exit: the exiting process's */
+    unsigned int ppid;            /* fork: the parent process */
+    unsigned int exit_code;       /* exit: as wait() reports it */
+};
+
 struct exec_event {
+    unsigned int kind;            /* EXEC_EV_EXEC */
+    unsigned int mnt_ns;          /* the inode of its mount namespace */
     unsigned long long ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
     unsigned long long cgroup_id; /* the process's cgroup (v2) */
     unsigned int pid, ppid;       /* thread-group ids */
@@ -23,7 +39,7 @@ struct exec_event {
     char comm[EXEC_COMM_MAX];
     char parent_comm[EXEC_COMM_MAX];
     char filename[EXEC_FILENAME_MAX]; /* the name given to execve, as given */
-    char args[EXEC_ARGS_MAX];
+    char args[EXEC_ARGS_MAX];         /* last: the record in the ring ends after args_len */
 };
 
 #endif
