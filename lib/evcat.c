@@ -112,6 +112,11 @@ static vg_evcat_type declared[DECLARED_MAX];
 static size_t ndeclared;
 static char *declared_actions[DECLARED_MAX];
 static size_t ndeclared_actions;
+/* The planes ("net") of every type a loaded plugin registered, the
+ * catalogue's own types included: those planes have a producer. */
+#define PLANES_MAX 64
+static char produced[PLANES_MAX][32];
+static size_t nproduced;
 
 const vg_evcat_type *vg_evcat_find(const char *type)
 {
@@ -187,8 +192,23 @@ void vg_evcat_each(void (*cb)(void *arg, const vg_evcat_type *t), void *arg)
         cb(arg, &declared[i]);
 }
 
+static void mark_produced(const char *type)
+{
+    size_t n = plane_len(type);
+    if (n >= sizeof(produced[0]))
+        return;
+    for (size_t i = 0; i < nproduced; i++)
+        if (strlen(produced[i]) == n && memcmp(produced[i], type, n) == 0)
+            return;
+    if (nproduced < PLANES_MAX) {
+        memcpy(produced[nproduced], type, n);
+        produced[nproduced++][n] = '\0';
+    }
+}
+
 int vg_evcat_declare_type(const char *type, const char *source)
 {
+    mark_produced(type);
     if (vg_evcat_find(type))
         return 0;
     if (ndeclared == DECLARED_MAX)
@@ -206,9 +226,8 @@ int vg_evcat_declare_type(const char *type, const char *source)
 
 bool vg_evcat_plane_produced(const char *plane)
 {
-    size_t n = strlen(plane);
-    for (size_t i = 0; i < ndeclared; i++)
-        if (plane_len(declared[i].name) == n && memcmp(declared[i].name, plane, n) == 0)
+    for (size_t i = 0; i < nproduced; i++)
+        if (strcmp(produced[i], plane) == 0)
             return true;
     return false;
 }
@@ -246,6 +265,7 @@ void vg_evcat_reset_declared(void)
     for (size_t i = 0; i < ndeclared_actions; i++)
         free(declared_actions[i]);
     ndeclared_actions = 0;
+    nproduced = 0;
 }
 
 /* ---- nearest names ---- */

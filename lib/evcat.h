@@ -68,7 +68,8 @@ void vg_evcat_nearest_type(const char *name, char *buf, size_t size);
 /* A plugin registered this type (host event_type()); `source` names the
  * plugin (copied). 0, -ENOMEM, -ENOSPC. Known types are left as they are. */
 int vg_evcat_declare_type(const char *type, const char *source);
-/* Whether a loaded plugin declared a type of this plane ("net"). */
+/* Whether a loaded plugin registered a type of this plane ("net"), one of
+ * the catalogue's own types included. */
 bool vg_evcat_plane_produced(const char *plane);
 
 /* Actions: the core's (webhook, suppress) and the shipped plugins' (the

@@ -154,7 +154,9 @@ get "$A" 80 || fail "A cannot reach S:80 after the response's quarantine was lif
 # A rule written for the connection refused (any application) opens it
 # within a second; deleting it closes it again.
 vctl rules add --group "$GA" --plane net --direction egress --peer "$GS" --port 8080 \
-    --proto tcp >/dev/null || fail "vigilctl rules add failed"
+    --proto tcp >"$T/add.out" 2>&1 || fail "vigilctl rules add failed: $(cat "$T/add.out")"
+# The net plugin is loaded: no warning that the rule has no effect.
+has "no effect" "$T/add.out" && fail "a net rule was said to have no effect: $(cat "$T/add.out")"
 vctl rules add --group "$GS" --plane net --direction ingress --peer "$GA" --port 8080 \
     --proto tcp >/dev/null || fail "vigilctl rules add failed"
 opened() { get "$A" 8080; }

@@ -906,6 +906,22 @@ static void test_unknown_event_types(void **state)
     assert_int_equal(load(f, &complete, msg, sizeof(msg)), 0);
 }
 
+/* A net rule with no plugin producing net events is said (vigilctl rules
+ * add, policy load); once a plugin registered one of the catalogue's own
+ * net types (the net plugin's net.connect), its plane has a producer. */
+static void test_net_plane_producer(void **state)
+{
+    (void)state;
+    vg_evcat_reset_declared();
+    assert_false(vg_evcat_plane_produced("net"));
+    assert_int_equal(vg_evcat_declare_type("net.connect", "net"), 0);
+    assert_true(vg_evcat_plane_produced("net"));
+    assert_false(vg_evcat_plane_produced("ne"));
+    assert_false(vg_evcat_plane_produced("proc"));
+    vg_evcat_reset_declared();
+    assert_false(vg_evcat_plane_produced("net"));
+}
+
 static void test_response_patterns_and_actions(void **state)
 {
     struct fx *f = *state;
@@ -1056,6 +1072,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broken_watch_is_a_load_error, setup, teardown),
         cmocka_unit_test(test_shipped_policy_loads),
         cmocka_unit_test_setup_teardown(test_empty_or_missing_policy_dir, setup, teardown),
+        cmocka_unit_test(test_net_plane_producer),
         cmocka_unit_test_setup_teardown(test_unknown_event_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_patterns_and_actions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strict_events, setup, teardown),
