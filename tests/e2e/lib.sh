@@ -1,6 +1,8 @@
 # Shared helpers for the end-to-end tests: start a real vigild on temporary
 # directories, drive it with the real vigilctl, and clean up on any exit.
 # Each test sources this file; VIGIL_BUILD and VIGIL_SRC come from ctest.
+# A test that starts something host-wide (a dockerd) has a line
+# "# resource-lock: NAME": ctest -j then never runs two such tests at once.
 set -euo pipefail
 
 : "${VIGIL_BUILD:?run through ctest}"
