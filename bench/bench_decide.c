@@ -17,6 +17,7 @@
 #include "plugins.h"
 #include "policy_harness.h"
 #include "rules.h"
+#include "bench_median.h"
 
 #define RULES 10000
 #define N 20000
@@ -53,18 +54,6 @@ static double rate_fields(struct vg_host *host, int plane, const char *const *f,
     return N / (now() - t0);
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
-
 /* Many short rounds, the two calls side by side in each, and medians: the
  * machine is shared, and a neighbour's burst then falls on both sides of
  * a round rather than on one call's whole figure. */
@@ -78,7 +67,7 @@ static void row(const char *label, struct vg_host *host, const vg_subject *s, co
         ratio[r] = new_ns[r] / old_ns[r];
     }
     printf("%-14s decide_fields %6.1f ns   decide %6.1f ns   (median ratio %.2fx; %s)\n", label,
-           median(old_ns, ROUNDS), median(new_ns, ROUNDS), median(ratio, ROUNDS),
+           bench_median(old_ns, ROUNDS), bench_median(new_ns, ROUNDS), bench_median(ratio, ROUNDS),
            a == b && a == ROUNDS * N ? "all allowed by both" : "ANSWERS DIFFER");
 }
 

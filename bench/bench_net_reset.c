@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "bench_median.h"
 
 #define PORT 7311
 #define IDLE_PORT 7312
@@ -62,18 +63,6 @@ static int dial(int port, uint16_t *sport)
     getsockname(fd, (struct sockaddr *)&a, &len);
     *sport = ntohs(a.sin_port);
     return fd;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp);
-    return v[n / 2];
 }
 
 /* One reset by reset.c (exact: by the four ends); its time in us. */
@@ -158,7 +147,8 @@ int main(int argc, char **argv)
             d[i] = one_vigil(lfd, 0);
             s[i] = one_ss(lfd);
         }
-        double mv = median(v, rounds), md = median(d, srounds), ms = median(s, srounds);
+        double mv = bench_median(v, rounds), md = bench_median(d, srounds),
+               ms = bench_median(s, srounds);
         printf("%-18d %12.1f %12.1f %12.1f %13.0fx\n", idle[k], mv, md, ms, ms / mv);
     }
     free(v);

@@ -24,24 +24,13 @@
 
 #include "bpfsrc.h"
 #include "kern_event.h"
+#include "bench_median.h"
 
 static double now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp);
-    return v[n / 2];
 }
 
 static double exec_loop(int n)
@@ -158,7 +147,7 @@ int main(int argc, char **argv)
            "(%d execs, %d files; %ld records, %llu lost):\n",
            rounds, execs, files, records, (unsigned long long)kb_lost(k));
     for (int i = 0; i < KINDS; i++) {
-        double off = median(v[0][i], rounds), on = median(v[1][i], rounds);
+        double off = bench_median(v[0][i], rounds), on = bench_median(v[1][i], rounds);
         printf("  %-30s detached %10.0f  attached %10.0f  %+8.0f  (%.2fx)\n", names[i], off, on,
                on - off, off > 0 ? on / off : 0);
     }
