@@ -25,6 +25,8 @@ struct vg_bus {
     uint64_t next_id; /* loop thread only */
     subscriber *subs;
     size_t nsubs;
+    vg_bus_enrich_cb enrich;
+    void *enrich_arg;
     _Atomic uint64_t published[VG_EVENT_TYPES_MAX];
     _Atomic uint64_t dropped[VG_EVENT_TYPES_MAX];
 };
@@ -136,6 +138,8 @@ static void dispatch(vg_bus *bus, vg_event *ev)
 {
     ev->id = bus->next_id++;
     atomic_fetch_add_explicit(&bus->published[ev->type], 1, memory_order_relaxed);
+    if (bus->enrich)
+        bus->enrich(ev, bus->enrich_arg);
     /* nsubs is re-read each time: a subscriber may subscribe another. */
     for (size_t i = 0; i < bus->nsubs; i++) {
         subscriber *s = &bus->subs[i];
@@ -167,6 +171,12 @@ size_t vg_bus_drain(vg_bus *bus)
     /* Events published by subscribers during this drain wait for the next
      * wake-up, which their publish() already requested. */
     return done;
+}
+
+void vg_bus_set_enrich(vg_bus *bus, vg_bus_enrich_cb cb, void *arg)
+{
+    bus->enrich = cb;
+    bus->enrich_arg = arg;
 }
 
 void vg_bus_set_next_id(vg_bus *bus, uint64_t id)

@@ -40,6 +40,12 @@ void vg_bus_close(vg_bus *bus);
 int vg_bus_subscribe(vg_bus *bus, int type, vg_bus_cb cb, void *arg);
 void vg_bus_unsubscribe(vg_bus *bus, int sub);
 
+/* One enricher may complete each event once, on the loop thread, after the
+ * event got its id and before any subscriber sees it (the daemon fills in
+ * the workload of an event its plugin could not attribute). */
+typedef void (*vg_bus_enrich_cb)(vg_event *ev, void *arg);
+void vg_bus_set_enrich(vg_bus *bus, vg_bus_enrich_cb cb, void *arg);
+
 /* Any thread. 0, -EINVAL (bad event), -ENOMEM, or -ENOBUFS (queue full,
  * dropped and counted). */
 int vg_bus_publish(vg_bus *bus, const vg_event_in *ev);

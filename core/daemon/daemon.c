@@ -507,7 +507,8 @@ static int open_bus(vg_daemon *d)
     vg_bus_set_next_id(d->bus, vg_store_last_event_id(d->store) + 1);
     d->policy_error_type = vg_event_type_id("policy.error");
     d->daemon_type = vg_event_type_id("daemon.status");
-    d->store_sub = vg_bus_subscribe(d->bus, -1, vg__store_on_event, d);
+    vg_bus_set_enrich(d->bus, vg__attribute, d);
+    d->store_sub = vg_bus_subscribe(d->bus, -1, vg_ctl_events_on_event, &d->ctl_env);
     return d->store_sub < 0 ? d->store_sub : 0;
 }
 
@@ -548,7 +549,7 @@ static int open_outputs(vg_daemon *d)
     if (rc == 0)
         rc = vg_metrics_new(&d->loop, &src, &d->metrics);
     if (rc == 0)
-        rc = vg_bus_subscribe(d->bus, -1, vg__outputs_on_event, d);
+        rc = vg_bus_subscribe(d->bus, -1, vg_outputs_on_event, d->outputs);
     if (rc >= 0)
         rc = vg_bus_subscribe(d->bus, -1, vg_metrics_on_event, d->metrics);
     if (rc < 0) {

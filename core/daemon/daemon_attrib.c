@@ -12,7 +12,8 @@
  * outputs then get a copy of the event with the workload and group, so that
  * what the policy learns goes to the container's group and what a user
  * reads says the container (a process gone at once included: the proc
- * plugin reports the cgroup the kernel saw at the exec).
+ * plugin reports the cgroup the kernel saw at the exec). It runs once per
+ * event, as the bus's enricher, before any subscriber sees the event.
  *
  * Scans are bounded: at most one per SCAN_GAP_MS, and a cgroup that a scan
  * did not find is taken as the host's for HOST_TTL_MS (host services have
@@ -88,60 +89,21 @@ static bool resolve(vg_daemon *d, const char *key, vg_workload_info *wi)
     return false;
 }
 
-const vg_event *vg__attribute(vg_daemon *d, const vg_event *ev, vg_event **copy)
+void vg__attribute(vg_event *ev, void *arg)
 {
-    *copy = NULL;
+    vg_daemon *d = arg;
     const char *type = vg_event_type_name(ev->type);
     bool host = !ev->workload[0] && (!ev->group[0] || strcmp(ev->group, "nodes") == 0);
     if (!host || !d->workloads || !ev->body_len || !type ||
         (strncmp(type, "proc.", 5) && strncmp(type, "file.", 5) && strncmp(type, "net.", 4)))
-        return ev;
-    /* The store, the policy and the outputs ask in turn about each event:
-     * the answer for the last one is kept. */
-    static struct {
-        uint64_t id;
-        bool found;
-        char key[256];
-        vg_workload_info wi;
-    } last;
-    if (!ev->id || ev->id != last.id) {
-        cgroup_of(ev, last.key, sizeof(last.key));
-        last.found = last.key[0] && resolve(d, last.key, &last.wi) && last.wi.id[0];
-        last.id = ev->id;
-    }
-    if (!last.found)
-        return ev;
-    const vg_workload_info wi = last.wi;
-    const char *key = last.key;
-    vg_event_in in = {.type = ev->type,
-                      .severity = ev->severity,
-                      .workload = wi.id,
-                      .group = wi.group,
-                      .body = ev->body,
-                      .body_len = ev->body_len};
-    if (vg_event_new(&in, copy) < 0)
-        return ev;
-    (*copy)->id = ev->id;
-    (*copy)->time_ns = ev->time_ns;
+        return;
+    char key[256];
+    vg_workload_info wi;
+    cgroup_of(ev, key, sizeof(key));
+    if (!key[0] || !resolve(d, key, &wi) || !wi.id[0])
+        return;
+    snprintf(ev->workload, sizeof(ev->workload), "%s", wi.id);
+    snprintf(ev->group, sizeof(ev->group), "%s", wi.group);
     vg_debug("event %llu (%s) of the host attributed to workload %s (cgroup %s)",
              (unsigned long long)ev->id, type, wi.id, key);
-    return *copy;
-}
-
-/* The store (and the followers) and the outputs, with the event attributed
- * as the policy gets it. */
-void vg__store_on_event(const vg_event *ev, void *arg)
-{
-    vg_daemon *d = arg;
-    vg_event *copy;
-    vg_ctl_events_on_event(vg__attribute(d, ev, &copy), &d->ctl_env);
-    free(copy);
-}
-
-void vg__outputs_on_event(const vg_event *ev, void *arg)
-{
-    vg_daemon *d = arg;
-    vg_event *copy;
-    vg_outputs_on_event(vg__attribute(d, ev, &copy), d->outputs);
-    free(copy);
 }

@@ -89,14 +89,11 @@ void vg__policy_first_load(vg_daemon *d);
  * response.done (status "done" or "failed"; the first said "pending"). */
 void vg__webhook_result(void *arg, const vg_webhook_result *r);
 
-/* The event the policy should see: ev, or a copy (*copy, to free) with the
- * workload and group that its cgroup names when ev came as the host's or
- * nobody's in a container's first moments (daemon_attrib.c). */
-const vg_event *vg__attribute(vg_daemon *d, const vg_event *ev, vg_event **copy);
-/* Bus subscribers (arg: the daemon): the store and the outputs, given the
- * attributed event. */
-void vg__store_on_event(const vg_event *ev, void *arg);
-void vg__outputs_on_event(const vg_event *ev, void *arg);
+/* The bus's enricher (arg: the daemon): an event that came as the host's
+ * or nobody's in a container's first moments gets the workload and group
+ * its cgroup names, before the store, the policy and the outputs see it
+ * (daemon_attrib.c). */
+void vg__attribute(vg_event *ev, void *arg);
 
 /* Ends the timed learning of the groups whose time is over (each with a
  * group.mode event; daemon_learn.c). Called every second. */

@@ -49,9 +49,7 @@ static void policy_on_event(const vg_event *ev, void *arg)
     vg_daemon *d = arg;
     if (d->suppress && vg_suppress_check(d->suppress, ev))
         return;
-    vg_event *copy;
-    vg_policy_on_event(vg__attribute(d, ev, &copy), d->policy);
-    free(copy);
+    vg_policy_on_event(ev, d->policy);
 }
 
 /* Every verdict is an observation of the decision-latency histogram. */

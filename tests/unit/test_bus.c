@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -152,6 +153,48 @@ static void test_unsubscribe(void **state)
     uv_loop_close(&loop);
 }
 
+/* The enricher completes each event once, with its id, before every
+ * subscriber: each sees the group it wrote. */
+static int enriched;
+static void enrich_cb(vg_event *ev, void *arg)
+{
+    (void)arg;
+    enriched++;
+    snprintf(ev->group, sizeof(ev->group), "g%llu", (unsigned long long)ev->id);
+}
+
+static void group_cb(const vg_event *ev, void *arg)
+{
+    char want[32];
+    snprintf(want, sizeof(want), "g%llu", (unsigned long long)ev->id);
+    assert_string_equal(ev->group, want);
+    (*(int *)arg)++;
+}
+
+static void test_enricher_runs_once_before_subscribers(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    vg_bus *bus;
+    assert_int_equal(vg_bus_new(&loop, 16, &bus), 0);
+    int first = 0, second = 0;
+    enriched = 0;
+    vg_bus_set_enrich(bus, enrich_cb, NULL);
+    assert_true(vg_bus_subscribe(bus, -1, group_cb, &first) >= 0);
+    assert_true(vg_bus_subscribe(bus, -1, group_cb, &second) >= 0);
+    vg_event_in in = make(vg_event_type_id("t.e"));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(vg_bus_publish(bus, &in), 0);
+    vg_bus_drain(bus);
+    assert_int_equal(enriched, 3);
+    assert_int_equal(first, 3);
+    assert_int_equal(second, 3);
+    vg_bus_close(bus);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+}
+
 #define PER_THREAD 50000
 
 static void *producer(void *arg)
@@ -215,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_full_queue_drops_and_counts),
         cmocka_unit_test(test_publish_from_subscriber_is_queued),
         cmocka_unit_test(test_unsubscribe),
+        cmocka_unit_test(test_enricher_runs_once_before_subscribers),
         cmocka_unit_test(test_two_producer_threads),
         cmocka_unit_test(test_close_dispatches_queued),
     };
