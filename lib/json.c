@@ -20,6 +20,7 @@ typedef struct jw {
     sink_fn sink;
     void *ctx;
     int err;
+    bool in_key; /* writing a composite key's text: its own composite keys are not expanded */
     size_t len;
     char buf[512];
 } jw;
@@ -242,6 +243,9 @@ static void put_obj(jw *w, const msgpack_object *o);
  * JSON keys are strings. A key of another type is rendered as its JSON
  * text and that text is written as the key string (1 -> "1", [1] -> "[1]"),
  * so that nothing is lost; a bin key is its hex string, as a value would be.
+ * Inside such a text, a map or array key is only named ("{map}", "[array]"):
+ * each level of keys within keys escapes the level below again, and a
+ * hundred-byte body of maps keyed by maps grew to gigabytes.
  */
 static void put_key(jw *w, const msgpack_object *k)
 {
@@ -253,9 +257,16 @@ static void put_key(jw *w, const msgpack_object *k)
         put_bin(w, k->via.bin.ptr, k->via.bin.size);
         return;
     }
+    if (w->in_key && (k->type == MSGPACK_OBJECT_MAP || k->type == MSGPACK_OBJECT_ARRAY)) {
+        jw_puts(w, k->type == MSGPACK_OBJECT_MAP ? "\"{map}\"" : "\"[array]\"");
+        return;
+    }
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    if (vg_json_write_sbuf(&sb, k) == 0)
+    jw kw = {.sink = sink_sbuf, .ctx = &sb, .in_key = true};
+    put_obj(&kw, k);
+    jw_flush(&kw);
+    if (kw.err == 0)
         put_str(w, sb.data ? sb.data : "", sb.size);
     else if (!w->err)
         w->err = -ENOMEM;

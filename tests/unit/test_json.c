@@ -336,6 +336,37 @@ static void test_nonstring_keys(void **state)
                    "\"01fe\":6,\"1.5\":7}");
 }
 
+/* A key that is a map keeps its text; within it, a map key is named, not
+ * expanded: 30 levels of maps keyed by maps stay a few hundred bytes (each
+ * level's escaping doubled the one below: gigabytes, found by the fuzzer). */
+static void test_keys_within_keys(void **state)
+{
+    fx *f = *state;
+    msgpack_pack_map(&f->pk, 1);
+    msgpack_pack_map(&f->pk, 1); /* the key: {{1:2}:3} */
+    msgpack_pack_map(&f->pk, 1);
+    msgpack_pack_int(&f->pk, 1);
+    msgpack_pack_int(&f->pk, 2);
+    msgpack_pack_int(&f->pk, 3);
+    msgpack_pack_int(&f->pk, 4);
+    expect_json(f, "{\"{\\\"{map}\\\":3}\":4}");
+
+    for (int i = 0; i < 30; i++)
+        msgpack_pack_map(&f->pk, 1);
+    msgpack_pack_int(&f->pk, 1);
+    for (int i = 0; i < 30; i++)
+        msgpack_pack_int(&f->pk, i);
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    assert_int_equal(msgpack_unpack_next(&up, f->sb.data, f->sb.size, NULL),
+                     MSGPACK_UNPACK_SUCCESS);
+    char *out = render_sbuf(&up.data);
+    assert_true(strlen(out) < 512);
+    free(out);
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_clear(&f->sb);
+}
+
 /* A value far longer than any internal buffer, with escapes spread over
  * it, comes out whole. */
 static void test_long_string(void **state)
@@ -399,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bin_and_ext, setup, teardown),
         cmocka_unit_test_setup_teardown(test_containers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonstring_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys_within_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_string, setup, teardown),
         cmocka_unit_test(test_sbuf_appends),
         cmocka_unit_test(test_file_error),
