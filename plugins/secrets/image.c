@@ -116,7 +116,9 @@ static la_ssize_t layer_read(struct archive *a, void *arg, const void **buf)
     }
     la_ssize_t n = archive_read_data(ly->outer, ly->chunk, sizeof(ly->chunk));
     if (n < 0) {
-        archive_set_error(a, EIO, "outer archive: %s", archive_error_string(ly->outer));
+        /* a is NULL when the rest of the member is only hashed (scan_layer). */
+        if (a)
+            archive_set_error(a, EIO, "outer archive: %s", archive_error_string(ly->outer));
         return -1;
     }
     if (n == 0)
