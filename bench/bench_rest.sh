@@ -43,19 +43,33 @@ until ctl status >/dev/null 2>&1; do sleep 0.05; done
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$PID/stat"; }
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
 execs() { ctl status --json | jq '.events[] | select(.type == "proc.exec") | .published'; }
+# threads: CPU ms of vigild's threads by name, "name ms count" lines (from
+# schedstat, in ns: stat's clock ticks round each thread's share to 0).
+threads() {
+    local t
+    for t in /proc/"$PID"/task/*; do
+        printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
+    done | awk 'NF == 2 { ms[$1] += $2 / 1e6; k[$1]++ } END { for (n in ms) print n, ms[n], k[n] }' | sort
+}
 # measure LABEL: vigild's CPU over the window, and its RSS after it; the
 # execs it reported meanwhile are this host's other work, which it watches
 # too.
 measure() {
     local a b e0 e1
     e0=$(execs)
+    threads >"$T/threads.0"
     a=$(cpu_ms)
     sleep "$WINDOW"
     b=$(cpu_ms)
+    threads >"$T/threads.1"
     e1=$(execs)
     awk -v l="$1" -v a="$a" -v b="$b" -v w="$WINDOW" -v r="$(rss_mb)" -v e="$((e1 - e0))" 'BEGIN {
         printf "%-22s CPU %5.0f ms per %d s (%.2f %% of a core), RSS %s MB; %d execs elsewhere on the host meanwhile\n",
             l, b - a, w, (b - a) / (w * 1000) * 100, r, e }'
+    # Where it went, by thread name (threads that came or went meanwhile
+    # are counted from zero).
+    join -a 2 -e 0 -o 2.1,1.2,2.2,2.3 "$T/threads.0" "$T/threads.1" |
+        awk '$3 - $2 > 0 { printf "    %-16s %3d thread(s) %6.0f ms\n", $1, $4, $3 - $2 }'
 }
 echo "vigild with plugins: $(ctl plugins --json | jq -r '.[].name' | tr '\n' ' ')"
 sleep 2
