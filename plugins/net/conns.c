@@ -26,6 +26,7 @@
 
 #include "dnsnames.h"
 #include "flowmap.h"
+#include "lazymem.h"
 #include "net.h"
 #include "sockown.h"
 
@@ -87,9 +88,11 @@ net_conns *net_conns_new(net_plugin *p, net_ns *ns, size_t max_keys)
     c->index_cap = 1;
     while (c->index_cap < c->max_keys * 2)
         c->index_cap <<= 1;
-    c->keys = calloc(c->max_keys, sizeof(*c->keys));
-    c->index = calloc(c->index_cap, sizeof(*c->index));
-    c->dns = calloc(DNS_NAMES, sizeof(*c->dns));
+    /* Sized for the busiest interval, they cost memory as they are used
+     * (lazymem.h): an idle namespace's are untouched. */
+    c->keys = vg_lazy_calloc(c->max_keys, sizeof(*c->keys));
+    c->index = vg_lazy_calloc(c->index_cap, sizeof(*c->index));
+    c->dns = vg_lazy_calloc(DNS_NAMES, sizeof(*c->dns));
     c->gen = 1;
     c->interval_start_us = net_now_us();
     if (!c->keys || !c->index || !c->dns) {
@@ -104,9 +107,9 @@ void net_conns_free(net_conns *c)
     if (!c)
         return;
     net_flowmap_free(&c->flows);
-    free(c->keys);
-    free(c->index);
-    free(c->dns);
+    vg_lazy_free(c->keys, c->max_keys, sizeof(*c->keys));
+    vg_lazy_free(c->index, c->index_cap, sizeof(*c->index));
+    vg_lazy_free(c->dns, DNS_NAMES, sizeof(*c->dns));
     free(c);
 }
 
@@ -529,8 +532,9 @@ void net_conns_tick(net_conns *c, vg_net_engine *e)
         if (k->flows || k->pkts[0] || k->pkts[1])
             summary(c, k, now - c->interval_start_us);
     }
+    if (c->nkeys) /* an idle interval writes nothing */
+        memset(c->index, 0, c->index_cap * sizeof(*c->index));
     c->nkeys = 0;
-    memset(c->index, 0, c->index_cap * sizeof(*c->index));
     c->gen++;
     c->interval_start_us = now;
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "flow/registry.h"
+#include "lazymem.h"
 #include "net_int.h"
 #include "threat/threat.h"
 
@@ -69,7 +70,7 @@ void vg_net_engine_free(vg_net_engine *e)
         return;
     vg_table_free(e);
     vg_threat_free(e);
-    free(e->insp);
+    vg_lazy_free(e->insp, e->cfg.max_inspect, sizeof(vg_insp));
     vg_frag_free(e->frag);
     free(e);
 }
@@ -216,6 +217,13 @@ void vg_net_expire(vg_net_engine *e, uint64_t now_us)
     e->last_expire_us = now_us;
     vg_table_expire(e, now_us);
     vg_frag_expire(e->frag, now_us, &e->st.frag_dropped);
+    if (!e->used)
+        vg_table_release(e);
+}
+
+bool vg_net_idle(const vg_net_engine *e)
+{
+    return !e->used && !vg_frag_held(e->frag);
 }
 
 void vg_net_flush(vg_net_engine *e)

@@ -27,6 +27,7 @@
 #ifndef VIGIL_NET_ENGINE_H
 #define VIGIL_NET_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -289,6 +290,9 @@ int vg_net_feed(vg_net_engine *e, int dlt, uint64_t ts_us, const uint8_t *pkt, u
 /* Ends flows idle beyond their state's timeout at now_us (flow_end TIMEOUT or
  * CLOSED) and drops stale fragments. Call it every second or so. */
 void vg_net_expire(vg_net_engine *e, uint64_t now_us);
+/* True when the engine holds no flow and no fragment: vg_net_expire would
+ * do nothing, and the memory a burst of flows used has been given back. */
+bool vg_net_idle(const vg_net_engine *e);
 /* Ends every flow (flow_end FLUSH, an unnamed flow gets flow_app "unknown"
  * first). The engine stays usable. */
 void vg_net_flush(vg_net_engine *e);

@@ -141,6 +141,8 @@ void vg_frag_free(struct vg_frag_pool *p);
 int vg_frag_add(vg_net_engine *e, vg_l3 *l3);
 void vg_frag_expire(struct vg_frag_pool *p, uint64_t now_us, uint64_t *dropped);
 size_t vg_frag_bytes(const struct vg_frag_pool *p);
+/* Datagrams in reassembly. */
+uint32_t vg_frag_held(const struct vg_frag_pool *p);
 
 /* flow/table.c */
 int vg_table_init(vg_net_engine *e);
@@ -153,6 +155,8 @@ void vg_table_end(vg_net_engine *e, vg_flow *f, int reason);
 void vg_table_expire(vg_net_engine *e, uint64_t now_us);
 /* The timeout class of a flow's state changed: move it. */
 void vg_table_reclass(vg_net_engine *e, vg_flow *f);
+/* With no flow left, the pages a burst of flows wrote are given back. */
+void vg_table_release(vg_net_engine *e);
 
 /* flow/tcp.c: the TCP state machine of a flow. */
 void vg_tcp_track(vg_net_engine *e, vg_flow *f, int dir, const vg_l4 *l4);
@@ -160,6 +164,8 @@ void vg_tcp_track(vg_net_engine *e, vg_flow *f, int dir, const vg_l4 *l4);
 /* flow/inspect.c: naming and parsing on the first packets of a flow. */
 int vg_insp_init(vg_net_engine *e);
 void vg_insp_release(vg_net_engine *e, vg_flow *f);
+/* With no flow left (so no slot held): every slot untouched again. */
+void vg_insp_forget(vg_net_engine *e);
 void vg_inspect(vg_net_engine *e, vg_flow *f, int dir, const vg_l4 *l4);
 void vg_flow_name(vg_net_engine *e, vg_flow *f, int app);
 void vg_inspect_final(vg_net_engine *e, vg_flow *f);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../net_int.h"
+#include "lazymem.h"
 
 #define FRAG_DGRAM_MAX 65535u
 #define FRAG_RANGES 32
@@ -33,6 +34,7 @@ typedef struct frag_slot {
 
 struct vg_frag_pool {
     uint32_t n;
+    uint32_t nused; /* slots with a datagram in reassembly */
     frag_slot *s;
 };
 
@@ -44,8 +46,8 @@ struct vg_frag_pool *vg_frag_new(uint32_t max_bytes)
     p->n = max_bytes / sizeof(frag_slot);
     if (p->n == 0)
         p->n = 1;
-    /* calloc of this size maps fresh pages: only slots in use cost memory. */
-    p->s = calloc(p->n, sizeof(frag_slot));
+    /* Only slots in use cost memory (lazymem.h). */
+    p->s = vg_lazy_calloc(p->n, sizeof(frag_slot));
     if (!p->s) {
         free(p);
         return NULL;
@@ -56,9 +58,14 @@ struct vg_frag_pool *vg_frag_new(uint32_t max_bytes)
 void vg_frag_free(struct vg_frag_pool *p)
 {
     if (p) {
-        free(p->s);
+        vg_lazy_free(p->s, p->n, sizeof(frag_slot));
         free(p);
     }
+}
+
+uint32_t vg_frag_held(const struct vg_frag_pool *p)
+{
+    return p->nused;
 }
 
 size_t vg_frag_bytes(const struct vg_frag_pool *p)
@@ -91,6 +98,8 @@ static frag_slot *slot_for(vg_net_engine *e, const vg_l3 *l3)
         e->st.frag_dropped++;
         free_s = old;
     }
+    if (!free_s->used)
+        p->nused++;
     memset(free_s, 0, offsetof(frag_slot, buf));
     free_s->used = 1;
     free_s->family = l3->family;
@@ -146,8 +155,10 @@ static int drop(vg_net_engine *e, frag_slot *s, const char *anomaly)
     if (anomaly)
         vg_anomaly(e, NULL, anomaly);
     e->st.frag_dropped++;
-    if (s)
+    if (s && s->used) {
         s->used = 0;
+        e->frag->nused--;
+    }
     return -EPROTO;
 }
 
@@ -182,6 +193,7 @@ int vg_frag_add(vg_net_engine *e, vg_l3 *l3)
     if (!s->total || s->nr != 1 || s->r[0].off != 0 || s->r[0].len != s->total)
         return 0;
     s->used = 0;
+    e->frag->nused--;
     e->st.reassembled++;
     l3->l4p = s->buf;
     l3->l4len = s->total;
@@ -193,9 +205,10 @@ int vg_frag_add(vg_net_engine *e, vg_l3 *l3)
 
 void vg_frag_expire(struct vg_frag_pool *p, uint64_t now_us, uint64_t *dropped)
 {
-    for (uint32_t i = 0; i < p->n; i++)
+    for (uint32_t i = 0; i < p->n && p->nused; i++)
         if (p->s[i].used && p->s[i].first_us + FRAG_TIMEOUT_US < now_us) {
             p->s[i].used = 0;
+            p->nused--;
             (*dropped)++;
         }
 }

@@ -14,14 +14,15 @@
 #include <string.h>
 
 #include "../proto/proto.h"
+#include "lazymem.h"
 #include "registry.h"
 
 int vg_insp_init(vg_net_engine *e)
 {
     vg_registry_init();
-    /* calloc maps fresh pages and slots are taken in order (freed ones
-     * first): a slot costs memory once it is used. */
-    e->insp = calloc(e->cfg.max_inspect, sizeof(vg_insp));
+    /* Pages that cost memory once written (lazymem.h), and slots taken in
+     * order (freed ones first): a slot costs memory once it is used. */
+    e->insp = vg_lazy_calloc(e->cfg.max_inspect, sizeof(vg_insp));
     if (!e->insp)
         return -ENOMEM;
     e->st.table_bytes += (uint64_t)e->cfg.max_inspect * sizeof(vg_insp);
@@ -75,6 +76,14 @@ static vg_insp *insp_get(vg_net_engine *e, vg_flow *f)
     }
     f->insp = i;
     return s;
+}
+
+void vg_insp_forget(vg_net_engine *e)
+{
+    vg_lazy_zero(e->insp, e->cfg.max_inspect, sizeof(vg_insp));
+    e->insp_free = 0;
+    e->insp_touched = 0;
+    e->insp_cursor = 0;
 }
 
 void vg_insp_release(vg_net_engine *e, vg_flow *f)

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "../net_int.h"
+#include "lazymem.h"
 #include "../threat/threat.h"
 
 static uint64_t mix(uint64_t h)
@@ -119,10 +120,10 @@ int vg_table_init(vg_net_engine *e)
     while (n < e->cfg.max_flows && n < (1u << 30))
         n <<= 1;
     e->nbuckets = n;
-    /* calloc maps fresh zero pages and slots are taken in order (freed ones
-     * first): a slot costs memory once it is used, not before. */
-    e->flows = calloc(e->cfg.max_flows, sizeof(vg_flow));
-    e->buckets = calloc(n, sizeof(uint32_t));
+    /* Pages that cost memory once written (lazymem.h), and slots taken in
+     * order (freed ones first): a slot costs memory once it is used. */
+    e->flows = vg_lazy_calloc(e->cfg.max_flows, sizeof(vg_flow));
+    e->buckets = vg_lazy_calloc(n, sizeof(uint32_t));
     if (!e->flows || !e->buckets)
         return -ENOMEM;
     e->st.table_bytes = (uint64_t)e->cfg.max_flows * sizeof(vg_flow) + (uint64_t)n * 4;
@@ -131,8 +132,27 @@ int vg_table_init(vg_net_engine *e)
 
 void vg_table_free(vg_net_engine *e)
 {
-    free(e->flows);
-    free(e->buckets);
+    vg_lazy_free(e->flows, e->cfg.max_flows, sizeof(vg_flow));
+    vg_lazy_free(e->buckets, e->nbuckets, sizeof(uint32_t));
+}
+
+/* What a few flows cost stays; a burst's pages go back once it is over. */
+#define RELEASE_BYTES (1u << 20)
+
+void vg_table_release(vg_net_engine *e)
+{
+    uint64_t held =
+        (uint64_t)e->flows_touched * sizeof(vg_flow) + (uint64_t)e->insp_touched * sizeof(vg_insp);
+    if (e->used || held < RELEASE_BYTES)
+        return;
+    /* No flow: every chain and list is empty, no inspection slot is held,
+     * and the threat records are stale (keyed by flow id). */
+    vg_lazy_zero(e->flows, e->cfg.max_flows, sizeof(vg_flow));
+    vg_lazy_zero(e->buckets, e->nbuckets, sizeof(uint32_t));
+    e->flows_touched = 0;
+    e->free_head = 0;
+    vg_insp_forget(e);
+    vg_threat_forget(e);
 }
 
 static int matches(const vg_flow *f, const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,

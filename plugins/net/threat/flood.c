@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lazymem.h"
 #include "threat.h"
 
 #define PROBE 8
@@ -42,7 +43,7 @@ vg_meter *vg_meter_new(uint32_t slots)
     vg_meter *m = calloc(1, sizeof(*m));
     if (!m)
         return NULL;
-    m->s = calloc(n, sizeof(*m->s));
+    m->s = vg_lazy_calloc(n, sizeof(*m->s));
     if (!m->s) {
         free(m);
         return NULL;
@@ -54,7 +55,7 @@ vg_meter *vg_meter_new(uint32_t slots)
 void vg_meter_free(vg_meter *m)
 {
     if (m) {
-        free(m->s);
+        vg_lazy_free(m->s, (size_t)m->mask + 1, sizeof(*m->s));
         free(m);
     }
 }

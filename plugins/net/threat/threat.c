@@ -11,6 +11,7 @@
 
 #include "../flow/registry.h"
 #include "../proto/proto.h"
+#include "lazymem.h"
 #include "threat.h"
 
 #define METER_SLOTS 4096
@@ -162,8 +163,8 @@ int vg_threat_init(vg_net_engine *e)
         return -ENOMEM;
     e->th = t;
     vg_net_threat_defaults(&t->def);
-    /* calloc maps fresh pages: a record costs memory once its slot is used. */
-    t->flows = calloc(e->cfg.max_flows, sizeof(vg_tflow));
+    /* A record costs memory once its slot is used (lazymem.h). */
+    t->flows = vg_lazy_calloc(e->cfg.max_flows, sizeof(vg_tflow));
     t->meter = vg_meter_new(METER_SLOTS);
     if (!t->flows || !t->meter)
         return -ENOMEM;
@@ -184,13 +185,18 @@ void vg_threat_free(vg_net_engine *e)
     struct vg_threat *t = e->th;
     if (!t)
         return;
-    free(t->flows);
+    vg_lazy_free(t->flows, e->cfg.max_flows, sizeof(vg_tflow));
     vg_meter_free(t->meter);
     free(t->src);
     free(t->extip);
     free(t->extfam);
     free(t);
     e->th = NULL;
+}
+
+void vg_threat_forget(vg_net_engine *e)
+{
+    vg_lazy_zero(e->th->flows, e->cfg.max_flows, sizeof(vg_tflow));
 }
 
 vg_meter *vg_threat_meter(vg_net_engine *e)

@@ -69,6 +69,8 @@ enum {
 /* ---- threat.c ---- */
 int vg_threat_init(vg_net_engine *e);
 void vg_threat_free(vg_net_engine *e);
+/* With no flow left: the per-flow records' pages are given back. */
+void vg_threat_forget(vg_net_engine *e);
 /* After a packet went through its flow (engine.c, vg_net_feed). */
 void vg_threat_packet(vg_net_engine *e, vg_flow *f, int dir, const vg_l3 *l3, const vg_l4 *l4);
 /* A flow was made / ends (flow/table.c). */
