@@ -1,33 +1,40 @@
 /*
- * One capture thread per network namespace.
+ * One captured network namespace, served by a capture thread
+ * (capture_pool.c), which serves many.
  *
  * The thread enters the namespace (setns on /proc/<pid>/ns/net, held open
  * by the loop thread since the workload was found, so that a recycled pid
  * cannot send it elsewhere), lists the interfaces there, opens a libpcap
  * ring on each (TPACKET_V3 memory-mapped, non-blocking, the configured BPF
- * compiled by libpcap), and returns to the daemon's namespace: the rings stay
- * bound to the interfaces they were opened on. It then polls the rings and
- * feeds every packet to its own engine (the engine is not thread-safe); the
- * engine's sink (conns.c) turns flows into events. Every rescan_ms it enters
- * the namespace again to pick up interfaces added later (a CNI plugin adds
- * eth0 after the container's first process started) and to drop those gone.
+ * compiled by libpcap) and an rtnetlink socket (linkwatch.c), and returns
+ * to the daemon's namespace: rings and socket stay bound to the namespace
+ * they were opened in. It then reads the rings when they are readable and
+ * feeds every packet to the namespace's own engine (the engine is not
+ * thread-safe: only the serving thread touches it); the engine's sink
+ * (conns.c) turns flows into events. When the socket tells of a link or
+ * address change (a CNI plugin adds eth0 after the container's first
+ * process started), and at the latest every rescan_ms, the thread enters
+ * the namespace again to open the interfaces added and close those gone.
  *
- * The loop thread talks to the thread through net_ns_call(): a function
- * run on the capture thread between two polls, with the thread's context.
+ * The loop thread talks to the namespace through net_ns_call(): a function
+ * run on the serving thread between two reads, with the namespace's
+ * context.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "capture_int.h"
+
+/* A link notification is acted on after this, so that a burst of them (a
+ * veth moved in, renamed, given an address, set up) is one rescan. */
+#define LINKS_SETTLE_MS 50
 
 uint64_t net_now_us(void)
 {
@@ -36,11 +43,18 @@ uint64_t net_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static uint64_t mono_ms(void)
+uint64_t net_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void rescan_at(net_ctx *cx, uint64_t when)
+{
+    if (when < cx->next_rescan)
+        cx->next_rescan = when;
+    net_server_due(cx->srv, when);
 }
 
 /* ---- interfaces ----------------------------------------------------------- */
@@ -52,8 +66,13 @@ static void iface_close(net_ctx *cx, size_t i)
     if (pcap_stats(f->pc, &st) == 0) { /* keep what it counted */
         cx->gone_drops += st.ps_drop;
     }
+    net_server_unwatch(cx->srv, f->fd);
     pcap_close(f->pc);
-    cx->ifs[i] = cx->ifs[--cx->nifs];
+    if (i != --cx->nifs) {
+        cx->ifs[i] = cx->ifs[cx->nifs];
+        net_server_move(cx->srv, cx->ifs[i].fd, &cx->ifs[i].src);
+    }
+    cx->stats_due = true;
 }
 
 /* Opens interface name on the calling thread's namespace. */
@@ -86,13 +105,19 @@ static int iface_open(net_ctx *cx, const net_if *nif)
     }
     if (pcap_setnonblock(pc, 1, err) < 0 || pcap_get_selectable_fd(pc) < 0)
         goto fail;
-    net_iface *f = &cx->ifs[cx->nifs++];
+    net_iface *f = &cx->ifs[cx->nifs];
     memset(f, 0, sizeof(*f));
+    f->src = (net_src){.kind = NET_SRC_IFACE, .cx = cx};
     f->pc = pc;
     f->dlt = pcap_datalink(pc);
     f->fd = pcap_get_selectable_fd(pc);
     f->index = nif->index;
     memcpy(f->name, nif->name, sizeof(f->name)); /* same size, NUL-terminated */
+    if ((rc = net_server_watch(cx->srv, f->fd, &f->src)) < 0) {
+        snprintf(err, sizeof(err), "epoll: %s", strerror(-rc));
+        goto fail;
+    }
+    cx->nifs++;
     return 0;
 fail:
     cx->p->api->log(cx->p->h, VG_LOG_WARN, "%s: cannot capture on %s: %s",
@@ -110,10 +135,33 @@ static bool listed(const net_if *ifs, int n, int index)
     return false;
 }
 
+/* In the namespace: the links socket when there is none yet. */
+static void links_open_here(net_ctx *cx)
+{
+    if (cx->links_fd >= 0)
+        return;
+    int fd = net_links_open();
+    if (fd < 0) {
+        cx->p->api->log(cx->p->h, VG_LOG_WARN,
+                        "%s: no link notifications (%s): interfaces are looked up every %lld ms",
+                        cx->ns->members[0][0] ? cx->ns->members[0] : "host", strerror(-fd),
+                        (long long)cx->p->cfg.rescan_ms);
+        return;
+    }
+    cx->links_src = (net_src){.kind = NET_SRC_LINKS, .cx = cx};
+    if (net_server_watch(cx->srv, fd, &cx->links_src) < 0) {
+        close(fd);
+        return;
+    }
+    cx->links_fd = fd;
+}
+
 /* In the namespace: opens new interfaces, closes vanished ones, and
  * refreshes the local addresses. */
 static int rescan_here(net_ctx *cx)
 {
+    /* Opened before the listing, so that a change right after it is heard. */
+    links_open_here(cx);
     net_if ifs[NET_IFACES_MAX];
     int fam[NET_ADDRS_MAX];
     uint8_t addrs[NET_ADDRS_MAX][16];
@@ -150,19 +198,45 @@ static int rescan_here(net_ctx *cx)
 
 static int rescan(net_ctx *cx)
 {
-    if (cx->ns->nsfd < 0)
-        return rescan_here(cx);
+    net_server *srv = cx->srv;
+    if (srv->astray && setns(srv->home_fd, CLONE_NEWNET) == 0)
+        srv->astray = false;
+    if (cx->ns->nsfd < 0) /* the host: the thread's own namespace */
+        return srv->astray ? -EAGAIN : rescan_here(cx);
     if (setns(cx->ns->nsfd, CLONE_NEWNET) < 0)
         return -errno;
     int rc = rescan_here(cx);
-    if (setns(cx->home_fd, CLONE_NEWNET) < 0) {
-        /* Never stay in a workload's namespace: this thread would report
-         * the wrong things; stop it. */
+    if (setns(srv->home_fd, CLONE_NEWNET) < 0 && !srv->astray) {
+        /* Rings and sockets stay where they were opened, so reading them
+         * is still right; only the host's rescans wait until the thread is
+         * back (tried again at each rescan). */
         cx->p->api->log(cx->p->h, VG_LOG_ERR, "cannot return to the daemon's namespace: %s",
                         strerror(errno));
-        atomic_store(&cx->ns->stop, true);
+        srv->astray = true;
     }
     return rc;
+}
+
+static void rescan_now(net_ctx *cx, uint64_t now)
+{
+    int rc = rescan(cx);
+    if (rc < 0 && !cx->rescan_failed)
+        cx->p->api->log(cx->p->h, VG_LOG_WARN, "%s: cannot list the interfaces: %s",
+                        cx->ns->members[0], strerror(-rc));
+    cx->rescan_failed = rc < 0;
+    cx->next_rescan = now + (uint64_t)cx->p->cfg.rescan_ms;
+}
+
+void net_ctx_links(net_ctx *cx, uint64_t now)
+{
+    int rc = net_links_drain(cx->links_fd);
+    if (rc != 0) /* a change, lost notifications, or a broken socket: look */
+        rescan_at(cx, now + LINKS_SETTLE_MS);
+    if (rc < 0) { /* and from now on every rescan_ms only */
+        net_server_unwatch(cx->srv, cx->links_fd);
+        close(cx->links_fd);
+        cx->links_fd = -1;
+    }
 }
 
 /* ---- packets -------------------------------------------------------------- */
@@ -185,16 +259,17 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p
         net_ctx_dump_end(cx);
 }
 
-static void read_iface(net_ctx *cx, size_t i)
+void net_ctx_read(net_ctx *cx, net_iface *f)
 {
-    pkt_arg a = {.cx = cx, .f = &cx->ifs[i], .source = (uint32_t)cx->ifs[i].index};
+    pkt_arg a = {.cx = cx, .f = f, .source = (uint32_t)f->index};
     /* A bounded batch, so that one busy interface cannot starve the others
      * or the requests. */
-    int n = pcap_dispatch(cx->ifs[i].pc, 4096, on_packet, (u_char *)&a);
+    int n = pcap_dispatch(f->pc, 4096, on_packet, (u_char *)&a);
     if (n == PCAP_ERROR) {
-        /* The interface went away (ENODEV, ENETDOWN): the next rescan sees. */
+        /* The interface went away (ENODEV, ENETDOWN): the rescan sees. */
         cx->errors++;
-        cx->next_rescan = 0;
+        cx->stats_due = true;
+        rescan_at(cx, 0);
     }
 }
 
@@ -220,13 +295,79 @@ static void update_stats(net_ctx *cx)
     pthread_mutex_lock(&ns->mu);
     vg_net_stats_get(cx->eng, &ns->engine);
     pthread_mutex_unlock(&ns->mu);
+    cx->stats_packets = cx->packets;
+    cx->stats_due = false;
+}
+
+/* ---- timers ------------------------------------------------------------------ */
+
+/* Once a second: flows expired, flows named announced, counters published,
+ * a capture's time bound. A namespace with none of these to do costs
+ * nothing: its ring would have had packets for the kernel to drop. */
+static void second(net_ctx *cx)
+{
+    bool busy =
+        !vg_net_idle(cx->eng) || cx->packets != cx->stats_packets || cx->stats_due || cx->dump;
+    if (!busy)
+        return;
+    vg_net_expire(cx->eng, net_now_us());
+    net_conns_second(cx->conns, cx->eng);
+    update_stats(cx);
+    if (cx->dump && net_dump_expired(cx->dump, net_now_us()))
+        net_ctx_dump_end(cx);
+}
+
+void net_ctx_timers(net_ctx *cx, uint64_t now, bool is_second)
+{
+    if (now >= cx->next_rescan)
+        rescan_now(cx, now);
+    if (is_second)
+        second(cx);
+    if (now >= cx->next_interval) {
+        net_conns_tick(cx->conns, cx->eng);
+        cx->next_interval = now + (uint64_t)cx->p->cfg.interval_ms;
+    }
+}
+
+uint64_t net_ctx_next(const net_ctx *cx)
+{
+    return cx->next_rescan < cx->next_interval ? cx->next_rescan : cx->next_interval;
+}
+
+void net_ctx_attach(net_ctx *cx, uint64_t now)
+{
+    rescan_now(cx, now);
+    update_stats(cx);
+}
+
+void net_ctx_detach(net_ctx *cx)
+{
+    /* Flows still open are reported before the namespace goes. */
+    vg_net_flush(cx->eng);
+    net_conns_tick(cx->conns, cx->eng);
+    if (cx->dump)
+        net_ctx_dump_end(cx);
+    update_stats(cx);
+    while (cx->nifs)
+        iface_close(cx, cx->nifs - 1);
+    if (cx->links_fd >= 0) {
+        net_server_unwatch(cx->srv, cx->links_fd);
+        close(cx->links_fd);
+        cx->links_fd = -1;
+    }
 }
 
 /* ---- requests from the loop thread ------------------------------------------ */
 
-static void serve_request(net_ctx *cx)
+void net_ctx_requests(net_ctx *cx, uint64_t now)
 {
     net_ns *ns = cx->ns;
+    /* A workload joined the namespace or changed: the rescan passes the
+     * members on (and the address table). */
+    if (atomic_exchange(&ns->members_changed, false))
+        rescan_at(cx, now);
+    if (!atomic_exchange(&ns->req_pending, false))
+        return;
     pthread_mutex_lock(&ns->mu);
     if (ns->req_fn && !ns->req_done) {
         /* Run under the lock: the caller cannot give up (and free arg)
@@ -259,9 +400,8 @@ int net_ns_call(net_ns *ns, net_request_fn fn, void *arg, int timeout_ms)
     ns->req_fn = fn;
     ns->req_arg = arg;
     ns->req_done = false;
-    uint64_t one = 1;
-    ssize_t w = write(ns->wake_fd, &one, sizeof(one));
-    (void)w;
+    atomic_store(&ns->req_pending, true);
+    net_server_wake(ns->srv);
     while (!ns->req_done && rc == 0)
         rc = pthread_cond_timedwait(&ns->cv, &ns->mu, &until);
     int out = ns->req_done ? ns->req_rc : -ETIMEDOUT;
@@ -272,86 +412,10 @@ int net_ns_call(net_ns *ns, net_request_fn fn, void *arg, int timeout_ms)
     return out;
 }
 
-/* ---- the thread ------------------------------------------------------------- */
-
-static void tick(net_ctx *cx, uint64_t now)
+void net_ns_members_changed(net_ns *ns)
 {
-    const net_config *c = &cx->p->cfg;
-    if (now >= cx->next_rescan) {
-        int rc = rescan(cx);
-        if (rc < 0 && !cx->rescan_failed)
-            cx->p->api->log(cx->p->h, VG_LOG_WARN, "%s: cannot list the interfaces: %s",
-                            cx->ns->members[0], strerror(-rc));
-        cx->rescan_failed = rc < 0;
-        cx->next_rescan = now + (uint64_t)c->rescan_ms;
-    }
-    if (now >= cx->next_second) {
-        vg_net_expire(cx->eng, net_now_us());
-        net_conns_second(cx->conns, cx->eng);
-        update_stats(cx);
-        if (cx->dump && net_dump_expired(cx->dump, net_now_us()))
-            net_ctx_dump_end(cx);
-        cx->next_second = now + 1000;
-    }
-    if (now >= cx->next_interval) {
-        net_conns_tick(cx->conns, cx->eng);
-        cx->next_interval = now + (uint64_t)c->interval_ms;
-    }
-}
-
-static int poll_timeout(const net_ctx *cx, uint64_t now)
-{
-    uint64_t next = cx->next_second;
-    if (cx->next_rescan < next)
-        next = cx->next_rescan;
-    if (cx->next_interval < next)
-        next = cx->next_interval;
-    return next > now ? (int)(next - now) : 0;
-}
-
-static void run(net_ctx *cx)
-{
-    net_ns *ns = cx->ns;
-    struct pollfd pfd[NET_IFACES_MAX + 1];
-    while (!atomic_load(&ns->stop)) {
-        uint64_t now = mono_ms();
-        tick(cx, now);
-        pfd[0] = (struct pollfd){.fd = ns->wake_fd, .events = POLLIN};
-        for (size_t i = 0; i < cx->nifs; i++)
-            pfd[i + 1] = (struct pollfd){.fd = cx->ifs[i].fd, .events = POLLIN};
-        size_t nfds = cx->nifs + 1;
-        int n = poll(pfd, nfds, poll_timeout(cx, mono_ms()));
-        if (n < 0 && errno != EINTR)
-            break;
-        if (n > 0 && (pfd[0].revents & POLLIN)) {
-            uint64_t v;
-            ssize_t r = read(ns->wake_fd, &v, sizeof(v));
-            (void)r;
-        }
-        serve_request(cx);
-        /* A TPACKET_V3 ring polls readable when a block is handed over:
-         * full, or at its timeout (timeout_ms). */
-        for (size_t i = 0; i < cx->nifs && n >= 0; i++)
-            if (i < nfds - 1 && (pfd[i + 1].revents & (POLLIN | POLLERR | POLLHUP)))
-                read_iface(cx, i);
-    }
-}
-
-static void *capture_main(void *arg)
-{
-    net_ctx *cx = arg;
-    /* Named for top -H and the bench, which counts these threads' CPU. */
-    pthread_setname_np(pthread_self(), "net-capture");
-    run(cx);
-    /* Flows still open are reported before the thread goes. */
-    vg_net_flush(cx->eng);
-    net_conns_tick(cx->conns, cx->eng);
-    if (cx->dump)
-        net_ctx_dump_end(cx);
-    update_stats(cx);
-    while (cx->nifs)
-        iface_close(cx, cx->nifs - 1);
-    return NULL;
+    atomic_store(&ns->members_changed, true);
+    net_server_wake(ns->srv);
 }
 
 /* ---- life cycle (loop thread) ------------------------------------------------ */
@@ -363,8 +427,6 @@ static void ctx_free(net_ctx *cx)
     net_ctx_dump_forget(cx);
     vg_net_engine_free(cx->eng);
     net_conns_free(cx->conns);
-    if (cx->home_fd >= 0)
-        close(cx->home_fd);
     free(cx);
 }
 
@@ -375,8 +437,8 @@ static net_ctx *ctx_new(net_plugin *p, net_ns *ns)
         return NULL;
     cx->p = p;
     cx->ns = ns;
+    cx->links_fd = -1;
     cx->dump_state.result.fd = -1;
-    cx->home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     cx->conns = net_conns_new(p, ns, (size_t)p->cfg.max_keys);
     if (cx->conns) {
         vg_net_sink sink = net_conns_sink(cx->conns);
@@ -385,23 +447,23 @@ static net_ctx *ctx_new(net_plugin *p, net_ns *ns)
         if (cx->eng)
             net_threats_apply(p, cx->eng, ns->group);
     }
-    if (cx->home_fd < 0 || !cx->conns || !cx->eng) {
+    if (!cx->conns || !cx->eng) {
         ctx_free(cx);
         return NULL;
     }
-    uint64_t now = mono_ms();
-    cx->next_interval = now + (uint64_t)p->cfg.interval_ms;
+    cx->next_interval = net_mono_ms() + (uint64_t)p->cfg.interval_ms;
     return cx;
 }
 
 int net_ns_start(net_plugin *p, int nsfd, uint64_t dev, uint64_t ino, const char *workload,
                  const char *group, net_ns **out)
 {
-    net_ns *ns = calloc(1, sizeof(*ns));
+    net_server *srv = net_pool_pick(p);
+    net_ns *ns = srv ? calloc(1, sizeof(*ns)) : NULL;
     if (!ns) {
         if (nsfd >= 0)
             close(nsfd);
-        return -ENOMEM;
+        return srv ? -ENOMEM : -EAGAIN;
     }
     ns->p = p;
     ns->nsfd = nsfd;
@@ -413,21 +475,14 @@ int net_ns_start(net_plugin *p, int nsfd, uint64_t dev, uint64_t ino, const char
     snprintf(ns->group, sizeof(ns->group), "%s", group);
     pthread_mutex_init(&ns->mu, NULL);
     pthread_cond_init(&ns->cv, NULL);
-    ns->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    int rc = ns->wake_fd < 0 ? -errno : 0;
-    if (rc == 0) {
-        ns->cx = ctx_new(p, ns);
-        rc = ns->cx ? 0 : -ENOMEM;
-    }
-    if (rc == 0) {
-        net_conns_owner(ns->cx->conns, workload, group);
-        rc = -pthread_create(&ns->thread, NULL, capture_main, ns->cx);
-        ns->running = rc == 0;
-    }
-    if (rc < 0) {
+    ns->cx = ctx_new(p, ns);
+    if (!ns->cx) {
         net_ns_stop(ns);
-        return rc;
+        return -ENOMEM;
     }
+    net_conns_owner(ns->cx->conns, workload, group);
+    ns->srv = srv;
+    net_server_give(srv, ns->cx);
     *out = ns;
     return 0;
 }
@@ -436,17 +491,17 @@ void net_ns_stop(net_ns *ns)
 {
     if (!ns)
         return;
-    atomic_store(&ns->stop, true);
-    if (ns->running) {
-        uint64_t one = 1;
-        ssize_t w = write(ns->wake_fd, &one, sizeof(one));
-        (void)w;
-        pthread_join(ns->thread, NULL);
+    if (ns->srv) {
+        atomic_store(&ns->stop, true);
+        net_server_wake(ns->srv);
+        pthread_mutex_lock(&ns->mu);
+        while (!ns->detached)
+            pthread_cond_wait(&ns->cv, &ns->mu);
+        pthread_mutex_unlock(&ns->mu);
+        net_server_forget(ns->srv);
     }
     net_peers_set(ns->p->peers, ns, "", "", NULL, NULL, 0);
     ctx_free(ns->cx);
-    if (ns->wake_fd >= 0)
-        close(ns->wake_fd);
     if (ns->nsfd >= 0)
         close(ns->nsfd);
     pthread_cond_destroy(&ns->cv);

@@ -4,8 +4,10 @@
  *
  *   plugin.c    descriptor, configuration, following the workloads,
  *               net.stats, the control commands
- *   capture.c   one capture thread per network namespace: enters it, opens
- *               a libpcap ring on every interface, feeds its own engine
+ *   capture.c   one captured network namespace: entered to open a libpcap
+ *               ring on every interface, its own engine fed
+ *   capture_pool.c the capture threads, each serving many namespaces
+ *   linkwatch.c    an rtnetlink socket that tells of interface changes
  *   capture_cmd.c  what the loop thread asks of a capture thread
  *   ns_members.c   the workloads sharing a captured namespace
  *   ifaces.c    the interfaces and addresses of the thread's namespace
@@ -19,8 +21,8 @@
  *   graph.c     the observed connections between groups (loop thread)
  *
  * Threads: the loop thread owns the plugin, the list of namespaces and the
- * graph; each capture thread owns its interfaces, its engine and its
- * connection table. They meet in the address table (peers.c, a mutex), in
+ * graph; each capture thread owns the interfaces, engines and connection
+ * tables of the namespaces it serves. They meet in the address table (peers.c, a mutex), in
  * atomic counters, and in the request slots of a namespace (capture.c,
  * a mutex and a condition variable).
  */
@@ -62,7 +64,8 @@ typedef struct net_config {
     bool nodes;          /* capture the host's interfaces as group "nodes" */
     int64_t interval_ms; /* events once per key per interval; net.conn period */
     int64_t stats_interval_ms;
-    int64_t rescan_ms; /* interfaces looked up again */
+    int64_t rescan_ms; /* interfaces looked up again at the latest */
+    int64_t capture_threads;
     int64_t max_flows; /* per namespace (engine table) */
     int64_t max_keys;  /* connection keys per namespace and interval */
     int64_t capture_max_seconds, capture_max_mb;
@@ -79,6 +82,7 @@ struct net_ns;
 struct net_graph;
 struct net_dump_result;
 struct net_dump_req;
+struct net_pool;
 
 typedef struct net_plugin {
     const vg_host_api *api;
@@ -88,7 +92,8 @@ typedef struct net_plugin {
     struct net_k8s *k8s; /* k8s_extip.c: NULL without k8s_api */
     net_config cfg;
     struct net_peers *peers;
-    struct net_ns *nss; /* loop thread: the captured namespaces */
+    struct net_ns *nss;    /* loop thread: the captured namespaces */
+    struct net_pool *pool; /* capture_pool.c: the capture threads */
     struct net_graph *graph;
     struct uv_timer_s *stats_timer;
     uint64_t host_ino, host_dev;   /* the daemon's own namespace */
@@ -202,7 +207,23 @@ typedef struct net_if {
 int net_ifaces_list(bool loopback, net_if *ifs, size_t max_ifs, int *family, uint8_t (*addrs)[16],
                     size_t max_addrs, size_t *naddrs);
 
-/* ---- capture.c: one thread per network namespace ---- */
+/* ---- linkwatch.c: interface changes of a namespace ---- */
+
+/* An rtnetlink socket (non-blocking) told of the link and address changes
+ * of the calling thread's namespace, or -errno. */
+int net_links_open(void);
+/* Reads what the socket has: 1 when something changed (or notifications
+ * were lost), 0 when nothing did, -errno when the socket is broken. */
+int net_links_drain(int fd);
+
+/* ---- capture_pool.c: the capture threads ---- */
+
+/* Starts cfg.capture_threads threads (0, or -errno logged). */
+int net_pool_start(net_plugin *p);
+/* Ends them; every namespace must have been stopped before. */
+void net_pool_stop(net_plugin *p);
+
+/* ---- capture.c: a captured network namespace ---- */
 
 typedef struct net_ns net_ns;
 

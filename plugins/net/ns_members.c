@@ -44,6 +44,8 @@ int net_ns_member_add(net_ns *ns, const char *workload, const char *group, int p
         i++;
     if (i == NET_MEMBERS_MAX)
         return -ENOSPC;
+    if (i < ns->nmembers && ns->member_pids[i] == pid && !strcmp(ns->member_groups[i], group))
+        return 0; /* as it was: every sync passes every workload */
     pthread_mutex_lock(&ns->mu);
     snprintf(ns->members[i], VG_WORKLOAD_MAX, "%s", workload);
     snprintf(ns->member_groups[i], VG_GROUP_MAX, "%s", group);
@@ -51,6 +53,7 @@ int net_ns_member_add(net_ns *ns, const char *workload, const char *group, int p
     if (i == ns->nmembers)
         ns->nmembers++;
     pthread_mutex_unlock(&ns->mu);
+    net_ns_members_changed(ns);
     return 0;
 }
 
@@ -84,7 +87,7 @@ size_t net_ns_members_keep(net_ns *ns, const char *const *ids, size_t n)
     char first[VG_WORKLOAD_MAX];
     snprintf(first, sizeof(first), "%s", ns->members[0]);
     pthread_mutex_lock(&ns->mu);
-    size_t k = 0;
+    size_t k = 0, before = ns->nmembers;
     for (size_t i = 0; i < ns->nmembers; i++) {
         if (!in(ids, n, ns->members[i]))
             continue;
@@ -96,6 +99,8 @@ size_t net_ns_members_keep(net_ns *ns, const char *const *ids, size_t n)
     pthread_mutex_unlock(&ns->mu);
     if (k && strcmp(first, ns->members[0]) != 0)
         net_ns_call(ns, set_owner, NULL, 1000);
+    else if (k && k != before)
+        net_ns_members_changed(ns);
     return k;
 }
 

@@ -550,6 +550,7 @@ static const vg_setting_desc settings[] = {
     {.key = "interval_ms", .type = VG_SETTING_INT, .min = 100, .max = 86400000},
     {.key = "stats_interval_ms", .type = VG_SETTING_INT, .min = 0, .max = 86400000},
     {.key = "rescan_ms", .type = VG_SETTING_INT, .min = 100, .max = 3600000},
+    {.key = "capture_threads", .type = VG_SETTING_INT, .min = 1, .max = 64},
     {.key = "max_flows", .type = VG_SETTING_INT, .min = 16, .max = 1 << 24},
     {.key = "max_keys", .type = VG_SETTING_INT, .min = 16, .max = 1 << 20},
     {.key = "networks", .type = VG_SETTING_STRING},
@@ -585,7 +586,9 @@ static int read_config(net_plugin *p, net_config *c)
     c->timeout_ms = 50;
     c->interval_ms = 60000;
     c->stats_interval_ms = 60000;
-    c->rescan_ms = 2000;
+    c->rescan_ms = 60000;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    c->capture_threads = cpus < 1 ? 1 : cpus > 4 ? 4 : cpus;
     c->max_flows = 65536;
     c->max_keys = 4096;
     c->capture_max_seconds = 600;
@@ -600,6 +603,7 @@ static int read_config(net_plugin *p, net_config *c)
         {"interval_ms", &c->interval_ms},
         {"stats_interval_ms", &c->stats_interval_ms},
         {"rescan_ms", &c->rescan_ms},
+        {"capture_threads", &c->capture_threads},
         {"max_flows", &c->max_flows},
         {"max_keys", &c->max_keys},
         {"capture_max_seconds", &c->capture_max_seconds},
@@ -727,11 +731,13 @@ static void end_captures(net_plugin *p)
         net_ns_stop(ns);
     }
     p->nss = NULL;
+    net_pool_stop(p);
 }
 
 /* The captures and the stats timer, with the settings in p->cfg. */
 static void begin(net_plugin *p)
 {
+    net_pool_start(p); /* without threads, each capture says it cannot start */
     if (p->cfg.nodes)
         ns_add(p, -1, p->host_dev, p->host_ino, "", "nodes");
     sync_all(p);

@@ -79,17 +79,26 @@ nt_star() {
     for n in "$@"; do
         ns=$(nt_ns "$n")
         ip netns add "$ns" && NT_NAMES+=("$ns")
-        ip link add "v$$$n" type veth peer name "b$$$n" || fail "cannot create a veth pair"
-        ip link set "v$$$n" netns "$ns"
-        ip link set "b$$$n" netns "$br"
-        ip -n "$br" link set "b$$$n" master br0 up
-        ip -n "$ns" link set "v$$$n" name eth0
-        ip -n "$ns" addr add "$NT_NET.$host/24" dev eth0
-        [ -z "${NT_V6NET:-}" ] || ip -n "$ns" addr add "$NT_V6NET$host/64" dev eth0 nodad
         ip -n "$ns" link set lo up
-        ip -n "$ns" link set eth0 up
+        nt_star_join "$n" "$host"
         host=$((host + 1))
     done
+}
+
+# nt_star_join NAME HOST: namespace NAME (made already) gets eth0 on the
+# bridge of nt_star, with $NT_NET.HOST/24 (and $NT_V6NET$HOST/64), up.
+nt_star_join() {
+    local ns br
+    ns=$(nt_ns "$1")
+    br=$(nt_ns br)
+    ip link add "v$$$1" type veth peer name "b$$$1" || fail "cannot create a veth pair"
+    ip link set "v$$$1" netns "$ns"
+    ip link set "b$$$1" netns "$br"
+    ip -n "$br" link set "b$$$1" master br0 up
+    ip -n "$ns" link set "v$$$1" name eth0
+    ip -n "$ns" addr add "$NT_NET.$2/24" dev eth0
+    [ -z "${NT_V6NET:-}" ] || ip -n "$ns" addr add "$NT_V6NET$2/64" dev eth0 nodad
+    ip -n "$ns" link set eth0 up
 }
 
 # nt_rootfs: the busybox root of lib_container.sh with the network applets,
