@@ -3,7 +3,8 @@
  * BPF objects; docs/net.md "Protect mode" is the user's page).
  *
  * What a protected workload may connect to, and accept connections from,
- * is computed here, every resync (100 ms, and at once when the workloads
+ * is computed here, every resync (100 ms while anything is enforced, 1 s
+ * while nothing is, and at once when the workloads or a group's mode
  * change), from:
  *  - the connections its group was seen making or accepting (net.connect,
  *    net.accept, and the kernel's own denials; kept in the plugin's store
@@ -43,6 +44,9 @@
 #define KEYS_MAX VG_ENF_ALLOW_MAX
 #define WL_MAX 1024
 #define RESYNC_MS 100
+/* With no workload protected or quarantined there is nothing to keep up to
+ * date, only a mode that changed without a group.mode event to notice. */
+#define RESYNC_IDLE_MS 1000
 
 typedef struct cand {
     char dir[8]; /* "egress" or "ingress" */
@@ -442,6 +446,7 @@ static void resync(struct net_protect *x)
     x->nwl = 0;
     x->p->api->workloads_each(x->p->h, collect, x);
     const char **ids = calloc(x->nwl ? x->nwl : 1, sizeof(*ids));
+    bool active = false;
     msgpack_sbuffer now;
     msgpack_sbuffer_init(&now);
     for (size_t i = 0; i < x->nwl; i++) {
@@ -457,6 +462,7 @@ static void resync(struct net_protect *x)
         }
         char err[256];
         bool mine = protect || quar || listed(x->prev, w->id);
+        active |= protect || quar;
         int rc = net_enf_apply(x->enf, w->id, w->pid, protect, &k, quar, mine, err, sizeof(err));
         if (rc == 0 && (protect || quar)) {
             msgpack_sbuffer_write(&now, w->id, strlen(w->id));
@@ -483,6 +489,8 @@ static void resync(struct net_protect *x)
     msgpack_sbuffer_destroy(&now);
     if (x->cand_dirty)
         cand_save(x);
+    if (x->timer)
+        uv_timer_set_repeat(x->timer, active ? RESYNC_MS : RESYNC_IDLE_MS);
 }
 
 /*
@@ -510,6 +518,16 @@ static void on_timer(uv_timer_t *t)
 {
     if (ready(t->data))
         resync(t->data);
+}
+
+/* A group's mode changed: protect mode begins (or ends) at once. */
+static void on_mode(void *arg, const void *rec, size_t len)
+{
+    (void)rec;
+    (void)len;
+    struct net_protect *x = arg;
+    if (x->enf && ready(x))
+        resync(x);
 }
 
 void net_protect_sync(net_plugin *p)
@@ -855,6 +873,8 @@ void net_protect_start(net_plugin *p)
     if (api->subscribe(p->h, "net.connect", on_connect, x) < 0 ||
         api->subscribe(p->h, "net.accept", on_connect, x) < 0)
         api->log(p->h, VG_LOG_WARN, "cannot follow connections: protect allows nothing new");
+    if (api->subscribe(p->h, "group.mode", on_mode, x) < 0)
+        api->log(p->h, VG_LOG_WARN, "cannot follow mode changes: protect follows within 1 s");
     vg_action_desc a = {.name = "quarantine", .run = action_quarantine, .priv = x};
     if ((rc = api->register_action(p->h, &a)) < 0)
         api->log(p->h, VG_LOG_WARN, "no quarantine action: %s", strerror(-rc));
