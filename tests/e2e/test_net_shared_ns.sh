@@ -31,7 +31,7 @@ CT_NETNS=$(nt_ns b) ct_start cli-1 /bin/sh -c \
 SRV=$(ct_id srv-1) CLI=$(ct_id cli-1)
 wait_for members "$SIDE" 2
 wait_for members "$CLI" 1
-sleep 0.7 # the capture thread takes the new member at its next rescan (300 ms)
+sleep 0.7 # the capture thread passes the new member on at once (a rescan, some ms)
 
 get() { # get CONTAINER URL
     runc exec "$1" /bin/wget -q -O /dev/null "$2" </dev/null || fail "wget in $1 of $2 failed"
