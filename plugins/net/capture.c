@@ -35,6 +35,9 @@
 /* A link notification is acted on after this, so that a burst of them (a
  * veth moved in, renamed, given an address, set up) is one rescan. */
 #define LINKS_SETTLE_MS 50
+/* Without that socket, interfaces are looked up this often (the setting's
+ * old default) when rescan_ms is longer. */
+#define NO_LINKS_RESCAN_MS 2000
 
 uint64_t net_now_us(void)
 {
@@ -48,6 +51,14 @@ uint64_t net_mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* How long until the interfaces are looked up again, unless a change is
+ * heard first. */
+static uint64_t rescan_every(const net_ctx *cx)
+{
+    uint64_t ms = (uint64_t)cx->p->cfg.rescan_ms;
+    return cx->links_fd < 0 && ms > NO_LINKS_RESCAN_MS ? NO_LINKS_RESCAN_MS : ms;
 }
 
 static void rescan_at(net_ctx *cx, uint64_t when)
@@ -135,19 +146,22 @@ static bool listed(const net_if *ifs, int n, int index)
     return false;
 }
 
-/* In the namespace: the links socket when there is none yet. */
+/* In the namespace: the links socket when there is none (yet, or since it
+ * broke). */
 static void links_open_here(net_ctx *cx)
 {
     if (cx->links_fd >= 0)
         return;
     int fd = net_links_open();
-    if (fd < 0) {
+    if (fd < 0 && !cx->links_warned) {
+        cx->links_warned = true;
         cx->p->api->log(cx->p->h, VG_LOG_WARN,
                         "%s: no link notifications (%s): interfaces are looked up every %lld ms",
                         cx->ns->members[0][0] ? cx->ns->members[0] : "host", strerror(-fd),
-                        (long long)cx->p->cfg.rescan_ms);
-        return;
+                        (long long)rescan_every(cx));
     }
+    if (fd < 0)
+        return;
     cx->links_src = (net_src){.kind = NET_SRC_LINKS, .cx = cx};
     if (net_server_watch(cx->srv, fd, &cx->links_src) < 0) {
         close(fd);
@@ -224,7 +238,7 @@ static void rescan_now(net_ctx *cx, uint64_t now)
         cx->p->api->log(cx->p->h, VG_LOG_WARN, "%s: cannot list the interfaces: %s",
                         cx->ns->members[0], strerror(-rc));
     cx->rescan_failed = rc < 0;
-    cx->next_rescan = now + (uint64_t)cx->p->cfg.rescan_ms;
+    cx->next_rescan = now + rescan_every(cx);
 }
 
 void net_ctx_links(net_ctx *cx, uint64_t now)

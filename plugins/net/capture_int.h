@@ -65,7 +65,8 @@ typedef struct net_ctx {
     net_iface ifs[NET_IFACES_MAX];
     size_t nifs;
     net_src links_src;
-    int links_fd; /* linkwatch.c, in the namespace; -1 without */
+    int links_fd;      /* linkwatch.c, in the namespace; -1 without */
+    bool links_warned; /* that it could not be opened */
     vg_net_engine *eng;
     net_conns *conns;
     net_dump *dump;
