@@ -85,7 +85,8 @@ struct net_protect {
     size_t nwarned;
     uv_timer_t *timer;
     uint64_t started_us;
-    bool ready; /* the captures have listed their addresses (or 3 s passed) */
+    bool ready;  /* the captures have listed their addresses (or 3 s passed) */
+    bool active; /* a workload protected or quarantined at the last resync */
     struct vg_enf_key keys[KEYS_MAX], keys_in[KEYS_MAX];
     struct vg_enf_net nets[VG_ENF_NET_MAX], nets_in[VG_ENF_NET_MAX];
     __u64 dns_names[VG_ENF_DNS_MAX];
@@ -441,6 +442,8 @@ static void warn_once(struct net_protect *x, const char *id, const char *err)
     x->p->api->log(x->p->h, VG_LOG_WARN, "%s: not enforced: %s", id, err);
 }
 
+static void on_timer(uv_timer_t *t);
+
 static void resync(struct net_protect *x)
 {
     x->nwl = 0;
@@ -489,8 +492,12 @@ static void resync(struct net_protect *x)
     msgpack_sbuffer_destroy(&now);
     if (x->cand_dirty)
         cand_save(x);
-    if (x->timer)
-        uv_timer_set_repeat(x->timer, active ? RESYNC_MS : RESYNC_IDLE_MS);
+    /* The quick pace from now on, not from the next idle tick. */
+    if (x->timer && active && !x->active)
+        uv_timer_start(x->timer, on_timer, RESYNC_MS, RESYNC_MS);
+    else if (x->timer && !active)
+        uv_timer_set_repeat(x->timer, RESYNC_IDLE_MS);
+    x->active = active;
 }
 
 /*
