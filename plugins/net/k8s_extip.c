@@ -16,8 +16,8 @@
  * is logged once per distinct error. A kubeconfig file is not read.
  *
  * Threads: the fetch thread owns its curl handle; the list is under mu;
- * the loop thread (woken by an async handle) asks each capture thread to
- * take the new list (net_ns_call), and a capture that starts takes it
+ * the loop thread (woken by an async handle) asks each capture to take
+ * the new list (net_ns_call, on the thread serving it), and a capture that starts takes it
  * through net_threats_apply.
  */
 #include <arpa/inet.h>

@@ -22,9 +22,10 @@
  *
  * Threads: the loop thread owns the plugin, the list of namespaces and the
  * graph; each capture thread owns the interfaces, engines and connection
- * tables of the namespaces it serves. They meet in the address table (peers.c, a mutex), in
- * atomic counters, and in the request slots of a namespace (capture.c,
- * a mutex and a condition variable).
+ * tables of the namespaces it serves. They meet in the address table
+ * (peers.c, a mutex), in atomic counters, in the request slots of a
+ * namespace (capture.c, a mutex and a condition variable) and in the
+ * hand-over of namespaces to a thread (capture_pool.c, a mutex).
  */
 #ifndef VG_NET_NET_H
 #define VG_NET_NET_H

@@ -2,8 +2,8 @@
  * Who is behind an address.
  *
  * The address table maps the addresses of every captured workload's
- * namespace to that workload and its group; each capture thread replaces its
- * own namespace's entries after listing its interfaces, any capture thread
+ * namespace to that workload and its group; each capture replaces its own
+ * namespace's entries after listing its interfaces, any capture thread
  * looks peers up (once per flow, never per packet). Loopback and link-local
  * addresses are left out: every namespace has them, so they name no one.
  *

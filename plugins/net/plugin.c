@@ -3,16 +3,16 @@
  * inside its network namespace.
  *
  * The loop thread follows the workloads (workload.start / workload.stop and
- * a rescan at each of them) and keeps one capture thread per network
- * namespace (capture.c): workloads that share a namespace (the containers of
- * a Kubernetes pod) are captured once, and their connections are reported
- * for the first of them. With plugins.net.nodes, the host's own interfaces
- * are captured too, as group "nodes". Each capture thread runs its own
- * engine (engine.h); its sink (conns.c) publishes net.connect, net.accept and
- * net.conn. The loop thread publishes net.stats, keeps the graph of the
- * observed connections (graph.c) and answers the control command "net"
- * (stats, sessions, graph, capture), which vigilctl's `capture` and `net`
- * use (tools/vigilctl_net.c). docs/net.md is the user's page.
+ * a rescan at each of them) and keeps one capture per network namespace
+ * (capture.c), served by a few capture threads (capture_pool.c): workloads
+ * that share a namespace (the containers of a Kubernetes pod) are captured
+ * once, and their connections are reported for the first of them. With
+ * plugins.net.nodes, the host's own interfaces are captured too, as group
+ * "nodes". Each capture runs its own engine (engine.h); its sink (conns.c)
+ * publishes net.connect, net.accept and net.conn. The loop thread publishes net.stats, keeps the
+ * graph of the observed connections (graph.c) and answers the control command "net" (stats,
+ * sessions, graph, capture), which vigilctl's `capture` and `net` use (tools/vigilctl_net.c).
+ * docs/net.md is the user's page.
  */
 #include <errno.h>
 #include <fcntl.h>
