@@ -171,6 +171,13 @@ wait_for closed
 # ---- quarantine ---------------------------------------------------------------------
 # An established connection first: A sends a line every 0.1 s to S's echo
 # service over one connection; its echoes must stop with the quarantine.
+# The capture names that stream "echo", which the learned rules (application
+# unknown) do not allow: without these rules protect mode resets it, on a
+# slow host before its first lines come back.
+vctl rules add --group "$GA" --plane net --direction egress --peer "$GS" --port 9000 --proto tcp \
+    --app echo >/dev/null || fail "vigilctl rules add (A's echo) failed"
+vctl rules add --group "$GS" --plane net --direction ingress --peer "$GA" --port 9000 --proto tcp \
+    --app echo >/dev/null || fail "vigilctl rules add (S's echo) failed"
 runc exec "$A" /bin/sh -c 'i=0; while [ $i -lt 200 ]; do echo $i; i=$((i+1)); sleep 0.1; done |
     nc '"$S_IP"' 9000' </dev/null >"$T/stream" 2>&1 &
 STREAM=$!
