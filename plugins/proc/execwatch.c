@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpath.h"
 #include "mounts.h"
 #include "wmarks.h"
 
@@ -139,10 +140,8 @@ static int64_t mono_ns(void)
 
 static void add_open(execwatch *ew, pid_t pid, int fd)
 {
-    char link[64], path[EXECWATCH_PATH];
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, path, sizeof(path) - 1);
-    path[n > 0 ? n : 0] = '\0';
+    char path[EXECWATCH_PATH];
+    vg_fd_path(fd, path, sizeof(path));
     execfile ef;
     execfile_read(fd, &ef);
     struct statx stx;
