@@ -37,6 +37,7 @@
 #include "cgpath.h"
 #include "connector.h"
 #include "execwatch.h"
+#include "exitq.h"
 #include "pidtab.h"
 #include "procinfo.h"
 #include "protect.h"
@@ -53,6 +54,7 @@ typedef struct proc_plugin {
     pidtab *pids;
     atomic_ulong overflows;
     msgpack_sbuffer sb; /* reader thread only */
+    exitq *exits;       /* reader thread only: exits held for the next exec */
     protect *prot;      /* NULL without fanotify */
     execwatch *ew;      /* NULL without fanotify: paths from /proc only */
     bpfexec *bx;        /* NULL without BPF: execs from the connector and /proc */
@@ -109,6 +111,13 @@ static void publish(proc_plugin *p, int type, int severity)
                       .body = p->sb.data,
                       .body_len = p->sb.size};
     p->api->publish(p->h, &ev);
+}
+
+/* Publishes the events held back (exitq.h): after an exec's event, and at
+ * the end of each batch the reader reads. */
+static void flush_exits(proc_plugin *p)
+{
+    exitq_flush(p->exits, p->api, p->h);
 }
 
 /* The workload of pid into p->wv; an unknown one (a container not
@@ -372,6 +381,7 @@ static void on_exec(proc_plugin *p, pid_t pid, bool rescan)
     const char *interp = exec_paths(p, &pi, &chain, NULL);
     tag(p, pid);
     report_exec(p, &pi, interp, rescan);
+    flush_exits(p);
 }
 
 /* An exec told by the BPF probe: who, as whom and with which arguments
@@ -424,6 +434,7 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
         memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
     }
     report_exec(p, &pi, interp, false);
+    flush_exits(p);
     p->event_mnt_ns = 0;
 }
 
@@ -483,7 +494,13 @@ static void report_exit(proc_plugin *p, pid_t pid, uint32_t status)
     kv_str(&pk, "name", e ? e->name : "");
     kv_int(&pk, "exit_code", (status >> 8) & 0xff);
     kv_int(&pk, "signal", status & 0x7f);
-    publish(p, p->t_exit, VG_SEV_DEBUG);
+    vg_event_in ev = {.type = p->t_exit,
+                      .severity = VG_SEV_DEBUG,
+                      .workload = p->wv.id,
+                      .group = p->wv.group,
+                      .body = p->sb.data,
+                      .body_len = p->sb.size};
+    exitq_hold(p->exits, p->api, p->h, &ev);
     pidtab_del(p->pids, pid);
 }
 
@@ -666,16 +683,19 @@ static void *reader(void *arg)
          * changes, which may concern a process whose fork is waiting. */
         if (p->bx)
             bpfexec_drain(p->bx);
+        flush_exits(p);
         if (!(fds[0].revents & POLLIN))
             continue;
         int rc;
         while ((rc = cn_read(p->sk, on_event, p)) == 0)
             ;
+        flush_exits(p);
         if (rc == -ENOBUFS)
             note_overflow(p);
         else if (rc != -EAGAIN && rc != -EINTR)
             p->api->log(p->h, VG_LOG_ERR, "reading process events: %s", strerror(-rc));
     }
+    flush_exits(p);
     return NULL;
 }
 
@@ -734,7 +754,10 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     api->config_int(h, "max_processes", &max);
     p->pids = pidtab_new((size_t)(max > 0 ? max : 1 << 20));
     msgpack_sbuffer_init(&p->sb);
-    if (!p->pids) {
+    p->exits = exitq_new();
+    if (!p->pids || !p->exits) {
+        pidtab_free(p->pids);
+        exitq_free(p->exits);
         free(p);
         return -ENOMEM;
     }
@@ -848,6 +871,7 @@ static void stop(void *priv)
     cgpath_free(p->cgp);
     cn_close(p->sk);
     pidtab_free(p->pids);
+    exitq_free(p->exits);
     msgpack_sbuffer_destroy(&p->sb);
     free(p);
 }

@@ -1,0 +1,77 @@
+/* Exits held back for one wake-up; see exitq.h. */
+#include "exitq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct held {
+    int type, severity;
+    char workload[VG_WORKLOAD_MAX];
+    char group[VG_GROUP_MAX];
+    size_t off, len; /* the body in exitq.bodies */
+};
+
+struct exitq {
+    struct held ev[EXITQ_MAX];
+    size_t n;
+    msgpack_sbuffer bodies; /* the held events' bodies, one after another */
+};
+
+exitq *exitq_new(void)
+{
+    exitq *q = calloc(1, sizeof(*q));
+    if (q)
+        msgpack_sbuffer_init(&q->bodies);
+    return q;
+}
+
+void exitq_free(exitq *q)
+{
+    if (!q)
+        return;
+    msgpack_sbuffer_destroy(&q->bodies);
+    free(q);
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = src ? strnlen(src, size - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
+void exitq_hold(exitq *q, const vg_host_api *api, vg_host *h, const vg_event_in *ev)
+{
+    if (q->n == EXITQ_MAX)
+        exitq_flush(q, api, h);
+    struct held *e = &q->ev[q->n];
+    size_t off = q->bodies.size;
+    /* Out of memory: published now rather than lost. */
+    if (msgpack_sbuffer_write(&q->bodies, ev->body, ev->body_len) != 0) {
+        api->publish(h, ev);
+        return;
+    }
+    e->type = ev->type;
+    e->severity = ev->severity;
+    copy_str(e->workload, sizeof(e->workload), ev->workload);
+    copy_str(e->group, sizeof(e->group), ev->group);
+    e->off = off;
+    e->len = ev->body_len;
+    q->n++;
+}
+
+void exitq_flush(exitq *q, const vg_host_api *api, vg_host *h)
+{
+    for (size_t i = 0; i < q->n; i++) {
+        const struct held *e = &q->ev[i];
+        vg_event_in ev = {.type = e->type,
+                          .severity = e->severity,
+                          .workload = e->workload,
+                          .group = e->group,
+                          .body = q->bodies.data + e->off,
+                          .body_len = e->len};
+        api->publish(h, &ev);
+    }
+    q->n = 0;
+    q->bodies.size = 0;
+}
