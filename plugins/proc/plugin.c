@@ -37,7 +37,7 @@
 #include "cgpath.h"
 #include "connector.h"
 #include "execwatch.h"
-#include "exitq.h"
+#include "heldq.h"
 #include "pidtab.h"
 #include "procinfo.h"
 #include "protect.h"
@@ -54,7 +54,7 @@ typedef struct proc_plugin {
     pidtab *pids;
     atomic_ulong overflows;
     msgpack_sbuffer sb; /* reader thread only */
-    exitq *exits;       /* reader thread only: exits held for the next exec */
+    heldq *held;        /* reader thread only: events held for one wake-up */
     protect *prot;      /* NULL without fanotify */
     execwatch *ew;      /* NULL without fanotify: paths from /proc only */
     bpfexec *bx;        /* NULL without BPF: execs from the connector and /proc */
@@ -101,7 +101,16 @@ static void begin_body(proc_plugin *p, msgpack_packer *pk, size_t n)
     msgpack_pack_map(pk, n);
 }
 
-/* Publishes the body in p->sb with the workload and group of p->wv. */
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Publishes the body in p->sb with the workload and group of p->wv: held
+ * for a few milliseconds with the others (heldq.h), unless a protected
+ * workload's or a warning, which go at once with what was held before. */
 static void publish(proc_plugin *p, int type, int severity)
 {
     vg_event_in ev = {.type = type,
@@ -110,14 +119,16 @@ static void publish(proc_plugin *p, int type, int severity)
                       .group = p->wv.group,
                       .body = p->sb.data,
                       .body_len = p->sb.size};
-    p->api->publish(p->h, &ev);
+    heldq_hold(p->held, p->api, p->h, &ev, mono_ns());
+    if (severity >= VG_SEV_WARNING || p->wv.mode == VG_MODE_PROTECT)
+        heldq_flush(p->held, p->api, p->h);
 }
 
-/* Publishes the events held back (exitq.h): after an exec's event, and at
- * the end of each batch the reader reads. */
-static void flush_exits(proc_plugin *p)
+/* Publishes the events held back when the oldest is due. */
+static void publish_due(proc_plugin *p)
 {
-    exitq_flush(p->exits, p->api, p->h);
+    if (heldq_due_ms(p->held, mono_ns()) == 0)
+        heldq_flush(p->held, p->api, p->h);
 }
 
 /* The workload of pid into p->wv; an unknown one (a container not
@@ -381,7 +392,6 @@ static void on_exec(proc_plugin *p, pid_t pid, bool rescan)
     const char *interp = exec_paths(p, &pi, &chain, NULL);
     tag(p, pid);
     report_exec(p, &pi, interp, rescan);
-    flush_exits(p);
 }
 
 /* An exec told by the BPF probe: who, as whom and with which arguments
@@ -434,7 +444,6 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
         memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
     }
     report_exec(p, &pi, interp, false);
-    flush_exits(p);
     p->event_mnt_ns = 0;
 }
 
@@ -494,13 +503,7 @@ static void report_exit(proc_plugin *p, pid_t pid, uint32_t status)
     kv_str(&pk, "name", e ? e->name : "");
     kv_int(&pk, "exit_code", (status >> 8) & 0xff);
     kv_int(&pk, "signal", status & 0x7f);
-    vg_event_in ev = {.type = p->t_exit,
-                      .severity = VG_SEV_DEBUG,
-                      .workload = p->wv.id,
-                      .group = p->wv.group,
-                      .body = p->sb.data,
-                      .body_len = p->sb.size};
-    exitq_hold(p->exits, p->api, p->h, &ev);
+    publish(p, p->t_exit, VG_SEV_DEBUG);
     pidtab_del(p->pids, pid);
 }
 
@@ -669,6 +672,9 @@ static void *reader(void *arg)
         int timeout = stats_due(p);
         if (p->bx && (timeout < 0 || timeout > BPFEXEC_LOOK_MS))
             timeout = BPFEXEC_LOOK_MS;
+        int due = heldq_due_ms(p->held, mono_ns());
+        if (due >= 0 && (timeout < 0 || due < timeout))
+            timeout = due;
         int n = poll(fds, 4, timeout);
         if (n < 0 && errno != EINTR)
             break;
@@ -683,19 +689,19 @@ static void *reader(void *arg)
          * changes, which may concern a process whose fork is waiting. */
         if (p->bx)
             bpfexec_drain(p->bx);
-        flush_exits(p);
+        publish_due(p);
         if (!(fds[0].revents & POLLIN))
             continue;
         int rc;
         while ((rc = cn_read(p->sk, on_event, p)) == 0)
             ;
-        flush_exits(p);
+        publish_due(p);
         if (rc == -ENOBUFS)
             note_overflow(p);
         else if (rc != -EAGAIN && rc != -EINTR)
             p->api->log(p->h, VG_LOG_ERR, "reading process events: %s", strerror(-rc));
     }
-    flush_exits(p);
+    heldq_flush(p->held, p->api, p->h);
     return NULL;
 }
 
@@ -754,10 +760,10 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     api->config_int(h, "max_processes", &max);
     p->pids = pidtab_new((size_t)(max > 0 ? max : 1 << 20));
     msgpack_sbuffer_init(&p->sb);
-    p->exits = exitq_new();
-    if (!p->pids || !p->exits) {
+    p->held = heldq_new();
+    if (!p->pids || !p->held) {
         pidtab_free(p->pids);
-        exitq_free(p->exits);
+        heldq_free(p->held);
         free(p);
         return -ENOMEM;
     }
@@ -871,7 +877,7 @@ static void stop(void *priv)
     cgpath_free(p->cgp);
     cn_close(p->sk);
     pidtab_free(p->pids);
-    exitq_free(p->exits);
+    heldq_free(p->held);
     msgpack_sbuffer_destroy(&p->sb);
     free(p);
 }

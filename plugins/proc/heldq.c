@@ -1,5 +1,5 @@
-/* Exits held back for one wake-up; see exitq.h. */
-#include "exitq.h"
+/* Events held back for one wake-up; see heldq.h. */
+#include "heldq.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,24 +8,25 @@ struct held {
     int type, severity;
     char workload[VG_WORKLOAD_MAX];
     char group[VG_GROUP_MAX];
-    size_t off, len; /* the body in exitq.bodies */
+    size_t off, len; /* the body in heldq.bodies */
 };
 
-struct exitq {
-    struct held ev[EXITQ_MAX];
+struct heldq {
+    struct held ev[HELDQ_MAX];
     size_t n;
     msgpack_sbuffer bodies; /* the held events' bodies, one after another */
+    int64_t first_ns;       /* when the oldest held event came */
 };
 
-exitq *exitq_new(void)
+heldq *heldq_new(void)
 {
-    exitq *q = calloc(1, sizeof(*q));
+    heldq *q = calloc(1, sizeof(*q));
     if (q)
         msgpack_sbuffer_init(&q->bodies);
     return q;
 }
 
-void exitq_free(exitq *q)
+void heldq_free(heldq *q)
 {
     if (!q)
         return;
@@ -40,10 +41,12 @@ static void copy_str(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
-void exitq_hold(exitq *q, const vg_host_api *api, vg_host *h, const vg_event_in *ev)
+void heldq_hold(heldq *q, const vg_host_api *api, vg_host *h, const vg_event_in *ev, int64_t now_ns)
 {
-    if (q->n == EXITQ_MAX)
-        exitq_flush(q, api, h);
+    if (q->n == HELDQ_MAX)
+        heldq_flush(q, api, h);
+    if (q->n == 0)
+        q->first_ns = now_ns;
     struct held *e = &q->ev[q->n];
     size_t off = q->bodies.size;
     /* Out of memory: published now rather than lost. */
@@ -60,7 +63,15 @@ void exitq_hold(exitq *q, const vg_host_api *api, vg_host *h, const vg_event_in 
     q->n++;
 }
 
-void exitq_flush(exitq *q, const vg_host_api *api, vg_host *h)
+int heldq_due_ms(const heldq *q, int64_t now_ns)
+{
+    if (q->n == 0)
+        return -1;
+    int64_t left = q->first_ns + (int64_t)HELDQ_HOLD_MS * 1000000 - now_ns;
+    return left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+}
+
+void heldq_flush(heldq *q, const vg_host_api *api, vg_host *h)
 {
     for (size_t i = 0; i < q->n; i++) {
         const struct held *e = &q->ev[i];
