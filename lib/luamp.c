@@ -28,9 +28,11 @@ int vg_lua_error(lua_State *L, const char *fmt, ...)
 
 static void push_obj(lua_State *L, const msgpack_object *o, int depth, const char *ro);
 
-static void push_map(lua_State *L, const msgpack_object_map *m, int depth, const char *ro)
+/* room: slots for fields the caller adds (an event's header), so that the
+ * table is not rehashed when they come. */
+static void push_map(lua_State *L, const msgpack_object_map *m, int depth, const char *ro, int room)
 {
-    lua_createtable(L, 0, (int)m->size);
+    lua_createtable(L, 0, (int)m->size + room);
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *k = &m->ptr[i].key;
         if (k->type == MSGPACK_OBJECT_STR)
@@ -51,8 +53,14 @@ void vg_lua_push_mp(lua_State *L, const msgpack_object *o, int depth)
 
 void vg_lua_push_mp_readonly(lua_State *L, const msgpack_object *o, const char *assign_msg)
 {
+    vg_lua_push_mp_readonly_room(L, o, 0, assign_msg);
+}
+
+void vg_lua_push_mp_readonly_room(lua_State *L, const msgpack_object *o, int room,
+                                  const char *assign_msg)
+{
     if (o->type == MSGPACK_OBJECT_MAP)
-        push_map(L, &o->via.map, 0, assign_msg); /* the caller finishes the top */
+        push_map(L, &o->via.map, 0, assign_msg, room); /* the caller finishes the top */
     else
         push_obj(L, o, 0, assign_msg);
 }
@@ -95,7 +103,7 @@ static void push_obj(lua_State *L, const msgpack_object *o, int depth, const cha
             vg_lua_make_readonly(L, ro);
         return;
     case MSGPACK_OBJECT_MAP:
-        push_map(L, &o->via.map, depth, ro);
+        push_map(L, &o->via.map, depth, ro, 0);
         if (ro)
             vg_lua_make_readonly(L, ro);
         return;

@@ -26,6 +26,10 @@ void vg_lua_pack(lua_State *L, int idx, msgpack_packer *pk, int depth);
  * map at the top is pushed as a plain table, for the caller to add fields
  * to before it makes it read-only too (vg_lua_make_readonly). */
 void vg_lua_push_mp_readonly(lua_State *L, const msgpack_object *o, const char *assign_msg);
+/* The same, with room in the top table for `room` fields more: adding
+ * them then costs no rehash of the table. */
+void vg_lua_push_mp_readonly_room(lua_State *L, const msgpack_object *o, int room,
+                                  const char *assign_msg);
 
 /* Replaces the table on top of the stack by a read-only proxy of it: a
  * userdata (rawset() cannot write into it) whose reads go to the table

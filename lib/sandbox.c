@@ -176,7 +176,11 @@ static int l_xpcall(lua_State *L)
 /* Charges `cost` steps of C work to the instruction budget before the work
  * is done. Work that would not fit is refused with an ordinary error: it
  * has not started, so the file may catch that and go on. */
-static void charge(lua_State *L, double cost, const char *what, size_t n, const char *unit)
+/* The refusal names the function as lib then name ("string." "find"): the
+ * name is only put together when there is an error to raise, since every
+ * string.find of a policy comes here. */
+static void charge(lua_State *L, double cost, const char *lib, const char *name, size_t n,
+                   const char *unit)
 {
     vg_sandbox *sb = vg_sandbox_of(L);
     long left = sb->insn_max - sb->insns;
@@ -191,8 +195,8 @@ static void charge(lua_State *L, double cost, const char *what, size_t n, const 
     sb->insns += INSN_STEP;
     char msg[192]; /* lua_pushfstring knows no %g */
     snprintf(msg, sizeof(msg),
-             "%s on %zu %s may take up to %.3g steps, more than the %ld instructions left", what, n,
-             unit, cost, left > 0 ? left : 0);
+             "%s%s on %zu %s may take up to %.3g steps, more than the %ld instructions left", lib,
+             name, n, unit, cost, left > 0 ? left : 0);
     luaL_error(L, "%s", msg);
 }
 
@@ -234,9 +238,7 @@ static void charge_shift(lua_State *L, const char *which)
                       : insert                     ? e + 1
                                                    : luaL_optinteger(L, 2, e);
     double n = pos <= e ? (double)e - (double)pos + 1 : 1;
-    char what[16];
-    snprintf(what, sizeof(what), "table.%s", which);
-    charge(L, n, what, (size_t)n, "elements");
+    charge(L, n, "table.", which, (size_t)n, "elements");
 }
 
 /* #t of a table argument, refusing a __len metamethod (it could claim one
@@ -259,21 +261,19 @@ static double table_len(lua_State *L, int idx, const char *which)
  * not one of them. */
 static bool charge_linear(lua_State *L, const char *which)
 {
-    char what[24];
-    snprintf(what, sizeof(what), "%s", which);
     if (strcmp(which, "table.sort") == 0) {
         double n = table_len(L, 1, "sort");
         double cost = n < 2 ? n : n * (log2(n) + 1);
-        charge(L, cost, what, (size_t)n, "elements");
+        charge(L, cost, "", which, (size_t)n, "elements");
     } else if (strcmp(which, "table.concat") == 0) {
         double n = table_len(L, 1, "concat");
-        charge(L, n, what, (size_t)n, "elements");
+        charge(L, n, "", which, (size_t)n, "elements");
     } else if (strcmp(which, "table.unpack") == 0) {
         double n = table_len(L, 1, "unpack");
         lua_Integer i = luaL_optinteger(L, 2, 1),
                     j = luaL_opt(L, luaL_checkinteger, 3, (lua_Integer)n);
         double c = j >= i ? (double)j - (double)i + 1 : 0;
-        charge(L, c, what, (size_t)c, "elements");
+        charge(L, c, "", which, (size_t)c, "elements");
     } else if (strncmp(which, "string.", 7) == 0 || strncmp(which, "utf8.", 5) == 0) {
         /* Every string argument counts (format's too); char() counts its
          * arguments. */
@@ -281,7 +281,7 @@ static bool charge_linear(lua_State *L, const char *which)
         for (int i = 1; i <= lua_gettop(L); i++)
             if (lua_type(L, i) == LUA_TSTRING)
                 chars += (double)lua_rawlen(L, i);
-        charge(L, chars + lua_gettop(L), what, (size_t)chars, "characters");
+        charge(L, chars + lua_gettop(L), "", which, (size_t)chars, "characters");
     } else {
         return false;
     }
@@ -307,14 +307,14 @@ static void check_and_charge(lua_State *L, const char *which)
         if (!lua_isnoneornil(L, 5))
             luaL_checktype(L, 5, LUA_TTABLE);
         double n = e >= f ? (double)e - (double)f + 1 : 0;
-        charge(L, n, "table.move", (size_t)n, "elements");
+        charge(L, n, "table.", "move", (size_t)n, "elements");
         return;
     }
     luaL_checklstring(L, 1, &len);
     if (strcmp(which, "rep") == 0) {
         lua_Integer n = luaL_checkinteger(L, 2);
         luaL_optstring(L, 3, "");
-        charge(L, (double)n, "string.rep", n > 0 ? (size_t)n : 0, "copies");
+        charge(L, (double)n, "string.", "rep", n > 0 ? (size_t)n : 0, "copies");
         return;
     }
     const char *p = luaL_checklstring(L, 2, &plen);
@@ -328,9 +328,8 @@ static void check_and_charge(lua_State *L, const char *which)
         luaL_optinteger(L, 3, 1);
     }
     bool plain = strcmp(which, "find") == 0 && lua_toboolean(L, 4);
-    char what[16];
-    snprintf(what, sizeof(what), "string.%s", which);
-    charge(L, plain ? (double)len + 1 : pattern_cost(p, plen, len), what, len, "characters");
+    charge(L, plain ? (double)len + 1 : pattern_cost(p, plen, len), "string.", which, len,
+           "characters");
 }
 
 /* Wraps the library functions that loop in C (upvalue 1: the original,

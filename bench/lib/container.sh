@@ -54,7 +54,7 @@ bench_container() {
     mkdir -p "$T/bundle"
     runc spec --bundle "$T/bundle"
     jq --arg root "$R" '.root.path = $root | .process.terminal = false
-        | .process.args = ["/bin/sleep", "600"] | .hostname = "bench" | '"$1" \
+        | .process.args = ["/bin/sleep", "86400"] | .hostname = "bench" | '"$1" \
         <"$T/bundle/config.json" >"$T/bundle/c.json"
     mv "$T/bundle/c.json" "$T/bundle/config.json"
     runc run -d --bundle "$T/bundle" "$CT" </dev/null >/dev/null 2>&1

@@ -180,13 +180,20 @@ static int lock_state_dir(const char *dir, int *fd_out)
 
 /* ---- store upkeep ------------------------------------------------------- */
 
-/* One transaction per loop iteration: all events and changes that arrived
- * in it are committed together. */
-static void on_commit_check(uv_check_t *h)
+/* Events are the stream: one transaction per loop iteration is one per
+ * exec when each exec wakes the loop, and an LMDB commit (its page and meta
+ * writes) costs more than the policy's handling of the event. So a batch of
+ * events only waits, up to EVENT_BATCH_MS after its first or until it holds
+ * EVENT_BATCH_MAX, and is committed in one transaction. Anything else
+ * (rules, groups, plugin state) is committed at the end of the iteration
+ * that queued it, as before, with the events queued so far. Reads of the
+ * events table commit first (store.h), so `vigilctl events` sees them. */
+#define EVENT_BATCH_MS 50
+#define EVENT_BATCH_MAX 1024
+
+static void commit_batch(vg_daemon *d)
 {
-    vg_daemon *d = h->data;
-    if (!vg_store_dirty(d->store))
-        return;
+    uv_timer_stop(&d->commit_timer);
     int rc = vg_store_commit(d->store, false);
     if (rc >= 0) {
         d->unsynced = true;
@@ -202,6 +209,26 @@ static void on_commit_check(uv_check_t *h)
                strerror(-rc), d->commit_failures, vg_store_skip_lost_total(d->store_skip));
         d->commit_fail_logged_ms = now;
     }
+}
+
+static void on_commit_timer(uv_timer_t *h)
+{
+    vg_daemon *d = h->data;
+    if (vg_store_dirty(d->store))
+        commit_batch(d);
+}
+
+static void on_commit_check(uv_check_t *h)
+{
+    vg_daemon *d = h->data;
+    if (!vg_store_dirty(d->store))
+        return;
+    if (vg_store_only_events(d->store) && vg_store_pending(d->store) < EVENT_BATCH_MAX) {
+        if (!uv_is_active((uv_handle_t *)&d->commit_timer))
+            uv_timer_start(&d->commit_timer, on_commit_timer, EVENT_BATCH_MS, 0);
+        return;
+    }
+    commit_batch(d);
 }
 
 static void on_sync_timer(uv_timer_t *h)
@@ -435,6 +462,7 @@ static void begin_shutdown(vg_daemon *d, int signum)
     close_handle((uv_handle_t *)&d->sig_int);
     close_handle((uv_handle_t *)&d->sig_usr1);
     close_handle((uv_handle_t *)&d->commit_check);
+    close_handle((uv_handle_t *)&d->commit_timer);
     close_handle((uv_handle_t *)&d->sync_timer);
     close_handle((uv_handle_t *)&d->watchdog);
     close_handle((uv_handle_t *)&d->aging_timer);
@@ -461,11 +489,12 @@ static int init_handles(vg_daemon *d)
     uv_signal_init(&d->loop, &d->sig_int);
     uv_signal_init(&d->loop, &d->sig_usr1);
     uv_check_init(&d->loop, &d->commit_check);
+    uv_timer_init(&d->loop, &d->commit_timer);
     uv_timer_init(&d->loop, &d->sync_timer);
     uv_timer_init(&d->loop, &d->watchdog);
     uv_timer_init(&d->loop, &d->aging_timer);
     d->sig_hup.data = d->sig_term.data = d->sig_int.data = d->sig_usr1.data = d;
-    d->commit_check.data = d->sync_timer.data = d->watchdog.data = d;
+    d->commit_check.data = d->commit_timer.data = d->sync_timer.data = d->watchdog.data = d;
     d->aging_timer.data = d;
     uv_signal_start(&d->sig_hup, on_sighup, SIGHUP);
     uv_signal_start(&d->sig_term, on_sigterm, SIGTERM);
@@ -476,6 +505,7 @@ static int init_handles(vg_daemon *d)
     /* Neither the sync timer nor the watchdog alone should keep the loop
      * alive during shutdown. */
     uv_unref((uv_handle_t *)&d->sync_timer);
+    uv_unref((uv_handle_t *)&d->commit_timer); /* the store's close commits */
     uv_unref((uv_handle_t *)&d->watchdog);
     uv_unref((uv_handle_t *)&d->aging_timer);
     start_watchdog(d);

@@ -56,7 +56,8 @@ typedef struct vg_daemon {
 
     uv_signal_t sig_hup, sig_term, sig_int;
     uv_signal_t sig_usr1;    /* reopens the outputs' files (logrotate) */
-    uv_check_t commit_check; /* commits the store batch once per iteration */
+    uv_check_t commit_check; /* commits the store batch at the end of an iteration */
+    uv_timer_t commit_timer; /* commits a batch of events only (daemon.c) */
     uv_timer_t sync_timer;   /* fsyncs the store every second */
     uv_timer_t watchdog;
     uint64_t commit_failures;       /* store commits that failed, for the log */

@@ -497,13 +497,30 @@ void vg_policy_stats_get(vg_policy *p, vg_policy_stats *out)
 
 /* ---- running handlers ---- */
 
-/* The wire form of the event being handled, made once when first needed. */
+/* The event being handled: its body unpacked once (for the handlers'
+ * table and the cached answer), and its wire form, made once when first
+ * needed. */
 struct evctx {
     const vg_event *ev;
     bool ready, ok;
     msgpack_sbuffer sb;
     msgpack_unpacked up;
+    msgpack_unpacked body_up;
+    const msgpack_object *body; /* NULL: empty, or not a map */
 };
+
+static void evctx_init(struct evctx *ec, const vg_event *ev)
+{
+    memset(ec, 0, sizeof(*ec));
+    ec->ev = ev;
+    msgpack_unpacked_init(&ec->body_up);
+    size_t off = 0;
+    if (ev->body_len &&
+        msgpack_unpack_next(&ec->body_up, (const char *)ev->body, ev->body_len, &off) ==
+            MSGPACK_UNPACK_SUCCESS &&
+        ec->body_up.data.type == MSGPACK_OBJECT_MAP)
+        ec->body = &ec->body_up.data;
+}
 
 static const msgpack_object *wire_of(struct evctx *ec)
 {
@@ -521,6 +538,7 @@ static const msgpack_object *wire_of(struct evctx *ec)
 
 static void evctx_free(struct evctx *ec)
 {
+    msgpack_unpacked_destroy(&ec->body_up);
     if (!ec->ready)
         return;
     msgpack_unpacked_destroy(&ec->up);
@@ -661,20 +679,21 @@ static int run_list(vg_policy *p, struct vg__pstate *st, const struct vg__hlist 
 
 static int l_push_event(lua_State *L)
 {
-    const vg_event *ev = lua_touserdata(L, 1);
+    const struct evctx *ec = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    vg__event_push(L, ev);
+    vg__event_push(L, ec->ev, ec->body);
     return 1;
 }
 
-static int run_handlers(vg_policy *p, struct vg__pstate *st, const vg_event *ev)
+static int run_handlers(vg_policy *p, struct vg__pstate *st, const struct evctx *ec)
 {
+    const vg_event *ev = ec->ev;
     lua_State *L = st->L;
     lua_settop(L, 0);
     vg_sandbox_reset(L, p->o.insn_max);
     /* Converting under a protected call: a huge event may hit the cap. */
     lua_pushcfunction(L, l_push_event);
-    lua_pushlightuserdata(L, (void *)ev);
+    lua_pushlightuserdata(L, (void *)ec);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
         lua_settop(L, 0);
         lua_gc(L, LUA_GCCOLLECT);
@@ -717,12 +736,15 @@ static int handle(vg_policy *p, const vg_event *ev, bool carry)
     bool responses = st->nresp && !no_response_type(type);
     if (!handlers && !responses)
         return VG_VERDICT_NONE;
-    struct evctx ec = {.ev = ev};
+    struct evctx ec;
+    evctx_init(&ec, ev);
     int verdict = VG_VERDICT_NONE;
     if (handlers) {
         __atomic_add_fetch(&p->stats.events, 1, __ATOMIC_RELAXED);
-        verdict = run_handlers(p, st, ev);
-        if (carry && verdict != VG_VERDICT_NONE && vg__is_behaviour(type) && wire_of(&ec))
+        verdict = run_handlers(p, st, &ec);
+        if (carry && verdict == VG_VERDICT_ALLOW && vg__is_behaviour(type))
+            vg__policy_carry_allow(p, ev, ec.body);
+        else if (carry && verdict != VG_VERDICT_NONE && vg__is_behaviour(type) && wire_of(&ec))
             vg__policy_carry_out(p, wire_of(&ec), verdict);
         if (carry && p->o.on_verdict)
             p->o.on_verdict(p->o.on_verdict_arg, ev, verdict);

@@ -40,17 +40,26 @@ static void publish(vg_policy *p, int type, int sev, const msgpack_object *wire,
                  strerror(-rc));
 }
 
-/* The subject of a rule-shaped event: group (maybe empty), plane and
- * fields. */
+/* The subject in map (an event's wire form, or its body) of an event of
+ * type: group (maybe empty), plane and fields. */
+static int subject_in(const msgpack_object *map, const char *type, const char *group, vg_rule *rule)
+{
+    char plane[16], typed[VG_EVENT_TYPE_NAME_MAX];
+    /* A hand-made subject ({group=, plane=, name=...}) names its plane. */
+    if (vg_mp_field_str(map, "plane", plane, sizeof(plane)) == 0 && vg_plane_parse(plane) >= 0) {
+        snprintf(typed, sizeof(typed), "%s.x", plane);
+        type = typed;
+    }
+    return vg__rule_from_event(map, type, group, rule);
+}
+
+/* The subject of a rule-shaped event's wire map. */
 static int subject(const msgpack_object *wire, vg_rule *rule)
 {
-    char type[VG_EVENT_TYPE_NAME_MAX], group[VG_GROUP_MAX], plane[16];
+    char type[VG_EVENT_TYPE_NAME_MAX], group[VG_GROUP_MAX];
     wire_str(wire, "type", type, sizeof(type));
     wire_str(wire, "group", group, sizeof(group));
-    /* A hand-made subject ({group=, plane=, name=...}) names its plane. */
-    if (vg_mp_field_str(wire, "plane", plane, sizeof(plane)) == 0 && vg_plane_parse(plane) >= 0)
-        snprintf(type, sizeof(type), "%s.x", plane);
-    return vg__rule_from_event(wire, type, group, rule);
+    return subject_in(wire, type, group, rule);
 }
 
 static void cache_answer(vg_policy *p, const vg_rule *rule, int decision)
@@ -242,6 +251,15 @@ int vg__policy_learn(vg_policy *p, const msgpack_object *wire)
     if (subject(wire, &r) < 0)
         return -EINVAL;
     return vg__policy_learn_rule(p, &r);
+}
+
+void vg__policy_carry_allow(vg_policy *p, const vg_event *ev, const msgpack_object *body)
+{
+    /* The body's fields are the wire form's after its header, and no rule
+     * field is named as a header field: the same subject. */
+    vg_rule r;
+    if (body && subject_in(body, vg_event_type_name(ev->type), ev->group, &r) == 0)
+        cache_answer(p, &r, VG_DECIDE_ALLOW);
 }
 
 void vg__policy_carry_out(vg_policy *p, const msgpack_object *wire, int verdict)

@@ -33,17 +33,31 @@
 static const char strict_key;
 
 /* __index of an event's data table: an absent field (upvalue 1: the type's
- * name). */
+ * name; upvalue 2: the names already found to be fields, for this type). */
 static int l_absent(lua_State *L)
 {
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+    /* The shipped handlers read optional fields (ev.interpreter) of every
+     * event: the catalogue is searched once per name, not per read. */
+    if (key) {
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL)
+            return 0;
+        lua_pop(L, 1);
+    }
     const char *type = lua_tostring(L, lua_upvalueindex(1));
     const vg_evcat_type *t = vg_evcat_find(type);
-    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
     /* A field of the type, or of another type (code shared by handlers of
      * several types reads ev.peer of whatever it gets): nil. A name no
      * event has: a typo. */
-    if (!t || (key && (vg_evcat_has_field(t, key) || vg_evcat_field_anywhere(key))))
+    if (!t || (key && (vg_evcat_has_field(t, key) || vg_evcat_field_anywhere(key)))) {
+        if (t && key) { /* field names: a bounded set */
+            lua_pushvalue(L, 2);
+            lua_pushboolean(L, 1);
+            lua_rawset(L, lua_upvalueindex(2));
+        }
         return 0;
+    }
     if (!key)
         return vg_lua_error(L, "%s events have no field of type %s", type, luaL_typename(L, 2));
     char near[160];
@@ -72,7 +86,8 @@ static void make_strict(lua_State *L, const vg_event *ev)
         if (t && t->fields) {
             lua_createtable(L, 0, 2);
             lua_pushstring(L, name);
-            lua_pushcclosure(L, l_absent, 1);
+            lua_newtable(L);
+            lua_pushcclosure(L, l_absent, 2);
             lua_setfield(L, -2, "__index");
             lua_pushliteral(L, "read-only");
             lua_setfield(L, -2, "__metatable");
@@ -89,20 +104,15 @@ static void make_strict(lua_State *L, const vg_event *ev)
     lua_pop(L, 1); /* the registry's table */
 }
 
-void vg__event_push(lua_State *L, const vg_event *ev)
+#define HEADER_FIELDS 6
+
+void vg__event_push(lua_State *L, const vg_event *ev, const msgpack_object *body)
 {
-    msgpack_unpacked up;
-    msgpack_unpacked_init(&up);
-    size_t off = 0;
-    bool body = ev->body_len &&
-                msgpack_unpack_next(&up, (const char *)ev->body, ev->body_len, &off) ==
-                    MSGPACK_UNPACK_SUCCESS &&
-                up.data.type == MSGPACK_OBJECT_MAP;
+    /* The header's six fields below go into the same table. */
     if (body)
-        vg_lua_push_mp_readonly(L, &up.data, "events are read-only");
+        vg_lua_push_mp_readonly_room(L, body, HEADER_FIELDS, "events are read-only");
     else
-        lua_newtable(L);
-    msgpack_unpacked_destroy(&up);
+        lua_createtable(L, 0, HEADER_FIELDS);
     lua_pushinteger(L, (lua_Integer)ev->id);
     lua_setfield(L, -2, "id");
     lua_pushinteger(L, (lua_Integer)ev->time_ns);

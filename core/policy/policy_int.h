@@ -178,8 +178,9 @@ int vg__policy_names_check(lua_State *L, const char *path, const char *text, siz
 int vg__policy_mode(vg_policy *p, const char *group);
 
 /* policy_event.c */
-/* Pushes ev as a read-only table: header fields, then the body's. */
-void vg__event_push(lua_State *L, const vg_event *ev);
+/* Pushes ev as a read-only table: header fields, then the body's. body:
+ * ev's body unpacked (a map), or NULL when it is empty or not a map. */
+void vg__event_push(lua_State *L, const vg_event *ev, const msgpack_object *body);
 /* The plane of an event type ("proc.exec" -> VG_PLANE_PROC), or -1. */
 int vg__type_plane(const char *type);
 /* Whether the engine makes events of this type (violations, incidents,
@@ -203,6 +204,10 @@ int vg__policy_learn(vg_policy *p, const msgpack_object *wire);
 int vg__policy_learn_rule(vg_policy *p, vg_rule *r);
 /* Carries out a handler's verdict on a behaviour event (see policy.h). */
 void vg__policy_carry_out(vg_policy *p, const msgpack_object *wire, int verdict);
+/* The same for an "allow" verdict, read from the event's body (unpacked,
+ * as for vg__event_push): the common case (a learned program) needs no
+ * wire form of the event. */
+void vg__policy_carry_allow(vg_policy *p, const vg_event *ev, const msgpack_object *body);
 /* Runs one action ("name" or "name:target") for an event (wire may be
  * NULL) with extra args (a msgpack map's entries, n of them, or NULL), and
  * publishes response.done. Returns the status string. */

@@ -382,6 +382,16 @@ bool vg_store_dirty(const vg_store *st)
     return st && st->nops > 0;
 }
 
+size_t vg_store_pending(const vg_store *st)
+{
+    return st ? st->nops : 0;
+}
+
+bool vg_store_only_events(const vg_store *st)
+{
+    return st && st->tables[st->events_tab].pending == st->nops;
+}
+
 /* ---- queueing ----------------------------------------------------------- */
 
 int vg_store_put(vg_store *st, const char *table, const void *key, size_t klen, const void *val,

@@ -8,18 +8,22 @@
  *
  * Writes are batched: put/del/append_event queue the change in memory and
  * return; vg_store_commit() applies the whole batch in one LMDB transaction
- * (the daemon commits once per loop iteration). On MDB_MAP_FULL the map is
- * grown and the batch retried. When a commit fails (a full disk) the batch
- * is kept and retried at the next commit, so nothing is lost while memory
- * lasts; the batch is bounded (opts.max_pending), and beyond it new events
- * are refused with -ENOBUFS while other writes are still kept.
+ * (the daemon commits anything but events in the loop iteration that queued
+ * it, and events in batches: at most 50 ms after the first of a batch, or
+ * at 1024). On MDB_MAP_FULL the map is grown and the batch retried. When
+ * a commit fails (a full disk) the batch is kept and retried at the next
+ * commit, so nothing is lost while memory lasts; the batch is bounded
+ * (opts.max_pending), and beyond it new events are refused with -ENOBUFS
+ * while other writes are still kept.
  *
  * Durability: the environment is opened with MDB_NOSYNC so that a busy event
  * stream does not fsync per iteration. A commit with durable=true ends with
  * an fsync (mdb_env_sync), and the daemon makes one before it acknowledges a
  * write to a user, and from a 1 s timer, and at shutdown. Committed data
  * survives kill -9 of the daemon in any case (it is in the page cache); the
- * fsync is what makes it survive a power loss.
+ * fsync is what makes it survive a power loss. Events still waiting for
+ * their batch (50 ms at most) are what a kill -9 loses; a read of the
+ * events table (`vigilctl events`) commits them first.
  *
  * Every LMDB error is translated to a negative errno in store.c and nowhere
  * else. All calls belong to one thread (the loop thread).
@@ -98,6 +102,13 @@ int vg_store_commit(vg_store *st, bool durable);
 
 /* True if changes are queued. */
 bool vg_store_dirty(const vg_store *st);
+
+/* How many changes are queued, and whether all of them are event records
+ * (vg_store_append_event): the daemon commits rules, groups and plugin
+ * state in the loop iteration that queued them, and lets events gather
+ * into larger batches (core/daemon/daemon.c). */
+size_t vg_store_pending(const vg_store *st);
+bool vg_store_only_events(const vg_store *st);
 
 int vg_store_stats_get(vg_store *st, vg_store_stats *out);
 

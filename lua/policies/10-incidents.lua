@@ -161,22 +161,25 @@ end
 -- A script is reported under its own name and path, with its interpreter
 -- beside (docs/proc.md): a shell script started by a service is a shell
 -- started by that service.
-local function known(s, ev)
-  local name, file = ev.name or "", basename(program_of(ev))
-  -- The interpreter as the script's #! line names it ("/bin/sh x": sh),
-  -- which busybox-style images run from one file of another name.
-  local interp = ""
+--
+-- The names a process may go by, in the order they are tried: its name,
+-- its program's file name, and for a script the interpreter as the
+-- script's #! line names it ("/bin/sh x": sh, which busybox-style images
+-- run from one file of another name) and the interpreter's file name.
+-- Worked out once per event, since a handler asks several sets.
+local function names_of(ev)
+  local names = { ev.name or "", basename(program_of(ev)) }
   if ev.type == "proc.exec" and ev.interpreter then
-    interp = basename(type(ev.cmdline) == "string" and ev.cmdline:match("^(%S+)") or "")
+    names[3] = basename(type(ev.cmdline) == "string" and ev.cmdline:match("^(%S+)") or "")
+    names[4] = basename(ev.interpreter)
   end
-  if s[name] then
-    return name
-  elseif s[file] then
-    return file
-  elseif s[interp] then
-    return interp
-  elseif ev.type == "proc.exec" and s[basename(ev.interpreter or "")] then
-    return basename(ev.interpreter)
+  return names
+end
+
+-- The first of the names found in `s`.
+local function known(s, names)
+  for i = 1, #names do
+    if s[names[i]] then return names[i] end
   end
   return nil
 end
@@ -252,13 +255,14 @@ end
 -- ---- processes -----------------------------------------------------------
 
 vigil.on("proc.exec", function(ev)
-  local tool = known(suspicious, ev)
+  local names = names_of(ev)
+  local tool = known(suspicious, names)
   if tool then
     incident(ev, "suspicious_process", "suspicious process " .. tool .. " started")
   end
   -- A shell whose standard input or output is a network socket is how a
   -- reverse shell looks from the outside.
-  local shell = known(shells, ev)
+  local shell = known(shells, names)
   if shell and ev.stdio_socket == true then
     incident(ev, "reverse_shell",
              "shell " .. shell .. " runs with a network socket as its stdin/stdout")
@@ -267,7 +271,7 @@ vigil.on("proc.exec", function(ev)
     incident(ev, "shell_from_service",
              "shell " .. shell .. " started by the service process " .. ev.parent_name)
   end
-  local miner = known(miners, ev)
+  local miner = known(miners, names)
   local cmdline = type(ev.cmdline) == "string" and ev.cmdline or ""
   -- A plain find: a pattern on a long command line costs more of the
   -- handler's budget than it has.
@@ -312,7 +316,7 @@ vigil.on("kern.exec", function(ev)
     incident(ev, "container_drift",
              "executed " .. (ev.path or "?") .. ", changed after the container started",
              { file = ev.path })
-  elseif ev.what == "tty" and known(shells, ev) then
+  elseif ev.what == "tty" and known(shells, names_of(ev)) then
     incident(ev, "terminal_shell", "interactive shell " .. (ev.name or "?") ..
              " started with a terminal")
   end

@@ -1,6 +1,8 @@
 /* The fanotify permission engine; see fanotify_engine.h. */
 #include "fanotify_engine.h"
 
+#include "fdpath.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -79,14 +81,6 @@ int fan_engine_new(const fan_ops *ops, const fan_engine_opts *opts, fan_engine *
     return 0;
 }
 
-static void resolve_path(int fd, char *buf, size_t size)
-{
-    char link[64];
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, buf, size - 1);
-    buf[n > 0 ? n : 0] = '\0';
-}
-
 /* Whether pid (a thread with report_tid) is the daemon's: tgkill with no
  * signal only checks that the thread is in our thread group. */
 static bool ours(fan_engine *e, pid_t pid)
@@ -101,7 +95,7 @@ static int decide(fan_engine *e, fan_request *req)
     if (ours(e, req->pid))
         return FAN_VERDICT_ALLOW; /* never block ourselves */
     if (e->opts.resolve_path)
-        resolve_path(req->fd, req->path, sizeof(req->path));
+        vg_fd_path(req->fd, req->path, sizeof(req->path));
     int v = e->ops.decide(e->ops.arg, req);
     if (v != FAN_VERDICT_ALLOW && v != FAN_VERDICT_DENY) {
         atomic_fetch_add(&e->failed, 1);

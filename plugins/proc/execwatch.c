@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpath.h"
 #include "mounts.h"
 #include "wmarks.h"
 
@@ -139,14 +140,13 @@ static int64_t mono_ns(void)
 
 static void add_open(execwatch *ew, pid_t pid, int fd)
 {
-    char link[64], path[EXECWATCH_PATH];
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, path, sizeof(path) - 1);
-    path[n > 0 ? n : 0] = '\0';
+    char path[EXECWATCH_PATH];
+    vg_fd_path(fd, path, sizeof(path));
     execfile ef;
     execfile_read(fd, &ef);
+    /* One statx for the file's identity and its mount's (its workload). */
     struct statx stx;
-    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0)
+    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO | STATX_MNT_ID, &stx) < 0)
         memset(&stx, 0, sizeof(stx));
     exec_chain *c = newest(ew, pid);
     /* An open that continues the pid's chain (the interpreter it waits
@@ -160,7 +160,8 @@ static void add_open(execwatch *ew, pid_t pid, int fd)
         c->pid = pid;
         c->ns = mono_ns();
         vg_workload_view w;
-        if (wmarks_owner(&ew->marks, fd, &w)) {
+        if ((stx.stx_mask & STATX_MNT_ID) &&
+            wmarks_owner_of_mount(&ew->marks, stx.stx_mnt_id, &w)) {
             memcpy(c->workload, w.id, sizeof(c->workload));
             memcpy(c->group, w.group, sizeof(c->group));
         }

@@ -37,6 +37,7 @@
 #include "cgpath.h"
 #include "connector.h"
 #include "execwatch.h"
+#include "heldq.h"
 #include "pidtab.h"
 #include "procinfo.h"
 #include "protect.h"
@@ -53,6 +54,7 @@ typedef struct proc_plugin {
     pidtab *pids;
     atomic_ulong overflows;
     msgpack_sbuffer sb; /* reader thread only */
+    heldq *held;        /* reader thread only: events held for one wake-up */
     protect *prot;      /* NULL without fanotify */
     execwatch *ew;      /* NULL without fanotify: paths from /proc only */
     bpfexec *bx;        /* NULL without BPF: execs from the connector and /proc */
@@ -99,7 +101,16 @@ static void begin_body(proc_plugin *p, msgpack_packer *pk, size_t n)
     msgpack_pack_map(pk, n);
 }
 
-/* Publishes the body in p->sb with the workload and group of p->wv. */
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Publishes the body in p->sb with the workload and group of p->wv: held
+ * for a few milliseconds with the others (heldq.h), unless a protected
+ * workload's or a warning, which go at once with what was held before. */
 static void publish(proc_plugin *p, int type, int severity)
 {
     vg_event_in ev = {.type = type,
@@ -108,7 +119,16 @@ static void publish(proc_plugin *p, int type, int severity)
                       .group = p->wv.group,
                       .body = p->sb.data,
                       .body_len = p->sb.size};
-    p->api->publish(p->h, &ev);
+    heldq_hold(p->held, p->api, p->h, &ev, mono_ns());
+    if (severity >= VG_SEV_WARNING || p->wv.mode == VG_MODE_PROTECT)
+        heldq_flush(p->held, p->api, p->h);
+}
+
+/* Publishes the events held back when the oldest is due. */
+static void publish_due(proc_plugin *p)
+{
+    if (heldq_due_ms(p->held, mono_ns()) == 0)
+        heldq_flush(p->held, p->api, p->h);
 }
 
 /* The workload of pid into p->wv; an unknown one (a container not
@@ -652,6 +672,9 @@ static void *reader(void *arg)
         int timeout = stats_due(p);
         if (p->bx && (timeout < 0 || timeout > BPFEXEC_LOOK_MS))
             timeout = BPFEXEC_LOOK_MS;
+        int due = heldq_due_ms(p->held, mono_ns());
+        if (due >= 0 && (timeout < 0 || due < timeout))
+            timeout = due;
         int n = poll(fds, 4, timeout);
         if (n < 0 && errno != EINTR)
             break;
@@ -666,16 +689,19 @@ static void *reader(void *arg)
          * changes, which may concern a process whose fork is waiting. */
         if (p->bx)
             bpfexec_drain(p->bx);
+        publish_due(p);
         if (!(fds[0].revents & POLLIN))
             continue;
         int rc;
         while ((rc = cn_read(p->sk, on_event, p)) == 0)
             ;
+        publish_due(p);
         if (rc == -ENOBUFS)
             note_overflow(p);
         else if (rc != -EAGAIN && rc != -EINTR)
             p->api->log(p->h, VG_LOG_ERR, "reading process events: %s", strerror(-rc));
     }
+    heldq_flush(p->held, p->api, p->h);
     return NULL;
 }
 
@@ -734,7 +760,10 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     api->config_int(h, "max_processes", &max);
     p->pids = pidtab_new((size_t)(max > 0 ? max : 1 << 20));
     msgpack_sbuffer_init(&p->sb);
-    if (!p->pids) {
+    p->held = heldq_new();
+    if (!p->pids || !p->held) {
+        pidtab_free(p->pids);
+        heldq_free(p->held);
         free(p);
         return -ENOMEM;
     }
@@ -848,6 +877,7 @@ static void stop(void *priv)
     cgpath_free(p->cgp);
     cn_close(p->sk);
     pidtab_free(p->pids);
+    heldq_free(p->held);
     msgpack_sbuffer_destroy(&p->sb);
     free(p);
 }

@@ -71,10 +71,15 @@ bool wmarks_owner(wmarks *m, int fd, vg_workload_view *w)
     if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) < 0 ||
         !(stx.stx_mask & STATX_MNT_ID))
         return false;
+    return wmarks_owner_of_mount(m, stx.stx_mnt_id, w);
+}
+
+bool wmarks_owner_of_mount(wmarks *m, uint64_t mnt_id, vg_workload_view *w)
+{
     bool found = false;
     pthread_mutex_lock(&m->olock);
     for (size_t i = 0; i < m->nowners && !found; i++) {
-        if (m->owners[i].mnt_id == stx.stx_mnt_id) {
+        if (m->owners[i].mnt_id == mnt_id) {
             memcpy(w->id, m->owners[i].id, sizeof(w->id));
             memcpy(w->group, m->owners[i].group, sizeof(w->group));
             found = true;

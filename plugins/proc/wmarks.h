@@ -54,6 +54,8 @@ void wmarks_own(wmarks *m, const char *path, const vg_workload_view *w);
 /* Any thread. The workload whose marked mount holds the open file fd:
  * fills id and group (mode and pid are the caller's); false if none. */
 bool wmarks_owner(wmarks *m, int fd, vg_workload_view *w);
+/* The same for a file whose mount id (statx STATX_MNT_ID) the caller has. */
+bool wmarks_owner_of_mount(wmarks *m, uint64_t mnt_id, vg_workload_view *w);
 void wmarks_free(wmarks *m); /* frees the set; the marks go with the group */
 
 #endif

@@ -186,6 +186,28 @@ static void test_put_get_del(void **state)
     vg_store_close(st);
 }
 
+/* What the daemon reads to let events wait for a batch (daemon.c) and to
+ * commit anything else at once: whether only event records are queued. */
+static void test_pending_kinds(void **state)
+{
+    vg_store *st = open_ok(*state, NULL);
+    assert_int_equal(vg_store_pending(st), 0);
+    assert_true(vg_store_only_events(st));
+    for (uint64_t id = 1; id <= 3; id++)
+        assert_int_equal(vg_store_append_event(st, id, "e", 1, false), 0);
+    assert_int_equal(vg_store_pending(st), 3);
+    assert_true(vg_store_only_events(st));
+    put_str(st, "rules", "web/proc/nginx", "allow");
+    assert_int_equal(vg_store_pending(st), 4);
+    assert_false(vg_store_only_events(st));
+    assert_int_equal(vg_store_commit(st, false), 0);
+    assert_int_equal(vg_store_pending(st), 0);
+    assert_true(vg_store_only_events(st));
+    assert_int_equal(vg_store_append_event(st, 4, "e", 1, false), 0);
+    assert_true(vg_store_only_events(st));
+    vg_store_close(st);
+}
+
 static void test_persist_across_reopen(void **state)
 {
     vg_store *st = open_ok(*state, NULL);
@@ -597,6 +619,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_get_del, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_kinds, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_persist_across_reopen, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_survives_kill9, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_events_trimmed, dir_setup, dir_teardown),
