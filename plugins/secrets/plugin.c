@@ -654,6 +654,7 @@ static int sec_start(void *priv)
     int rc = pthread_create(&p->thread, NULL, worker, p);
     if (rc)
         return -rc;
+    pthread_setname_np(p->thread, "secrets-scan");
     p->running = true;
     return 0;
 }
