@@ -51,6 +51,23 @@ threads() {
         printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
     done | awk 'NF == 2 { ms[$1] += $2 / 1e6; k[$1]++ } END { for (n in ms) print n, ms[n], k[n] }' | sort
 }
+# rss_parts: where the RSS is, from smaps: malloc's heap and threads'
+# arenas, BPF maps (rings mapped twice), packet rings (sockets), the LMDB
+# map, the binary and libraries (file pages, shared with other processes).
+rss_parts() {
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { n = $6 }
+        /^Rss:/ {
+            if (n == "" || n == "[heap]") k = "malloc"
+            else if (n ~ /bpf-map/) k = "bpf-maps"
+            else if (n ~ /^socket:/) k = "packet-rings"
+            else if (n ~ /\.mdb$/) k = "lmdb"
+            else if (n ~ /^\//) k = "files"
+            else k = "other"
+            kb[k] += $2
+        }
+        END { for (k in kb) printf "%s %.1f MB, ", k, kb[k] / 1024 }' "/proc/$PID/smaps" |
+        sed 's/, $//'
+}
 # measure LABEL: vigild's CPU over the window, and its RSS after it; the
 # execs it reported meanwhile are this host's other work, which it watches
 # too.
@@ -66,6 +83,7 @@ measure() {
     awk -v l="$1" -v a="$a" -v b="$b" -v w="$WINDOW" -v r="$(rss_mb)" -v e="$((e1 - e0))" 'BEGIN {
         printf "%-22s CPU %5.0f ms per %d s (%.2f %% of a core), RSS %s MB; %d execs elsewhere on the host meanwhile\n",
             l, b - a, w, (b - a) / (w * 1000) * 100, r, e }'
+    echo "    RSS: $(rss_parts)"
     # Where it went, by thread name (threads that came or went meanwhile
     # are counted from zero).
     join -a 2 -e 0 -o 2.1,1.2,2.2,2.3 "$T/threads.0" "$T/threads.1" |
