@@ -6,7 +6,10 @@
 # 100 containers. Before each container's state was parsed once, the same
 # 100 containers cost 370-410 ms of CPU every 10 s (about 4 % of a core).
 #
-#   VIGIL_BUILD=build-release COUNT=100 WINDOW=10 [PLUGINS="proc file"] bench/bench_rest.sh
+#   VIGIL_BUILD=build-release COUNT=100 WINDOW=10 [PLUGINS="proc file"] [SETTLE=70] bench/bench_rest.sh
+# SETTLE: seconds between the start and the first window (default 2); with
+# 70 the idle figures come after the start-up work (the CIS run, the secrets
+# rules, freed after 60 s without a scan) and the daemon's trims.
 set -euo pipefail
 B=$(realpath "${VIGIL_BUILD:-build}")
 SRC=$(realpath "$(dirname "$0")/..")
@@ -51,6 +54,23 @@ threads() {
         printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
     done | awk 'NF == 2 { ms[$1] += $2 / 1e6; k[$1]++ } END { for (n in ms) print n, ms[n], k[n] }' | sort
 }
+# rss_parts: where the RSS is, from smaps: malloc's heap and threads'
+# arenas, BPF maps (rings mapped twice), packet rings (sockets), the LMDB
+# map, the binary and libraries (file pages, shared with other processes).
+rss_parts() {
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { n = $6 }
+        /^Rss:/ {
+            if (n == "" || n == "[heap]") k = "malloc"
+            else if (n ~ /bpf-map/) k = "bpf-maps"
+            else if (n ~ /^socket:/) k = "packet-rings"
+            else if (n ~ /\.mdb$/) k = "lmdb"
+            else if (n ~ /^\//) k = "files"
+            else k = "other"
+            kb[k] += $2
+        }
+        END { for (k in kb) printf "%s %.1f MB, ", k, kb[k] / 1024 }' "/proc/$PID/smaps" |
+        sed 's/, $//'
+}
 # measure LABEL: vigild's CPU over the window, and its RSS after it; the
 # execs it reported meanwhile are this host's other work, which it watches
 # too.
@@ -66,13 +86,14 @@ measure() {
     awk -v l="$1" -v a="$a" -v b="$b" -v w="$WINDOW" -v r="$(rss_mb)" -v e="$((e1 - e0))" 'BEGIN {
         printf "%-22s CPU %5.0f ms per %d s (%.2f %% of a core), RSS %s MB; %d execs elsewhere on the host meanwhile\n",
             l, b - a, w, (b - a) / (w * 1000) * 100, r, e }'
+    echo "    RSS: $(rss_parts)"
     # Where it went, by thread name (threads that came or went meanwhile
     # are counted from zero).
     join -a 2 -e 0 -o 2.1,1.2,2.2,2.3 "$T/threads.0" "$T/threads.1" |
         awk '$3 - $2 > 0 { printf "    %-16s %3d thread(s) %6.0f ms\n", $1, $4, $3 - $2 }'
 }
 echo "vigild with plugins: $(ctl plugins --json | jq -r '.[].name' | tr '\n' ' ')"
-sleep 2
+sleep "${SETTLE:-2}"
 measure "no container"
 
 runc spec --bundle "$T"

@@ -235,6 +235,7 @@ static void on_sync_timer(uv_timer_t *h)
 {
     vg_daemon *d = h->data;
     vg__learn_check(d); /* timed learning: at most a second late */
+    vg__trim_tick(d);
     if (!d->unsynced && !vg_store_dirty(d->store))
         return;
     if (vg_store_commit(d->store, true) == 0)

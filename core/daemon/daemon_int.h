@@ -99,6 +99,9 @@ void vg__attribute(vg_event *ev, void *arg);
 /* Ends the timed learning of the groups whose time is over (each with a
  * group.mode event; daemon_learn.c). Called every second. */
 void vg__learn_check(vg_daemon *d);
+/* Each sync timer tick: now and then, freed memory back to the kernel
+ * (daemon_trim.c). */
+void vg__trim_tick(vg_daemon *d);
 
 /* Loads the policies of cfg into the engine with its name checks (the
  * webhook endpoints, empty_policies; the plugins' names are declared). */

@@ -295,6 +295,12 @@ static int output_new(const msgpack_object *settings, output **out, char *err, s
     if (rc == 0) {
         rc = -pthread_create(&o->thread, NULL, run, o);
         o->thread_started = rc == 0;
+        if (rc == 0) {
+            /* "out-<kind>": per-thread CPU figures say which output costs. */
+            char tname[16];
+            snprintf(tname, sizeof(tname), "out-%s", kind->name);
+            pthread_setname_np(o->thread, tname);
+        }
     }
     if (rc < 0) {
         output_free(o);

@@ -14,6 +14,7 @@
 #include "cgroup_path.h"
 #include "log.h"
 #include "mp.h"
+#include "proc_memo.h"
 #include "runtime.h"
 #include "runtime_cache.h"
 
@@ -36,6 +37,7 @@ struct vg_discovery {
     int nwatches, open_handles, burst;
     bool started, closing;
     struct vg__oci_cache *oci; /* runc states between scans */
+    vg__proc_memo *memo;       /* container processes between scans, or NULL */
 };
 
 int vg_discovery_new(const vg_discovery_opts *opts, vg_discovery **out)
@@ -48,6 +50,9 @@ int vg_discovery_new(const vg_discovery_opts *opts, vg_discovery **out)
     d->o = *opts;
     d->o.root = d->root;
     d->oci = vg__oci_cache_new(); /* without it, every scan reads everything */
+    char proc[4096];
+    if (snprintf(proc, sizeof(proc), "%s/proc", d->root) < (int)sizeof(proc))
+        d->memo = vg__proc_memo_new(proc); /* likewise */
     if (!d->o.rescan_ms)
         d->o.rescan_ms = 1000;
     d->start_type = vg_event_type_id("workload.start");
@@ -109,18 +114,15 @@ static uint64_t ns_inode(const vg__scan *s, pid_t pid, const char *ns)
  * is dropped there, as its cgroup matches nothing. */
 static int key_candidates(vg__scan *s)
 {
-    char path[4096], buf[8192], key[4096], id[VG_WORKLOAD_MAX];
+    char buf[4096], id[VG_WORKLOAD_MAX];
     for (size_t i = 0; i < s->n; i++) {
         vg_workload *w = s->cands[i];
-        FILE *f = NULL;
-        if (vg__path(s, path, sizeof(path), "/proc/%d/cgroup", (int)w->pid) < 0 ||
-            !(f = fopen(path, "re")))
+        const char *key = vg__pid_key(s, w->pid, vg__proc_ino(s, w->pid), buf, sizeof(buf));
+        if (!key || vg_hmap_get_str(&s->by_cgroup, key))
             continue;
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        if (vg_cgroup_key(buf, key, sizeof(key)) < 0 || vg_hmap_get_str(&s->by_cgroup, key))
-            continue;
+        /* An init that started after /proc was listed is walked too. */
+        if (vg__proc_add(s, w->pid) < 0)
+            return -ENOMEM;
         /* runc is what the others run on; the cgroup layout tells which. */
         int rt = vg_cgroup_classify(key, id, sizeof(id));
         if (w->runtime == VG_RT_RUNC && rt != VG_RT_HOST)
@@ -132,7 +134,20 @@ static int key_candidates(vg__scan *s)
     return 0;
 }
 
-static int finish_candidate(const vg__scan *s, vg_workload *w)
+/* What a candidate's identity needs before it is compared with the
+ * published record. */
+static int finish_candidate(vg_workload *w)
+{
+    if (vg__apply_k8s(w) < 0)
+        return -ENOMEM;
+    /* runc has no names; its id is the one the user chose. */
+    return !w->name && w->runtime == VG_RT_RUNC ? vg_workload_set(&w->name, w->id) : 0;
+}
+
+/* The rest, for a candidate that is published: a record that did not
+ * change keeps what it had (three namespace lookups per container and
+ * rescan were a fifth of a rescan at rest). */
+static void complete_candidate(const vg__scan *s, vg_workload *w)
 {
     w->netns = ns_inode(s, w->pid, "net");
     w->mntns = ns_inode(s, w->pid, "mnt");
@@ -143,10 +158,6 @@ static int finish_candidate(const vg__scan *s, vg_workload *w)
         clock_gettime(CLOCK_REALTIME, &ts);
         w->started_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     }
-    if (vg__apply_k8s(w) < 0)
-        return -ENOMEM;
-    /* runc has no names; its id is the one the user chose. */
-    return !w->name && w->runtime == VG_RT_RUNC ? vg_workload_set(&w->name, w->id) : 0;
 }
 
 static bool streq(const char *a, const char *b)
@@ -178,13 +189,15 @@ static int build_index(vg_discovery *d, vg__scan *s, vg_wl_index *idx)
         vg_workload *c = s->cands[i];
         if (!c->npids)
             continue; /* state of a container that has no process (left) */
-        int rc = finish_candidate(s, c);
+        int rc = finish_candidate(c);
         vg_workload *old = rc == 0 ? vg_workloads_get(d->o.reg, c->id) : NULL;
         vg_workload *w = old && !d->reclassify && unchanged(old, c) ? old : c;
-        if (w == old)
+        if (old && w == old)
             atomic_store(&old->npids, atomic_load(&c->npids));
-        if (rc == 0 && w == c)
+        if (rc == 0 && w == c) {
+            complete_candidate(s, c);
             rc = vg_groups_classify(d->o.groups, c);
+        }
         if (rc == 0)
             rc = vg_wl_index_add(idx, w);
         if (rc == 0 && !old) {
@@ -232,10 +245,13 @@ int vg_discovery_scan(vg_discovery *d)
     vg__scan s;
     vg__scan_init(&s, d->root);
     s.oci = d->oci;
+    s.memo = d->memo;
     vg__oci_cache_begin(d->oci);
     vg_wl_index *idx = vg_wl_index_new();
     size_t before = vg_workloads_count(d->o.reg);
     int rc = idx ? 0 : -ENOMEM;
+    if (rc == 0)
+        rc = vg__list_proc(&s);
     if (rc == 0)
         rc = vg__read_runc_roots(&s);
     if (rc == 0)
@@ -260,8 +276,12 @@ int vg_discovery_scan(vg_discovery *d)
         vg_err("discovery: scan failed: %s", strerror(-rc));
     }
     vg__scan_free(&s);
-    if (rc == 0)
+    if (rc == 0) {
         vg__oci_cache_sweep(d->oci);
+        vg__proc_memo_end(d->memo);
+    } else {
+        vg__proc_memo_drop(d->memo);
+    }
     d->stats.scans++;
     d->stats.last_scan_us = now_us() - t0;
     return rc;
@@ -411,6 +431,7 @@ static void on_closed(uv_handle_t *h)
     vg_discovery *d = h->data;
     if (--d->open_handles == 0) {
         vg__oci_cache_free(d->oci);
+        vg__proc_memo_free(d->memo);
         free(d->root);
         free(d);
     }
@@ -423,6 +444,7 @@ void vg_discovery_close(vg_discovery *d)
     d->closing = true;
     if (!d->started) {
         vg__oci_cache_free(d->oci);
+        vg__proc_memo_free(d->memo);
         free(d->root);
         free(d);
         return;

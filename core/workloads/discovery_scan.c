@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "cgroup_path.h"
 #include "log.h"
+#include "proc_memo.h"
 #include "runtime.h"
 
 void vg__scan_init(vg__scan *s, const char *root)
@@ -30,6 +33,7 @@ void vg__scan_free(vg__scan *s)
         vg_workload_unref(s->cands[i]);
     free(s->cands);
     free(s->pids);
+    free(s->procs);
     vg_hmap_free(&s->by_id);
     vg_hmap_free(&s->by_cgroup);
 }
@@ -218,13 +222,13 @@ static int add_pid(vg__scan *s, pid_t pid, const char *id)
 
 /* A process in a cgroup that no runtime state named: a container when the
  * path has a runtime's layout, else the host. */
-static int classify_pid(vg__scan *s, pid_t pid, const char *key)
+static int classify_pid(vg__scan *s, pid_t pid, const char *key, vg_workload **out)
 {
     char id[VG_WORKLOAD_MAX];
     int rt = vg_cgroup_classify(key, id, sizeof(id));
     if (rt == VG_RT_HOST)
         return add_pid(s, pid, NULL);
-    vg_workload *w = vg__scan_get(s, id, rt);
+    vg_workload *w = *out = vg__scan_get(s, id, rt);
     if (!w)
         return -ENOMEM;
     if (!w->pid || pid < w->pid)
@@ -237,9 +241,29 @@ static int classify_pid(vg__scan *s, pid_t pid, const char *key)
     return add_pid(s, pid, w->id);
 }
 
-int vg__read_proc(vg__scan *s)
+static int cmp_proc(const void *a, const void *b)
 {
-    char path[4096], buf[8192], key[4096];
+    pid_t x = ((const struct vg__proc_ent *)a)->pid, y = ((const struct vg__proc_ent *)b)->pid;
+    return (x > y) - (x < y);
+}
+
+/* Room for one more process in the listing. */
+static int grow_procs(vg__scan *s)
+{
+    if (s->nprocs < s->procs_cap)
+        return 0;
+    size_t cap = s->procs_cap ? s->procs_cap * 2 : 512;
+    struct vg__proc_ent *p = realloc(s->procs, cap * sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    s->procs = p;
+    s->procs_cap = cap;
+    return 0;
+}
+
+int vg__list_proc(vg__scan *s)
+{
+    char path[4096];
     if (vg__path(s, path, sizeof(path), "/proc") < 0)
         return 0;
     DIR *dir = opendir(path);
@@ -248,23 +272,82 @@ int vg__read_proc(vg__scan *s)
         return 0;
     }
     int rc = 0;
+    bool sorted = true;
     for (struct dirent *de; rc == 0 && (de = readdir(dir));) {
         char *end;
         long pid = strtol(de->d_name, &end, 10);
-        if (*end || pid <= 0)
+        if (*end || pid <= 0 || pid > INT32_MAX)
             continue;
+        if ((rc = grow_procs(s)) < 0)
+            break;
+        sorted = sorted && (!s->nprocs || s->procs[s->nprocs - 1].pid < (pid_t)pid);
+        s->procs[s->nprocs++] = (struct vg__proc_ent){(pid_t)pid, (uint64_t)de->d_ino};
+    }
+    closedir(dir);
+    /* procfs lists in pid order; a fixture tree in any order. */
+    if (!sorted)
+        qsort(s->procs, s->nprocs, sizeof(*s->procs), cmp_proc);
+    return rc;
+}
+
+static const struct vg__proc_ent *find_proc(const vg__scan *s, pid_t pid)
+{
+    struct vg__proc_ent k = {.pid = pid};
+    return s->nprocs ? bsearch(&k, s->procs, s->nprocs, sizeof(k), cmp_proc) : NULL;
+}
+
+uint64_t vg__proc_ino(const vg__scan *s, pid_t pid)
+{
+    const struct vg__proc_ent *e = s->memo ? find_proc(s, pid) : NULL;
+    return e ? e->ino : 0;
+}
+
+int vg__proc_add(vg__scan *s, pid_t pid)
+{
+    if (pid <= 0 || find_proc(s, pid))
+        return 0;
+    if (grow_procs(s) < 0)
+        return -ENOMEM;
+    size_t i = s->nprocs;
+    for (; i > 0 && s->procs[i - 1].pid > pid; i--)
+        s->procs[i] = s->procs[i - 1];
+    s->procs[i] = (struct vg__proc_ent){pid, 0}; /* its identity unknown: not remembered */
+    s->nprocs++;
+    return 0;
+}
+
+const char *vg__pid_key(const vg__scan *s, pid_t pid, uint64_t ino, char *buf, size_t size)
+{
+    char path[4096], content[8192];
+    const char *key = vg__proc_memo_key(s->memo, pid, ino);
+    if (key)
+        return key;
+    if (vg__path(s, path, sizeof(path), "/proc/%d/cgroup", (int)pid) < 0 ||
+        read_small(path, content, sizeof(content)) < 0 || vg_cgroup_key(content, buf, size) < 0)
+        return NULL;
+    return buf;
+}
+
+int vg__read_proc(vg__scan *s)
+{
+    char buf[4096];
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < s->nprocs; i++) {
+        pid_t pid = s->procs[i].pid;
+        uint64_t ino = s->memo ? s->procs[i].ino : 0;
         /* A process that exits during the walk is simply not there. */
-        if (vg__path(s, path, sizeof(path), "/proc/%ld/cgroup", pid) < 0 ||
-            read_small(path, buf, sizeof(buf)) < 0 || vg_cgroup_key(buf, key, sizeof(key)) < 0)
+        const char *key = vg__pid_key(s, pid, ino, buf, sizeof(buf));
+        if (!key)
             continue;
         vg_workload *w = vg_hmap_get_str(&s->by_cgroup, key);
         if (w) {
             atomic_fetch_add(&w->npids, 1);
-            rc = add_pid(s, (pid_t)pid, w->id);
+            rc = add_pid(s, pid, w->id);
         } else {
-            rc = classify_pid(s, (pid_t)pid, key);
+            rc = classify_pid(s, pid, key, &w);
         }
+        if (rc == 0 && w && s->memo)
+            rc = vg__proc_memo_keep(s->memo, pid, ino, key);
     }
-    closedir(dir);
     return rc;
 }

@@ -25,12 +25,21 @@
 #include "workloads.h"
 
 struct vg__oci_cache;
+struct vg__proc_memo;
 
 typedef struct vg__scan {
     const char *root;
-    struct vg__oci_cache *oci; /* states kept between scans, or NULL */
-    vg_hmap by_id;             /* id -> candidate (owned reference) */
-    vg_hmap by_cgroup;         /* cgroup key -> candidate */
+    struct vg__oci_cache *oci;  /* states kept between scans, or NULL */
+    struct vg__proc_memo *memo; /* container processes between scans, or NULL */
+    /* The processes of /proc, listed once per scan in pid order, with the
+     * inode number of their directory (see proc_memo.h). */
+    struct vg__proc_ent {
+        pid_t pid;
+        uint64_t ino;
+    } * procs;
+    size_t nprocs, procs_cap;
+    vg_hmap by_id;     /* id -> candidate (owned reference) */
+    vg_hmap by_cgroup; /* cgroup key -> candidate */
     vg_workload **cands;
     size_t n, cap;
     /* The /proc walk's pid -> workload id ("" for the host). */
@@ -67,6 +76,20 @@ int vg__apply_k8s(vg_workload *w);
  * -1 when the process is gone or the file unreadable. */
 long long vg__proc_starttime(const vg__scan *s, pid_t pid);
 
+/* Lists /proc into s->procs, before anything asks for a process's
+ * identity. 0 or -ENOMEM; an unreadable /proc lists nothing (logged). */
+int vg__list_proc(vg__scan *s);
+/* The inode number of /proc/<pid> in the listing when processes can be
+ * told apart by it (a memo is in use), else 0. */
+uint64_t vg__proc_ino(const vg__scan *s, pid_t pid);
+/* Adds a process that started after the listing (a container's init found
+ * in its runtime's state), so that the walk maps it too. 0 or -ENOMEM. */
+int vg__proc_add(vg__scan *s, pid_t pid);
+/* The cgroup key of pid: remembered from the last scan for the same
+ * process (ino, from the listing), else read from /proc/<pid>/cgroup into
+ * buf. NULL when the process is gone or its file unparsable. */
+const char *vg__pid_key(const vg__scan *s, pid_t pid, uint64_t ino, char *buf, size_t size);
+
 /* Readers, one per on-disk format (runtime_*.c). Each returns 0 or -ENOMEM;
  * an unreadable or malformed entry is skipped. */
 /* runc-style state roots: <dir>/<id>/state.json plus the bundle's config.json. */
@@ -78,8 +101,9 @@ int vg__read_docker(vg__scan *s);
 /* containers/storage (CRI-O, podman): names and OCI annotations of
  * candidates already found. */
 int vg__read_storage(vg__scan *s);
-/* The /proc walk: every process's cgroup, mapped to candidates (created for
- * the runtimes' cgroup layouts) or to the host. */
+/* The /proc walk over the listing: every process's cgroup, mapped to
+ * candidates (created for the runtimes' cgroup layouts) or to the host;
+ * container processes are remembered for the next scan (s->memo). */
 int vg__read_proc(vg__scan *s);
 
 #endif

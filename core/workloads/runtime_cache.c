@@ -159,8 +159,8 @@ static vg__oci_state *cache_add(vg__oci_cache *c, vg__oci_state *st)
     return st;
 }
 
-const vg__oci_state *vg__oci_state_read(vg__oci_cache *c, const char *root, const char *path,
-                                        vg__oci_state **owned)
+vg__oci_state *vg__oci_state_read(vg__oci_cache *c, const char *root, const char *path,
+                                  vg__oci_state **owned)
 {
     *owned = NULL;
     vg__file_key k;
@@ -176,6 +176,7 @@ const vg__oci_state *vg__oci_state_read(vg__oci_cache *c, const char *root, cons
         }
     }
     if (fresh || !same_key(&k, &st->state_key)) {
+        st->init_ino = 0;
         if (load_state(st, path) < 0) {
             memset(&st->state_key, 0, sizeof(st->state_key)); /* read again next time */
             if (fresh)

@@ -28,6 +28,8 @@ typedef struct vg__oci_state {
     uint64_t seen; /* the last scan that asked for it */
     vg__file_key state_key, config_key;
     long long pid, start; /* init_process_pid, init_process_start */
+    uint64_t init_ino;    /* /proc/<pid>'s inode when its start time last
+                             matched (proc_memo.h), or 0 */
     int64_t created_ns;
     char *bundle;        /* from config.labels "bundle=", or NULL */
     json_t *annotations; /* the bundle's config.json annotations, or NULL */
@@ -50,8 +52,8 @@ void vg__oci_cache_sweep(vg__oci_cache *c);
  * when neither file changed. NULL when state.json is unreadable or bad;
  * without a cache (c NULL) the result is the caller's to free with
  * vg__oci_state_free. */
-const vg__oci_state *vg__oci_state_read(vg__oci_cache *c, const char *root, const char *path,
-                                        vg__oci_state **owned);
+vg__oci_state *vg__oci_state_read(vg__oci_cache *c, const char *root, const char *path,
+                                  vg__oci_state **owned);
 void vg__oci_state_free(vg__oci_state *st);
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,17 +27,23 @@ static int read_state(vg__scan *s, const char *dir, const char *id, int runtime)
     if (snprintf(path, sizeof(path), "%s/%s/state.json", dir, id) >= (int)sizeof(path))
         return 0;
     vg__oci_state *owned;
-    const vg__oci_state *st = vg__oci_state_read(s->oci, s->root, path, &owned);
+    vg__oci_state *st = vg__oci_state_read(s->oci, s->root, path, &owned);
     if (!st)
         return 0;
     long long pid = st->pid;
     int rc = 0;
     /* The state of a container that died with its runtime (a crash, a
      * reboot without cleanup) may name a pid reused since by some other
-     * process; its start time tells them apart, as runc itself checks. */
-    long long now = pid > 0 ? vg__proc_starttime(s, (pid_t)pid) : -1;
+     * process; its start time tells them apart, as runc itself checks.
+     * Once it matched, the same process (its /proc inode) need not be
+     * asked again. */
+    uint64_t ino = pid > 0 && pid <= INT32_MAX ? vg__proc_ino(s, (pid_t)pid) : 0;
+    long long now = ino > 1 && ino == st->init_ino ? st->start
+                    : pid > 0                      ? vg__proc_starttime(s, (pid_t)pid)
+                                                   : -1;
     if (now >= 0 && st->start > 0 && now != st->start)
         pid = 0;
+    st->init_ino = now >= 0 && now == st->start ? ino : 0;
     if (pid > 0) {
         vg_workload *w = vg__scan_get(s, id, runtime);
         if (!w) {

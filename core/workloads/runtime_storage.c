@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "runtime.h"
 
@@ -66,6 +67,12 @@ static int read_userdata(vg__scan *s, vg_workload *w)
 
 int vg__read_storage(vg__scan *s)
 {
+    char path[4096];
+    struct stat st;
+    /* Most hosts have no store: one look, not two failed ones per runc
+     * container and rescan. */
+    if (vg__path(s, path, sizeof(path), STORAGE) < 0 || stat(path, &st) < 0)
+        return 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < s->n; i++)
         if (s->cands[i]->runtime == VG_RT_CRIO || s->cands[i]->runtime == VG_RT_PODMAN ||

@@ -268,6 +268,7 @@ int fan_engine_start(fan_engine *e)
         int rc = pthread_create(&t->thread, NULL, reader, t);
         if (rc != 0)
             return i ? 0 : -rc; /* fewer threads only cost speed */
+        pthread_setname_np(t->thread, e->opts.name ? e->opts.name : "fan-perm");
         t->running = true;
     }
     return 0;

@@ -67,6 +67,7 @@ typedef struct fan_engine_opts {
     bool report_tid;    /* req->pid is the thread (FAN_REPORT_TID) */
     bool resolve_path;  /* fill req->path (a readlink per event) */
     size_t max_threads; /* 0: FAN_THREADS_DEFAULT */
+    const char *name;   /* the threads' name (15 bytes at most); NULL: "fan-perm" */
 } fan_engine_opts;
 
 #define FAN_THREADS_DEFAULT 16

@@ -488,7 +488,8 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
         fan_engine_opts opts = {.fail_verdict =
                                     p->fail_verdict ? FAN_VERDICT_DENY : FAN_VERDICT_ALLOW,
                                 .report_tid = true,
-                                .max_threads = (size_t)p->guard_threads};
+                                .max_threads = (size_t)p->guard_threads,
+                                .name = "file-perm"};
         if (fan_engine_new(&ops, &opts, &p->fan) < 0)
             p->fan = NULL;
         p->stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -534,6 +535,7 @@ static int start(void *priv)
     sync_all(p);
     if (pthread_create(&p->notify_thread, NULL, fp_notify_main, p) != 0)
         return -EAGAIN;
+    pthread_setname_np(p->notify_thread, "file-notify");
     p->notify_running = true;
     return 0;
 }

@@ -475,7 +475,8 @@ static void sources(kern_plugin *p)
     if (p->use_reads) {
         fan_ops ops = {
             .decide = read_decide, .after = read_after, .ctx_size = sizeof(read_ctx), .arg = p};
-        fan_engine_opts o = {.fail_verdict = FAN_VERDICT_ALLOW, .max_threads = 2};
+        fan_engine_opts o = {
+            .fail_verdict = FAN_VERDICT_ALLOW, .max_threads = 2, .name = "kern-reads"};
         int rc = rd_new(p->max_marks > 0 ? (size_t)p->max_marks : 1, &p->reads);
         if (rc == 0 && (rc = fan_engine_new(&ops, &o, &p->fan)) == 0)
             rc = fan_engine_start(p->fan);
@@ -508,6 +509,7 @@ static int start(void *priv)
     on_workloads_changed(p, NULL, 0);
     if (pthread_create(&p->thread, NULL, reader, p) != 0)
         return -errno;
+    pthread_setname_np(p->thread, "kern-ring");
     p->running = true;
     return 0;
 }

@@ -46,6 +46,10 @@
 
 /* A report keeps this many findings; the events carry all of them. */
 #define REPORT_MAX 1000
+/* The compiled rules (a few MB) are freed after this long without a scan
+ * (setting rules_idle_s), and loaded again for the next one (from the
+ * database cache, see rules_cache.c): a daemon at rest needs none of them. */
+#define RULES_IDLE_S 60
 
 struct job {
     char workload[VG_WORKLOAD_MAX];
@@ -68,6 +72,7 @@ typedef struct sec_plugin {
     vg_host *h;
     int t_finding, t_scan;
     bool scan_new, scan_env;
+    int64_t rules_idle_s; /* see RULES_IDLE_S */
     char *extra_rules;
     char *baselines; /* directory of per-image baseline files, or NULL */
     vg_sec_limits lim;
@@ -249,7 +254,10 @@ static void run_job(sec_plugin *p, struct job *j)
     p->cur = NULL;
 }
 
-static int load_rules(sec_plugin *p)
+/* Worker thread. `first`: at start, where a bad rules file is said at
+ * once and the count is logged; later loads (after an idle time) are
+ * quiet unless they fail. */
+static int load_rules(sec_plugin *p, bool first)
 {
     const char *files[] = {vg_sec_default_rules_path(), p->extra_rules};
     char err[512] = "";
@@ -257,24 +265,45 @@ static int load_rules(sec_plugin *p)
     if (rc < 0)
         p->api->log(p->h, VG_LOG_ERR, "rules: %s", err);
     else
-        p->api->log(p->h, VG_LOG_INFO, "%zu rules loaded", vg_sec_rules_count(p->rules));
+        p->api->log(p->h, first ? VG_LOG_INFO : VG_LOG_DEBUG, "%zu rules loaded",
+                    vg_sec_rules_count(p->rules));
     return rc;
+}
+
+/* Under mu: waits for a job or the stop; the rules are freed when none
+ * came for RULES_IDLE_S. */
+static void wait_for_job(sec_plugin *p)
+{
+    while (!p->queue && !p->stopping) {
+        if (!p->rules) {
+            pthread_cond_wait(&p->cv, &p->mu);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += p->rules_idle_s;
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT && !p->queue) {
+            vg_sec_rules_free(p->rules);
+            p->rules = NULL;
+            p->api->log(p->h, VG_LOG_DEBUG, "rules freed after %lld s without a scan",
+                        (long long)p->rules_idle_s);
+        }
+    }
 }
 
 static void *worker(void *arg)
 {
     sec_plugin *p = arg;
-    bool ok = load_rules(p) == 0;
+    load_rules(p, true);
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->queue && !p->stopping)
-            pthread_cond_wait(&p->cv, &p->mu);
+        wait_for_job(p);
         if (p->stopping)
             break;
         struct job *j = p->queue;
         p->queue = j->next;
         pthread_mutex_unlock(&p->mu);
-        if (ok)
+        if (p->rules || load_rules(p, false) == 0)
             run_job(p, j);
         else
             j->rc = -ENOEXEC;
@@ -586,6 +615,7 @@ static void read_config(sec_plugin *p)
     const char *s;
     p->scan_new = p->api->config_bool(p->h, "scan_new", &b) == 0 ? b : true;
     p->scan_env = p->api->config_bool(p->h, "scan_env", &b) == 0 ? b : true;
+    p->rules_idle_s = p->api->config_int(p->h, "rules_idle_s", &v) == 0 ? v : RULES_IDLE_S;
     /* A container's root is scanned at each start: bounded tighter than
      * a CI run, by default 1 GiB and two minutes per scan. */
     p->lim.max_total_bytes = 1ull << 30;
@@ -654,6 +684,7 @@ static int sec_start(void *priv)
     int rc = pthread_create(&p->thread, NULL, worker, p);
     if (rc)
         return -rc;
+    pthread_setname_np(p->thread, "secrets-scan");
     p->running = true;
     return 0;
 }
@@ -691,6 +722,7 @@ static const vg_setting_desc settings[] = {
     {.key = "max_file_size", .type = VG_SETTING_INT, .min = 1, .max = INT64_MAX},
     {.key = "max_bytes", .type = VG_SETTING_INT, .min = 1, .max = INT64_MAX},
     {.key = "timeout_ms", .type = VG_SETTING_INT, .min = 1, .max = 86400000},
+    {.key = "rules_idle_s", .type = VG_SETTING_INT, .min = 1, .max = 86400},
     {.key = "rules", .type = VG_SETTING_STRING},
     {.key = "baselines", .type = VG_SETTING_STRING},
     {.key = "skip_tests", .type = VG_SETTING_BOOL},
