@@ -659,6 +659,7 @@ static int stats_due(proc_plugin *p)
 static void *reader(void *arg)
 {
     proc_plugin *p = arg;
+    pthread_setname_np(pthread_self(), "proc-reader"); /* for top -H and bench_rest */
     /* With the probe, a container's exec opens are read with the exec's
      * record, which follows them (and at the periodic look): one wake-up
      * per exec. Without it they are read as they come, so that few wait

@@ -354,7 +354,8 @@ int protect_new(const vg_host_api *api, vg_host *h, int fail_verdict, bool prote
                    .ctx_size = sizeof(thread_ctx),
                    .ctx_end = ctx_end,
                    .arg = pr};
-    fan_engine_opts opts = {.fail_verdict = fail_verdict, .resolve_path = true};
+    fan_engine_opts opts = {
+        .fail_verdict = fail_verdict, .resolve_path = true, .name = "proc-perm"};
     int rc = fan_engine_new(&ops, &opts, &pr->fan);
     if (rc == 0 && (rc = fan_engine_start(pr->fan)) < 0)
         fan_engine_free(pr->fan);
