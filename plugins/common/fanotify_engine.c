@@ -2,6 +2,7 @@
 #include "fanotify_engine.h"
 
 #include "fdpath.h"
+#include "monoclock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,13 +39,6 @@ struct fan_engine {
     _Atomic uint64_t events, denied, failed, overflows;
     atomic_bool stopping; /* set before stop_fd is written */
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 int fan_engine_new(const fan_ops *ops, const fan_engine_opts *opts, fan_engine **out)
 {
@@ -125,7 +119,7 @@ static void handle(fan_engine *e, fan_request *req, const struct fanotify_event_
     req->pid = m->pid;
     req->mask = m->mask;
     req->fd = m->fd;
-    req->recv_ns = now_ns();
+    req->recv_ns = vg_mono_ns();
     req->path[0] = '\0';
     bool perm = m->mask & (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM | FAN_ACCESS_PERM);
     int verdict = FAN_VERDICT_ALLOW;
@@ -135,7 +129,7 @@ static void handle(fan_engine *e, fan_request *req, const struct fanotify_event_
         /* Measured as the answer is handed over: the write wakes the waiting
          * process, which may run before write() returns here, and its run
          * time is not the answer's. */
-        answered = now_ns() - req->recv_ns;
+        answered = vg_mono_ns() - req->recv_ns;
         answer(e, m->fd, verdict);
         atomic_fetch_add(&e->events, 1);
         if (verdict == FAN_VERDICT_DENY)

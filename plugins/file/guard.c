@@ -19,13 +19,7 @@
 
 #include "file.h"
 #include "fsyscall.h"
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include "monoclock.h"
 
 /* What a permission thread keeps: its system call reader, and what
  * fp_guard_decide found out for fp_guard_after. */
@@ -49,10 +43,10 @@ static int judge(file_plugin *p, guard_ctx *g, const fan_request *req)
     /* Reads are the common case (every getpwnam opens /etc/passwd) and
      * are answered from the system call alone, before anything else is
      * looked at. */
-    int64_t t0 = now_ns();
+    int64_t t0 = vg_mono_ns();
     unsigned long waits = g->calls.waits;
     int writes = fs_reader_writes(&g->calls, tid);
-    atomic_fetch_add(&p->syscall_ns_sum, (uint64_t)(now_ns() - t0));
+    atomic_fetch_add(&p->syscall_ns_sum, (uint64_t)(vg_mono_ns() - t0));
     atomic_fetch_add(&p->syscall_waits, g->calls.waits - waits);
     if (writes == 0 || writes == -ESRCH)
         return FAN_VERDICT_ALLOW; /* a read or an exec, or the opener is gone */

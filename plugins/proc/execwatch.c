@@ -15,6 +15,7 @@
 #include "fdpath.h"
 #include "mounts.h"
 #include "wmarks.h"
+#include "monoclock.h"
 
 /* Chains waiting for their exec event: a ring, newest last. An execve
  * completes microseconds after its opens and its event is read in the
@@ -131,13 +132,6 @@ static exec_chain *newest(execwatch *ew, pid_t pid)
     return NULL;
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void add_open(execwatch *ew, pid_t pid, int fd)
 {
     char path[EXECWATCH_PATH];
@@ -158,7 +152,7 @@ static void add_open(execwatch *ew, pid_t pid, int fd)
         ew->head = (ew->head + 1) % RING;
         memset(c, 0, offsetof(exec_chain, path));
         c->pid = pid;
-        c->ns = mono_ns();
+        c->ns = vg_mono_ns();
         vg_workload_view w;
         if ((stx.stx_mask & STATX_MNT_ID) &&
             wmarks_owner_of_mount(&ew->marks, stx.stx_mnt_id, &w)) {
@@ -209,7 +203,7 @@ bool execwatch_take(execwatch *ew, pid_t pid, exec_chain *out, bool *later)
 {
     execwatch_drain(ew);
     exec_chain *oldest = NULL;
-    int64_t now = mono_ns();
+    int64_t now = vg_mono_ns();
     size_t n = 0;
     for (size_t i = 1; i <= LOOKBACK; i++) {
         exec_chain *c = &ew->ring[(ew->head + RING - i) % RING];
@@ -239,7 +233,7 @@ bool execwatch_take_file(execwatch *ew, pid_t pid, unsigned dev_major, unsigned 
                          uint64_t ino, exec_chain *out)
 {
     execwatch_drain(ew);
-    int64_t now = mono_ns();
+    int64_t now = vg_mono_ns();
     /* Oldest first: from the far end of the look-back towards the head. */
     for (size_t i = LOOKBACK; i >= 1; i--) {
         exec_chain *c = &ew->ring[(ew->head + RING - i) % RING];

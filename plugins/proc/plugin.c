@@ -41,6 +41,7 @@
 #include "pidtab.h"
 #include "procinfo.h"
 #include "protect.h"
+#include "monoclock.h"
 
 typedef struct proc_plugin {
     const vg_host_api *api;
@@ -101,13 +102,6 @@ static void begin_body(proc_plugin *p, msgpack_packer *pk, size_t n)
     msgpack_pack_map(pk, n);
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Publishes the body in p->sb with the workload and group of p->wv: held
  * for a few milliseconds with the others (heldq.h), unless a protected
  * workload's or a warning, which go at once with what was held before. */
@@ -119,15 +113,18 @@ static void publish(proc_plugin *p, int type, int severity)
                       .group = p->wv.group,
                       .body = p->sb.data,
                       .body_len = p->sb.size};
-    heldq_hold(p->held, p->api, p->h, &ev, mono_ns());
-    if (severity >= VG_SEV_WARNING || p->wv.mode == VG_MODE_PROTECT)
-        heldq_flush(p->held, p->api, p->h);
+    if (severity >= VG_SEV_WARNING || p->wv.mode == VG_MODE_PROTECT) {
+        heldq_flush(p->held, p->api, p->h); /* what came before goes first */
+        p->api->publish(p->h, &ev);
+        return;
+    }
+    heldq_hold(p->held, p->api, p->h, &ev, vg_mono_ns());
 }
 
 /* Publishes the events held back when the oldest is due. */
 static void publish_due(proc_plugin *p)
 {
-    if (heldq_due_ms(p->held, mono_ns()) == 0)
+    if (heldq_due_ms(p->held, vg_mono_ns()) == 0)
         heldq_flush(p->held, p->api, p->h);
 }
 
@@ -673,7 +670,7 @@ static void *reader(void *arg)
         int timeout = stats_due(p);
         if (p->bx && (timeout < 0 || timeout > BPFEXEC_LOOK_MS))
             timeout = BPFEXEC_LOOK_MS;
-        int due = heldq_due_ms(p->held, mono_ns());
+        int due = heldq_due_ms(p->held, vg_mono_ns());
         if (due >= 0 && (timeout < 0 || due < timeout))
             timeout = due;
         int n = poll(fds, 4, timeout);

@@ -21,6 +21,7 @@
 #include "mounts.h"
 #include "procinfo.h"
 #include "wmarks.h"
+#include "monoclock.h"
 
 /* Answer times in microsecond buckets; the last bucket holds everything
  * slower. Enough to tell a p99 of 20 us from one of 200 us. */
@@ -78,13 +79,6 @@ static bool owner_of(protect *pr, int fd, vg_workload_view *w)
     return true;
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The file an exec of `ef` by pid will open next: its interpreter as the
  * process sees it. Resolved inside the process's root (RESOLVE_IN_ROOT):
  * through /proc/<pid>/root alone, an absolute symlink on the way (Debian's
@@ -114,7 +108,7 @@ static void expect_interp(protect *pr, pid_t pid, const execfile *ef)
     struct stat st;
     if (interp_id(pid, ef, &st) < 0)
         return; /* its open is judged on its own, and fails */
-    int64_t now = mono_ns();
+    int64_t now = vg_mono_ns();
     pthread_mutex_lock(&pr->plock);
     pending *slot = NULL;
     for (size_t i = 0; i < PENDING_PROBE; i++) {
@@ -135,7 +129,7 @@ static void expect_interp(protect *pr, pid_t pid, const execfile *ef)
 static bool interp_expected(protect *pr, pid_t pid, int fd)
 {
     pending want = {0};
-    int64_t now = mono_ns();
+    int64_t now = vg_mono_ns();
     pthread_mutex_lock(&pr->plock);
     for (size_t i = 0; i < PENDING_PROBE; i++) {
         pending *c = &pr->pend[((size_t)pid + i) % PENDING_SLOTS];
