@@ -2,6 +2,7 @@
 #include "bpfexec.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,9 @@ struct bpfexec {
     struct exec_bpf *skel;
     struct ring_buffer *rb;
     bpfexec_ops ops;
+    unsigned execs;        /* exec records in the current drain */
+    bool batching;         /* as told to the probe */
+    uint64_t batches;      /* drains that found execs */
     struct exec_event rec; /* the record being handled, whole */
 };
 
@@ -29,6 +33,7 @@ static int on_record(void *ctx, void *data, size_t size)
         memcpy(&b->rec, data, size);
         if (b->rec.args_len > size - head)
             b->rec.args_len = (unsigned)(size - head);
+        b->execs++;
         b->ops.exec(&b->rec, b->ops.arg);
     } else if ((kind == EXEC_EV_FORK || kind == EXEC_EV_EXIT) && size >= sizeof(struct task_event))
         b->ops.task(data, b->ops.arg);
@@ -72,9 +77,50 @@ int bpfexec_fd(bpfexec *b)
     return ring_buffer__epoll_fd(b->rb);
 }
 
+/* Tells the probe whether the reader batches. Sequentially consistent:
+ * the probe reads it with a full barrier after writing a record it did not
+ * wake for (exec.bpf.c, wake_if_idle), so that such a record is either
+ * seen by the drain after this store or followed by a wake-up. */
+static void set_batching(bpfexec *b, bool on)
+{
+    b->batching = on;
+    __atomic_store_n(&b->skel->bss->batching, on ? 1 : 0, __ATOMIC_SEQ_CST);
+}
+
 void bpfexec_drain(bpfexec *b)
 {
+    b->execs = 0;
     ring_buffer__consume(b->rb);
+    if (b->execs) {
+        b->batches++;
+        if (!b->batching)
+            set_batching(b, true);
+    } else if (b->batching) {
+        set_batching(b, false);
+        ring_buffer__consume(b->rb); /* what came while it was told */
+    }
+}
+
+int bpfexec_look_ms(const bpfexec *b)
+{
+    return b->batching ? BPFEXEC_BATCH_MS : BPFEXEC_LOOK_MS;
+}
+
+void bpfexec_relax(bpfexec *b, uint64_t cgroup_id, uint64_t gen)
+{
+    bpf_map__update_elem(b->skel->maps.relaxed, &cgroup_id, sizeof(cgroup_id), &gen, sizeof(gen),
+                         BPF_ANY);
+}
+
+void bpfexec_generation(bpfexec *b, uint64_t gen)
+{
+    if (b)
+        __atomic_store_n(&b->skel->bss->generation, gen, __ATOMIC_SEQ_CST);
+}
+
+uint64_t bpfexec_batches(const bpfexec *b)
+{
+    return b ? b->batches : 0;
 }
 
 uint64_t bpfexec_dropped(bpfexec *b)
@@ -105,6 +151,24 @@ int bpfexec_fd(bpfexec *b)
 
 void bpfexec_drain(bpfexec *b)
 {
+}
+
+int bpfexec_look_ms(const bpfexec *b)
+{
+    return BPFEXEC_LOOK_MS;
+}
+
+void bpfexec_relax(bpfexec *b, uint64_t cgroup_id, uint64_t gen)
+{
+}
+
+void bpfexec_generation(bpfexec *b, uint64_t gen)
+{
+}
+
+uint64_t bpfexec_batches(const bpfexec *b)
+{
+    return 0;
 }
 
 uint64_t bpfexec_dropped(bpfexec *b)

@@ -8,7 +8,20 @@
  * Forks and exits wake no reader: bpfexec_drain at least every
  * BPFEXEC_LOOK_MS picks up those no exec was followed by.
  *
- * One thread (the proc plugin's reader): open, fd, drain, close.
+ * Pacing. A wake-up of the reader costs it more than handling an exec, so
+ * execs that nothing waits for do not each take one. After a drain that
+ * found execs, the reader is "batching": it looks again within
+ * BPFEXEC_BATCH_MS whatever happens, and until then an exec in a cgroup
+ * the plugin called relaxed (bpfexec_relax: no protected workload, nothing
+ * to kill at its exec) waits in the ring without waking it. A drain that
+ * finds no exec ends batching, and the next exec wakes the reader at once.
+ * An exec in any other cgroup (of a protected workload, or one the plugin
+ * has not judged yet) always wakes it. Relaxed entries hold for one
+ * generation (bpfexec_generation): the plugin starts a new one whenever
+ * workloads or modes change.
+ *
+ * Threads: bpfexec_generation on any thread; everything else on the proc
+ * plugin's reader thread.
  */
 #ifndef PROC_BPFEXEC_H
 #define PROC_BPFEXEC_H
@@ -18,6 +31,7 @@
 #include "bpf/exec_event.h"
 
 #define BPFEXEC_LOOK_MS 100
+#define BPFEXEC_BATCH_MS 5 /* as long as the reader holds events (heldq.h) */
 
 typedef struct bpfexec bpfexec;
 
@@ -33,8 +47,20 @@ typedef struct bpfexec_ops {
 int bpfexec_open(const bpfexec_ops *ops, bpfexec **out);
 /* A descriptor that polls readable when records wait. */
 int bpfexec_fd(bpfexec *b);
-/* Hands every waiting record to cb, in order. */
+/* Hands every waiting record to cb, in order, and starts or ends batching
+ * (above). */
 void bpfexec_drain(bpfexec *b);
+/* The longest the reader may sleep before its next drain: BPFEXEC_BATCH_MS
+ * while batching, BPFEXEC_LOOK_MS otherwise. */
+int bpfexec_look_ms(const bpfexec *b);
+/* Execs in cgroup cgroup_id may wait for the reader's look, as long as the
+ * generation is gen. */
+void bpfexec_relax(bpfexec *b, uint64_t cgroup_id, uint64_t gen);
+/* Any thread: the current generation; older relaxed entries are void. */
+void bpfexec_generation(bpfexec *b, uint64_t gen);
+/* Drains that found execs: the reader's wake-ups for execs (and looks
+ * while batching), execs / batches of them per wake-up. */
+uint64_t bpfexec_batches(const bpfexec *b);
 /* Records the probe could not write (the ring was full). */
 uint64_t bpfexec_dropped(bpfexec *b);
 void bpfexec_close(bpfexec *b); /* NULL is fine */

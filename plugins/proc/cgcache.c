@@ -12,26 +12,33 @@ static cgcache_entry *slot_of(cgcache *c, uint64_t id)
     return &c->slot[(id ^ (id >> 10)) % CGCACHE_SLOTS];
 }
 
-const cgcache_entry *cgcache_get(cgcache *c, uint64_t cgroup_id, uint64_t now)
+cgcache_entry *cgcache_get(cgcache *c, uint64_t cgroup_id, uint64_t now)
 {
-    const cgcache_entry *e = slot_of(c, cgroup_id);
+    cgcache_entry *e = slot_of(c, cgroup_id);
     return cgroup_id && e->cgroup_id == cgroup_id && e->gen == atomic_load(&c->gen) &&
                    (!e->until || now < e->until)
                ? e
                : NULL;
 }
 
-void cgcache_put(cgcache *c, uint64_t cgroup_id, const char *cgroup, const vg_workload_view *wv,
-                 uint64_t now)
+uint64_t cgcache_gen(cgcache *c)
+{
+    return atomic_load(&c->gen);
+}
+
+cgcache_entry *cgcache_put(cgcache *c, uint64_t cgroup_id, const char *cgroup,
+                           const vg_workload_view *wv, uint64_t now, uint64_t gen)
 {
     if (!cgroup_id)
-        return;
+        return NULL;
     cgcache_entry *e = slot_of(c, cgroup_id);
     e->cgroup_id = cgroup_id;
-    e->gen = atomic_load(&c->gen);
+    e->gen = gen;
     e->until = wv->id[0] ? 0 : now + CGCACHE_NONE_NS;
     snprintf(e->cgroup, sizeof(e->cgroup), "%s", cgroup);
     e->wv = *wv;
+    e->relaxed = false;
+    return e;
 }
 
 void cgcache_bump(cgcache *c)

@@ -25,6 +25,7 @@ typedef struct cgcache_entry {
     uint64_t until; /* no workload: known until then (CLOCK_MONOTONIC ns); 0 */
     char cgroup[512];
     vg_workload_view wv;
+    bool relaxed; /* the exec probe was told its execs may wait (bpfexec_relax) */
 } cgcache_entry;
 
 typedef struct cgcache {
@@ -34,10 +35,14 @@ typedef struct cgcache {
 
 /* NULL when the cgroup is not known in this generation (now: the
  * monotonic clock in ns). */
-const cgcache_entry *cgcache_get(cgcache *c, uint64_t cgroup_id, uint64_t now);
-/* wv with an empty id: the cgroup is of no workload. */
-void cgcache_put(cgcache *c, uint64_t cgroup_id, const char *cgroup, const vg_workload_view *wv,
-                 uint64_t now);
+cgcache_entry *cgcache_get(cgcache *c, uint64_t cgroup_id, uint64_t now);
+/* The current generation: read it before asking the daemon what goes into
+ * cgcache_put, so that a change while it answers voids the entry. */
+uint64_t cgcache_gen(cgcache *c);
+/* wv with an empty id: the cgroup is of no workload. gen: cgcache_gen()
+ * from before wv was read. NULL when not kept (no id). */
+cgcache_entry *cgcache_put(cgcache *c, uint64_t cgroup_id, const char *cgroup,
+                           const vg_workload_view *wv, uint64_t now, uint64_t gen);
 /* Any thread: everything known so far is stale. */
 void cgcache_bump(cgcache *c);
 

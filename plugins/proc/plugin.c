@@ -391,6 +391,18 @@ static void on_exec(proc_plugin *p, pid_t pid, bool rescan)
     report_exec(p, &pi, interp, rescan);
 }
 
+/* A cgroup whose workload nothing protects (it is learned or monitored, or
+ * the host's and protect_nodes is off): its next execs need no prompt kill
+ * check, and may wait for the reader's next look (bpfexec.h, "Pacing"). */
+static void relax(proc_plugin *p, cgcache_entry *c)
+{
+    bool killable = c && c->wv.mode == VG_MODE_PROTECT && (c->wv.id[0] || p->protect_nodes);
+    if (!c || c->relaxed || killable)
+        return;
+    bpfexec_relax(p->bx, c->cgroup_id, c->gen);
+    c->relaxed = true;
+}
+
 /* An exec told by the BPF probe: who, as whom and with which arguments
  * are the kernel's at the exec; what it ran, from the exec opens of a
  * container, or /proc/<pid>/exe on the host; the workload from the
@@ -421,11 +433,12 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
     p->event_mnt_ns = e->mnt_ns;
     /* A host process's cgroup is cached too (as of no workload): its
      * execs and exits read nothing of /proc for it. */
-    const cgcache_entry *known = cgcache_get(p->cg, e->cgroup_id, e->ns);
+    cgcache_entry *known = cgcache_get(p->cg, e->cgroup_id, e->ns);
     if (known) {
         snprintf(pi.cgroup, sizeof(pi.cgroup), "%s", known->cgroup);
         p->wv = known->wv;
     } else {
+        uint64_t gen = cgcache_gen(p->cg);
         procinfo_read_cgroup(p->proc_root, pi.pid, &pi);
         /* Gone already: the cgroup the probe saw, by its id, so that the
          * daemon can still attribute the exec to its workload. */
@@ -434,8 +447,9 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
         tag(p, pi.pid);
         /* Not cached for a gone process: no pid told its workload. */
         if (pi.cgroup[0] && !gone)
-            cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv, e->ns);
+            known = cgcache_put(p->cg, e->cgroup_id, pi.cgroup, &p->wv, e->ns, gen);
     }
+    relax(p, known);
     if (!p->wv.id[0] && chain.workload[0]) {
         memcpy(p->wv.id, chain.workload, sizeof(p->wv.id));
         memcpy(p->wv.group, chain.group, sizeof(p->wv.group));
@@ -526,7 +540,7 @@ static void on_bpf_task(const struct task_event *t, void *arg)
         on_fork(p, (pid_t)t->pid, (pid_t)t->ppid);
         return;
     }
-    const cgcache_entry *known = cgcache_get(p->cg, t->cgroup_id, t->ns);
+    cgcache_entry *known = cgcache_get(p->cg, t->cgroup_id, t->ns);
     if (known)
         p->wv = known->wv;
     else
@@ -618,10 +632,11 @@ static void publish_stats(proc_plugin *p)
     execwatch_stats es;
     execwatch_stats_get(p->ew, &es);
     msgpack_packer pk;
-    begin_body(p, &pk, 17);
+    begin_body(p, &pk, 18);
     kv_bool(&pk, "pre_exec", p->prot != NULL);
     kv_bool(&pk, "exec_probe", p->bx != NULL);
     kv_int(&pk, "exec_dropped", p->bx ? (int64_t)bpfexec_dropped(p->bx) : 0);
+    kv_int(&pk, "exec_batches", (int64_t)bpfexec_batches(p->bx));
     kv_int(&pk, "exec_opens", (int64_t)es.opens);
     kv_int(&pk, "exec_opens_unclaimed", (int64_t)es.unclaimed);
     kv_int(&pk, "tracked_workloads", (int64_t)es.marked);
@@ -668,8 +683,9 @@ static void *reader(void *arg)
     p->next_stats_ms = now_ms() + p->stats_interval_ms;
     for (;;) {
         int timeout = stats_due(p);
-        if (p->bx && (timeout < 0 || timeout > BPFEXEC_LOOK_MS))
-            timeout = BPFEXEC_LOOK_MS;
+        int look = p->bx ? bpfexec_look_ms(p->bx) : -1;
+        if (look >= 0 && (timeout < 0 || timeout > look))
+            timeout = look;
         int due = heldq_due_ms(p->held, vg_mono_ns());
         if (due >= 0 && (timeout < 0 || due < timeout))
             timeout = due;
@@ -772,8 +788,10 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
 static void on_workloads_changed(void *arg, const void *rec, size_t len)
 {
     proc_plugin *p = arg;
-    if (p->cg)
+    if (p->cg) {
         cgcache_bump(p->cg);
+        bpfexec_generation(p->bx, cgcache_gen(p->cg));
+    }
     protect_sync(p->prot);
     execwatch_sync(p->ew);
 }

@@ -16,6 +16,12 @@
  * an exec wakes the reader: a fork or an exit waits in the ring for the
  * next exec or the reader's periodic look, one wake-up per exec instead of
  * three.
+ *
+ * Not even every exec wakes it (bpfexec.h, "Pacing"): while the reader is
+ * `batching` it looks at the ring on its own every few milliseconds, and
+ * an exec in a cgroup it called `relaxed` (no protected workload: nothing
+ * is killed at its exec) waits for that look. An exec in any other cgroup
+ * (a protected one, or one the reader does not know yet) wakes it at once.
  */
 #include "vmlinux.h"
 
@@ -46,6 +52,22 @@ struct {
 
 __u64 dropped = 0;
 
+/* Written by the reader (bpfexec.c). `batching`: it looks at the ring on
+ * its own soon. `generation`: the reader's generation of workloads and
+ * modes; a relaxed entry of an older one says nothing. */
+__u64 batching = 0;
+__u64 generation = 0;
+
+/* The cgroups whose execs may wait for the reader's look: cgroup id ->
+ * the generation the reader said so in. LRU: a cgroup forgotten is only
+ * woken for again. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u64);
+    __type(value, __u64);
+} relaxed SEC(".maps");
+
 /* Not in vmlinux.h (macros). */
 #define S_IFMT 0170000
 #define S_IFSOCK 0140000
@@ -68,6 +90,31 @@ static __always_inline int fd_is_inet(struct task_struct *p, unsigned int fd)
     struct socket *sock = BPF_CORE_READ(f, private_data);
     unsigned short family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
     return family == AF_INET || family == AF_INET6;
+}
+
+/* Whether an exec in cgroup cg may wait for the reader's next look. */
+static __always_inline int may_wait(__u64 cg)
+{
+    if (!batching)
+        return 0;
+    __u64 *gen = bpf_map_lookup_elem(&relaxed, &cg);
+    return gen && *gen == generation;
+}
+
+/* The reader stopped batching between may_wait() and the record it did
+ * not wake for: a small record that wakes it. The fetch is a full barrier,
+ * so either the reader's last look saw the record (it set `batching` to 0
+ * before looking) or this read sees 0. */
+static __always_inline void wake_if_idle(void)
+{
+    if (__sync_fetch_and_add(&batching, 0))
+        return;
+    struct task_event *t = bpf_ringbuf_reserve(&events, sizeof(*t), 0);
+    if (!t)
+        return;
+    __builtin_memset(t, 0, sizeof(*t));
+    t->kind = EXEC_EV_WAKE;
+    bpf_ringbuf_submit(t, BPF_RB_FORCE_WAKEUP);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -104,11 +151,17 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     if (bpf_probe_read_user(e->args, len, (const void *)start) < 0)
         len = 0;
     e->args_len = len;
-    /* Forced: forks and exits before it, not read yet, took no wake-up,
-     * and the ring wakes on its own only when the reader has caught up. */
+    /* Forced when it wakes: forks and exits before it, not read yet, took
+     * no wake-up, and the ring wakes on its own only when the reader has
+     * caught up. */
     __u64 size = offsetof(struct exec_event, args) + (len & (EXEC_ARGS_MAX - 1));
-    if (bpf_ringbuf_output(&events, e, size, BPF_RB_FORCE_WAKEUP) < 0)
+    int wait = may_wait(e->cgroup_id);
+    if (bpf_ringbuf_output(&events, e, size, wait ? BPF_RB_NO_WAKEUP : BPF_RB_FORCE_WAKEUP) < 0) {
         __sync_fetch_and_add(&dropped, 1);
+        return 0;
+    }
+    if (wait)
+        wake_if_idle();
     return 0;
 }
 

@@ -11,7 +11,8 @@
 #define EXEC_FILENAME_MAX 256
 #define EXEC_ARGS_MAX 1024 /* argv, NUL-separated, cut there */
 
-enum { EXEC_EV_EXEC = 1, EXEC_EV_FORK = 2, EXEC_EV_EXIT = 3 };
+/* EXEC_EV_WAKE: no event, only a wake-up (exec.bpf.c, wake_if_idle). */
+enum { EXEC_EV_EXEC = 1, EXEC_EV_FORK = 2, EXEC_EV_EXIT = 3, EXEC_EV_WAKE = 4 };
 
 /* A new process (not a thread), or the exit of a process (its thread-group
  * leader). */
