@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "exec.skel.h"
+#include "monoclock.h"
 
 struct bpfexec {
     struct exec_bpf *skel;
@@ -18,6 +19,7 @@ struct bpfexec {
     bpfexec_ops ops;
     unsigned execs;        /* exec records in the current drain */
     bool batching;         /* as told to the probe */
+    int64_t last_ns;       /* the last drain that found execs (monotonic) */
     uint64_t batches;      /* drains that found execs */
     struct exec_event rec; /* the record being handled, whole */
 };
@@ -93,8 +95,12 @@ void bpfexec_drain(bpfexec *b)
     ring_buffer__consume(b->rb);
     if (b->execs) {
         b->batches++;
-        if (!b->batching)
+        /* Batching starts with the second exec within BPFEXEC_BATCH_MS:
+         * an exec on its own would pay a look for nothing. */
+        int64_t now = vg_mono_ns();
+        if (!b->batching && now - b->last_ns < BPFEXEC_BATCH_MS * 1000000ll)
             set_batching(b, true);
+        b->last_ns = now;
     } else if (b->batching) {
         set_batching(b, false);
         ring_buffer__consume(b->rb); /* what came while it was told */

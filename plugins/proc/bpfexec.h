@@ -10,7 +10,8 @@
  *
  * Pacing. A wake-up of the reader costs it more than handling an exec, so
  * execs that nothing waits for do not each take one. After a drain that
- * found execs, the reader is "batching": it looks again within
+ * found execs less than BPFEXEC_BATCH_MS after the last one that did (an
+ * exec on its own keeps its one wake-up), the reader is "batching": it looks again within
  * BPFEXEC_BATCH_MS whatever happens, and until then an exec in a cgroup
  * the plugin called relaxed (bpfexec_relax: no protected workload, nothing
  * to kill at its exec) waits in the ring without waking it. A drain that
