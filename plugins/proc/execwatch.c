@@ -132,8 +132,29 @@ static exec_chain *newest(execwatch *ew, pid_t pid)
     return NULL;
 }
 
+/* The loader of the dynamic program that ends c: its open is the one the
+ * chain waits for, and nothing of it is used (the program is the chain's
+ * first ELF file), so it is not read: a path and a head cost the reader
+ * more than the rest of the exec. */
+static bool loader_of(const exec_chain *c)
+{
+    return c && c->open && c->n > 0 && c->n < EXECWATCH_DEPTH &&
+           c->kind[c->n - 1] == EXECFILE_ELF_INTERP;
+}
+
 static void add_open(execwatch *ew, pid_t pid, int fd)
 {
+    exec_chain *last = newest(ew, pid);
+    if (loader_of(last)) {
+        last->path[last->n][0] = '\0';
+        last->kind[last->n] = EXECFILE_ELF;
+        last->dev_major[last->n] = last->dev_minor[last->n] = 0;
+        last->ino[last->n] = 0;
+        last->n++;
+        last->open = false;
+        atomic_fetch_add(&ew->opens, 1);
+        return;
+    }
     char path[EXECWATCH_PATH];
     vg_fd_path(fd, path, sizeof(path));
     execfile ef;
