@@ -73,7 +73,7 @@ bench_daemon_stop() {
 bench_mode() {
     ctl group mode "$G" "$1" >/dev/null
     for _ in $(seq 1 100); do
-        [ "$(ctl events --json --limit 1 --type proc.stats | jq -r .protected_workloads)" = "$2" ] && return 0
+        [ "$(ctl events --json --limit 1 --type proc.stats 2>/dev/null | jq -r .protected_workloads)" = "$2" ] && return 0
         sleep 0.05
     done
     echo "mode $1 not in effect" >&2
