@@ -21,6 +21,9 @@ PKGS="$PKGS libndpi-dev libndpi-bin tshark"
 # plugins/net, live side: graphviz renders `vigilctl net graph` in its test,
 # tcpreplay is the generator of the live capture bench
 PKGS="$PKGS graphviz tcpreplay"
+# plugins/proc: protect mode tested on a real Debian root, which mmdebstrap
+# builds from the Debian mirror apt uses (e2e/test_proc_debian)
+PKGS="$PKGS mmdebstrap"
 # plugins/net, enforcement: the BPF programs are built with clang against the
 # uapi headers and embedded as a libbpf skeleton (bpftool gen skeleton); the
 # e2e test counts attached programs with bpftool

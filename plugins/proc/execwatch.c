@@ -23,6 +23,9 @@
  * (the exec failed) is overwritten in turn. */
 #define RING 256
 #define LOOKBACK 64
+/* Program descriptors kept open at most (lazy); beyond, paths are read at
+ * the open. Only chains whose exec was never reported hold one long. */
+#define KEPT_MAX 64
 /* A chain older than this is not the exec being handled: its pid was
  * reused by a process outside the marked mounts. */
 #define MAX_AGE_NS 5000000000LL
@@ -33,8 +36,14 @@ struct execwatch {
     int fd;
     wmarks marks; /* loop thread */
     exec_chain ring[RING];
+    pid_t pids[RING]; /* ring[i].pid: scanned without touching the chains */
+    int fds[RING];    /* lazy: the descriptor of ring[i]'s program, its path unread; -1 */
+    int kept;         /* of fds, open */
+    bool lazy;        /* programs' paths read only when the probe has none */
+    bool verify;      /* the probe's paths compared with the descriptors' */
+    int mismatch_logs;
     size_t head; /* next slot to fill */
-    atomic_ulong opens, overflows, unclaimed;
+    atomic_ulong opens, overflows, unclaimed, mismatches, probe_paths;
 };
 
 typedef struct mark_arg {
@@ -91,6 +100,8 @@ int execwatch_new(const vg_host_api *api, vg_host *h, execwatch **out)
     }
     ew->api = api;
     ew->h = h;
+    for (size_t i = 0; i < RING; i++)
+        ew->fds[i] = -1;
     wmarks_ops ops = {.wants = wants_marks,
                       .mark = mark_workload,
                       .unmark = unmark_workload,
@@ -106,6 +117,9 @@ void execwatch_free(execwatch *ew)
     if (!ew)
         return;
     wmarks_free(&ew->marks);
+    for (size_t i = 0; i < RING; i++)
+        if (ew->fds[i] >= 0)
+            close(ew->fds[i]);
     close(ew->fd);
     free(ew);
 }
@@ -121,13 +135,33 @@ int execwatch_fd(const execwatch *ew)
     return ew->fd;
 }
 
+/* Sets the pid of chain k (0: free, and its program's descriptor closed). */
+static void set_pid(execwatch *ew, size_t k, pid_t pid)
+{
+    ew->ring[k].pid = pid;
+    ew->pids[k] = pid;
+    if (!pid && ew->fds[k] >= 0) {
+        close(ew->fds[k]);
+        ew->fds[k] = -1;
+        ew->kept--;
+    }
+}
+
+void execwatch_lazy(execwatch *ew, bool verify)
+{
+    if (!ew)
+        return;
+    ew->lazy = true;
+    ew->verify = verify;
+}
+
 /* The newest chain of pid within the last LOOKBACK, or NULL. */
 static exec_chain *newest(execwatch *ew, pid_t pid)
 {
     for (size_t i = 1; i <= LOOKBACK; i++) {
-        exec_chain *c = &ew->ring[(ew->head + RING - i) % RING];
-        if (c->pid == pid)
-            return c;
+        size_t k = (ew->head + RING - i) % RING;
+        if (ew->pids[k] == pid)
+            return &ew->ring[k];
     }
     return NULL;
 }
@@ -142,7 +176,18 @@ static bool loader_of(const exec_chain *c)
            c->kind[c->n - 1] == EXECFILE_ELF_INTERP;
 }
 
-static void add_open(execwatch *ew, pid_t pid, int fd)
+/* The index of the chain's program (its first ELF file), or -1. */
+static int program_index(const exec_chain *c)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->kind[i] == EXECFILE_ELF || c->kind[i] == EXECFILE_ELF_INTERP)
+            return i;
+    return -1;
+}
+
+/* Adds the exec open of fd by pid. True when fd was kept (lazy: the
+ * program's path is read at the exec event, when the probe has none). */
+static bool add_open(execwatch *ew, pid_t pid, int fd)
 {
     exec_chain *last = newest(ew, pid);
     if (loader_of(last)) {
@@ -153,26 +198,25 @@ static void add_open(execwatch *ew, pid_t pid, int fd)
         last->n++;
         last->open = false;
         atomic_fetch_add(&ew->opens, 1);
-        return;
+        return false;
     }
-    char path[EXECWATCH_PATH];
-    vg_fd_path(fd, path, sizeof(path));
     execfile ef;
     execfile_read(fd, &ef);
     /* One statx for the file's identity and its mount's (its workload). */
     struct statx stx;
     if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO | STATX_MNT_ID, &stx) < 0)
         memset(&stx, 0, sizeof(stx));
-    exec_chain *c = newest(ew, pid);
+    exec_chain *c = last;
     /* An open that continues the pid's chain (the interpreter it waits
      * for) joins it; any other starts the chain of a new execve. */
     if (!c || !c->open || c->n == EXECWATCH_DEPTH) {
         c = &ew->ring[ew->head];
-        if (c->pid)
+        if (ew->pids[ew->head])
             atomic_fetch_add(&ew->unclaimed, 1);
-        ew->head = (ew->head + 1) % RING;
+        set_pid(ew, ew->head, 0);
         memset(c, 0, offsetof(exec_chain, path));
-        c->pid = pid;
+        set_pid(ew, ew->head, pid);
+        ew->head = (ew->head + 1) % RING;
         c->ns = vg_mono_ns();
         vg_workload_view w;
         if ((stx.stx_mask & STATX_MNT_ID) &&
@@ -181,7 +225,16 @@ static void add_open(execwatch *ew, pid_t pid, int fd)
             memcpy(c->group, w.group, sizeof(c->group));
         }
     }
-    snprintf(c->path[c->n], sizeof(c->path[c->n]), "%s", path);
+    size_t k = (size_t)(c - ew->ring);
+    bool program =
+        (ef.kind == EXECFILE_ELF || ef.kind == EXECFILE_ELF_INTERP) && program_index(c) < 0;
+    bool keep = ew->lazy && program && ew->fds[k] < 0 && ew->kept < KEPT_MAX;
+    if (keep) {
+        ew->fds[k] = fd;
+        ew->kept++;
+        c->path[c->n][0] = '\0';
+    } else
+        vg_fd_path(fd, c->path[c->n], sizeof(c->path[c->n]));
     c->kind[c->n] = ef.kind;
     c->dev_major[c->n] = stx.stx_dev_major;
     c->dev_minor[c->n] = stx.stx_dev_minor;
@@ -189,6 +242,34 @@ static void add_open(execwatch *ew, pid_t pid, int fd)
     c->n++;
     c->open = execfile_wants_interp(&ef);
     atomic_fetch_add(&ew->opens, 1);
+    return keep;
+}
+
+/* The path of chain k's program, not read at its open (lazy): the probe's
+ * (path, when it has one), else its descriptor's. */
+static void program_path(execwatch *ew, size_t k, const char *path)
+{
+    exec_chain *c = &ew->ring[k];
+    int i = program_index(c);
+    if (i < 0 || c->path[i][0] || ew->fds[k] < 0)
+        return;
+    if (path && path[0]) {
+        snprintf(c->path[i], sizeof(c->path[i]), "%s", path);
+        atomic_fetch_add(&ew->probe_paths, 1);
+        if (!ew->verify)
+            return;
+        char real[EXECWATCH_PATH];
+        vg_fd_path(ew->fds[k], real, sizeof(real));
+        if (strcmp(real, path) != 0) {
+            atomic_fetch_add(&ew->mismatches, 1);
+            if (ew->mismatch_logs++ < 5)
+                ew->api->log(ew->h, VG_LOG_WARN,
+                             "exec probe's path \"%s\" is not the file's \"%s\" (pid %d)", path,
+                             real, (int)c->pid);
+        }
+        return;
+    }
+    vg_fd_path(ew->fds[k], c->path[i], sizeof(c->path[i]));
 }
 
 void execwatch_drain(execwatch *ew)
@@ -206,8 +287,8 @@ void execwatch_drain(execwatch *ew)
                 atomic_fetch_add(&ew->overflows, 1);
             if (m->fd < 0)
                 continue;
-            add_open(ew, m->pid, m->fd);
-            close(m->fd);
+            if (!add_open(ew, m->pid, m->fd))
+                close(m->fd);
         }
         /* A read that did not fill the buffer had everything queued when
          * it was made (the opens of the exec being handled among them):
@@ -226,48 +307,44 @@ bool execwatch_take(execwatch *ew, pid_t pid, exec_chain *out, bool *later)
     exec_chain *oldest = NULL;
     int64_t now = vg_mono_ns();
     size_t n = 0;
+    size_t at = 0;
     for (size_t i = 1; i <= LOOKBACK; i++) {
-        exec_chain *c = &ew->ring[(ew->head + RING - i) % RING];
-        if (c->pid == pid && now - c->ns <= MAX_AGE_NS) {
-            oldest = c;
+        size_t k = (ew->head + RING - i) % RING;
+        if (ew->pids[k] == pid && now - ew->ring[k].ns <= MAX_AGE_NS) {
+            oldest = &ew->ring[k];
+            at = k;
             n++;
         }
     }
     *later = n > 1;
     if (!oldest)
         return false;
+    program_path(ew, at, NULL);
     memcpy(out, oldest, sizeof(*out));
-    oldest->pid = 0;
+    set_pid(ew, at, 0);
     return true;
 }
 
-/* The index of the chain's program (its first ELF file), or -1. */
-static int program_index(const exec_chain *c)
-{
-    for (int i = 0; i < c->n; i++)
-        if (c->kind[i] == EXECFILE_ELF || c->kind[i] == EXECFILE_ELF_INTERP)
-            return i;
-    return -1;
-}
-
 bool execwatch_take_file(execwatch *ew, pid_t pid, unsigned dev_major, unsigned dev_minor,
-                         uint64_t ino, exec_chain *out)
+                         uint64_t ino, const char *path, exec_chain *out)
 {
     execwatch_drain(ew);
     int64_t now = vg_mono_ns();
     /* Oldest first: from the far end of the look-back towards the head. */
     for (size_t i = LOOKBACK; i >= 1; i--) {
-        exec_chain *c = &ew->ring[(ew->head + RING - i) % RING];
-        if (c->pid != pid || now - c->ns > MAX_AGE_NS)
+        size_t at = (ew->head + RING - i) % RING;
+        exec_chain *c = &ew->ring[at];
+        if (ew->pids[at] != pid || now - c->ns > MAX_AGE_NS)
             continue;
         int k = program_index(c);
         if (k >= 0 && c->ino[k] == ino && c->dev_major[k] == dev_major &&
             c->dev_minor[k] == dev_minor) {
+            program_path(ew, at, path);
             memcpy(out, c, sizeof(*out));
-            c->pid = 0;
+            set_pid(ew, at, 0);
             return true;
         }
-        c->pid = 0; /* an exec that failed after its open */
+        set_pid(ew, at, 0); /* an exec that failed after its open */
         atomic_fetch_add(&ew->unclaimed, 1);
     }
     return false;
@@ -294,5 +371,7 @@ void execwatch_stats_get(execwatch *ew, execwatch_stats *out)
     out->opens = atomic_load(&ew->opens);
     out->overflows = atomic_load(&ew->overflows);
     out->unclaimed = atomic_load(&ew->unclaimed);
+    out->mismatches = atomic_load(&ew->mismatches);
+    out->probe_paths = atomic_load(&ew->probe_paths);
     out->marked = wmarks_count(&ew->marks);
 }

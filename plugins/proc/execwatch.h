@@ -64,9 +64,19 @@ bool execwatch_take(execwatch *ew, pid_t pid, exec_chain *out, bool *later);
 /* The same, knowing which file the exec ran (the program, or a script's
  * interpreter: device and inode): the oldest chain of pid whose program is
  * that file; older ones of pid are opens of execs that failed after their
- * open (ENOEXEC, a missing interpreter) and are dropped. */
+ * open (ENOEXEC, a missing interpreter) and are dropped. path: the
+ * program's path as the exec probe read it, or NULL/"" (lazy: then it is
+ * read from the open's descriptor). */
 bool execwatch_take_file(execwatch *ew, pid_t pid, unsigned dev_major, unsigned dev_minor,
-                         uint64_t ino, exec_chain *out);
+                         uint64_t ino, const char *path, exec_chain *out);
+
+/* With the exec probe: a program's path is not read at its open (a
+ * readlink of its descriptor costs the reader more than the rest of the
+ * exec) but taken from the probe at execwatch_take_file, and read from the
+ * descriptor, kept until then, only when the probe has none. verify: read
+ * it anyway and count (and log) each path the probe gave otherwise
+ * (plugins.proc.verify_exec_paths, for tests and doubt). */
+void execwatch_lazy(execwatch *ew, bool verify);
 
 /* The program a chain ran: its first ELF file (after a script's name). */
 const char *exec_chain_program(const exec_chain *c);
@@ -74,7 +84,7 @@ const char *exec_chain_program(const exec_chain *c);
 const char *exec_chain_script(const exec_chain *c);
 
 typedef struct execwatch_stats {
-    uint64_t opens, overflows, unclaimed;
+    uint64_t opens, overflows, unclaimed, mismatches, probe_paths;
     size_t marked;
 } execwatch_stats;
 void execwatch_stats_get(execwatch *ew, execwatch_stats *out);

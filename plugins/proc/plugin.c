@@ -64,6 +64,7 @@ typedef struct proc_plugin {
     int t_incident;
     int fail_verdict;   /* plugins.proc.fail_mode */
     bool protect_nodes; /* plugins.proc.protect_nodes */
+    bool verify_paths;  /* plugins.proc.verify_exec_paths */
     int64_t stats_interval_ms;
     int64_t next_stats_ms;
     atomic_ulong kills;           /* processes killed at their exec event */
@@ -284,7 +285,7 @@ static const char *exec_paths(proc_plugin *p, procinfo *pi, exec_chain *c,
     /* The probe says which file the exec ran: the kernel's dev_t is
      * major << 20 | minor. */
     if (e ? !execwatch_take_file(p->ew, pi->pid, e->exe_dev >> 20, e->exe_dev & 0xfffff, e->exe_ino,
-                                 c)
+                                 e->path_len ? e->exe_path : NULL, c)
           : !execwatch_take(p->ew, pi->pid, c, &later))
         return NULL;
     const char *prog = exec_chain_program(c);
@@ -632,13 +633,15 @@ static void publish_stats(proc_plugin *p)
     execwatch_stats es;
     execwatch_stats_get(p->ew, &es);
     msgpack_packer pk;
-    begin_body(p, &pk, 18);
+    begin_body(p, &pk, 20);
     kv_bool(&pk, "pre_exec", p->prot != NULL);
     kv_bool(&pk, "exec_probe", p->bx != NULL);
     kv_int(&pk, "exec_dropped", p->bx ? (int64_t)bpfexec_dropped(p->bx) : 0);
     kv_int(&pk, "exec_batches", (int64_t)bpfexec_batches(p->bx));
     kv_int(&pk, "exec_opens", (int64_t)es.opens);
     kv_int(&pk, "exec_opens_unclaimed", (int64_t)es.unclaimed);
+    kv_int(&pk, "exec_paths_from_probe", (int64_t)es.probe_paths);
+    kv_int(&pk, "exec_path_mismatches", (int64_t)es.mismatches);
     kv_int(&pk, "tracked_workloads", (int64_t)es.marked);
     kv_int(&pk, "exec_checks", (int64_t)st.events);
     kv_int(&pk, "exec_denied", (int64_t)st.denied);
@@ -768,6 +771,9 @@ static int init(const vg_host_api *api, vg_host *h, void **priv)
     int nodes = 0;
     api->config_bool(h, "protect_nodes", &nodes);
     p->protect_nodes = nodes;
+    int verify = 0;
+    api->config_bool(h, "verify_exec_paths", &verify);
+    p->verify_paths = verify;
     p->stats_interval_ms = 60000;
     api->config_int(h, "stats_interval_ms", &p->stats_interval_ms);
     int64_t max = 1 << 20;
@@ -814,6 +820,8 @@ static void start_protection(proc_plugin *p)
     /* Exec opens are read by the reader thread: none without it. */
     if (!p->sk || execwatch_new(p->api, p->h, &p->ew) < 0)
         p->ew = NULL;
+    if (p->bx)
+        execwatch_lazy(p->ew, p->verify_paths);
     int rc = protect_new(p->api, p->h, p->fail_verdict, p->protect_nodes, &p->prot);
     follow_workloads(p); /* also for the exec probe's cache of workloads */
     execwatch_sync(p->ew);
@@ -904,6 +912,7 @@ static const char *const fail_modes[] = {"allow", "deny", NULL};
 static const vg_setting_desc settings[] = {
     {.key = "fail_mode", .type = VG_SETTING_STRING, .choices = fail_modes},
     {.key = "protect_nodes", .type = VG_SETTING_BOOL},
+    {.key = "verify_exec_paths", .type = VG_SETTING_BOOL},
     {.key = "stats_interval_ms", .type = VG_SETTING_INT, .min = 0, .max = 86400000},
     {.key = "max_processes", .type = VG_SETTING_INT, .min = 1, .max = 1 << 24},
     {.key = "proc_root", .type = VG_SETTING_STRING},

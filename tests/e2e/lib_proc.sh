@@ -3,13 +3,29 @@
 : "${T:?source lib.sh first}"
 
 # proc_setup: the proc plugin, the shipped policies and config, with stats
-# every 300 ms.
+# every 300 ms, and the exec probe's paths checked against the exec opens'
+# (proc_paths_agree).
 proc_setup() {
     cp "$VIGIL_BUILD/plugins/proc.so" "$PLUGINS/"
     cp "$VIGIL_SRC"/lua/policies/*.lua "$POLICIES/"
     CONFIG="$T/vigil.lua"
     cp "$VIGIL_SRC/etc/vigil/vigil.lua" "$CONFIG"
-    echo 'plugins = { proc = { stats_interval_ms = 300 } }' >>"$CONFIG"
+    echo 'plugins = { proc = { stats_interval_ms = 300, verify_exec_paths = true } }' >>"$CONFIG"
+}
+
+# proc_paths_agree: with the exec probe, every program path it gave so far
+# was the one readlink of its exec open gives, and it gave some (from a
+# proc.stats published after this call).
+proc_paths_agree() {
+    local t0 st
+    t0=$(vctl events --json --limit 1 --type proc.stats 2>/dev/null | jq .time)
+    wait_for eval "[ \$(vctl events --json --limit 1 --type proc.stats 2>/dev/null | jq .time) -gt $t0 ]"
+    st=$(vctl events --json --limit 1 --type proc.stats 2>/dev/null)
+    echo "$st" | jq -e '.exec_probe' >/dev/null || return 0
+    echo "$st" | jq -e '.exec_path_mismatches == 0' >/dev/null ||
+        fail "the exec probe's paths differ from the exec opens': $(grep "exec probe's path" "$LOG" | head -5)"
+    echo "$st" | jq -e '.exec_paths_from_probe > 0' >/dev/null ||
+        fail "the exec probe gave no program's path: $(echo "$st" | jq -c .)"
 }
 
 # proc_container NAME ROOT: starts container NAME on ROOT, sets CT (its id)

@@ -197,5 +197,6 @@ wait_for has_event proc.incident ".workload == \"$CT\" and .incident == \"filele
 vctl rules list --json | jq -s -e '[.[] | select(.path | startswith("/memfd:"))] | length == 0' >/dev/null \
     || fail "a fileless program was learned"
 
+proc_paths_agree
 stop_daemon
 pass

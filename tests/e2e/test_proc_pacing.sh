@@ -65,4 +65,5 @@ wait_for eval "[ \$(vctl events --json --limit 1 --type proc.stats | jq .protect
 loop monitor
 [ "$READS" -le $((N / 2)) ] || fail "monitor mode after protect: $READS reads for $N execs"
 
+proc_paths_agree
 echo PASS

@@ -35,5 +35,6 @@ for pid in $(jq -r 'select(.name == "sh" and .stdio_socket == true) | .pid' "$T/
     jq -s -e --argjson p "$pid" '[.[] | select(.pid == $p and .path == "/bin/busybox" and (.cmdline | length) > 0)] | length == 2' "$T/exec.json" >/dev/null \
         || fail "pid $pid: an exec without its file or command line"
 done
+proc_paths_agree
 stop_daemon
 pass

@@ -79,5 +79,6 @@ killed_after=$(vctl events --json --limit 10000 --type proc.violation |
     jq -s '[.[] | select(.path == "/bin/nc" and .enforcement == "kill")] | length')
 [ "$killed_after" -eq "$killed_before" ] || fail "nc started and was killed after its exec"
 
+proc_paths_agree
 stop_daemon
 pass

@@ -41,6 +41,19 @@ struct {
     __uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/* Where the program's path is put together, from its end backwards: the
+ * path in the first half, so that a name of up to 255 bytes written at any
+ * offset of it stays inside. */
+#define PATH_BUF 1024
+#define PATH_HALF 512
+#define PATH_STEPS 40 /* components and mount crossings */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, char[PATH_BUF]);
+} pathbuf SEC(".maps");
+
 /* Where an exec's record is made before its used part is copied into the
  * ring (a ring reservation has a constant size). */
 struct {
@@ -117,6 +130,97 @@ static __always_inline void wake_if_idle(void)
     bpf_ringbuf_submit(t, BPF_RB_FORCE_WAKEUP);
 }
 
+/* The path of f as d_path() gives it for readlink of a descriptor on f
+ * (fs/d_path.c, prepend_path): its names up to its mount's root, across
+ * mounts up to the root of their namespace, which for a container's
+ * process is its root. 0, or -1 where d_path would say more than names (a
+ * deleted file, a file of no file system) or the path is too deep or too
+ * long: the plugin then reads it from the exec open's descriptor. A rename
+ * during the walk may give a mixed path; readlink, later, would give the
+ * name after it. */
+/* The walk's state, one step per bpf_loop() call (a loop the verifier
+ * would follow through every path is too large for it). */
+struct walk {
+    struct dentry *d;
+    struct mount *mnt;
+    char *buf;
+    unsigned int pos; /* where the path starts in buf */
+    int end;          /* 1: at the namespace's root; -1: no path to give */
+};
+
+static long walk_step(__u64 i, void *arg)
+{
+    struct walk *w = arg;
+    struct dentry *d = w->d;
+    struct mount *mnt = w->mnt;
+    if (d == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+        struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+        if (up == mnt) {
+            w->end = 1; /* the root of its namespace */
+            return 1;
+        }
+        w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+        w->mnt = up;
+        return 0;
+    }
+    struct dentry *parent = BPF_CORE_READ(d, d_parent);
+    unsigned int len = BPF_CORE_READ(d, d_name.len);
+    unsigned int pos = w->pos;
+    if (d == parent || len == 0 || len > 255 || pos < len + 1 || pos > PATH_HALF) {
+        w->end = -1; /* disconnected, or too long */
+        return 1;
+    }
+    pos -= len + 1;
+    char *at = w->buf + (pos & (PATH_HALF - 1));
+    at[0] = '/';
+    if (bpf_probe_read_kernel(at + 1, len & 255, BPF_CORE_READ(d, d_name.name)) < 0) {
+        w->end = -1;
+        return 1;
+    }
+    w->pos = pos;
+    w->d = parent;
+    return 0;
+}
+
+/* The path of f as d_path() gives it for readlink of a descriptor on f
+ * (fs/d_path.c, prepend_path): its names up to its mount's root, across
+ * mounts up to the root of their namespace, which for a container's
+ * process is its root. Its length, or 0 where d_path would say more than
+ * names (a deleted file, a file of no file system) or the path is too deep
+ * or too long: the plugin then reads it from the exec open's descriptor.
+ * A rename during the walk may give a mixed path; readlink, later, would
+ * give the name after it. */
+static __always_inline unsigned int exe_path(struct file *f, char *out)
+{
+    __u32 zero = 0;
+    char *buf = bpf_map_lookup_elem(&pathbuf, &zero);
+    if (!buf)
+        return 0;
+    struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+    struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+    if (BPF_CORE_READ(d, d_op, d_dname) ||
+        (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d))
+        return 0; /* pseudo file (memfd), or unlinked: " (deleted)" */
+    struct walk w = {
+        .d = d, .mnt = container_of(vm, struct mount, mnt), .buf = buf, .pos = PATH_HALF, .end = 0};
+    bpf_loop(PATH_STEPS, walk_step, &w, 0);
+    if (w.end != 1)
+        return 0;
+    unsigned int pos = w.pos;
+    if (pos >= PATH_HALF) {
+        out[0] = '/'; /* the root itself */
+        out[1] = '\0';
+        return 1;
+    }
+    unsigned int len = PATH_HALF - pos;
+    if (len >= EXEC_PATH_MAX)
+        return 0;
+    if (bpf_probe_read_kernel(out, len & (EXEC_PATH_MAX - 1), buf + (pos & (PATH_HALF - 1))) < 0)
+        return 0;
+    out[len & (EXEC_PATH_MAX - 1)] = '\0';
+    return len;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -140,6 +244,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     e->exe_ino = BPF_CORE_READ(p, mm, exe_file, f_inode, i_ino);
     bpf_get_current_comm(e->comm, sizeof(e->comm));
     BPF_CORE_READ_STR_INTO(&e->parent_comm, p, real_parent, comm);
+    e->path_len = exe_path(BPF_CORE_READ(bprm, file), e->exe_path);
     const char *filename = BPF_CORE_READ(bprm, filename);
     if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename) < 0)
         e->filename[0] = '\0';

@@ -10,6 +10,7 @@
 #define EXEC_COMM_MAX 16
 #define EXEC_FILENAME_MAX 256
 #define EXEC_ARGS_MAX 1024 /* argv, NUL-separated, cut there */
+#define EXEC_PATH_MAX 256  /* the program's path, when it fits */
 
 /* EXEC_EV_WAKE: no event, only a wake-up (exec.bpf.c, wake_if_idle). */
 enum { EXEC_EV_EXEC = 1, EXEC_EV_FORK = 2, EXEC_EV_EXIT = 3, EXEC_EV_WAKE = 4 };
@@ -37,10 +38,16 @@ struct exec_event {
     unsigned int exe_dev;       /* the program's file (a script's interpreter): */
     unsigned long long exe_ino; /* its device (the kernel's encoding), inode */
     unsigned int args_len;      /* bytes of args used */
+    unsigned int path_len;      /* exe_path's length; 0: not known (read the file's) */
     char comm[EXEC_COMM_MAX];
     char parent_comm[EXEC_COMM_MAX];
     char filename[EXEC_FILENAME_MAX]; /* the name given to execve, as given */
-    char args[EXEC_ARGS_MAX];         /* last: the record in the ring ends after args_len */
+    /* The program's file (a script's interpreter) as readlink of a
+     * descriptor on it says, in the mount namespace it was reached in:
+     * "/bin/busybox" in a container. Not known for a file deleted or of
+     * no file system (memfd), or a path too deep or too long. */
+    char exe_path[EXEC_PATH_MAX];
+    char args[EXEC_ARGS_MAX]; /* last: the record in the ring ends after args_len */
 };
 
 #endif
