@@ -18,6 +18,7 @@ struct bpfexec {
     struct ring_buffer *rb;
     bpfexec_ops ops;
     unsigned execs;        /* exec records in the current drain */
+    bool basic;            /* the probe's basic exec program: no pacing, no paths */
     bool batching;         /* as told to the probe */
     int64_t last_ns;       /* the last drain that found execs (monotonic) */
     uint64_t batches;      /* drains that found execs */
@@ -42,6 +43,22 @@ static int on_record(void *ctx, void *data, size_t size)
     return 0;
 }
 
+/* Opens and loads the probe with its full exec program (path, pacing) or
+ * its basic one; 0 or a negative errno, b->skel NULL on failure. */
+static int load(bpfexec *b, bool full)
+{
+    b->skel = exec_bpf__open();
+    if (!b->skel)
+        return errno ? -errno : -EINVAL;
+    bpf_program__set_autoload(full ? b->skel->progs.on_exec_basic : b->skel->progs.on_exec, false);
+    if (exec_bpf__load(b->skel) == 0)
+        return 0;
+    int rc = errno ? -errno : -EINVAL;
+    exec_bpf__destroy(b->skel);
+    b->skel = NULL;
+    return rc;
+}
+
 /* libbpf speaks on stderr by default; the plugin reports what failed. */
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -55,10 +72,13 @@ int bpfexec_open(const bpfexec_ops *ops, bpfexec **out)
     if (!b)
         return -ENOMEM;
     b->ops = *ops;
-    int rc = 0;
-    b->skel = exec_bpf__open_and_load();
-    if (!b->skel)
-        rc = errno ? -errno : -EINVAL;
+    int rc = load(b, true);
+    if (rc < 0) {
+        /* A kernel older than 5.17: every exec wakes the reader, and
+         * paths are read from the exec opens. */
+        b->basic = true;
+        rc = load(b, false);
+    }
     if (rc == 0 && exec_bpf__attach(b->skel) < 0)
         rc = errno ? -errno : -EINVAL;
     if (rc == 0) {
@@ -98,7 +118,7 @@ void bpfexec_drain(bpfexec *b)
         /* Batching starts with the second exec within BPFEXEC_BATCH_MS:
          * an exec on its own would pay a look for nothing. */
         int64_t now = vg_mono_ns();
-        if (!b->batching && now - b->last_ns < BPFEXEC_BATCH_MS * 1000000ll)
+        if (!b->batching && !b->basic && now - b->last_ns < BPFEXEC_BATCH_MS * 1000000ll)
             set_batching(b, true);
         b->last_ns = now;
     } else if (b->batching) {
@@ -127,6 +147,11 @@ void bpfexec_generation(bpfexec *b, uint64_t gen)
 uint64_t bpfexec_batches(const bpfexec *b)
 {
     return b ? b->batches : 0;
+}
+
+bool bpfexec_full(const bpfexec *b)
+{
+    return b && !b->basic;
 }
 
 uint64_t bpfexec_dropped(bpfexec *b)
@@ -175,6 +200,11 @@ void bpfexec_generation(bpfexec *b, uint64_t gen)
 uint64_t bpfexec_batches(const bpfexec *b)
 {
     return 0;
+}
+
+bool bpfexec_full(const bpfexec *b)
+{
+    return false;
 }
 
 uint64_t bpfexec_dropped(bpfexec *b)

@@ -27,6 +27,7 @@
 #ifndef PROC_BPFEXEC_H
 #define PROC_BPFEXEC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bpf/exec_event.h"
@@ -59,6 +60,10 @@ int bpfexec_look_ms(const bpfexec *b);
 void bpfexec_relax(bpfexec *b, uint64_t cgroup_id, uint64_t gen);
 /* Any thread: the current generation; older relaxed entries are void. */
 void bpfexec_generation(bpfexec *b, uint64_t gen);
+/* Whether the probe's full exec program is loaded (Linux 5.17 and later:
+ * pacing, and the program's path in each record); the basic one wakes the
+ * reader for every exec and gives no path. */
+bool bpfexec_full(const bpfexec *b);
 /* Drains that found execs: the reader's wake-ups for execs (and looks
  * while batching), execs / batches of them per wake-up. */
 uint64_t bpfexec_batches(const bpfexec *b);

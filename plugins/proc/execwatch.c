@@ -18,11 +18,13 @@
 #include "monoclock.h"
 
 /* Chains waiting for their exec event: a ring, newest last. An execve
- * completes microseconds after its opens and its event is read in the
- * same batch, so a chain is found among the last few; one never claimed
- * (the exec failed) is overwritten in turn. */
+ * completes microseconds after its opens, but its record may be read a
+ * batch later (bpfexec.h, "Pacing"), or later still on a loaded host,
+ * after the opens of every container's execs meanwhile: the whole ring is
+ * looked through (by the compact pids[], not the chains). One never
+ * claimed (the exec failed) is overwritten in turn. */
 #define RING 256
-#define LOOKBACK 64
+#define LOOKBACK RING
 /* Program descriptors kept open at most (lazy); beyond, paths are read at
  * the open. Only chains whose exec was never reported hold one long. */
 #define KEPT_MAX 64
@@ -245,6 +247,28 @@ static bool add_open(execwatch *ew, pid_t pid, int fd)
     return keep;
 }
 
+bool execwatch_verifying(const execwatch *ew)
+{
+    return ew && ew->verify;
+}
+
+void execwatch_verify_path(execwatch *ew, pid_t pid, const char *probe, const char *real)
+{
+    if (!ew || strcmp(probe, real) == 0)
+        return;
+    atomic_fetch_add(&ew->mismatches, 1);
+    if (ew->mismatch_logs++ < 5)
+        ew->api->log(ew->h, VG_LOG_WARN,
+                     "exec probe's path \"%s\" is not the file's \"%s\" (pid %d)", probe, real,
+                     (int)pid);
+}
+
+void execwatch_probe_path_used(execwatch *ew)
+{
+    if (ew)
+        atomic_fetch_add(&ew->probe_paths, 1);
+}
+
 /* The path of chain k's program, not read at its open (lazy): the probe's
  * (path, when it has one), else its descriptor's. */
 static void program_path(execwatch *ew, size_t k, const char *path)
@@ -260,13 +284,7 @@ static void program_path(execwatch *ew, size_t k, const char *path)
             return;
         char real[EXECWATCH_PATH];
         vg_fd_path(ew->fds[k], real, sizeof(real));
-        if (strcmp(real, path) != 0) {
-            atomic_fetch_add(&ew->mismatches, 1);
-            if (ew->mismatch_logs++ < 5)
-                ew->api->log(ew->h, VG_LOG_WARN,
-                             "exec probe's path \"%s\" is not the file's \"%s\" (pid %d)", path,
-                             real, (int)c->pid);
-        }
+        execwatch_verify_path(ew, c->pid, path, real);
         return;
     }
     vg_fd_path(ew->fds[k], c->path[i], sizeof(c->path[i]));

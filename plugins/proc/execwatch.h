@@ -77,6 +77,14 @@ bool execwatch_take_file(execwatch *ew, pid_t pid, unsigned dev_major, unsigned 
  * it anyway and count (and log) each path the probe gave otherwise
  * (plugins.proc.verify_exec_paths, for tests and doubt). */
 void execwatch_lazy(execwatch *ew, bool verify);
+/* Whether paths are verified (above); reader thread. */
+bool execwatch_verifying(const execwatch *ew);
+/* Counts (and logs the first few of) a program path the probe gave that
+ * is not the one read from the file (real): for the plugin's own check of
+ * the paths it takes from the probe without an exec open (host processes,
+ * opens overwritten). And counts a path taken from the probe. */
+void execwatch_verify_path(execwatch *ew, pid_t pid, const char *probe, const char *real);
+void execwatch_probe_path_used(execwatch *ew);
 
 /* The program a chain ran: its first ELF file (after a script's name). */
 const char *exec_chain_program(const exec_chain *c);

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <vigil/plugin.h>
@@ -392,6 +394,38 @@ static void on_exec(proc_plugin *p, pid_t pid, bool rescan)
     report_exec(p, &pi, interp, rescan);
 }
 
+/* Whether pid still runs the file the probe saw it exec (not gone, not
+ * exec'd again since): for comparing paths. */
+static bool same_exe(proc_plugin *p, pid_t pid, const struct exec_event *e)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%d/exe", p->proc_root, (int)pid);
+    return stat(path, &st) == 0 && st.st_ino == e->exe_ino &&
+           major(st.st_dev) == e->exe_dev >> 20 && minor(st.st_dev) == (e->exe_dev & 0xfffff);
+}
+
+/* The program's path of an exec with no exec opens (a host process, or a
+ * container's whose opens were overwritten on a busy host before its
+ * record was read): the probe's, which is the kernel's at the exec, or
+ * else /proc/<pid>/exe, empty once the process is gone. "/" is no
+ * program's path (procinfo_read_exe says why). */
+static void path_without_opens(proc_plugin *p, procinfo *pi, const struct exec_event *e)
+{
+    if (!e->path_len || strcmp(e->exe_path, "/") == 0) {
+        procinfo_read_exe(p->proc_root, pi->pid, pi);
+        return;
+    }
+    snprintf(pi->path, sizeof(pi->path), "%s", e->exe_path);
+    execwatch_probe_path_used(p->ew);
+    if (execwatch_verifying(p->ew) && same_exe(p, pi->pid, e)) {
+        procinfo real = {0};
+        procinfo_read_exe(p->proc_root, pi->pid, &real);
+        if (real.path[0])
+            execwatch_verify_path(p->ew, pi->pid, pi->path, real.path);
+    }
+}
+
 /* A cgroup whose workload nothing protects (it is learned or monitored, or
  * the host's and protect_nodes is off): its next execs need no prompt kill
  * check, and may wait for the reader's next look (bpfexec.h, "Pacing"). */
@@ -428,7 +462,7 @@ static void on_bpf_exec(const struct exec_event *e, void *arg)
     exec_chain chain;
     const char *interp = exec_paths(p, &pi, &chain, e);
     if (!chain.n)
-        procinfo_read_exe(p->proc_root, pi.pid, &pi);
+        path_without_opens(p, &pi, e);
     pi.stdio_socket = e->stdio_socket;
     p->event_ns = e->ns;
     p->event_mnt_ns = e->mnt_ns;
@@ -633,9 +667,10 @@ static void publish_stats(proc_plugin *p)
     execwatch_stats es;
     execwatch_stats_get(p->ew, &es);
     msgpack_packer pk;
-    begin_body(p, &pk, 20);
+    begin_body(p, &pk, 21);
     kv_bool(&pk, "pre_exec", p->prot != NULL);
     kv_bool(&pk, "exec_probe", p->bx != NULL);
+    kv_bool(&pk, "exec_probe_full", bpfexec_full(p->bx));
     kv_int(&pk, "exec_dropped", p->bx ? (int64_t)bpfexec_dropped(p->bx) : 0);
     kv_int(&pk, "exec_batches", (int64_t)bpfexec_batches(p->bx));
     kv_int(&pk, "exec_opens", (int64_t)es.opens);

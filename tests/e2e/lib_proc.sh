@@ -21,7 +21,7 @@ proc_paths_agree() {
     t0=$(vctl events --json --limit 1 --type proc.stats 2>/dev/null | jq .time)
     wait_for eval "[ \$(vctl events --json --limit 1 --type proc.stats 2>/dev/null | jq .time) -gt $t0 ]"
     st=$(vctl events --json --limit 1 --type proc.stats 2>/dev/null)
-    echo "$st" | jq -e '.exec_probe' >/dev/null || return 0
+    echo "$st" | jq -e '.exec_probe_full' >/dev/null || return 0
     echo "$st" | jq -e '.exec_path_mismatches == 0' >/dev/null ||
         fail "the exec probe's paths differ from the exec opens': $(grep "exec probe's path" "$LOG" | head -5)"
     echo "$st" | jq -e '.exec_paths_from_probe > 0' >/dev/null ||

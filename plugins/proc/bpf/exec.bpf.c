@@ -221,8 +221,13 @@ static __always_inline unsigned int exe_path(struct file *f, char *out)
     return len;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+/* An exec's record. full: with the program's path and pacing, which need
+ * bpf_loop() (Linux 5.17) and atomic fetches (5.12); without, every exec
+ * wakes the reader and the path is read from the exec open, as on the
+ * older kernels the probe also loads on (bpfexec.c loads on_exec, or
+ * on_exec_basic where on_exec is refused). */
+static __always_inline int record_exec(struct task_struct *p, struct linux_binprm *bprm,
+                                       const int full)
 {
     __u32 zero = 0;
     struct exec_event *e = bpf_map_lookup_elem(&scratch, &zero);
@@ -244,7 +249,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     e->exe_ino = BPF_CORE_READ(p, mm, exe_file, f_inode, i_ino);
     bpf_get_current_comm(e->comm, sizeof(e->comm));
     BPF_CORE_READ_STR_INTO(&e->parent_comm, p, real_parent, comm);
-    e->path_len = exe_path(BPF_CORE_READ(bprm, file), e->exe_path);
+    e->path_len = full ? exe_path(BPF_CORE_READ(bprm, file), e->exe_path) : 0;
     const char *filename = BPF_CORE_READ(bprm, filename);
     if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename) < 0)
         e->filename[0] = '\0';
@@ -260,7 +265,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
      * no wake-up, and the ring wakes on its own only when the reader has
      * caught up. */
     __u64 size = offsetof(struct exec_event, args) + (len & (EXEC_ARGS_MAX - 1));
-    int wait = may_wait(e->cgroup_id);
+    int wait = full && may_wait(e->cgroup_id);
     if (bpf_ringbuf_output(&events, e, size, wait ? BPF_RB_NO_WAKEUP : BPF_RB_FORCE_WAKEUP) < 0) {
         __sync_fetch_and_add(&dropped, 1);
         return 0;
@@ -268,6 +273,18 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     if (wait)
         wake_if_idle();
     return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    return record_exec(p, bprm, 1);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec_basic, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    return record_exec(p, bprm, 0);
 }
 
 static __always_inline void task_record(unsigned int kind, unsigned int pid, unsigned int ppid,
