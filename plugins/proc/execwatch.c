@@ -279,7 +279,7 @@ static void program_path(execwatch *ew, size_t k, const char *path)
         return;
     if (path && path[0]) {
         snprintf(c->path[i], sizeof(c->path[i]), "%s", path);
-        atomic_fetch_add(&ew->probe_paths, 1);
+        execwatch_probe_path_used(ew);
         if (!ew->verify)
             return;
         char real[EXECWATCH_PATH];

@@ -50,4 +50,8 @@ struct exec_event {
     char args[EXEC_ARGS_MAX]; /* last: the record in the ring ends after args_len */
 };
 
+/* exe_dev is the kernel's dev_t: major << 20 | minor. */
+#define EXEC_DEV_MAJOR(d) ((d) >> 20)
+#define EXEC_DEV_MINOR(d) ((d)&0xfffff)
+
 #endif
