@@ -286,7 +286,8 @@ static const char *exec_paths(proc_plugin *p, procinfo *pi, exec_chain *c,
         return NULL;
     /* The probe says which file the exec ran: the kernel's dev_t is
      * major << 20 | minor. */
-    if (e ? !execwatch_take_file(p->ew, pi->pid, e->exe_dev >> 20, e->exe_dev & 0xfffff, e->exe_ino,
+    if (e ? !execwatch_take_file(p->ew, pi->pid, EXEC_DEV_MAJOR(e->exe_dev),
+                                 EXEC_DEV_MINOR(e->exe_dev), e->exe_ino,
                                  e->path_len ? e->exe_path : NULL, c)
           : !execwatch_take(p->ew, pi->pid, c, &later))
         return NULL;
@@ -402,7 +403,8 @@ static bool same_exe(proc_plugin *p, pid_t pid, const struct exec_event *e)
     struct stat st;
     snprintf(path, sizeof(path), "%s/%d/exe", p->proc_root, (int)pid);
     return stat(path, &st) == 0 && st.st_ino == e->exe_ino &&
-           major(st.st_dev) == e->exe_dev >> 20 && minor(st.st_dev) == (e->exe_dev & 0xfffff);
+           major(st.st_dev) == EXEC_DEV_MAJOR(e->exe_dev) &&
+           minor(st.st_dev) == EXEC_DEV_MINOR(e->exe_dev);
 }
 
 /* The program's path of an exec with no exec opens (a host process, or a
